@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in the README and in `flowaudit --help`.
+const (
+	exitOK       = 0 // success; for analyze: no findings at the --fail-on level
+	exitError    = 1 // the input could not be read or the command failed
+	exitUsage    = 2 // wrong flags or arguments
+	exitFindings = 3 // analyze: findings at the --fail-on level
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// env is what a command sees of the process: its streams and whether they
+// are terminals, so commands are testable without a real terminal.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	stdoutTTY      bool // stdout is a terminal: tables by default
+	stderrTTY      bool // stderr is a terminal: progress and diagnostics
+	color          bool // colours allowed: a terminal and NO_COLOR unset
+	getenv         func(string) string
+}
+
+// command is one subcommand: its one-line summary and its entry point.
+type command struct {
+	summary string
+	run     func(e *env, args []string) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"catalog": {"list, search and lint the port catalog", runCatalog},
+		"flows":   {"print the connections in captures, like Zeek's conn.log", runFlows},
+		"analyze": {"label every flow against the catalog and report findings", runAnalyze},
+		"roles":   {"infer which host plays which role from captures", runRoles},
+		"version": {"print the version", runVersion},
+	}
+}
+
+// usageError marks an error caused by wrong flags or arguments (exit 2).
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// fail prints err on stderr and returns the matching exit code.
+func (e *env) fail(err error) int {
+	fmt.Fprintf(e.stderr, "flowaudit: %v\n", err)
+	var u usageError
+	if errors.As(err, &u) {
+		return exitUsage
+	}
+	return exitError
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// run is the whole program: main only supplies the process's streams.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{
+		stdin:     stdin,
+		stdout:    stdout,
+		stderr:    stderr,
+		stdoutTTY: isTerminal(stdout),
+		stderrTTY: isTerminal(stderr),
+		getenv:    os.Getenv,
+	}
+	e.color = e.stdoutTTY && os.Getenv("NO_COLOR") == ""
+	return e.dispatch(args)
+}
+
+func (e *env) dispatch(args []string) int {
+	cmds := commands()
+	if len(args) == 0 {
+		e.topUsage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		if len(args) > 1 {
+			if c, ok := cmds[args[1]]; ok {
+				return c.run(e, []string{"--help"})
+			}
+		}
+		e.topUsage(e.stdout)
+		return exitOK
+	case "--version", "-V":
+		return runVersion(e, nil)
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		return e.fail(usagef("unknown command %q%s (see 'flowaudit --help')", args[0], suggest(args[0], keys(cmds))))
+	}
+	return c.run(e, args[1:])
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (e *env) topUsage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString(`flowaudit checks packet captures from a pilot deployment against the vendors'
+documented ports (VMware Horizon, Citrix, Parallels RAS, Microsoft Lync Server).
+
+Usage:
+  flowaudit <command> [flags] [arguments]
+
+Commands:
+`)
+	cmds := commands()
+	for _, name := range keys(cmds) {
+		fmt.Fprintf(&b, "  %-9s %s\n", name, cmds[name].summary)
+	}
+	b.WriteString(`
+Examples:
+  flowaudit analyze -i testdata/samples/horizon/inventory.yaml testdata/samples/horizon/pilot.pcap
+  flowaudit flows --port 443 capture.pcapng
+  tcpdump -i eth0 -w - | flowaudit flows -
+  flowaudit catalog search udp/4172
+
+Exit codes:
+  0  success (analyze: no findings at the --fail-on level)
+  1  error: a file could not be read or parsed
+  2  usage error: unknown command, flag or argument
+  3  analyze: findings at the --fail-on level
+
+Run 'flowaudit <command> --help' for a command's flags.
+`)
+	fmt.Fprint(w, b.String())
+}
+
+func runVersion(e *env, _ []string) int {
+	fmt.Fprintf(e.stdout, "flowaudit %s\n", version)
+	return exitOK
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest candidate, or "".
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := levenshtein(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
