@@ -6,4 +6,3 @@ import "errors"
 func runFlows(e *env, args []string) int   { return e.fail(errors.New("flows: not built yet")) }
 func runAnalyze(e *env, args []string) int { return e.fail(errors.New("analyze: not built yet")) }
 func runRoles(e *env, args []string) int   { return e.fail(errors.New("roles: not built yet")) }
-func runCatalog(e *env, args []string) int { return e.fail(errors.New("catalog: not built yet")) }

@@ -1,0 +1,648 @@
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxFileSize bounds a catalog file read into memory.
+const maxFileSize = 16 << 20
+
+type sameAs struct {
+	from, to *Role
+	line     int
+}
+
+// parsedFile is one catalog file, decoded but not yet resolved.
+type parsedFile struct {
+	name    string
+	doc     yDocument
+	roles   []yRole
+	aliases []yAlias
+	rules   []yRule
+}
+
+// Load reads the built-in catalog and then the given user catalog files,
+// which add roles and rules. A user file whose base name equals a built-in
+// file's replaces it, so an edited copy of a built-in document can be
+// checked. Every problem found is returned, as an ErrorList.
+func Load(userFiles ...string) (*Catalog, error) {
+	replaced := map[string]bool{}
+	for _, f := range userFiles {
+		replaced[filepath.Base(f)] = true
+	}
+	names, err := fs.Glob(builtin, "data/*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var files []parsedFile
+	var errs ErrorList
+	for _, n := range names {
+		if replaced[path.Base(n)] {
+			continue
+		}
+		data, err := builtin.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		pf, perrs := parse("catalog/"+n, data)
+		errs = append(errs, perrs...)
+		files = append(files, pf)
+	}
+	for _, f := range userFiles {
+		data, err := readFile(f)
+		if err != nil {
+			errs = append(errs, &ParseError{File: f, Err: err})
+			continue
+		}
+		pf, perrs := parse(f, data)
+		errs = append(errs, perrs...)
+		files = append(files, pf)
+	}
+	c, berrs := build(files)
+	errs = append(errs, berrs...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			if errs[i].File != errs[j].File {
+				return fileOrder(files, errs[i].File) < fileOrder(files, errs[j].File)
+			}
+			return errs[i].Line < errs[j].Line
+		})
+		return c, errs
+	}
+	return c, nil
+}
+
+func fileOrder(files []parsedFile, name string) int {
+	for i, f := range files {
+		if f.name == name {
+			return i
+		}
+	}
+	return len(files)
+}
+
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB", maxFileSize>>20)
+	}
+	return data, nil
+}
+
+// parse decodes one file strictly. A file that does not decode yields no
+// roles or rules but its errors.
+func parse(name string, data []byte) (parsedFile, ErrorList) {
+	pf := parsedFile{name: name}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return pf, ErrorList{{File: name, Err: errors.New("empty catalog file")}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		return pf, fileErrors(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return pf, ErrorList{{File: name, Line: extra.Line, Err: errors.New("more than one YAML document in the file")}}
+	}
+	top := &root
+	if top.Kind == yaml.DocumentNode && len(top.Content) == 1 {
+		top = top.Content[0]
+	}
+	if _, err := strict(top, yFile{}); err != nil {
+		return pf, fileErrors(name, err)
+	}
+	var y yFile
+	if err := top.Decode(&y); err != nil {
+		return pf, fileErrors(name, err)
+	}
+	if y.Document != nil {
+		pf.doc = *y.Document
+	}
+	var errs ErrorList
+	pf.roles = decodeList[yRole](name, "roles", &y.Roles, &errs)
+	pf.aliases = decodeList[yAlias](name, "aliases", &y.Aliases, &errs)
+	pf.rules = decodeList[yRule](name, "rules", &y.Rules, &errs)
+	return pf, errs
+}
+
+// decodeList decodes each element of a YAML list on its own, keeping the
+// good ones and an error for each bad one.
+func decodeList[T any](file, field string, n *yaml.Node, errs *ErrorList) []T {
+	if n.Kind == 0 || n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		*errs = append(*errs, &ParseError{File: file, Line: n.Line, Err: fmt.Errorf("%s: expected a list, found %s", field, kindName(n))})
+		return nil
+	}
+	out := make([]T, 0, len(n.Content))
+	for _, el := range n.Content {
+		var v T
+		if err := el.Decode(&v); err != nil {
+			*errs = append(*errs, fileErrors(file, err)...)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+var (
+	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	productPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
+
+// builder resolves parsed files into a Catalog, collecting errors.
+type builder struct {
+	c    *Catalog
+	errs ErrorList
+	// where each name key was defined, for duplicate messages
+	keyAt map[string]string
+}
+
+func (b *builder) errf(file string, line int, format string, a ...any) {
+	b.errs = append(b.errs, &ParseError{File: file, Line: line, Err: fmt.Errorf(format, a...)})
+}
+
+func build(files []parsedFile) (*Catalog, ErrorList) {
+	b := &builder{
+		c: &Catalog{
+			roleByK: map[string]roleRef{},
+			roleID:  map[string]*Role{},
+			ruleID:  map[string]*Rule{},
+		},
+		keyAt: map[string]string{},
+	}
+	for _, f := range files {
+		b.c.files = append(b.c.files, f.name)
+	}
+	// Roles first, from every file, so any file may name any role.
+	for _, f := range files {
+		for i := range f.roles {
+			b.addRole(f, &f.roles[i])
+		}
+	}
+	for _, f := range files {
+		for i := range f.aliases {
+			b.addAliases(f, &f.aliases[i])
+		}
+	}
+	b.resolveGroups()
+	for _, f := range files {
+		for i := range f.rules {
+			b.addRule(f, &f.rules[i])
+		}
+	}
+	b.expandSameAs()
+	b.indexPorts()
+	sort.SliceStable(b.c.roles, func(i, j int) bool {
+		ri, rj := b.c.roles[i], b.c.roles[j]
+		if ri.Product != rj.Product {
+			return ri.Product < rj.Product
+		}
+		return strings.ToLower(ri.Name) < strings.ToLower(rj.Name)
+	})
+	return b.c, b.errs
+}
+
+// key registers a name for a role (and mode).
+func (b *builder) key(file string, line int, name string, ref roleRef) {
+	k := normName(name)
+	if k == "" {
+		b.errf(file, line, "empty role name")
+		return
+	}
+	if k == "any" {
+		b.errf(file, line, "%q is reserved for rules that accept any host", name)
+		return
+	}
+	if old, ok := b.c.roleByK[k]; ok {
+		if old.role != ref.role || old.mode != ref.mode {
+			b.errf(file, line, "name %q already names %s (%s)", name, old.role.DisplayName(old.mode), b.keyAt[k])
+		}
+		return
+	}
+	b.c.roleByK[k] = ref
+	b.keyAt[k] = fmt.Sprintf("%s:%d", file, line)
+}
+
+func (b *builder) addRole(f parsedFile, y *yRole) {
+	switch {
+	case !idPattern.MatchString(y.ID):
+		b.errf(f.name, lineOf(y.lines, "id", y.line), "role id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
+		return
+	case strings.TrimSpace(y.Name) == "":
+		b.errf(f.name, y.line, "role %q has no name", y.ID)
+		return
+	}
+	if old, ok := b.c.roleID[y.ID]; ok {
+		b.errf(f.name, lineOf(y.lines, "id", y.line), "duplicate role id %q (first defined at %s:%d)", y.ID, old.File, old.Line)
+		return
+	}
+	product := y.Product
+	if product == "" {
+		product = f.doc.Product
+	}
+	if !productPattern.MatchString(product) {
+		b.errf(f.name, y.line, "role %q: product %q must be a lower-case word (set it on the role or in document.product)", y.ID, product)
+		return
+	}
+	r := &Role{
+		ID: y.ID, Name: strings.TrimSpace(y.Name), Product: product, Description: y.Description,
+		File: f.name, Line: y.line, membersProduct: y.MembersProduct, memberRefs: y.Members,
+	}
+	b.c.roleID[r.ID] = r
+	b.c.roles = append(b.c.roles, r)
+	b.key(f.name, lineOf(y.lines, "id", y.line), r.ID, roleRef{role: r})
+	b.key(f.name, lineOf(y.lines, "name", y.line), r.Name, roleRef{role: r})
+	for _, a := range y.Aliases {
+		b.addAlias(f.name, lineOf(y.lines, "aliases", y.line), r, a)
+	}
+	seenMode := map[string]bool{}
+	for _, m := range y.Modes {
+		if !idPattern.MatchString(m.ID) || m.Name == "" {
+			b.errf(f.name, m.line, "role %q: a mode needs an id (lower case) and a name", r.ID)
+			continue
+		}
+		if seenMode[m.ID] {
+			b.errf(f.name, m.line, "role %q: duplicate mode %q", r.ID, m.ID)
+			continue
+		}
+		seenMode[m.ID] = true
+		md := Mode{ID: m.ID, Name: m.Name}
+		ref := roleRef{role: r, mode: m.ID}
+		b.key(f.name, m.line, r.ID+"/"+m.ID, ref)
+		b.key(f.name, m.line, r.Name+" ("+m.Name+")", ref)
+		for _, a := range m.Aliases {
+			if normName(a) == normName(r.Name+" ("+m.Name+")") {
+				continue
+			}
+			md.Aliases = append(md.Aliases, a)
+			b.key(f.name, lineOf(m.lines, "aliases", m.line), a, ref)
+		}
+		r.Modes = append(r.Modes, md)
+	}
+	if y.MembersProduct != "" && len(y.Members) > 0 {
+		b.errf(f.name, y.line, "role %q: give members or members_product, not both", r.ID)
+	}
+}
+
+func (b *builder) addAlias(file string, line int, r *Role, a string) {
+	k := normName(a)
+	if k == normName(r.Name) || k == r.ID {
+		return
+	}
+	if old, ok := b.c.roleByK[k]; ok && old.role == r && old.mode == "" {
+		return // the same name from another document
+	}
+	b.key(file, line, a, roleRef{role: r})
+	if ref, ok := b.c.roleByK[k]; ok && ref.role == r {
+		r.Aliases = append(r.Aliases, a)
+	}
+}
+
+func (b *builder) addAliases(f parsedFile, y *yAlias) {
+	ref, ok := b.c.roleByK[normName(y.Role)]
+	if !ok {
+		b.errf(f.name, lineOf(y.lines, "role", y.line), "unknown role %q%s", y.Role, DidYouMean(y.Role, b.c.RoleNames()))
+		return
+	}
+	for _, n := range y.Names {
+		if ref.mode != "" {
+			b.key(f.name, lineOf(y.lines, "names", y.line), n, ref)
+			continue
+		}
+		b.addAlias(f.name, lineOf(y.lines, "names", y.line), ref.role, n)
+	}
+}
+
+// resolveGroups turns members and members_product into flat lists of
+// plain role ids.
+func (b *builder) resolveGroups() {
+	direct := map[string][]string{}
+	for _, r := range b.c.roles {
+		switch {
+		case r.membersProduct != "":
+			direct[r.ID] = nil
+			for _, m := range b.c.roles {
+				if m != r && m.Product == r.membersProduct && m.membersProduct == "" && len(m.memberRefs) == 0 {
+					direct[r.ID] = append(direct[r.ID], m.ID)
+				}
+			}
+			if len(direct[r.ID]) == 0 {
+				b.errf(r.File, r.Line, "role %q: no roles of product %q to be members", r.ID, r.membersProduct)
+			}
+		case len(r.memberRefs) > 0:
+			for _, name := range r.memberRefs {
+				ref, ok := b.c.roleByK[normName(name)]
+				if !ok {
+					b.errf(r.File, r.Line, "role %q: unknown member role %q%s", r.ID, name, DidYouMean(name, b.c.RoleNames()))
+					continue
+				}
+				direct[r.ID] = append(direct[r.ID], ref.role.ID)
+			}
+		}
+	}
+	var flatten func(id string, seen map[string]bool) []string
+	flatten = func(id string, seen map[string]bool) []string {
+		var out []string
+		for _, m := range direct[id] {
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			if _, isGroup := direct[m]; isGroup {
+				out = append(out, flatten(m, seen)...)
+			} else {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for id := range direct {
+		r := b.c.roleID[id]
+		members := flatten(id, map[string]bool{id: true})
+		sort.Strings(members)
+		r.Members = append([]string{}, members...)
+	}
+}
+
+var directions = map[string]bool{"": true, "outbound-only": true, "inbound-only": true}
+
+func (b *builder) endpoint(file string, line int, name string) (Endpoint, bool) {
+	if normName(name) == "any" {
+		return Endpoint{}, true
+	}
+	ref, ok := b.c.roleByK[normName(name)]
+	if !ok {
+		b.errf(file, line, "unknown role %q%s", name, DidYouMean(name, b.c.RoleNames()))
+		return Endpoint{}, false
+	}
+	return Endpoint{Role: ref.role, Mode: ref.mode}, true
+}
+
+func (b *builder) addRule(f parsedFile, y *yRule) {
+	file, at := f.name, func(k string) int { return lineOf(y.lines, k, y.line) }
+	if !idPattern.MatchString(y.ID) {
+		b.errf(file, at("id"), "rule id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
+		return
+	}
+	product := f.doc.Product
+	if product == "" || product == "shared" {
+		product = "custom"
+	}
+	base := Rule{
+		ID: y.ID, Product: product, Section: y.Section,
+		Description: strings.TrimSpace(y.Description), Original: strings.TrimSpace(y.Original), Note: strings.TrimSpace(y.Note),
+		Optional: y.Optional, Bidirectional: y.Bidirectional, Configurable: y.Configurable, Dynamic: y.Dynamic,
+		Direction: y.Direction, PortsText: string(y.Ports), File: file, Line: y.line,
+	}
+	ok := true
+	if !directions[y.Direction] {
+		b.errf(file, at("direction"), "direction %q: want outbound-only or inbound-only", y.Direction)
+		ok = false
+	}
+	var err error
+	if base.Protocols, base.Apps, err = parseProtocols(y.Protocols); err != nil {
+		b.errf(file, at("protocols"), "%v", err)
+		ok = false
+	}
+	if base.Ports, err = ParsePorts(string(y.Ports)); err != nil {
+		b.errf(file, at("ports"), "%v", err)
+		ok = false
+	}
+	if ok {
+		ok = b.checkProtoPorts(file, at, y, &base)
+	}
+	for _, s := range y.Source {
+		doc := s.Doc
+		if doc == "" {
+			doc = f.doc.File
+		}
+		if doc == "" || s.Section == "" || s.Row < 1 {
+			b.errf(file, s.line, "source needs doc (or document.file), section and a row from 1")
+			ok = false
+			continue
+		}
+		base.Sources = append(base.Sources, Source{Doc: doc, Section: s.Section, Row: s.Row})
+	}
+	if f.doc.File != "" && len(base.Sources) == 0 {
+		b.errf(file, y.line, "rule %q has no source", y.ID)
+		ok = false
+	}
+	froms := []string(y.From)
+	if len(froms) == 0 {
+		b.errf(file, y.line, "rule %q has no from (write Any for any source)", y.ID)
+		ok = false
+	}
+	var toHost Endpoint
+	if y.ToHost != "" || len(y.ToAddress) > 0 {
+		toHost.Host = strings.ToLower(strings.TrimSpace(y.ToHost))
+		for _, a := range y.ToAddress {
+			p, err := parsePrefix(a)
+			if err != nil {
+				b.errf(file, at("to_address"), "%v", err)
+				ok = false
+				continue
+			}
+			toHost.Addrs = append(toHost.Addrs, p)
+		}
+		if len(y.To) > 0 {
+			b.errf(file, at("to"), "rule %q: give to, or to_host/to_address, not both", y.ID)
+			ok = false
+		}
+	}
+	tos := []string(y.To)
+	if len(tos) == 0 && toHost.Host == "" && len(toHost.Addrs) == 0 {
+		b.errf(file, y.line, "rule %q has no to (write Any for any destination)", y.ID)
+		ok = false
+	}
+	var fromEPs, toEPs []Endpoint
+	for _, n := range froms {
+		ep, good := b.endpoint(file, at("from"), n)
+		ok = ok && good
+		fromEPs = append(fromEPs, ep)
+	}
+	for _, n := range tos {
+		ep, good := b.endpoint(file, at("to"), n)
+		ok = ok && good
+		toEPs = append(toEPs, ep)
+	}
+	if len(tos) == 0 {
+		toEPs = []Endpoint{toHost}
+	}
+	if y.SameAs != nil {
+		sf, ok1 := b.endpoint(file, lineOf(y.SameAs.lines, "from", y.SameAs.line), y.SameAs.From)
+		st, ok2 := b.endpoint(file, lineOf(y.SameAs.lines, "to", y.SameAs.line), y.SameAs.To)
+		if ok1 && ok2 && (sf.Role == nil || st.Role == nil) {
+			b.errf(file, y.SameAs.line, "same_as needs two roles, not Any")
+			ok1 = false
+		}
+		if ok1 && ok2 {
+			base.sameAs = &sameAs{from: sf.Role, to: st.Role, line: y.SameAs.line}
+		}
+		ok = ok && ok1 && ok2
+	}
+	if !ok {
+		return
+	}
+	for _, from := range fromEPs {
+		for _, to := range toEPs {
+			r := base
+			r.From, r.To = from, to
+			if len(fromEPs) > 1 {
+				r.ID += "." + epID(from)
+			}
+			if len(toEPs) > 1 {
+				r.ID += "." + epID(to)
+			}
+			b.addRuleID(&r)
+		}
+	}
+}
+
+func epID(e Endpoint) string {
+	if e.Role == nil {
+		return "any"
+	}
+	if e.Mode != "" {
+		return e.Role.ID + "-" + e.Mode
+	}
+	return e.Role.ID
+}
+
+func (b *builder) addRuleID(r *Rule) {
+	if old, dup := b.c.ruleID[r.ID]; dup {
+		b.errf(r.File, r.Line, "duplicate rule id %q (first at %s:%d)", r.ID, old.File, old.Line)
+		return
+	}
+	rc := *r
+	b.c.ruleID[r.ID] = &rc
+	b.c.rules = append(b.c.rules, &rc)
+}
+
+// checkProtoPorts checks that ports go with protocols that have them.
+func (b *builder) checkProtoPorts(file string, at func(string) int, y *yRule, r *Rule) bool {
+	if y.SameAs != nil {
+		if len(r.Protocols) > 0 || len(r.Ports) > 0 {
+			b.errf(file, at("same_as"), "rule %q: same_as copies protocols and ports; give neither", y.ID)
+			return false
+		}
+		return true
+	}
+	if len(r.Protocols) == 0 {
+		b.errf(file, y.line, "rule %q has no protocols", y.ID)
+		return false
+	}
+	withPorts := false
+	for _, p := range r.Protocols {
+		withPorts = withPorts || HasPorts(p)
+	}
+	switch {
+	case withPorts && len(r.Ports) == 0:
+		b.errf(file, at("ports"), "rule %q: %s needs ports", y.ID, strings.Join(r.ProtocolNames(), "/"))
+		return false
+	case !withPorts && len(r.Ports) > 0:
+		b.errf(file, at("ports"), "rule %q: %s has no ports; write ports: none", y.ID, strings.Join(r.ProtocolNames(), "/"))
+		return false
+	}
+	return true
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("bad address block %q: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("bad address %q: %w", s, err)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// expandSameAs replaces each same_as rule by copies of the rules it points
+// to, carrying its own sides, source and flags.
+func (b *builder) expandSameAs() {
+	var out []*Rule
+	for _, r := range b.c.rules {
+		if r.sameAs == nil {
+			out = append(out, r)
+			continue
+		}
+		delete(b.c.ruleID, r.ID)
+		n := 0
+		for _, src := range b.c.rules {
+			if src.sameAs != nil || src.From.Role != r.sameAs.from || src.To.Role != r.sameAs.to {
+				continue
+			}
+			cp := *src
+			cp.ID = r.ID + "." + src.ID
+			cp.Product, cp.Section = r.Product, r.Section
+			cp.From, cp.To = r.From, r.To
+			cp.Description = strings.TrimSpace(r.Description + " Same as " + src.ID + ": " + src.Description)
+			cp.Original, cp.Note = r.Original, r.Note
+			cp.Optional = r.Optional || src.Optional
+			cp.Sources, cp.File, cp.Line = r.Sources, r.File, r.Line
+			cp.sameAs = nil
+			if _, dup := b.c.ruleID[cp.ID]; dup {
+				b.errf(r.File, r.Line, "duplicate rule id %q from same_as", cp.ID)
+				continue
+			}
+			b.c.ruleID[cp.ID] = &cp
+			out = append(out, &cp)
+			n++
+		}
+		if n == 0 {
+			b.errf(r.File, r.sameAs.line, "same_as: no rules from %s to %s", r.sameAs.from.Name, r.sameAs.to.Name)
+		}
+	}
+	b.c.rules = out
+}
+
+func (b *builder) indexPorts() {
+	for _, r := range b.c.rules {
+		for _, p := range r.Protocols {
+			i := portIndex(p)
+			if i < 0 {
+				continue
+			}
+			if b.c.serverPorts[i] == nil {
+				b.c.serverPorts[i] = new([65536 / 64]uint64)
+			}
+			for _, pr := range r.Ports {
+				for port := int(pr.Lo); port <= int(pr.Hi); port++ {
+					b.c.serverPorts[i][port/64] |= 1 << (port % 64)
+				}
+			}
+		}
+	}
+}
