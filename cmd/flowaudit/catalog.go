@@ -52,7 +52,7 @@ func runCatalog(e *env, args []string) int {
 		return e.catalogLint(args[1:])
 	}
 	return e.fail(usagef("catalog: unknown subcommand %q%s (want list, roles, search or lint)", args[0],
-		suggest(args[0], []string{"list", "roles", "search", "lint"})))
+		catalog.DidYouMean(args[0], []string{"list", "roles", "search", "lint"})))
 }
 
 func (e *env) catalogQuery(sub string, args []string) int {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flowaudit/flowaudit/catalog"
 	"golang.org/x/term"
 )
 
@@ -106,7 +107,7 @@ func (e *env) dispatch(args []string) int {
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		return e.fail(usagef("unknown command %q%s (see 'flowaudit --help')", args[0], suggest(args[0], keys(cmds))))
+		return e.fail(usagef("unknown command %q%s (see 'flowaudit --help')", args[0], catalog.DidYouMean(args[0], keys(cmds))))
 	}
 	return c.run(e, args[1:])
 }
@@ -155,39 +156,4 @@ Run 'flowaudit <command> --help' for a command's flags.
 func runVersion(e *env, _ []string) int {
 	fmt.Fprintf(e.stdout, "flowaudit %s\n", version)
 	return exitOK
-}
-
-// suggest returns ` (did you mean "x"?)` for the closest candidate, or "".
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := levenshtein(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" || bestD > max(2, len(s)/3) {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
