@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/flowaudit/flowaudit/catalog/yamlfile"
 )
 
 // maxFileSize bounds a catalog file read into memory.
@@ -115,60 +113,18 @@ func readFile(name string) ([]byte, error) {
 // roles or rules but its errors.
 func parse(name string, data []byte) (parsedFile, ErrorList) {
 	pf := parsedFile{name: name}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return pf, ErrorList{{File: name, Err: errors.New("empty catalog file")}}
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var root yaml.Node
-	if err := dec.Decode(&root); err != nil {
-		return pf, fileErrors(name, err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		return pf, ErrorList{{File: name, Line: extra.Line, Err: errors.New("more than one YAML document in the file")}}
-	}
-	top := &root
-	if top.Kind == yaml.DocumentNode && len(top.Content) == 1 {
-		top = top.Content[0]
-	}
-	if _, err := strict(top, yFile{}); err != nil {
-		return pf, fileErrors(name, err)
-	}
 	var y yFile
-	if err := top.Decode(&y); err != nil {
-		return pf, fileErrors(name, err)
+	if errs := yamlfile.Parse(name, data, &y); errs != nil {
+		return pf, errs
 	}
 	if y.Document != nil {
 		pf.doc = *y.Document
 	}
 	var errs ErrorList
-	pf.roles = decodeList[yRole](name, "roles", &y.Roles, &errs)
-	pf.aliases = decodeList[yAlias](name, "aliases", &y.Aliases, &errs)
-	pf.rules = decodeList[yRule](name, "rules", &y.Rules, &errs)
+	pf.roles = yamlfile.DecodeList[yRole](name, "roles", &y.Roles, &errs)
+	pf.aliases = yamlfile.DecodeList[yAlias](name, "aliases", &y.Aliases, &errs)
+	pf.rules = yamlfile.DecodeList[yRule](name, "rules", &y.Rules, &errs)
 	return pf, errs
-}
-
-// decodeList decodes each element of a YAML list on its own, keeping the
-// good ones and an error for each bad one.
-func decodeList[T any](file, field string, n *yaml.Node, errs *ErrorList) []T {
-	if n.Kind == 0 || n.Tag == "!!null" {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		*errs = append(*errs, &ParseError{File: file, Line: n.Line, Err: fmt.Errorf("%s: expected a list, found %s", field, kindName(n))})
-		return nil
-	}
-	out := make([]T, 0, len(n.Content))
-	for _, el := range n.Content {
-		var v T
-		if err := el.Decode(&v); err != nil {
-			*errs = append(*errs, fileErrors(file, err)...)
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 var (
@@ -253,14 +209,14 @@ func (b *builder) key(file string, line int, name string, ref roleRef) {
 func (b *builder) addRole(f parsedFile, y *yRole) {
 	switch {
 	case !idPattern.MatchString(y.ID):
-		b.errf(f.name, lineOf(y.lines, "id", y.line), "role id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
+		b.errf(f.name, yamlfile.LineOf(y.lines, "id", y.line), "role id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
 		return
 	case strings.TrimSpace(y.Name) == "":
 		b.errf(f.name, y.line, "role %q has no name", y.ID)
 		return
 	}
 	if old, ok := b.c.roleID[y.ID]; ok {
-		b.errf(f.name, lineOf(y.lines, "id", y.line), "duplicate role id %q (first defined at %s:%d)", y.ID, old.File, old.Line)
+		b.errf(f.name, yamlfile.LineOf(y.lines, "id", y.line), "duplicate role id %q (first defined at %s:%d)", y.ID, old.File, old.Line)
 		return
 	}
 	product := y.Product
@@ -277,10 +233,10 @@ func (b *builder) addRole(f parsedFile, y *yRole) {
 	}
 	b.c.roleID[r.ID] = r
 	b.c.roles = append(b.c.roles, r)
-	b.key(f.name, lineOf(y.lines, "id", y.line), r.ID, roleRef{role: r})
-	b.key(f.name, lineOf(y.lines, "name", y.line), r.Name, roleRef{role: r})
+	b.key(f.name, yamlfile.LineOf(y.lines, "id", y.line), r.ID, roleRef{role: r})
+	b.key(f.name, yamlfile.LineOf(y.lines, "name", y.line), r.Name, roleRef{role: r})
 	for _, a := range y.Aliases {
-		b.addAlias(f.name, lineOf(y.lines, "aliases", y.line), r, a)
+		b.addAlias(f.name, yamlfile.LineOf(y.lines, "aliases", y.line), r, a)
 	}
 	seenMode := map[string]bool{}
 	for _, m := range y.Modes {
@@ -302,7 +258,7 @@ func (b *builder) addRole(f parsedFile, y *yRole) {
 				continue
 			}
 			md.Aliases = append(md.Aliases, a)
-			b.key(f.name, lineOf(m.lines, "aliases", m.line), a, ref)
+			b.key(f.name, yamlfile.LineOf(m.lines, "aliases", m.line), a, ref)
 		}
 		r.Modes = append(r.Modes, md)
 	}
@@ -328,15 +284,15 @@ func (b *builder) addAlias(file string, line int, r *Role, a string) {
 func (b *builder) addAliases(f parsedFile, y *yAlias) {
 	ref, ok := b.c.roleByK[normName(y.Role)]
 	if !ok {
-		b.errf(f.name, lineOf(y.lines, "role", y.line), "unknown role %q%s", y.Role, DidYouMean(y.Role, b.c.RoleNames()))
+		b.errf(f.name, yamlfile.LineOf(y.lines, "role", y.line), "unknown role %q%s", y.Role, DidYouMean(y.Role, b.c.RoleNames()))
 		return
 	}
 	for _, n := range y.Names {
 		if ref.mode != "" {
-			b.key(f.name, lineOf(y.lines, "names", y.line), n, ref)
+			b.key(f.name, yamlfile.LineOf(y.lines, "names", y.line), n, ref)
 			continue
 		}
-		b.addAlias(f.name, lineOf(y.lines, "names", y.line), ref.role, n)
+		b.addAlias(f.name, yamlfile.LineOf(y.lines, "names", y.line), ref.role, n)
 	}
 }
 
@@ -406,7 +362,7 @@ func (b *builder) endpoint(file string, line int, name string) (Endpoint, bool) 
 }
 
 func (b *builder) addRule(f parsedFile, y *yRule) {
-	file, at := f.name, func(k string) int { return lineOf(y.lines, k, y.line) }
+	file, at := f.name, func(k string) int { return yamlfile.LineOf(y.lines, k, y.line) }
 	if !idPattern.MatchString(y.ID) {
 		b.errf(file, at("id"), "rule id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
 		return
@@ -496,8 +452,8 @@ func (b *builder) addRule(f parsedFile, y *yRule) {
 		toEPs = []Endpoint{toHost}
 	}
 	if y.SameAs != nil {
-		sf, ok1 := b.endpoint(file, lineOf(y.SameAs.lines, "from", y.SameAs.line), y.SameAs.From)
-		st, ok2 := b.endpoint(file, lineOf(y.SameAs.lines, "to", y.SameAs.line), y.SameAs.To)
+		sf, ok1 := b.endpoint(file, yamlfile.LineOf(y.SameAs.lines, "from", y.SameAs.line), y.SameAs.From)
+		st, ok2 := b.endpoint(file, yamlfile.LineOf(y.SameAs.lines, "to", y.SameAs.line), y.SameAs.To)
 		if ok1 && ok2 && (sf.Role == nil || st.Role == nil) {
 			b.errf(file, y.SameAs.line, "same_as needs two roles, not Any")
 			ok1 = false

@@ -116,7 +116,7 @@ func TestLoadErrors(t *testing.T) {
 		{"wrong type", "rules:\n  - id: a\n    optional: maybe\n", []string{"3: cannot unmarshal"}},
 		{"not a list", "rules: 5\n", []string{"1: rules: expected a list"}},
 		{"syntax", "rules:\n  - id: [\n", []string{"did not find expected node content"}},
-		{"empty", "\n", []string{"empty catalog file"}},
+		{"empty", "\n", []string{"empty file"}},
 		{"same_as nothing", "roles:\n  - {id: a1, name: A1, product: p}\nrules:\n  - {id: s, from: A1, to: A1, same_as: {from: A1, to: A1}}\n", []string{"4: same_as: no rules from A1 to A1"}},
 		{"bad address", "rules:\n  - {id: a, from: Any, to_address: [300.1.1.1], protocols: [icmp]}\n", []string{"2: bad address \"300.1.1.1\""}},
 		{"unknown member", "roles:\n  - {id: g, name: G, product: p, members: [Nobody]}\n", []string{"2: role \"g\": unknown member role \"Nobody\""}},

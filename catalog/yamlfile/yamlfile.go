@@ -1,0 +1,276 @@
+// Package yamlfile decodes YAML configuration strictly and reports
+// problems as file:line errors: the catalog, inventory and waiver files all
+// read through it.
+package yamlfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ParseError is an error in a catalog file, with the file and line it is
+// on, in the manner of miekg/dns's ParseError.
+type ParseError struct {
+	File string
+	Line int // 1-based; 0 when the error concerns the whole file
+	Err  error
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ErrorList is every error found in one load, in file and line order.
+type ErrorList []*ParseError
+
+func (l ErrorList) Error() string {
+	var b strings.Builder
+	for i, e := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.As find the individual ParseErrors.
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// LineOf is the line of key in the mapping, or the mapping's own line.
+func LineOf(lines map[string]int, key string, def int) int {
+	if l, ok := lines[key]; ok {
+		return l
+	}
+	return def
+}
+
+// LineError is an error at a line of the file being decoded; load adds the
+// file name.
+type LineError struct {
+	line int
+	err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+
+// Strict checks that node is a mapping whose keys are all yaml-tagged
+// fields of v's type, and returns each key's line.
+func Strict(node *yaml.Node, v any) (map[string]int, error) {
+	if node.Kind != yaml.MappingNode {
+		return nil, &LineError{node.Line, fmt.Errorf("expected a mapping, found %s", KindName(node))}
+	}
+	allowed := yamlKeys(reflect.TypeOf(v))
+	lines := make(map[string]int, len(node.Content)/2)
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k := node.Content[i]
+		if _, ok := allowed[k.Value]; !ok {
+			return nil, &LineError{k.Line, fmt.Errorf("unknown field %q%s", k.Value, didYouMean(k.Value, sortedKeys(allowed)))}
+		}
+		if _, dup := lines[k.Value]; dup {
+			return nil, &LineError{k.Line, fmt.Errorf("field %q given twice", k.Value)}
+		}
+		lines[k.Value] = k.Line
+	}
+	return lines, nil
+}
+
+func KindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	return "nothing"
+}
+
+func yamlKeys(t reflect.Type) map[string]struct{} {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	m := map[string]struct{}{}
+	for i := 0; i < t.NumField(); i++ {
+		if tag, ok := t.Field(i).Tag.Lookup("yaml"); ok {
+			m[strings.Split(tag, ",")[0]] = struct{}{}
+		}
+	}
+	return m
+}
+
+func sortedKeys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// StrList is a list of strings that may also be written as one scalar.
+type StrList []string
+
+func (s *StrList) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*s = StrList{n.Value}
+		return nil
+	case yaml.SequenceNode:
+		out := make(StrList, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				return &LineError{c.Line, fmt.Errorf("expected a name, found %s", KindName(c))}
+			}
+			out = append(out, c.Value)
+		}
+		*s = out
+		return nil
+	}
+	return &LineError{n.Line, fmt.Errorf("expected a name or a list of names, found %s", KindName(n))}
+}
+
+// Scalar is a string that may be written as a number ("ports: 443").
+type Scalar string
+
+func (s *Scalar) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &LineError{n.Line, fmt.Errorf("expected a value such as \"80, 443\", found %s", KindName(n))}
+	}
+	*s = Scalar(n.Value)
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// FileErrors turns a yaml decoding error into ParseErrors for file.
+func FileErrors(file string, err error) ErrorList {
+	var le *LineError
+	if errors.As(err, &le) {
+		return ErrorList{{File: file, Line: le.line, Err: le.err}}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var out ErrorList
+		for _, msg := range te.Errors {
+			out = append(out, lineMessage(file, msg))
+		}
+		return out
+	}
+	return ErrorList{lineMessage(file, strings.TrimPrefix(err.Error(), "yaml: "))}
+}
+
+func lineMessage(file, msg string) *ParseError {
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return &ParseError{File: file, Line: n, Err: errors.New(m[2])}
+	}
+	return &ParseError{File: file, Err: errors.New(msg)}
+}
+
+// DecodeList decodes each element of a YAML list on its own, keeping the
+// good ones and an error for each bad one.
+func DecodeList[T any](file, field string, n *yaml.Node, errs *ErrorList) []T {
+	if n.Kind == 0 || n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		*errs = append(*errs, &ParseError{File: file, Line: n.Line, Err: fmt.Errorf("%s: expected a list, found %s", field, KindName(n))})
+		return nil
+	}
+	out := make([]T, 0, len(n.Content))
+	for _, el := range n.Content {
+		var v T
+		if err := el.Decode(&v); err != nil {
+			*errs = append(*errs, FileErrors(file, err)...)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// Parse decodes data, a single YAML document, into v (whose top-level
+// mapping is checked by Strict), and returns file:line errors.
+func Parse(file string, data []byte, v any) ErrorList {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return ErrorList{{File: file, Err: errors.New("empty file")}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		return FileErrors(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return ErrorList{{File: file, Line: extra.Line, Err: errors.New("more than one YAML document in the file")}}
+	}
+	top := &root
+	if top.Kind == yaml.DocumentNode && len(top.Content) == 1 {
+		top = top.Content[0]
+	}
+	if _, err := Strict(top, v); err != nil {
+		return FileErrors(file, err)
+	}
+	if err := top.Decode(v); err != nil {
+		return FileErrors(file, err)
+	}
+	return nil
+}
+
+// didYouMean is a small edit-distance suggestion for field names.
+func didYouMean(s string, candidates []string) string {
+	sort.Strings(candidates)
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := Levenshtein(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// Levenshtein is the edit distance between a and b, in runes.
+func Levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
