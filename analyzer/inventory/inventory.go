@@ -1,0 +1,291 @@
+// Package inventory maps addresses to the hosts of a pilot and the catalog
+// roles they play, read from a YAML (or JSON) inventory file:
+//
+//	hosts:
+//	  - name: cs01
+//	    addresses: [192.0.2.20, "2001:db8::20", 192.0.2.64/28]
+//	    roles: [Horizon Connection Server, JMP Server]
+//
+// Roles are given by display name, id or any alias, case-insensitively.
+// Addresses may be CIDR blocks; the most specific block wins.
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/flowaudit/flowaudit/catalog/yamlfile"
+	"go.yaml.in/yaml/v3"
+)
+
+// maxFileSize bounds an inventory read into memory.
+const maxFileSize = 16 << 20
+
+// Assignment is one role a host plays, in a mode or in any mode.
+type Assignment struct {
+	Role     *catalog.Role
+	Mode     string // "" for every mode of the role
+	Inferred bool   // proposed by role inference, not written in the inventory
+}
+
+// Name is the assignment's display name, "Role" or "Role (Mode)".
+func (a Assignment) Name() string { return a.Role.DisplayName(a.Mode) }
+
+// Host is one machine of the pilot.
+type Host struct {
+	Name        string
+	Addresses   []netip.Prefix
+	Roles       []Assignment // in inventory order
+	Description string
+	Inferred    bool // the whole host was added by inference
+	File        string
+	Line        int
+}
+
+// RoleNames are the display names of the host's roles, in order.
+func (h *Host) RoleNames() []string {
+	out := make([]string, len(h.Roles))
+	for i, a := range h.Roles {
+		out[i] = a.Name()
+	}
+	return out
+}
+
+// Plays says whether the host has a role the rule side ep (a role in a
+// mode, possibly a group) is written for.
+func (h *Host) Plays(ep catalog.Endpoint) bool {
+	if ep.Role == nil || h == nil {
+		return false
+	}
+	for _, a := range h.Roles {
+		if ep.Role.Covers(ep.Mode, a.Role.ID, a.Mode) {
+			return true
+		}
+	}
+	return false
+}
+
+// AddressStrings are the host's addresses in plain text, single addresses
+// without a /32 or /128.
+func (h *Host) AddressStrings() []string {
+	out := make([]string, len(h.Addresses))
+	for i, p := range h.Addresses {
+		if p.IsSingleIP() {
+			out[i] = p.Addr().String()
+		} else {
+			out[i] = p.String()
+		}
+	}
+	return out
+}
+
+// Inventory is every host, with an address index.
+type Inventory struct {
+	Hosts  []*Host
+	File   string
+	byAddr map[netip.Addr]*Host
+	blocks []block // CIDR blocks, most specific first
+}
+
+type block struct {
+	p netip.Prefix
+	h *Host
+}
+
+// New is an empty inventory, to which hosts are added.
+func New() *Inventory { return &Inventory{byAddr: map[netip.Addr]*Host{}} }
+
+// Lookup is the host an address belongs to, or nil.
+func (inv *Inventory) Lookup(a netip.Addr) *Host {
+	if inv == nil {
+		return nil
+	}
+	a = a.Unmap()
+	if h, ok := inv.byAddr[a]; ok {
+		return h
+	}
+	for _, b := range inv.blocks {
+		if b.p.Contains(a) {
+			return b.h
+		}
+	}
+	return nil
+}
+
+// Host is the host with the given name, or nil.
+func (inv *Inventory) Host(name string) *Host {
+	for _, h := range inv.Hosts {
+		if strings.EqualFold(h.Name, name) {
+			return h
+		}
+	}
+	return nil
+}
+
+// Add puts a host into the inventory. It fails if the name or one of the
+// addresses is taken.
+func (inv *Inventory) Add(h *Host) error {
+	if inv.Host(h.Name) != nil {
+		return fmt.Errorf("duplicate host name %q", h.Name)
+	}
+	for _, p := range h.Addresses {
+		if p.IsSingleIP() {
+			if old, ok := inv.byAddr[p.Addr()]; ok {
+				return fmt.Errorf("address %s is already host %q's", p.Addr(), old.Name)
+			}
+			continue
+		}
+		for _, b := range inv.blocks {
+			if b.p == p {
+				return fmt.Errorf("address block %s is already host %q's", p, b.h.Name)
+			}
+		}
+	}
+	for _, p := range h.Addresses {
+		if p.IsSingleIP() {
+			inv.byAddr[p.Addr()] = h
+		} else {
+			inv.blocks = append(inv.blocks, block{p, h})
+		}
+	}
+	sort.SliceStable(inv.blocks, func(i, j int) bool { return inv.blocks[i].p.Bits() > inv.blocks[j].p.Bits() })
+	inv.Hosts = append(inv.Hosts, h)
+	return nil
+}
+
+type yInventory struct {
+	Hosts yaml.Node `yaml:"hosts"`
+}
+
+type yHost struct {
+	Name        string           `yaml:"name"`
+	Addresses   yamlfile.StrList `yaml:"addresses"`
+	Roles       yamlfile.StrList `yaml:"roles"`
+	Description string           `yaml:"description"`
+	line        int
+	lines       map[string]int
+}
+
+func (h *yHost) UnmarshalYAML(n *yaml.Node) (err error) {
+	type plain yHost
+	if h.lines, err = yamlfile.Strict(n, plain{}); err != nil {
+		return err
+	}
+	h.line = n.Line
+	return n.Decode((*plain)(h))
+}
+
+// Load reads an inventory file; roles are looked up in cat.
+func Load(path string, cat *catalog.Catalog) (*Inventory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
+	}
+	return Parse(path, data, cat)
+}
+
+// Parse reads an inventory from data; name is used in errors. Every
+// problem is reported, as a yamlfile.ErrorList of file:line errors.
+func Parse(name string, data []byte, cat *catalog.Catalog) (*Inventory, error) {
+	var y yInventory
+	if errs := yamlfile.Parse(name, data, &y); errs != nil {
+		return nil, errs
+	}
+	var errs yamlfile.ErrorList
+	errf := func(line int, format string, a ...any) {
+		errs = append(errs, &yamlfile.ParseError{File: name, Line: line, Err: fmt.Errorf(format, a...)})
+	}
+	hosts := yamlfile.DecodeList[yHost](name, "hosts", &y.Hosts, &errs)
+	if y.Hosts.Kind == 0 {
+		errf(0, "no hosts: the inventory needs a hosts: list")
+	}
+	inv := New()
+	inv.File = name
+	for _, yh := range hosts {
+		at := func(k string) int { return yamlfile.LineOf(yh.lines, k, yh.line) }
+		h := &Host{Name: strings.TrimSpace(yh.Name), Description: yh.Description, File: name, Line: yh.line}
+		ok := true
+		if h.Name == "" {
+			errf(yh.line, "host has no name")
+			ok = false
+		}
+		if len(yh.Addresses) == 0 {
+			errf(at("addresses"), "host %q has no addresses", h.Name)
+			ok = false
+		}
+		for _, a := range yh.Addresses {
+			p, err := parseAddress(a)
+			if err != nil {
+				errf(at("addresses"), "host %q: %v", h.Name, err)
+				ok = false
+				continue
+			}
+			h.Addresses = append(h.Addresses, p)
+		}
+		if len(yh.Roles) == 0 {
+			errf(at("roles"), "host %q has no roles (hosts that play no role can be left out)", h.Name)
+			ok = false
+		}
+		for _, rn := range yh.Roles {
+			role, mode, err := cat.LookupRole(rn)
+			if err != nil {
+				errf(at("roles"), "host %q: %v", h.Name, err)
+				ok = false
+				continue
+			}
+			if role.IsGroup() {
+				errf(at("roles"), "host %q: %q is a group of roles; give the roles the host plays", h.Name, rn)
+				ok = false
+				continue
+			}
+			h.Roles = append(h.Roles, Assignment{Role: role, Mode: mode})
+		}
+		if !ok {
+			continue
+		}
+		if err := inv.Add(h); err != nil {
+			errf(yh.line, "host %q: %v", h.Name, err)
+		}
+	}
+	if len(errs) > 0 {
+		return inv, errs
+	}
+	return inv, nil
+}
+
+func parseAddress(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return p, fmt.Errorf("bad address block %q", s)
+		}
+		if p.Masked() != p {
+			return p, fmt.Errorf("address block %q has host bits set (did you mean %s?)", s, p.Masked())
+		}
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("bad address %q", s)
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, errors.New("addresses with a zone are not supported: " + s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

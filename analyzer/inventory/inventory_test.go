@@ -1,0 +1,132 @@
+package inventory
+
+import (
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+func defaultCatalog(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestParse(t *testing.T) {
+	const doc = `
+hosts:
+  - name: dc01
+    addresses: [192.0.2.10, "2001:db8::10"]
+    roles: [domain controller, DNS Server]
+  - name: lab
+    addresses: [192.0.2.64/26]
+    roles: [NTP Server]
+  - name: lab-special
+    addresses: [192.0.2.96/28]
+    roles: [ntp-server]
+`
+	inv, err := Parse("inv.yaml", []byte(doc), defaultCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		addr string
+		host string
+	}{
+		{"192.0.2.10", "dc01"},
+		{"2001:db8::10", "dc01"},
+		{"::ffff:192.0.2.10", "dc01"},
+		{"192.0.2.70", "lab"},
+		{"192.0.2.100", "lab-special"}, // the most specific block wins
+		{"192.0.2.11", ""},
+	}
+	for _, tt := range tests {
+		h := inv.Lookup(netip.MustParseAddr(tt.addr))
+		got := ""
+		if h != nil {
+			got = h.Name
+		}
+		if got != tt.host {
+			t.Errorf("Lookup(%s) = %q, want %q", tt.addr, got, tt.host)
+		}
+	}
+	dc := inv.Host("DC01")
+	if dc == nil || !reflect.DeepEqual(dc.RoleNames(), []string{"Domain Controller", "DNS Server"}) || dc.Line != 3 {
+		t.Errorf("dc01 = %+v", dc)
+	}
+	if got := dc.AddressStrings(); !reflect.DeepEqual(got, []string{"192.0.2.10", "2001:db8::10"}) {
+		t.Errorf("addresses = %v", got)
+	}
+}
+
+func TestParseJSON(t *testing.T) {
+	inv, err := Parse("inv.json", []byte(`{"hosts":[{"name":"ns","addresses":["198.51.100.53"],"roles":["DNS Server"]}]}`), defaultCatalog(t))
+	if err != nil || inv.Lookup(netip.MustParseAddr("198.51.100.53")).Name != "ns" {
+		t.Fatalf("JSON inventory: %v", err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"unknown role", "hosts:\n  - name: a\n    addresses: [192.0.2.1]\n    roles: [Domain Controler]\n",
+			[]string{`inv.yaml:4: host "a": unknown role "Domain Controler" (did you mean "Domain Controller"`}},
+		{"unknown field", "hosts:\n  - name: a\n    address: [192.0.2.1]\n", []string{`inv.yaml:3: unknown field "address" (did you mean "addresses"?)`}},
+		{"bad address", "hosts:\n  - name: a\n    addresses: [192.0.2.300]\n    roles: [DNS Server]\n", []string{`inv.yaml:3: host "a": bad address "192.0.2.300"`}},
+		{"host bits", "hosts:\n  - name: a\n    addresses: [192.0.2.1/24]\n    roles: [DNS Server]\n", []string{`did you mean 192.0.2.0/24?`}},
+		{"duplicate address", "hosts:\n  - {name: a, addresses: [192.0.2.1], roles: [DNS Server]}\n  - {name: b, addresses: [192.0.2.1], roles: [DNS Server]}\n",
+			[]string{`inv.yaml:3: host "b": address 192.0.2.1 is already host "a"'s`}},
+		{"duplicate name", "hosts:\n  - {name: a, addresses: [192.0.2.1], roles: [DNS Server]}\n  - {name: A, addresses: [192.0.2.2], roles: [DNS Server]}\n",
+			[]string{`inv.yaml:3: host "A": duplicate host name "A"`}},
+		{"no roles", "hosts:\n  - {name: a, addresses: [192.0.2.1]}\n", []string{`inv.yaml:2: host "a" has no roles`}},
+		{"no hosts", "host: []\n", []string{`inv.yaml:1: unknown field "host" (did you mean "hosts"?)`}},
+		{"empty", "", []string{"inv.yaml: empty file"}},
+		{"not yaml", "hosts: [\n", []string{"inv.yaml:"}},
+		{"two errors", "hosts:\n  - {name: a, addresses: [x], roles: [DNS Server]}\n  - {name: b, addresses: [192.0.2.2], roles: [Nope Nope]}\n",
+			[]string{`inv.yaml:2: host "a": bad address "x"`, `inv.yaml:3: host "b": unknown role "Nope Nope"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("inv.yaml", []byte(tt.doc), defaultCatalog(t))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error:\n%v\nwant it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// FuzzParse: any bytes give an inventory or an error, never a panic, and
+// an inventory without error only holds complete hosts.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("hosts:\n  - name: a\n    addresses: [192.0.2.1, 10.0.0.0/8]\n    roles: [DNS Server]\n"))
+	f.Add([]byte(`{"hosts":[{"name":"a","addresses":["::1"],"roles":["ntp-server"]}]}`))
+	f.Add([]byte("hosts:\n  - &a {name: x}\n  - *a\n"))
+	cat, err := catalog.Default()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := Parse("fuzz.yaml", data, cat)
+		if err != nil {
+			return
+		}
+		for _, h := range inv.Hosts {
+			if h.Name == "" || len(h.Addresses) == 0 || len(h.Roles) == 0 {
+				t.Fatalf("incomplete host accepted: %+v", h)
+			}
+		}
+	})
+}
