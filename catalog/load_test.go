@@ -26,6 +26,7 @@ func TestParsePorts(t *testing.T) {
 		{"1024-65535*", []PortRange{{1024, 65535}}, ""},
 		{"4001, 5900, 623", []PortRange{{623, 623}, {4001, 4001}, {5900, 5900}}, ""},
 		{"3008, 3009", []PortRange{{3008, 3008}, {3009, 3009}}, ""},
+		{"67/68", []PortRange{{67, 67}, {68, 68}}, ""},
 		{"1-10, 5-20", []PortRange{{1, 20}}, ""},
 		{"none", nil, ""},
 		{"N/A", nil, ""},
@@ -70,6 +71,7 @@ func TestParseProtocols(t *testing.T) {
 		{[]string{"TCP (TLS)"}, []uint8{6}, []string{"TLS"}, false},
 		{[]string{"TCP (MTLS)"}, []uint8{6}, []string{"MTLS"}, false},
 		{[]string{"UDP (STUN/MSTURN)"}, []uint8{17}, []string{"STUN/MSTURN"}, false},
+		{[]string{"TCP (PSOM/TLS)"}, []uint8{6}, []string{"PSOM/TLS"}, false},
 		{[]string{"vrrp"}, []uint8{112}, nil, false},
 		{[]string{"ICMP"}, []uint8{1}, nil, false},
 		{[]string{"ip/99"}, []uint8{99}, nil, false},
@@ -284,7 +286,7 @@ func TestLoadSemantics(t *testing.T) {
 		proto uint8
 		port  uint16
 		want  bool
-	}{{6, 443, true}, {17, 20009, true}, {6, 20009, true}, {17, 443, false}, {6, 8080, false}, {17, 53, true}} {
+	}{{6, 443, true}, {17, 20009, true}, {6, 20009, true}, {17, 53, true}, {6, 7, false}, {17, 9, false}} {
 		if got := c.ServerPort(tt.proto, tt.port); got != tt.want {
 			t.Errorf("ServerPort(%d, %d) = %v, want %v", tt.proto, tt.port, got, tt.want)
 		}

@@ -42,10 +42,10 @@ func PortsContain(rs []PortRange, p uint16) bool {
 
 var (
 	rangeDash  = regexp.MustCompile(`\s*(?:\.\.|-|–|—|~|〜)\s*`)
-	portSplits = regexp.MustCompile(`[,;、，\s]+`)
+	portSplits = regexp.MustCompile(`[,;/、，\s]+`)
 )
 
-// ParsePorts reads ports as the documents write them: "443", "80, 443",
+// ParsePorts reads ports as the documents write them: "443", "80, 443", "67/68",
 // "16500..16509", "49152-65535", "6891 -6901", "1024-65535*". "none",
 // "n/a" and the empty string mean no ports; "any" means 0-65535. The
 // result is sorted and overlapping ranges are merged.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -55,6 +56,8 @@ type application struct {
 }
 
 var tcp, udp = []uint8{6}, []uint8{17}
+
+var transportApp = regexp.MustCompile(`^(?i)(tcp|udp|sctp)\s*\(\s*([^()]+?)\s*\)$`)
 
 // applications maps the application names the documents use in their
 // Type or Protocol column (case-folded) to their transports.
@@ -119,6 +122,12 @@ func parseProtocols(tokens []string) (protos []uint8, apps []string, err error) 
 		}
 		if p, err := ParseProto(key); err == nil {
 			add([]uint8{p}, "")
+			return nil
+		}
+		// "TCP (PSOM/TLS)": a transport with the application in brackets.
+		if m := transportApp.FindStringSubmatch(strings.TrimSpace(t)); m != nil {
+			p, _ := ParseProto(m[1])
+			add([]uint8{p}, m[2])
 			return nil
 		}
 		if strings.Contains(key, ",") {
