@@ -1,0 +1,584 @@
+// Package audit labels the services seen in captures against the catalog
+// and the inventory: documented (and by which rules), undocumented (and
+// what came closest), blocked (documented but never established), and the
+// documented flows between the roles present that never appeared.
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// Frame names one packet: a capture file and its 1-based frame number.
+type Frame struct {
+	File  string
+	Frame uint64
+}
+
+// Service is every connection between one client and one server over one
+// protocol and server port, as the flow tracker aggregated them.
+type Service struct {
+	Client, Server netip.Addr
+	Proto          uint8
+	Port           uint16 // server port; 0 for port-less protocols
+	Connections    int
+	Established    int
+	Rejected       int
+	Unanswered     int
+	Packets        uint64
+	Bytes          uint64
+	FirstSeen      time.Time
+	LastSeen       time.Time
+	FirstFrame     Frame
+	// FirstConns are the first few connections' client ports (0 for
+	// port-less), for evidence extraction.
+	ClientPorts []uint16
+}
+
+// Status is a service's label.
+type Status string
+
+// Statuses.
+const (
+	Documented   Status = "documented"
+	Undocumented Status = "undocumented"
+	Waived       Status = "waived"
+)
+
+// Outcome is the best outcome among a service's connections.
+type Outcome string
+
+// Outcomes, best first.
+const (
+	Established Outcome = "established"
+	Rejected    Outcome = "rejected"
+	Unanswered  Outcome = "unanswered"
+)
+
+// Outcome of the service: established > rejected > unanswered.
+func (s *Service) Outcome() Outcome {
+	switch {
+	case s.Established > 0:
+		return Established
+	case s.Rejected > 0:
+		return Rejected
+	}
+	return Unanswered
+}
+
+// Flow is a labelled service.
+type Flow struct {
+	Service
+	ClientHost, ServerHost *inventory.Host // nil when not in the inventory
+	Status                 Status
+	Outcome                Outcome
+	Rules                  []*catalog.Rule // every rule that documents it, by id
+	Blocked                bool            // documented but never established
+	Multicast              bool            // to a broadcast or multicast address
+	Hints                  []string        // why undocumented, what came closest
+	Waiver                 *Waiver         // the waiver that accepted it, or an expired one
+	WaiverExpired          bool
+}
+
+// Finding says whether the flow is a finding: undocumented or blocked and
+// not waived.
+func (f *Flow) Finding() bool {
+	return f.Status == Undocumented || f.Status == Documented && f.Blocked
+}
+
+// Missing is a documented flow, between roles present in the inventory,
+// that was never attempted.
+type Missing struct {
+	Rule          *catalog.Rule
+	Proto         uint8
+	Clients       []*inventory.Host // hosts of the from role; empty for Any
+	Servers       []*inventory.Host // hosts of the to role; empty for Any or an address
+	Waiver        *Waiver
+	WaiverExpired bool
+}
+
+// Optional says whether the rule is optional.
+func (m *Missing) Optional() bool { return m.Rule.Optional }
+
+// Unverifiable is a rule that applies to the inventory but whose
+// destination cannot be seen by address in a capture.
+type Unverifiable struct {
+	Rule   *catalog.Rule
+	Reason string
+}
+
+// Noise counts traffic summarized rather than listed: neighbour discovery,
+// link-local name resolution, group management.
+type Noise struct {
+	Kind                 string
+	Services             int
+	Connections, Packets uint64
+}
+
+// Options steer an audit.
+type Options struct {
+	Products     []string  // only rules of these products; empty for all
+	IncludeNoise bool      // list noise as flows instead of summarizing it
+	Now          time.Time // waivers expire against this time
+	Waivers      *Waivers
+}
+
+// Result is an audit's answer.
+type Result struct {
+	Flows        []*Flow // sorted by status, then client, server, proto, port
+	Missing      []*Missing
+	Unverifiable []*Unverifiable
+	Noise        []Noise
+	// UnusedWaivers matched nothing: stale entries to remove.
+	UnusedWaivers []*Waiver
+	// Unobservable counts rules that apply but whose traffic never reaches
+	// the wire (loopback).
+	Unobservable int
+	Rules        int // rules considered (after the product filter)
+}
+
+// Counts of each kind of finding.
+type Counts struct {
+	Documented, Undocumented, Blocked, Waived, Missing, MissingOptional, ExpiredWaivers int
+}
+
+// Counts tallies the result.
+func (r *Result) Counts() Counts {
+	var c Counts
+	for _, f := range r.Flows {
+		switch f.Status {
+		case Documented:
+			c.Documented++
+			if f.Blocked {
+				c.Blocked++
+			}
+		case Undocumented:
+			c.Undocumented++
+		case Waived:
+			c.Waived++
+		}
+		if f.WaiverExpired {
+			c.ExpiredWaivers++
+		}
+	}
+	for _, m := range r.Missing {
+		if m.Waiver != nil && !m.WaiverExpired {
+			c.Waived++
+			continue
+		}
+		if m.WaiverExpired {
+			c.ExpiredWaivers++
+		}
+		if m.Optional() {
+			c.MissingOptional++
+		} else {
+			c.Missing++
+		}
+	}
+	return c
+}
+
+type protoPort struct {
+	proto uint8
+	port  uint16
+}
+
+type auditor struct {
+	cat   *catalog.Catalog
+	inv   *inventory.Inventory
+	rules []*catalog.Rule
+	opts  Options
+	// candidate rules by protocol and port (port 0 for port-less)
+	byPort map[protoPort][]*catalog.Rule
+	bcast  map[netip.Addr]bool
+}
+
+// Audit labels services and finds what never appeared.
+func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, opts Options) *Result {
+	if inv == nil {
+		inv = inventory.New()
+	}
+	a := &auditor{cat: cat, inv: inv, opts: opts, byPort: map[protoPort][]*catalog.Rule{}, bcast: map[netip.Addr]bool{}}
+	for _, r := range cat.Rules() {
+		if len(opts.Products) == 0 || containsString(opts.Products, r.Product) {
+			a.rules = append(a.rules, r)
+		}
+	}
+	for _, h := range inv.Hosts {
+		for _, p := range h.Addresses {
+			if !p.IsSingleIP() && p.Addr().Is4() && p.Bits() < 31 {
+				a.bcast[lastAddr(p)] = true
+			}
+		}
+	}
+	res := &Result{Rules: len(a.rules)}
+	noise := map[string]*Noise{}
+	for i := range services {
+		s := &services[i]
+		if kind := noiseKind(s); kind != "" && !opts.IncludeNoise {
+			n := noise[kind]
+			if n == nil {
+				n = &Noise{Kind: kind}
+				noise[kind] = n
+			}
+			n.Services++
+			n.Connections += uint64(s.Connections)
+			n.Packets += s.Packets
+			continue
+		}
+		res.Flows = append(res.Flows, a.label(s))
+	}
+	for _, k := range sortedKeys(noise) {
+		res.Noise = append(res.Noise, *noise[k])
+	}
+	sortFlows(res.Flows)
+	a.missing(res)
+	if opts.Waivers != nil {
+		opts.Waivers.apply(res, inv, opts.Now)
+	}
+	return res
+}
+
+func (a *auditor) candidates(proto uint8, port uint16) []*catalog.Rule {
+	if !catalog.HasPorts(proto) {
+		port = 0
+	}
+	k := protoPort{proto, port}
+	if rs, ok := a.byPort[k]; ok {
+		return rs
+	}
+	var rs []*catalog.Rule
+	for _, r := range a.rules {
+		if r.CoversPort(proto, port) {
+			rs = append(rs, r)
+		}
+	}
+	a.byPort[k] = rs
+	return rs
+}
+
+// isBroadcast says whether addr reaches many hosts: multicast, the limited
+// broadcast, or the last address of an inventory block.
+func (a *auditor) isBroadcast(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	return addr.IsMulticast() || addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.bcast[addr]
+}
+
+// sideMatches says whether a host (or address) fits a rule side.
+func sideMatches(ep catalog.Endpoint, h *inventory.Host, addr netip.Addr) bool {
+	switch {
+	case ep.Role != nil:
+		return h.Plays(ep)
+	case len(ep.Addrs) > 0:
+		return ep.MatchesAddr(addr)
+	case ep.Host != "":
+		return h != nil && hostMatches(ep.Host, h.Name)
+	}
+	return true // Any
+}
+
+// hostMatches matches a host pattern such as "*.digicert.com" against an
+// inventory host name, case-insensitively.
+func hostMatches(pattern, name string) bool {
+	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(name))
+	return err == nil && ok
+}
+
+// ruleMatches says whether rule r documents service s between hosts ch and
+// sh. Broadcast and multicast match by the sender's role: the receivers are
+// every host of the destination role.
+func (a *auditor) ruleMatches(r *catalog.Rule, s *Service, ch, sh *inventory.Host, multicast bool) bool {
+	to := func(ep catalog.Endpoint, h *inventory.Host, addr netip.Addr) bool {
+		if multicast && (ep.Role != nil || ep.IsAny()) {
+			return true
+		}
+		return sideMatches(ep, h, addr)
+	}
+	if sideMatches(r.From, ch, s.Client) && to(r.To, sh, s.Server) {
+		return true
+	}
+	// A bidirectional rule may be opened from either side.
+	return r.Bidirectional && !multicast && sideMatches(r.To, ch, s.Client) && sideMatches(r.From, sh, s.Server)
+}
+
+func (a *auditor) label(s *Service) *Flow {
+	f := &Flow{
+		Service:    *s,
+		ClientHost: a.inv.Lookup(s.Client),
+		ServerHost: a.inv.Lookup(s.Server),
+		Outcome:    s.Outcome(),
+		Multicast:  a.isBroadcast(s.Server),
+	}
+	cands := a.candidates(s.Proto, s.Port)
+	for _, r := range cands {
+		if a.ruleMatches(r, s, f.ClientHost, f.ServerHost, f.Multicast) {
+			f.Rules = append(f.Rules, r)
+		}
+	}
+	if len(f.Rules) > 0 {
+		sort.Slice(f.Rules, func(i, j int) bool { return f.Rules[i].ID < f.Rules[j].ID })
+		f.Status = Documented
+		f.Blocked = f.Outcome != Established
+		return f
+	}
+	f.Status = Undocumented
+	f.Hints = a.hints(f, cands)
+	return f
+}
+
+// hints explain an undocumented flow: which hosts have no role, which
+// roles the port is documented for, and which rules between these roles
+// exist on other ports.
+func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
+	var out []string
+	if f.ClientHost == nil {
+		out = append(out, fmt.Sprintf("client %s is not in the inventory, so it has no role", f.Client))
+	}
+	if f.ServerHost == nil && !f.Multicast {
+		out = append(out, fmt.Sprintf("server %s is not in the inventory, so it has no role", f.Server))
+	}
+	svc := ServiceName(f.Proto, f.Port)
+	if len(cands) > 0 {
+		pairs := map[string]bool{}
+		var list []string
+		for _, r := range cands {
+			p := r.From.String() + " → " + r.To.String()
+			if !pairs[p] {
+				pairs[p] = true
+				list = append(list, p)
+			}
+		}
+		sort.Strings(list)
+		more := ""
+		if len(list) > 4 {
+			more = fmt.Sprintf(" and %d more", len(list)-4)
+			list = list[:4]
+		}
+		out = append(out, fmt.Sprintf("%s is documented for %s%s", svc, strings.Join(list, "; "), more))
+	} else {
+		out = append(out, fmt.Sprintf("%s is not documented for any role", svc))
+	}
+	// Closest: rules between these hosts' roles, on other ports.
+	var closest []string
+	seen := map[string]bool{}
+	for _, r := range a.rules {
+		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) {
+			continue
+		}
+		if f.ClientHost == nil || f.ServerHost == nil || !f.ClientHost.Plays(r.From) || !f.ServerHost.Plays(r.To) {
+			continue
+		}
+		d := fmt.Sprintf("%s (%s)", r.ID, protoPorts(r))
+		if !seen[d] {
+			seen[d] = true
+			closest = append(closest, d)
+		}
+	}
+	if len(closest) > 0 {
+		sort.Strings(closest)
+		more := ""
+		if len(closest) > 3 {
+			more = fmt.Sprintf(" and %d more", len(closest)-3)
+			closest = closest[:3]
+		}
+		out = append(out, fmt.Sprintf("closest rules between these roles: %s%s", strings.Join(closest, ", "), more))
+	}
+	return out
+}
+
+func protoPorts(r *catalog.Rule) string {
+	ps := catalog.FormatPorts(r.Ports)
+	names := strings.Join(r.ProtocolNames(), "+")
+	if ps == "" {
+		return names
+	}
+	return names + "/" + ps
+}
+
+// ServiceName is "443/tcp", or the protocol name for port-less ones.
+func ServiceName(proto uint8, port uint16) string {
+	if !catalog.HasPorts(proto) {
+		return catalog.ProtoName(proto)
+	}
+	return fmt.Sprintf("%d/%s", port, catalog.ProtoName(proto))
+}
+
+// missing finds the rules between roles present that were never attempted.
+func (a *auditor) missing(res *Result) {
+	byProto := map[uint8][]*Flow{}
+	for _, f := range res.Flows {
+		byProto[f.Proto] = append(byProto[f.Proto], f)
+	}
+	for _, r := range a.rules {
+		if r.From.IsAny() && r.To.IsAny() {
+			continue
+		}
+		var clients, servers []*inventory.Host
+		if r.From.Role != nil {
+			if clients = a.hostsPlaying(r.From); len(clients) == 0 {
+				continue
+			}
+		}
+		switch {
+		case r.To.Role != nil:
+			if servers = a.hostsPlaying(r.To); len(servers) == 0 {
+				continue
+			}
+		case len(r.To.Addrs) > 0 && allLoopback(r.To.Addrs):
+			res.Unobservable++
+			continue
+		case r.To.Host != "":
+			for _, h := range a.inv.Hosts {
+				if hostMatches(r.To.Host, h.Name) {
+					servers = append(servers, h)
+				}
+			}
+			if len(servers) == 0 {
+				if r.From.Role != nil {
+					res.Unverifiable = append(res.Unverifiable, &Unverifiable{Rule: r,
+						Reason: fmt.Sprintf("destination %s is a host name: name an inventory host %q to check it", r.To.Host, r.To.Host)})
+				}
+				continue
+			}
+		}
+		if r.From.Role != nil && r.To.Role != nil && !distinctPair(clients, servers) {
+			continue
+		}
+		for _, p := range r.Protocols {
+			if !a.attempted(r, p, byProto[p]) {
+				res.Missing = append(res.Missing, &Missing{Rule: r, Proto: p, Clients: clients, Servers: servers})
+			}
+		}
+	}
+}
+
+func (a *auditor) attempted(r *catalog.Rule, proto uint8, flows []*Flow) bool {
+	for _, f := range flows {
+		if !r.CoversPort(proto, f.Port) {
+			continue
+		}
+		if a.ruleMatches(r, &f.Service, f.ClientHost, f.ServerHost, f.Multicast) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *auditor) hostsPlaying(ep catalog.Endpoint) []*inventory.Host {
+	var out []*inventory.Host
+	for _, h := range a.inv.Hosts {
+		if h.Plays(ep) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// distinctPair says whether some client and server are different hosts: a
+// rule between two hosts of one role needs two of them.
+func distinctPair(clients, servers []*inventory.Host) bool {
+	for _, c := range clients {
+		for _, s := range servers {
+			if c != s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func allLoopback(ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if !p.Addr().IsLoopback() {
+			return false
+		}
+	}
+	return true
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	hostBits := 32 - p.Bits()
+	for i := 3; i >= 0 && hostBits > 0; i-- {
+		n := min(hostBits, 8)
+		b[i] |= byte(1<<n - 1)
+		hostBits -= n
+	}
+	return netip.AddrFrom4(b)
+}
+
+var (
+	linkLocal6 = netip.MustParsePrefix("fe80::/10")
+	linkScope6 = netip.MustParsePrefix("ff02::/16")
+	mdns4      = netip.MustParseAddr("224.0.0.251")
+	llmnr4     = netip.MustParseAddr("224.0.0.252")
+)
+
+// noiseKind classifies link-local housekeeping traffic: IPv6 neighbour and
+// router discovery, link-local multicast name resolution (LLMNR, mDNS) and
+// group management (IGMP). Everything else is a flow.
+func noiseKind(s *Service) string {
+	switch s.Proto {
+	case 58: // ICMPv6 within the link: ND, RD, MLD
+		if linkLocal6.Contains(s.Client) || linkLocal6.Contains(s.Server) || linkScope6.Contains(s.Server) || s.Client.IsUnspecified() {
+			return "ipv6-neighbour-discovery"
+		}
+	case 2:
+		return "igmp"
+	case 17:
+		switch {
+		case s.Port == 5355:
+			return "llmnr"
+		case s.Port == 5353 && (s.Server == mdns4 || s.Server == netip.MustParseAddr("ff02::fb")):
+			return "mdns"
+		case s.Server == llmnr4 || s.Server == netip.MustParseAddr("ff02::1:3"):
+			return "llmnr"
+		}
+	}
+	return ""
+}
+
+func sortFlows(fs []*Flow) {
+	rank := map[Status]int{Undocumented: 0, Documented: 1, Waived: 2}
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.Status != b.Status {
+			return rank[a.Status] < rank[b.Status]
+		}
+		if c := a.Client.Compare(b.Client); c != 0 {
+			return c < 0
+		}
+		if c := a.Server.Compare(b.Server); c != 0 {
+			return c < 0
+		}
+		if a.Proto != b.Proto {
+			return a.Proto < b.Proto
+		}
+		return a.Port < b.Port
+	})
+}
+
+func containsString(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,290 @@
+package audit
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// A small catalog of its own, so each labeling rule is tested against rules
+// written for it. The built-in rules are filtered out with Products.
+const testCatalog = `
+roles:
+  - {id: t-client, name: T Client, product: custom}
+  - {id: t-broker, name: T Broker, product: custom}
+  - {id: t-agent, name: T Agent, product: custom}
+  - {id: t-halb, name: T HALB, product: custom}
+  - {id: t-unused, name: T Unused, product: custom}
+  - id: t-gw
+    name: T Gateway
+    product: custom
+    modes:
+      - {id: normal, name: Normal mode}
+      - {id: forwarding, name: Forwarding mode}
+  - {id: t-all, name: T All, product: custom, members: [t-broker, t-agent]}
+rules:
+  - {id: c-login, from: T Client, to: T Broker, protocols: [tcp], ports: 443}
+  - {id: c-display, from: T Client, to: T Agent, protocols: [tcp, udp], ports: 4172}
+  - {id: c-usb, from: T Client, to: T Agent, protocols: [tcp], ports: 32111, optional: true}
+  - {id: b-agent, from: T Broker, to: T Agent, protocols: [tcp], ports: 80, bidirectional: true}
+  - {id: any-dns, from: Any, to: T Broker, protocols: [udp], ports: 53}
+  - {id: halb-vrrp, from: T HALB, to: T HALB, protocols: [vrrp], ports: none}
+  - {id: gw-fwd, from: T Client, to: T Gateway (Forwarding mode), protocols: [tcp], ports: 20009}
+  - {id: gw-plain, from: T Client, to: T Gateway, protocols: [tcp], ports: 3389}
+  - {id: all-ntp, from: T All, to: T Client, protocols: [udp], ports: 123}
+  - {id: meta, from: T Agent, to_address: [169.254.169.254], protocols: [tcp], ports: 80}
+  - {id: local, from: T Agent, to_address: [127.0.0.0/8], protocols: [tcp], ports: 20020}
+  - {id: cloud, from: T Broker, to_host: "*.cloud.example", protocols: [HTTPS], ports: 443}
+  - {id: unused, from: T Unused, to: T Broker, protocols: [tcp], ports: 7000}
+`
+
+const testInventory = `
+hosts:
+  - {name: client1, addresses: [192.0.2.1], roles: [T Client]}
+  - {name: broker1, addresses: [192.0.2.10], roles: [T Broker]}
+  - {name: agent1, addresses: [192.0.2.20, "2001:db8::20"], roles: [T Agent]}
+  - {name: halb1, addresses: [192.0.2.30], roles: [T HALB]}
+  - {name: halb2, addresses: [192.0.2.31], roles: [T HALB]}
+  - {name: gwn, addresses: [192.0.2.40], roles: [T Gateway (Normal mode)]}
+  - {name: gw, addresses: [192.0.2.41], roles: [T Gateway]}
+`
+
+func fixture(t *testing.T) (*catalog.Catalog, *inventory.Inventory) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "test-catalog.yaml")
+	if err := os.WriteFile(p, []byte(testCatalog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inv.yaml", []byte(testInventory), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, inv
+}
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+func svc(client, server string, proto uint8, port uint16, outcome Outcome) Service {
+	s := Service{Client: netip.MustParseAddr(client), Server: netip.MustParseAddr(server), Proto: proto, Port: port,
+		Connections: 1, Packets: 3, Bytes: 100, FirstSeen: t0, LastSeen: t0.Add(time.Second), FirstFrame: Frame{"a.pcap", 1}}
+	switch outcome {
+	case Established:
+		s.Established = 1
+	case Rejected:
+		s.Rejected = 1
+	default:
+		s.Unanswered = 1
+	}
+	return s
+}
+
+func TestLabel(t *testing.T) {
+	cat, inv := fixture(t)
+	tests := []struct {
+		name    string
+		s       Service
+		status  Status
+		blocked bool
+		rules   []string
+		hints   []string
+	}{
+		{"documented", svc("192.0.2.1", "192.0.2.10", 6, 443, Established), Documented, false, []string{"c-login"}, nil},
+		{"blocked by reset", svc("192.0.2.1", "192.0.2.10", 6, 443, Rejected), Documented, true, []string{"c-login"}, nil},
+		{"blocked unanswered", svc("192.0.2.1", "192.0.2.20", 17, 4172, Unanswered), Documented, true, []string{"c-display"}, nil},
+		{"ipv6 address of a host", svc("192.0.2.1", "2001:db8::20", 6, 4172, Established), Documented, false, []string{"c-display"}, nil},
+		{"port for other roles", svc("192.0.2.20", "192.0.2.10", 6, 443, Established), Undocumented, false, nil,
+			[]string{"443/tcp is documented for T Broker → *.cloud.example; T Client → T Broker"}},
+		{"port for nobody", svc("192.0.2.1", "192.0.2.10", 6, 8443, Established), Undocumented, false, nil,
+			[]string{"8443/tcp is not documented for any role", "closest rules between these roles: c-login (tcp/443)"}},
+		{"no role", svc("198.51.100.7", "192.0.2.20", 17, 4172, Established), Undocumented, false, nil,
+			[]string{"client 198.51.100.7 is not in the inventory, so it has no role", "4172/udp is documented for T Client → T Agent"}},
+		{"any source", svc("198.51.100.7", "192.0.2.10", 17, 53, Established), Documented, false, []string{"any-dns"}, nil},
+		{"multicast by sender role", svc("192.0.2.30", "224.0.0.18", 112, 0, Unanswered), Documented, true, []string{"halb-vrrp"}, nil},
+		{"bidirectional reversed", svc("192.0.2.20", "192.0.2.10", 6, 80, Established), Documented, false, []string{"b-agent"}, nil},
+		{"mode mismatch", svc("192.0.2.1", "192.0.2.40", 6, 20009, Established), Undocumented, false, nil, nil},
+		{"plain rule, moded host", svc("192.0.2.1", "192.0.2.40", 6, 3389, Established), Documented, false, []string{"gw-plain"}, nil},
+		{"plain host, moded rule", svc("192.0.2.1", "192.0.2.41", 6, 20009, Established), Documented, false, []string{"gw-fwd"}, nil},
+		{"group source", svc("192.0.2.20", "192.0.2.1", 17, 123, Established), Documented, false, []string{"all-ntp"}, nil},
+		{"destination address", svc("192.0.2.20", "169.254.169.254", 6, 80, Established), Documented, false, []string{"meta"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Audit([]Service{tt.s}, inv, cat, Options{Products: []string{"custom"}})
+			if len(res.Flows) != 1 {
+				t.Fatalf("flows = %d", len(res.Flows))
+			}
+			f := res.Flows[0]
+			var ids []string
+			for _, r := range f.Rules {
+				ids = append(ids, r.ID)
+			}
+			if f.Status != tt.status || f.Blocked != tt.blocked || !reflect.DeepEqual(ids, tt.rules) {
+				t.Errorf("status %s blocked %v rules %v; want %s %v %v (hints %q)", f.Status, f.Blocked, ids, tt.status, tt.blocked, tt.rules, f.Hints)
+			}
+			for _, h := range tt.hints {
+				if !strings.Contains(strings.Join(f.Hints, "\n"), h) {
+					t.Errorf("hints %q lack %q", f.Hints, h)
+				}
+			}
+		})
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	s := Service{Established: 1, Rejected: 3, Unanswered: 2}
+	if s.Outcome() != Established {
+		t.Error("established must win")
+	}
+	s.Established = 0
+	if s.Outcome() != Rejected {
+		t.Error("rejected beats unanswered")
+	}
+	s.Rejected = 0
+	if s.Outcome() != Unanswered {
+		t.Error("unanswered")
+	}
+}
+
+func TestNoise(t *testing.T) {
+	cat, inv := fixture(t)
+	services := []Service{
+		svc("fe80::1", "ff02::1", 58, 0, Unanswered),
+		svc("fe80::1", "fe80::2", 58, 0, Established),
+		svc("192.0.2.1", "224.0.0.252", 17, 5355, Unanswered),
+		svc("192.0.2.1", "224.0.0.251", 17, 5353, Unanswered),
+		svc("192.0.2.1", "192.0.2.10", 6, 443, Established),
+	}
+	res := Audit(services, inv, cat, Options{Products: []string{"custom"}})
+	if len(res.Flows) != 1 {
+		t.Errorf("flows = %d, want only the non-noise one", len(res.Flows))
+	}
+	want := []Noise{{"ipv6-neighbour-discovery", 2, 2, 6}, {"llmnr", 1, 1, 3}, {"mdns", 1, 1, 3}}
+	if !reflect.DeepEqual(res.Noise, want) {
+		t.Errorf("noise = %+v, want %+v", res.Noise, want)
+	}
+	res = Audit(services, inv, cat, Options{Products: []string{"custom"}, IncludeNoise: true})
+	if len(res.Flows) != 5 || len(res.Noise) != 0 {
+		t.Errorf("--include-noise: flows %d noise %d", len(res.Flows), len(res.Noise))
+	}
+}
+
+func missingKeys(res *Result) []string {
+	var out []string
+	for _, m := range res.Missing {
+		out = append(out, m.Rule.ID+"/"+catalog.ProtoName(m.Proto))
+	}
+	return out
+}
+
+func TestMissing(t *testing.T) {
+	cat, inv := fixture(t)
+	services := []Service{
+		svc("192.0.2.1", "192.0.2.10", 6, 443, Established),  // c-login seen
+		svc("192.0.2.1", "192.0.2.20", 6, 4172, Established), // c-display tcp seen, udp not
+		svc("192.0.2.10", "192.0.2.20", 6, 80, Rejected),     // b-agent attempted: blocked, not missing
+		svc("192.0.2.31", "224.0.0.18", 112, 0, Unanswered),  // VRRP from a HALB: attempted
+	}
+	res := Audit(services, inv, cat, Options{Products: []string{"custom"}})
+	got := missingKeys(res)
+	want := []string{"c-display/udp", "c-usb/tcp", "any-dns/udp", "gw-fwd/tcp", "gw-plain/tcp", "all-ntp/udp", "meta/tcp"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("missing = %v\nwant      %v", got, want)
+	}
+	for _, m := range res.Missing {
+		if m.Rule.ID == "c-usb" && !m.Optional() {
+			t.Error("c-usb is optional")
+		}
+		if m.Rule.ID == "gw-fwd" {
+			var names []string
+			for _, h := range m.Servers {
+				names = append(names, h.Name)
+			}
+			// Only the plain gateway can run in forwarding mode.
+			if !reflect.DeepEqual(names, []string{"gw"}) {
+				t.Errorf("gw-fwd servers = %v", names)
+			}
+		}
+	}
+	if res.Unobservable != 1 {
+		t.Errorf("unobservable = %d, want 1 (the loopback rule)", res.Unobservable)
+	}
+	if len(res.Unverifiable) != 1 || res.Unverifiable[0].Rule.ID != "cloud" {
+		t.Errorf("unverifiable = %+v", res.Unverifiable)
+	}
+	c := res.Counts()
+	if c.Missing != 6 || c.MissingOptional != 1 || c.Blocked != 2 || c.Documented != 4 {
+		t.Errorf("counts = %+v", c)
+	}
+}
+
+func TestWaivers(t *testing.T) {
+	cat, inv := fixture(t)
+	const doc = `
+waivers:
+  - {client: client1, server: 192.0.2.10, proto: tcp, port: 8443, reason: admin portal, ticket: CHG-1}
+  - {client: T Agent, port: 9000-9100, reason: agent callback, ticket: CHG-2, expires: 2026-11-01}
+  - {rule: c-usb, reason: no USB in the pilot, ticket: CHG-3}
+  - {server: 10.0.0.0/8, reason: never used, ticket: CHG-4}
+`
+	ws, err := ParseWaivers("waivers.yaml", []byte(doc), inv, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := []Service{
+		svc("192.0.2.1", "192.0.2.10", 6, 8443, Established),
+		svc("192.0.2.20", "192.0.2.10", 6, 9050, Established),
+	}
+	res := Audit(services, inv, cat, Options{Products: []string{"custom"}, Waivers: ws, Now: t0})
+	byPort := map[uint16]*Flow{}
+	for _, f := range res.Flows {
+		byPort[f.Port] = f
+	}
+	if f := byPort[8443]; f.Status != Waived || f.Waiver.Ticket != "CHG-1" {
+		t.Errorf("8443: %s %+v", f.Status, f.Waiver)
+	}
+	if f := byPort[9050]; f.Status != Undocumented || !f.WaiverExpired || f.Waiver.Ticket != "CHG-2" {
+		t.Errorf("9050 with an expired waiver: %s expired=%v", f.Status, f.WaiverExpired)
+	}
+	for _, m := range res.Missing {
+		if m.Rule.ID == "c-usb" && (m.Waiver == nil || m.WaiverExpired) {
+			t.Errorf("c-usb waiver not applied: %+v", m)
+		}
+	}
+	if len(res.UnusedWaivers) != 1 || res.UnusedWaivers[0].Ticket != "CHG-4" {
+		t.Errorf("unused waivers = %+v", res.UnusedWaivers)
+	}
+	c := res.Counts()
+	if c.Waived != 2 || c.ExpiredWaivers != 1 || c.Undocumented != 1 {
+		t.Errorf("counts = %+v", c)
+	}
+}
+
+func TestWaiverErrors(t *testing.T) {
+	cat, inv := fixture(t)
+	tests := []struct{ doc, want string }{
+		{"waivers:\n  - {client: client1, reason: r}\n", "w.yaml:2: a waiver needs a reason and a ticket"},
+		{"waivers:\n  - {client: clinet1, reason: r, ticket: t}\n", `w.yaml:2: client: "clinet1" is not an address, an inventory host or a role (did you mean "client1"?)`},
+		{"waivers:\n  - {rule: c-logn, reason: r, ticket: t}\n", `w.yaml:2: unknown rule "c-logn" (did you mean "c-login"?)`},
+		{"waivers:\n  - {port: 80, reason: r, ticket: t, expires: tomorrow}\n", `w.yaml:2: expires "tomorrow"`},
+		{"waivers:\n  - {reason: r, ticket: t}\n", "w.yaml:2: a waiver must name a rule"},
+		{"waivers:\n  - {port: 80, reason: r, ticket: t, why: x}\n", `w.yaml:2: unknown field "why"`},
+		{"waivers:\n  - {proto: tcpp, reason: r, ticket: t}\n", `w.yaml:2: unknown protocol "tcpp"`},
+	}
+	for _, tt := range tests {
+		_, err := ParseWaivers("w.yaml", []byte(tt.doc), inv, cat)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseWaivers(%q) = %v, want %q", tt.doc, err, tt.want)
+		}
+	}
+}

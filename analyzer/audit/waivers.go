@@ -1,0 +1,302 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/flowaudit/flowaudit/catalog/yamlfile"
+	"go.yaml.in/yaml/v3"
+)
+
+// Waiver accepts a finding: an undocumented or blocked service (matched by
+// client, server, protocol and port), or a documented rule that is
+// missing or blocked (matched by rule id). It carries why, the change
+// ticket that accepted it, and an optional expiry after which the finding
+// counts again.
+//
+//	waivers:
+//	  - client: 192.0.2.10          # address, CIDR, inventory host name or role; omitted: any
+//	    server: mon01
+//	    proto: tcp
+//	    port: 8080                  # a port or a range "8080-8090"; omitted: any
+//	    reason: monitoring agent, accepted by the security team
+//	    ticket: CHG-1234
+//	    expires: 2027-03-31         # optional, YYYY-MM-DD; the end of that day, UTC
+//	  - rule: lync-cli-audio        # a missing or blocked rule
+//	    reason: audio not in the pilot's scope
+//	    ticket: CHG-1240
+type Waiver struct {
+	Client, Server string // as written
+	Proto          uint8  // 0: any
+	HasProto       bool
+	Ports          []catalog.PortRange // empty: any
+	Rule           string
+	Reason, Ticket string
+	Expires        time.Time // zero: never
+	File           string
+	Line           int
+	Used           bool
+
+	client, server matcher
+}
+
+// Expired says whether the waiver has lapsed at now.
+func (w *Waiver) Expired(now time.Time) bool {
+	return !w.Expires.IsZero() && !now.Before(w.Expires)
+}
+
+// ExpiryText is "2027-03-31" or "".
+func (w *Waiver) ExpiryText() string {
+	if w.Expires.IsZero() {
+		return ""
+	}
+	return w.Expires.Add(-time.Nanosecond).Format("2006-01-02")
+}
+
+// Where is "file:line".
+func (w *Waiver) Where() string { return fmt.Sprintf("%s:%d", w.File, w.Line) }
+
+// matcher matches an address by address, block, inventory host or role.
+type matcher struct {
+	any    bool
+	prefix netip.Prefix
+	host   string
+	role   catalog.Endpoint
+}
+
+func (m matcher) match(addr netip.Addr, h *inventory.Host) bool {
+	switch {
+	case m.any:
+		return true
+	case m.prefix.IsValid():
+		return m.prefix.Contains(addr.Unmap())
+	case m.host != "":
+		return h != nil && strings.EqualFold(h.Name, m.host)
+	}
+	return h.Plays(m.role)
+}
+
+// Waivers is a loaded waiver file.
+type Waivers struct {
+	List []*Waiver
+	File string
+}
+
+type yWaivers struct {
+	Waivers yaml.Node `yaml:"waivers"`
+}
+
+type yWaiver struct {
+	Client  string          `yaml:"client"`
+	Server  string          `yaml:"server"`
+	Proto   string          `yaml:"proto"`
+	Port    yamlfile.Scalar `yaml:"port"`
+	Rule    string          `yaml:"rule"`
+	Reason  string          `yaml:"reason"`
+	Ticket  string          `yaml:"ticket"`
+	Expires string          `yaml:"expires"`
+	line    int
+	lines   map[string]int
+}
+
+func (w *yWaiver) UnmarshalYAML(n *yaml.Node) (err error) {
+	type plain yWaiver
+	if w.lines, err = yamlfile.Strict(n, plain{}); err != nil {
+		return err
+	}
+	w.line = n.Line
+	return n.Decode((*plain)(w))
+}
+
+// LoadWaivers reads a waiver file. Hosts and roles are checked against
+// the inventory and catalog, rule ids against the catalog.
+func LoadWaivers(path string, inv *inventory.Inventory, cat *catalog.Catalog) (*Waivers, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ParseWaivers(path, data, inv, cat)
+}
+
+// ParseWaivers reads waivers from data; name is used in errors.
+func ParseWaivers(name string, data []byte, inv *inventory.Inventory, cat *catalog.Catalog) (*Waivers, error) {
+	var y yWaivers
+	if errs := yamlfile.Parse(name, data, &y); errs != nil {
+		return nil, errs
+	}
+	var errs yamlfile.ErrorList
+	errf := func(line int, format string, a ...any) {
+		errs = append(errs, &yamlfile.ParseError{File: name, Line: line, Err: fmt.Errorf(format, a...)})
+	}
+	ws := &Waivers{File: name}
+	for _, yw := range yamlfile.DecodeList[yWaiver](name, "waivers", &y.Waivers, &errs) {
+		at := func(k string) int { return yamlfile.LineOf(yw.lines, k, yw.line) }
+		w := &Waiver{Client: yw.Client, Server: yw.Server, Rule: yw.Rule, Reason: strings.TrimSpace(yw.Reason),
+			Ticket: strings.TrimSpace(yw.Ticket), File: name, Line: yw.line}
+		ok := true
+		if w.Reason == "" || w.Ticket == "" {
+			errf(yw.line, "a waiver needs a reason and a ticket")
+			ok = false
+		}
+		if yw.Expires != "" {
+			d, err := time.Parse("2006-01-02", strings.TrimSpace(yw.Expires))
+			if err != nil {
+				errf(at("expires"), "expires %q: want a date such as 2027-03-31", yw.Expires)
+				ok = false
+			}
+			w.Expires = d.AddDate(0, 0, 1) // the end of that day
+		}
+		if w.Rule != "" {
+			if yw.Client != "" || yw.Server != "" || yw.Proto != "" || yw.Port != "" {
+				errf(yw.line, "a rule waiver names only the rule, not client, server, proto or port")
+				ok = false
+			}
+			if cat.Rule(w.Rule) == nil {
+				errf(at("rule"), "unknown rule %q%s", w.Rule, catalog.DidYouMean(w.Rule, ruleIDs(cat)))
+				ok = false
+			}
+		} else {
+			if yw.Client == "" && yw.Server == "" && yw.Proto == "" && yw.Port == "" {
+				errf(yw.line, "a waiver must name a rule, or at least one of client, server, proto and port")
+				ok = false
+			}
+			var err error
+			if w.client, err = parseMatcher(yw.Client, inv, cat); err != nil {
+				errf(at("client"), "client: %v", err)
+				ok = false
+			}
+			if w.server, err = parseMatcher(yw.Server, inv, cat); err != nil {
+				errf(at("server"), "server: %v", err)
+				ok = false
+			}
+			if yw.Proto != "" {
+				if w.Proto, err = catalog.ParseProto(yw.Proto); err != nil {
+					errf(at("proto"), "%v", err)
+					ok = false
+				}
+				w.HasProto = true
+			}
+			if w.Ports, err = catalog.ParsePorts(string(yw.Port)); err != nil {
+				errf(at("port"), "%v", err)
+				ok = false
+			}
+		}
+		if ok {
+			ws.List = append(ws.List, w)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return ws, nil
+}
+
+func ruleIDs(cat *catalog.Catalog) []string {
+	out := make([]string, 0, len(cat.Rules()))
+	for _, r := range cat.Rules() {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func parseMatcher(s string, inv *inventory.Inventory, cat *catalog.Catalog) (matcher, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "any") {
+		return matcher{any: true}, nil
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return matcher{prefix: netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())}, nil
+	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return matcher{prefix: p.Masked()}, nil
+	}
+	if inv != nil && inv.Host(s) != nil {
+		return matcher{host: s}, nil
+	}
+	role, mode, err := cat.LookupRole(s)
+	if err != nil {
+		var names []string
+		if inv != nil {
+			for _, h := range inv.Hosts {
+				names = append(names, h.Name)
+			}
+		}
+		return matcher{}, fmt.Errorf("%q is not an address, an inventory host or a role%s", s, catalog.DidYouMean(s, append(names, cat.RoleNames()...)))
+	}
+	return matcher{role: catalog.Endpoint{Role: role, Mode: mode}}, nil
+}
+
+func (w *Waiver) matchesFlow(f *Flow) bool {
+	if w.Rule != "" {
+		if !f.Blocked {
+			return false
+		}
+		for _, r := range f.Rules {
+			if r.ID == w.Rule {
+				return true
+			}
+		}
+		return false
+	}
+	if w.HasProto && w.Proto != f.Proto {
+		return false
+	}
+	if len(w.Ports) > 0 && (!catalog.HasPorts(f.Proto) || !catalog.PortsContain(w.Ports, f.Port)) {
+		return false
+	}
+	return w.client.match(f.Client, f.ClientHost) && w.server.match(f.Server, f.ServerHost)
+}
+
+// apply marks waived findings; an expired waiver leaves the finding
+// standing and says so.
+func (ws *Waivers) apply(res *Result, _ *inventory.Inventory, now time.Time) {
+	for _, f := range res.Flows {
+		if !f.Finding() {
+			continue
+		}
+		for _, w := range ws.List {
+			if !w.matchesFlow(f) {
+				continue
+			}
+			w.Used = true
+			f.Waiver = w
+			if w.Expired(now) {
+				f.WaiverExpired = true
+				continue
+			}
+			f.WaiverExpired = false
+			f.Status = Waived
+			break
+		}
+	}
+	for _, m := range res.Missing {
+		for _, w := range ws.List {
+			if w.Rule != m.Rule.ID {
+				continue
+			}
+			w.Used = true
+			m.Waiver = w
+			m.WaiverExpired = w.Expired(now)
+			if !m.WaiverExpired {
+				break
+			}
+		}
+	}
+	for _, w := range ws.List {
+		if !w.Used {
+			res.UnusedWaivers = append(res.UnusedWaivers, w)
+		}
+	}
+	sortFlows(res.Flows)
+}
