@@ -1,0 +1,235 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// The JSON report. Field names up to "rules" in flowJSON, and the hosts,
+// captures and missing names, are the ones scripts depend on; the rest are
+// extra and documented in the README.
+
+type jsonReport struct {
+	Tool          string             `json:"tool"`
+	Version       string             `json:"version"`
+	Generated     string             `json:"generated"`
+	Inventory     *jsonFile          `json:"inventory"`
+	Catalog       jsonCatalog        `json:"catalog"`
+	Summary       jsonSummary        `json:"summary"`
+	Hosts         []jsonHost         `json:"hosts"`
+	Captures      []jsonCapture      `json:"captures"`
+	Flows         []jsonFlow         `json:"flows"`
+	Missing       []jsonMissing      `json:"missing"`
+	Unverifiable  []jsonUnverifiable `json:"unverifiable"`
+	Noise         []audit.Noise      `json:"noise"`
+	UnusedWaivers []jsonWaiver       `json:"unused_waivers"`
+	Skipped       map[string]uint64  `json:"skipped_packets"`
+}
+
+type jsonFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+type jsonCatalog struct {
+	Files    []string `json:"files"`
+	Products []string `json:"products"`
+	Rules    int      `json:"rules"`
+}
+
+type jsonSummary struct {
+	Flows           int      `json:"flows"`
+	Documented      int      `json:"documented"`
+	Undocumented    int      `json:"undocumented"`
+	Blocked         int      `json:"blocked"`
+	Waived          int      `json:"waived"`
+	Missing         int      `json:"missing"`
+	OptionalMissing int      `json:"optional_missing"`
+	ExpiredWaivers  int      `json:"expired_waivers"`
+	Unobservable    int      `json:"unobservable_rules"`
+	FailOn          []string `json:"fail_on"`
+	Findings        int      `json:"findings"`
+}
+
+type jsonHost struct {
+	Name      string   `json:"name"`
+	Addresses []string `json:"addresses"`
+	Roles     []string `json:"roles"`
+	Inferred  bool     `json:"inferred,omitempty"`
+}
+
+type jsonCapture struct {
+	Path    string `json:"path"`
+	SHA256  string `json:"sha256"`
+	Packets uint64 `json:"packets"`
+	First   string `json:"first"`
+	Last    string `json:"last"`
+	Format  string `json:"format"`
+	Bytes   uint64 `json:"bytes"`
+	Error   string `json:"error,omitempty"`
+}
+
+type jsonRule struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	Source      string `json:"source"`
+}
+
+type jsonWaiver struct {
+	Ticket  string `json:"ticket"`
+	Reason  string `json:"reason"`
+	Expires string `json:"expires,omitempty"`
+	Expired bool   `json:"expired"`
+	Where   string `json:"where"`
+}
+
+type jsonFlow struct {
+	Client      string      `json:"client"`
+	Server      string      `json:"server"`
+	Proto       string      `json:"proto"`
+	Port        *uint16     `json:"port"`
+	ClientRoles []string    `json:"client_roles"`
+	ServerRoles []string    `json:"server_roles"`
+	Status      string      `json:"status"`
+	Outcome     string      `json:"outcome"`
+	Connections int         `json:"connections"`
+	Packets     uint64      `json:"packets"`
+	Bytes       uint64      `json:"bytes"`
+	FirstSeen   string      `json:"first_seen"`
+	LastSeen    string      `json:"last_seen"`
+	FirstFrame  uint64      `json:"first_frame"`
+	Filter      string      `json:"filter"`
+	Rules       []jsonRule  `json:"rules"`
+	ClientHost  string      `json:"client_host,omitempty"`
+	ServerHost  string      `json:"server_host,omitempty"`
+	FirstFile   string      `json:"first_file"`
+	Blocked     bool        `json:"blocked"`
+	Established int         `json:"established"`
+	Rejected    int         `json:"rejected"`
+	Unanswered  int         `json:"unanswered"`
+	Multicast   bool        `json:"multicast,omitempty"`
+	ICMPType    *uint16     `json:"icmp_type,omitempty"`
+	Hints       []string    `json:"hints,omitempty"`
+	Waiver      *jsonWaiver `json:"waiver,omitempty"`
+}
+
+type jsonMissing struct {
+	Rule        string      `json:"rule"`
+	Product     string      `json:"product"`
+	FromRole    string      `json:"from_role"`
+	ToRole      string      `json:"to_role"`
+	Proto       string      `json:"proto"`
+	Ports       [][2]uint16 `json:"ports"`
+	Optional    bool        `json:"optional"`
+	Clients     []string    `json:"clients"`
+	Servers     []string    `json:"servers"`
+	Description string      `json:"description"`
+	Source      string      `json:"source"`
+	Waiver      *jsonWaiver `json:"waiver,omitempty"`
+}
+
+type jsonUnverifiable struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+func waiverJSON(w *audit.Waiver, expired bool) *jsonWaiver {
+	if w == nil {
+		return nil
+	}
+	return &jsonWaiver{Ticket: w.Ticket, Reason: w.Reason, Expires: w.ExpiryText(), Expired: expired, Where: w.Where()}
+}
+
+func names(hs []string) []string {
+	if hs == nil {
+		return []string{}
+	}
+	return hs
+}
+
+// JSON writes the report as indented JSON.
+func (r *Report) JSON(w io.Writer) error {
+	c := r.Result.Counts()
+	out := jsonReport{
+		Tool: r.Tool, Version: r.Version, Generated: TS(r.Generated),
+		Catalog: jsonCatalog{Files: names(r.CatalogFiles), Products: names(r.Products), Rules: r.Result.Rules},
+		Summary: jsonSummary{Flows: len(r.Result.Flows), Documented: c.Documented, Undocumented: c.Undocumented, Blocked: c.Blocked,
+			Waived: c.Waived, Missing: c.Missing, OptionalMissing: c.MissingOptional, ExpiredWaivers: c.ExpiredWaivers,
+			Unobservable: r.Result.Unobservable, FailOn: names(r.FailOn), Findings: r.FindingCount()},
+		Hosts: []jsonHost{}, Captures: []jsonCapture{}, Flows: []jsonFlow{}, Missing: []jsonMissing{},
+		Unverifiable: []jsonUnverifiable{}, Noise: r.Result.Noise, UnusedWaivers: []jsonWaiver{}, Skipped: r.Skipped,
+	}
+	if out.Noise == nil {
+		out.Noise = []audit.Noise{}
+	}
+	if out.Skipped == nil {
+		out.Skipped = map[string]uint64{}
+	}
+	if r.Inventory != "" {
+		out.Inventory = &jsonFile{r.Inventory, r.InventorySHA}
+	}
+	for _, h := range r.Hosts {
+		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Addresses: h.AddressStrings(), Roles: h.RoleNames(), Inferred: h.Inferred})
+	}
+	for _, cp := range r.Captures {
+		out.Captures = append(out.Captures, jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
+			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error})
+	}
+	for _, f := range r.Result.Flows {
+		jf := jsonFlow{
+			Client: f.Client.Unmap().String(), Server: f.Server.Unmap().String(), Proto: catalog.ProtoName(f.Proto), Port: Port(f),
+			ClientRoles: Roles(f.ClientHost), ServerRoles: Roles(f.ServerHost), Status: string(f.Status), Outcome: string(f.Outcome),
+			Connections: f.Connections, Packets: f.Packets, Bytes: f.Bytes, FirstSeen: TS(f.FirstSeen), LastSeen: TS(f.LastSeen),
+			FirstFrame: f.FirstFrame.Frame, Filter: Filter(f), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
+			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
+			Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
+		}
+		if f.ClientHost != nil {
+			jf.ClientHost = f.ClientHost.Name
+		}
+		if f.ServerHost != nil {
+			jf.ServerHost = f.ServerHost.Name
+		}
+		if f.Proto == 1 || f.Proto == 58 {
+			t := f.Port
+			jf.ICMPType = &t
+		}
+		for _, rule := range f.Rules {
+			jf.Rules = append(jf.Rules, jsonRule{rule.ID, rule.Description, rule.SourceText()})
+		}
+		out.Flows = append(out.Flows, jf)
+	}
+	for _, m := range r.Result.Missing {
+		jm := jsonMissing{Rule: m.Rule.ID, Product: m.Rule.Product, FromRole: m.Rule.From.String(), ToRole: m.Rule.To.String(),
+			Proto: catalog.ProtoName(m.Proto), Ports: [][2]uint16{}, Optional: m.Optional(), Clients: []string{}, Servers: []string{},
+			Description: m.Rule.Description, Source: m.Rule.SourceText(), Waiver: waiverJSON(m.Waiver, m.WaiverExpired)}
+		if catalog.HasPorts(m.Proto) {
+			for _, p := range m.Rule.Ports {
+				jm.Ports = append(jm.Ports, [2]uint16{p.Lo, p.Hi})
+			}
+		}
+		for _, h := range m.Clients {
+			jm.Clients = append(jm.Clients, h.Name)
+		}
+		for _, h := range m.Servers {
+			jm.Servers = append(jm.Servers, h.Name)
+		}
+		sort.Strings(jm.Clients)
+		sort.Strings(jm.Servers)
+		out.Missing = append(out.Missing, jm)
+	}
+	for _, u := range r.Result.Unverifiable {
+		out.Unverifiable = append(out.Unverifiable, jsonUnverifiable{u.Rule.ID, u.Reason})
+	}
+	for _, wv := range r.Result.UnusedWaivers {
+		out.UnusedWaivers = append(out.UnusedWaivers, *waiverJSON(wv, false))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
+}

@@ -1,0 +1,59 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Markdown writes the report for a change ticket: a title, then every
+// table as a GitHub-flavoured Markdown table.
+func (r *Report) Markdown(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "# flowaudit report\n\n")
+	fmt.Fprintf(bw, "%s %s, generated %s. Captures: %s.\n", r.Tool, r.Version, TS(r.Generated), captureList(r))
+	for _, t := range r.AllTables() {
+		fmt.Fprintf(bw, "\n## %s\n\n", t.Title)
+		if t.Intro != "" {
+			fmt.Fprintf(bw, "%s\n\n", t.Intro)
+		}
+		if len(t.Rows) == 0 {
+			fmt.Fprintf(bw, "None.\n")
+			continue
+		}
+		fmt.Fprintf(bw, "| %s |\n|%s\n", strings.Join(t.Header, " | "), strings.Repeat(" --- |", len(t.Header)))
+		for _, row := range t.Rows {
+			cells := make([]string, len(row))
+			for i, c := range row {
+				cells[i] = mdCell(c, t.Code[i])
+			}
+			fmt.Fprintf(bw, "| %s |\n", strings.Join(cells, " | "))
+		}
+	}
+	return bw.Flush()
+}
+
+func captureList(r *Report) string {
+	var names []string
+	for _, c := range r.Captures {
+		names = append(names, c.Path)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// mdCell escapes a table cell: pipes, newlines, and Markdown markup.
+func mdCell(s string, code bool) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ReplaceAll(s, "\n", " ")
+	if code {
+		return "`" + strings.ReplaceAll(s, "|", "\\|") + "`"
+	}
+	r := strings.NewReplacer("|", "\\|", "*", "\\*", "_", "\\_", "`", "\\`", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]")
+	return r.Replace(s)
+}

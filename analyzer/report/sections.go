@@ -1,0 +1,234 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+)
+
+// Table is one titled table of a report. The terminal, Markdown and HTML
+// formats all render the same tables, so they cannot disagree.
+type Table struct {
+	ID     string // anchor and style class: "undocumented", "blocked", ...
+	Title  string
+	Intro  string
+	Header []string
+	Rows   [][]string
+	Code   map[int]bool // columns shown as code (filters, ids)
+	// Wide are the columns the terminal table leaves out for width; every
+	// other format shows them.
+	Wide map[int]bool
+}
+
+func count(n int) string { return strconv.Itoa(n) }
+
+func u64(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func outcomeCell(f *audit.Flow) string {
+	if f.Outcome == audit.Established {
+		return "established"
+	}
+	return fmt.Sprintf("%s (%d rejected, %d unanswered)", f.Outcome, f.Rejected, f.Unanswered)
+}
+
+func frameCell(f *audit.Flow) string {
+	return fmt.Sprintf("%s #%d", f.FirstFrame.File, f.FirstFrame.Frame)
+}
+
+func rolesCell(f *audit.Flow) string {
+	c, s := "no role", "no role"
+	if f.ClientHost != nil {
+		c = strings.Join(f.ClientHost.RoleNames(), ", ")
+	}
+	if f.ServerHost != nil {
+		s = strings.Join(f.ServerHost.RoleNames(), ", ")
+	} else if f.Multicast {
+		s = "broadcast/multicast"
+	}
+	return c + " → " + s
+}
+
+// SummaryTable counts every kind of result.
+func (r *Report) SummaryTable() Table {
+	c := r.Result.Counts()
+	t := Table{ID: "summary", Title: "Summary", Header: []string{"Result", "Count"}}
+	add := func(name string, n int) { t.Rows = append(t.Rows, []string{name, count(n)}) }
+	add("Undocumented services", c.Undocumented)
+	add("Blocked documented services", c.Blocked)
+	add("Expected flows never seen", c.Missing)
+	add("Optional flows never seen", c.MissingOptional)
+	add("Documented services", c.Documented)
+	add("Waived", c.Waived)
+	add("Expired waivers", c.ExpiredWaivers)
+	add(fmt.Sprintf("Findings (--fail-on %s)", strings.Join(r.FailOn, ",")), r.FindingCount())
+	return t
+}
+
+// InputTables describe the captures, inventory and catalog.
+func (r *Report) InputTables() []Table {
+	caps := Table{ID: "captures", Title: "Captures", Header: []string{"File", "SHA-256", "Format", "Packets", "First packet", "Last packet"}, Code: map[int]bool{1: true}}
+	for _, c := range r.Captures {
+		row := []string{c.Path, c.SHA256, c.Format, u64(c.Packets), TS(c.First), TS(c.Last)}
+		if c.Error != "" {
+			row[2] += " (cut short: " + c.Error + ")"
+		}
+		caps.Rows = append(caps.Rows, row)
+	}
+	inputs := Table{ID: "inputs", Title: "Inputs", Header: []string{"Input", "Value"}}
+	inv := "none (hosts have no roles)"
+	if r.Inventory != "" {
+		inv = r.Inventory + " (sha256 " + r.InventorySHA + ")"
+	}
+	products := "all"
+	if len(r.Products) > 0 {
+		products = strings.Join(r.Products, ", ")
+	}
+	inputs.Rows = [][]string{
+		{"Inventory", inv},
+		{"Catalog", strings.Join(r.CatalogFiles, ", ")},
+		{"Products", fmt.Sprintf("%s (%d rules)", products, r.Result.Rules)},
+		{"Tool", r.Tool + " " + r.Version},
+		{"Generated", TS(r.Generated)},
+	}
+	hosts := Table{ID: "hosts", Title: "Hosts", Header: []string{"Host", "Addresses", "Roles"}}
+	for _, h := range r.Hosts {
+		roles := strings.Join(h.RoleNames(), ", ")
+		if h.Inferred {
+			roles += " (inferred)"
+		}
+		hosts.Rows = append(hosts.Rows, []string{h.Name, strings.Join(h.AddressStrings(), ", "), roles})
+	}
+	return []Table{inputs, caps, hosts}
+}
+
+// FindingTables are the findings, then the documented traffic.
+func (r *Report) FindingTables() []Table {
+	s := r.Split()
+	var out []Table
+
+	und := Table{ID: "undocumented", Title: fmt.Sprintf("Undocumented services (%d)", len(s.Undocumented)),
+		Intro:  "Traffic no document allows. Each row is a client, a server and a service; the filter shows its packets in Wireshark.",
+		Header: []string{"Client", "Server", "Service", "Roles", "Outcome", "Conns", "Packets", "Bytes", "First seen", "First frame", "Why", "Filter"},
+		Code:   map[int]bool{11: true}, Wide: map[int]bool{6: true, 7: true, 8: true, 11: true}}
+	for _, f := range s.Undocumented {
+		why := strings.Join(f.Hints, "; ")
+		if f.WaiverExpired {
+			why = "waiver " + WaiverText(f.Waiver, true) + "; " + why
+		}
+		und.Rows = append(und.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), rolesCell(f),
+			outcomeCell(f), count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), frameCell(f), why, Filter(f)})
+	}
+	out = append(out, und)
+
+	blk := Table{ID: "blocked", Title: fmt.Sprintf("Blocked documented services (%d)", len(s.Blocked)),
+		Intro:  "Documented traffic that was attempted but never established: refused or unanswered, as a firewall in the path would leave it.",
+		Header: []string{"Client", "Server", "Service", "Outcome", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
+		Code:   map[int]bool{8: true, 9: true}, Wide: map[int]bool{5: true, 6: true, 9: true}}
+	for _, f := range s.Blocked {
+		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
+			outcomeCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), frameCell(f), RuleIDs(f.Rules), Filter(f)})
+	}
+	out = append(out, blk)
+
+	missing := func(id, title, intro string, ms []*audit.Missing) Table {
+		t := Table{ID: id, Title: fmt.Sprintf("%s (%d)", title, len(ms)), Intro: intro,
+			Header: []string{"Rule", "From", "To", "Service", "Clients", "Servers", "Description"}, Code: map[int]bool{0: true}}
+		for _, m := range ms {
+			desc := m.Rule.Description
+			if m.WaiverExpired {
+				desc += " [waiver " + WaiverText(m.Waiver, true) + "]"
+			} else if m.Waiver != nil {
+				desc += " [waived: " + WaiverText(m.Waiver, false) + "]"
+			}
+			t.Rows = append(t.Rows, []string{m.Rule.ID, m.Rule.From.String(), m.Rule.To.String(), MissingProto(m),
+				HostNames(m.Clients), HostNames(m.Servers), desc})
+		}
+		return t
+	}
+	out = append(out, missing("missing", "Expected flows never seen",
+		"Documented flows between roles present in the inventory with no connection attempt at all.", s.Missing))
+	out = append(out, missing("optional-missing", "Optional flows never seen",
+		"The documents call these optional; listed for completeness, not counted as findings unless --fail-on optional-missing.", s.OptionalMissing))
+
+	doc := Table{ID: "documented", Title: fmt.Sprintf("Documented services (%d)", len(s.Documented)),
+		Header: []string{"Client", "Server", "Service", "Conns", "Packets", "Bytes", "First seen", "Rules"}, Code: map[int]bool{7: true},
+		Wide: map[int]bool{5: true, 6: true}}
+	for _, f := range s.Documented {
+		doc.Rows = append(doc.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
+			count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), RuleIDs(f.Rules)})
+	}
+	out = append(out, doc)
+
+	if len(s.Waived) > 0 || len(s.WaivedMissing) > 0 {
+		w := Table{ID: "waived", Title: fmt.Sprintf("Waived (%d)", len(s.Waived)+len(s.WaivedMissing)),
+			Header: []string{"Finding", "Service", "Waiver", "Where"}}
+		for _, f := range s.Waived {
+			w.Rows = append(w.Rows, []string{HostLabel(f.ClientHost, f.Client) + " → " + HostLabel(f.ServerHost, f.Server), Service(f),
+				WaiverText(f.Waiver, false), f.Waiver.Where()})
+		}
+		for _, m := range s.WaivedMissing {
+			w.Rows = append(w.Rows, []string{"never seen: " + m.Rule.ID, MissingProto(m), WaiverText(m.Waiver, false), m.Waiver.Where()})
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// OtherTables are the notes after the findings: unverifiable rules, noise,
+// unused waivers and skipped packets.
+func (r *Report) OtherTables() []Table {
+	var out []Table
+	if len(r.Result.Unverifiable) > 0 {
+		t := Table{ID: "unverifiable", Title: fmt.Sprintf("Rules that cannot be checked by address (%d)", len(r.Result.Unverifiable)),
+			Header: []string{"Rule", "From", "To", "Why"}, Code: map[int]bool{0: true}}
+		for _, u := range r.Result.Unverifiable {
+			t.Rows = append(t.Rows, []string{u.Rule.ID, u.Rule.From.String(), u.Rule.To.String(), u.Reason})
+		}
+		out = append(out, t)
+	}
+	if len(r.Result.Noise) > 0 {
+		t := Table{ID: "noise", Title: "Link-local housekeeping (summarized; --include-noise lists it)", Header: []string{"Kind", "Services", "Connections", "Packets"}}
+		for _, n := range r.Result.Noise {
+			t.Rows = append(t.Rows, []string{n.Kind, count(n.Services), u64(n.Connections), u64(n.Packets)})
+		}
+		out = append(out, t)
+	}
+	if len(r.Result.UnusedWaivers) > 0 {
+		t := Table{ID: "unused-waivers", Title: "Waivers that matched nothing", Header: []string{"Ticket", "Reason", "Where"}}
+		for _, w := range r.Result.UnusedWaivers {
+			t.Rows = append(t.Rows, []string{w.Ticket, w.Reason, w.Where()})
+		}
+		out = append(out, t)
+	}
+	if len(r.Skipped) > 0 {
+		t := Table{ID: "skipped", Title: "Packets not analyzed", Header: []string{"Reason", "Packets"}}
+		for _, k := range sortedKeys(r.Skipped) {
+			t.Rows = append(t.Rows, []string{k, u64(r.Skipped[k])})
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// AllTables is every table in report order.
+func (r *Report) AllTables() []Table {
+	out := []Table{r.SummaryTable()}
+	out = append(out, r.FindingTables()...)
+	out = append(out, r.OtherTables()...)
+	return append(out, r.InputTables()...)
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
