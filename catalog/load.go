@@ -584,8 +584,20 @@ func (b *builder) expandSameAs() {
 	b.c.rules = out
 }
 
+// maxServerRange is the widest port range the server-port index takes: a
+// range wider than this ("any", 1024-65535) says a port is picked at
+// random, not that the port identifies a server.
+const maxServerRange = 20000
+
+// indexPorts marks the ports rules document as destinations, for the
+// client decision of connections seen mid-stream. Rules with dynamic ports
+// and very wide ranges are left out: they would make every port a server
+// port.
 func (b *builder) indexPorts() {
 	for _, r := range b.c.rules {
+		if r.Dynamic {
+			continue
+		}
 		for _, p := range r.Protocols {
 			i := portIndex(p)
 			if i < 0 {
@@ -595,6 +607,9 @@ func (b *builder) indexPorts() {
 				b.c.serverPorts[i] = new([65536 / 64]uint64)
 			}
 			for _, pr := range r.Ports {
+				if int(pr.Hi)-int(pr.Lo) > maxServerRange {
+					continue
+				}
 				for port := int(pr.Lo); port <= int(pr.Hi); port++ {
 					b.c.serverPorts[i][port/64] |= 1 << (port % 64)
 				}
