@@ -37,9 +37,6 @@ type Service struct {
 	FirstSeen      time.Time
 	LastSeen       time.Time
 	FirstFrame     Frame
-	// FirstConns are the first few connections' client ports (0 for
-	// port-less), for evidence extraction.
-	ClientPorts []uint16
 }
 
 // Status is a service's label.

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/analyzer/report"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+const analyzeHelp = `Usage:
+  flowaudit analyze [-i FILE] [flags] CAPTURE...
+
+Reads the captures (pcap or pcapng, gzip or not, "-" for standard input),
+follows every connection, and labels every service (client, server,
+protocol, server port) against the catalog of the vendors' documented
+ports, using the inventory to know which host plays which role.
+
+The report lists, in this order:
+  undocumented   services no document allows, with what came closest
+  blocked        documented services attempted but never established
+  never seen     documented flows between roles present that never appeared
+  documented     services the documents allow, with the rules that do
+Every finding carries first/last time, packets, bytes, connections, its
+first frame, and a Wireshark display filter that shows its packets.
+
+Examples:
+  flowaudit analyze -i testdata/samples/horizon/inventory.yaml testdata/samples/horizon/pilot.pcapng
+  flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
+  flowaudit analyze -i inv.yaml --evidence evidence/ --waivers waivers.yaml capture.pcapng
+  flowaudit analyze -i inv.yaml --product citrix --fail-on undocumented,blocked,missing cap.pcap
+  tcpdump -i eth0 -w - | flowaudit analyze -i inv.yaml -
+
+Exit codes:
+  0  no findings at the --fail-on level
+  1  error (an unreadable capture still gets a report of what was read)
+  2  usage error
+  3  findings at the --fail-on level
+`
+
+type analyzeFlags struct {
+	inventory    string
+	catalogs     []string
+	products     []string
+	format       string
+	output       string
+	evidence     string
+	failOn       string
+	waivers      string
+	includeNoise bool
+	reproducible bool
+	inferRoles   bool
+	capture      captureFlags
+}
+
+func runAnalyze(e *env, args []string) int {
+	var f analyzeFlags
+	fs := newFlagSet("analyze", analyzeHelp)
+	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (YAML or JSON)")
+	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
+	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync); repeatable")
+	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown, json, csv or html (default: from -o's extension, else table)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding and SHA256SUMS to `DIR`")
+	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
+	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: accepted findings with a reason, a ticket and an optional expiry")
+	fs.BoolVar(&f.includeNoise, "include-noise", false, "list neighbour discovery and link-local name resolution as flows")
+	fs.BoolVar(&f.reproducible, "reproducible", false, "pin the generation time to the last packet's time, for byte-identical reports")
+	fs.BoolVar(&f.inferRoles, "infer-roles", false, "give hosts missing from the inventory the roles inferred from their traffic")
+	f.capture.register(fs)
+	if done, err := e.parseFlags(fs, analyzeHelp, args); done {
+		if err != nil {
+			return e.fail(err)
+		}
+		return exitOK
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		return e.fail(usagef("analyze needs at least one CAPTURE (see 'flowaudit analyze --help')"))
+	}
+	if f.evidence != "" && contains(paths, "-") {
+		return e.fail(usagef("analyze: --evidence reads the captures twice, and standard input can be read only once: save it to a file"))
+	}
+	failOn, err := parseFailOn(f.failOn)
+	if err != nil {
+		return e.fail(err)
+	}
+	format := f.format
+	if format == "" {
+		format = formatFromName(f.output)
+	}
+	if err := checkFormat("analyze", format, "table", "markdown", "json", "csv", "html"); err != nil {
+		return e.fail(err)
+	}
+	cat, err := catalog.Load(f.catalogs...)
+	if err != nil {
+		return e.fail(err)
+	}
+	for _, p := range f.products {
+		if !contains(cat.Products(), p) {
+			return e.fail(usagef("analyze: unknown product %q: want %s", p, strings.Join(cat.Products(), ", ")))
+		}
+	}
+	inv := inventory.New()
+	invSHA := ""
+	if f.inventory != "" {
+		if inv, err = inventory.Load(f.inventory, cat); err != nil {
+			return e.fail(err)
+		}
+		if invSHA, err = fileSHA256(f.inventory); err != nil {
+			return e.fail(err)
+		}
+	} else if !f.inferRoles {
+		fmt.Fprintln(e.stderr, "flowaudit: no inventory (-i): hosts have no roles, so every service is undocumented; --infer-roles proposes roles")
+	}
+	var waivers *audit.Waivers
+	if f.waivers != "" {
+		if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
+			return e.fail(err)
+		}
+	}
+
+	res, readErr := e.readCaptures(paths, cat, f.capture, nil)
+	if res == nil {
+		return e.fail(readErr)
+	}
+	if f.inferRoles {
+		inferMissingHosts(res, inv, cat)
+	}
+	generated := time.Now().UTC()
+	if v := e.getenv("SOURCE_DATE_EPOCH"); v != "" {
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return e.fail(usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", v))
+		}
+		generated = time.Unix(sec, 0).UTC()
+	} else if f.reproducible {
+		generated = lastPacket(res).UTC()
+	}
+	result := audit.Audit(analyzer.AuditServices(res.Services, capturePaths(res)), inv, cat,
+		audit.Options{Products: f.products, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
+	rep := &report.Report{
+		Tool: "flowaudit", Version: version, Generated: generated,
+		Inventory: f.inventory, InventorySHA: invSHA, CatalogFiles: cat.Files(), Products: f.products,
+		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
+	}
+	for _, s := range res.Skipped {
+		rep.Skipped[s.Reason] = s.Count
+	}
+	for _, c := range res.Captures {
+		rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last}
+		if !c.Complete && readErr != nil {
+			rc.Error = readErr.Error()
+		}
+		rep.Captures = append(rep.Captures, rc)
+	}
+
+	if f.evidence != "" {
+		if err := writeEvidence(f.evidence, rep, paths); err != nil {
+			return e.fail(err)
+		}
+	}
+	if err := e.writeReport(rep, format, f.output); err != nil {
+		return e.fail(err)
+	}
+	if readErr != nil {
+		return e.fail(readErr)
+	}
+	if rep.FindingCount() > 0 {
+		return exitFindings
+	}
+	return exitOK
+}
+
+func capturePaths(res *analyzer.Result) []string {
+	out := make([]string, len(res.Captures))
+	for i, c := range res.Captures {
+		out[i] = c.Path
+	}
+	return out
+}
+
+// lastPacket is the latest packet time of all captures: what
+// --reproducible pins the generation time to.
+func lastPacket(res *analyzer.Result) time.Time {
+	var t time.Time
+	for _, c := range res.Captures {
+		if c.Last.After(t) {
+			t = c.Last
+		}
+	}
+	return t
+}
+
+// parseFailOn reads --fail-on: a comma-separated list of finding kinds, or
+// "none".
+func parseFailOn(s string) ([]string, error) {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		switch {
+		case k == "" || k == "none":
+			continue
+		case k == "all":
+			out = append(out, report.Kinds...)
+		case contains(report.Kinds, k):
+			out = append(out, k)
+		default:
+			return nil, usagef("--fail-on: unknown finding kind %q%s: want %s, all or none", k, catalog.DidYouMean(k, report.Kinds), strings.Join(report.Kinds, ","))
+		}
+	}
+	return out, nil
+}
+
+func formatFromName(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".md", ".markdown":
+		return "markdown"
+	case ".json":
+		return "json"
+	case ".csv":
+		return "csv"
+	case ".html", ".htm":
+		return "html"
+	}
+	return "table"
+}
+
+// render writes rep in format to w. color and width only affect tables.
+func render(rep *report.Report, format string, w io.Writer, color bool) error {
+	switch format {
+	case "markdown":
+		return rep.Markdown(w)
+	case "json":
+		return rep.JSON(w)
+	case "csv":
+		return rep.CSV(w)
+	case "html":
+		return rep.HTML(w)
+	}
+	return rep.Text(w, report.TextOptions{Color: color})
+}
+
+func (e *env) writeReport(rep *report.Report, format, output string) error {
+	if output == "" || output == "-" {
+		return render(rep, format, e.stdout, e.color)
+	}
+	var buf bytes.Buffer
+	if err := render(rep, format, &buf, false); err != nil {
+		return err
+	}
+	return writeFileAtomic(output, buf.Bytes())
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a
+// report is never half-written.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
