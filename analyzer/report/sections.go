@@ -59,7 +59,7 @@ func (r *Report) SummaryTable() Table {
 	add("Blocked documented services", c.Blocked)
 	add("Expected flows never seen", c.Missing)
 	add("Optional flows never seen", c.MissingOptional)
-	add("Documented services", c.Documented)
+	add("Documented services, established", c.Documented-c.Blocked)
 	add("Waived", c.Waived)
 	add("Expired waivers", c.ExpiredWaivers)
 	add(fmt.Sprintf("Findings (--fail-on %s)", strings.Join(r.FailOn, ",")), r.FindingCount())

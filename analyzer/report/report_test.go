@@ -1,0 +1,231 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const testCatalog = `
+roles:
+  - {id: t-client, name: T Client, product: custom}
+  - {id: t-broker, name: T Broker, product: custom}
+  - {id: t-agent, name: T Agent, product: custom}
+rules:
+  - {id: c-login, from: T Client, to: T Broker, protocols: [tcp], ports: 443, description: Login}
+  - {id: c-display, from: T Client, to: T Agent, protocols: [tcp, udp], ports: 4172, description: "Display | protocol"}
+  - {id: c-usb, from: T Client, to: T Agent, protocols: [tcp], ports: 32111, optional: true, description: USB redirection}
+  - {id: a-vrrp, from: T Agent, to: T Agent, protocols: [vrrp], ports: none, description: VRRP}
+`
+
+const testInventory = `
+hosts:
+  - {name: client1, addresses: [192.0.2.1], roles: [T Client]}
+  - {name: broker1, addresses: [192.0.2.10, "2001:db8::10"], roles: [T Broker]}
+  - {name: agent1, addresses: [192.0.2.20], roles: [T Agent]}
+`
+
+func testReport(t *testing.T) *Report {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "t.yaml")
+	if err := os.WriteFile(p, []byte(testCatalog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inventory.yaml", []byte(testInventory), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	svc := func(c, s string, proto uint8, port uint16, est, rej, un int, frame uint64) audit.Service {
+		return audit.Service{Client: netip.MustParseAddr(c), Server: netip.MustParseAddr(s), Proto: proto, Port: port,
+			Connections: est + rej + un, Established: est, Rejected: rej, Unanswered: un, Packets: uint64(10 * (est + rej + un)),
+			Bytes: uint64(1000 * (est + 1)), FirstSeen: t0.Add(time.Duration(frame) * time.Second), LastSeen: t0.Add(time.Duration(frame+5) * time.Second),
+			FirstFrame: audit.Frame{File: "pilot.pcap", Frame: frame}}
+	}
+	services := []audit.Service{
+		svc("192.0.2.1", "192.0.2.10", 6, 443, 3, 0, 0, 1),
+		svc("192.0.2.1", "2001:db8::10", 6, 8443, 1, 0, 0, 7),
+		svc("192.0.2.1", "192.0.2.20", 17, 4172, 0, 0, 2, 12),
+		svc("192.0.2.1", "192.0.2.20", 6, 4172, 0, 1, 0, 20),
+		svc("198.51.100.9", "192.0.2.20", 6, 22, 1, 0, 0, 31),
+		svc("fe80::1", "ff02::1", 58, 135, 0, 0, 1, 40),
+	}
+	result := audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: t0})
+	return &Report{
+		Tool: "flowaudit", Version: "test", Generated: t0,
+		Captures:     []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute)}},
+		Inventory:    "inventory.yaml", InventorySHA: strings.Repeat("cd", 32),
+		CatalogFiles: []string{"catalog/data/shared.yaml", "t.yaml"},
+		Products:     []string{"custom"},
+		Hosts:        inv.Hosts, Result: result, FailOn: []string{KindUndocumented, KindBlocked},
+		Skipped: map[string]uint64{"not-ip": 4}, Packets: 123,
+	}
+}
+
+func TestFormatsGolden(t *testing.T) {
+	rep := testReport(t)
+	formats := []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"report.txt", func(b *bytes.Buffer) error { return rep.Text(b, TextOptions{}) }},
+		{"report.md", func(b *bytes.Buffer) error { return rep.Markdown(b) }},
+		{"report.json", func(b *bytes.Buffer) error { return rep.JSON(b) }},
+		{"report.csv", func(b *bytes.Buffer) error { return rep.CSV(b) }},
+		{"report.html", func(b *bytes.Buffer) error { return rep.HTML(b) }},
+	}
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			var a, b bytes.Buffer
+			if err := f.write(&a); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Fatal("two renderings differ: output is not deterministic")
+			}
+			golden := filepath.Join("testdata", f.name)
+			if *update {
+				if err := os.WriteFile(golden, a.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./analyzer/report -update)", err)
+			}
+			if !bytes.Equal(a.Bytes(), want) {
+				t.Errorf("%s differs from the golden file; rerun with -update if intended\n%s", f.name, a.String())
+			}
+		})
+	}
+}
+
+// TestJSONSchema checks the names scripts rely on, field by field.
+func TestJSONSchema(t *testing.T) {
+	var buf bytes.Buffer
+	if err := testReport(t).JSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	need := map[string][]string{
+		"hosts":    {"name", "addresses", "roles"},
+		"captures": {"path", "sha256", "packets", "first", "last"},
+		"flows": {"client", "server", "proto", "port", "client_roles", "server_roles", "status", "outcome", "connections",
+			"packets", "bytes", "first_seen", "last_seen", "first_frame", "filter", "rules"},
+		"missing": {"rule", "product", "from_role", "to_role", "proto", "ports", "optional", "clients", "servers"},
+	}
+	for list, fields := range need {
+		items, ok := doc[list].([]any)
+		if !ok || len(items) == 0 {
+			t.Errorf("%s: missing or empty", list)
+			continue
+		}
+		for _, it := range items {
+			m := it.(map[string]any)
+			for _, f := range fields {
+				if _, ok := m[f]; !ok {
+					t.Errorf("%s entry lacks %q: %v", list, f, m)
+				}
+			}
+		}
+	}
+	flows := doc["flows"].([]any)
+	byKey := map[string]map[string]any{}
+	for _, f := range flows {
+		m := f.(map[string]any)
+		byKey[m["server"].(string)+"/"+m["proto"].(string)] = m
+	}
+	if f := byKey["2001:db8::10/tcp"]; f["status"] != "undocumented" || f["port"].(float64) != 8443 {
+		t.Errorf("ipv6 flow = %v", f)
+	}
+	if f := byKey["192.0.2.20/udp"]; f["status"] != "documented" || f["outcome"] != "unanswered" || f["blocked"] != true {
+		t.Errorf("blocked flow = %v", f)
+	}
+	rules := byKey["192.0.2.10/tcp"]["rules"].([]any)
+	if len(rules) != 1 || rules[0].(map[string]any)["id"] != "c-login" {
+		t.Errorf("rules = %v", rules)
+	}
+	missing := doc["missing"].([]any)
+	var ids []string
+	for _, m := range missing {
+		mm := m.(map[string]any)
+		ids = append(ids, mm["rule"].(string)+"/"+mm["proto"].(string))
+		if mm["rule"] == "a-vrrp" {
+			t.Error("a rule between two hosts of one role needs two hosts")
+		}
+	}
+	if strings.Join(ids, " ") != "c-usb/tcp" {
+		t.Errorf("missing = %v, want only the optional USB rule (4172 was attempted)", ids)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	f := func(c, s string, proto uint8, port uint16) *audit.Flow {
+		return &audit.Flow{Service: audit.Service{Client: netip.MustParseAddr(c), Server: netip.MustParseAddr(s), Proto: proto, Port: port}}
+	}
+	tests := []struct {
+		flow *audit.Flow
+		want string
+	}{
+		{f("192.0.2.1", "192.0.2.10", 6, 443), "(ip.src==192.0.2.1 && ip.dst==192.0.2.10 && tcp.dstport==443) || (ip.src==192.0.2.10 && ip.dst==192.0.2.1 && tcp.srcport==443)"},
+		{f("2001:db8::1", "2001:db8::2", 17, 4172), "(ipv6.src==2001:db8::1 && ipv6.dst==2001:db8::2 && udp.dstport==4172) || (ipv6.src==2001:db8::2 && ipv6.dst==2001:db8::1 && udp.srcport==4172)"},
+		{f("192.0.2.30", "224.0.0.18", 112, 0), "((ip.src==192.0.2.30 && ip.dst==224.0.0.18) || (ip.src==224.0.0.18 && ip.dst==192.0.2.30)) && ip.proto==112"},
+		{f("192.0.2.1", "192.0.2.2", 1, 8), "((ip.src==192.0.2.1 && ip.dst==192.0.2.2) || (ip.src==192.0.2.2 && ip.dst==192.0.2.1)) && icmp"},
+	}
+	for _, tt := range tests {
+		if got := Filter(tt.flow); got != tt.want {
+			t.Errorf("Filter = %s\nwant     %s", got, tt.want)
+		}
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	if got := mdCell("a|b_c", false); got != `a\|b\_c` {
+		t.Errorf("mdCell = %q", got)
+	}
+	if got := mdCell("x || y", true); got != "`x \\|\\| y`" {
+		t.Errorf("code cell = %q", got)
+	}
+}
+
+func TestFindingCount(t *testing.T) {
+	rep := testReport(t)
+	tests := []struct {
+		failOn []string
+		want   int
+	}{
+		{[]string{KindUndocumented}, 2},
+		{[]string{KindBlocked}, 2},
+		{[]string{KindUndocumented, KindBlocked}, 4},
+		{[]string{KindOptionalMissing}, 1},
+		{nil, 0},
+	}
+	for _, tt := range tests {
+		rep.FailOn = tt.failOn
+		if got := rep.FindingCount(); got != tt.want {
+			t.Errorf("FindingCount(%v) = %d, want %d", tt.failOn, got, tt.want)
+		}
+	}
+}
