@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	bench := filepath.Join(dir, "b.pcapng")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string // regexp the output must match
+	}{
+		{"no kind", nil, 2, `usage: pcapgen`},
+		{"unknown kind", []string{"-kind", "nope"}, 2, `usage: pcapgen`},
+		{"stray argument", []string{"-kind", "bench", "x"}, 2, `unexpected argument "x"`},
+		{"flowcases", []string{"-kind", "flowcases", "-o", filepath.Join(dir, "fc")}, 0, `wrote 19 captures and README.md`},
+		{"bench", []string{"-kind", "bench", "-flows", "300", "-format", "pcapng", "-o", bench}, 0, `: \d+ packets, 300 flows, `},
+		{"bad format", []string{"-kind", "bench", "-format", "erf", "-o", bench + "x"}, 1, `unknown format "erf"`},
+		{"read", []string{"read", filepath.Join(dir, "fc", "conn-SF.pcap"), filepath.Join(dir, "fc", "conn-REJ.pcap")}, 0, `conn-SF.pcap: 36 packets, .*\n.*conn-REJ.pcap: 2 packets`},
+		{"read missing", []string{"read", filepath.Join(dir, "none.pcap")}, 1, `none.pcap: after 0 packets: open`},
+		{"read nothing", []string{"read"}, 2, `usage: pcapgen read`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(tc.args, &out, &out)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; output:\n%s", code, tc.code, out.String())
+			}
+			if !regexp.MustCompile(tc.out).MatchString(out.String()) {
+				t.Errorf("output does not match %q:\n%s", tc.out, out.String())
+			}
+		})
+	}
+	// the bench capture is readable and read counts what bench wrote
+	var out bytes.Buffer
+	if run([]string{"read", bench}, &out, &out) != 0 {
+		t.Fatalf("read %s: %s", bench, out.String())
+	}
+	if n := regexp.MustCompile(`: (\d+) packets`).FindStringSubmatch(out.String()); n == nil || n[1] == "0" {
+		t.Errorf("read found no packets: %s", out.String())
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, "fc", "README.md"))
+	if err != nil || !strings.Contains(string(readme), "| conn-REJ.pcap |") {
+		t.Errorf("README.md missing or without conn-REJ.pcap: %v", err)
+	}
+}

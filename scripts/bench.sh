@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# End-to-end benchmark (make bench): generate a ~4M-packet capture with
+# cmd/pcapgen, then time flowaudit on it against a bare pcapgo read, tshark
+# and argus. Prints wall time, packets/s and peak RSS of each, and ratios.
+#
+# Environment:
+#   BENCH_FILE   capture path (default /tmp/flowaudit-bench.pcap)
+#   BENCH_FLOWS  flows to generate (default 200000, about 4.1M packets)
+#   BENCH_SEED   generator seed (default 1)
+#   BENCH_REGEN  1 forces regeneration (otherwise the capture is reused when
+#                seed, flow count and generator sources are unchanged)
+#   BENCH_TOOLS  space-separated subset of: read flows analyze tshark argus
+#   FLOWAUDIT    flowaudit binary to use (default: bin/flowaudit if present,
+#                else built into a temp dir)
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+file=${BENCH_FILE:-/tmp/flowaudit-bench.pcap}
+flows=${BENCH_FLOWS:-200000}
+seed=${BENCH_SEED:-1}
+tools=${BENCH_TOOLS:-read flows analyze tshark argus}
+work=$(mktemp -d /tmp/flowaudit-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+note() { printf '%s\n' "$*" >&2; }
+
+# --- tools --------------------------------------------------------------
+need_pkgs=()
+[ -x /usr/bin/time ] || need_pkgs+=(time)
+case " $tools " in *" tshark "*) command -v tshark >/dev/null || need_pkgs+=(tshark) ;; esac
+case " $tools " in *" argus "*)
+	command -v argus >/dev/null || need_pkgs+=(argus-server)
+	command -v ra >/dev/null || need_pkgs+=(argus-client) ;;
+esac
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		note "installing ${need_pkgs[*]} with apt-get"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq >/dev/null && apt-get install -y -qq "${need_pkgs[@]}" >/dev/null ||
+			note "apt-get install failed; missing tools are skipped"
+	else
+		note "missing ${need_pkgs[*]} (run as root to install them with apt-get); skipped"
+	fi
+fi
+if [ ! -x /usr/bin/time ]; then
+	note "GNU time (/usr/bin/time) is required"
+	exit 1
+fi
+
+# --- binaries -----------------------------------------------------------
+go build -o "$work/pcapgen" ./cmd/pcapgen || exit 1
+fa=${FLOWAUDIT:-}
+if [ -z "$fa" ] && [ -x bin/flowaudit ]; then
+	fa=bin/flowaudit
+fi
+if [ -z "$fa" ]; then
+	if go build -o "$work/flowaudit" ./cmd/flowaudit 2>"$work/build.err"; then
+		fa=$work/flowaudit
+	else
+		note "flowaudit does not build; its rows are skipped:"
+		head -5 "$work/build.err" >&2
+	fi
+fi
+
+# --- capture ------------------------------------------------------------
+stamp="$seed $flows $(cat analyzer/pcapgen/*.go cmd/pcapgen/*.go | sha256sum | cut -c1-16)"
+if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -s "$file" ] || [ "$(cat "$file.stamp" 2>/dev/null)" != "$stamp" ]; then
+	note "generating $file ($flows flows, seed $seed)"
+	"$work/pcapgen" -kind bench -o "$file" -seed "$seed" -flows "$flows" >&2 || exit 1
+	echo "$stamp" >"$file.stamp"
+fi
+packets=$("$work/pcapgen" read "$file" | sed -n 's/.*: \([0-9]*\) packets,.*/\1/p')
+size=$(stat -c %s "$file")
+note "capture: $file, $packets packets, $size bytes"
+
+# --- measurements -------------------------------------------------------
+# run NAME CMD...: time CMD with GNU time -v, stdout discarded; records
+# wall seconds and peak RSS (KiB; for a pipeline, the largest process).
+declare -A wall rss status
+order=()
+run() {
+	local name=$1
+	shift
+	order+=("$name")
+	/usr/bin/time -v -o "$work/$name.time" "$@" >/dev/null 2>"$work/$name.err"
+	local rc=$?
+	if grep -q 'not built yet' "$work/$name.err"; then
+		status[$name]="skipped: not built yet"
+		return
+	fi
+	if [ $rc -ne 0 ]; then
+		status[$name]="failed (exit $rc): $(grep -v '^\s*$' "$work/$name.err" | head -1 | cut -c1-80)"
+		return
+	fi
+	local w
+	w=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/$name.time")
+	wall[$name]=$(awk -v t="$w" 'BEGIN { n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }')
+	rss[$name]=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$name.time")
+	status[$name]=ok
+}
+
+for t in $tools; do
+	case $t in
+	read) run "pcapgo-read" "$work/pcapgen" read "$file" ;;
+	flows) [ -n "$fa" ] && run "flowaudit-flows" "$fa" flows -f jsonl "$file" ;;
+	analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze "$file" ;;
+	tshark) command -v tshark >/dev/null && run "tshark-conv" tshark -n -q -z conv,tcp -z conv,udp -r "$file" ;;
+	argus) command -v argus >/dev/null && command -v ra >/dev/null &&
+		run "argus+ra" sh -c 'argus -r "$1" -w - | ra -r - -n' sh "$file" ;;
+	*) note "unknown tool $t" ;;
+	esac
+done
+
+# --- report -------------------------------------------------------------
+printf '\ncapture %s: %s packets, %s MB, %s flows generated (seed %s)\n' "$file" "$packets" "$((size / 1000000))" "$flows" "$seed"
+printf 'machine: %s CPUs, %s; other load on the machine inflates times\n\n' "$(nproc)" "$(go env GOVERSION)"
+printf '%-18s %10s %14s %12s  %s\n' tool "wall s" "packets/s" "peak RSS MB" status
+for n in "${order[@]}"; do
+	if [ "${status[$n]}" = ok ]; then
+		awk -v n="$n" -v w="${wall[$n]}" -v p="$packets" -v r="${rss[$n]}" \
+			'BEGIN { printf "%-18s %10.2f %14.0f %12.1f  ok\n", n, w, (w > 0 ? p / w : 0), r / 1024 }'
+	else
+		printf '%-18s %10s %14s %12s  %s\n' "$n" - - - "${status[$n]}"
+	fi
+done
+
+ref=flowaudit-flows
+if [ "${status[$ref]:-}" = ok ]; then
+	printf '\nflowaudit flows vs others (wall time ratio flowaudit/other; <1 means flowaudit is faster; RSS ratio likewise)\n'
+	for n in "${order[@]}"; do
+		[ "$n" = "$ref" ] || [ "${status[$n]}" != ok ] && continue
+		awk -v n="$n" -v a="${wall[$ref]}" -v b="${wall[$n]}" -v ra="${rss[$ref]}" -v rb="${rss[$n]}" \
+			'BEGIN { printf "  vs %-16s time x%.2f   memory x%.2f\n", n, (b > 0 ? a / b : 0), (rb > 0 ? ra / rb : 0) }'
+	done
+else
+	printf '\nno ratios: flowaudit flows did not run (%s)\n' "${status[$ref]:-not measured}"
+fi
