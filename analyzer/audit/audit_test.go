@@ -56,7 +56,7 @@ hosts:
   - {name: gw, addresses: [192.0.2.41], roles: [T Gateway]}
 `
 
-func fixture(t *testing.T) (*catalog.Catalog, *inventory.Inventory) {
+func fixture(t testing.TB) (*catalog.Catalog, *inventory.Inventory) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "test-catalog.yaml")
 	if err := os.WriteFile(p, []byte(testCatalog), 0o644); err != nil {
