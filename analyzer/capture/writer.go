@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/gopacket/gopacket"
@@ -32,6 +33,9 @@ func ngInterface(linkType uint32) pcapgo.NgInterface {
 func (w *Writer) Write(p Packet) error {
 	if len(p.Data) > p.CaptureLength && p.CaptureLength > 0 {
 		return errors.New("packet data longer than its capture length")
+	}
+	if p.LinkType > 0xFFFF {
+		return fmt.Errorf("link type %d does not fit in a pcapng interface", p.LinkType)
 	}
 	id, ok := w.ifaces[p.LinkType]
 	if !ok {

@@ -45,6 +45,17 @@ const (
 	TunnelIPinIP // IPv4 or IPv6 inside IPv4 or IPv6, including 6in4
 )
 
+// Encap is a set of link-level encapsulations a frame crossed before its
+// first IP header.
+type Encap uint8
+
+// Encapsulations.
+const (
+	EncapVLAN  Encap = 1 << iota // 802.1Q or 802.1ad tags
+	EncapMPLS                    // an MPLS label stack
+	EncapPPPoE                   // a PPPoE session
+)
+
 // Quoted is the IP and transport header an ICMP error message quotes.
 type Quoted struct {
 	Valid            bool
@@ -73,6 +84,7 @@ type Packet struct {
 
 	VLANs [2]uint16 // outer then inner 802.1Q/802.1ad VLAN id
 	NVLAN uint8     // how many of VLANs are set
+	Encap Encap     // VLAN, MPLS, PPPoE crossed before the first IP header
 
 	// ICMP and ICMPv6.
 	ICMPType, ICMPCode uint8
@@ -89,4 +101,9 @@ type Packet struct {
 
 	Tunnel             Tunnel
 	OuterSrc, OuterDst netip.Addr
+
+	// Truncated: the capture cut the frame (snap length) inside or after the
+	// headers; the fields above are what it still held. Lengths come from
+	// the IP header, so IPLen and PayloadLen are the sizes on the wire.
+	Truncated bool
 }

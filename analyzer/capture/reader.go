@@ -1,0 +1,421 @@
+// Package capture turns capture files into raw packets. It reads pcap (both
+// byte orders, microsecond and nanosecond timestamps) and pcapng (several
+// sections and interfaces with different link types), plain or gzip
+// compressed, from a file or standard input, through pcapgo's zero-copy
+// readers. It is the only package that uses pcapgo; no pcapgo or gopacket
+// type appears in its API.
+//
+// Every record comes with its byte offset and frame number, and every error
+// is an *Error naming the file, the byte offset of the record or block that
+// failed and the frame being read. Impossible lengths are reported, never
+// followed: no allocation is sized by an unchecked length field.
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Packet is one record of a capture file.
+type Packet struct {
+	Data           []byte // valid until the next call to Next
+	Timestamp      time.Time
+	CaptureLength  int
+	Length         int    // original length on the wire
+	InterfaceIndex int    // pcapng interface id within its section; 0 for pcap
+	LinkType       uint32 // LINKTYPE_* number of this packet's interface (FCS bits of the pcap header masked off)
+	Frame          uint64 // 1-based frame number within the file, as Wireshark shows it (Wireshark numbers pcapng custom blocks too)
+	Offset         int64  // byte offset of this record in the (decompressed) file
+	Section        int    // 0-based pcapng section number; 0 for pcap
+}
+
+// bufSize is the read buffer; pcapgo reads through it without a buffer of
+// its own (bufio.NewReader returns a *bufio.Reader that is big enough).
+const bufSize = 64 << 10
+
+// maxPcapRecord is the record length pcapgo accepts above a smaller snap
+// length (libpcap's MAXIMUM_SNAPLEN, as tcpdump and Wireshark do).
+const maxPcapRecord = 262144
+
+// Magic numbers, as the first four bytes read little-endian.
+const (
+	magicPcapMicroLE = 0xA1B2C3D4
+	magicPcapNanoLE  = 0xA1B23C4D
+	magicPcapMicroBE = 0xD4C3B2A1
+	magicPcapNanoBE  = 0x4D3CB2A1
+	magicModifiedLE  = 0xA1B2CD34 // Alexey Kuznetzov's modified pcap
+	magicModifiedBE  = 0x34CDB2A1
+	magicPcapng      = 0x0A0D0D0A
+)
+
+// Reader reads the packets of one capture file.
+type Reader struct {
+	name    string
+	closers []io.Closer
+	src     *framer
+	br      *bufio.Reader
+	gzip    bool
+	ng      bool
+	detail  string
+
+	pcap     *pcapgo.Reader
+	pcapng   *pcapgo.NgReader
+	linkType uint32 // pcap only
+
+	frame uint64
+	err   error // sticky: io.EOF or *Error
+
+	// pcap 2.0 to 2.3: record length fields in the other order
+	swapLens int
+	order    binary.ByteOrder
+}
+
+const (
+	swapNever = iota
+	swapAlways
+	swapIfLonger
+)
+
+// Open opens a capture file; "-" is standard input. The format (pcap or
+// pcapng, optionally gzip compressed) is detected from the magic bytes, not
+// from the name.
+func Open(path string) (*Reader, error) {
+	if path == "-" {
+		return NewReader(path, os.Stdin)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewReader(path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closers = append(r.closers, f)
+	return r, nil
+}
+
+// NewReader reads a capture from r; name is used in errors and by Path. It
+// reads the file header (and for pcapng the first section header) at once.
+// Close does not close r.
+func NewReader(name string, r io.Reader) (*Reader, error) {
+	rd := &Reader{name: name}
+	if err := rd.init(r); err != nil {
+		rd.Close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (r *Reader) init(in io.Reader) error {
+	// The magic is read before the framer starts, so the framer follows
+	// pcapng framing from the first byte it passes.
+	var head [4]byte
+	n, err := io.ReadFull(in, head[:])
+	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, zerr := gzip.NewReader(io.MultiReader(bytes.NewReader(head[:n]), in))
+		if zerr != nil {
+			if zerr == io.EOF {
+				zerr = io.ErrUnexpectedEOF
+			}
+			return r.fail(0, fmt.Errorf("gzip: %w", zerr))
+		}
+		r.closers = append(r.closers, zr)
+		r.gzip = true
+		in = zr
+		n, err = io.ReadFull(in, head[:])
+	}
+	if n < 4 {
+		switch {
+		case err != nil && err != io.EOF && err != io.ErrUnexpectedEOF:
+			return r.fail(0, err)
+		case n == 0:
+			return r.fail(0, ErrEmpty)
+		}
+		return r.fail(0, fmt.Errorf("%w: %d bytes, too short for a file header", ErrTruncated, n))
+	}
+	m := binary.LittleEndian.Uint32(head[:])
+	r.src = &framer{r: io.MultiReader(bytes.NewReader(head[:]), in), ng: m == magicPcapng}
+	r.br = bufio.NewReaderSize(r.src, bufSize)
+	switch m {
+	case magicPcapMicroLE, magicPcapNanoLE, magicPcapMicroBE, magicPcapNanoBE:
+		return r.initPcap(m)
+	case magicPcapng:
+		return r.initPcapng()
+	case magicModifiedLE, magicModifiedBE:
+		return r.fail(0, fmt.Errorf("%w: modified (Kuznetzov) pcap; convert it with editcap", ErrUnsupported))
+	default:
+		return r.fail(0, fmt.Errorf("%w: starts with %s", ErrUnknownFormat, describeMagic(head[:])))
+	}
+}
+
+// describeMagic shows the first bytes of an unknown file.
+func describeMagic(b []byte) string {
+	text := true
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c > 0x7e {
+			text = false
+		}
+	}
+	if text {
+		return fmt.Sprintf("%q (text?)", b)
+	}
+	return fmt.Sprintf("% x", b)
+}
+
+func (r *Reader) initPcap(magic uint32) error {
+	hdr, err := r.br.Peek(24)
+	if len(hdr) < 24 {
+		if err == io.EOF {
+			err = fmt.Errorf("%w: pcap file header is %d of 24 bytes", ErrTruncated, len(hdr))
+		}
+		return r.fail(0, err)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if magic == magicPcapMicroBE || magic == magicPcapNanoBE {
+		order = binary.BigEndian
+	}
+	maj, min := order.Uint16(hdr[4:6]), order.Uint16(hdr[6:8])
+	if maj != 2 || min > 4 {
+		return r.fail(0, fmt.Errorf("%w: pcap version %d.%d, only 2.0 to 2.4 are read", ErrUnsupported, maj, min))
+	}
+	if min < 4 {
+		// Versions before 2.3 store the original length before the captured
+		// length, and some 2.3 writers did too (libpcap swaps them in 2.3
+		// files when captured > original). The layout is 2.4's otherwise, so
+		// pcapgo (which takes 2.4 only) reads them after the version in the
+		// buffered header is raised to 2.4 and each record header is put
+		// into 2.4 order in the buffer before pcapgo reads it.
+		order.PutUint16(hdr[6:8], 4)
+		r.order = order
+		r.swapLens = swapAlways
+		if min == 3 {
+			r.swapLens = swapIfLonger
+		}
+	}
+	r.linkType = order.Uint32(hdr[20:24]) & 0xFFFF // LT_LINKTYPE: FCS length and flags live above bit 16
+	p, err := pcapgo.NewReader(r.br)
+	if err != nil {
+		return r.fail(0, err)
+	}
+	r.pcap = p
+	res := "microsecond"
+	if magic == magicPcapNanoLE || magic == magicPcapNanoBE {
+		res = "nanosecond"
+	}
+	r.detail = "pcap, " + orderName(order == binary.BigEndian) + ", " + res
+	return nil
+}
+
+func orderName(big bool) string {
+	if big {
+		return "big-endian"
+	}
+	return "little-endian"
+}
+
+func (r *Reader) initPcapng() error {
+	r.ng = true
+	big := false
+	if shb, _ := r.br.Peek(12); len(shb) == 12 {
+		big = binary.BigEndian.Uint32(shb[8:12]) == ngByteOrderMagic
+	}
+	ng, err := pcapgo.NewNgReader(r.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err != nil {
+		return r.fail(0, r.cause(err))
+	}
+	r.pcapng = ng
+	r.detail = "pcapng, " + orderName(big)
+	return nil
+}
+
+// pos is the offset of the next byte pcapgo will read.
+func (r *Reader) pos() int64 { return r.src.n - int64(r.br.Buffered()) }
+
+// fail makes err sticky as an *Error at the given offset, for the frame
+// after the last one delivered (0 while the file header is read).
+func (r *Reader) fail(off int64, err error) error {
+	frame := r.frame + 1
+	if r.pcap == nil && r.pcapng == nil {
+		frame = 0
+	}
+	return r.failFrame(off, frame, err)
+}
+
+func (r *Reader) failFrame(off int64, frame uint64, err error) error {
+	e := &Error{Path: r.name, Offset: off, Frame: frame, Err: err}
+	r.err = e
+	return e
+}
+
+// sourceError describes a failure of the input below the capture format.
+func (r *Reader) sourceError() error {
+	err := r.src.srcErr
+	if r.gzip {
+		err = fmt.Errorf("gzip: %w", err)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("%w: %w", ErrTruncated, err)
+	}
+	return err
+}
+
+// cause turns a pcapgo error into the most precise cause known: the
+// framer's finding if it cut the stream, the input's own failure, a
+// truncation otherwise.
+func (r *Reader) cause(err error) error {
+	if bad := r.src.reached(r.pos()); bad != nil {
+		return bad
+	}
+	if r.src.srcErr != nil {
+		return r.sourceError()
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %w", ErrTruncated, err)
+	}
+	return err
+}
+
+// Next returns the next packet. It returns io.EOF at the clean end of the
+// file and an *Error otherwise; once it returned an error it returns the
+// same error again.
+func (r *Reader) Next() (Packet, error) {
+	if r.err != nil {
+		return Packet{}, r.err
+	}
+	if r.pcap != nil {
+		return r.nextPcap()
+	}
+	return r.nextPcapng()
+}
+
+func (r *Reader) nextPcap() (Packet, error) {
+	off := r.pos()
+	if r.swapLens != swapNever {
+		if h, _ := r.br.Peek(16); len(h) == 16 {
+			c, l := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
+			if r.swapLens == swapAlways || c > l {
+				r.order.PutUint32(h[8:12], l)
+				r.order.PutUint32(h[12:16], c)
+			}
+		}
+	}
+	data, ci, err := r.pcap.ZeroCopyReadPacketData()
+	if err != nil {
+		if err == io.EOF && r.pos() == off {
+			r.err = io.EOF
+			return Packet{}, io.EOF
+		}
+		if r.src.srcErr != nil { // the input failed (gzip stream cut short, bad checksum, I/O)
+			err = r.sourceError()
+		} else if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+			have := r.pos() - off
+			if have < 16 {
+				err = fmt.Errorf("%w: record header is %d of 16 bytes", ErrTruncated, have)
+			} else {
+				err = fmt.Errorf("%w: record of %d bytes, file ends after %d", ErrTruncated, ci.CaptureLength, have-16)
+			}
+		} else if ci.CaptureLength > ci.Length || ci.CaptureLength > max(int(r.pcap.Snaplen()), maxPcapRecord) {
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return Packet{}, r.fail(off, err)
+	}
+	r.frame++
+	return Packet{
+		Data:          data,
+		Timestamp:     ci.Timestamp,
+		CaptureLength: ci.CaptureLength,
+		Length:        ci.Length,
+		LinkType:      r.linkType,
+		Frame:         r.frame,
+		Offset:        off,
+	}, nil
+}
+
+func (r *Reader) nextPcapng() (Packet, error) {
+	data, ci, err := r.pcapng.ZeroCopyReadPacketData()
+	end := r.pos()
+	if err != nil {
+		if err == io.EOF && r.src.reached(end) == nil {
+			r.err = io.EOF
+			return Packet{}, io.EOF
+		}
+		if bad := r.src.reached(end); bad != nil {
+			return Packet{}, r.failFrame(bad.offset, bad.frame, bad)
+		}
+		b, ok := r.src.blockAt(end)
+		if !ok {
+			return Packet{}, r.fail(end, r.cause(err))
+		}
+		return Packet{}, r.failFrame(b.start, b.frame, fmt.Errorf("%s: %w", blockName(b.typ), r.cause(err)))
+	}
+	r.frame++
+	p := Packet{
+		Data:           data,
+		Timestamp:      ci.Timestamp,
+		CaptureLength:  ci.CaptureLength,
+		Length:         ci.Length,
+		InterfaceIndex: ci.InterfaceIndex,
+		Frame:          r.frame,
+		Offset:         -1,
+	}
+	if len(ci.AncillaryData) > 0 {
+		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+			p.LinkType = uint32(lt)
+		}
+	}
+	if b, ok := r.src.packetBlock(end); ok {
+		p.Offset, p.Section, p.Frame = b.start, b.section, b.frame
+		r.frame = b.frame
+	}
+	return p, nil
+}
+
+// Close releases the file and the decompressor. It does not close a reader
+// passed to NewReader, nor standard input.
+func (r *Reader) Close() error {
+	var first error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		if err := r.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	r.closers = nil
+	return first
+}
+
+// Path is the name the reader was opened with ("-" for standard input).
+func (r *Reader) Path() string { return r.name }
+
+// Format is "pcap" or "pcapng", followed by ", gzip" for compressed input.
+func (r *Reader) Format() string {
+	f := "pcap"
+	if r.ng {
+		f = "pcapng"
+	}
+	if r.gzip {
+		f += ", gzip"
+	}
+	return f
+}
+
+// Detail describes the container as SOURCES.md does: "pcap, little-endian,
+// microsecond" or "pcapng, big-endian" (byte order of the first section),
+// followed by ", gzip" for compressed input.
+func (r *Reader) Detail() string {
+	if r.gzip {
+		return r.detail + ", gzip"
+	}
+	return r.detail
+}
