@@ -1,0 +1,296 @@
+// Package analyzer is the pipeline glue: it reads capture files in order
+// (capture), decodes each frame with one decoder (decode) and feeds the
+// connection tracker (flow). Frames are numbered per file while connections
+// continue across files, so rotated captures of one link read as one.
+//
+// Run returns a Result with the per-service aggregates, per-capture facts
+// (path, format, SHA-256 of the bytes read, packet count, time span) and the
+// counters of what was read, decoded, skipped and failed.
+package analyzer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// Options tune Run. The zero value uses the flow package's defaults and the
+// embedded catalog.
+type Options struct {
+	// Idle timeouts and the live-table bound; see flow.Config.
+	TCPTimeout, UDPTimeout, OtherTimeout, ClosedTimeout time.Duration
+	MaxConnections                                      int
+	VLANKey                                             bool // VLAN tags are part of the connection key (flow.Config.VLANKey)
+
+	// ServerPorts decides the client of mid-stream TCP and UDP
+	// connections; nil means the embedded catalog (catalog.Default).
+	ServerPorts flow.ServerPorts
+
+	// OnConnection receives each connection as it finishes (see
+	// flow.Config.OnConnection). Connections still open at the end come
+	// last, ordered by first frame.
+	OnConnection func(*flow.Connection)
+
+	// Progress, if set, is called as each file is read: about every
+	// MiB, and once when the file is done.
+	Progress func(Progress)
+
+	// Stdin is read for the path "-"; nil means os.Stdin.
+	Stdin io.Reader
+}
+
+// Progress reports how far Run is through one file.
+type Progress struct {
+	File int    // index of the file in the paths given to Run
+	Path string // its path ("-" for standard input)
+	Read int64  // bytes read from it so far (compressed bytes for .gz)
+	Size int64  // its size, or -1 when unknown (standard input, pipes)
+	Done bool   // the file is finished (read to the end or failed)
+}
+
+// Capture describes one input file.
+type Capture struct {
+	Path   string // as given ("-" for standard input)
+	Format string // as capture.Reader.Format reports it, e.g. "pcapng (little-endian)"
+	// SHA256 is the hex SHA-256 of the file's bytes as stored (before
+	// gzip decompression). For a regular file it covers the whole file,
+	// even when reading stopped at an error; for standard input it covers
+	// the bytes read.
+	SHA256  string
+	Size    int64     // bytes hashed
+	Packets uint64    // frames read
+	Bytes   uint64    // captured bytes of those frames
+	First   time.Time // earliest and latest frame timestamp (zero without timestamped frames)
+	Last    time.Time
+	// Complete is true when the file was read to its end without error.
+	Complete bool
+}
+
+// Skip counts frames the decoder passed over for one reason.
+type Skip struct {
+	Reason string // decode.Reason's String
+	Count  uint64
+}
+
+// DecodeError is the first frame the decoder failed on.
+type DecodeError struct {
+	Path  string
+	Frame uint64
+	Err   error
+}
+
+func (e *DecodeError) Error() string { return fmt.Sprintf("%s: frame %d: %v", e.Path, e.Frame, e.Err) }
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Result is what Run found.
+type Result struct {
+	Captures []Capture      // one per file read, in order
+	Services []flow.Service // per client, server, protocol and server port; sorted
+	Stats    flow.Stats     // tracker counters
+
+	Packets   uint64 // frames read, all files
+	Bytes     uint64 // their captured bytes
+	WireBytes uint64 // their original (on the wire) lengths
+	Decoded   uint64 // frames decoded to an IP packet and tracked
+	Skipped   []Skip // frames not decoded, per reason, in decode's reason order
+
+	DecodeErrors     uint64       // frames the decoder failed on
+	FirstDecodeError *DecodeError // the first of them, nil if none
+}
+
+// SkippedTotal is the number of frames skipped for any reason.
+func (r *Result) SkippedTotal() uint64 {
+	var n uint64
+	for _, s := range r.Skipped {
+		n += s.Count
+	}
+	return n
+}
+
+// Run reads the captures in paths, in order, and tracks their connections.
+// On a read error it keeps everything read so far: it returns the Result
+// (connections up to the failing frame, flushed) together with the error,
+// which carries the file, byte offset and frame (a *capture.Error). Files
+// after the failing one are not read. Paths that cannot be opened are
+// reported before any file is read.
+func Run(paths []string, opts Options) (*Result, error) {
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			return nil, err
+		}
+	}
+	sp := opts.ServerPorts
+	if sp == nil {
+		cat, err := catalog.Default()
+		if err != nil {
+			return nil, fmt.Errorf("loading the catalog: %w", err)
+		}
+		sp = cat
+	}
+	tr := flow.NewTracker(flow.Config{
+		TCPTimeout:     opts.TCPTimeout,
+		UDPTimeout:     opts.UDPTimeout,
+		OtherTimeout:   opts.OtherTimeout,
+		ClosedTimeout:  opts.ClosedTimeout,
+		MaxConnections: opts.MaxConnections,
+		VLANKey:        opts.VLANKey,
+		ServerPorts:    sp,
+		OnConnection:   opts.OnConnection,
+	})
+	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}}
+	var err error
+	for i, p := range paths {
+		if err = run.file(i, p); err != nil {
+			break
+		}
+	}
+	tr.Flush()
+	res := run.res
+	res.Services = tr.Services()
+	res.Stats = tr.Stats()
+	for r, n := range run.skipped { // in decode's reason order
+		if n > 0 {
+			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(r).String(), Count: n})
+		}
+	}
+	return res, err
+}
+
+type runner struct {
+	opts    Options
+	tr      *flow.Tracker
+	dec     *decode.Decoder
+	res     *Result
+	pkt     decode.Packet
+	skipped [256]uint64
+}
+
+// file reads one capture into the tracker.
+func (r *runner) file(idx int, path string) (err error) {
+	src := &source{h: sha256.New(), idx: idx, path: path, size: -1, progress: r.opts.Progress}
+	var in io.Reader
+	if path == "-" {
+		in = r.opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			src.size = st.Size()
+			src.regular = true
+		}
+		in = f
+	}
+	src.r = in
+
+	c := Capture{Path: path}
+	defer func() {
+		// Hash the rest of a regular file so the digest names the whole
+		// file; a pipe is left alone (it may never end).
+		if src.regular {
+			_, _ = io.Copy(io.Discard, src)
+		}
+		c.SHA256 = hex.EncodeToString(src.h.Sum(nil))
+		c.Size = src.n
+		c.Complete = err == nil
+		r.res.Captures = append(r.res.Captures, c)
+		src.report(true)
+	}()
+
+	rd, err := capture.NewReader(path, src)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	c.Format = rd.Format()
+	for {
+		p, err := rd.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		c.Packets++
+		c.Bytes += uint64(p.CaptureLength)
+		if ts := p.Timestamp; !ts.IsZero() { // pcapng simple packet blocks have none
+			if c.First.IsZero() || ts.Before(c.First) {
+				c.First = ts
+			}
+			if ts.After(c.Last) {
+				c.Last = ts
+			}
+		}
+		r.res.Packets++
+		r.res.Bytes += uint64(p.CaptureLength)
+		r.res.WireBytes += uint64(p.Length)
+
+		r.pkt = decode.Packet{}
+		reason, derr := r.dec.Decode(p.LinkType, p.Data, &r.pkt)
+		switch {
+		case derr != nil:
+			r.res.DecodeErrors++
+			if r.res.FirstDecodeError == nil {
+				r.res.FirstDecodeError = &DecodeError{Path: path, Frame: p.Frame, Err: derr}
+			}
+		case reason != decode.ReasonNone:
+			r.skipped[reason]++
+		default:
+			r.res.Decoded++
+			r.tr.Add(&r.pkt, p.Timestamp, flow.Pos{File: idx, Frame: p.Frame})
+		}
+	}
+}
+
+// source hashes and counts the bytes the capture reader takes from a file
+// and reports progress.
+type source struct {
+	r        io.Reader
+	h        hash.Hash
+	n        int64
+	idx      int
+	path     string
+	size     int64
+	regular  bool
+	progress func(Progress)
+	next     int64 // report when n passes this
+}
+
+const progressStep = 1 << 20
+
+func (s *source) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.h.Write(p[:n])
+		s.n += int64(n)
+		if s.n >= s.next {
+			s.report(false)
+			s.next = s.n + progressStep
+		}
+	}
+	return n, err
+}
+
+func (s *source) report(done bool) {
+	if s.progress != nil {
+		s.progress(Progress{File: s.idx, Path: s.path, Read: s.n, Size: s.size, Done: done})
+	}
+}

@@ -1,0 +1,210 @@
+package analyzer
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+)
+
+func fileSHA(t *testing.T, path string) (string, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), b
+}
+
+func TestRunCaptureInfo(t *testing.T) {
+	dir := sharedCaptures(t)
+	a, b := filepath.Join(dir, "syn-then-rst.pcap"), filepath.Join(dir, "modify-request.pcapng")
+	var conns []flow.Connection
+	var prog []Progress
+	res, err := Run([]string{a, b}, Options{
+		OnConnection: func(c *flow.Connection) { conns = append(conns, *c) },
+		Progress:     func(p Progress) { prog = append(prog, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Captures) != 2 {
+		t.Fatalf("%d captures", len(res.Captures))
+	}
+	var total uint64
+	for i, p := range []string{a, b} {
+		c := res.Captures[i]
+		sum, data := fileSHA(t, p)
+		if c.Path != p || c.SHA256 != sum || c.Size != int64(len(data)) || !c.Complete || c.Format == "" {
+			t.Errorf("capture %d: %+v, want sha %s size %d", i, c, sum, len(data))
+		}
+		if c.Packets == 0 || c.First.IsZero() || c.Last.Before(c.First) {
+			t.Errorf("capture %d: packets %d span %s-%s", i, c.Packets, c.First, c.Last)
+		}
+		total += c.Packets
+	}
+	if res.Packets != total || res.Decoded+res.SkippedTotal()+res.DecodeErrors != res.Packets {
+		t.Errorf("packets %d decoded %d skipped %d errors %d", res.Packets, res.Decoded, res.SkippedTotal(), res.DecodeErrors)
+	}
+	if res.Captures[0].Packets != 2 {
+		t.Errorf("syn-then-rst has 2 frames, got %d", res.Captures[0].Packets)
+	}
+	// Connections: frames are per file, the file index says which. In
+	// syn-then-rst.pcap the client sends both the SYN and the RST.
+	if len(conns) != 2 || conns[0].FirstPos != (flow.Pos{File: 0, Frame: 1}) || conns[0].State != "RSTOS0" || conns[0].History != "SR" {
+		t.Fatalf("connections %+v", conns)
+	}
+	last := conns[len(conns)-1]
+	// modify-request.pcapng: the two directions carry VLAN 81 and 80; one connection.
+	if last.FirstPos.File != 1 || last.Proto != 6 || last.RespPort != 389 || last.VLAN != 81 || last.RespPkts == 0 {
+		t.Errorf("second file's connection %+v", last)
+	}
+	if len(res.Services) != len(conns) || res.Stats.Connections != uint64(len(conns)) {
+		t.Errorf("%d services, %d connections, stats %+v", len(res.Services), len(conns), res.Stats)
+	}
+	// Progress: one final report per file with the whole size.
+	var done []Progress
+	for _, p := range prog {
+		if p.Done {
+			done = append(done, p)
+		}
+	}
+	if len(done) != 2 || done[0].Read != res.Captures[0].Size || done[1].Size != res.Captures[1].Size || done[1].File != 1 {
+		t.Errorf("progress %+v", done)
+	}
+}
+
+// TestRunRotated splits one capture's connections across two files: a
+// connection seen in both is one connection.
+func TestRunRotated(t *testing.T) {
+	dir := sharedCaptures(t)
+	src := filepath.Join(dir, "citrix.pcap")
+	one, err := Run([]string{src}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice, err := Run([]string{src, src}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(twice.Services) != len(one.Services) || twice.Packets != 2*one.Packets {
+		t.Fatalf("services %d vs %d, packets %d vs %d", len(twice.Services), len(one.Services), twice.Packets, one.Packets)
+	}
+	s1, s2 := one.Services[0], twice.Services[0]
+	if s2.ClientPackets+s2.ServerPackets != 2*(s1.ClientPackets+s1.ServerPackets) || s2.FirstPos != s1.FirstPos {
+		t.Errorf("rotated service %+v, single %+v", s2, s1)
+	}
+}
+
+func TestRunStdinAndGzip(t *testing.T) {
+	dir := sharedCaptures(t)
+	path := filepath.Join(dir, "sip-tcp.pcap")
+	want, err := Run([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	raw, _ := os.ReadFile(path)
+	zw.Write(raw)
+	zw.Close()
+	sum := sha256.Sum256(gz.Bytes())
+
+	got, err := Run([]string{"-"}, Options{Stdin: bytes.NewReader(gz.Bytes())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Captures[0]
+	if c.Path != "-" || c.SHA256 != hex.EncodeToString(sum[:]) || c.Size != int64(gz.Len()) || c.Packets != want.Captures[0].Packets {
+		t.Errorf("stdin capture %+v", c)
+	}
+	if len(got.Services) != len(want.Services) || got.Services[0] != want.Services[0] {
+		t.Errorf("services differ: %+v vs %+v", got.Services, want.Services)
+	}
+}
+
+// TestRunTruncated cuts a capture short: the result keeps the connections
+// read before the cut, and the error names file, offset and frame.
+func TestRunTruncated(t *testing.T) {
+	dir := sharedCaptures(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "citrix.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, raw[:len(raw)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	res, err := Run([]string{cut}, Options{OnConnection: func(*flow.Connection) { n++ }})
+	var ce *capture.Error
+	if !errors.As(err, &ce) || ce.Path != cut || ce.Frame == 0 || ce.Offset <= 0 {
+		t.Fatalf("error %v, want a *capture.Error with position", err)
+	}
+	if res == nil || n != 1 || len(res.Services) != 1 || res.Captures[0].Complete {
+		t.Fatalf("result %+v, %d connections", res, n)
+	}
+	sum, _ := fileSHA(t, cut)
+	if c := res.Captures[0]; c.SHA256 != sum || c.Packets != ce.Frame-1 {
+		t.Errorf("capture %+v; error at frame %d", c, ce.Frame)
+	}
+}
+
+func TestRunMissingFile(t *testing.T) {
+	res, err := Run([]string{filepath.Join(t.TempDir(), "nope.pcap")}, Options{})
+	if err == nil || res != nil || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("res %v err %v", res, err)
+	}
+}
+
+func TestRunOptionsReachTracker(t *testing.T) {
+	dir := sharedCaptures(t)
+	// NTP_sync has 16 UDP conversations over more than a few seconds:
+	// a one-second UDP timeout splits some of them.
+	path := filepath.Join(dir, "NTP_sync.pcap")
+	def, err := Run([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := Run([]string{path}, Options{UDPTimeout: time.Millisecond, MaxConnections: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short.Stats.Connections <= def.Stats.Connections || short.Stats.PeakLive > 2 {
+		t.Errorf("default %+v, short timeout %+v", def.Stats, short.Stats)
+	}
+}
+
+// BenchmarkRun measures the whole pipeline (read, decode, track) on a
+// shared capture; ns/op and allocs/op are per packet.
+func BenchmarkRun(b *testing.B) {
+	path := filepath.Join(sharedCapturesDir(), "mapi.pcap")
+	if _, err := os.Stat(path); err != nil {
+		b.Skip("shared captures not available")
+	}
+	cat := noPorts{}
+	res, err := Run([]string{path}, Options{ServerPorts: cat})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N / int(res.Packets) {
+		if _, err := Run([]string{path}, Options{ServerPorts: cat}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+type noPorts struct{}
+
+func (noPorts) ServerPort(uint8, uint16) bool { return false }

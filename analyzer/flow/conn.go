@@ -1,0 +1,327 @@
+package flow
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+)
+
+// Pos is the position of a packet in the input: which capture file (0-based
+// index in the order the files were given) and which frame in that file
+// (1-based, as Wireshark numbers them).
+type Pos struct {
+	File  int
+	Frame uint64
+}
+
+// Less orders positions by file, then frame.
+func (p Pos) Less(q Pos) bool {
+	if p.File != q.File {
+		return p.File < q.File
+	}
+	return p.Frame < q.Frame
+}
+
+// Outcome summarises what became of a connection.
+type Outcome uint8
+
+// Outcomes, in the order a connection is tested for them.
+const (
+	// Established: the TCP handshake completed (the responder's SYN-ACK
+	// was acknowledged), or both directions carried data (for UDP, ICMP
+	// and other protocols: both directions sent packets).
+	Established Outcome = iota
+	// Rejected: the responder answered the SYN with a RST (Zeek's REJ),
+	// or an ICMP destination-unreachable quoted the connection.
+	Rejected
+	// Unanswered: only the client sent anything.
+	Unanswered
+	// Partial: anything else, for instance a SYN answered by a SYN-ACK
+	// that the client reset (a SYN scan of an open port), or traffic seen
+	// from the server only.
+	Partial
+	numOutcomes
+)
+
+var outcomeNames = [...]string{"established", "rejected", "unanswered", "partial"}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// ClientBy says which rule chose the client (originator) of a connection.
+type ClientBy uint8
+
+// Client decision rules, in the order they are tried.
+const (
+	BySYN         ClientBy = iota // sender of a SYN without ACK
+	BySYNACK                      // receiver of a SYN-ACK
+	ByICMP                        // sender of an ICMP request (echo, timestamp, solicitation ...)
+	ByCatalog                     // the other side's port is a documented server port
+	ByWellKnown                   // the other side's port is below 1024 (the lower one if both are)
+	ByEphemeral                   // this side's port is ephemeral (>= 32768), the other's is not
+	ByFirstPacket                 // sender of the first packet seen
+)
+
+var clientByNames = [...]string{"syn", "synack", "icmp", "catalog", "well-known", "ephemeral", "first-packet"}
+
+func (b ClientBy) String() string {
+	if int(b) < len(clientByNames) {
+		return clientByNames[b]
+	}
+	return "unknown"
+}
+
+// EndReason says why a connection left the live table.
+type EndReason uint8
+
+// End reasons.
+const (
+	EndOfInput EndReason = iota // still open when the input ended
+	EndTimeout                  // idle past its timeout (closed connections linger briefly)
+	EndReused                   // a new SYN on the same addresses and ports after a close
+	EndEvicted                  // the live table was full and this was the oldest idle connection
+)
+
+var endNames = [...]string{"end-of-input", "timeout", "reused", "evicted"}
+
+func (r EndReason) String() string {
+	if int(r) < len(endNames) {
+		return endNames[r]
+	}
+	return "unknown"
+}
+
+// Connection is a finished connection, as handed to Config.OnConnection.
+// Orig is the client and Resp the server, whatever direction the first
+// packet had.
+type Connection struct {
+	ID         uint64 // creation order in the tracker, from 1
+	Orig, Resp netip.Addr
+	// OrigPort and RespPort are the ports; for ICMP, as in Zeek, OrigPort
+	// is the type of the client's message and RespPort the type of the
+	// reply (echo: 8 and 0) or, without a counterpart, the code. Zero for
+	// protocols without ports.
+	OrigPort, RespPort uint16
+	Proto              uint8
+	VLAN, InnerVLAN    uint16        // outer and inner 802.1Q/802.1ad ids of the first packet, 0 if untagged
+	Tunnel             decode.Tunnel // encapsulation the packets were found in
+	Start, End         time.Time     // first and last packet
+	FirstPos, LastPos  Pos
+
+	OrigPkts, RespPkts       uint64
+	OrigBytes, RespBytes     uint64 // payload bytes (TCP from sequence numbers, as Zeek)
+	OrigIPBytes, RespIPBytes uint64 // IP total lengths
+
+	State       string // Zeek conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH
+	History     string // Zeek history letters (TCP and UDP)
+	Outcome     Outcome
+	ClientBy    ClientBy
+	CommunityID string    // Community ID v1, seed 0
+	ICMPErrors  uint64    // ICMP errors that quoted this connection (not counted in packets)
+	Reason      EndReason // why the connection left the live table
+}
+
+// Duration is the time from the first to the last packet.
+func (c *Connection) Duration() time.Duration { return c.End.Sub(c.Start) }
+
+// Key kinds: how the two port fields of a key are used.
+const (
+	kindPorts  uint8 = iota // TCP, UDP, SCTP ports, or none (other protocols)
+	kindEcho                // ICMP echo: both fields hold the identifier
+	kindPair                // ICMP request/reply pair: both fields hold the request type
+	kindOneWay              // other ICMP: both fields hold type<<8 | code
+)
+
+// connKey identifies a connection in either direction: the lower endpoint
+// (address, then port) comes first.
+type connKey struct {
+	a, b            netip.Addr
+	pa, pb          uint16
+	proto           uint8
+	kind            uint8
+	vlan, innerVLAN uint16
+}
+
+func makeKey(src, dst netip.Addr, sp, dp uint16, proto, kind uint8, vlan, inner uint16) connKey {
+	if c := src.Compare(dst); c > 0 || (c == 0 && sp > dp) {
+		src, dst, sp, dp = dst, src, dp, sp
+	}
+	return connKey{a: src, b: dst, pa: sp, pb: dp, proto: proto, kind: kind, vlan: vlan, innerVLAN: inner}
+}
+
+const histCap = 31
+
+// conn is a live connection.
+type conn struct {
+	key        connKey
+	id         uint64
+	orig, resp netip.Addr
+	origPort   uint16
+	respPort   uint16
+	proto      uint8
+	kind       uint8
+	clientBy   ClientBy
+	tunnel     decode.Tunnel
+	vlan       uint16 // tags of the first packet
+	innerVLAN  uint16
+	handshake  bool // TCP: the responder's SYN-ACK was acknowledged
+	unreach    bool // an ICMP unreachable quoted this connection
+	histLen    uint8
+	list       uint8
+	hist       [histCap]byte
+	histSeen   uint32
+	icmpErrors uint64
+	start      int64 // first and last packet time, unix nanoseconds
+	last       int64
+	seen       int64 // tracker clock at the last packet (orders the idle list)
+	firstPos   Pos
+	lastPos    Pos
+	ep         [2]endpoint
+	prev, next *conn // in the idle list
+}
+
+func (c *conn) isTCP() bool { return c.proto == decode.ProtoTCP }
+
+// once records letter for side dir the first time bit is seen and reports
+// whether it had been seen before.
+func (c *conn) once(dir int, bit uint32, letter byte) bool {
+	if dir == 1 {
+		bit <<= 16
+	}
+	if c.histSeen&bit != 0 {
+		return true
+	}
+	c.histSeen |= bit
+	c.addHistory(dir, letter)
+	return false
+}
+
+// addHistory appends letter, upper case for the originator and lower case
+// for the responder. History beyond histCap letters is dropped.
+func (c *conn) addHistory(dir int, letter byte) {
+	if dir == 1 && letter >= 'A' && letter <= 'Z' {
+		letter += 'a' - 'A'
+	}
+	if int(c.histLen) < len(c.hist) {
+		c.hist[c.histLen] = letter
+		c.histLen++
+	}
+}
+
+// scaledHistory records letter on the 1st, 10th, 100th ... event.
+func (c *conn) scaledHistory(dir int, letter byte, count, next *uint32) {
+	*count++
+	if *next == 0 {
+		*next = 1
+	}
+	if *count == *next {
+		c.addHistory(dir, letter)
+		if *next <= (1<<32-1)/10 {
+			*next *= 10
+		} else {
+			*next = 1<<32 - 1
+		}
+	}
+}
+
+// dirOf says which side sent p: 0 the originator, 1 the responder.
+func (c *conn) dirOf(p *decode.Packet, icmpType uint8) int {
+	if p.Src != p.Dst {
+		if p.Src == c.orig {
+			return 0
+		}
+		return 1
+	}
+	switch c.kind {
+	case kindPorts:
+		if p.SrcPort == c.origPort {
+			return 0
+		}
+		return 1
+	case kindEcho, kindPair:
+		if icmpIsRequest(p.Proto, icmpType) {
+			return 0
+		}
+		return 1
+	}
+	return 0
+}
+
+func (c *conn) state() string {
+	switch c.proto {
+	case decode.ProtoTCP:
+		return c.tcpConnState()
+	case decode.ProtoUDP:
+		o, r := c.ep[0].pkts > 0, c.ep[1].pkts > 0
+		switch {
+		case o && r:
+			return "SF"
+		case o:
+			return "S0"
+		case r:
+			return "SHR"
+		}
+	}
+	return "OTH"
+}
+
+func (c *conn) outcome(state string) Outcome {
+	o, r := &c.ep[0], &c.ep[1]
+	if c.isTCP() {
+		if c.handshake || (o.sentData && r.sentData) {
+			return Established
+		}
+	} else if o.pkts > 0 && r.pkts > 0 {
+		return Established
+	}
+	if c.unreach || state == "REJ" {
+		return Rejected
+	}
+	if r.pkts == 0 {
+		return Unanswered
+	}
+	return Partial
+}
+
+// export builds the public record of c.
+func (c *conn) export(reason EndReason) Connection {
+	out := Connection{
+		ID:          c.id,
+		Orig:        c.orig,
+		Resp:        c.resp,
+		OrigPort:    c.origPort,
+		RespPort:    c.respPort,
+		Proto:       c.proto,
+		VLAN:        c.vlan,
+		InnerVLAN:   c.innerVLAN,
+		Tunnel:      c.tunnel,
+		Start:       time.Unix(0, c.start).UTC(),
+		End:         time.Unix(0, c.last).UTC(),
+		FirstPos:    c.firstPos,
+		LastPos:     c.lastPos,
+		OrigPkts:    c.ep[0].pkts,
+		RespPkts:    c.ep[1].pkts,
+		OrigIPBytes: c.ep[0].ipBytes,
+		RespIPBytes: c.ep[1].ipBytes,
+		ClientBy:    c.clientBy,
+		ICMPErrors:  c.icmpErrors,
+		Reason:      reason,
+	}
+	if c.isTCP() {
+		out.OrigBytes = c.ep[0].size(&c.ep[1])
+		out.RespBytes = c.ep[1].size(&c.ep[0])
+	} else {
+		out.OrigBytes = c.ep[0].payload
+		out.RespBytes = c.ep[1].payload
+	}
+	out.State = c.state()
+	out.History = string(c.hist[:c.histLen])
+	out.Outcome = c.outcome(out.State)
+	out.CommunityID = CommunityID(0, c.orig, c.resp, c.origPort, c.respPort, c.proto)
+	return out
+}

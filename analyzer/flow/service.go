@@ -1,0 +1,126 @@
+package flow
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+)
+
+// ServiceKey identifies a service: a client talking to a server port.
+type ServiceKey struct {
+	Client netip.Addr
+	Server netip.Addr
+	Proto  uint8 // IP protocol number
+	// Port is the server port for TCP, UDP and SCTP; for ICMP the type of
+	// the client's message (8 for echo, 128 for ICMPv6 echo); 0 for other
+	// protocols.
+	Port uint16
+}
+
+// Compare orders keys by client, server, protocol, then port.
+func (k ServiceKey) Compare(o ServiceKey) int {
+	if c := k.Client.Compare(o.Client); c != 0 {
+		return c
+	}
+	if c := k.Server.Compare(o.Server); c != 0 {
+		return c
+	}
+	if k.Proto != o.Proto {
+		return int(k.Proto) - int(o.Proto)
+	}
+	return int(k.Port) - int(o.Port)
+}
+
+// Service aggregates every finished connection of one ServiceKey.
+type Service struct {
+	ServiceKey
+
+	Connections uint64 // connections folded in
+	// Connections per outcome; they add up to Connections.
+	Established, Rejected, Unanswered, Partial uint64
+
+	ClientPackets, ServerPackets uint64
+	ClientBytes, ServerBytes     uint64 // payload bytes (as Connection.OrigBytes/RespBytes)
+	ClientIPBytes, ServerIPBytes uint64 // IP bytes
+
+	First, Last time.Time // first and last packet of any connection
+	FirstPos    Pos       // position of the earliest connection's first packet
+	FirstID     uint64    // Connection.ID of that connection
+}
+
+// Count returns the number of connections with outcome o.
+func (s *Service) Count(o Outcome) uint64 {
+	switch o {
+	case Established:
+		return s.Established
+	case Rejected:
+		return s.Rejected
+	case Unanswered:
+		return s.Unanswered
+	case Partial:
+		return s.Partial
+	}
+	return 0
+}
+
+// ServiceKeyOf returns the service a connection belongs to.
+func ServiceKeyOf(c *Connection) ServiceKey {
+	k := ServiceKey{Client: c.Orig, Server: c.Resp, Proto: c.Proto}
+	switch c.Proto {
+	case decode.ProtoTCP, decode.ProtoUDP, decode.ProtoSCTP:
+		k.Port = c.RespPort
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		k.Port = c.OrigPort
+	}
+	return k
+}
+
+// fold adds a finished connection to its service.
+func (t *Tracker) fold(c *Connection) {
+	k := ServiceKeyOf(c)
+	s := t.services[k]
+	if s == nil {
+		s = &Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}
+		t.services[k] = s
+	}
+	s.Connections++
+	switch c.Outcome {
+	case Established:
+		s.Established++
+	case Rejected:
+		s.Rejected++
+	case Unanswered:
+		s.Unanswered++
+	default:
+		s.Partial++
+	}
+	s.ClientPackets += c.OrigPkts
+	s.ServerPackets += c.RespPkts
+	s.ClientBytes += c.OrigBytes
+	s.ServerBytes += c.RespBytes
+	s.ClientIPBytes += c.OrigIPBytes
+	s.ServerIPBytes += c.RespIPBytes
+	if c.Start.Before(s.First) {
+		s.First = c.Start
+	}
+	if c.End.After(s.Last) {
+		s.Last = c.End
+	}
+	if c.FirstPos.Less(s.FirstPos) {
+		s.FirstPos, s.FirstID = c.FirstPos, c.ID
+	}
+}
+
+// Services returns the services of every finished connection, sorted by
+// client, server, protocol and port. Call Flush first to include the
+// connections still live.
+func (t *Tracker) Services() []Service {
+	out := make([]Service, 0, len(t.services))
+	for _, s := range t.services {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Service) int { return a.ServiceKey.Compare(b.ServiceKey) })
+	return out
+}

@@ -1,0 +1,374 @@
+package flow
+
+import "github.com/flowaudit/flowaudit/analyzer/decode"
+
+// tcpState is the state of one TCP endpoint, as in Zeek's TCP analyzer.
+type tcpState uint8
+
+const (
+	tcpInactive    tcpState = iota // nothing seen from this endpoint
+	tcpSynSent                     // sent a SYN
+	tcpSynAckSent                  // sent a SYN-ACK as the originator
+	tcpPartial                     // active, but no SYN seen (mid-stream)
+	tcpEstablished                 // handshake done
+	tcpClosed                      // sent a FIN
+	tcpReset                       // sent a RST
+)
+
+// tooLargeSeqDelta bounds sequence jumps the tracker trusts on SYN and RST
+// packets (Zeek's TOO_LARGE_SEQ_DELTA).
+const tooLargeSeqDelta = 1 << 20
+
+// History letter bits, one per letter and direction (orig in the low half).
+const (
+	histSYN uint32 = 1 << iota
+	histSYNACK
+	histACK
+	histData
+	histFIN
+	histRST
+	histFINRST
+	histMulti
+)
+
+// endpoint is one side of a connection.
+type endpoint struct {
+	pkts, ipBytes, payload uint64
+
+	// TCP only.
+	state, prev tcpState
+	finCnt      uint32
+	start       uint32 // initial sequence number (minus one for mid-stream starts)
+	lastRel     uint64 // highest sequence end sent, relative to start
+	ackRel      uint64 // highest sequence acknowledged by the peer, relative to start
+	lastSYN     uint32 // sequence numbers of the last SYN, FIN and RST (history repeats)
+	lastFIN     uint32
+	lastRST     uint32
+	rxmtCnt     uint32 // retransmissions and zero windows, with their next
+	rxmtNext    uint32 // history threshold (1, 10, 100, ...)
+	zwinCnt     uint32
+	zwinNext    uint32
+	sentSynAck  bool
+	sentData    bool
+}
+
+func (e *endpoint) setState(s tcpState) {
+	if s != e.state {
+		e.prev = e.state
+		e.state = s
+	}
+}
+
+func (e *endpoint) lastSeq() uint32 { return e.start + uint32(e.lastRel) }
+func (e *endpoint) ackSeq() uint32  { return e.start + uint32(e.ackRel) }
+
+// resetSeq starts the sequence space at a SYN.
+func (e *endpoint) resetSeq(seq, seqEnd uint32) {
+	e.start = seq
+	e.ackRel = 0
+	e.lastRel = uint64(seqEnd - seq)
+}
+
+// size is the payload the endpoint sent, from sequence numbers, as Zeek's
+// orig_bytes/resp_bytes: the higher of the last sequence sent and the last
+// acknowledged, minus the SYN and FIN octets.
+func (e *endpoint) size(peer *endpoint) uint64 {
+	if e.prev == tcpSynSent && e.state == tcpReset && peer.state == tcpInactive && e.ackRel > 1 {
+		// A half-open connection discovered and aborted: its sequence
+		// numbers say nothing about data.
+		return 0
+	}
+	n := max(e.lastRel, e.ackRel)
+	if n != 0 {
+		n-- // SYN octet
+	}
+	if e.finCnt > 0 && n != 0 {
+		n-- // FIN octet
+	}
+	return n
+}
+
+// tcpPacket runs one TCP segment sent by side dir (0 originator, 1
+// responder) through the Zeek-style endpoint state machine and history.
+func (c *conn) tcpPacket(p *decode.Packet, dir int) {
+	e, peer := &c.ep[dir], &c.ep[1-dir]
+	f := p.TCPFlags
+	syn, fin, rst, ack := f&decode.FlagSYN != 0, f&decode.FlagFIN != 0, f&decode.FlagRST != 0, f&decode.FlagACK != 0
+	n := p.PayloadLen
+	if n < 0 {
+		n = 0
+	}
+	seg := n
+	if syn {
+		seg++
+	}
+	if fin {
+		seg++
+	}
+	if rst {
+		seg -= n // data on a RST is not part of the stream
+	}
+	seq := p.Seq
+	seqEnd := seq + uint32(seg)
+
+	// Initialise or re-initialise the sequence space.
+	switch e.state {
+	case tcpInactive:
+		if syn {
+			e.resetSeq(seq, seqEnd)
+		} else {
+			e.start = seq - 1
+			e.ackRel = 0
+			e.lastRel = 1 // the first segment must not count as a retransmission
+		}
+	case tcpSynSent, tcpSynAckSent:
+		if syn && seq != e.start {
+			e.resetSeq(seq, seqEnd)
+		}
+	case tcpEstablished, tcpPartial:
+		if syn {
+			e.resetSeq(seq, seqEnd)
+		}
+	case tcpReset:
+		if syn && e.prev == tcpInactive {
+			e.resetSeq(seq, seqEnd)
+		}
+	}
+
+	c.tcpHistory(dir, syn, fin, rst, ack, seq, n)
+
+	if p.Window == 0 && !rst && peer.state != tcpClosed && e.state != tcpReset {
+		c.scaledHistory(dir, 'W', &e.zwinCnt, &e.zwinNext)
+	}
+	if fin {
+		e.finCnt++
+	}
+	if ack {
+		if peer.state == tcpInactive {
+			// Start the peer's sequence space as though its SYN was seen.
+			peer.start = p.Ack - 1
+			peer.ackRel = 0
+			peer.lastRel = 0
+		} else if !rst {
+			d := int32(p.Ack - peer.ackSeq())
+			if !(p.Ack == 0 && d > tooLargeSeqDelta) && d > 0 {
+				peer.ackRel += uint64(d)
+			}
+		}
+	}
+
+	// Advance the last sequence number, spotting retransmissions.
+	d := int32(seqEnd - e.lastSeq())
+	switch {
+	case (syn || rst) && (d > tooLargeSeqDelta || d < -tooLargeSeqDelta):
+		// Do not trust far jumps on SYN or RST.
+	case fin && e.lastRel == 1:
+		// Only the SYN and now the FIN: take the FIN's sequence even if
+		// it is behind (a connection of more than 2 GB).
+		e.lastRel = uint64(seqEnd - e.start)
+	case e.state == tcpReset:
+		// Nothing after a RST is trusted.
+	case d > 0:
+		e.lastRel += uint64(d)
+	case n > 0:
+		c.scaledHistory(dir, 'T', &e.rxmtCnt, &e.rxmtNext)
+	}
+
+	c.tcpStateMachine(dir, syn, fin, rst, ack, seq, n)
+
+	if n > 0 && !rst {
+		e.sentData = true
+	}
+	if syn && ack && dir == 1 {
+		e.sentSynAck = true
+	}
+	if dir == 0 && ack && !syn && c.ep[1].sentSynAck {
+		c.handshake = true
+	}
+}
+
+// tcpHistory appends the history letters of one segment, following Zeek's
+// rules: 'a', 'd', 'i' and 'q' at most once per direction; 's', 'h', 'f' and
+// 'r' again only when the sequence number differs from the previous one of
+// the same kind.
+func (c *conn) tcpHistory(dir int, syn, fin, rst, ack bool, seq uint32, n int) {
+	e := &c.ep[dir]
+	bits := 0
+	for _, b := range [3]bool{syn, fin, rst} {
+		if b {
+			bits++
+		}
+	}
+	switch {
+	case bits > 1:
+		if fin && rst {
+			c.once(dir, histFINRST, 'I')
+		} else {
+			c.once(dir, histMulti, 'Q')
+		}
+	case syn:
+		letter, bit := byte('S'), histSYN
+		if ack {
+			letter, bit = 'H', histSYNACK
+		}
+		if c.once(dir, bit, letter) && seq != e.lastSYN {
+			c.addHistory(dir, letter)
+		}
+		e.lastSYN = seq
+	case fin:
+		end := seq + uint32(n)
+		if c.once(dir, histFIN, 'F') && end != e.lastFIN {
+			c.addHistory(dir, 'F')
+		}
+		e.lastFIN = end
+	case rst:
+		if c.once(dir, histRST, 'R') && seq != e.lastRST {
+			c.addHistory(dir, 'R')
+		}
+		e.lastRST = seq
+	case n > 0:
+		c.once(dir, histData, 'D')
+	case ack:
+		c.once(dir, histACK, 'A')
+	}
+}
+
+// tcpStateMachine updates the endpoint states as Zeek's
+// UpdateStateMachine does, without its weird-event reporting.
+func (c *conn) tcpStateMachine(dir int, syn, fin, rst, ack bool, seq uint32, n int) {
+	e, peer := &c.ep[dir], &c.ep[1-dir]
+	orig := dir == 0
+	switch e.state {
+	case tcpInactive:
+		if syn {
+			if orig {
+				if ack {
+					e.setState(tcpSynAckSent)
+				} else {
+					e.setState(tcpSynSent)
+				}
+			} else {
+				if peer.state == tcpSynSent {
+					peer.setState(tcpEstablished)
+				}
+				e.setState(tcpEstablished)
+			}
+		}
+		if fin {
+			e.setState(tcpClosed)
+		}
+		if rst {
+			e.setState(tcpReset)
+		}
+		if e.state == tcpInactive {
+			switch {
+			case !orig && n == 0 && c.ep[0].state == tcpSynSent:
+				// An ACK of the SYN before the SYN-ACK: not yet partial.
+			case ack && peer.state == tcpEstablished:
+				// The SYN was missed but the SYN-ACK was seen.
+				e.setState(tcpEstablished)
+			default:
+				e.setState(tcpPartial)
+			}
+		}
+	case tcpSynSent, tcpSynAckSent:
+		if fin {
+			e.setState(tcpClosed)
+		}
+		if rst {
+			e.setState(tcpReset)
+		}
+	case tcpEstablished, tcpPartial:
+		if syn && e.state == tcpPartial && peer.state == tcpInactive && !ack {
+			e.setState(tcpSynSent)
+		}
+		if fin && !rst {
+			e.setState(tcpClosed)
+			if peer.state == tcpReset && peer.prev == tcpClosed {
+				// The peer sent FIN then RST: a normal close after all.
+				peer.setState(tcpClosed)
+			}
+		}
+		if rst {
+			e.setState(tcpReset)
+		}
+	case tcpClosed:
+		if rst && peer.state != tcpClosed {
+			e.setState(tcpReset)
+		}
+	case tcpReset:
+	}
+}
+
+// tcpConnState is Zeek's conn_state for a TCP connection.
+func (c *conn) tcpConnState() string {
+	o, r := &c.ep[0], &c.ep[1]
+	os, rs := o.state, r.state
+	oInactive := os == tcpInactive || os == tcpPartial
+	rInactive := rs == tcpInactive || rs == tcpPartial
+	switch {
+	case rs == tcpReset:
+		if os == tcpSynSent || os == tcpSynAckSent ||
+			(os == tcpReset && o.size(r) == 0 && r.size(o) == 0) {
+			return "REJ"
+		}
+		if oInactive {
+			return "RSTRH"
+		}
+		return "RSTR"
+	case os == tcpReset:
+		if rInactive {
+			if c.historyMatchesRSTOS0() {
+				return "RSTOS0"
+			}
+			return "OTH"
+		}
+		return "RSTO"
+	case rs == tcpClosed && os == tcpClosed:
+		return "SF"
+	case os == tcpClosed:
+		if rInactive {
+			return "SH"
+		}
+		return "S2"
+	case rs == tcpClosed:
+		if oInactive {
+			return "SHR"
+		}
+		return "S3"
+	case os == tcpSynSent && rs == tcpInactive:
+		return "S0"
+	case os == tcpEstablished && rs == tcpEstablished:
+		return "S1"
+	}
+	return "OTH"
+}
+
+// historyMatchesRSTOS0 is Zeek's /^\^?S[^HAFGIQ]*R.*/ test on the history:
+// the originator's SYN, then no SYN-ACK, pure ACK, FIN, gap or odd flags from
+// the originator before its RST.
+func (c *conn) historyMatchesRSTOS0() bool {
+	h := c.hist[:c.histLen]
+	if len(h) > 0 && h[0] == '^' {
+		h = h[1:]
+	}
+	if len(h) == 0 || h[0] != 'S' {
+		return false
+	}
+	for _, b := range h[1:] {
+		switch b {
+		case 'H', 'A', 'F', 'G', 'I', 'Q':
+			return false
+		case 'R':
+			return true
+		}
+	}
+	return false
+}
+
+// tcpClosedOut says whether the connection is over: both sides sent a FIN,
+// or either sent a RST.
+func (c *conn) tcpClosedOut() bool {
+	o, r := c.ep[0].state, c.ep[1].state
+	return o == tcpReset || r == tcpReset || (o == tcpClosed && r == tcpClosed)
+}

@@ -1,0 +1,670 @@
+package flow
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+)
+
+// ServerPorts names the ports that are known server ports, so that a
+// connection seen mid-stream (or UDP) gets its client on the other side.
+// catalog.(*Catalog).ServerPort satisfies it.
+type ServerPorts interface {
+	ServerPort(proto uint8, port uint16) bool
+}
+
+// Defaults, after Zeek's tcp_inactivity_timeout, udp_inactivity_timeout,
+// icmp_inactivity_timeout and tcp_close_delay.
+const (
+	DefaultTCPTimeout     = 5 * time.Minute
+	DefaultUDPTimeout     = time.Minute
+	DefaultOtherTimeout   = time.Minute
+	DefaultClosedTimeout  = 5 * time.Second
+	DefaultMaxConnections = 1 << 18
+)
+
+// Config tunes a Tracker. Zero values mean the defaults.
+type Config struct {
+	TCPTimeout    time.Duration // idle timeout of open TCP connections
+	UDPTimeout    time.Duration // idle timeout of UDP connections
+	OtherTimeout  time.Duration // idle timeout of ICMP and other IP protocols
+	ClosedTimeout time.Duration // how long a closed TCP connection (FIN both ways, or RST) waits for stray packets
+
+	// MaxConnections bounds the live table; when it is full the connection
+	// idle the longest is emitted early (Stats.Evicted counts them).
+	MaxConnections int
+
+	// VLANKey makes the VLAN tags part of the connection key, for
+	// captures where the same addresses live in several VLANs. By default
+	// (as in tshark and Zeek's default key) connections are keyed by
+	// addresses, ports and protocol only, so a connection whose two
+	// directions cross a trunk in different VLANs stays one connection;
+	// Connection.VLAN records the tags of its first packet either way.
+	VLANKey bool
+
+	// ServerPorts, if set, decides the client of mid-stream TCP and of
+	// UDP connections before the port-number heuristics.
+	ServerPorts ServerPorts
+
+	// OnConnection, if set, receives every connection as it finishes. The
+	// pointer is valid only during the call.
+	OnConnection func(*Connection)
+}
+
+// Stats counts what the tracker did.
+type Stats struct {
+	Packets             uint64 // packets given to Add
+	Ignored             uint64 // packets without valid addresses
+	Connections         uint64 // connections created
+	Live                int    // connections in the live table now
+	PeakLive            int    // most connections live at once
+	TimedOut            uint64 // connections finished by an idle timeout
+	Reused              uint64 // connections finished by a new SYN on the same ports
+	Evicted             uint64 // connections finished early because the table was full
+	ClockJumps          uint64 // times the clock went back by more than the longest timeout (all connections ended)
+	ICMPErrorsAttached  uint64 // ICMP errors attached to the connection they quote
+	ICMPErrorsUnmatched uint64 // ICMP errors quoting no known connection (kept as ICMP connections)
+	Fragments           uint64 // non-first IP fragments
+	FragmentsOrphaned   uint64 // non-first fragments whose first fragment never came
+}
+
+// idle lists: connections ordered by last activity, one list per timeout.
+const (
+	listTCP = iota
+	listUDP
+	listOther
+	listClosed
+	numLists
+	noList = 255
+)
+
+type idleList struct{ head, tail *conn }
+
+// Tracker assembles packets into connections. It is not safe for
+// concurrent use.
+type Tracker struct {
+	cfg        Config
+	timeout    [numLists]int64
+	max        int
+	maxTimeout int64
+	conns      map[connKey]*conn
+	lists      [numLists]idleList
+	free       []*conn
+	nextID     uint64
+	now        int64
+	services   map[ServiceKey]*Service
+	frags      fragTable
+	stats      Stats
+}
+
+// NewTracker returns an empty tracker.
+func NewTracker(cfg Config) *Tracker {
+	def := func(d, v time.Duration) int64 {
+		if d <= 0 {
+			d = v
+		}
+		return int64(d)
+	}
+	t := &Tracker{
+		cfg:      cfg,
+		max:      cfg.MaxConnections,
+		conns:    make(map[connKey]*conn),
+		services: make(map[ServiceKey]*Service),
+	}
+	if t.max <= 0 {
+		t.max = DefaultMaxConnections
+	}
+	t.timeout[listTCP] = def(cfg.TCPTimeout, DefaultTCPTimeout)
+	t.timeout[listUDP] = def(cfg.UDPTimeout, DefaultUDPTimeout)
+	t.timeout[listOther] = def(cfg.OtherTimeout, DefaultOtherTimeout)
+	t.timeout[listClosed] = def(cfg.ClosedTimeout, DefaultClosedTimeout)
+	t.maxTimeout = max(t.timeout[0], t.timeout[1], t.timeout[2], t.timeout[3])
+	t.frags.init()
+	return t
+}
+
+// Add feeds one decoded packet captured at ts, found at pos. A zero ts
+// (pcapng simple packet blocks carry none) is taken as the newest time seen.
+func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
+	t.stats.Packets++
+	now := t.now
+	if !ts.IsZero() {
+		now = ts.UnixNano()
+	}
+	if now > t.now {
+		t.now = now
+	} else if t.now-now > t.maxTimeout {
+		// The clock went back further than any timeout: a capture that
+		// does not continue the previous one (files out of time order).
+		// Every live connection ends; the clock restarts here.
+		t.stats.ClockJumps++
+		t.endAll(EndTimeout)
+		t.now = now
+	}
+	t.expire()
+	if !p.Src.IsValid() || !p.Dst.IsValid() {
+		t.stats.Ignored++
+		return
+	}
+	var vlan, inner uint16
+	if t.cfg.VLANKey {
+		if p.NVLAN > 0 {
+			vlan = p.VLANs[0]
+		}
+		if p.NVLAN > 1 {
+			inner = p.VLANs[1]
+		}
+	}
+	if p.Fragment && p.FragOffset > 0 {
+		t.fragment(p, now, pos)
+		return
+	}
+
+	var k connKey
+	var icmpType uint8
+	switch p.Proto {
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		icmpType = p.ICMPType
+		if icmpIsError(p.Proto, icmpType) && t.attachError(p, vlan, inner) {
+			return
+		}
+		k = icmpKey(p, vlan, inner)
+	default:
+		k = makeKey(p.Src, p.Dst, p.SrcPort, p.DstPort, p.Proto, kindPorts, vlan, inner)
+	}
+
+	c := t.conns[k]
+	if c != nil && c.isTCP() && t.isReuse(c, p) {
+		t.finish(c, EndReused)
+		c = nil
+	}
+	if c == nil {
+		c = t.open(k, p, now, pos)
+	}
+	dir := c.dirOf(p, icmpType)
+	t.count(c, p, dir, now, pos)
+	if p.Proto == decode.ProtoTCP {
+		c.tcpPacket(p, dir)
+	} else if p.Proto == decode.ProtoUDP {
+		c.once(dir, histData, 'D')
+	}
+	t.touch(c)
+	if p.Fragment {
+		t.firstFragment(p, c, dir, now)
+	}
+}
+
+// count adds a packet's size and time to side dir of c.
+func (t *Tracker) count(c *conn, p *decode.Packet, dir int, now int64, pos Pos) {
+	e := &c.ep[dir]
+	e.pkts++
+	if p.IPLen > 0 {
+		e.ipBytes += uint64(p.IPLen)
+	}
+	if p.PayloadLen > 0 {
+		e.payload += uint64(p.PayloadLen)
+	}
+	if now > c.last {
+		c.last = now
+	}
+	if now < c.start {
+		c.start = now
+	}
+	c.lastPos = pos
+}
+
+// icmpKey keys echo by identifier, request/reply pairs by the request type
+// and other messages by type and code.
+func icmpKey(p *decode.Packet, vlan, inner uint16) connKey {
+	t := p.ICMPType
+	switch {
+	case icmpIsEcho(p.Proto, t):
+		return makeKey(p.Src, p.Dst, p.ICMPID, p.ICMPID, p.Proto, kindEcho, vlan, inner)
+	case icmpIsRequest(p.Proto, t):
+		return makeKey(p.Src, p.Dst, uint16(t), uint16(t), p.Proto, kindPair, vlan, inner)
+	}
+	if req, ok := icmpCounterpart(p.Proto, t); ok {
+		return makeKey(p.Src, p.Dst, uint16(req), uint16(req), p.Proto, kindPair, vlan, inner)
+	}
+	v := uint16(t)<<8 | uint16(p.ICMPCode)
+	return makeKey(p.Src, p.Dst, v, v, p.Proto, kindOneWay, vlan, inner)
+}
+
+// attachError attaches an ICMP error to the connection it quotes. It
+// returns false when there is no such connection.
+func (t *Tracker) attachError(p *decode.Packet, vlan, inner uint16) bool {
+	q := &p.Quoted
+	if !q.Valid || q.Proto == decode.ProtoICMP || q.Proto == decode.ProtoICMPv6 {
+		t.stats.ICMPErrorsUnmatched++
+		return false
+	}
+	c := t.conns[makeKey(q.Src, q.Dst, q.SrcPort, q.DstPort, q.Proto, kindPorts, vlan, inner)]
+	if c == nil {
+		t.stats.ICMPErrorsUnmatched++
+		return false
+	}
+	c.icmpErrors++
+	if icmpIsUnreachable(p.Proto, p.ICMPType, p.ICMPCode) {
+		c.unreach = true
+	}
+	t.stats.ICMPErrorsAttached++
+	return true
+}
+
+// isReuse says whether p, a SYN on the ports of the closed connection c,
+// starts a new connection rather than retransmitting the old SYN.
+func (t *Tracker) isReuse(c *conn, p *decode.Packet) bool {
+	if p.TCPFlags&decode.FlagSYN == 0 || p.TCPFlags&decode.FlagACK != 0 {
+		return false
+	}
+	o, r := c.ep[0].state, c.ep[1].state
+	if o != tcpClosed && o != tcpReset && r != tcpClosed && r != tcpReset {
+		return false
+	}
+	dir := c.dirOf(p, 0)
+	bit := histSYN
+	if dir == 1 {
+		bit <<= 16
+	}
+	return c.histSeen&bit == 0 || c.ep[dir].lastSYN != p.Seq
+}
+
+// open creates the connection for the first packet p.
+func (t *Tracker) open(k connKey, p *decode.Packet, now int64, pos Pos) *conn {
+	if len(t.conns) >= t.max {
+		t.evictOldest()
+	}
+	var c *conn
+	if n := len(t.free); n > 0 {
+		c = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		c = new(conn)
+	}
+	t.nextID++
+	*c = conn{key: k, id: t.nextID, proto: p.Proto, kind: k.kind, tunnel: p.Tunnel,
+		start: now, last: now, firstPos: pos, lastPos: pos, list: noList}
+	if p.NVLAN > 0 {
+		c.vlan = p.VLANs[0]
+	}
+	if p.NVLAN > 1 {
+		c.innerVLAN = p.VLANs[1]
+	}
+
+	srcClient, by := t.decide(p)
+	if srcClient {
+		c.orig, c.resp = p.Src, p.Dst
+		c.origPort, c.respPort = p.SrcPort, p.DstPort
+	} else {
+		c.orig, c.resp = p.Dst, p.Src
+		c.origPort, c.respPort = p.DstPort, p.SrcPort
+	}
+	c.clientBy = by
+	switch k.kind {
+	case kindEcho, kindPair:
+		req := uint8(k.pa)
+		if k.kind == kindEcho {
+			req = 8
+			if p.Proto == decode.ProtoICMPv6 {
+				req = 128
+			}
+		}
+		reply, _ := icmpCounterpart(p.Proto, req)
+		c.origPort, c.respPort = uint16(req), uint16(reply)
+	case kindOneWay:
+		c.origPort, c.respPort = uint16(p.ICMPType), uint16(p.ICMPCode)
+	}
+	if !srcClient && (p.Proto == decode.ProtoTCP || p.Proto == decode.ProtoUDP) {
+		c.addHistory(0, '^')
+	}
+	t.conns[k] = c
+	t.stats.Connections++
+	if n := len(t.conns); n > t.stats.PeakLive {
+		t.stats.PeakLive = n
+	}
+	return c
+}
+
+// Ephemeral and well-known port boundaries for the client decision.
+const (
+	wellKnownBelow = 1024
+	ephemeralFrom  = 32768
+)
+
+// decide says whether the sender of the first packet p is the client, and
+// by which rule.
+func (t *Tracker) decide(p *decode.Packet) (bool, ClientBy) {
+	switch p.Proto {
+	case decode.ProtoTCP:
+		if p.TCPFlags&decode.FlagSYN != 0 {
+			if p.TCPFlags&decode.FlagACK == 0 {
+				return true, BySYN
+			}
+			return false, BySYNACK
+		}
+	case decode.ProtoUDP, decode.ProtoSCTP:
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		typ := p.ICMPType
+		if icmpIsRequest(p.Proto, typ) {
+			return true, ByICMP
+		}
+		if _, ok := icmpCounterpart(p.Proto, typ); ok {
+			return false, ByICMP
+		}
+		return true, ByFirstPacket
+	default:
+		return true, ByFirstPacket
+	}
+	sp, dp := p.SrcPort, p.DstPort
+	if t.cfg.ServerPorts != nil {
+		s, d := t.cfg.ServerPorts.ServerPort(p.Proto, sp), t.cfg.ServerPorts.ServerPort(p.Proto, dp)
+		if d && !s {
+			return true, ByCatalog
+		}
+		if s && !d {
+			return false, ByCatalog
+		}
+	}
+	sw, dw := sp < wellKnownBelow, dp < wellKnownBelow
+	switch {
+	case dw && !sw:
+		return true, ByWellKnown
+	case sw && !dw:
+		return false, ByWellKnown
+	case sw && dw && sp != dp:
+		return dp < sp, ByWellKnown
+	}
+	se, de := sp >= ephemeralFrom, dp >= ephemeralFrom
+	switch {
+	case se && !de:
+		return true, ByEphemeral
+	case de && !se:
+		return false, ByEphemeral
+	}
+	return true, ByFirstPacket
+}
+
+func listOf(c *conn) uint8 {
+	switch c.proto {
+	case decode.ProtoTCP:
+		if c.tcpClosedOut() {
+			return listClosed
+		}
+		return listTCP
+	case decode.ProtoUDP:
+		return listUDP
+	}
+	return listOther
+}
+
+// touch moves c to the tail of its idle list.
+func (t *Tracker) touch(c *conn) {
+	c.seen = t.now
+	l := listOf(c)
+	if c.list == l && t.lists[l].tail == c {
+		return
+	}
+	t.unlink(c)
+	li := &t.lists[l]
+	c.prev = li.tail
+	if li.tail != nil {
+		li.tail.next = c
+	} else {
+		li.head = c
+	}
+	li.tail = c
+	c.list = l
+}
+
+func (t *Tracker) unlink(c *conn) {
+	if c.list == noList {
+		return
+	}
+	li := &t.lists[c.list]
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		li.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		li.tail = c.prev
+	}
+	c.prev, c.next, c.list = nil, nil, noList
+}
+
+// expire finishes connections idle past their timeout.
+func (t *Tracker) expire() {
+	for i := range t.lists {
+		l := &t.lists[i]
+		for l.head != nil && t.now-l.head.seen > t.timeout[i] {
+			t.finish(l.head, EndTimeout)
+		}
+	}
+}
+
+// evictOldest finishes the connection idle the longest.
+func (t *Tracker) evictOldest() {
+	var oldest *conn
+	for i := range t.lists {
+		if h := t.lists[i].head; h != nil && (oldest == nil || h.seen < oldest.seen) {
+			oldest = h
+		}
+	}
+	if oldest != nil {
+		t.finish(oldest, EndEvicted)
+	}
+}
+
+// finish removes c from the table, emits it and folds it into its service.
+func (t *Tracker) finish(c *conn, reason EndReason) {
+	t.unlink(c)
+	delete(t.conns, c.key)
+	rec := c.export(reason)
+	switch reason {
+	case EndTimeout:
+		t.stats.TimedOut++
+	case EndReused:
+		t.stats.Reused++
+	case EndEvicted:
+		t.stats.Evicted++
+	}
+	t.fold(&rec)
+	if t.cfg.OnConnection != nil {
+		t.cfg.OnConnection(&rec)
+	}
+	*c = conn{list: noList}
+	if len(t.free) < 4096 {
+		t.free = append(t.free, c)
+	}
+}
+
+// Flush finishes every live connection, in order of first packet, as the
+// end of input. The tracker can take more packets afterwards.
+func (t *Tracker) Flush() {
+	t.endAll(EndOfInput)
+	t.frags.flush(&t.stats)
+}
+
+// endAll finishes every live connection in order of first packet.
+func (t *Tracker) endAll(reason EndReason) {
+	live := make([]*conn, 0, len(t.conns))
+	for _, c := range t.conns {
+		live = append(live, c)
+	}
+	slices.SortFunc(live, func(a, b *conn) int {
+		switch {
+		case a.firstPos.Less(b.firstPos):
+			return -1
+		case b.firstPos.Less(a.firstPos):
+			return 1
+		case a.id < b.id:
+			return -1
+		case a.id > b.id:
+			return 1
+		}
+		return 0
+	})
+	for _, c := range live {
+		t.finish(c, reason)
+	}
+}
+
+// Stats returns the counters so far.
+func (t *Tracker) Stats() Stats {
+	s := t.stats
+	s.Live = len(t.conns)
+	return s
+}
+
+// Live is the number of connections in the live table.
+func (t *Tracker) Live() int { return len(t.conns) }
+
+// --- IP fragments ---------------------------------------------------------
+
+const (
+	fragSlots   = 1024
+	fragTimeout = int64(30 * time.Second)
+)
+
+type fragKey struct {
+	src, dst netip.Addr
+	id       uint32
+	proto    uint8
+}
+
+// fragEntry links a fragmented datagram to its connection, or holds the
+// counts of fragments that came before the first one.
+type fragEntry struct {
+	key  fragKey
+	used bool
+	c    *conn
+	cid  uint64
+	dir  int
+	seen int64
+	// fragments waiting for the first one
+	pkts, ipBytes, payload uint64
+	first, last            int64
+	firstPos, lastPos      Pos
+}
+
+// fragTable is a fixed ring of entries with an index; the oldest entry is
+// overwritten when the ring is full.
+type fragTable struct {
+	slots []fragEntry
+	index map[fragKey]int32
+	next  int
+}
+
+func (f *fragTable) init() {
+	f.slots = make([]fragEntry, fragSlots)
+	f.index = make(map[fragKey]int32, fragSlots)
+}
+
+func (f *fragTable) lookup(k fragKey, now int64) *fragEntry {
+	i, ok := f.index[k]
+	if !ok {
+		return nil
+	}
+	e := &f.slots[i]
+	if now-e.seen > fragTimeout {
+		return nil
+	}
+	return e
+}
+
+func (f *fragTable) insert(k fragKey, now int64, st *Stats) *fragEntry {
+	if i, ok := f.index[k]; ok {
+		e := &f.slots[i]
+		st.FragmentsOrphaned += e.pkts
+		*e = fragEntry{key: k, used: true, seen: now}
+		return e
+	}
+	e := &f.slots[f.next]
+	if e.used {
+		st.FragmentsOrphaned += e.pkts
+		delete(f.index, e.key)
+	}
+	*e = fragEntry{key: k, used: true, seen: now}
+	f.index[k] = int32(f.next)
+	f.next = (f.next + 1) % len(f.slots)
+	return e
+}
+
+func (f *fragTable) flush(st *Stats) {
+	for i := range f.slots {
+		e := &f.slots[i]
+		if e.used {
+			st.FragmentsOrphaned += e.pkts
+		}
+		*e = fragEntry{}
+	}
+	clear(f.index)
+	f.next = 0
+}
+
+// fragment counts a non-first fragment toward its datagram's connection.
+func (t *Tracker) fragment(p *decode.Packet, now int64, pos Pos) {
+	t.stats.Fragments++
+	k := fragKey{src: p.Src, dst: p.Dst, id: p.FragID, proto: p.Proto}
+	e := t.frags.lookup(k, now)
+	if e == nil {
+		e = t.frags.insert(k, now, &t.stats)
+	}
+	e.seen = now
+	if e.c != nil && e.c.id == e.cid {
+		t.count(e.c, p, e.dir, now, pos)
+		t.touch(e.c)
+		return
+	}
+	e.c = nil
+	if e.pkts == 0 {
+		e.first, e.firstPos = now, pos
+	}
+	e.pkts++
+	if p.IPLen > 0 {
+		e.ipBytes += uint64(p.IPLen)
+	}
+	if p.PayloadLen > 0 {
+		e.payload += uint64(p.PayloadLen)
+	}
+	if now > e.last {
+		e.last = now
+	}
+	e.lastPos = pos
+}
+
+// firstFragment links the first fragment's connection to its datagram and
+// adds any fragments that came before it.
+func (t *Tracker) firstFragment(p *decode.Packet, c *conn, dir int, now int64) {
+	k := fragKey{src: p.Src, dst: p.Dst, id: p.FragID, proto: p.Proto}
+	e := t.frags.lookup(k, now)
+	if e == nil || e.c != nil {
+		e = t.frags.insert(k, now, &t.stats)
+	}
+	e.c, e.cid, e.dir, e.seen = c, c.id, dir, now
+	if e.pkts > 0 {
+		s := &c.ep[dir]
+		s.pkts += e.pkts
+		s.ipBytes += e.ipBytes
+		if !c.isTCP() {
+			s.payload += e.payload
+		}
+		if e.last > c.last {
+			c.last = e.last
+		}
+		if e.first < c.start {
+			c.start = e.first
+		}
+		if e.firstPos.Less(c.firstPos) {
+			c.firstPos = e.firstPos
+		}
+		if c.lastPos.Less(e.lastPos) {
+			c.lastPos = e.lastPos
+		}
+		e.pkts, e.ipBytes, e.payload = 0, 0, 0
+	}
+}

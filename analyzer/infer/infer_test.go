@@ -1,0 +1,565 @@
+package infer
+
+import (
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// A catalog small enough to weigh by hand. Seven plain roles document
+// something (T All is a group, so its rules count for its members): N = 7.
+const testCatalog = `
+roles:
+  - {id: t-client, name: T Client, product: custom}
+  - {id: t-broker, name: T Broker, product: custom}
+  - {id: t-agent, name: T Agent, product: custom}
+  - {id: t-db, name: T Database, product: custom}
+  - {id: t-web, name: T Web, product: custom}
+  - {id: t-portal, name: T Portal, product: custom}
+  - id: t-gw
+    name: T Gateway
+    product: custom
+    modes:
+      - {id: normal, name: Normal mode}
+      - {id: forwarding, name: Forwarding mode}
+  - {id: t-all, name: T All, product: custom, members: [t-broker, t-agent]}
+rules:
+  - {id: c-login, from: T Client, to: T Broker, protocols: [tcp], ports: 443}
+  - {id: c-display, from: T Client, to: T Agent, protocols: [tcp, udp], ports: 4172}
+  - {id: b-agent, from: T Broker, to: T Agent, protocols: [tcp], ports: 80, bidirectional: true}
+  - {id: b-db, from: T Broker, to: T Database, protocols: [tcp], ports: 1433}
+  - {id: c-web, from: T Client, to: [T Web, T Portal], protocols: [tcp], ports: 8443}
+  - {id: gw-fwd, from: T Client, to: T Gateway (Forwarding mode), protocols: [tcp], ports: 20009}
+  - {id: gw-norm, from: T Client, to: T Gateway (Normal mode), protocols: [tcp], ports: 20002}
+  - {id: gw-plain, from: T Client, to: T Gateway, protocols: [tcp], ports: 3389}
+  - {id: any-dns, from: Any, to: T Broker, protocols: [udp], ports: 53}
+  - {id: all-icmp, from: T Client, to: T All, protocols: [icmp], ports: none}
+  - {id: dyn, from: T Client, to: T Agent, protocols: [tcp], ports: 1024-65535, dynamic: true}
+`
+
+func testCat(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "test-catalog.yaml")
+	if err := os.WriteFile(p, []byte(testCatalog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func testModel(t *testing.T) *Model { return NewModel(testCat(t), []string{"custom"}) }
+
+func builtinModel(t *testing.T, products ...string) *Model {
+	t.Helper()
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewModel(cat, products)
+}
+
+// Weights of the test catalog, by hand. df counts the roles naming a
+// protocol and range on either side of a rule:
+//
+//	tcp/443 client+broker, tcp/4172 and udp/4172 client+agent, tcp/80
+//	broker+agent, tcp/1433 broker+database, tcp/20009, 20002, 3389
+//	client+gateway, tcp/1024-65535 client+agent: 2 roles, ln(7/2)
+//	tcp/8443 client+web+portal, icmp client+broker+agent: 3 roles, ln(7/3)
+//	udp/53 broker only (Any is no role): ln 7
+var (
+	l1   = math.Log(7)
+	l2   = math.Log(7.0 / 2)
+	l3   = math.Log(7.0 / 3)
+	sDyn = 1 - math.Log2(64512)/16 // specificity of 1024-65535
+	// kappa is the mean weight of the 23 items some role documents: 16
+	// of weight l2 (443, 4172 tcp and udp, 80, 1433, 20009, 20002, 3389,
+	// each answered and called), 4 of l3 (8443, icmp, both directions),
+	// answered udp/53, and the dynamic range in both directions.
+	kappa = (16*l2 + 4*l3 + l1 + 2*sDyn*l2) / 23
+	// Masses (Σ w²) of the candidates the tests score.
+	massAgent  = 4*l2*l2 + l3*l3 + sDyn*sDyn*l2*l2 // answered 4172 tcp+udp, 80, icmp, dyn; called 80
+	massBroker = 4*l2*l2 + l1*l1 + l3*l3           // answered 443, 80, 53, icmp; called 80, 1433
+)
+
+// score is the package's formula: precision^(2/3) × recall^(1/3), where
+// precision is dot over the host's mass plus kappa² and recall dot over
+// the role's mass.
+func score(dot, host, role float64) float64 {
+	return math.Pow(dot/(host+kappa*kappa), 2.0/3) * math.Pow(dot/role, 1.0/3)
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func TestWeights(t *testing.T) {
+	m := testModel(t)
+	if m.Roles() != 7 {
+		t.Fatalf("N = %d, want 7", m.Roles())
+	}
+	if !near(m.kappa, kappa) {
+		t.Errorf("kappa = %v, want %v", m.kappa, kappa)
+	}
+	tests := []struct {
+		name  string
+		dir   Direction
+		proto uint8
+		port  uint16
+		want  float64
+	}{
+		{"display port answered", Answered, 6, 4172, l2},
+		{"display port called, other transport", Called, 17, 4172, l2},
+		{"three roles name 8443", Answered, 6, 8443, l3},
+		{"bidirectional rule: answered", Answered, 6, 80, l2},
+		{"bidirectional rule: called", Called, 6, 80, l2},
+		{"icmp to a group counts for its members", Answered, 1, 8, l3},
+		{"from Any: only the broker names udp/53", Answered, 17, 53, l1},
+		{"from Any: no role calls udp/53", Called, 17, 53, 0},
+		{"a mode's port is the role's", Answered, 6, 20002, l2},
+		{"dynamic range: 64512 ports pin down little", Answered, 6, 50000, l2 * sDyn},
+		{"single port inside the range: the most specific item", Answered, 6, 1433, l2},
+		{"undocumented port", Answered, 6, 22, 0},
+		{"undocumented protocol", Answered, 47, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.Weight(tt.dir, tt.proto, tt.port); !near(got, tt.want) {
+				t.Errorf("Weight(%v, %d, %d) = %v, want %v", tt.dir, tt.proto, tt.port, got, tt.want)
+			}
+		})
+	}
+}
+
+type ev struct {
+	dir   Direction
+	proto uint8
+	port  uint16
+}
+
+func hostOf(m *Model, evs ...ev) *Host {
+	h := &Host{Addr: netip.MustParseAddr("192.0.2.99")}
+	for _, e := range evs {
+		h.Observations = append(h.Observations, Observation{Dir: e.dir, Proto: e.proto, Port: e.port, Weight: m.Weight(e.dir, e.proto, e.port)})
+	}
+	return h
+}
+
+type want struct {
+	name  string
+	score float64
+}
+
+func names(cs []Candidate) []want {
+	out := []want{}
+	for _, c := range cs {
+		out = append(out, want{c.Name(), c.Score})
+	}
+	return out
+}
+
+func sameWants(a, b []want) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].name != b[i].name || !near(a[i].score, b[i].score) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestProposeByHand(t *testing.T) {
+	m := testModel(t)
+	// Answering tcp/4172 also lands in the agent's dynamic range, so the
+	// agent host has three items: 4172 tcp and udp (l2) and the range.
+	agentDot := (2 + sDyn*sDyn) * l2 * l2
+	agentScore := score(agentDot, agentDot, massAgent)
+	tests := []struct {
+		name     string
+		opts     Options
+		evs      []ev
+		roles    []want
+		tied     []want
+		runners  []want
+		explains [][]int
+	}{
+		{
+			name:     "agent: display ports",
+			evs:      []ev{{Answered, 6, 4172}, {Answered, 17, 4172}},
+			roles:    []want{{"T Agent", agentScore}},
+			runners:  []want{},
+			explains: [][]int{{0, 1}},
+		},
+		{
+			// The forwarding mode documents 20009 and the plain 3389; the
+			// plain role adds 20002, so the mode fits better. 20009 is in
+			// the agent's dynamic range too.
+			name:     "a mode wins when only its ports were seen",
+			evs:      []ev{{Answered, 6, 20009}},
+			roles:    []want{{"T Gateway (Forwarding mode)", score(l2*l2, (1+sDyn*sDyn)*l2*l2, 2*l2*l2)}},
+			runners:  []want{},
+			explains: [][]int{{0}},
+		},
+		{
+			name:  "web and portal document the same items: tied, no role",
+			evs:   []ev{{Answered, 6, 8443}},
+			roles: []want{},
+			tied: []want{
+				{"T Portal", score(l3*l3, l3*l3+sDyn*sDyn*l2*l2, l3*l3)},
+				{"T Web", score(l3*l3, l3*l3+sDyn*sDyn*l2*l2, l3*l3)},
+			},
+			runners: []want{},
+		},
+		{
+			// The agent explains twice the database's weight at less than
+			// half its recall; the database then explains the 1433 left
+			// (the agent's dynamic range holds 1433, at almost no weight).
+			name: "two roles: agent, then the database for what it leaves",
+			evs:  []ev{{Answered, 6, 1433}, {Answered, 6, 4172}, {Answered, 17, 4172}},
+			roles: []want{
+				{"T Agent", score(agentDot, agentDot+l2*l2, massAgent)},
+				{"T Database", score(l2*l2, l2*l2, l2*l2)},
+			},
+			runners:  []want{},
+			explains: [][]int{{0, 1, 2}, {0}},
+		},
+		{
+			// The broker documents calling 1433; the call is not held
+			// against the agent and does not add the broker.
+			name:     "calls never add a role",
+			evs:      []ev{{Answered, 6, 4172}, {Answered, 17, 4172}, {Called, 6, 1433}},
+			roles:    []want{{"T Agent", agentScore}},
+			runners:  []want{{"T Broker", score(l2*l2, agentDot+l2*l2, massBroker)}},
+			explains: [][]int{{0, 1}},
+		},
+		{
+			name:    "below min-score: no role, the candidate as runner-up",
+			opts:    Options{MinScore: 0.6},
+			evs:     []ev{{Answered, 17, 53}},
+			roles:   []want{},
+			runners: []want{{"T Broker", score(l1*l1, l1*l1, massBroker)}},
+		},
+		{
+			name:     "at min-score: the role",
+			opts:     Options{MinScore: 0.5},
+			evs:      []ev{{Answered, 17, 53}},
+			roles:    []want{{"T Broker", score(l1*l1, l1*l1, massBroker)}},
+			runners:  []want{},
+			explains: [][]int{{0}},
+		},
+		{
+			name:    "nothing documented: nothing proposed",
+			evs:     []ev{{Answered, 6, 22}, {Called, 17, 53}},
+			roles:   []want{},
+			runners: []want{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := hostOf(m, tt.evs...)
+			m.Propose(h, tt.opts)
+			if got := names(h.Roles); !sameWants(got, tt.roles) {
+				t.Errorf("roles = %v, want %v", got, tt.roles)
+			}
+			if tt.tied == nil {
+				tt.tied = []want{}
+			}
+			if got := names(h.Tied); !sameWants(got, tt.tied) {
+				t.Errorf("tied = %v, want %v", got, tt.tied)
+			}
+			if got := names(h.RunnersUp); !sameWants(got, tt.runners) {
+				t.Errorf("runners-up = %v, want %v", got, tt.runners)
+			}
+			for i, ex := range tt.explains {
+				if !slices.Equal(h.Roles[i].Explains, ex) {
+					t.Errorf("role %d explains %v, want %v", i, h.Roles[i].Explains, ex)
+				}
+			}
+		})
+	}
+}
+
+var t0 = audit.Frame{File: "a.pcap", Frame: 1}
+
+func svc(client, server string, proto uint8, port uint16, conns, established int) audit.Service {
+	return audit.Service{Client: netip.MustParseAddr(client), Server: netip.MustParseAddr(server), Proto: proto, Port: port,
+		Connections: conns, Established: established, Unanswered: conns - established, FirstFrame: t0}
+}
+
+func TestInferEvidence(t *testing.T) {
+	m := testModel(t)
+	services := []audit.Service{
+		svc("192.0.2.1", "192.0.2.20", 6, 4172, 2, 2),
+		svc("192.0.2.2", "::ffff:192.0.2.20", 6, 4172, 1, 1), // mapped: the same host
+		svc("192.0.2.1", "192.0.2.20", 17, 4172, 1, 0),       // never answered: the client called, the server showed nothing
+		svc("192.0.2.1", "239.1.1.1", 17, 4172, 3, 1),        // multicast: informs the sender only
+		svc("192.0.2.3", "255.255.255.255", 17, 53, 1, 0),    // limited broadcast
+		svc("0.0.0.0", "255.255.255.255", 17, 67, 1, 0),      // unspecified sender
+		svc("fe80::1", "fe80::2", 6, 4172, 1, 1),             // link-local: no roles
+		svc("169.254.1.1", "192.0.2.20", 6, 4172, 1, 1),      // link-local client still shows the server answering
+		svc("127.0.0.1", "127.0.0.1", 6, 80, 1, 1),           // loopback
+		svc("2001:db8::5", "ff02::1:ff00:1", 58, 135, 1, 0),  // ICMPv6 to a multicast group: the sender's
+		svc("2001:db8::5", "2001:db8::20", 6, 8443, 1, 1),    // IPv6 unicast
+	}
+	hosts := Infer(services, m, Options{})
+	type obs struct {
+		addr string
+		o    Observation
+	}
+	var got []obs
+	for _, h := range hosts {
+		for _, o := range h.Observations {
+			o.Weight = math.Round(o.Weight*1e9) / 1e9
+			got = append(got, obs{h.Addr.String(), o})
+		}
+	}
+	w := func(d Direction, p uint8, port uint16) float64 { return math.Round(m.Weight(d, p, port)*1e9) / 1e9 }
+	wantObs := []obs{
+		{"192.0.2.1", Observation{Called, 6, 4172, 1, 2, w(Called, 6, 4172)}},
+		{"192.0.2.1", Observation{Called, 17, 4172, 2, 4, w(Called, 17, 4172)}},
+		{"192.0.2.2", Observation{Called, 6, 4172, 1, 1, w(Called, 6, 4172)}},
+		{"192.0.2.3", Observation{Called, 17, 53, 1, 1, 0}},
+		{"192.0.2.20", Observation{Answered, 6, 4172, 3, 4, w(Answered, 6, 4172)}},
+		{"2001:db8::5", Observation{Called, 6, 4172, 1, 1, w(Called, 6, 4172)}},
+		{"2001:db8::5", Observation{Called, 58, 135, 1, 1, 0}},
+		{"2001:db8::20", Observation{Answered, 6, 4172, 1, 1, w(Answered, 6, 4172)}},
+	}
+	if !reflect.DeepEqual(got, wantObs) {
+		t.Errorf("observations:\n got %v\nwant %v", got, wantObs)
+	}
+	roles := map[string][]string{}
+	for _, h := range hosts {
+		for _, c := range h.Roles {
+			roles[h.Addr.String()] = append(roles[h.Addr.String()], c.Name())
+		}
+	}
+	wantRoles := map[string][]string{
+		"192.0.2.1":    {"T Client"},
+		"192.0.2.2":    {"T Client"},
+		"192.0.2.20":   {"T Agent"},
+		"2001:db8::5":  {"T Client"},
+		"2001:db8::20": {"T Agent"},
+	}
+	if !reflect.DeepEqual(roles, wantRoles) {
+		t.Errorf("roles = %v, want %v", roles, wantRoles)
+	}
+}
+
+func TestEligible(t *testing.T) {
+	tests := []struct {
+		addr string
+		want bool
+	}{
+		{"192.0.2.1", true},
+		{"10.1.2.3", true},
+		{"2001:db8::1", true},
+		{"::ffff:192.0.2.1", true},
+		{"192.0.2.255", true}, // a directed broadcast cannot be told without the mask; it never answers
+		{"255.255.255.255", false},
+		{"224.0.0.251", false},
+		{"ff02::1", false},
+		{"169.254.10.1", false},
+		{"fe80::1", false},
+		{"127.0.0.1", false},
+		{"::1", false},
+		{"0.0.0.0", false},
+		{"::", false},
+	}
+	for _, tt := range tests {
+		if got := Eligible(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("Eligible(%s) = %v, want %v", tt.addr, got, tt.want)
+		}
+	}
+	if Eligible(netip.Addr{}) {
+		t.Error("the zero Addr is eligible")
+	}
+}
+
+func TestInferDeterministic(t *testing.T) {
+	m := builtinModel(t)
+	var services []audit.Service
+	for i := 1; i <= 40; i++ {
+		client := netip.AddrFrom4([4]byte{10, 0, 1, byte(i)}).String()
+		services = append(services,
+			svc(client, "10.0.0.10", 6, 1494, 2, 2),
+			svc(client, "10.0.0.10", 6, 2598, 1, 1),
+			svc(client, "10.0.0.11", 6, 443, 1, 1),
+			svc(client, "10.0.0.12", 17, 4172, 1, 1),
+			svc(client, "10.0.0.12", 6, 22443, 1, 1),
+		)
+	}
+	want := Infer(services, m, Options{})
+	if len(want) != 43 {
+		t.Fatalf("%d hosts, want 43", len(want))
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range 5 {
+		rng.Shuffle(len(services), func(i, j int) { services[i], services[j] = services[j], services[i] })
+		if got := Infer(services, m, Options{}); !reflect.DeepEqual(got, want) {
+			t.Fatal("result depends on the order of services")
+		}
+	}
+	for i := 1; i < len(want); i++ {
+		if want[i-1].Addr.Compare(want[i].Addr) >= 0 {
+			t.Fatalf("hosts not sorted: %s before %s", want[i-1].Addr, want[i].Addr)
+		}
+	}
+}
+
+// The issue's examples, against the built-in catalog.
+func TestBuiltinWeights(t *testing.T) {
+	m := builtinModel(t)
+	distinctive := []ev{
+		{Answered, 6, 22443}, {Answered, 17, 4172}, {Answered, 6, 1494}, {Answered, 6, 2598},
+		{Answered, 6, 20002}, {Answered, 6, 30004}, {Answered, 6, 5061},
+	}
+	// DNS is mostly udp/53; tcp/53 is named by six roles, as many as
+	// tcp/20002 and tcp/30004, and weighs the same.
+	common := []ev{{Answered, 6, 443}, {Answered, 6, 80}, {Called, 6, 443}, {Called, 6, 80}, {Called, 17, 53}}
+	for _, d := range distinctive {
+		for _, c := range common {
+			wd, wc := m.Weight(d.dir, d.proto, d.port), m.Weight(c.dir, c.proto, c.port)
+			if wd <= wc {
+				t.Errorf("%s %s weighs %.3f, not above %s %s (%.3f)", d.dir, audit.ServiceName(d.proto, d.port), wd,
+					c.dir, audit.ServiceName(c.proto, c.port), wc)
+			}
+		}
+	}
+}
+
+func TestBuiltinExamples(t *testing.T) {
+	m := builtinModel(t)
+	tests := []struct {
+		name  string
+		evs   []ev
+		roles []string
+		tied  []string // some of the tied roles; nil: no tie
+	}{
+		{"1494 and 2598: a Virtual Delivery Agent", []ev{{Answered, 6, 1494}, {Answered, 6, 2598}}, []string{"Virtual Delivery Agent"}, nil},
+		{"only 443: many things", []ev{{Answered, 6, 443}}, nil, []string{"vCenter Server", "VMware JMP Server"}},
+		{"Blast and PCoIP: a Horizon Agent", []ev{{Answered, 6, 22443}, {Answered, 17, 22443}, {Answered, 6, 4172}, {Answered, 17, 4172}},
+			[]string{"Horizon Agent"}, nil},
+		{"a Horizon Client calls", []ev{{Called, 6, 443}, {Called, 6, 22443}, {Called, 17, 4172}}, []string{"Horizon Client"}, nil},
+		{"DNS", []ev{{Answered, 6, 53}, {Answered, 17, 53}}, []string{"DNS Server"}, nil},
+		{"SQL", []ev{{Answered, 6, 1433}}, []string{"SQL Server"}, nil},
+		{"RAS broker", []ev{{Answered, 6, 20001}, {Answered, 6, 20002}, {Answered, 6, 20003}, {Called, 6, 30004}, {Called, 17, 30004},
+			{Called, 6, 135}, {Called, 6, 445}, {Called, 6, 8086}}, []string{"RAS Connection Broker"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := hostOf(m, tt.evs...)
+			m.Propose(h, Options{})
+			var got []string
+			for _, c := range h.Roles {
+				got = append(got, c.Name())
+			}
+			if !slices.Equal(got, tt.roles) {
+				t.Errorf("roles = %v, want %v (runners-up %v)", got, tt.roles, names(h.RunnersUp))
+			}
+			var tied []string
+			for _, c := range h.Tied {
+				tied = append(tied, c.Name())
+				if c.Score >= 0.25 {
+					t.Errorf("tied %s scores %.3f on weak evidence", c.Name(), c.Score)
+				}
+			}
+			for _, n := range tt.tied {
+				if !slices.Contains(tied, n) {
+					t.Errorf("tied = %v, want it to hold %s", tied, n)
+				}
+			}
+			if tt.tied == nil && len(tied) > 0 {
+				t.Errorf("tied = %v, want none", tied)
+			}
+		})
+	}
+}
+
+// Every candidate role, shown doing everything it documents, is recovered
+// (with its mode), unless another role documents exactly the same items:
+// those are the catalog's indistinguishable roles, listed by the test.
+func TestCatalogSelfRecovery(t *testing.T) {
+	m := builtinModel(t)
+	recovered, tied := 0, 0
+	for k := range m.cands {
+		c := &m.cands[k]
+		h := &Host{Addr: netip.MustParseAddr("192.0.2.1")}
+		for _, i := range c.items {
+			it := m.items[i]
+			h.Observations = append(h.Observations, Observation{Dir: it.dir, Proto: it.proto, Port: it.r.Lo})
+		}
+		m.Propose(h, Options{})
+		switch {
+		case len(h.Roles) > 0 && h.Roles[0].Role == c.role && h.Roles[0].Mode == c.mode:
+			recovered++
+		case len(h.Tied) > 0:
+			var others []string
+			found := false
+			for _, x := range h.Tied {
+				if x.Role == c.role {
+					found = true
+					continue
+				}
+				others = append(others, x.Name())
+				if o := m.candidate(x.Role, x.Mode); !slices.Equal(o.items, c.items) {
+					t.Errorf("%s tied with %s, which documents other items", c.role.DisplayName(c.mode), x.Name())
+				}
+			}
+			if !found {
+				t.Errorf("%s: tied roles %v do not hold it", c.role.DisplayName(c.mode), others)
+			}
+			tied++
+			t.Logf("indistinguishable: %s = %v", c.role.DisplayName(c.mode), others)
+		default:
+			t.Errorf("%s: proposed %v, runners-up %v", c.role.DisplayName(c.mode), names(h.Roles), names(h.RunnersUp))
+		}
+	}
+	t.Logf("%d of %d candidates recovered, %d indistinguishable from another role", recovered, len(m.cands), tied)
+	if recovered+tied != len(m.cands) {
+		t.Errorf("%d recovered + %d tied != %d candidates", recovered, tied, len(m.cands))
+	}
+}
+
+func TestProducts(t *testing.T) {
+	m := builtinModel(t, "horizon")
+	cat, _ := catalog.Default()
+	roles := map[string]bool{}
+	for _, r := range cat.Rules() {
+		if r.Product != "horizon" {
+			continue
+		}
+		for _, ep := range []catalog.Endpoint{r.From, r.To} {
+			if ep.Role == nil {
+				continue
+			}
+			if ep.Role.IsGroup() {
+				for _, id := range ep.Role.Members {
+					roles[id] = true
+				}
+			} else {
+				roles[ep.Role.ID] = true
+			}
+		}
+	}
+	if m.Roles() != len(roles) {
+		t.Errorf("N = %d, want %d (roles named by horizon rules)", m.Roles(), len(roles))
+	}
+	if w := m.Weight(Answered, 6, 1494); w != 0 {
+		t.Errorf("1494 weighs %v in a horizon-only model", w)
+	}
+	h := hostOf(m, ev{Answered, 6, 22443}, ev{Answered, 6, 4172})
+	m.Propose(h, Options{})
+	if len(h.Roles) != 1 || h.Roles[0].Name() != "Horizon Agent" {
+		t.Errorf("roles = %v, want Horizon Agent", names(h.Roles))
+	}
+}

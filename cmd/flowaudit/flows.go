@@ -1,0 +1,516 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/jedib0t/go-pretty/v6/progress"
+	"github.com/jedib0t/go-pretty/v6/table"
+)
+
+const flowsHelp = `Usage:
+  flowaudit flows [flags] CAPTURE...
+
+Prints every connection in the captures, like Zeek's conn.log: client and
+server (id.orig_h/id.resp_h), protocol, duration, payload and IP bytes and
+packets each way, Zeek's conn_state and history, the Community ID, and
+flowaudit's outcome (established, rejected, unanswered, partial), how the
+client was chosen (client_by) and the file and frames where it was seen.
+
+CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or "-" for
+standard input. Several files are read in order as one capture (rotated
+files): frames are numbered per file, connections continue across files.
+
+Connections are printed as they end (closed, idle past their timeout, or
+replaced by a new SYN); those still open at the end of input follow, in
+order of their first frame. The table format prints them all at the end,
+sorted by first frame.
+
+Examples:
+  flowaudit flows pilot.pcapng
+  flowaudit flows --port 3389 --format table pilot-*.pcap.gz
+  flowaudit flows --host 10.20.0.0/16 --proto udp capture.pcap
+  flowaudit flows --format csv capture.pcap > conn.csv
+  tcpdump -i eth0 -w - | flowaudit flows -
+  flowaudit flows capture.pcap | jq 'select(.outcome == "rejected")'
+`
+
+// flowsProgressMin is the file size from which a progress bar is drawn.
+var flowsProgressMin int64 = 8 << 20
+
+func runFlows(e *env, args []string) int {
+	fs := newFlagSet("flows", flowsHelp)
+	format := fs.StringP("format", "f", "", "output format: jsonl, csv or table (default: table on a terminal, jsonl otherwise)")
+	hosts := fs.StringArray("host", nil, "only connections with an endpoint in `ADDR|CIDR` (repeatable)")
+	ports := fs.StringSlice("port", nil, "only connections with either port `N` (repeatable, or comma-separated)")
+	protos := fs.StringSlice("proto", nil, "only protocol `NAME` (tcp, udp, icmp, icmpv6, vrrp, ip/N; repeatable)")
+	tcpTimeout := fs.Duration("tcp-timeout", flow.DefaultTCPTimeout, "idle timeout of TCP connections")
+	udpTimeout := fs.Duration("udp-timeout", flow.DefaultUDPTimeout, "idle timeout of UDP connections")
+	otherTimeout := fs.Duration("icmp-timeout", flow.DefaultOtherTimeout, "idle timeout of ICMP and other IP protocols")
+	maxConns := fs.Int("max-connections", flow.DefaultMaxConnections, "live connections kept before the oldest idle one is ended early")
+	vlanKey := fs.Bool("vlan-key", false, "tell connections apart by VLAN too (same addresses in several VLANs)")
+	if done, err := e.parseFlags(fs, flowsHelp, args); done {
+		if err != nil {
+			return e.fail(err)
+		}
+		return exitOK
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		return e.fail(usagef("flows: no capture file given (see 'flowaudit flows --help')"))
+	}
+	if *format == "" {
+		*format = "jsonl"
+		if e.stdoutTTY {
+			*format = "table"
+		}
+	}
+	if err := checkFormat("flows", *format, "jsonl", "csv", "table"); err != nil {
+		return e.fail(err)
+	}
+	for name, d := range map[string]time.Duration{"--tcp-timeout": *tcpTimeout, "--udp-timeout": *udpTimeout, "--icmp-timeout": *otherTimeout} {
+		if d <= 0 {
+			return e.fail(usagef("flows: %s must be positive, got %s", name, d))
+		}
+	}
+	if *maxConns <= 0 {
+		return e.fail(usagef("flows: --max-connections must be positive, got %d", *maxConns))
+	}
+	filter, err := parseFlowFilter(*hosts, *ports, *protos)
+	if err != nil {
+		return e.fail(err)
+	}
+
+	out := newFlowWriter(e, *format, paths)
+	prog := e.newFlowProgress()
+	opts := analyzer.Options{
+		TCPTimeout:     *tcpTimeout,
+		UDPTimeout:     *udpTimeout,
+		OtherTimeout:   *otherTimeout,
+		MaxConnections: *maxConns,
+		VLANKey:        *vlanKey,
+		Stdin:          e.stdin,
+		OnConnection: func(c *flow.Connection) {
+			if filter.match(c) {
+				out.add(c)
+			}
+		},
+	}
+	if prog != nil {
+		opts.Progress = prog.update
+	}
+	res, runErr := analyzer.Run(paths, opts)
+	if prog != nil {
+		prog.stop()
+	}
+	if werr := out.finish(); werr != nil && runErr == nil {
+		runErr = fmt.Errorf("writing output: %w", werr)
+	}
+	if res != nil && e.stderrTTY {
+		e.flowsSummary(res, out.n)
+	}
+	if runErr != nil {
+		return e.fail(fmt.Errorf("flows: %w", runErr))
+	}
+	return exitOK
+}
+
+// flowFilter keeps connections matching every given criterion.
+type flowFilter struct {
+	prefixes []netip.Prefix
+	ports    []uint16
+	protos   []uint8
+}
+
+func parseFlowFilter(hosts, ports, protos []string) (*flowFilter, error) {
+	f := &flowFilter{}
+	for _, h := range hosts {
+		h = strings.TrimSpace(h)
+		if p, err := netip.ParsePrefix(h); err == nil {
+			f.prefixes = append(f.prefixes, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(h)
+		if err != nil {
+			return nil, usagef("flows: --host %q is neither an address nor a CIDR", h)
+		}
+		f.prefixes = append(f.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	for _, s := range ports {
+		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 16)
+		if err != nil {
+			return nil, usagef("flows: --port %q is not a port number (0-65535)", s)
+		}
+		f.ports = append(f.ports, uint16(n))
+	}
+	for _, s := range protos {
+		p, err := catalog.ParseProto(s)
+		if err != nil {
+			if n, nerr := strconv.ParseUint(strings.TrimSpace(s), 10, 8); nerr == nil {
+				p, err = uint8(n), nil
+			}
+		}
+		if err != nil {
+			return nil, usagef("flows: --proto %q: want tcp, udp, icmp, icmpv6, vrrp, gre, esp, ... or ip/N", s)
+		}
+		f.protos = append(f.protos, p)
+	}
+	return f, nil
+}
+
+func (f *flowFilter) match(c *flow.Connection) bool {
+	if len(f.protos) > 0 && !slices.Contains(f.protos, c.Proto) {
+		return false
+	}
+	if len(f.ports) > 0 {
+		if !catalog.HasPorts(c.Proto) || (!slices.Contains(f.ports, c.OrigPort) && !slices.Contains(f.ports, c.RespPort)) {
+			return false
+		}
+	}
+	if len(f.prefixes) > 0 {
+		o, r := c.Orig.Unmap(), c.Resp.Unmap()
+		found := false
+		for _, p := range f.prefixes {
+			if p.Contains(o) || p.Contains(r) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// flowRecord is one connection as printed, with Zeek conn.log names.
+// ts and duration are decimal seconds with microseconds, as Zeek writes.
+type flowRecord struct {
+	TS          json.Number `json:"ts"`
+	OrigH       string      `json:"id.orig_h"`
+	OrigP       uint16      `json:"id.orig_p"`
+	RespH       string      `json:"id.resp_h"`
+	RespP       uint16      `json:"id.resp_p"`
+	Proto       string      `json:"proto"`
+	Duration    json.Number `json:"duration"`
+	OrigBytes   uint64      `json:"orig_bytes"`
+	RespBytes   uint64      `json:"resp_bytes"`
+	ConnState   string      `json:"conn_state"`
+	History     string      `json:"history,omitempty"`
+	OrigPkts    uint64      `json:"orig_pkts"`
+	OrigIPBytes uint64      `json:"orig_ip_bytes"`
+	RespPkts    uint64      `json:"resp_pkts"`
+	RespIPBytes uint64      `json:"resp_ip_bytes"`
+	VLAN        uint16      `json:"vlan,omitempty"`
+	InnerVLAN   uint16      `json:"inner_vlan,omitempty"`
+	Tunnel      string      `json:"tunnel,omitempty"`
+	CommunityID string      `json:"community_id"`
+	Outcome     string      `json:"outcome"`
+	ClientBy    string      `json:"client_by"`
+	ICMPErrors  uint64      `json:"icmp_errors,omitempty"`
+	File        string      `json:"file"`
+	FirstFrame  uint64      `json:"first_frame"`
+	LastFile    string      `json:"last_file,omitempty"`
+	LastFrame   uint64      `json:"last_frame"`
+
+	start   time.Time // for the table
+	fileIdx int
+}
+
+var flowColumns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
+	"orig_bytes", "resp_bytes", "conn_state", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
+	"resp_ip_bytes", "vlan", "inner_vlan", "tunnel", "community_id", "outcome", "client_by", "icmp_errors",
+	"file", "first_frame", "last_file", "last_frame"}
+
+func (r *flowRecord) csv() []string {
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	opt := func(v uint64) string {
+		if v == 0 {
+			return ""
+		}
+		return u(v)
+	}
+	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto,
+		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, r.History, u(r.OrigPkts),
+		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
+		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.File, u(r.FirstFrame),
+		r.LastFile, u(r.LastFrame)}
+}
+
+var tunnelNames = map[decode.Tunnel]string{
+	decode.TunnelVXLAN: "vxlan", decode.TunnelGENEVE: "geneve", decode.TunnelGRE: "gre",
+	decode.TunnelERSPAN: "erspan", decode.TunnelIPinIP: "ip-in-ip",
+}
+
+// seconds formats t as Zeek does: seconds since the epoch with six decimals.
+func seconds(d time.Duration) json.Number {
+	us := d.Microseconds()
+	sign := ""
+	if us < 0 {
+		sign, us = "-", -us
+	}
+	return json.Number(fmt.Sprintf("%s%d.%06d", sign, us/1e6, us%1e6))
+}
+
+func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
+	file := func(i int) string {
+		if i >= 0 && i < len(paths) {
+			return paths[i]
+		}
+		return ""
+	}
+	r := flowRecord{
+		TS:          seconds(time.Duration(c.Start.UnixNano())),
+		OrigH:       c.Orig.String(),
+		OrigP:       c.OrigPort,
+		RespH:       c.Resp.String(),
+		RespP:       c.RespPort,
+		Proto:       catalog.ProtoName(c.Proto),
+		Duration:    seconds(c.Duration()),
+		OrigBytes:   c.OrigBytes,
+		RespBytes:   c.RespBytes,
+		ConnState:   c.State,
+		History:     c.History,
+		OrigPkts:    c.OrigPkts,
+		OrigIPBytes: c.OrigIPBytes,
+		RespPkts:    c.RespPkts,
+		RespIPBytes: c.RespIPBytes,
+		VLAN:        c.VLAN,
+		InnerVLAN:   c.InnerVLAN,
+		Tunnel:      tunnelNames[c.Tunnel],
+		CommunityID: c.CommunityID,
+		Outcome:     c.Outcome.String(),
+		ClientBy:    c.ClientBy.String(),
+		ICMPErrors:  c.ICMPErrors,
+		File:        file(c.FirstPos.File),
+		FirstFrame:  c.FirstPos.Frame,
+		LastFrame:   c.LastPos.Frame,
+		start:       c.Start,
+		fileIdx:     c.FirstPos.File,
+	}
+	if c.LastPos.File != c.FirstPos.File {
+		r.LastFile = file(c.LastPos.File)
+	}
+	return r
+}
+
+// flowWriter prints connections in one format: JSON lines and CSV as they
+// come, the table at the end.
+type flowWriter struct {
+	e      *env
+	w      *bufio.Writer
+	format string
+	paths  []string
+	enc    *json.Encoder
+	cw     *csv.Writer
+	rows   []flowRecord
+	n      int
+	err    error
+}
+
+func newFlowWriter(e *env, format string, paths []string) *flowWriter {
+	w := bufio.NewWriterSize(e.stdout, 64<<10)
+	fw := &flowWriter{e: e, w: w, format: format, paths: paths}
+	switch format {
+	case "jsonl":
+		fw.enc = json.NewEncoder(w)
+		fw.enc.SetEscapeHTML(false)
+	case "csv":
+		fw.cw = csv.NewWriter(w)
+		fw.err = fw.cw.Write(flowColumns)
+	}
+	return fw
+}
+
+func (fw *flowWriter) add(c *flow.Connection) {
+	fw.n++
+	if fw.err != nil {
+		return
+	}
+	r := makeFlowRecord(c, fw.paths)
+	switch fw.format {
+	case "jsonl":
+		fw.err = fw.enc.Encode(&r)
+	case "csv":
+		fw.err = fw.cw.Write(r.csv())
+	default:
+		fw.rows = append(fw.rows, r)
+	}
+}
+
+func (fw *flowWriter) finish() error {
+	switch fw.format {
+	case "csv":
+		fw.cw.Flush()
+		if fw.err == nil {
+			fw.err = fw.cw.Error()
+		}
+	case "table":
+		fw.table()
+	}
+	if err := fw.w.Flush(); err != nil && fw.err == nil {
+		fw.err = err
+	}
+	return fw.err
+}
+
+func (fw *flowWriter) table() {
+	slices.SortStableFunc(fw.rows, func(a, b flowRecord) int {
+		if a.fileIdx != b.fileIdx {
+			return a.fileIdx - b.fileIdx
+		}
+		return cmpUint(a.FirstFrame, b.FirstFrame)
+	})
+	t := fw.e.newTable("start", "proto", "client", "server", "state", "history", "outcome", "client by",
+		"pkts c/s", "bytes c/s", "duration", "frames")
+	hostPort := func(h string, p uint16, proto string) string {
+		if proto != "tcp" && proto != "udp" && proto != "sctp" {
+			return h
+		}
+		if strings.Contains(h, ":") {
+			return "[" + h + "]:" + strconv.Itoa(int(p))
+		}
+		return h + ":" + strconv.Itoa(int(p))
+	}
+	multi := len(fw.paths) > 1
+	for _, r := range fw.rows {
+		start := r.start.UTC().Format("2006-01-02 15:04:05.000")
+		proto := r.Proto
+		if strings.HasPrefix(proto, "icmp") {
+			proto += fmt.Sprintf(" %d/%d", r.OrigP, r.RespP)
+		}
+		frames := fmt.Sprintf("%d-%d", r.FirstFrame, r.LastFrame)
+		if multi {
+			frames = filepath.Base(r.File) + ":" + frames
+		}
+		t.AppendRow(table.Row{start, proto, hostPort(r.OrigH, r.OrigP, r.Proto), hostPort(r.RespH, r.RespP, r.Proto),
+			r.ConnState, r.History, r.Outcome, r.ClientBy,
+			fmt.Sprintf("%d/%d", r.OrigPkts, r.RespPkts), fmt.Sprintf("%d/%d", r.OrigBytes, r.RespBytes),
+			string(r.Duration), frames})
+	}
+	t.SetOutputMirror(fw.w)
+	t.Render()
+}
+
+// flowsSummary prints what was read on stderr.
+func (e *env) flowsSummary(res *analyzer.Result, printed int) {
+	var b strings.Builder
+	files := "files"
+	if len(res.Captures) == 1 {
+		files = "file"
+	}
+	fmt.Fprintf(&b, "%d %s, %d packets, %d bytes; %d decoded", len(res.Captures), files, res.Packets, res.Bytes, res.Decoded)
+	if len(res.Skipped) > 0 {
+		parts := make([]string, len(res.Skipped))
+		for i, s := range res.Skipped {
+			parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
+		}
+		fmt.Fprintf(&b, "; skipped %d (%s)", res.SkippedTotal(), strings.Join(parts, ", "))
+	}
+	if res.DecodeErrors > 0 {
+		fmt.Fprintf(&b, "; %d decode errors (first: %v)", res.DecodeErrors, res.FirstDecodeError)
+	}
+	st := res.Stats
+	fmt.Fprintf(&b, "\n%d connections, %d printed, %d services", st.Connections, printed, len(res.Services))
+	if st.Evicted > 0 {
+		fmt.Fprintf(&b, "; %d ended early because more than --max-connections were live", st.Evicted)
+	}
+	if st.ICMPErrorsAttached > 0 {
+		fmt.Fprintf(&b, "; %d ICMP errors attached to the connections they quote", st.ICMPErrorsAttached)
+	}
+	if st.ClockJumps > 0 {
+		fmt.Fprintf(&b, "; the clock went back %d times (files out of time order?)", st.ClockJumps)
+	}
+	if st.FragmentsOrphaned > 0 {
+		fmt.Fprintf(&b, "; %d fragments without their first fragment", st.FragmentsOrphaned)
+	}
+	fmt.Fprintln(e.stderr, b.String())
+}
+
+// flowProgress draws a go-pretty progress bar on stderr for each file of
+// at least flowsProgressMin bytes.
+type flowProgress struct {
+	pw      progress.Writer
+	mu      sync.Mutex
+	file    int
+	tracker *progress.Tracker
+	started bool
+	done    chan struct{}
+}
+
+func (e *env) newFlowProgress() *flowProgress {
+	if !e.stderrTTY {
+		return nil
+	}
+	pw := progress.NewWriter()
+	pw.SetOutputWriter(e.stderr)
+	pw.SetUpdateFrequency(100 * time.Millisecond)
+	pw.SetTrackerLength(30)
+	pw.SetMessageLength(32)
+	pw.ShowETA(true)
+	pw.Style().Visibility.Value = true
+	return &flowProgress{pw: pw, file: -1, done: make(chan struct{})}
+}
+
+func (p *flowProgress) update(u analyzer.Progress) {
+	if u.Size < flowsProgressMin {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.started {
+		p.started = true
+		go func() {
+			p.pw.Render()
+			close(p.done)
+		}()
+	}
+	if p.tracker == nil || p.file != u.File {
+		p.file = u.File
+		p.tracker = &progress.Tracker{Message: filepath.Base(u.Path), Total: u.Size, Units: progress.UnitsBytes}
+		p.pw.AppendTracker(p.tracker)
+	}
+	p.tracker.SetValue(u.Read)
+	if u.Done {
+		p.tracker.MarkAsDone()
+	}
+}
+
+func (p *flowProgress) stop() {
+	p.mu.Lock()
+	started := p.started
+	p.mu.Unlock()
+	if !started {
+		return
+	}
+	// Let the last state render, then stop.
+	deadline := time.Now().Add(time.Second)
+	for p.pw.LengthActive() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.pw.Stop()
+	<-p.done
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+)
+
+// flowsCaptures returns the shared captures directory or skips.
+func flowsCaptures(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "..", "shared", "captures")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("shared captures not available: %v", err)
+	}
+	return dir
+}
+
+func runCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, bytes.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if l == "" {
+			continue
+		}
+		m := map[string]any{}
+		d := json.NewDecoder(strings.NewReader(l))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("bad JSON line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// captureTimes reads the first and last timestamps of a capture.
+func captureTimes(t *testing.T, path string) (first, last string, frames int) {
+	t.Helper()
+	r, err := capture.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var ts []int64
+	for {
+		p, err := r.Next()
+		if err != nil {
+			break
+		}
+		ts = append(ts, p.Timestamp.UnixMicro())
+	}
+	f := func(us int64) string { return fmt.Sprintf("%d.%06d", us/1e6, us%1e6) }
+	return f(ts[0]), f(ts[len(ts)-1] - ts[0]), len(ts)
+}
+
+func TestFlowsJSONLines(t *testing.T) {
+	dir := flowsCaptures(t)
+	path := filepath.Join(dir, "syn-then-rst.pcap")
+	code, out, errs := runCmd(t, nil, "flows", path)
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	lines := jsonLines(t, out)
+	if len(lines) != 1 {
+		t.Fatalf("%d lines:\n%s", len(lines), out)
+	}
+	m := lines[0]
+	ts, dur, _ := captureTimes(t, path)
+	cid := flow.CommunityID(0, netip.MustParseAddr("1.1.1.1"), netip.MustParseAddr("1.1.1.2"), 13131, 31313, 6)
+	want := map[string]string{
+		"ts": ts, "duration": dur,
+		"id.orig_h": "1.1.1.1", "id.orig_p": "13131", "id.resp_h": "1.1.1.2", "id.resp_p": "31313",
+		"proto": "tcp", "conn_state": "RSTOS0", "history": "SR",
+		"orig_pkts": "2", "resp_pkts": "0", "orig_ip_bytes": "80", "resp_ip_bytes": "0",
+		"orig_bytes": "0", "resp_bytes": "0", "community_id": cid,
+		"outcome": "unanswered", "client_by": "syn", "file": path, "first_frame": "1", "last_frame": "2",
+	}
+	for k, v := range want {
+		if got := fmt.Sprint(m[k]); got != v {
+			t.Errorf("%s = %s, want %s", k, got, v)
+		}
+	}
+	for k := range m {
+		if !slices.Contains(flowColumns, k) {
+			t.Errorf("unexpected field %q", k)
+		}
+	}
+}
+
+// TestFlowsFields checks every capture's lines carry the conn.log fields
+// and counts that add up.
+func TestFlowsFields(t *testing.T) {
+	dir := flowsCaptures(t)
+	for _, name := range []string{"sip-tcp.pcap", "dns_fragmented.pcap", "modify-request.pcapng", "gre-sample.pcap", "vrrp.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := runCmd(t, nil, "flows", "--format", "jsonl", filepath.Join(dir, name))
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			lines := jsonLines(t, out)
+			if len(lines) == 0 {
+				t.Fatal("no connections")
+			}
+			for _, m := range lines {
+				for _, k := range []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
+					"orig_bytes", "resp_bytes", "conn_state", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes",
+					"community_id", "outcome", "client_by", "file", "first_frame", "last_frame"} {
+					if _, ok := m[k]; !ok {
+						t.Errorf("line %v lacks %s", m, k)
+					}
+				}
+				if !strings.HasPrefix(fmt.Sprint(m["community_id"]), "1:") {
+					t.Errorf("community_id %v", m["community_id"])
+				}
+				first, last := fmt.Sprint(m["first_frame"]), fmt.Sprint(m["last_frame"])
+				if len(first) > len(last) || (len(first) == len(last) && first > last) {
+					t.Errorf("frames %s-%s", first, last)
+				}
+			}
+		})
+	}
+}
+
+func TestFlowsFormatsAndFilters(t *testing.T) {
+	dir := flowsCaptures(t)
+	syn := filepath.Join(dir, "syn-then-rst.pcap")
+	sip := filepath.Join(dir, "sip.pcap")
+	tests := []struct {
+		name  string
+		args  []string
+		lines int
+	}{
+		{"port matches either side", []string{"--port", "31313", syn}, 1},
+		{"port list", []string{"--port", "80,13131", syn}, 1},
+		{"other port", []string{"--port", "80", syn}, 0},
+		{"proto", []string{"--proto", "udp", syn}, 0},
+		{"proto tcp", []string{"--proto", "TCP", syn}, 1},
+		{"host CIDR", []string{"--host", "1.1.1.0/30", syn}, 1},
+		{"host address", []string{"--host", "1.1.1.2", syn}, 1},
+		{"other host", []string{"--host", "9.9.9.9", syn}, 0},
+		{"two files", []string{syn, sip}, 9},
+		{"two files, one host", []string{"--host", "212.242.33.36", syn, sip}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, nil, append([]string{"flows"}, tc.args...)...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			if n := len(jsonLines(t, out)); n != tc.lines {
+				t.Errorf("%d lines, want %d:\n%s", n, tc.lines, out)
+			}
+		})
+	}
+
+	t.Run("csv", func(t *testing.T) {
+		code, out, _ := runCmd(t, nil, "flows", "--format", "csv", syn, sip)
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if code != exitOK || err != nil || len(recs) != 10 {
+			t.Fatalf("exit %d, err %v, %d records", code, err, len(recs))
+		}
+		if !slices.Equal(recs[0], flowColumns) {
+			t.Errorf("header %v", recs[0])
+		}
+		if recs[1][1] != "1.1.1.1" || recs[1][9] != "RSTOS0" || recs[2][22] != sip {
+			t.Errorf("rows %v / %v", recs[1], recs[2])
+		}
+	})
+	t.Run("table", func(t *testing.T) {
+		code, out, _ := runCmd(t, nil, "flows", "-f", "table", syn, sip)
+		if code != exitOK || !strings.Contains(out, "CLIENT") || !strings.Contains(out, "1.1.1.1:13131") ||
+			!strings.Contains(out, "sip.pcap:") || strings.Count(out, "\n") != 9+4 {
+			t.Errorf("exit %d, table:\n%s", code, out)
+		}
+	})
+	t.Run("stdin", func(t *testing.T) {
+		raw, err := os.ReadFile(syn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := runCmd(t, raw, "flows", "-")
+		lines := jsonLines(t, out)
+		if code != exitOK || len(lines) != 1 || lines[0]["file"] != "-" {
+			t.Errorf("exit %d: %s", code, out)
+		}
+	})
+}
+
+// TestFlowsReadError: flows read before a damaged record are printed, then
+// the error with its position; exit 1.
+func TestFlowsReadError(t *testing.T) {
+	dir := flowsCaptures(t)
+	raw, err := os.ReadFile(filepath.Join(dir, "sip-tcp.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, raw[:len(raw)-30], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, nil, "flows", cut)
+	if code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	if n := len(jsonLines(t, out)); n != 1 {
+		t.Errorf("%d lines before the error, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(errs, cut) || !strings.Contains(errs, "offset") || !strings.Contains(errs, "frame 11") {
+		t.Errorf("stderr %q lacks the position", errs)
+	}
+}
+
+func TestFlowsUsage(t *testing.T) {
+	dir := flowsCaptures(t)
+	syn := filepath.Join(dir, "syn-then-rst.pcap")
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"flows"}, exitUsage, "no capture file"},
+		{[]string{"flows", "--format", "xml", syn}, exitUsage, "unknown format"},
+		{[]string{"flows", "--host", "nowhere", syn}, exitUsage, "neither an address"},
+		{[]string{"flows", "--port", "70000", syn}, exitUsage, "not a port"},
+		{[]string{"flows", "--proto", "carrier-pigeon", syn}, exitUsage, "--proto"},
+		{[]string{"flows", "--udp-timeout", "0s", syn}, exitUsage, "must be positive"},
+		{[]string{"flows", "--bogus", syn}, exitUsage, "unknown flag"},
+		{[]string{"flows", filepath.Join(dir, "does-not-exist.pcap")}, exitError, "no such file"},
+	}
+	for _, tc := range tests {
+		code, _, errs := runCmd(t, nil, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", tc.args, code, errs, tc.code, tc.msg)
+		}
+	}
+	code, out, _ := runCmd(t, nil, "flows", "--help")
+	if code != exitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--udp-timeout") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}
+
+// TestFlowsTerminalStderr: with stderr on a terminal, a progress bar and
+// the summary go to stderr.
+func TestFlowsTerminalStderr(t *testing.T) {
+	dir := flowsCaptures(t)
+	old := flowsProgressMin
+	flowsProgressMin = 0
+	defer func() { flowsProgressMin = old }()
+	var out, errb bytes.Buffer
+	e := &env{stdin: bytes.NewReader(nil), stdout: &out, stderr: &errb, stderrTTY: true, getenv: os.Getenv}
+	code := runFlows(e, []string{filepath.Join(dir, "syslog.pcap")})
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := errb.String()
+	for _, want := range []string{"syslog.pcap", "1 file, 94 packets", "22 connections"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, s)
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("stderr:\n%s", s)
+	}
+	if len(jsonLines(t, out.String())) != 22 {
+		t.Errorf("stdout:\n%s", out.String())
+	}
+}
