@@ -47,6 +47,10 @@ type Options struct {
 
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
+
+	// NoHash skips the SHA-256 of each capture (Capture.SHA256 stays
+	// empty), for commands that do not report it.
+	NoHash bool
 }
 
 // Progress reports how far Run is through one file.
@@ -180,7 +184,7 @@ type runner struct {
 
 // file reads one capture into the tracker.
 func (r *runner) file(idx int, path string) (err error) {
-	src := &source{h: sha256.New(), idx: idx, path: path, size: -1, progress: r.opts.Progress}
+	src := &source{idx: idx, path: path, size: -1, progress: r.opts.Progress}
 	var in io.Reader
 	if path == "-" {
 		in = r.opts.Stdin
@@ -200,16 +204,35 @@ func (r *runner) file(idx int, path string) (err error) {
 		in = f
 	}
 	src.r = in
+	// A regular file is hashed from its own handle on another goroutine,
+	// so the digest costs no time on the packet path when a second core is
+	// free; a pipe can only be hashed as it is read.
+	var digest chan hashResult
+	switch {
+	case r.opts.NoHash:
+	case src.regular:
+		digest = make(chan hashResult, 1)
+		go func() { digest <- hashFile(path) }()
+	default:
+		src.h = sha256.New()
+	}
 
 	c := Capture{Path: path}
 	defer func() {
-		// Hash the rest of a regular file so the digest names the whole
-		// file; a pipe is left alone (it may never end).
-		if src.regular {
-			_, _ = io.Copy(io.Discard, src)
-		}
-		c.SHA256 = hex.EncodeToString(src.h.Sum(nil))
+		// The digest names the whole of a regular file, even one whose
+		// reading stopped at an error; a pipe's covers what was read.
 		c.Size = src.n
+		switch {
+		case digest != nil:
+			d := <-digest
+			if d.err == nil {
+				c.SHA256, c.Size = d.sum, d.size
+			} else if err == nil {
+				err = d.err
+			}
+		case src.h != nil:
+			c.SHA256 = hex.EncodeToString(src.h.Sum(nil))
+		}
 		c.Complete = err == nil
 		r.res.Captures = append(r.res.Captures, c)
 		src.report(true)
@@ -276,10 +299,33 @@ type source struct {
 
 const progressStep = 1 << 20
 
+type hashResult struct {
+	sum  string
+	size int64
+	err  error
+}
+
+// hashFile is the SHA-256 of a file's bytes as stored.
+func hashFile(path string) hashResult {
+	f, err := os.Open(path)
+	if err != nil {
+		return hashResult{err: err}
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
+	}
+	return hashResult{sum: hex.EncodeToString(h.Sum(nil)), size: n}
+}
+
 func (s *source) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if n > 0 {
-		s.h.Write(p[:n])
+		if s.h != nil {
+			s.h.Write(p[:n])
+		}
 		s.n += int64(n)
 		if s.n >= s.next {
 			s.report(false)

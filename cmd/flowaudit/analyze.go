@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -86,6 +85,9 @@ func runAnalyze(e *env, args []string) int {
 		}
 		return exitOK
 	}
+	if err := f.capture.validate("analyze"); err != nil {
+		return e.fail(err)
+	}
 	paths := fs.Args()
 	if len(paths) == 0 {
 		return e.fail(usagef("analyze needs at least one CAPTURE (see 'flowaudit analyze --help')"))
@@ -132,7 +134,7 @@ func runAnalyze(e *env, args []string) int {
 		}
 	}
 
-	res, readErr := e.readCaptures(paths, cat, f.capture, nil)
+	res, readErr := e.readCaptures(paths, cat, f.capture, nil, false)
 	if res == nil {
 		return e.fail(readErr)
 	}
@@ -300,4 +302,3 @@ func fileSHA256(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
-

@@ -10,14 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/catalog"
-	"github.com/jedib0t/go-pretty/v6/progress"
 	"github.com/jedib0t/go-pretty/v6/table"
 )
 
@@ -48,20 +45,14 @@ Examples:
   flowaudit flows capture.pcap | jq 'select(.outcome == "rejected")'
 `
 
-// flowsProgressMin is the file size from which a progress bar is drawn.
-var flowsProgressMin int64 = 8 << 20
-
 func runFlows(e *env, args []string) int {
 	fs := newFlagSet("flows", flowsHelp)
 	format := fs.StringP("format", "f", "", "output format: jsonl, csv or table (default: table on a terminal, jsonl otherwise)")
 	hosts := fs.StringArray("host", nil, "only connections with an endpoint in `ADDR|CIDR` (repeatable)")
 	ports := fs.StringSlice("port", nil, "only connections with either port `N` (repeatable, or comma-separated)")
 	protos := fs.StringSlice("proto", nil, "only protocol `NAME` (tcp, udp, icmp, icmpv6, vrrp, ip/N; repeatable)")
-	tcpTimeout := fs.Duration("tcp-timeout", flow.DefaultTCPTimeout, "idle timeout of TCP connections")
-	udpTimeout := fs.Duration("udp-timeout", flow.DefaultUDPTimeout, "idle timeout of UDP connections")
-	otherTimeout := fs.Duration("icmp-timeout", flow.DefaultOtherTimeout, "idle timeout of ICMP and other IP protocols")
-	maxConns := fs.Int("max-connections", flow.DefaultMaxConnections, "live connections kept before the oldest idle one is ended early")
-	vlanKey := fs.Bool("vlan-key", false, "tell connections apart by VLAN too (same addresses in several VLANs)")
+	var cf captureFlags
+	cf.register(fs)
 	if done, err := e.parseFlags(fs, flowsHelp, args); done {
 		if err != nil {
 			return e.fail(err)
@@ -81,13 +72,8 @@ func runFlows(e *env, args []string) int {
 	if err := checkFormat("flows", *format, "jsonl", "csv", "table"); err != nil {
 		return e.fail(err)
 	}
-	for name, d := range map[string]time.Duration{"--tcp-timeout": *tcpTimeout, "--udp-timeout": *udpTimeout, "--icmp-timeout": *otherTimeout} {
-		if d <= 0 {
-			return e.fail(usagef("flows: %s must be positive, got %s", name, d))
-		}
-	}
-	if *maxConns <= 0 {
-		return e.fail(usagef("flows: --max-connections must be positive, got %d", *maxConns))
+	if err := cf.validate("flows"); err != nil {
+		return e.fail(err)
 	}
 	filter, err := parseFlowFilter(*hosts, *ports, *protos)
 	if err != nil {
@@ -95,32 +81,16 @@ func runFlows(e *env, args []string) int {
 	}
 
 	out := newFlowWriter(e, *format, paths)
-	prog := e.newFlowProgress()
-	opts := analyzer.Options{
-		TCPTimeout:     *tcpTimeout,
-		UDPTimeout:     *udpTimeout,
-		OtherTimeout:   *otherTimeout,
-		MaxConnections: *maxConns,
-		VLANKey:        *vlanKey,
-		Stdin:          e.stdin,
-		OnConnection: func(c *flow.Connection) {
-			if filter.match(c) {
-				out.add(c)
-			}
-		},
-	}
-	if prog != nil {
-		opts.Progress = prog.update
-	}
-	res, runErr := analyzer.Run(paths, opts)
-	if prog != nil {
-		prog.stop()
-	}
+	res, runErr := e.readCaptures(paths, nil, cf, func(c *flow.Connection) {
+		if filter.match(c) {
+			out.add(c)
+		}
+	}, true)
 	if werr := out.finish(); werr != nil && runErr == nil {
 		runErr = fmt.Errorf("writing output: %w", werr)
 	}
 	if res != nil && e.stderrTTY {
-		e.flowsSummary(res, out.n)
+		fmt.Fprintf(e.stderr, "%d connections printed\n", out.n)
 	}
 	if runErr != nil {
 		return e.fail(fmt.Errorf("flows: %w", runErr))
@@ -403,106 +373,6 @@ func (fw *flowWriter) table() {
 	}
 	t.SetOutputMirror(fw.w)
 	t.Render()
-}
-
-// flowsSummary prints what was read on stderr.
-func (e *env) flowsSummary(res *analyzer.Result, printed int) {
-	var b strings.Builder
-	files := "files"
-	if len(res.Captures) == 1 {
-		files = "file"
-	}
-	fmt.Fprintf(&b, "%d %s, %d packets, %d bytes; %d decoded", len(res.Captures), files, res.Packets, res.Bytes, res.Decoded)
-	if len(res.Skipped) > 0 {
-		parts := make([]string, len(res.Skipped))
-		for i, s := range res.Skipped {
-			parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
-		}
-		fmt.Fprintf(&b, "; skipped %d (%s)", res.SkippedTotal(), strings.Join(parts, ", "))
-	}
-	if res.DecodeErrors > 0 {
-		fmt.Fprintf(&b, "; %d decode errors (first: %v)", res.DecodeErrors, res.FirstDecodeError)
-	}
-	st := res.Stats
-	fmt.Fprintf(&b, "\n%d connections, %d printed, %d services", st.Connections, printed, len(res.Services))
-	if st.Evicted > 0 {
-		fmt.Fprintf(&b, "; %d ended early because more than --max-connections were live", st.Evicted)
-	}
-	if st.ICMPErrorsAttached > 0 {
-		fmt.Fprintf(&b, "; %d ICMP errors attached to the connections they quote", st.ICMPErrorsAttached)
-	}
-	if st.ClockJumps > 0 {
-		fmt.Fprintf(&b, "; the clock went back %d times (files out of time order?)", st.ClockJumps)
-	}
-	if st.FragmentsOrphaned > 0 {
-		fmt.Fprintf(&b, "; %d fragments without their first fragment", st.FragmentsOrphaned)
-	}
-	fmt.Fprintln(e.stderr, b.String())
-}
-
-// flowProgress draws a go-pretty progress bar on stderr for each file of
-// at least flowsProgressMin bytes.
-type flowProgress struct {
-	pw      progress.Writer
-	mu      sync.Mutex
-	file    int
-	tracker *progress.Tracker
-	started bool
-	done    chan struct{}
-}
-
-func (e *env) newFlowProgress() *flowProgress {
-	if !e.stderrTTY {
-		return nil
-	}
-	pw := progress.NewWriter()
-	pw.SetOutputWriter(e.stderr)
-	pw.SetUpdateFrequency(100 * time.Millisecond)
-	pw.SetTrackerLength(30)
-	pw.SetMessageLength(32)
-	pw.ShowETA(true)
-	pw.Style().Visibility.Value = true
-	return &flowProgress{pw: pw, file: -1, done: make(chan struct{})}
-}
-
-func (p *flowProgress) update(u analyzer.Progress) {
-	if u.Size < flowsProgressMin {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.started {
-		p.started = true
-		go func() {
-			p.pw.Render()
-			close(p.done)
-		}()
-	}
-	if p.tracker == nil || p.file != u.File {
-		p.file = u.File
-		p.tracker = &progress.Tracker{Message: filepath.Base(u.Path), Total: u.Size, Units: progress.UnitsBytes}
-		p.pw.AppendTracker(p.tracker)
-	}
-	p.tracker.SetValue(u.Read)
-	if u.Done {
-		p.tracker.MarkAsDone()
-	}
-}
-
-func (p *flowProgress) stop() {
-	p.mu.Lock()
-	started := p.started
-	p.mu.Unlock()
-	if !started {
-		return
-	}
-	// Let the last state render, then stop.
-	deadline := time.Now().Add(time.Second)
-	for p.pw.LengthActive() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	p.pw.Stop()
-	<-p.done
 }
 
 func cmpUint(a, b uint64) int {

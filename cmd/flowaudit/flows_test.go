@@ -261,9 +261,9 @@ func TestFlowsUsage(t *testing.T) {
 // the summary go to stderr.
 func TestFlowsTerminalStderr(t *testing.T) {
 	dir := flowsCaptures(t)
-	old := flowsProgressMin
-	flowsProgressMin = 0
-	defer func() { flowsProgressMin = old }()
+	old := progressMinSize
+	progressMinSize = 0
+	defer func() { progressMinSize = old }()
 	var out, errb bytes.Buffer
 	e := &env{stdin: bytes.NewReader(nil), stdout: &out, stderr: &errb, stderrTTY: true, getenv: os.Getenv}
 	code := runFlows(e, []string{filepath.Join(dir, "syslog.pcap")})

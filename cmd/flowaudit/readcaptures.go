@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer"
@@ -12,65 +14,58 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// progressMinSize is the file size from which a progress bar is drawn.
-const progressMinSize = 8 << 20
-
-// captureFlags are the reading and tracking flags flows and analyze share.
+// captureFlags are the reading and tracking flags flows, analyze and roles
+// share.
 type captureFlags struct {
-	tcpTimeout, udpTimeout time.Duration
-	maxConnections         int
+	tcpTimeout, udpTimeout, otherTimeout time.Duration
+	maxConnections                       int
+	vlanKey                              bool
 }
 
 func (c *captureFlags) register(fs *pflag.FlagSet) {
-	fs.DurationVar(&c.tcpTimeout, "tcp-timeout", 0, "idle time after which a TCP connection ends (default 5m, as Zeek)")
-	fs.DurationVar(&c.udpTimeout, "udp-timeout", 0, "idle time after which a UDP flow ends (default 1m, as Zeek)")
-	fs.IntVar(&c.maxConnections, "max-connections", 0, "bound on live connections; the oldest idle is evicted past it (default 1,000,000)")
+	fs.DurationVar(&c.tcpTimeout, "tcp-timeout", flow.DefaultTCPTimeout, "idle timeout of TCP connections")
+	fs.DurationVar(&c.udpTimeout, "udp-timeout", flow.DefaultUDPTimeout, "idle timeout of UDP connections")
+	fs.DurationVar(&c.otherTimeout, "icmp-timeout", flow.DefaultOtherTimeout, "idle timeout of ICMP and other IP protocols")
+	fs.IntVar(&c.maxConnections, "max-connections", flow.DefaultMaxConnections, "live connections kept before the oldest idle one is ended early")
+	fs.BoolVar(&c.vlanKey, "vlan-key", false, "tell connections apart by VLAN too (same addresses in several VLANs)")
 }
 
-// readCaptures runs the pipeline with the flags, drawing a progress bar and
-// a summary on stderr when it is a terminal. It returns what was read even
-// when a capture fails part-way, together with the error.
-func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection)) (*analyzer.Result, error) {
-	opts := analyzer.Options{
-		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, MaxConnections: c.maxConnections,
-		ServerPorts: cat, OnConnection: onConn, Stdin: e.stdin,
-	}
-	var pw progress.Writer
-	trackers := map[int]*progress.Tracker{}
-	if e.stderrTTY {
-		opts.Progress = func(p analyzer.Progress) {
-			t := trackers[p.File]
-			if t == nil {
-				if p.Size < progressMinSize || p.Done {
-					return
-				}
-				if pw == nil {
-					pw = progress.NewWriter()
-					pw.SetOutputWriter(e.stderr)
-					pw.SetUpdateFrequency(100 * time.Millisecond)
-					pw.SetAutoStop(false)
-					pw.ShowETA(true)
-					if !e.color {
-						pw.Style().Colors = progress.StyleColors{}
-					}
-					go pw.Render()
-				}
-				t = &progress.Tracker{Message: p.Path, Total: p.Size, Units: progress.UnitsBytes}
-				trackers[p.File] = t
-				pw.AppendTracker(t)
-			}
-			t.SetValue(p.Read)
-			if p.Done {
-				t.MarkAsDone()
-			}
+func (c *captureFlags) validate(cmd string) error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--tcp-timeout", c.tcpTimeout}, {"--udp-timeout", c.udpTimeout}, {"--icmp-timeout", c.otherTimeout}} {
+		if d.v <= 0 {
+			return usagef("%s: %s must be positive, got %s", cmd, d.name, d.v)
 		}
+	}
+	if c.maxConnections <= 0 {
+		return usagef("%s: --max-connections must be positive, got %d", cmd, c.maxConnections)
+	}
+	return nil
+}
+
+// readCaptures runs the pipeline with the flags, drawing a progress bar
+// for large files and a summary on stderr when it is a terminal. cat
+// decides the client of mid-stream connections (nil: the built-in
+// catalog). It returns what was read even when a capture fails part-way,
+// together with the error.
+func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection), noHash bool) (*analyzer.Result, error) {
+	opts := analyzer.Options{
+		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
+		MaxConnections: c.maxConnections, VLANKey: c.vlanKey,
+		OnConnection: onConn, Stdin: e.stdin, NoHash: noHash,
+	}
+	if cat != nil {
+		opts.ServerPorts = cat
+	}
+	prog := e.newCaptureProgress()
+	if prog != nil {
+		opts.Progress = prog.update
 	}
 	res, err := analyzer.Run(paths, opts)
-	if pw != nil {
-		for pw.IsRenderInProgress() && pw.LengthActive() > 0 {
-			time.Sleep(10 * time.Millisecond)
-		}
-		pw.Stop()
+	if prog != nil {
+		prog.stop()
 	}
 	if res != nil && e.stderrTTY {
 		e.summary(res)
@@ -78,21 +73,106 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 	return res, err
 }
 
-// summary prints what was read to stderr: packets, bytes, skipped frames
-// by reason, decode errors.
+// summary prints what was read on stderr.
 func (e *env) summary(res *analyzer.Result) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "read %d packets (%d bytes) from %d file(s); %d decoded, %d connections",
-		res.Packets, res.Bytes, len(res.Captures), res.Decoded, res.Stats.Connections)
-	if n := res.SkippedTotal(); n > 0 {
-		var parts []string
-		for _, s := range res.Skipped {
-			parts = append(parts, fmt.Sprintf("%s %d", s.Reason, s.Count))
+	files := "files"
+	if len(res.Captures) == 1 {
+		files = "file"
+	}
+	fmt.Fprintf(&b, "%d %s, %d packets, %d bytes; %d decoded", len(res.Captures), files, res.Packets, res.Bytes, res.Decoded)
+	if len(res.Skipped) > 0 {
+		parts := make([]string, len(res.Skipped))
+		for i, s := range res.Skipped {
+			parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
 		}
-		fmt.Fprintf(&b, "; skipped %d (%s)", n, strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "; skipped %d (%s)", res.SkippedTotal(), strings.Join(parts, ", "))
 	}
 	if res.DecodeErrors > 0 {
-		fmt.Fprintf(&b, "; %d decode errors, first: %v", res.DecodeErrors, res.FirstDecodeError)
+		fmt.Fprintf(&b, "; %d decode errors (first: %v)", res.DecodeErrors, res.FirstDecodeError)
+	}
+	st := res.Stats
+	fmt.Fprintf(&b, "\n%d connections, %d services", st.Connections, len(res.Services))
+	if st.Evicted > 0 {
+		fmt.Fprintf(&b, "; %d ended early because more than --max-connections were live", st.Evicted)
+	}
+	if st.ICMPErrorsAttached > 0 {
+		fmt.Fprintf(&b, "; %d ICMP errors attached to the connections they quote", st.ICMPErrorsAttached)
+	}
+	if st.ClockJumps > 0 {
+		fmt.Fprintf(&b, "; the clock went back %d times (files out of time order?)", st.ClockJumps)
+	}
+	if st.FragmentsOrphaned > 0 {
+		fmt.Fprintf(&b, "; %d fragments without their first fragment", st.FragmentsOrphaned)
 	}
 	fmt.Fprintln(e.stderr, b.String())
+}
+
+// progressMinSize is the file size from which a progress bar is drawn (a
+// variable for tests).
+var progressMinSize int64 = 8 << 20
+
+// captureProgress draws a go-pretty progress bar on stderr for each file of
+// at least progressMinSize bytes.
+type captureProgress struct {
+	pw      progress.Writer
+	mu      sync.Mutex
+	file    int
+	tracker *progress.Tracker
+	started bool
+	done    chan struct{}
+}
+
+func (e *env) newCaptureProgress() *captureProgress {
+	if !e.stderrTTY {
+		return nil
+	}
+	pw := progress.NewWriter()
+	pw.SetOutputWriter(e.stderr)
+	pw.SetUpdateFrequency(100 * time.Millisecond)
+	pw.SetTrackerLength(30)
+	pw.SetMessageLength(32)
+	pw.ShowETA(true)
+	pw.Style().Visibility.Value = true
+	return &captureProgress{pw: pw, file: -1, done: make(chan struct{})}
+}
+
+func (p *captureProgress) update(u analyzer.Progress) {
+	if u.Size < progressMinSize {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.started {
+		p.started = true
+		go func() {
+			p.pw.Render()
+			close(p.done)
+		}()
+	}
+	if p.tracker == nil || p.file != u.File {
+		p.file = u.File
+		p.tracker = &progress.Tracker{Message: filepath.Base(u.Path), Total: u.Size, Units: progress.UnitsBytes}
+		p.pw.AppendTracker(p.tracker)
+	}
+	p.tracker.SetValue(u.Read)
+	if u.Done {
+		p.tracker.MarkAsDone()
+	}
+}
+
+func (p *captureProgress) stop() {
+	p.mu.Lock()
+	started := p.started
+	p.mu.Unlock()
+	if !started {
+		return
+	}
+	// Let the last state render, then stop.
+	deadline := time.Now().Add(time.Second)
+	for p.pw.LengthActive() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.pw.Stop()
+	<-p.done
 }
