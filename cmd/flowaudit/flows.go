@@ -227,12 +227,22 @@ var tunnelNames = map[decode.Tunnel]string{
 
 // seconds formats t as Zeek does: seconds since the epoch with six decimals.
 func seconds(d time.Duration) json.Number {
+	return json.Number(appendSeconds(nil, d))
+}
+
+func appendSeconds(b []byte, d time.Duration) []byte {
 	us := d.Microseconds()
-	sign := ""
 	if us < 0 {
-		sign, us = "-", -us
+		b = append(b, '-')
+		us = -us
 	}
-	return json.Number(fmt.Sprintf("%s%d.%06d", sign, us/1e6, us%1e6))
+	b = strconv.AppendInt(b, us/1e6, 10)
+	frac := us % 1e6
+	b = append(b, '.')
+	for div := int64(100000); div > 0; div /= 10 {
+		b = append(b, byte('0'+frac/div%10))
+	}
+	return b
 }
 
 func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
@@ -284,7 +294,7 @@ type flowWriter struct {
 	w      *bufio.Writer
 	format string
 	paths  []string
-	enc    *json.Encoder
+	buf    []byte
 	cw     *csv.Writer
 	rows   []flowRecord
 	n      int
@@ -295,9 +305,6 @@ func newFlowWriter(e *env, format string, paths []string) *flowWriter {
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
 	fw := &flowWriter{e: e, w: w, format: format, paths: paths}
 	switch format {
-	case "jsonl":
-		fw.enc = json.NewEncoder(w)
-		fw.enc.SetEscapeHTML(false)
 	case "csv":
 		fw.cw = csv.NewWriter(w)
 		fw.err = fw.cw.Write(flowColumns)
@@ -313,7 +320,9 @@ func (fw *flowWriter) add(c *flow.Connection) {
 	r := makeFlowRecord(c, fw.paths)
 	switch fw.format {
 	case "jsonl":
-		fw.err = fw.enc.Encode(&r)
+		fw.buf = r.appendJSON(fw.buf[:0])
+		fw.buf = append(fw.buf, '\n')
+		_, fw.err = fw.w.Write(fw.buf)
 	case "csv":
 		fw.err = fw.cw.Write(r.csv())
 	default:

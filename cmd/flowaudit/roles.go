@@ -1,0 +1,520 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/infer"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+	"go.yaml.in/yaml/v3"
+)
+
+const rolesHelp = `Usage:
+  flowaudit roles [flags] CAPTURE...
+
+Proposes which host plays which catalog role from what each address did in
+the captures: the services it answered (as the server, established) and the
+services it called (as the client, whatever the outcome). The default
+output is an inventory in analyze's own format, to review, edit and pass
+to 'flowaudit analyze -i'. Each host carries its evidence as YAML comments:
+the ports it answered and called (with peers and connections), the score of
+each proposed role, the runner-up roles, and the traffic no role explains.
+Hosts no role fits clearly are listed at the end, commented out.
+
+Scores run from 0 to 1. A documented (protocol, port) weighs ln(N/n), N the
+number of roles and n those naming it, so 1494/tcp (only Citrix Virtual
+Delivery Agents answer it) counts far more than 443/tcp. A role's score
+combines the share of the host's evidence it explains (precision, weighted
+2/3) and the share of the role's documented ports that were seen (recall,
+1/3); calls a role does not document are not held against it, since every
+host calls its directory, name and time servers. Roles that document the
+same ports cannot be told apart: such hosts are reported as ambiguous. Only
+unicast addresses get roles; broadcast and multicast traffic counts for its
+sender. The method is described in full in package analyzer/infer.
+
+Examples:
+  flowaudit roles pilot.pcapng > inventory.yaml
+  flowaudit roles --product citrix --min-score 0.3 day1.pcap day2.pcap.gz
+  flowaudit roles -f table pilot.pcapng
+  flowaudit roles -f json pilot.pcapng | jq '.hosts[] | select(.roles == [])'
+  flowaudit analyze --infer-roles -i partial-inventory.yaml pilot.pcapng
+
+Exit codes:
+  0  success
+  1  error (an unreadable capture still gets the roles of what was read)
+  2  usage error
+`
+
+func runRoles(e *env, args []string) int {
+	fs := newFlagSet("roles", rolesHelp)
+	var products, catalogs []string
+	fs.StringArrayVar(&products, "product", nil, "only rules and roles of this product (horizon, citrix, ras, lync, shared); repeatable")
+	minScore := fs.Float64("min-score", infer.DefaultMinScore, "propose a role only from this score (0..1)")
+	format := fs.StringP("format", "f", "yaml", "output format: yaml (an inventory), table or json")
+	output := fs.StringP("output", "o", "", "write to `FILE` instead of standard output")
+	fs.StringArrayVar(&catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
+	var cf captureFlags
+	cf.register(fs)
+	if done, err := e.parseFlags(fs, rolesHelp, args); done {
+		if err != nil {
+			return e.fail(err)
+		}
+		return exitOK
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		return e.fail(usagef("roles needs at least one CAPTURE (see 'flowaudit roles --help')"))
+	}
+	if err := checkFormat("roles", *format, "yaml", "table", "json"); err != nil {
+		return e.fail(err)
+	}
+	if math.IsNaN(*minScore) || *minScore < 0 || *minScore > 1 {
+		return e.fail(usagef("roles: --min-score must be between 0 and 1, got %v", *minScore))
+	}
+	if err := cf.validate("roles"); err != nil {
+		return e.fail(err)
+	}
+	cat, err := catalog.Load(catalogs...)
+	if err != nil {
+		return e.fail(err)
+	}
+	for _, p := range products {
+		if !contains(cat.Products(), p) {
+			return e.fail(usagef("roles: unknown product %q: want %s", p, strings.Join(cat.Products(), ", ")))
+		}
+	}
+	res, readErr := e.readCaptures(paths, cat, cf, nil, false)
+	if res == nil {
+		return e.fail(readErr)
+	}
+	opts := infer.Options{MinScore: *minScore}
+	if *minScore == 0 {
+		opts.MinScore = -1 // every best role, however weak
+	}
+	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
+	rr := &rolesReport{captures: res.Captures, hosts: hosts, minScore: *minScore, products: products, readErr: readErr}
+	var buf bytes.Buffer
+	switch *format {
+	case "json":
+		err = rr.json(&buf)
+	case "table":
+		err = rr.table(e, &buf)
+	default:
+		err = rr.yaml(&buf)
+	}
+	if err == nil {
+		if *output == "" || *output == "-" {
+			_, err = e.stdout.Write(buf.Bytes())
+		} else {
+			err = writeFileAtomic(*output, buf.Bytes())
+		}
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	if readErr != nil {
+		return e.fail(readErr)
+	}
+	return exitOK
+}
+
+// inferMissingHosts gives the addresses seen in res that inv does not
+// know the roles inference proposes for them (analyze --infer-roles). The
+// hosts it adds are marked inferred, and so is each of their roles. An
+// inventory entry always wins: an address inside any inventory host or
+// block is left alone, and ambiguous or weak hosts get nothing.
+func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog) {
+	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, nil), infer.Options{})
+	for _, h := range hosts {
+		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
+			continue
+		}
+		ih := &inventory.Host{
+			Name:        uniqueHostName(inv, h.Addr),
+			Addresses:   []netip.Prefix{netip.PrefixFrom(h.Addr, h.Addr.BitLen())},
+			Inferred:    true,
+			Description: "roles inferred from traffic: " + candidateList(h.Roles),
+		}
+		for _, c := range h.Roles {
+			ih.Roles = append(ih.Roles, inventory.Assignment{Role: c.Role, Mode: c.Mode, Inferred: true})
+		}
+		// Lookup said the address is free and the name is unique, so Add
+		// cannot fail; if it does, the host is left out rather than
+		// overriding the inventory.
+		_ = inv.Add(ih)
+	}
+}
+
+// hostName is the name a proposed host gets: "host-" and its address,
+// dots and colons made dashes.
+func hostName(a netip.Addr) string {
+	return "host-" + strings.NewReplacer(".", "-", ":", "-").Replace(a.String())
+}
+
+func uniqueHostName(inv *inventory.Inventory, a netip.Addr) string {
+	base := hostName(a)
+	name := base
+	for i := 2; inv.Host(name) != nil; i++ {
+		name = base + "-" + strconv.Itoa(i)
+	}
+	return name
+}
+
+type rolesReport struct {
+	captures []analyzer.Capture
+	hosts    []*infer.Host
+	minScore float64
+	products []string
+	readErr  error
+}
+
+func score(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
+
+// candidateList is "Role 0.62, Other Role 0.31".
+func candidateList(cs []infer.Candidate) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Name() + " " + score(c.Score)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// services lists a host's observations in one direction: "1494/tcp (3
+// clients, 12 connections)".
+func services(h *infer.Host, dir infer.Direction) []string {
+	peer := "client"
+	if dir == infer.Called {
+		peer = "server"
+	}
+	var out []string
+	for _, o := range h.Observations {
+		if o.Dir == dir {
+			out = append(out, fmt.Sprintf("%s (%s, %s)", o.Service(), plural(o.Peers, peer), plural(o.Connections, "connection")))
+		}
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func observationNames(h *infer.Host, idx []int) []string {
+	out := make([]string, len(idx))
+	for i, oi := range idx {
+		o := h.Observations[oi]
+		out[i] = o.Dir.String() + " " + o.Service()
+	}
+	return out
+}
+
+// why says why a host got no role.
+func (rr *rolesReport) why(h *infer.Host) (reason string, suggest *infer.Candidate) {
+	switch {
+	case len(h.Tied) > 0:
+		return fmt.Sprintf("ambiguous: %d roles fit equally (score %s): %s", len(h.Tied), score(h.Tied[0].Score),
+			strings.Join(candNames(h.Tied), ", ")), &h.Tied[0]
+	case len(h.RunnersUp) > 0:
+		return fmt.Sprintf("best role %s scores %s, under --min-score %s", h.RunnersUp[0].Name(), score(h.RunnersUp[0].Score),
+			score(rr.minScore)), &h.RunnersUp[0]
+	}
+	for _, o := range h.Observations {
+		if o.Weight > 0 {
+			return "no role scores enough", nil
+		}
+	}
+	return "no catalog role documents its traffic", nil
+}
+
+func candNames(cs []infer.Candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name()
+	}
+	return out
+}
+
+// wrap joins items after a label, breaking lines before width.
+func wrap(label string, items []string, indent string, width int) []string {
+	var lines []string
+	line := label
+	for i, it := range items {
+		sep := ", "
+		if i == 0 {
+			sep = " "
+		}
+		if i > 0 && len(line)+len(sep)+len(it) > width {
+			lines = append(lines, line+",")
+			line = indent + it
+			continue
+		}
+		line += sep + it
+	}
+	return append(lines, line)
+}
+
+// evidence is a host's comment lines: what it answered and called, each
+// role proposed with what it explains, runners-up and the unexplained.
+func (rr *rolesReport) evidence(h *infer.Host) []string {
+	const width = 96
+	var lines []string
+	if a := services(h, infer.Answered); len(a) > 0 {
+		lines = append(lines, wrap("  answered:", a, "    ", width)...)
+	}
+	if c := services(h, infer.Called); len(c) > 0 {
+		lines = append(lines, wrap("  called:", c, "    ", width)...)
+	}
+	for _, c := range h.Roles {
+		lines = append(lines, wrap(fmt.Sprintf("  %s: score %s, explains", c.Name(), score(c.Score)), observationNames(h, c.Explains), "    ", width)...)
+	}
+	if len(h.RunnersUp) > 0 {
+		lines = append(lines, wrap("  runners-up:", strings.Split(candidateList(h.RunnersUp), ", "), "    ", width)...)
+	}
+	if len(h.Roles) > 0 {
+		if un := h.Unexplained(); len(un) > 0 {
+			lines = append(lines, wrap("  unexplained:", observationNames(h, un), "    ", width)...)
+		}
+	}
+	return lines
+}
+
+func (rr *rolesReport) header() []string {
+	lines := []string{"Inventory proposed by 'flowaudit roles' from the traffic in:"}
+	for _, c := range rr.captures {
+		l := "  " + c.Path
+		if c.SHA256 != "" {
+			l += " (sha256 " + c.SHA256 + ")"
+		}
+		lines = append(lines, l)
+	}
+	if rr.readErr != nil {
+		lines = append(lines, "  cut short: "+rr.readErr.Error())
+	}
+	if len(rr.products) > 0 {
+		lines = append(lines, "Products: "+strings.Join(rr.products, ", "))
+	}
+	return append(lines,
+		"A role is proposed from --min-score "+score(rr.minScore)+" (scores run from 0 to 1; see",
+		"'flowaudit roles --help'). Review every host before passing this file to",
+		"'flowaudit analyze -i': inference proposes, the inventory decides.")
+}
+
+func comment(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(strings.TrimRight("# "+l, " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+
+func flowSeq(items ...string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, it := range items {
+		n.Content = append(n.Content, scalar(it))
+	}
+	return n
+}
+
+// hostNode is one inventory entry; its comment is the evidence.
+func hostNode(h *infer.Host, roles []string, head []string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, HeadComment: strings.Join(head, "\n"), Content: []*yaml.Node{
+		scalar("name"), scalar(hostName(h.Addr)),
+		scalar("addresses"), flowSeq(h.Addr.String()),
+		scalar("roles"), flowSeq(roles...),
+	}}
+}
+
+// yaml writes the inventory: proposed hosts as entries, the others as
+// comments after them.
+func (rr *rolesReport) yaml(w io.Writer) error {
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	var rest []*infer.Host
+	for _, h := range rr.hosts {
+		if len(h.Roles) == 0 {
+			rest = append(rest, h)
+			continue
+		}
+		head := append([]string{h.Addr.String()}, rr.evidence(h)...)
+		seq.Content = append(seq.Content, hostNode(h, candNames(h.Roles), head))
+	}
+	if len(seq.Content) == 0 {
+		seq.Style = yaml.FlowStyle // "hosts: []": an empty list, not null
+	}
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalar("hosts"), seq}}
+	var body bytes.Buffer
+	enc := yaml.NewEncoder(&body)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(comment(rr.header()))
+	b.Write(body.Bytes())
+	if len(rest) > 0 {
+		lines := []string{"", "Hosts without a proposed role; add the ones that matter by hand."}
+		for _, h := range rest {
+			reason, suggest := rr.why(h)
+			lines = append(lines, "", h.Addr.String()+": "+reason)
+			lines = append(lines, rr.evidence(h)...)
+			if suggest != nil {
+				entry, err := yamlLines(hostNode(h, []string{suggest.Name()}, nil))
+				if err != nil {
+					return err
+				}
+				for i, l := range entry {
+					if i == 0 {
+						l = "- " + l
+					} else {
+						l = "  " + l
+					}
+					lines = append(lines, "  "+l)
+				}
+			}
+		}
+		b.WriteString(comment(lines))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// yamlLines encodes a node on its own, as lines.
+func yamlLines(n *yaml.Node) ([]string, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return strings.Split(strings.TrimRight(buf.String(), "\n"), "\n"), nil
+}
+
+func (rr *rolesReport) table(e *env, w io.Writer) error {
+	t := e.newTable("Address", "Proposed roles", "Answered", "Called", "Runners-up")
+	t.SetOutputMirror(w)
+	t.SetColumnConfigs([]table.ColumnConfig{
+		{Number: 2, WidthMax: 40, WidthMaxEnforcer: text.WrapSoft},
+		{Number: 3, WidthMax: 40, WidthMaxEnforcer: text.WrapSoft},
+		{Number: 4, WidthMax: 40, WidthMaxEnforcer: text.WrapSoft},
+		{Number: 5, WidthMax: 40, WidthMaxEnforcer: text.WrapSoft},
+	})
+	proposed := 0
+	for _, h := range rr.hosts {
+		roles := candidateList(h.Roles)
+		if len(h.Roles) > 0 {
+			proposed++
+		} else {
+			roles, _ = rr.why(h)
+			roles = "none: " + roles
+		}
+		t.AppendRow(table.Row{h.Addr.String(), roles, serviceNames(h, infer.Answered), serviceNames(h, infer.Called), candidateList(h.RunnersUp)})
+	}
+	t.AppendFooter(table.Row{fmt.Sprintf("%d hosts, %d with roles", len(rr.hosts), proposed)})
+	t.Render()
+	return nil
+}
+
+func serviceNames(h *infer.Host, dir infer.Direction) string {
+	var out []string
+	for _, o := range h.Observations {
+		if o.Dir == dir {
+			out = append(out, o.Service())
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+type rolesJSON struct {
+	Captures []rolesCaptureJSON `json:"captures"`
+	Products []string           `json:"products"`
+	MinScore float64            `json:"min_score"`
+	Hosts    []rolesHostJSON    `json:"hosts"`
+}
+
+type rolesCaptureJSON struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+type rolesHostJSON struct {
+	Address     string               `json:"address"`
+	Name        string               `json:"name"`
+	Roles       []rolesCandidateJSON `json:"roles"`
+	Tied        []rolesCandidateJSON `json:"tied"`
+	RunnersUp   []rolesCandidateJSON `json:"runners_up"`
+	Answered    []rolesServiceJSON   `json:"answered"`
+	Called      []rolesServiceJSON   `json:"called"`
+	Unexplained []string             `json:"unexplained"`
+}
+
+type rolesCandidateJSON struct {
+	Role     string   `json:"role"`
+	RoleID   string   `json:"role_id"`
+	Mode     string   `json:"mode,omitempty"`
+	Score    float64  `json:"score"`
+	Explains []string `json:"explains"`
+}
+
+type rolesServiceJSON struct {
+	Service     string  `json:"service"`
+	Proto       string  `json:"proto"`
+	Port        uint16  `json:"port"`
+	Peers       int     `json:"peers"`
+	Connections int     `json:"connections"`
+	Weight      float64 `json:"weight"`
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+func (rr *rolesReport) json(w io.Writer) error {
+	out := rolesJSON{Captures: []rolesCaptureJSON{}, Products: append([]string{}, rr.products...), MinScore: rr.minScore, Hosts: []rolesHostJSON{}}
+	for _, c := range rr.captures {
+		out.Captures = append(out.Captures, rolesCaptureJSON{c.Path, c.SHA256})
+	}
+	for _, h := range rr.hosts {
+		cands := func(cs []infer.Candidate) []rolesCandidateJSON {
+			r := []rolesCandidateJSON{}
+			for _, c := range cs {
+				r = append(r, rolesCandidateJSON{Role: c.Name(), RoleID: c.Role.ID, Mode: c.Mode, Score: round3(c.Score),
+					Explains: append([]string{}, observationNames(h, c.Explains)...)})
+			}
+			return r
+		}
+		j := rolesHostJSON{Address: h.Addr.String(), Name: hostName(h.Addr), Roles: cands(h.Roles), Tied: cands(h.Tied),
+			RunnersUp: cands(h.RunnersUp), Answered: []rolesServiceJSON{}, Called: []rolesServiceJSON{}, Unexplained: []string{}}
+		for _, o := range h.Observations {
+			s := rolesServiceJSON{Service: o.Service(), Proto: catalog.ProtoName(o.Proto), Port: o.Port, Peers: o.Peers,
+				Connections: o.Connections, Weight: round3(o.Weight)}
+			if o.Dir == infer.Answered {
+				j.Answered = append(j.Answered, s)
+			} else {
+				j.Called = append(j.Called, s)
+			}
+		}
+		if len(h.Roles) > 0 {
+			j.Unexplained = append(j.Unexplained, observationNames(h, h.Unexplained())...)
+		}
+		out.Hosts = append(out.Hosts, j)
+	}
+	return writeJSON(w, out)
+}
