@@ -69,8 +69,8 @@ func testReport(t *testing.T) *Report {
 	result := audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: t0})
 	return &Report{
 		Tool: "flowaudit", Version: "test", Generated: t0,
-		Captures:     []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute)}},
-		Inventory:    "inventory.yaml", InventorySHA: strings.Repeat("cd", 32),
+		Captures:  []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute)}},
+		Inventory: "inventory.yaml", InventorySHA: strings.Repeat("cd", 32),
 		CatalogFiles: []string{"catalog/data/shared.yaml", "t.yaml"},
 		Products:     []string{"custom"},
 		Hosts:        inv.Hosts, Result: result, FailOn: []string{KindUndocumented, KindBlocked},
