@@ -1,7 +1,7 @@
 # flowaudit build, test and benchmark targets. `make help` lists them.
 GO        ?= go
 PKGS      := ./...
-STATICCHECK_VERSION ?= 2025.1.1
+STATICCHECK_VERSION ?= v0.8.2
 BIN       := bin/flowaudit
 
 .PHONY: help build test check fmt vet staticcheck bench bench-go fuzz generate golden clean

@@ -94,7 +94,6 @@ type fileSummary struct {
 	linkTypes   map[uint32]int
 	frames      []uint64 // pcapng only: Wireshark frame numbers
 	first, last int64
-	sections    int
 	interfaces  map[string]int // "section/interface" -> packets
 	err         string
 	errIs       string

@@ -162,7 +162,7 @@ func (l *sllLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 		df.SetTruncated()
 		return errShort
 	}
-	if binary.BigEndian.Uint16(data[4:6]) > 8 && binary.BigEndian.Uint16(data[4:6]) > 8 {
+	if binary.BigEndian.Uint16(data[4:6]) > 8 {
 		return errSLLAddrLen // gopacket would slice past the header
 	}
 	return l.LinuxSLL.DecodeFromBytes(data, df)

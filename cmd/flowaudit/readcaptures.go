@@ -132,7 +132,7 @@ func (e *env) newCaptureProgress() *captureProgress {
 	pw.SetUpdateFrequency(100 * time.Millisecond)
 	pw.SetTrackerLength(30)
 	pw.SetMessageLength(32)
-	pw.ShowETA(true)
+	pw.Style().Visibility.ETA = true
 	pw.Style().Visibility.Value = true
 	return &captureProgress{pw: pw, file: -1, done: make(chan struct{})}
 }
