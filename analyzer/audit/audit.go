@@ -114,9 +114,10 @@ type Unverifiable struct {
 // Noise counts traffic summarized rather than listed: neighbour discovery,
 // link-local name resolution, group management.
 type Noise struct {
-	Kind                 string
-	Services             int
-	Connections, Packets uint64
+	Kind        string `json:"kind"`
+	Services    int    `json:"services"`
+	Connections uint64 `json:"connections"`
+	Packets     uint64 `json:"packets"`
 }
 
 // Options steer an audit.
