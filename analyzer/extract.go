@@ -39,7 +39,8 @@ func hasPorts(p uint8) bool {
 
 // Extract reads the captures again and writes to each selection's Out, as
 // pcapng, the packets of its first maxConns connections (told apart by
-// client port; port-less services are capped by packet count only). It
+// client port; port-less services are capped by packet count only), and
+// the ICMP errors that quote them. It
 // returns how many packets each selection got. Standard input cannot be
 // read twice, so "-" is refused.
 func Extract(paths []string, sels []Selection, maxConns int) ([]int, error) {
@@ -83,6 +84,25 @@ func Extract(paths []string, sels []Selection, maxConns int) ([]int, error) {
 			src, dst := p.Src.Unmap(), p.Dst.Unmap()
 			var st *selState
 			var clientPort uint16
+			if q := p.Quoted; q.Valid {
+				// An ICMP error is evidence of the flow it quotes: an
+				// unreachable or admin-prohibited answering the client.
+				qk := selKey{q.Src.Unmap(), q.Dst.Unmap(), q.Proto, q.DstPort}
+				if !hasPorts(q.Proto) {
+					qk.port = 0
+				}
+				if st = index[qk]; st != nil {
+					clientPort = q.SrcPort
+					if st.packets < MaxEvidencePackets && st.take(clientPort, hasPorts(q.Proto), maxConns) {
+						if err := st.w.Write(pkt); err != nil {
+							r.Close()
+							return nil, err
+						}
+						st.packets++
+					}
+					continue
+				}
+			}
 			if hasPorts(p.Proto) {
 				if st = index[selKey{src, dst, p.Proto, p.DstPort}]; st != nil {
 					clientPort = p.SrcPort

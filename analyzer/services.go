@@ -26,6 +26,7 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 			Unanswered:  int(s.Unanswered),
 			Packets:     s.ClientPackets + s.ServerPackets,
 			Bytes:       s.ClientIPBytes + s.ServerIPBytes,
+			ICMPErrors:  s.ICMPErrors,
 			FirstSeen:   s.First,
 			LastSeen:    s.Last,
 			FirstFrame:  audit.Frame{File: file, Frame: s.FirstPos.Frame},

@@ -34,6 +34,7 @@ type Service struct {
 	Unanswered     int
 	Packets        uint64
 	Bytes          uint64
+	ICMPErrors     uint64 // ICMP errors that quoted its connections, not counted in Packets
 	FirstSeen      time.Time
 	LastSeen       time.Time
 	FirstFrame     Frame
@@ -183,6 +184,16 @@ func (r *Result) Counts() Counts {
 	return c
 }
 
+// AddNoise adds housekeeping counted outside the flows (ARP, which is not
+// IP) to the noise summary, keeping it sorted by kind.
+func (r *Result) AddNoise(kind string, packets uint64) {
+	if packets == 0 {
+		return
+	}
+	r.Noise = append(r.Noise, Noise{Kind: kind, Packets: packets})
+	sort.SliceStable(r.Noise, func(i, j int) bool { return r.Noise[i].Kind < r.Noise[j].Kind })
+}
+
 type protoPort struct {
 	proto uint8
 	port  uint16
@@ -323,7 +334,10 @@ func (a *auditor) label(s *Service) *Flow {
 	if len(f.Rules) > 0 {
 		sort.Slice(f.Rules, func(i, j int) bool { return f.Rules[i].ID < f.Rules[j].ID })
 		f.Status = Documented
-		f.Blocked = f.Outcome != Established
+		// A broadcast or multicast is never answered from the address it
+		// was sent to, so it cannot be blocked: it is documented by its
+		// sender's role and that is all.
+		f.Blocked = f.Outcome != Established && !f.Multicast
 		return f
 	}
 	f.Status = Undocumented
@@ -343,6 +357,17 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 		out = append(out, fmt.Sprintf("server %s is not in the inventory, so it has no role", f.Server))
 	}
 	svc := ServiceName(f.Proto, f.Port)
+	// Rules with randomly picked or very wide port ranges say little about
+	// this port; name them only when nothing narrower documents it.
+	var narrow []*catalog.Rule
+	for _, r := range cands {
+		if !wideRule(r) {
+			narrow = append(narrow, r)
+		}
+	}
+	if len(narrow) > 0 {
+		cands = narrow
+	}
 	if len(cands) > 0 {
 		pairs := map[string]bool{}
 		var list []string
@@ -370,7 +395,10 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) {
 			continue
 		}
-		if f.ClientHost == nil || f.ServerHost == nil || !f.ClientHost.Plays(r.From) || !f.ServerHost.Plays(r.To) {
+		if f.ServerHost == nil || !f.ServerHost.Plays(r.To) || wideRule(r) {
+			continue
+		}
+		if !r.From.IsAny() && (f.ClientHost == nil || !f.ClientHost.Plays(r.From)) {
 			continue
 		}
 		d := fmt.Sprintf("%s (%s)", r.ID, protoPorts(r))
@@ -389,6 +417,20 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 		out = append(out, fmt.Sprintf("closest rules between these roles: %s%s", strings.Join(closest, ", "), more))
 	}
 	return out
+}
+
+// wideRule says whether a rule's ports are picked at random or span more
+// than 20,000 ports.
+func wideRule(r *catalog.Rule) bool {
+	if r.Dynamic {
+		return true
+	}
+	for _, p := range r.Ports {
+		if int(p.Hi)-int(p.Lo) > 20000 {
+			return true
+		}
+	}
+	return false
 }
 
 func protoPorts(r *catalog.Rule) string {
@@ -469,12 +511,20 @@ func (a *auditor) attempted(r *catalog.Rule, proto uint8, flows []*Flow) bool {
 	return false
 }
 
+// hostsPlaying are the hosts expected to take part in a rule side: those
+// playing its role. For a rule written for one mode of a role, only hosts
+// given that mode are expected; a host given the plain role may use the
+// mode's flows (they are documented for it) but is not expected to.
 func (a *auditor) hostsPlaying(ep catalog.Endpoint) []*inventory.Host {
 	var out []*inventory.Host
 	for _, h := range a.inv.Hosts {
-		if h.Plays(ep) {
-			out = append(out, h)
+		if !h.Plays(ep) {
+			continue
 		}
+		if ep.Mode != "" && !h.PlaysMode(ep) {
+			continue
+		}
+		out = append(out, h)
 	}
 	return out
 }
@@ -521,11 +571,17 @@ var (
 
 // noiseKind classifies link-local housekeeping traffic: IPv6 neighbour and
 // router discovery, link-local multicast name resolution (LLMNR, mDNS) and
-// group management (IGMP). Everything else is a flow.
+// group management (IGMP, MLD). Everything else is a flow. For ICMPv6 the
+// service port is the type of the client's message.
 func noiseKind(s *Service) string {
 	switch s.Proto {
-	case 58: // ICMPv6 within the link: ND, RD, MLD
-		if linkLocal6.Contains(s.Client) || linkLocal6.Contains(s.Server) || linkScope6.Contains(s.Server) || s.Client.IsUnspecified() {
+	case 58: // ICMPv6 within the link: ND and RD (133-137), MLD (130-132, 143)
+		switch {
+		case s.Port >= 133 && s.Port <= 137:
+			return "ipv6-neighbour-discovery"
+		case s.Port >= 130 && s.Port <= 132 || s.Port == 143:
+			return "mld"
+		case linkLocal6.Contains(s.Client) || linkLocal6.Contains(s.Server) || linkScope6.Contains(s.Server) || s.Client.IsUnspecified():
 			return "ipv6-neighbour-discovery"
 		}
 	case 2:

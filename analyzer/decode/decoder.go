@@ -158,6 +158,21 @@ func (d *Decoder) parser(linkType uint32, data []byte) *gopacket.DecodingLayerPa
 	return nil
 }
 
+// isARP says whether the frame just decoded stopped at an ARP payload
+// behind Ethernet or 802.1Q.
+func (d *Decoder) isARP() bool {
+	if len(d.decoded) == 0 {
+		return false
+	}
+	switch d.decoded[len(d.decoded)-1] {
+	case layers.LayerTypeEthernet:
+		return d.eth.EthernetType == layers.EthernetTypeARP
+	case layers.LayerTypeDot1Q:
+		return d.dot1q.Type == layers.EthernetTypeARP
+	}
+	return false
+}
+
 // Decode fills p from one frame of the given LINKTYPE. It returns
 // ReasonNone when p describes an IP packet, or the reason the frame was
 // skipped, with the decoding error for truncated and malformed frames. It
@@ -184,6 +199,8 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 			return failure(truncated, err)
 		case len(d.decoded) > 0 && d.decoded[len(d.decoded)-1] == layers.LayerTypeMPLS:
 			return ReasonUnsupported, nil // an MPLS payload that is not IP (pseudowire, control word)
+		case d.isARP():
+			return ReasonARP, nil
 		}
 		return ReasonNotIP, nil
 	}

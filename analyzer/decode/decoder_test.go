@@ -113,7 +113,7 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"pppoe-lcp", LinkTypeEthernet, build(t, eth(layers.EthernetTypePPPoESession), &layers.PPPoE{Version: 1, Type: 1, SessionId: 0x11}, &layers.PPP{PPPType: 0xc021}, payloadN(10)), ReasonNotIP, Packet{}},
 
 		// Not IP.
-		{"arp", LinkTypeEthernet, build(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: macA, SourceProtAddress: []byte{10, 0, 0, 1}, DstHwAddress: macB, DstProtAddress: []byte{10, 0, 0, 2}}), ReasonNotIP, Packet{}},
+		{"arp", LinkTypeEthernet, build(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1, SourceHwAddress: macA, SourceProtAddress: []byte{10, 0, 0, 1}, DstHwAddress: macB, DstProtAddress: []byte{10, 0, 0, 2}}), ReasonARP, Packet{}},
 		{"stp-llc", LinkTypeEthernet, build(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeLLC, Length: 38}, &layers.LLC{DSAP: 0x42, SSAP: 0x42, Control: 3}, payloadN(35)), ReasonNotIP, Packet{}},
 		{"lldp", LinkTypeEthernet, build(t, eth(layers.EthernetTypeLinkLayerDiscovery), payloadN(30)), ReasonNotIP, Packet{}},
 
@@ -271,7 +271,7 @@ func TestReasonString(t *testing.T) {
 	if got := Reason(200).String(); got != "reason 200" {
 		t.Errorf("unknown reason: %q", got)
 	}
-	if len(Reasons()) != 6 || ReasonNone.String() != "none" || ReasonNotIP.String() != "not IP" {
+	if len(Reasons()) != 7 || ReasonNone.String() != "none" || ReasonNotIP.String() != "not IP" || ReasonARP.String() != "arp" {
 		t.Errorf("reasons %v", Reasons())
 	}
 }

@@ -8,7 +8,8 @@ type Reason uint8
 const (
 	ReasonNone            Reason = iota // decoded
 	ReasonUnknownLinkType               // the capture's link type is not one this package reads
-	ReasonNotIP                         // no IP inside: ARP, LLDP, STP and other LLC frames, PPPoE discovery, PPP control ...
+	ReasonARP                           // ARP (reports summarize it as link-local housekeeping)
+	ReasonNotIP                         // no IP inside: LLDP, STP and other LLC frames, PPPoE discovery, PPP control ...
 	ReasonTruncated                     // the capture cut the frame before a header this package needs was complete
 	ReasonMalformed                     // a header is impossible (bad IP version or lengths, bad TCP data offset ...)
 	ReasonUnsupported                   // an encapsulation that may carry IP but is not followed (MPLS pseudowires ...)
@@ -18,6 +19,7 @@ const (
 var reasonNames = [numReasons]string{
 	ReasonNone:            "none",
 	ReasonUnknownLinkType: "unknown link type",
+	ReasonARP:             "arp",
 	ReasonNotIP:           "not IP",
 	ReasonTruncated:       "truncated",
 	ReasonMalformed:       "malformed",

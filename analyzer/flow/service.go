@@ -44,6 +44,7 @@ type Service struct {
 	ClientPackets, ServerPackets uint64
 	ClientBytes, ServerBytes     uint64 // payload bytes (as Connection.OrigBytes/RespBytes)
 	ClientIPBytes, ServerIPBytes uint64 // IP bytes
+	ICMPErrors                   uint64 // ICMP errors that quoted its connections (not in the packets)
 
 	First, Last time.Time // first and last packet of any connection
 	FirstPos    Pos       // position of the earliest connection's first packet
@@ -102,6 +103,7 @@ func (t *Tracker) fold(c *Connection) {
 	s.ServerBytes += c.RespBytes
 	s.ClientIPBytes += c.OrigIPBytes
 	s.ServerIPBytes += c.RespIPBytes
+	s.ICMPErrors += c.ICMPErrors
 	if c.Start.Before(s.First) {
 		s.First = c.Start
 	}

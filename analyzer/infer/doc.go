@@ -11,7 +11,8 @@
 // client, whatever the outcome: a blocked call still says what the host
 // is). Only unicast addresses get roles. Traffic to broadcast and
 // multicast addresses is evidence about its sender only; loopback,
-// link-local and unspecified addresses are never given a role.
+// link-local and unspecified addresses are never given a role. Evidence is
+// binary: a service seen once counts as much as one seen a thousand times.
 //
 // # Items
 //
@@ -19,43 +20,59 @@
 // gives its To role an "answered" item and its From role a "called" item
 // for each of its protocols and port ranges; a bidirectional rule gives
 // each side both. A group role's rules count for every member; "Any", host
-// patterns and address lists count for no role. A role's items are those
-// of all its rules; a role with modes is also a candidate in each mode that
-// documents fewer items than the plain role (its own rules and the plain
-// ones), so "RAS Secure Gateway (Forwarding mode)" can win when only the
-// forwarding ports were seen.
+// patterns and address lists count for no role. Items and weights come from
+// the whole catalog; NewModel's products only narrow the candidates to
+// those products' roles and the shared infrastructure roles. A candidate's
+// items are those of all its role's rules. A role with modes is also a
+// candidate in each mode (its mode's rules and the mode-less ones), but
+// only for hosts showing an item that mode's own rules document, so a mode
+// never wins over its plain role by what was not seen.
 //
 // # Weights
 //
 // Each item weighs
 //
-//	w(i) = ln(N / df(i)) × (1 − log2(W) / 16)
+//	w(i) = ln(N / n(i)) × (1 − log2(W) / 16)
 //
-// The first factor is an inverse document frequency: N is the number of
-// roles documenting anything, df(i) the number documenting item i, so a
-// port one role documents (tcp/1494 answered: the Virtual Delivery Agent)
-// weighs ln N ≈ 4.8 and one many roles document (tcp/443) about 1. The
-// second is the share of a port number's 16 bits a range of W ports pins
-// down: 1 for a single port, 0.8 for a range of ten, almost 0 for
-// 1024-65535, so wide dynamic ranges explain traffic without carrying
-// evidence.
+// The first factor is an inverse document frequency per (protocol, port
+// range): N is the number of roles documenting anything, n(i) the number
+// naming the item's protocol and range on either side of a rule. tcp/1494,
+// named only by Citrix ICA roles, weighs about 3.4; tcp/443, named by half
+// the catalog, about 0.5; udp/53, called by many roles, less than the
+// distinctive 22443, 4172, 2598, 20002, 30004 or 5061. The second factor is
+// the share of a port number's 16 bits a range of W ports pins down: 1 for
+// a single port, 0.8 for a range of ten, almost 0 for 1024-65535, so wide
+// dynamic ranges explain traffic without carrying evidence.
 //
 // # Score
 //
-// A host's observations activate the items whose range holds the port
-// (observations no role documents are listed, not scored). The score of a
-// candidate role is the cosine between the host's and the role's weighted
-// item vectors:
+// A host's observations activate the items whose range holds their port
+// (observations no role documents are listed, not scored). For a candidate
+// role R, with dot the squared weight of the host's items R documents:
 //
-//	score(R) = Σ_{i ∈ H∩R} w(i)² / ( √(Σ_{i ∈ H} w(i)² + κ²) · √(Σ_{i ∈ R} w(i)²) )
+//	precision = dot / (host mass + κ²)
+//	recall    = dot / Σ_{i ∈ R} w(i)²
+//	score     = precision^(2/3) × recall^(1/3)
 //
-// The numerator is the evidence the role explains. The role's norm
-// normalises by what the role documents, so a role documenting everything
-// does not win by explaining everything; the host's norm counts what the
-// host did that the role leaves unexplained. κ is one pseudo-item of the
-// catalog's mean weight that no role explains, so sparse evidence cannot
-// score high: a host seen only answering tcp/443 scores at most 0.25,
-// however well one role fits.
+// Precision is the share of what the host did that the role explains;
+// recall the share of what the role documents that the host did. The score
+// is their geometric mean weighted 2:1 towards precision, because a
+// capture shows everything a host did but only part of what its role
+// documents (optional features, failover paths, consoles nobody opened).
+// Weighted 1:1 it would be the cosine of the two weighted item vectors.
+//
+// The host mass is the squared weight of every answered item and of every
+// called item except calls, unexplained by R, to a service a shared
+// infrastructure role (product "shared": domain controller, DNS, NTP, SQL
+// Server, vCenter, web and cloud services …) answers: every host calls its
+// directory, name and time servers and the web whether its vendor's table
+// says so or not, and those calls must not count against the roles whose
+// tables are silent about them. For the same reason such calls alone make
+// no candidate: a role must explain something else the host did, so a
+// domain member calling its domain controller gets no role. κ is one
+// pseudo-item of the catalog's mean weight that no role explains, so sparse
+// evidence cannot score high: a host seen only answering tcp/443 scores
+// below 0.1 however well a role fits.
 //
 // # Proposals
 //
@@ -66,8 +83,8 @@
 // proposed. Further roles (up to MaxRoles) are added greedily for answered
 // items the roles so far leave unexplained, when such a role scores at
 // least MinScore on them and explains at least 15% of the host's squared
-// weight; calls alone never add a role, since every host calls directory,
-// name and time services. Up to Runners other roles are kept as runners-up.
+// weight; calls alone never add a role. Up to Runners other roles scoring
+// at least half of MinScore are kept as runners-up.
 //
 // Everything is deterministic: hosts come out sorted by address,
 // observations by direction, protocol and port, and candidates by score,
@@ -76,9 +93,13 @@
 // # Limits
 //
 // Roles that document the same items cannot be told apart (Unified Access
-// Gateway and Horizon Security Server; vCenter, JMP Server and the cloud
-// services that only answer tcp/443). Evidence is binary: a port seen once
-// counts as much as one seen a thousand times. The peer's role is not used:
-// answering tcp/443 to a Horizon Client counts the same as answering it to
-// anyone.
+// Gateway and Horizon Security Server; vCenter Server, VMware JMP Server
+// and the cloud services that only answer tcp/443; several Citrix Cloud
+// services). Roles that only call the web (User Device) are never
+// proposed. The peer's role is not used: answering tcp/443 to a Horizon
+// Client counts the same as answering it to anyone (weighing peers by
+// their inferred or inventory roles was tried and recovered fewer sample
+// hosts: real pilots make flows no table documents). A host's addresses
+// are scored one by one: an IPv4 and an IPv6 address of one machine are
+// two hosts.
 package infer

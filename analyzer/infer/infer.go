@@ -3,6 +3,7 @@ package infer
 import (
 	"math"
 	"net/netip"
+
 	"sort"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
@@ -14,9 +15,8 @@ const (
 	DefaultMinScore = 0.2
 	DefaultRunners  = 3
 	DefaultMaxRoles = 3
-	// extraShare is the share of a host's evidence (by squared weight)
-	// a second or third role must explain, beyond what the roles before it
-	// explain, to be proposed.
+	// extraShare is the share of a host's squared weight a second or
+	// third role must explain, beyond the roles before it, to be proposed.
 	extraShare = 0.15
 	// recallWeight is the exponent of recall in the score, precision's
 	// being 1 - recallWeight: a capture shows part of what a role
@@ -26,8 +26,9 @@ const (
 
 // Options steer Infer.
 type Options struct {
-	// MinScore drops candidates scoring below it. Zero means
-	// DefaultMinScore; a negative value keeps every candidate.
+	// MinScore is the score from which a role is proposed. Zero means
+	// DefaultMinScore; a negative value proposes the best role however
+	// weak.
 	MinScore float64
 	Runners  int // runner-up roles kept per host; 0 means DefaultRunners, negative none
 	MaxRoles int // roles proposed per host; 0 means DefaultMaxRoles
@@ -62,9 +63,9 @@ func (o Observation) Service() string { return audit.ServiceName(o.Proto, o.Port
 type Candidate struct {
 	Role *catalog.Role
 	Mode string // "" for the plain role
-	// Score is the cosine similarity (see the package comment), 0..1. For
-	// a second or third role it is the score on the answered evidence the
-	// roles before it leave unexplained.
+	// Score is 0..1 (see the package comment). For a second or third
+	// role it is the score on the answered evidence the roles before it
+	// leave unexplained.
 	Score    float64
 	Explains []int // indices into Host.Observations
 }
@@ -81,8 +82,10 @@ type Host struct {
 	// Tied are the roles that fit best and equally well when the
 	// evidence cannot tell them apart, whatever their score; Roles is
 	// then empty.
-	Tied      []Candidate
-	RunnersUp []Candidate // other roles that fit, best first
+	Tied []Candidate
+	// RunnersUp are the other roles that fit best, one entry per role,
+	// scoring at least half of MinScore.
+	RunnersUp []Candidate
 }
 
 // Unexplained are the observations no proposed role explains.
@@ -126,6 +129,15 @@ type obsAcc struct {
 // result is sorted by address and does not depend on the order of
 // services.
 func Infer(services []audit.Service, m *Model, opts Options) []*Host {
+	hosts := collect(services, m)
+	for _, h := range hosts {
+		m.Propose(h, opts)
+	}
+	return hosts
+}
+
+// collect gathers each eligible address's observations.
+func collect(services []audit.Service, m *Model) []*Host {
 	acc := map[obsKey]*obsAcc{}
 	note := func(addr netip.Addr, dir Direction, s *audit.Service, peer netip.Addr) {
 		k := obsKey{addr.Unmap(), dir, s.Proto, s.Port}
@@ -176,9 +188,6 @@ func Infer(services []audit.Service, m *Model, opts Options) []*Host {
 		h.Observations = append(h.Observations, Observation{Dir: k.dir, Proto: k.proto, Port: k.port,
 			Peers: len(a.peers), Connections: a.conns, Weight: m.Weight(k.dir, k.proto, k.port)})
 	}
-	for _, h := range hosts {
-		m.Propose(h, opts)
-	}
 	return hosts
 }
 
@@ -199,9 +208,6 @@ func (m *Model) Propose(h *Host, opts Options) {
 	obsOf := map[int][]int{}
 	for oi, o := range h.Observations {
 		for _, i := range m.match(o.Dir, o.Proto, o.Port) {
-			if m.weight[i] == 0 {
-				continue
-			}
 			if obsOf[i] == nil {
 				hostItems = append(hostItems, i)
 			}
@@ -216,17 +222,17 @@ func (m *Model) Propose(h *Host, opts Options) {
 	for _, i := range hostItems {
 		total += m.weight[i] * m.weight[i]
 	}
-	all := m.rank(hostItems, nil)
 	explains := func(c *candidate) []int {
-		var out []int
 		seen := map[int]bool{}
-		for _, i := range hostItems {
-			if containsInt(c.items, i) {
-				for _, oi := range obsOf[i] {
-					if !seen[oi] {
-						seen[oi] = true
-						out = append(out, oi)
-					}
+		var out []int
+		for _, i := range c.items {
+			if obsOf[i] == nil {
+				continue
+			}
+			for _, oi := range obsOf[i] {
+				if !seen[oi] {
+					seen[oi] = true
+					out = append(out, oi)
 				}
 			}
 		}
@@ -236,6 +242,7 @@ func (m *Model) Propose(h *Host, opts Options) {
 	toCand := func(x scored) Candidate {
 		return Candidate{Role: x.c.role, Mode: x.c.mode, Score: x.s, Explains: explains(x.c)}
 	}
+	all := m.rank(hostItems, nil)
 	// Greedy cover: the best role, then roles that explain enough of what
 	// the roles before them leave.
 	residual := hostItems
@@ -269,8 +276,7 @@ func (m *Model) Propose(h *Host, opts Options) {
 		h.Roles = append(h.Roles, toCand(best))
 		chosen[best.c.role.ID] = true
 		// What is left for another role: the answered items no role
-		// chosen so far explains. Calls alone never add a role: hosts
-		// call infrastructure (DNS, directory, time) whatever they are.
+		// chosen so far explains. Calls alone never add a role.
 		var next []int
 		for _, i := range residual {
 			if m.items[i].dir == Answered && !containsInt(best.c.items, i) {
@@ -297,25 +303,24 @@ type scored struct {
 	dot float64 // squared weight explained
 }
 
-// rank scores every candidate whose role is not in skip against the
-// host items, best first; candidates explaining nothing are left out.
+// rank scores every candidate whose role is not in skip against the host
+// items, best first; candidates explaining nothing are left out.
 func (m *Model) rank(items []int, skip map[string]bool) []scored {
-	// The host's mass counts every answered item and, per role, the
-	// called items the role explains: a call the role does not document
-	// is no evidence against it.
-	var answered float64
+	// The host's mass counts every answered item and every call except
+	// unexplained calls to what shared infrastructure answers.
+	var base float64
 	for _, i := range items {
-		if m.items[i].dir == Answered {
-			answered += m.weight[i] * m.weight[i]
+		if m.items[i].dir == Answered || !m.infra[i] {
+			base += m.weight[i] * m.weight[i]
 		}
 	}
 	var out []scored
 	for k := range m.cands {
 		c := &m.cands[k]
-		if skip[c.role.ID] || c.mass == 0 {
+		if skip[c.role.ID] || c.mass == 0 || c.own != nil && !intersects(c.own, items) {
 			continue
 		}
-		var dot, calls float64
+		var dot, infraCalls float64
 		ci := 0
 		for _, i := range items {
 			for ci < len(c.items) && c.items[ci] < i {
@@ -324,15 +329,17 @@ func (m *Model) rank(items []int, skip map[string]bool) []scored {
 			if ci < len(c.items) && c.items[ci] == i {
 				w2 := m.weight[i] * m.weight[i]
 				dot += w2
-				if m.items[i].dir == Called {
-					calls += w2
+				if m.infra[i] {
+					infraCalls += w2
 				}
 			}
 		}
-		if dot > 0 {
-			prec := dot / (answered + calls + m.kappa*m.kappa)
-			rec := dot / c.mass
-			out = append(out, scored{c, math.Pow(prec, 1-recallWeight) * math.Pow(rec, recallWeight), dot})
+		// Calls to infrastructure alone make no role: every domain
+		// member calls its domain controller.
+		if dot > infraCalls {
+			precision := dot / (base + infraCalls + m.kappa*m.kappa)
+			recall := dot / c.mass
+			out = append(out, scored{c, math.Pow(precision, 1-recallWeight) * math.Pow(recall, recallWeight), dot})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -358,4 +365,19 @@ func sameScore(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, mat
 func containsInt(sorted []int, v int) bool {
 	i := sort.SearchInts(sorted, v)
 	return i < len(sorted) && sorted[i] == v
+}
+
+// intersects says whether two ascending lists share an element.
+func intersects(a, b []int) bool {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			return true
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
 }

@@ -2,7 +2,6 @@ package infer
 
 import (
 	"math"
-	"math/bits"
 	"sort"
 
 	"github.com/flowaudit/flowaudit/catalog"
@@ -48,13 +47,22 @@ func (it item) specificity() float64 {
 	return 1 - math.Log2(float64(w))/16
 }
 
+type protoRange struct {
+	proto uint8
+	r     catalog.PortRange
+}
+
 // candidate is a role a host may be given: a plain role, or one of its
-// modes when the mode documents less than the plain role.
+// modes.
 type candidate struct {
 	role  *catalog.Role
 	mode  string
 	items []int   // indices into Model.items, ascending
 	mass  float64 // Σ w² over items
+	// own are a mode's items the role's mode-less rules do not give:
+	// a mode is only a candidate when some of them were seen, so it
+	// never wins over its plain role by what was not seen.
+	own []int
 }
 
 // Model is a catalog made ready for inference: every documented item with
@@ -63,13 +71,13 @@ type candidate struct {
 type Model struct {
 	items  []item
 	weight []float64 // per item
-	df     []int     // per item: plain roles documenting it
 	roles  int       // N: plain roles documenting anything
-	kappa  float64   // the host vector's pseudo-item: the mean item weight
-	cands  []candidate
-	byKey  map[dirProto][]int // items per direction and protocol
-	// roleOf[i] are the plain roles documenting item i, for explanations.
-	roleOf [][]*catalog.Role
+	kappa  float64   // the host's pseudo-item: the mean item weight
+	// infra[i]: item i is a call to a service shared infrastructure
+	// answers (directory, name, time, database, web, cloud).
+	infra []bool
+	cands []candidate
+	byKey map[dirProto][]int // items per direction and protocol
 }
 
 type dirProto struct {
@@ -77,9 +85,32 @@ type dirProto struct {
 	proto uint8
 }
 
-// NewModel builds the inference model from the rules of cat, restricted to
-// products (all products when empty).
+// SharedProduct is the product of the infrastructure roles every product
+// talks to (catalog/data/shared.yaml).
+const SharedProduct = "shared"
+
+// NewModel builds the inference model from every rule of cat. Weights are
+// a property of the whole catalog; products, when given, only limits the
+// candidate roles to those products and shared infrastructure.
 func NewModel(cat *catalog.Catalog, products []string) *Model {
+	return newModel(cat.Roles(), cat.Rules(), func(r *catalog.Role) bool {
+		return len(products) == 0 || r.Product == SharedProduct || containsString(products, r.Product)
+	})
+}
+
+// itemSet is what a host playing a role shows.
+type itemSet map[int]bool
+
+func (s itemSet) sorted() []int {
+	out := make([]int, 0, len(s))
+	for i := range s {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func newModel(roles []*catalog.Role, rules []*catalog.Rule, isCandidate func(*catalog.Role) bool) *Model {
 	m := &Model{byKey: map[dirProto][]int{}}
 	index := map[item]int{}
 	add := func(it item) int {
@@ -92,14 +123,8 @@ func NewModel(cat *catalog.Catalog, products []string) *Model {
 		m.byKey[dirProto{it.dir, it.proto}] = append(m.byKey[dirProto{it.dir, it.proto}], i)
 		return i
 	}
-	var rules []*catalog.Rule
-	for _, r := range cat.Rules() {
-		if len(products) == 0 || containsString(products, r.Product) {
-			rules = append(rules, r)
-		}
-	}
 	// ruleItems[k] are the items rule k gives its To side (listen) and its
-	// From side (call); bidirectional rules give each side both.
+	// From side (call).
 	type sides struct{ listen, call []int }
 	ruleItems := make([]sides, len(rules))
 	for k, r := range rules {
@@ -115,94 +140,101 @@ func NewModel(cat *catalog.Catalog, products []string) *Model {
 			}
 		}
 	}
-	// itemsOf collects what a host playing role in mode would show.
-	itemsOf := func(role *catalog.Role, mode string) []int {
-		set := map[int]bool{}
+	// itemsOf collects what a host playing role in mode would show; a
+	// bidirectional rule gives each side both items.
+	itemsOf := func(role *catalog.Role, mode string) itemSet {
+		out := itemSet{}
 		covers := func(ep catalog.Endpoint) bool {
 			return ep.Role != nil && ep.Role.Covers(ep.Mode, role.ID, mode)
 		}
 		for k, r := range rules {
 			if covers(r.To) {
 				for _, i := range ruleItems[k].listen {
-					set[i] = true
+					out[i] = true
 				}
 				if r.Bidirectional {
 					for _, i := range ruleItems[k].call {
-						set[i] = true
+						out[i] = true
 					}
 				}
 			}
 			if covers(r.From) {
 				for _, i := range ruleItems[k].call {
-					set[i] = true
+					out[i] = true
 				}
 				if r.Bidirectional {
 					for _, i := range ruleItems[k].listen {
-						set[i] = true
+						out[i] = true
 					}
 				}
 			}
 		}
-		out := make([]int, 0, len(set))
-		for i := range set {
-			out = append(out, i)
-		}
-		sort.Ints(out)
 		return out
 	}
-	m.df = make([]int, len(m.items))
-	m.roleOf = make([][]*catalog.Role, len(m.items))
-	for _, role := range cat.Roles() {
+	// A port's weight does not depend on the direction: n counts the
+	// roles naming the protocol and range on either side, so udp/53,
+	// which most roles call, is common even though few roles answer it.
+	portRoles := map[protoRange]map[*catalog.Role]bool{}
+	documented := make([]bool, len(m.items))
+	// shared[k]: a shared infrastructure role answers protocol and range k.
+	shared := map[protoRange]bool{}
+	for _, role := range roles {
 		if role.IsGroup() {
 			continue
 		}
-		plain := itemsOf(role, "")
-		if len(plain) == 0 {
+		plainSet := itemsOf(role, "")
+		if len(plainSet) == 0 {
 			continue
 		}
 		m.roles++
-		for _, i := range plain {
-			m.df[i]++
-			m.roleOf[i] = append(m.roleOf[i], role)
+		for i := range plainSet {
+			it := m.items[i]
+			k := protoRange{it.proto, it.r}
+			if portRoles[k] == nil {
+				portRoles[k] = map[*catalog.Role]bool{}
+			}
+			portRoles[k][role] = true
+			documented[i] = true
+			if it.dir == Answered && role.Product == SharedProduct {
+				shared[k] = true
+			}
 		}
+		if !isCandidate(role) {
+			continue
+		}
+		plain := plainSet.sorted()
 		m.cands = append(m.cands, candidate{role: role, items: plain})
+		// Items of the rules written for the role in no particular mode.
+		common := itemsOf(role, "\x00")
 		for _, md := range role.Modes {
-			its := itemsOf(role, md.ID)
-			if len(its) > 0 && len(its) < len(plain) {
-				m.cands = append(m.cands, candidate{role: role, mode: md.ID, items: its})
+			its := itemsOf(role, md.ID).sorted()
+			if len(its) == 0 || len(its) == len(plain) {
+				continue
+			}
+			var own []int
+			for _, i := range its {
+				if !common[i] {
+					own = append(own, i)
+				}
+			}
+			if len(own) > 0 {
+				m.cands = append(m.cands, candidate{role: role, mode: md.ID, items: its, own: own})
 			}
 		}
 	}
-	// A port's weight does not depend on the direction: df counts the
-	// roles documenting the protocol and range on either side, so tcp/53,
-	// which most roles call, is common even though few roles answer it.
-	type protoRange struct {
-		proto uint8
-		r     catalog.PortRange
-	}
-	portRoles := map[protoRange]map[*catalog.Role]bool{}
-	for i, it := range m.items {
-		k := protoRange{it.proto, it.r}
-		if portRoles[k] == nil {
-			portRoles[k] = map[*catalog.Role]bool{}
-		}
-		for _, r := range m.roleOf[i] {
-			portRoles[k][r] = true
-		}
-	}
 	m.weight = make([]float64, len(m.items))
-	for i, it := range m.items {
-		if m.df[i] == 0 {
-			continue // documented only for Any, host patterns or addresses
-		}
-		df := len(portRoles[protoRange{it.proto, it.r}])
-		m.weight[i] = math.Log(float64(m.roles)/float64(df)) * it.specificity()
-	}
+	m.infra = make([]bool, len(m.items))
 	var sum float64
 	n := 0
-	for _, w := range m.weight {
-		if w > 0 {
-			sum += w
+	for i, it := range m.items {
+		if !documented[i] {
+			continue // named only by Any, host patterns or addresses
+		}
+		k := protoRange{it.proto, it.r}
+		m.weight[i] = math.Log(float64(m.roles)/float64(len(portRoles[k]))) * it.specificity()
+		m.infra[i] = it.dir == Called && shared[k]
+		if m.weight[i] > 0 {
+			sum += m.weight[i]
 			n++
 		}
 	}
@@ -218,52 +250,29 @@ func NewModel(cat *catalog.Catalog, products []string) *Model {
 	return m
 }
 
-// match lists the items an observation activates.
+// match lists the documented items an observation activates.
 func (m *Model) match(dir Direction, proto uint8, port uint16) []int {
 	var out []int
 	for _, i := range m.byKey[dirProto{dir, proto}] {
-		if m.items[i].contains(dir, proto, port) && m.df[i] > 0 {
+		if m.items[i].contains(dir, proto, port) && m.weight[i] > 0 {
 			out = append(out, i)
 		}
 	}
 	return out
 }
 
-// Roles is the number of plain roles the model scores (N in the weights).
+// Roles is the number of plain roles documenting anything: N in the
+// weights.
 func (m *Model) Roles() int { return m.roles }
 
-// Weight is the weight of the most specific item a service activates on
-// either side of dir, or 0 when no role documents it.
+// Weight is the weight of the most specific documented item a service
+// activates in direction dir, or 0 when no role documents it.
 func (m *Model) Weight(dir Direction, proto uint8, port uint16) float64 {
 	var w float64
 	for _, i := range m.match(dir, proto, port) {
 		w = max(w, m.weight[i])
 	}
 	return w
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// bitset is a small set of item indices.
-type bitset []uint64
-
-func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
-
-func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
-func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
-func (b bitset) count() int {
-	n := 0
-	for _, w := range b {
-		n += bits.OnesCount64(w)
-	}
-	return n
 }
 
 // candidate is the candidate for role in mode, or nil.
@@ -274,4 +283,13 @@ func (m *Model) candidate(role *catalog.Role, mode string) *candidate {
 		}
 	}
 	return nil
+}
+
+func containsString(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }

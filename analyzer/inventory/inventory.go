@@ -71,6 +71,20 @@ func (h *Host) Plays(ep catalog.Endpoint) bool {
 	return false
 }
 
+// PlaysMode says whether the host was given the exact mode of a moded
+// rule side (or a group holding the role with that mode).
+func (h *Host) PlaysMode(ep catalog.Endpoint) bool {
+	if ep.Role == nil || h == nil {
+		return false
+	}
+	for _, a := range h.Roles {
+		if a.Mode == ep.Mode && ep.Role.Covers(ep.Mode, a.Role.ID, a.Mode) {
+			return true
+		}
+	}
+	return false
+}
+
 // AddressStrings are the host's addresses in plain text, single addresses
 // without a /32 or /128.
 func (h *Host) AddressStrings() []string {

@@ -18,6 +18,7 @@ type jsonReport struct {
 	Version       string             `json:"version"`
 	Generated     string             `json:"generated"`
 	Inventory     *jsonFile          `json:"inventory"`
+	InferRoles    bool               `json:"infer_roles"`
 	Catalog       jsonCatalog        `json:"catalog"`
 	Summary       jsonSummary        `json:"summary"`
 	Hosts         []jsonHost         `json:"hosts"`
@@ -88,33 +89,36 @@ type jsonWaiver struct {
 }
 
 type jsonFlow struct {
-	Client      string      `json:"client"`
-	Server      string      `json:"server"`
-	Proto       string      `json:"proto"`
-	Port        *uint16     `json:"port"`
-	ClientRoles []string    `json:"client_roles"`
-	ServerRoles []string    `json:"server_roles"`
-	Status      string      `json:"status"`
-	Outcome     string      `json:"outcome"`
-	Connections int         `json:"connections"`
-	Packets     uint64      `json:"packets"`
-	Bytes       uint64      `json:"bytes"`
-	FirstSeen   string      `json:"first_seen"`
-	LastSeen    string      `json:"last_seen"`
-	FirstFrame  uint64      `json:"first_frame"`
-	Filter      string      `json:"filter"`
-	Rules       []jsonRule  `json:"rules"`
-	ClientHost  string      `json:"client_host,omitempty"`
-	ServerHost  string      `json:"server_host,omitempty"`
-	FirstFile   string      `json:"first_file"`
-	Blocked     bool        `json:"blocked"`
-	Established int         `json:"established"`
-	Rejected    int         `json:"rejected"`
-	Unanswered  int         `json:"unanswered"`
-	Multicast   bool        `json:"multicast,omitempty"`
-	ICMPType    *uint16     `json:"icmp_type,omitempty"`
-	Hints       []string    `json:"hints,omitempty"`
-	Waiver      *jsonWaiver `json:"waiver,omitempty"`
+	Client         string      `json:"client"`
+	Server         string      `json:"server"`
+	Proto          string      `json:"proto"`
+	Port           *uint16     `json:"port"`
+	ClientRoles    []string    `json:"client_roles"`
+	ServerRoles    []string    `json:"server_roles"`
+	Status         string      `json:"status"`
+	Outcome        string      `json:"outcome"`
+	Connections    int         `json:"connections"`
+	Packets        uint64      `json:"packets"`
+	Bytes          uint64      `json:"bytes"`
+	FirstSeen      string      `json:"first_seen"`
+	LastSeen       string      `json:"last_seen"`
+	FirstFrame     uint64      `json:"first_frame"`
+	Filter         string      `json:"filter"`
+	Rules          []jsonRule  `json:"rules"`
+	ClientHost     string      `json:"client_host,omitempty"`
+	ServerHost     string      `json:"server_host,omitempty"`
+	ClientInferred bool        `json:"client_inferred,omitempty"`
+	ServerInferred bool        `json:"server_inferred,omitempty"`
+	FirstFile      string      `json:"first_file"`
+	Blocked        bool        `json:"blocked"`
+	Established    int         `json:"established"`
+	Rejected       int         `json:"rejected"`
+	Unanswered     int         `json:"unanswered"`
+	ICMPErrors     uint64      `json:"icmp_errors"`
+	Multicast      bool        `json:"multicast,omitempty"`
+	ICMPType       *uint16     `json:"icmp_type,omitempty"`
+	Hints          []string    `json:"hints,omitempty"`
+	Waiver         *jsonWaiver `json:"waiver,omitempty"`
 }
 
 type jsonMissing struct {
@@ -172,6 +176,7 @@ func (r *Report) JSON(w io.Writer) error {
 	if r.Inventory != "" {
 		out.Inventory = &jsonFile{r.Inventory, r.InventorySHA}
 	}
+	out.InferRoles = r.InferRoles
 	for _, h := range r.Hosts {
 		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Addresses: h.AddressStrings(), Roles: h.RoleNames(), Inferred: h.Inferred})
 	}
@@ -186,13 +191,15 @@ func (r *Report) JSON(w io.Writer) error {
 			Connections: f.Connections, Packets: f.Packets, Bytes: f.Bytes, FirstSeen: TS(f.FirstSeen), LastSeen: TS(f.LastSeen),
 			FirstFrame: f.FirstFrame.Frame, Filter: Filter(f), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
 			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
-			Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
+			ICMPErrors: f.ICMPErrors, Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
 		}
 		if f.ClientHost != nil {
 			jf.ClientHost = f.ClientHost.Name
+			jf.ClientInferred = Inferred(f.ClientHost)
 		}
 		if f.ServerHost != nil {
 			jf.ServerHost = f.ServerHost.Name
+			jf.ServerInferred = Inferred(f.ServerHost)
 		}
 		if f.Proto == 1 || f.Proto == 58 {
 			t := f.Port

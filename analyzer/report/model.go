@@ -34,6 +34,7 @@ type Report struct {
 	Captures      []Capture
 	Inventory     string // path, "" without one
 	InventorySHA  string
+	InferRoles    bool // hosts missing from the inventory got inferred roles
 	CatalogFiles  []string
 	Products      []string // product filter; empty for all
 	Hosts         []*inventory.Host
@@ -159,12 +160,32 @@ func HostLabel(h *inventory.Host, a netip.Addr) string {
 	return h.Name + " (" + a.Unmap().String() + ")"
 }
 
-// Roles are a host's role names, or nil.
+// Roles are a host's role names, or nil. An inferred role is marked
+// "Name (inferred)".
 func Roles(h *inventory.Host) []string {
 	if h == nil {
 		return []string{}
 	}
-	return h.RoleNames()
+	out := h.RoleNames()
+	for i, a := range h.Roles {
+		if a.Inferred {
+			out[i] += " (inferred)"
+		}
+	}
+	return out
+}
+
+// Inferred says whether any of the host's roles was inferred.
+func Inferred(h *inventory.Host) bool {
+	if h == nil {
+		return false
+	}
+	for _, a := range h.Roles {
+		if a.Inferred {
+			return true
+		}
+	}
+	return false
 }
 
 // RuleIDs is the rule ids, comma-separated.

@@ -40,10 +40,10 @@ func frameCell(f *audit.Flow) string {
 func rolesCell(f *audit.Flow) string {
 	c, s := "no role", "no role"
 	if f.ClientHost != nil {
-		c = strings.Join(f.ClientHost.RoleNames(), ", ")
+		c = strings.Join(Roles(f.ClientHost), ", ")
 	}
 	if f.ServerHost != nil {
-		s = strings.Join(f.ServerHost.RoleNames(), ", ")
+		s = strings.Join(Roles(f.ServerHost), ", ")
 	} else if f.Multicast {
 		s = "broadcast/multicast"
 	}
@@ -59,7 +59,7 @@ func (r *Report) SummaryTable() Table {
 	add("Blocked documented services", c.Blocked)
 	add("Expected flows never seen", c.Missing)
 	add("Optional flows never seen", c.MissingOptional)
-	add("Documented services, established", c.Documented-c.Blocked)
+	add("Documented services", c.Documented-c.Blocked)
 	add("Waived", c.Waived)
 	add("Expired waivers", c.ExpiredWaivers)
 	add(fmt.Sprintf("Findings (--fail-on %s)", strings.Join(r.FailOn, ",")), r.FindingCount())
@@ -78,8 +78,14 @@ func (r *Report) InputTables() []Table {
 	}
 	inputs := Table{ID: "inputs", Title: "Inputs", Header: []string{"Input", "Value"}}
 	inv := "none (hosts have no roles)"
+	if r.InferRoles {
+		inv = "none; roles inferred from the traffic (--infer-roles)"
+	}
 	if r.Inventory != "" {
 		inv = r.Inventory + " (sha256 " + r.InventorySHA + ")"
+		if r.InferRoles {
+			inv += "; hosts missing from it got roles inferred from the traffic"
+		}
 	}
 	products := "all"
 	if len(r.Products) > 0 {
@@ -153,6 +159,7 @@ func (r *Report) FindingTables() []Table {
 		"The documents call these optional; listed for completeness, not counted as findings unless --fail-on optional-missing.", s.OptionalMissing))
 
 	doc := Table{ID: "documented", Title: fmt.Sprintf("Documented services (%d)", len(s.Documented)),
+		Intro:  "Allowed by the rules listed; established, or broadcast and multicast sent by a host of the rule's role.",
 		Header: []string{"Client", "Server", "Service", "Conns", "Packets", "Bytes", "First seen", "Rules"}, Code: map[int]bool{7: true},
 		Wide: map[int]bool{5: true, 6: true}}
 	for _, f := range s.Documented {

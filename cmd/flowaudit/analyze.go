@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report"
 	"github.com/flowaudit/flowaudit/catalog"
@@ -36,7 +37,7 @@ Every finding carries first/last time, packets, bytes, connections, its
 first frame, and a Wireshark display filter that shows its packets.
 
 Examples:
-  flowaudit analyze -i testdata/samples/horizon/inventory.yaml testdata/samples/horizon/pilot.pcapng
+  flowaudit analyze -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml testdata/samples/ras/pilot.pcapng
   flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
   flowaudit analyze -i inv.yaml --evidence evidence/ --waivers waivers.yaml capture.pcapng
   flowaudit analyze -i inv.yaml --product citrix --fail-on undocumented,blocked,missing cap.pcap
@@ -127,9 +128,11 @@ func runAnalyze(e *env, args []string) int {
 	} else if !f.inferRoles {
 		fmt.Fprintln(e.stderr, "flowaudit: no inventory (-i): hosts have no roles, so every service is undocumented; --infer-roles proposes roles")
 	}
+	// Waivers are checked before the long read; with --infer-roles they
+	// are read again afterwards, so they may name inferred hosts.
 	var waivers *audit.Waivers
 	if f.waivers != "" {
-		if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
+		if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil && !f.inferRoles {
 			return e.fail(err)
 		}
 	}
@@ -139,7 +142,12 @@ func runAnalyze(e *env, args []string) int {
 		return e.fail(readErr)
 	}
 	if f.inferRoles {
-		inferMissingHosts(res, inv, cat)
+		inferMissingHosts(res, inv, cat, f.products)
+		if f.waivers != "" {
+			if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
+				return e.fail(err)
+			}
+		}
 	}
 	generated := time.Now().UTC()
 	if v := e.getenv("SOURCE_DATE_EPOCH"); v != "" {
@@ -155,10 +163,14 @@ func runAnalyze(e *env, args []string) int {
 		audit.Options{Products: f.products, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
 	rep := &report.Report{
 		Tool: "flowaudit", Version: version, Generated: generated,
-		Inventory: f.inventory, InventorySHA: invSHA, CatalogFiles: cat.Files(), Products: f.products,
+		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: f.products,
 		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
 	}
 	for _, s := range res.Skipped {
+		if s.Reason == decode.ReasonARP.String() && !f.includeNoise {
+			result.AddNoise("arp", s.Count)
+			continue
+		}
 		rep.Skipped[s.Reason] = s.Count
 	}
 	for _, c := range res.Captures {

@@ -35,11 +35,12 @@ number of roles and n those naming it, so 1494/tcp (only Citrix Virtual
 Delivery Agents answer it) counts far more than 443/tcp. A role's score
 combines the share of the host's evidence it explains (precision, weighted
 2/3) and the share of the role's documented ports that were seen (recall,
-1/3); calls a role does not document are not held against it, since every
-host calls its directory, name and time servers. Roles that document the
-same ports cannot be told apart: such hosts are reported as ambiguous. Only
-unicast addresses get roles; broadcast and multicast traffic counts for its
-sender. The method is described in full in package analyzer/infer.
+1/3). Calls to shared infrastructure (directory, DNS, time, SQL, web) are
+not held against a role that does not document them, and alone make no
+role: every host makes them. Roles that document the same ports cannot be
+told apart: such hosts are reported as ambiguous. Only unicast addresses
+get roles; broadcast and multicast traffic counts for its sender. The
+method is described in full in package analyzer/infer.
 
 Examples:
   flowaudit roles pilot.pcapng > inventory.yaml
@@ -57,7 +58,7 @@ Exit codes:
 func runRoles(e *env, args []string) int {
 	fs := newFlagSet("roles", rolesHelp)
 	var products, catalogs []string
-	fs.StringArrayVar(&products, "product", nil, "only rules and roles of this product (horizon, citrix, ras, lync, shared); repeatable")
+	fs.StringArrayVar(&products, "product", nil, "only propose roles of this product (horizon, citrix, ras, lync) and shared infrastructure; repeatable")
 	minScore := fs.Float64("min-score", infer.DefaultMinScore, "propose a role only from this score (0..1)")
 	format := fs.StringP("format", "f", "yaml", "output format: yaml (an inventory), table or json")
 	output := fs.StringP("output", "o", "", "write to `FILE` instead of standard output")
@@ -132,8 +133,8 @@ func runRoles(e *env, args []string) int {
 // hosts it adds are marked inferred, and so is each of their roles. An
 // inventory entry always wins: an address inside any inventory host or
 // block is left alone, and ambiguous or weak hosts get nothing.
-func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog) {
-	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, nil), infer.Options{})
+func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog, products []string) {
+	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), infer.Options{})
 	for _, h := range hosts {
 		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
 			continue
@@ -177,20 +178,20 @@ type rolesReport struct {
 	readErr  error
 }
 
-func score(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
+func fmtScore(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
 
 // candidateList is "Role 0.62, Other Role 0.31".
 func candidateList(cs []infer.Candidate) string {
 	parts := make([]string, len(cs))
 	for i, c := range cs {
-		parts[i] = c.Name() + " " + score(c.Score)
+		parts[i] = c.Name() + " " + fmtScore(c.Score)
 	}
 	return strings.Join(parts, ", ")
 }
 
 // services lists a host's observations in one direction: "1494/tcp (3
 // clients, 12 connections)".
-func services(h *infer.Host, dir infer.Direction) []string {
+func observedServices(h *infer.Host, dir infer.Direction) []string {
 	peer := "client"
 	if dir == infer.Called {
 		peer = "server"
@@ -198,13 +199,13 @@ func services(h *infer.Host, dir infer.Direction) []string {
 	var out []string
 	for _, o := range h.Observations {
 		if o.Dir == dir {
-			out = append(out, fmt.Sprintf("%s (%s, %s)", o.Service(), plural(o.Peers, peer), plural(o.Connections, "connection")))
+			out = append(out, fmt.Sprintf("%s (%s, %s)", o.Service(), countOf(o.Peers, peer), countOf(o.Connections, "connection")))
 		}
 	}
 	return out
 }
 
-func plural(n int, word string) string {
+func countOf(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
@@ -224,21 +225,21 @@ func observationNames(h *infer.Host, idx []int) []string {
 func (rr *rolesReport) why(h *infer.Host) (reason string, suggest *infer.Candidate) {
 	switch {
 	case len(h.Tied) > 0:
-		return fmt.Sprintf("ambiguous: %d roles fit equally (score %s): %s", len(h.Tied), score(h.Tied[0].Score),
-			strings.Join(candNames(h.Tied), ", ")), &h.Tied[0]
+		return fmt.Sprintf("ambiguous: %d roles fit equally (score %s): %s", len(h.Tied), fmtScore(h.Tied[0].Score),
+			strings.Join(candidateNames(h.Tied), ", ")), &h.Tied[0]
 	case len(h.RunnersUp) > 0:
-		return fmt.Sprintf("best role %s scores %s, under --min-score %s", h.RunnersUp[0].Name(), score(h.RunnersUp[0].Score),
-			score(rr.minScore)), &h.RunnersUp[0]
+		return fmt.Sprintf("best role %s scores %s, under --min-score %s", h.RunnersUp[0].Name(), fmtScore(h.RunnersUp[0].Score),
+			fmtScore(rr.minScore)), &h.RunnersUp[0]
 	}
 	for _, o := range h.Observations {
 		if o.Weight > 0 {
-			return "no role scores enough", nil
+			return "no role scores half of --min-score", nil
 		}
 	}
 	return "no catalog role documents its traffic", nil
 }
 
-func candNames(cs []infer.Candidate) []string {
+func candidateNames(cs []infer.Candidate) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.Name()
@@ -247,7 +248,7 @@ func candNames(cs []infer.Candidate) []string {
 }
 
 // wrap joins items after a label, breaking lines before width.
-func wrap(label string, items []string, indent string, width int) []string {
+func wrapList(label string, items []string, indent string, width int) []string {
 	var lines []string
 	line := label
 	for i, it := range items {
@@ -270,21 +271,21 @@ func wrap(label string, items []string, indent string, width int) []string {
 func (rr *rolesReport) evidence(h *infer.Host) []string {
 	const width = 96
 	var lines []string
-	if a := services(h, infer.Answered); len(a) > 0 {
-		lines = append(lines, wrap("  answered:", a, "    ", width)...)
+	if a := observedServices(h, infer.Answered); len(a) > 0 {
+		lines = append(lines, wrapList("  answered:", a, "    ", width)...)
 	}
-	if c := services(h, infer.Called); len(c) > 0 {
-		lines = append(lines, wrap("  called:", c, "    ", width)...)
+	if c := observedServices(h, infer.Called); len(c) > 0 {
+		lines = append(lines, wrapList("  called:", c, "    ", width)...)
 	}
 	for _, c := range h.Roles {
-		lines = append(lines, wrap(fmt.Sprintf("  %s: score %s, explains", c.Name(), score(c.Score)), observationNames(h, c.Explains), "    ", width)...)
+		lines = append(lines, wrapList(fmt.Sprintf("  %s: score %s, explains", c.Name(), fmtScore(c.Score)), observationNames(h, c.Explains), "    ", width)...)
 	}
 	if len(h.RunnersUp) > 0 {
-		lines = append(lines, wrap("  runners-up:", strings.Split(candidateList(h.RunnersUp), ", "), "    ", width)...)
+		lines = append(lines, wrapList("  runners-up:", strings.Split(candidateList(h.RunnersUp), ", "), "    ", width)...)
 	}
 	if len(h.Roles) > 0 {
 		if un := h.Unexplained(); len(un) > 0 {
-			lines = append(lines, wrap("  unexplained:", observationNames(h, un), "    ", width)...)
+			lines = append(lines, wrapList("  unexplained:", observationNames(h, un), "    ", width)...)
 		}
 	}
 	return lines
@@ -306,12 +307,12 @@ func (rr *rolesReport) header() []string {
 		lines = append(lines, "Products: "+strings.Join(rr.products, ", "))
 	}
 	return append(lines,
-		"A role is proposed from --min-score "+score(rr.minScore)+" (scores run from 0 to 1; see",
+		"A role is proposed from --min-score "+fmtScore(rr.minScore)+" (scores run from 0 to 1; see",
 		"'flowaudit roles --help'). Review every host before passing this file to",
 		"'flowaudit analyze -i': inference proposes, the inventory decides.")
 }
 
-func comment(lines []string) string {
+func yamlComment(lines []string) string {
 	var b strings.Builder
 	for _, l := range lines {
 		b.WriteString(strings.TrimRight("# "+l, " "))
@@ -320,22 +321,22 @@ func comment(lines []string) string {
 	return b.String()
 }
 
-func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+func yamlScalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 
-func flowSeq(items ...string) *yaml.Node {
+func yamlFlowSeq(items ...string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 	for _, it := range items {
-		n.Content = append(n.Content, scalar(it))
+		n.Content = append(n.Content, yamlScalar(it))
 	}
 	return n
 }
 
 // hostNode is one inventory entry; its comment is the evidence.
-func hostNode(h *infer.Host, roles []string, head []string) *yaml.Node {
+func inventoryNode(h *infer.Host, roles []string, head []string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.MappingNode, HeadComment: strings.Join(head, "\n"), Content: []*yaml.Node{
-		scalar("name"), scalar(hostName(h.Addr)),
-		scalar("addresses"), flowSeq(h.Addr.String()),
-		scalar("roles"), flowSeq(roles...),
+		yamlScalar("name"), yamlScalar(hostName(h.Addr)),
+		yamlScalar("addresses"), yamlFlowSeq(h.Addr.String()),
+		yamlScalar("roles"), yamlFlowSeq(roles...),
 	}}
 }
 
@@ -350,12 +351,12 @@ func (rr *rolesReport) yaml(w io.Writer) error {
 			continue
 		}
 		head := append([]string{h.Addr.String()}, rr.evidence(h)...)
-		seq.Content = append(seq.Content, hostNode(h, candNames(h.Roles), head))
+		seq.Content = append(seq.Content, inventoryNode(h, candidateNames(h.Roles), head))
 	}
 	if len(seq.Content) == 0 {
 		seq.Style = yaml.FlowStyle // "hosts: []": an empty list, not null
 	}
-	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalar("hosts"), seq}}
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{yamlScalar("hosts"), seq}}
 	var body bytes.Buffer
 	enc := yaml.NewEncoder(&body)
 	enc.SetIndent(2)
@@ -366,7 +367,7 @@ func (rr *rolesReport) yaml(w io.Writer) error {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString(comment(rr.header()))
+	b.WriteString(yamlComment(rr.header()))
 	b.Write(body.Bytes())
 	if len(rest) > 0 {
 		lines := []string{"", "Hosts without a proposed role; add the ones that matter by hand."}
@@ -375,7 +376,7 @@ func (rr *rolesReport) yaml(w io.Writer) error {
 			lines = append(lines, "", h.Addr.String()+": "+reason)
 			lines = append(lines, rr.evidence(h)...)
 			if suggest != nil {
-				entry, err := yamlLines(hostNode(h, []string{suggest.Name()}, nil))
+				entry, err := yamlLines(inventoryNode(h, []string{suggest.Name()}, nil))
 				if err != nil {
 					return err
 				}
@@ -389,7 +390,7 @@ func (rr *rolesReport) yaml(w io.Writer) error {
 				}
 			}
 		}
-		b.WriteString(comment(lines))
+		b.WriteString(yamlComment(lines))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -427,14 +428,14 @@ func (rr *rolesReport) table(e *env, w io.Writer) error {
 			roles, _ = rr.why(h)
 			roles = "none: " + roles
 		}
-		t.AppendRow(table.Row{h.Addr.String(), roles, serviceNames(h, infer.Answered), serviceNames(h, infer.Called), candidateList(h.RunnersUp)})
+		t.AppendRow(table.Row{h.Addr.String(), roles, serviceList(h, infer.Answered), serviceList(h, infer.Called), candidateList(h.RunnersUp)})
 	}
 	t.AppendFooter(table.Row{fmt.Sprintf("%d hosts, %d with roles", len(rr.hosts), proposed)})
 	t.Render()
 	return nil
 }
 
-func serviceNames(h *infer.Host, dir infer.Direction) string {
+func serviceList(h *infer.Host, dir infer.Direction) string {
 	var out []string
 	for _, o := range h.Observations {
 		if o.Dir == dir {

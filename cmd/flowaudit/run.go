@@ -137,7 +137,7 @@ Commands:
 	}
 	b.WriteString(`
 Examples:
-  flowaudit analyze -i testdata/samples/horizon/inventory.yaml testdata/samples/horizon/pilot.pcap
+  flowaudit analyze -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml testdata/samples/ras/pilot.pcapng
   flowaudit flows --port 443 capture.pcapng
   tcpdump -i eth0 -w - | flowaudit flows -
   flowaudit catalog search udp/4172

@@ -3,6 +3,7 @@
 //
 //	pcapgen -kind linktypes [-o testdata/captures]
 //	pcapgen -kind flowcases [-o testdata/flowcases]
+//	pcapgen -kind samples [-o testdata/samples]
 //	pcapgen -kind generate-all [-o testdata]
 //	pcapgen -kind bench [-o /tmp/flowaudit-bench.pcap] [-seed N] [-flows N] [-format pcap|pcapng]
 //	pcapgen read FILE...
@@ -36,13 +37,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("pcapgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kind := fs.String("kind", "", "what to generate: linktypes, flowcases, generate-all, bench")
-	out := fs.String("o", "", "output directory (linktypes, flowcases: the case directory; generate-all: testdata) or file (bench)")
+	kind := fs.String("kind", "", "what to generate: linktypes, flowcases, samples, generate-all, bench")
+	out := fs.String("o", "", "output directory (linktypes, flowcases, samples: the case directory; generate-all: testdata) or file (bench)")
 	seed := fs.Uint64("seed", 1, "bench: random seed")
 	flows := fs.Int("flows", 200000, "bench: number of flows")
 	format := fs.String("format", "pcap", "bench: pcap or pcapng")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pcapgen -kind linktypes|flowcases|generate-all|bench [-o PATH] [-seed N] [-flows N]\n       pcapgen read FILE...\n")
+		fmt.Fprintf(stderr, "usage: pcapgen -kind linktypes|flowcases|samples|generate-all|bench [-o PATH] [-seed N] [-flows N]\n       pcapgen read FILE...\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -58,10 +59,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = genCases(stdout, or(*out, filepath.Join("testdata", "captures")), pcapgen.LinkTypeCases())
 	case "flowcases":
 		err = genCases(stdout, or(*out, filepath.Join("testdata", "flowcases")), pcapgen.FlowCases())
+	case "samples":
+		err = genSamples(stdout, or(*out, filepath.Join("testdata", "samples")))
 	case "generate-all":
 		err = pcapgen.GenerateAll(or(*out, "testdata"))
 		if err == nil {
-			fmt.Fprintf(stdout, "regenerated %d files under %s\n", len(pcapgen.LinkTypeCases())+len(pcapgen.FlowCases()), or(*out, "testdata"))
+			err = pcapgen.GenerateSamples(filepath.Join(or(*out, "testdata"), "samples"))
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "regenerated %d files under %s\n", len(pcapgen.LinkTypeCases())+len(pcapgen.FlowCases())+len(pcapgen.SampleCases()), or(*out, "testdata"))
 		}
 	case "bench":
 		err = bench(stdout, or(*out, "/tmp/flowaudit-bench.pcap"), *seed, *flows, *format)
@@ -88,6 +94,16 @@ func genCases(stdout io.Writer, dir string, cases []pcapgen.Case) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d captures and README.md to %s\n", len(cases), dir)
+	return nil
+}
+
+// genSamples writes the sample pilots (dir/<family>/pilot.pcapng); the
+// hand-written inventories and READMEs next to them are left alone.
+func genSamples(stdout io.Writer, dir string) error {
+	if err := pcapgen.GenerateSamples(dir); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d sample pilots to %s\n", len(pcapgen.SampleCases()), dir)
 	return nil
 }
 
