@@ -1,3 +1,0 @@
-package main
-
-// Placeholders replaced as each command lands.
