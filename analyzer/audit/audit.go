@@ -365,8 +365,11 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 			narrow = append(narrow, r)
 		}
 	}
+	documentedFor := "is documented for"
 	if len(narrow) > 0 {
 		cands = narrow
+	} else if len(cands) > 0 {
+		documentedFor = "falls only in wide or randomly picked port ranges, of"
 	}
 	if len(cands) > 0 {
 		pairs := map[string]bool{}
@@ -384,12 +387,13 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 			more = fmt.Sprintf(" and %d more", len(list)-4)
 			list = list[:4]
 		}
-		out = append(out, fmt.Sprintf("%s is documented for %s%s", svc, strings.Join(list, "; "), more))
+		out = append(out, fmt.Sprintf("%s %s %s%s", svc, documentedFor, strings.Join(list, "; "), more))
 	} else {
 		out = append(out, fmt.Sprintf("%s is not documented for any role", svc))
 	}
-	// Closest: rules between these hosts' roles, on other ports.
-	var closest []string
+	// Closest: rules between these hosts' roles on other ports; failing
+	// those, rules that let any host reach the server's role.
+	var closest, fromAny []string
 	seen := map[string]bool{}
 	for _, r := range a.rules {
 		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) {
@@ -398,14 +402,20 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 		if f.ServerHost == nil || !f.ServerHost.Plays(r.To) || wideRule(r) {
 			continue
 		}
-		if !r.From.IsAny() && (f.ClientHost == nil || !f.ClientHost.Plays(r.From)) {
+		d := fmt.Sprintf("%s (%s)", r.ID, protoPorts(r))
+		if seen[d] {
 			continue
 		}
-		d := fmt.Sprintf("%s (%s)", r.ID, protoPorts(r))
-		if !seen[d] {
-			seen[d] = true
+		seen[d] = true
+		switch {
+		case r.From.IsAny():
+			fromAny = append(fromAny, d)
+		case f.ClientHost != nil && f.ClientHost.Plays(r.From):
 			closest = append(closest, d)
 		}
+	}
+	if len(closest) == 0 {
+		closest = fromAny
 	}
 	if len(closest) > 0 {
 		sort.Strings(closest)

@@ -107,7 +107,7 @@ func TestLabel(t *testing.T) {
 		{"port for other roles", svc("192.0.2.20", "192.0.2.10", 6, 443, Established), Undocumented, false, nil,
 			[]string{"443/tcp is documented for T Broker → *.cloud.example; T Client → T Broker"}},
 		{"port for nobody", svc("192.0.2.1", "192.0.2.10", 6, 8443, Established), Undocumented, false, nil,
-			[]string{"8443/tcp is not documented for any role", "closest rules between these roles: any-dns (udp/53), c-login (tcp/443)"}},
+			[]string{"8443/tcp is not documented for any role", "closest rules between these roles: c-login (tcp/443)"}},
 		{"no role", svc("198.51.100.7", "192.0.2.20", 17, 4172, Established), Undocumented, false, nil,
 			[]string{"client 198.51.100.7 is not in the inventory, so it has no role", "4172/udp is documented for T Client → T Agent"}},
 		{"any source", svc("198.51.100.7", "192.0.2.10", 17, 53, Established), Documented, false, []string{"any-dns"}, nil},

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -33,8 +34,13 @@ func outcomeCell(f *audit.Flow) string {
 	return fmt.Sprintf("%s (%d rejected, %d unanswered)", f.Outcome, f.Rejected, f.Unanswered)
 }
 
-func frameCell(f *audit.Flow) string {
-	return fmt.Sprintf("%s #%d", f.FirstFrame.File, f.FirstFrame.Frame)
+// frameCell is "#603" for a single capture, else "day2.pcap #603" (the
+// captures table has the full paths).
+func (r *Report) frameCell(f *audit.Flow) string {
+	if len(r.Captures) == 1 {
+		return fmt.Sprintf("#%d", f.FirstFrame.Frame)
+	}
+	return fmt.Sprintf("%s #%d", filepath.Base(f.FirstFrame.File), f.FirstFrame.Frame)
 }
 
 func rolesCell(f *audit.Flow) string {
@@ -124,7 +130,7 @@ func (r *Report) FindingTables() []Table {
 			why = "waiver " + WaiverText(f.Waiver, true) + "; " + why
 		}
 		und.Rows = append(und.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), rolesCell(f),
-			outcomeCell(f), count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), frameCell(f), why, Filter(f)})
+			outcomeCell(f), count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), r.frameCell(f), why, Filter(f)})
 	}
 	out = append(out, und)
 
@@ -134,7 +140,7 @@ func (r *Report) FindingTables() []Table {
 		Code:   map[int]bool{8: true, 9: true}, Wide: map[int]bool{5: true, 6: true, 9: true}}
 	for _, f := range s.Blocked {
 		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
-			outcomeCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), frameCell(f), RuleIDs(f.Rules), Filter(f)})
+			outcomeCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
 	}
 	out = append(out, blk)
 

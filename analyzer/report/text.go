@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -11,8 +12,16 @@ import (
 // TextOptions steer the terminal table.
 type TextOptions struct {
 	Color bool // ANSI colours (a terminal, NO_COLOR unset)
-	Width int  // wrap long cells to fit; 0 for no limit
+	Width int  // wrap long cells to fit this many columns; 0 for DefaultWidth, negative for no limit
 }
+
+// DefaultWidth is the width the table is fitted to when there is no
+// terminal to measure (a file, a pipe).
+const DefaultWidth = 200
+
+// wrapFrom is the length from which a column may be wrapped; shorter
+// columns (addresses, services, counts) are never broken.
+const wrapFrom = 32
 
 var sectionColors = map[string]text.Colors{
 	"summary":          {text.Bold},
@@ -64,14 +73,7 @@ func (r *Report) Text(w io.Writer, o TextOptions) error {
 			}
 		}
 		tw.AppendHeader(hdr)
-		var cfg []table.ColumnConfig
-		if o.Width > 0 {
-			limit := max(20, o.Width/len(keep))
-			for n := range keep {
-				cfg = append(cfg, table.ColumnConfig{Number: n + 1, WidthMax: limit, WidthMaxEnforcer: text.WrapSoft})
-			}
-		}
-		tw.SetColumnConfigs(cfg)
+		tw.SetColumnConfigs(fitColumns(t, keep, o.Width))
 		for _, row := range t.Rows {
 			out := table.Row{}
 			for _, i := range keep {
@@ -82,4 +84,47 @@ func (r *Report) Text(w io.Writer, o TextOptions) error {
 		tw.Render()
 	}
 	return nil
+}
+
+// fitColumns shares the width among the long text columns (reasons,
+// descriptions, rule lists) once the short ones have what they need: a
+// long column that fits in its share keeps its width, the rest share what
+// is left, and none is cut narrower than wrapFrom.
+func fitColumns(t Table, keep []int, width int) []table.ColumnConfig {
+	if width == 0 {
+		width = DefaultWidth
+	}
+	if width < 0 {
+		return nil
+	}
+	longest := make([]int, len(keep))
+	for n, i := range keep {
+		longest[n] = text.StringWidthWithoutEscSequences(t.Header[i])
+		for _, row := range t.Rows {
+			longest[n] = max(longest[n], text.StringWidthWithoutEscSequences(row[i]))
+		}
+	}
+	avail := width - 1
+	var long []int // indexes into keep, shortest first
+	for n, l := range longest {
+		avail -= 3 // borders and padding
+		if l > wrapFrom {
+			long = append(long, n)
+		} else {
+			avail -= l
+		}
+	}
+	sort.Slice(long, func(a, b int) bool { return longest[long[a]] < longest[long[b]] })
+	var cfg []table.ColumnConfig
+	for k, n := range long {
+		share := max(wrapFrom, avail/(len(long)-k))
+		if longest[n] <= share {
+			avail -= longest[n]
+			continue
+		}
+		avail -= share
+		cfg = append(cfg, table.ColumnConfig{Number: n + 1, WidthMax: share, WidthMaxEnforcer: text.WrapSoft})
+	}
+	sort.Slice(cfg, func(a, b int) bool { return cfg[a].Number < cfg[b].Number })
+	return cfg
 }

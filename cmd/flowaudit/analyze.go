@@ -252,8 +252,9 @@ func formatFromName(name string) string {
 	return "table"
 }
 
-// render writes rep in format to w. color and width only affect tables.
-func render(rep *report.Report, format string, w io.Writer, color bool) error {
+// render writes rep in format to w. color and width only affect tables
+// (width 0: report.DefaultWidth).
+func render(rep *report.Report, format string, w io.Writer, color bool, width int) error {
 	switch format {
 	case "markdown":
 		return rep.Markdown(w)
@@ -264,15 +265,15 @@ func render(rep *report.Report, format string, w io.Writer, color bool) error {
 	case "html":
 		return rep.HTML(w)
 	}
-	return rep.Text(w, report.TextOptions{Color: color})
+	return rep.Text(w, report.TextOptions{Color: color, Width: width})
 }
 
 func (e *env) writeReport(rep *report.Report, format, output string) error {
 	if output == "" || output == "-" {
-		return render(rep, format, e.stdout, e.color)
+		return render(rep, format, e.stdout, e.color, e.termWidth())
 	}
 	var buf bytes.Buffer
-	if err := render(rep, format, &buf, false); err != nil {
+	if err := render(rep, format, &buf, false, 0); err != nil {
 		return err
 	}
 	return writeFileAtomic(output, buf.Bytes())

@@ -32,7 +32,7 @@ func writeEvidence(dir string, rep *report.Report, paths []string) error {
 		{"report.txt", "table"}, {"report.md", "markdown"}, {"report.json", "json"}, {"report.csv", "csv"}, {"report.html", "html"},
 	} {
 		var buf bytes.Buffer
-		if err := render(rep, f.format, &buf, false); err != nil {
+		if err := render(rep, f.format, &buf, false, 0); err != nil {
 			return err
 		}
 		files[f.name] = buf.Bytes()

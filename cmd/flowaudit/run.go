@@ -68,6 +68,16 @@ func (e *env) fail(err error) int {
 	return exitError
 }
 
+// termWidth is stdout's width in columns when it is a terminal, else 0.
+func (e *env) termWidth() int {
+	if f, ok := e.stdout.(*os.File); ok && e.stdoutTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 40 {
+			return w
+		}
+	}
+	return 0
+}
+
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
