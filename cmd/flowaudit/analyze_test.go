@@ -269,7 +269,7 @@ var samplesWant = map[string]sampleWant{
 			"192.0.2.41 192.0.2.5 udp/53":        "documented established [ras-cb-cb-dc-53]",
 		},
 		hints: map[string]string{
-			"192.0.2.45 192.0.2.41 tcp/20001":    "closest rules between these roles: ras-all-any-components-135-445 (tcp/135, 445), ras-sg-sgn-cb-20002 (tcp/20002), ras-sg-sgn-cb-20009 (tcp+udp/20009)",
+			"192.0.2.45 192.0.2.41 tcp/20001":    "closest rules between these roles: ras-sg-sgn-cb-20002 (tcp/20002), ras-sg-sgn-cb-20009 (tcp+udp/20009)",
 			"192.0.2.90 192.0.2.52 tcp/6160":     "client 192.0.2.90 is not in the inventory",
 			"198.51.100.200 203.0.113.31 tcp/22": "22/tcp is documented for Admin Workstation",
 		},
@@ -313,7 +313,7 @@ var samplesWant = map[string]sampleWant{
 			"198.51.100.120 192.0.2.10 tcp/445":         "documented established [lync-srv-fe-cms-445]",
 		},
 		hints: map[string]string{
-			"192.0.2.10 192.0.2.30 tcp/809":      "809/tcp is documented for ",
+			"192.0.2.10 192.0.2.30 tcp/809":      "809/tcp falls only in wide or randomly picked port ranges",
 			"198.51.100.120 203.0.113.40 tcp/22": "22/tcp is documented for Admin Workstation",
 			"198.51.100.230 192.0.2.10 tcp/3389": "client 198.51.100.230 is not in the inventory",
 		},
