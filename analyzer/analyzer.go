@@ -51,6 +51,10 @@ type Options struct {
 	// NoHash skips the SHA-256 of each capture (Capture.SHA256 stays
 	// empty), for commands that do not report it.
 	NoHash bool
+
+	// NoServices skips the per-service aggregates (Result.Services stays
+	// empty), for commands that only print connections.
+	NoServices bool
 }
 
 // Progress reports how far Run is through one file.
@@ -153,6 +157,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		VLANKey:        opts.VLANKey,
 		ServerPorts:    sp,
 		OnConnection:   opts.OnConnection,
+		NoServices:     opts.NoServices,
 	})
 	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}}
 	var err error

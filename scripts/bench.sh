@@ -12,6 +12,8 @@
 #   BENCH_TOOLS  space-separated subset of: read flows analyze tshark argus
 #   FLOWAUDIT    flowaudit binary to use (default: bin/flowaudit if present,
 #                else built into a temp dir)
+#   BENCH_CPU    the one CPU every tool is pinned to with taskset (default 0;
+#                "none" runs unpinned), so all are measured on one core
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,13 +79,18 @@ note "capture: $file, $packets packets, $size bytes"
 # --- measurements -------------------------------------------------------
 # run NAME CMD...: time CMD with GNU time -v, stdout discarded; records
 # wall seconds and peak RSS (KiB; for a pipeline, the largest process).
+pin=()
+if [ "${BENCH_CPU:-0}" != none ] && command -v taskset >/dev/null; then
+	pin=(taskset -c "${BENCH_CPU:-0}")
+	note "every tool runs pinned to CPU ${BENCH_CPU:-0} (one core)"
+fi
 declare -A wall rss status
 order=()
 run() {
 	local name=$1
 	shift
 	order+=("$name")
-	/usr/bin/time -v -o "$work/$name.time" "$@" >/dev/null 2>"$work/$name.err"
+	/usr/bin/time -v -o "$work/$name.time" "${pin[@]}" "$@" >/dev/null 2>"$work/$name.err"
 	local rc=$?
 	if grep -q 'not built yet' "$work/$name.err"; then
 		status[$name]="skipped: not built yet"
@@ -104,7 +111,7 @@ for t in $tools; do
 	case $t in
 	read) run "pcapgo-read" "$work/pcapgen" read "$file" ;;
 	flows) [ -n "$fa" ] && run "flowaudit-flows" "$fa" flows -f jsonl "$file" ;;
-	analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze "$file" ;;
+	analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze --fail-on none "$file" ;;
 	tshark) command -v tshark >/dev/null && run "tshark-conv" tshark -n -q -z conv,tcp -z conv,udp -r "$file" ;;
 	argus) command -v argus >/dev/null && command -v ra >/dev/null &&
 		run "argus+ra" sh -c 'argus -r "$1" -w - | ra -r - -n' sh "$file" ;;
@@ -131,7 +138,7 @@ if [ "${status[$ref]:-}" = ok ]; then
 	for n in "${order[@]}"; do
 		[ "$n" = "$ref" ] || [ "${status[$n]}" != ok ] && continue
 		awk -v n="$n" -v a="${wall[$ref]}" -v b="${wall[$n]}" -v ra="${rss[$ref]}" -v rb="${rss[$n]}" \
-			'BEGIN { printf "  vs %-16s time x%.2f   memory x%.2f\n", n, (b > 0 ? a / b : 0), (rb > 0 ? ra / rb : 0) }'
+			'BEGIN { printf "  vs %-16s time x%.2f (%s %.1fx %s)   memory x%.2f\n", n, (b > 0 ? a / b : 0), "flowaudit", (a > b ? a / b : b / a), (a > b ? "slower" : "faster"), (rb > 0 ? ra / rb : 0) }'
 	done
 else
 	printf '\nno ratios: flowaudit flows did not run (%s)\n' "${status[$ref]:-not measured}"

@@ -289,8 +289,10 @@ func (c *conn) outcome(state string) Outcome {
 }
 
 // export builds the public record of c.
-func (c *conn) export(reason EndReason) Connection {
-	out := Connection{
+// exportTo fills out with the finished connection; full adds the History
+// and Community ID strings, which cost allocations.
+func (c *conn) exportTo(out *Connection, reason EndReason, full bool) {
+	*out = Connection{
 		ID:          c.id,
 		Orig:        c.orig,
 		Resp:        c.resp,
@@ -320,8 +322,9 @@ func (c *conn) export(reason EndReason) Connection {
 		out.RespBytes = c.ep[1].payload
 	}
 	out.State = c.state()
-	out.History = string(c.hist[:c.histLen])
 	out.Outcome = c.outcome(out.State)
-	out.CommunityID = CommunityID(0, c.orig, c.resp, c.origPort, c.respPort, c.proto)
-	return out
+	if full {
+		out.History = string(c.hist[:c.histLen])
+		out.CommunityID = CommunityID(0, c.orig, c.resp, c.origPort, c.respPort, c.proto)
+	}
 }

@@ -51,6 +51,10 @@ type Config struct {
 	// OnConnection, if set, receives every connection as it finishes. The
 	// pointer is valid only during the call.
 	OnConnection func(*Connection)
+
+	// NoServices skips the per-service aggregates (Services returns nil),
+	// for callers that only want the connections.
+	NoServices bool
 }
 
 // Stats counts what the tracker did.
@@ -97,6 +101,7 @@ type Tracker struct {
 	services   map[ServiceKey]*Service
 	frags      fragTable
 	stats      Stats
+	rec        Connection // the finished connection being handed out, reused
 }
 
 // NewTracker returns an empty tracker.
@@ -463,7 +468,10 @@ func (t *Tracker) evictOldest() {
 func (t *Tracker) finish(c *conn, reason EndReason) {
 	t.unlink(c)
 	delete(t.conns, c.key)
-	rec := c.export(reason)
+	// The History and Community ID strings are made only for a callback;
+	// the service aggregates do not need them.
+	rec := &t.rec
+	c.exportTo(rec, reason, t.cfg.OnConnection != nil)
 	switch reason {
 	case EndTimeout:
 		t.stats.TimedOut++
@@ -472,9 +480,11 @@ func (t *Tracker) finish(c *conn, reason EndReason) {
 	case EndEvicted:
 		t.stats.Evicted++
 	}
-	t.fold(&rec)
+	if !t.cfg.NoServices {
+		t.fold(rec)
+	}
 	if t.cfg.OnConnection != nil {
-		t.cfg.OnConnection(&rec)
+		t.cfg.OnConnection(rec)
 	}
 	*c = conn{list: noList}
 	if len(t.free) < 4096 {

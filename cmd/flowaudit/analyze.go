@@ -137,7 +137,7 @@ func runAnalyze(e *env, args []string) int {
 		}
 	}
 
-	res, readErr := e.readCaptures(paths, cat, f.capture, nil, false)
+	res, readErr := e.readCaptures(paths, cat, f.capture, nil)
 	if res == nil {
 		return e.fail(readErr)
 	}

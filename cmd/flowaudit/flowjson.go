@@ -1,72 +1,80 @@
 package main
 
 import (
+	"net/netip"
 	"strconv"
+	"time"
 	"unicode/utf8"
+
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/catalog"
 )
 
-// appendJSON appends the record as one JSON object, with the same fields,
-// order and omissions as encoding/json gives flowRecord (a test holds the
-// two equal), without reflection: flows prints one line per connection and
-// millions of them on a large capture.
-func (r *flowRecord) appendJSON(b []byte) []byte {
-	str := func(b []byte, key, v string) []byte {
+// appendConnJSON appends one connection as a JSON object with the same
+// fields, order and omissions as encoding/json gives makeFlowRecord's
+// flowRecord (a test holds the two equal), straight from the connection:
+// flows prints one line per connection, millions on a large capture, and
+// this path makes no string or reflection garbage.
+func appendConnJSON(b []byte, c *flow.Connection, paths []string) []byte {
+	key := func(b []byte, k string) []byte {
 		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
-		return appendJSONString(b, v)
+		b = append(b, k...)
+		return append(b, '"', ':')
 	}
-	num := func(b []byte, key string, v uint64) []byte {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
-		return strconv.AppendUint(b, v, 10)
+	str := func(b []byte, k, v string) []byte { return appendJSONString(key(b, k), v) }
+	num := func(b []byte, k string, v uint64) []byte { return strconv.AppendUint(key(b, k), v, 10) }
+	addr := func(b []byte, k string, a netip.Addr) []byte {
+		b = append(key(b, k), '"')
+		b = a.AppendTo(b)
+		return append(b, '"')
 	}
-	raw := func(b []byte, key, v string) []byte {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
-		return append(b, v...)
+	file := func(i int) string {
+		if i >= 0 && i < len(paths) {
+			return paths[i]
+		}
+		return ""
 	}
 	b = append(b, `{"ts":`...)
-	b = append(b, r.TS...)
-	b = str(b, "id.orig_h", r.OrigH)
-	b = num(b, "id.orig_p", uint64(r.OrigP))
-	b = str(b, "id.resp_h", r.RespH)
-	b = num(b, "id.resp_p", uint64(r.RespP))
-	b = str(b, "proto", r.Proto)
-	b = raw(b, "duration", string(r.Duration))
-	b = num(b, "orig_bytes", r.OrigBytes)
-	b = num(b, "resp_bytes", r.RespBytes)
-	b = str(b, "conn_state", r.ConnState)
-	if r.History != "" {
-		b = str(b, "history", r.History)
+	b = appendSeconds(b, time.Duration(c.Start.UnixNano()))
+	b = addr(b, "id.orig_h", c.Orig)
+	b = num(b, "id.orig_p", uint64(c.OrigPort))
+	b = addr(b, "id.resp_h", c.Resp)
+	b = num(b, "id.resp_p", uint64(c.RespPort))
+	b = str(b, "proto", catalog.ProtoName(c.Proto))
+	b = appendSeconds(key(b, "duration"), c.Duration())
+	b = num(b, "orig_bytes", c.OrigBytes)
+	b = num(b, "resp_bytes", c.RespBytes)
+	b = str(b, "conn_state", c.State)
+	if c.History != "" {
+		b = str(b, "history", c.History)
 	}
-	b = num(b, "orig_pkts", r.OrigPkts)
-	b = num(b, "orig_ip_bytes", r.OrigIPBytes)
-	b = num(b, "resp_pkts", r.RespPkts)
-	b = num(b, "resp_ip_bytes", r.RespIPBytes)
-	if r.VLAN != 0 {
-		b = num(b, "vlan", uint64(r.VLAN))
+	b = num(b, "orig_pkts", c.OrigPkts)
+	b = num(b, "orig_ip_bytes", c.OrigIPBytes)
+	b = num(b, "resp_pkts", c.RespPkts)
+	b = num(b, "resp_ip_bytes", c.RespIPBytes)
+	if c.VLAN != 0 {
+		b = num(b, "vlan", uint64(c.VLAN))
 	}
-	if r.InnerVLAN != 0 {
-		b = num(b, "inner_vlan", uint64(r.InnerVLAN))
+	if c.InnerVLAN != 0 {
+		b = num(b, "inner_vlan", uint64(c.InnerVLAN))
 	}
-	if r.Tunnel != "" {
-		b = str(b, "tunnel", r.Tunnel)
+	if t := tunnelNames[c.Tunnel]; t != "" {
+		b = str(b, "tunnel", t)
 	}
-	b = str(b, "community_id", r.CommunityID)
-	b = str(b, "outcome", r.Outcome)
-	b = str(b, "client_by", r.ClientBy)
-	if r.ICMPErrors != 0 {
-		b = num(b, "icmp_errors", r.ICMPErrors)
+	b = str(b, "community_id", c.CommunityID)
+	b = str(b, "outcome", c.Outcome.String())
+	b = str(b, "client_by", c.ClientBy.String())
+	if c.ICMPErrors != 0 {
+		b = num(b, "icmp_errors", c.ICMPErrors)
 	}
-	b = str(b, "file", r.File)
-	b = num(b, "first_frame", r.FirstFrame)
-	if r.LastFile != "" {
-		b = str(b, "last_file", r.LastFile)
+	b = str(b, "file", file(c.FirstPos.File))
+	b = num(b, "first_frame", c.FirstPos.Frame)
+	if c.LastPos.File != c.FirstPos.File {
+		if lf := file(c.LastPos.File); lf != "" {
+			b = str(b, "last_file", lf)
+		}
 	}
-	b = num(b, "last_frame", r.LastFrame)
+	b = num(b, "last_frame", c.LastPos.Frame)
 	return append(b, '}')
 }
 

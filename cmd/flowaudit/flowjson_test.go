@@ -3,30 +3,39 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
 
-// TestAppendJSONMatchesEncoding holds the hand-written encoder to
-// encoding/json's output for the same record.
-func TestAppendJSONMatchesEncoding(t *testing.T) {
-	records := []flowRecord{
-		{TS: "1.000001", OrigH: "192.0.2.1", OrigP: 40000, RespH: "2001:db8::1", RespP: 443, Proto: "tcp", Duration: "0.250000",
-			OrigBytes: 10, RespBytes: 20, ConnState: "SF", History: "ShADadFf", OrigPkts: 5, OrigIPBytes: 300, RespPkts: 4, RespIPBytes: 400,
-			VLAN: 10, InnerVLAN: 20, Tunnel: "vxlan", CommunityID: "1:abc+/=", Outcome: "established", ClientBy: "syn", ICMPErrors: 2,
-			File: "a.pcap", FirstFrame: 1, LastFile: "b.pcap", LastFrame: 99},
-		{TS: "-0.500000", OrigH: "::1", Proto: "vrrp", Duration: "0.000000", ConnState: "OTH", CommunityID: "", Outcome: "unanswered",
-			ClientBy: "first-packet", File: "we\"ird\\ name\n\t\x01\u2028é\xff.pcap"},
+// TestAppendConnJSONMatchesEncoding holds the hand-written encoder to
+// encoding/json's output for the same connection's record.
+func TestAppendConnJSONMatchesEncoding(t *testing.T) {
+	start := time.Date(2026, 11, 2, 9, 0, 0, 1500, time.UTC)
+	conns := []flow.Connection{
+		{Orig: netip.MustParseAddr("192.0.2.1"), OrigPort: 40000, Resp: netip.MustParseAddr("2001:db8::1"), RespPort: 443, Proto: 6,
+			Start: start, End: start.Add(250 * time.Millisecond), OrigBytes: 10, RespBytes: 20, State: "SF", History: "ShADadFf",
+			OrigPkts: 5, OrigIPBytes: 300, RespPkts: 4, RespIPBytes: 400, VLAN: 10, InnerVLAN: 20, Tunnel: decode.TunnelVXLAN,
+			CommunityID: "1:abc+/=", Outcome: flow.Established, ClientBy: flow.BySYN, ICMPErrors: 2,
+			FirstPos: flow.Pos{File: 0, Frame: 1}, LastPos: flow.Pos{File: 1, Frame: 99}},
+		{Orig: netip.MustParseAddr("::1"), Resp: netip.MustParseAddr("224.0.0.18"), Proto: 112, Start: time.Unix(0, 0).Add(-500 * time.Millisecond),
+			End: time.Unix(0, 0), State: "OTH", Outcome: flow.Unanswered, ClientBy: flow.ByFirstPacket, FirstPos: flow.Pos{File: 1, Frame: 7}, LastPos: flow.Pos{File: 1, Frame: 7}},
 	}
-	for _, r := range records {
+	paths := []string{"a.pcap", "we\"ird\\ name\n\t\x01\u2028é\xff.pcap"}
+	for i := range conns {
+		r := makeFlowRecord(&conns[i], paths)
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(&r); err != nil {
 			t.Fatal(err)
 		}
-		got := append(r.appendJSON(nil), '\n')
+		got := append(appendConnJSON(nil, &conns[i], paths), '\n')
 		if !bytes.Equal(got, want.Bytes()) {
-			t.Errorf("appendJSON:\n%s\nencoding/json:\n%s", got, want.Bytes())
+			t.Errorf("appendConnJSON:\n%s\nencoding/json:\n%s", got, want.Bytes())
 		}
 	}
 }

@@ -85,7 +85,7 @@ func runFlows(e *env, args []string) int {
 		if filter.match(c) {
 			out.add(c)
 		}
-	}, true)
+	})
 	if werr := out.finish(); werr != nil && runErr == nil {
 		runErr = fmt.Errorf("writing output: %w", werr)
 	}
@@ -317,12 +317,14 @@ func (fw *flowWriter) add(c *flow.Connection) {
 	if fw.err != nil {
 		return
 	}
-	r := makeFlowRecord(c, fw.paths)
-	switch fw.format {
-	case "jsonl":
-		fw.buf = r.appendJSON(fw.buf[:0])
+	if fw.format == "jsonl" {
+		fw.buf = appendConnJSON(fw.buf[:0], c, fw.paths)
 		fw.buf = append(fw.buf, '\n')
 		_, fw.err = fw.w.Write(fw.buf)
+		return
+	}
+	r := makeFlowRecord(c, fw.paths)
+	switch fw.format {
 	case "csv":
 		fw.err = fw.cw.Write(r.csv())
 	default:

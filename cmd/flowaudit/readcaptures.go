@@ -50,11 +50,14 @@ func (c *captureFlags) validate(cmd string) error {
 // decides the client of mid-stream connections (nil: the built-in
 // catalog). It returns what was read even when a capture fails part-way,
 // together with the error.
-func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection), noHash bool) (*analyzer.Result, error) {
+//
+// With onConn set the caller wants connections, not the per-service
+// aggregates or the captures' digests (flows): both are skipped.
+func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection)) (*analyzer.Result, error) {
 	opts := analyzer.Options{
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
 		MaxConnections: c.maxConnections, VLANKey: c.vlanKey,
-		OnConnection: onConn, Stdin: e.stdin, NoHash: noHash,
+		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
 	}
 	if cat != nil {
 		opts.ServerPorts = cat
@@ -92,7 +95,10 @@ func (e *env) summary(res *analyzer.Result) {
 		fmt.Fprintf(&b, "; %d decode errors (first: %v)", res.DecodeErrors, res.FirstDecodeError)
 	}
 	st := res.Stats
-	fmt.Fprintf(&b, "\n%d connections, %d services", st.Connections, len(res.Services))
+	fmt.Fprintf(&b, "\n%d connections", st.Connections)
+	if len(res.Services) > 0 {
+		fmt.Fprintf(&b, ", %d services", len(res.Services))
+	}
 	if st.Evicted > 0 {
 		fmt.Fprintf(&b, "; %d ended early because more than --max-connections were live", st.Evicted)
 	}

@@ -93,7 +93,7 @@ func runRoles(e *env, args []string) int {
 			return e.fail(usagef("roles: unknown product %q: want %s", p, strings.Join(cat.Products(), ", ")))
 		}
 	}
-	res, readErr := e.readCaptures(paths, cat, cf, nil, false)
+	res, readErr := e.readCaptures(paths, cat, cf, nil)
 	if res == nil {
 		return e.fail(readErr)
 	}
