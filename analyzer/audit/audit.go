@@ -207,6 +207,16 @@ type auditor struct {
 	// candidate rules by protocol and port (port 0 for port-less)
 	byPort map[protoPort][]*catalog.Rule
 	bcast  map[netip.Addr]bool
+	// hint texts that depend only on the service and the two hosts' roles
+	portHint    map[protoPort]string
+	closestHint map[hintKey]string
+}
+
+// hintKey is what the closest-rules hint depends on: the two hosts (nil
+// for hosts not in the inventory) and the service.
+type hintKey struct {
+	client, server *inventory.Host
+	pp             protoPort
 }
 
 // Audit labels services and finds what never appeared.
@@ -214,7 +224,8 @@ func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, o
 	if inv == nil {
 		inv = inventory.New()
 	}
-	a := &auditor{cat: cat, inv: inv, opts: opts, byPort: map[protoPort][]*catalog.Rule{}, bcast: map[netip.Addr]bool{}}
+	a := &auditor{cat: cat, inv: inv, opts: opts, byPort: map[protoPort][]*catalog.Rule{}, bcast: map[netip.Addr]bool{},
+		portHint: map[protoPort]string{}, closestHint: map[hintKey]string{}}
 	for _, r := range cat.Rules() {
 		if len(opts.Products) == 0 || containsString(opts.Products, r.Product) {
 			a.rules = append(a.rules, r)
@@ -356,6 +367,46 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 	if f.ServerHost == nil && !f.Multicast {
 		out = append(out, fmt.Sprintf("server %s is not in the inventory, so it has no role", f.Server))
 	}
+	pp := protoPort{f.Proto, f.Port}
+	if !catalog.HasPorts(f.Proto) {
+		pp.port = 0
+	}
+	h, ok := a.portHint[pp]
+	if !ok {
+		h = a.portHintText(f, cands)
+		a.portHint[pp] = h
+	}
+	out = append(out, h)
+	if f.ServerHost != nil {
+		k := hintKey{f.ClientHost, f.ServerHost, pp}
+		c, ok := a.closestHint[k]
+		if !ok {
+			c = a.closestText(f)
+			a.closestHint[k] = c
+		}
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// wideRule says whether a rule's ports are picked at random or span more
+// than 20,000 ports.
+func wideRule(r *catalog.Rule) bool {
+	if r.Dynamic {
+		return true
+	}
+	for _, p := range r.Ports {
+		if int(p.Hi)-int(p.Lo) > 20000 {
+			return true
+		}
+	}
+	return false
+}
+
+// portHintText says which roles the service's port is documented for.
+func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
 	svc := ServiceName(f.Proto, f.Port)
 	// Rules with randomly picked or very wide port ranges say little about
 	// this port; name them only when nothing narrower documents it.
@@ -371,35 +422,37 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 	} else if len(cands) > 0 {
 		documentedFor = "falls only in wide or randomly picked port ranges, of"
 	}
-	if len(cands) > 0 {
-		pairs := map[string]bool{}
-		var list []string
-		for _, r := range cands {
-			p := r.From.String() + " → " + r.To.String()
-			if !pairs[p] {
-				pairs[p] = true
-				list = append(list, p)
-			}
-		}
-		sort.Strings(list)
-		more := ""
-		if len(list) > 4 {
-			more = fmt.Sprintf(" and %d more", len(list)-4)
-			list = list[:4]
-		}
-		out = append(out, fmt.Sprintf("%s %s %s%s", svc, documentedFor, strings.Join(list, "; "), more))
-	} else {
-		out = append(out, fmt.Sprintf("%s is not documented for any role", svc))
+	if len(cands) == 0 {
+		return fmt.Sprintf("%s is not documented for any role", svc)
 	}
-	// Closest: rules between these hosts' roles on other ports; failing
-	// those, rules that let any host reach the server's role.
+	pairs := map[string]bool{}
+	var list []string
+	for _, r := range cands {
+		p := r.From.String() + " → " + r.To.String()
+		if !pairs[p] {
+			pairs[p] = true
+			list = append(list, p)
+		}
+	}
+	sort.Strings(list)
+	more := ""
+	if len(list) > 4 {
+		more = fmt.Sprintf(" and %d more", len(list)-4)
+		list = list[:4]
+	}
+	return fmt.Sprintf("%s %s %s%s", svc, documentedFor, strings.Join(list, "; "), more)
+}
+
+// closestText names the rules between the two hosts' roles on other ports;
+// failing those, the rules that let any host reach the server's role.
+func (a *auditor) closestText(f *Flow) string {
 	var closest, fromAny []string
 	seen := map[string]bool{}
 	for _, r := range a.rules {
 		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) {
 			continue
 		}
-		if f.ServerHost == nil || !f.ServerHost.Plays(r.To) || wideRule(r) {
+		if !f.ServerHost.Plays(r.To) || wideRule(r) {
 			continue
 		}
 		d := fmt.Sprintf("%s (%s)", r.ID, protoPorts(r))
@@ -417,30 +470,16 @@ func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
 	if len(closest) == 0 {
 		closest = fromAny
 	}
-	if len(closest) > 0 {
-		sort.Strings(closest)
-		more := ""
-		if len(closest) > 3 {
-			more = fmt.Sprintf(" and %d more", len(closest)-3)
-			closest = closest[:3]
-		}
-		out = append(out, fmt.Sprintf("closest rules between these roles: %s%s", strings.Join(closest, ", "), more))
+	if len(closest) == 0 {
+		return ""
 	}
-	return out
-}
-
-// wideRule says whether a rule's ports are picked at random or span more
-// than 20,000 ports.
-func wideRule(r *catalog.Rule) bool {
-	if r.Dynamic {
-		return true
+	sort.Strings(closest)
+	more := ""
+	if len(closest) > 3 {
+		more = fmt.Sprintf(" and %d more", len(closest)-3)
+		closest = closest[:3]
 	}
-	for _, p := range r.Ports {
-		if int(p.Hi)-int(p.Lo) > 20000 {
-			return true
-		}
-	}
-	return false
+	return fmt.Sprintf("closest rules between these roles: %s%s", strings.Join(closest, ", "), more)
 }
 
 func protoPorts(r *catalog.Rule) string {

@@ -1,9 +1,14 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/catalog"
@@ -235,8 +240,60 @@ func (r *Report) JSON(w io.Writer) error {
 	for _, wv := range r.Result.UnusedWaivers {
 		out.UnusedWaivers = append(out.UnusedWaivers, *waiverJSON(wv, false))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	return writeIndented(w, &out)
+}
+
+// writeIndented writes a struct as an indented JSON object, as
+// json.Encoder with SetIndent("", "  ") would, but one element at a time
+// for list fields: a report of a large capture holds hundreds of thousands
+// of flows, and the whole document is never built in memory.
+func writeIndented(w io.Writer, v any) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	rv := reflect.ValueOf(v).Elem()
+	rt := rv.Type()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
+	encode := func(x any, prefix string) ([]byte, error) {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(x); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
+	bw.WriteString("{\n")
+	for i := 0; i < rt.NumField(); i++ {
+		name := strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]
+		fmt.Fprintf(bw, "  %q: ", name)
+		fv := rv.Field(i)
+		if fv.Kind() == reflect.Slice && fv.Len() > 0 {
+			bw.WriteString("[\n")
+			for j := 0; j < fv.Len(); j++ {
+				b, err := encode(fv.Index(j).Interface(), "    ")
+				if err != nil {
+					return err
+				}
+				bw.WriteString("    ")
+				bw.Write(b)
+				if j < fv.Len()-1 {
+					bw.WriteByte(',')
+				}
+				bw.WriteByte('\n')
+			}
+			bw.WriteString("  ]")
+		} else {
+			b, err := encode(fv.Interface(), "  ")
+			if err != nil {
+				return err
+			}
+			bw.Write(b)
+		}
+		if i < rt.NumField()-1 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }

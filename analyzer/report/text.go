@@ -13,7 +13,14 @@ import (
 type TextOptions struct {
 	Color bool // ANSI colours (a terminal, NO_COLOR unset)
 	Width int  // wrap long cells to fit this many columns; 0 for DefaultWidth, negative for no limit
+	// MaxRows caps each table's rows (0: DefaultMaxRows, negative: no
+	// cap); the other formats always hold every row.
+	MaxRows int
 }
+
+// DefaultMaxRows is how many rows a terminal table shows before pointing
+// to the other formats.
+const DefaultMaxRows = 1000
 
 // DefaultWidth is the width the table is fitted to when there is no
 // terminal to measure (a file, a pipe).
@@ -63,6 +70,7 @@ func (r *Report) Text(w io.Writer, o TextOptions) error {
 			style.Color.Header = text.Colors{text.Bold}
 		}
 		style.Format.Header = text.FormatDefault
+		style.Format.Footer = text.FormatDefault
 		tw.SetStyle(style)
 		var keep []int
 		hdr := table.Row{}
@@ -74,12 +82,24 @@ func (r *Report) Text(w io.Writer, o TextOptions) error {
 		}
 		tw.AppendHeader(hdr)
 		tw.SetColumnConfigs(fitColumns(t, keep, o.Width))
-		for _, row := range t.Rows {
+		rows, cut := t.Rows, 0
+		if limit := o.MaxRows; limit >= 0 {
+			if limit == 0 {
+				limit = DefaultMaxRows
+			}
+			if len(rows) > limit {
+				rows, cut = rows[:limit], len(rows)-limit
+			}
+		}
+		for _, row := range rows {
 			out := table.Row{}
 			for _, i := range keep {
 				out = append(out, row[i])
 			}
 			tw.AppendRow(out)
+		}
+		if cut > 0 {
+			tw.AppendFooter(table.Row{fmt.Sprintf("… and %d more rows: --format csv, json, markdown or html lists them all", cut)})
 		}
 		tw.Render()
 	}
