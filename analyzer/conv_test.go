@@ -213,3 +213,27 @@ func TestTsharkConversations(t *testing.T) {
 		}
 	}
 }
+
+// TestTsharkLive reruns tshark, when it is installed, on every shared
+// capture and checks the golden counts still hold, so the file cannot drift
+// from what tshark says (CI installs tshark for this).
+func TestTsharkLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	dir := sharedCaptures(t)
+	g := readConvGolden(t)
+	for _, f := range captureFiles(t, dir) {
+		want, ok := g.tshark[f]
+		if !ok {
+			t.Errorf("%s is not in %s", f, convGolden)
+			continue
+		}
+		if got := tsharkConv(t, filepath.Join(dir, f)); got != want {
+			t.Errorf("%s: tshark now says tcp=%d udp=%d, the golden file tcp=%d udp=%d", f, got.tcp, got.udp, want.tcp, want.udp)
+		}
+	}
+}
