@@ -60,23 +60,6 @@ func citrixCatalog(t *testing.T) *Catalog {
 	return c
 }
 
-// citrixRows is, per section of doc, the set of rows some rule cites.
-func citrixRows(c *Catalog, doc string) map[string]map[int]bool {
-	out := map[string]map[int]bool{}
-	for _, r := range c.Rules() {
-		for _, s := range r.Sources {
-			if s.Doc != doc {
-				continue
-			}
-			if out[s.Section] == nil {
-				out[s.Section] = map[int]bool{}
-			}
-			out[s.Section][s.Row] = true
-		}
-	}
-	return out
-}
-
 func TestCitrixRowsPerSection(t *testing.T) {
 	c := citrixCatalog(t)
 	for _, ed := range []struct {
@@ -87,7 +70,7 @@ func TestCitrixRowsPerSection(t *testing.T) {
 		{citrixEN, func(s citrixSection) string { return s.en }, func(s citrixSection) int { return s.enRows }},
 		{citrixJA, func(s citrixSection) string { return s.ja }, func(s citrixSection) int { return s.jaRows }},
 	} {
-		got := citrixRows(c, ed.doc)
+		got := seedRows(c, ed.doc)
 		want := map[string]int{}
 		for _, s := range citrixSections {
 			if n := ed.rows(s); n > 0 {
@@ -190,7 +173,7 @@ func TestCitrixRowsAgainstDocuments(t *testing.T) {
 	en := citrixSeed(t, citrixEN)
 	ja := citrixSeed(t, citrixJA)
 	c := citrixCatalog(t)
-	enRows, jaRows := citrixRows(c, citrixEN), citrixRows(c, citrixJA)
+	enRows, jaRows := seedRows(c, citrixEN), seedRows(c, citrixJA)
 	for k, s := range citrixSections {
 		if got := citrixCountEN(en, s.en); got != s.enRows || got != len(enRows[s.en]) {
 			t.Errorf("English § %s: %d table lines in the document, expected %d, catalog cites %d", s.en, got, s.enRows, len(enRows[s.en]))
@@ -437,7 +420,7 @@ func TestCitrixApps(t *testing.T) {
 // a table cell finds that role (and mode).
 func TestCitrixRoleNames(t *testing.T) {
 	c := citrixCatalog(t)
-	for _, tt := range []struct{ name, id, mode string }{
+	checkLookups(t, c, []roleLookup{
 		{"Admin Workstation", "admin-workstation", ""},
 		{"管理ワークステーション", "admin-workstation", ""},
 		{"管理者ワークステーション(XenCenter)", "admin-workstation", ""},
@@ -538,16 +521,7 @@ func TestCitrixRoleNames(t *testing.T) {
 		{"監視サービス", "wem-monitoring-service", ""},
 		{"WEM Service", "wem-service", ""},
 		{"HdxVideo.js", "hdx-video-js", ""},
-	} {
-		r, mode, err := c.LookupRole(tt.name)
-		if err != nil {
-			t.Errorf("LookupRole(%q): %v", tt.name, err)
-			continue
-		}
-		if r.ID != tt.id || mode != tt.mode {
-			t.Errorf("LookupRole(%q) = %s/%q, want %s/%q", tt.name, r.ID, mode, tt.id, tt.mode)
-		}
-	}
+	})
 }
 
 // TestCitrixGroups checks the group roles: Any Citrix Component takes in

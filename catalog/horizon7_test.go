@@ -34,6 +34,25 @@ func seedRows(c *Catalog, doc string) map[string]map[int]bool {
 	return out
 }
 
+// roleLookup is a name a document uses and the role and mode it must
+// resolve to.
+type roleLookup struct{ name, id, mode string }
+
+// checkLookups resolves every name and checks its role and mode.
+func checkLookups(t *testing.T, c *Catalog, tests []roleLookup) {
+	t.Helper()
+	for _, tt := range tests {
+		r, mode, err := c.LookupRole(tt.name)
+		if err != nil {
+			t.Errorf("LookupRole(%q): %v", tt.name, err)
+			continue
+		}
+		if r.ID != tt.id || mode != tt.mode {
+			t.Errorf("LookupRole(%q) = %s/%q, want %s/%q", tt.name, r.ID, mode, tt.id, tt.mode)
+		}
+	}
+}
+
 // seedRulesAt is every rule citing (doc, section, row).
 func seedRulesAt(c *Catalog, doc, section string, row int) []*Rule {
 	var out []*Rule
@@ -306,7 +325,7 @@ func TestHorizon7Roles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ name, id, mode string }{
+	tests := []roleLookup{
 		{"Horizon Client", "horizon-client", ""},
 		{"Horizon Agent", "horizon-agent", ""},
 		{"Horizon Connection Server", "horizon-connection-server", ""},
@@ -321,16 +340,7 @@ func TestHorizon7Roles(t *testing.T) {
 		{"JMP server", "horizon-jmp-server", ""},
 		{"View Composer", "horizon-view-composer", ""},
 	}
-	for _, tt := range tests {
-		r, mode, err := c.LookupRole(tt.name)
-		if err != nil {
-			t.Errorf("LookupRole(%q): %v", tt.name, err)
-			continue
-		}
-		if r.ID != tt.id || mode != tt.mode {
-			t.Errorf("LookupRole(%q) = %s/%q, want %s/%q", tt.name, r.ID, mode, tt.id, tt.mode)
-		}
-	}
+	checkLookups(t, c, tests)
 	edge := c.RoleByID("horizon-edge-gateway")
 	if edge == nil || !reflect.DeepEqual(edge.Members, []string{"horizon-security-server", "horizon-uag"}) {
 		t.Errorf("horizon-edge-gateway members = %v", edge)

@@ -244,7 +244,7 @@ func TestLync2013Roles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ name, id, mode string }{
+	tests := []roleLookup{
 		{"Todos los servidores", "lync-all-servers", ""},
 		{"Servidores front-end", "lync-front-end", ""},
 		{"Servidores front-end que también ejecutan un servidor de mediación combinado", "lync-front-end", "collocated-mediation"},
@@ -264,16 +264,7 @@ func TestLync2013Roles(t *testing.T) {
 		{"Teléfono de conferencia Polycom CX3000 IP", "lync-phone", ""},
 		{"HP 4110 IP Phone (teléfono de área común)", "lync-phone", ""},
 	}
-	for _, tt := range tests {
-		r, mode, err := c.LookupRole(tt.name)
-		if err != nil {
-			t.Errorf("LookupRole(%q): %v", tt.name, err)
-			continue
-		}
-		if r.ID != tt.id || mode != tt.mode {
-			t.Errorf("LookupRole(%q) = %s/%q, want %s/%q", tt.name, r.ID, mode, tt.id, tt.mode)
-		}
-	}
+	checkLookups(t, c, tests)
 	servers := []string{"lync-director", "lync-front-end", "lync-mediation", "lync-persistent-chat"}
 	groups := []struct {
 		id      string

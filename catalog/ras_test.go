@@ -363,7 +363,7 @@ func TestRASCellExpansion(t *testing.T) {
 // TestRASRoleNames checks that every spelling the document uses resolves
 // to one role (and mode).
 func TestRASRoleNames(t *testing.T) {
-	tests := []struct{ name, id, mode string }{
+	tests := []roleLookup{
 		{"RAS Secure Gateway Forwarding mode", "ras-secure-gateway", "forwarding"},
 		{"RAS Secure Gateway in Forwarding Mode", "ras-secure-gateway", "forwarding"},
 		{"RAS Secure Gateway in Forwarding mode", "ras-secure-gateway", "forwarding"},
@@ -398,16 +398,7 @@ func TestRASRoleNames(t *testing.T) {
 		{"Remote PC over VDI", "remote-pc-vdi-host", ""},
 	}
 	c := rasCatalog(t)
-	for _, tt := range tests {
-		r, mode, err := c.LookupRole(tt.name)
-		if err != nil {
-			t.Errorf("LookupRole(%q): %v", tt.name, err)
-			continue
-		}
-		if r.ID != tt.id || mode != tt.mode {
-			t.Errorf("LookupRole(%q) = %s/%q, want %s/%q", tt.name, r.ID, mode, tt.id, tt.mode)
-		}
-	}
+	checkLookups(t, c, tests)
 }
 
 // TestRASAllComponents checks that the "All Components" group holds every
