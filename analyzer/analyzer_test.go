@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 )
 
 func fileSHA(t *testing.T, path string) (string, []byte) {
@@ -26,7 +27,7 @@ func fileSHA(t *testing.T, path string) (string, []byte) {
 }
 
 func TestRunCaptureInfo(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	a, b := filepath.Join(dir, "syn-then-rst.pcap"), filepath.Join(dir, "modify-request.pcapng")
 	var conns []flow.Connection
 	var prog []Progress
@@ -86,7 +87,7 @@ func TestRunCaptureInfo(t *testing.T) {
 // TestRunRotated splits one capture's connections across two files: a
 // connection seen in both is one connection.
 func TestRunRotated(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	src := filepath.Join(dir, "citrix.pcap")
 	one, err := Run([]string{src}, Options{})
 	if err != nil {
@@ -106,7 +107,7 @@ func TestRunRotated(t *testing.T) {
 }
 
 func TestRunStdinAndGzip(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	path := filepath.Join(dir, "sip-tcp.pcap")
 	want, err := Run([]string{path}, Options{})
 	if err != nil {
@@ -135,7 +136,7 @@ func TestRunStdinAndGzip(t *testing.T) {
 // TestRunTruncated cuts a capture short: the result keeps the connections
 // read before the cut, and the error names file, offset and frame.
 func TestRunTruncated(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "citrix.pcap"))
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestRunMissingFile(t *testing.T) {
 }
 
 func TestRunOptionsReachTracker(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	// NTP_sync has 16 UDP conversations over more than a few seconds:
 	// a one-second UDP timeout splits some of them.
 	path := filepath.Join(dir, "NTP_sync.pcap")
@@ -187,10 +188,7 @@ func TestRunOptionsReachTracker(t *testing.T) {
 // BenchmarkRun measures the whole pipeline (read, decode, track) on a
 // shared capture; ns/op and allocs/op are per packet.
 func BenchmarkRun(b *testing.B) {
-	path := filepath.Join(sharedCapturesDir(), "mapi.pcap")
-	if _, err := os.Stat(path); err != nil {
-		b.Skip("shared captures not available")
-	}
+	path := capturetest.Path(b, "mapi.pcap")
 	cat := noPorts{}
 	res, err := Run([]string{path}, Options{ServerPorts: cat})
 	if err != nil {

@@ -8,45 +8,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (the tshark counts need tshark on PATH)")
 
 const convGolden = "testdata/tshark-conv.txt"
-
-// sharedCaptures returns the shared captures directory, skipping the test
-// when it is absent.
-func sharedCaptures(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "captures")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared captures not available: %v", err)
-	}
-	return dir
-}
-
-func captureFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".md") {
-			out = append(out, e.Name())
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
 // convCounts are TCP and UDP conversation counts.
 type convCounts struct{ tcp, udp int }
@@ -144,7 +117,7 @@ func writeConvGolden(t *testing.T, g convGoldenFile, files []string) {
 #
 `, version)
 	for _, f := range files {
-		c := tsharkConv(t, filepath.Join(sharedCapturesDir(), f))
+		c := tsharkConv(t, capturetest.Path(t, f))
 		fmt.Fprintf(&b, "%s tcp=%d udp=%d\n", f, c.tcp, c.udp)
 	}
 	if len(g.notes) > 0 {
@@ -160,8 +133,6 @@ func writeConvGolden(t *testing.T, g convGoldenFile, files []string) {
 		t.Fatal(err)
 	}
 }
-
-func sharedCapturesDir() string { return filepath.Join("..", "..", "shared", "captures") }
 
 // flowCounts runs the pipeline on one file and counts TCP and UDP
 // connections. A read error is fine here: the counts cover what was read.
@@ -185,8 +156,8 @@ func flowCounts(t *testing.T, path string) (convCounts, *Result, error) {
 // TestTsharkConversations compares flowaudit's TCP and UDP connection
 // counts with tshark's conversation counts recorded in the golden file.
 func TestTsharkConversations(t *testing.T) {
-	dir := sharedCaptures(t)
-	files := captureFiles(t, dir)
+	dir := capturetest.Dir(t)
+	files := capturetest.Files(t)
 	g := readConvGolden(t)
 	if *update {
 		writeConvGolden(t, g, files)
@@ -224,9 +195,9 @@ func TestTsharkLive(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not installed")
 	}
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	g := readConvGolden(t)
-	for _, f := range captureFiles(t, dir) {
+	for _, f := range capturetest.Files(t) {
 		want, ok := g.tshark[f]
 		if !ok {
 			t.Errorf("%s is not in %s", f, convGolden)

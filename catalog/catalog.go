@@ -141,6 +141,21 @@ type Rule struct {
 	sameAs *sameAs
 }
 
+// Flags are the rule's flags in a fixed order: optional, bidirectional,
+// configurable, dynamic, and its direction limit.
+func (r *Rule) Flags() []string {
+	var f []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{r.Optional, "optional"}, {r.Bidirectional, "bidirectional"}, {r.Configurable, "configurable"}, {r.Dynamic, "dynamic"}, {r.Direction != "", r.Direction}} {
+		if x.on {
+			f = append(f, x.name)
+		}
+	}
+	return f
+}
+
 // HasProto says whether the rule names IP protocol p.
 func (r *Rule) HasProto(p uint8) bool { return containsProto(r.Protocols, p) }
 

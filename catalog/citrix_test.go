@@ -275,19 +275,6 @@ type citrixSpot struct {
 	sources  string // "en:ROW ja:ROW"
 }
 
-func citrixFlags(r *Rule) string {
-	var f []string
-	for _, x := range []struct {
-		on   bool
-		name string
-	}{{r.Optional, "optional"}, {r.Bidirectional, "bidirectional"}, {r.Configurable, "configurable"}, {r.Dynamic, "dynamic"}, {r.Direction != "", r.Direction}} {
-		if x.on {
-			f = append(f, x.name)
-		}
-	}
-	return strings.Join(f, ",")
-}
-
 func citrixSources(r *Rule) string {
 	var s []string
 	for _, src := range r.Sources {
@@ -379,7 +366,7 @@ func TestCitrixSpotChecks(t *testing.T) {
 				to:      r.To.String(),
 				protos:  strings.Join(r.ProtocolNames(), " "),
 				ports:   FormatPorts(r.Ports),
-				flags:   citrixFlags(r),
+				flags:   strings.Join(r.Flags(), ","),
 				sources: citrixSources(r),
 			}
 			if got != s {

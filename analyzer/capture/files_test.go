@@ -13,20 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-// sharedCaptures returns the folder of public captures beside the repository,
-// or skips the test when it is absent.
-func sharedCaptures(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "captures")
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Skipf("shared captures not available: %v", err)
-	}
-	return dir
-}
 
 // sourcesRow is what SOURCES.md says about one file.
 type sourcesRow struct {
@@ -225,7 +216,7 @@ const goldenHeader = `# Expected result of reading every file in ../shared/captu
 `
 
 func TestSharedCaptures(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	sources := readSources(t, dir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -12,18 +12,10 @@ import (
 	"testing"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-func sharedCaptures(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "captures")
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		t.Skipf("shared captures not available: %v", err)
-	}
-	return dir
-}
 
 var tunnelNames = map[Tunnel]string{TunnelVXLAN: "vxlan", TunnelGENEVE: "geneve", TunnelGRE: "gre", TunnelERSPAN: "erspan", TunnelIPinIP: "ipip"}
 
@@ -159,7 +151,7 @@ const goldenHeader = `# Decoding every packet of every file in ../shared/capture
 `
 
 func TestSharedCaptures(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +205,7 @@ func TestSharedCaptures(t *testing.T) {
 
 // TestSharedCaptureFrames checks single frames whose fields tshark shows.
 func TestSharedCaptureFrames(t *testing.T) {
-	dir := sharedCaptures(t)
+	dir := capturetest.Dir(t)
 	cases := []struct {
 		file  string
 		frame int // 1-based

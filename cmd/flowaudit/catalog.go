@@ -266,19 +266,6 @@ func toRuleJSON(r *catalog.Rule) ruleJSON {
 	return j
 }
 
-func ruleFlags(r *catalog.Rule) string {
-	var f []string
-	for _, x := range []struct {
-		on   bool
-		name string
-	}{{r.Optional, "optional"}, {r.Bidirectional, "bidirectional"}, {r.Configurable, "configurable"}, {r.Dynamic, "dynamic"}, {r.Direction != "", r.Direction}} {
-		if x.on {
-			f = append(f, x.name)
-		}
-	}
-	return strings.Join(f, ",")
-}
-
 func protoPorts(r *catalog.Rule) string {
 	ports := catalog.FormatPorts(r.Ports)
 	if ports == "" {
@@ -302,14 +289,14 @@ func (e *env) printRules(rules []*catalog.Rule, format string) error {
 		for _, r := range rules {
 			rows = append(rows, []string{r.ID, r.Product, r.Section, r.From.String(), r.To.String(),
 				strings.Join(r.ProtocolNames(), " "), catalog.FormatPorts(r.Ports), r.Description,
-				strings.Join(r.Apps, " "), ruleFlags(r), r.SourceText()})
+				strings.Join(r.Apps, " "), strings.Join(r.Flags(), ","), r.SourceText()})
 		}
 		return writeCSV(e.stdout, []string{"id", "product", "section", "from_role", "to_role", "protocols", "ports", "description", "applications", "flags", "source"}, rows)
 	}
 	t := e.newTable("ID", "From", "To", "Proto/Ports", "Description", "Flags")
 	t.SetColumnConfigs([]table.ColumnConfig{{Number: 5, WidthMax: 60, WidthMaxEnforcer: text.WrapSoft}, {Number: 1, WidthMax: 48, WidthMaxEnforcer: text.WrapSoft}})
 	for _, r := range rules {
-		t.AppendRow(table.Row{r.ID, r.From.String(), r.To.String(), protoPorts(r), r.Description, ruleFlags(r)})
+		t.AppendRow(table.Row{r.ID, r.From.String(), r.To.String(), protoPorts(r), r.Description, strings.Join(r.Flags(), ",")})
 	}
 	t.AppendFooter(table.Row{fmt.Sprintf("%d rules", len(rules))})
 	t.Render()

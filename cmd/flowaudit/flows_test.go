@@ -13,18 +13,9 @@ import (
 	"testing"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
-
-// flowsCaptures returns the shared captures directory or skips.
-func flowsCaptures(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "captures")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared captures not available: %v", err)
-	}
-	return dir
-}
 
 func runCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -72,7 +63,7 @@ func captureTimes(t *testing.T, path string) (first, last string, frames int) {
 }
 
 func TestFlowsJSONLines(t *testing.T) {
-	dir := flowsCaptures(t)
+	dir := capturetest.Dir(t)
 	path := filepath.Join(dir, "syn-then-rst.pcap")
 	code, out, errs := runCmd(t, nil, "flows", path)
 	if code != exitOK || errs != "" {
@@ -108,7 +99,7 @@ func TestFlowsJSONLines(t *testing.T) {
 // TestFlowsFields checks every capture's lines carry the conn.log fields
 // and counts that add up.
 func TestFlowsFields(t *testing.T) {
-	dir := flowsCaptures(t)
+	dir := capturetest.Dir(t)
 	for _, name := range []string{"sip-tcp.pcap", "dns_fragmented.pcap", "modify-request.pcapng", "gre-sample.pcap", "vrrp.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := runCmd(t, nil, "flows", "--format", "jsonl", filepath.Join(dir, name))
@@ -140,7 +131,7 @@ func TestFlowsFields(t *testing.T) {
 }
 
 func TestFlowsFormatsAndFilters(t *testing.T) {
-	dir := flowsCaptures(t)
+	dir := capturetest.Dir(t)
 	syn := filepath.Join(dir, "syn-then-rst.pcap")
 	sip := filepath.Join(dir, "sip.pcap")
 	tests := []struct {
@@ -207,7 +198,7 @@ func TestFlowsFormatsAndFilters(t *testing.T) {
 // TestFlowsReadError: flows read before a damaged record are printed, then
 // the error with its position; exit 1.
 func TestFlowsReadError(t *testing.T) {
-	dir := flowsCaptures(t)
+	dir := capturetest.Dir(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "sip-tcp.pcap"))
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +220,7 @@ func TestFlowsReadError(t *testing.T) {
 }
 
 func TestFlowsUsage(t *testing.T) {
-	dir := flowsCaptures(t)
+	dir := capturetest.Dir(t)
 	syn := filepath.Join(dir, "syn-then-rst.pcap")
 	tests := []struct {
 		args []string
@@ -260,7 +251,7 @@ func TestFlowsUsage(t *testing.T) {
 // TestFlowsTerminalStderr: with stderr on a terminal, a progress bar and
 // the summary go to stderr.
 func TestFlowsTerminalStderr(t *testing.T) {
-	dir := flowsCaptures(t)
+	dir := capturetest.Dir(t)
 	old := progressMinSize
 	progressMinSize = 0
 	defer func() { progressMinSize = old }()
