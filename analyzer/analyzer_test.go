@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
-	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/analyzer/capturetest"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
 
 func fileSHA(t *testing.T, path string) (string, []byte) {

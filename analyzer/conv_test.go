@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
-	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files (the tshark counts need tshark on PATH)")
