@@ -52,6 +52,9 @@ type Options struct {
 	// empty), for commands that do not report it.
 	NoHash bool
 
+	// MaxServices bounds the per-service aggregates; see flow.Config.
+	MaxServices int
+
 	// NoServices skips the per-service aggregates (Result.Services stays
 	// empty), for commands that only print connections.
 	NoServices bool
@@ -158,6 +161,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		ServerPorts:    sp,
 		OnConnection:   opts.OnConnection,
 		NoServices:     opts.NoServices,
+		MaxServices:    opts.MaxServices,
 	})
 	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}}
 	var err error

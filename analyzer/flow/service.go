@@ -82,6 +82,10 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 func (t *Tracker) fold(c *Connection) {
 	k := ServiceKeyOf(c)
 	s := t.services[k]
+	if s == nil && len(t.services) >= t.cfg.MaxServices {
+		t.stats.Unaggregated++
+		return
+	}
 	if s == nil {
 		s = &Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}
 		t.services[k] = s

@@ -23,6 +23,10 @@ const (
 	DefaultOtherTimeout   = time.Minute
 	DefaultClosedTimeout  = 5 * time.Second
 	DefaultMaxConnections = 1 << 18
+	// DefaultMaxServices bounds the per-service aggregates (about 300 bytes
+	// each): a pilot has thousands, a many-port scan of a large network
+	// could have millions.
+	DefaultMaxServices = 1 << 20
 )
 
 // Config tunes a Tracker. Zero values mean the defaults.
@@ -35,6 +39,10 @@ type Config struct {
 	// MaxConnections bounds the live table; when it is full the connection
 	// idle the longest is emitted early (Stats.Evicted counts them).
 	MaxConnections int
+
+	// MaxServices bounds the per-service aggregates; connections of new
+	// services past it are counted in Stats.Unaggregated, not kept.
+	MaxServices int
 
 	// VLANKey makes the VLAN tags part of the connection key, for
 	// captures where the same addresses live in several VLANs. By default
@@ -67,6 +75,7 @@ type Stats struct {
 	TimedOut            uint64 // connections finished by an idle timeout
 	Reused              uint64 // connections finished by a new SYN on the same ports
 	Evicted             uint64 // connections finished early because the table was full
+	Unaggregated        uint64 // connections not folded into a service: the service table was full
 	ClockJumps          uint64 // times the clock went back by more than the longest timeout (all connections ended)
 	ICMPErrorsAttached  uint64 // ICMP errors attached to the connection they quote
 	ICMPErrorsUnmatched uint64 // ICMP errors quoting no known connection (kept as ICMP connections)
@@ -111,6 +120,9 @@ func NewTracker(cfg Config) *Tracker {
 			d = v
 		}
 		return int64(d)
+	}
+	if cfg.MaxServices <= 0 {
+		cfg.MaxServices = DefaultMaxServices
 	}
 	t := &Tracker{
 		cfg:      cfg,

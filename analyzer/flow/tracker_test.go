@@ -558,3 +558,22 @@ func TestNoTimestamp(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestServiceBound: past MaxServices, connections of new services are
+// counted, not aggregated; connections of known services still are.
+func TestServiceBound(t *testing.T) {
+	tr := NewTracker(Config{MaxServices: 2})
+	for i, port := range []uint16{1000, 1001, 1002, 1000, 1003} {
+		p := decode.Packet{Src: hostC, Dst: hostS, SrcPort: uint16(40000 + i), DstPort: port, Proto: decode.ProtoTCP,
+			TCPFlags: decode.FlagSYN, Seq: 1, IPLen: 40}
+		tr.Add(&p, base.Add(time.Duration(i)*time.Second), Pos{Frame: uint64(i + 1)})
+	}
+	tr.Flush()
+	svcs := tr.Services()
+	if len(svcs) != 2 || svcs[0].Port != 1000 || svcs[0].Connections != 2 || svcs[1].Port != 1001 {
+		t.Errorf("services %+v", svcs)
+	}
+	if st := tr.Stats(); st.Unaggregated != 2 || st.Connections != 5 {
+		t.Errorf("stats %+v", st)
+	}
+}

@@ -166,6 +166,11 @@ func runAnalyze(e *env, args []string) int {
 		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: f.products,
 		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
 	}
+	if n := res.Stats.Unaggregated; n > 0 {
+		// Always said, terminal or not: the report is incomplete.
+		fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
+		rep.Skipped[fmt.Sprintf("connections beyond --max-services=%d", f.capture.maxServices)] = n
+	}
 	for _, s := range res.Skipped {
 		if s.Reason == decode.ReasonARP.String() && !f.includeNoise {
 			result.AddNoise("arp", s.Count)

@@ -18,7 +18,7 @@ import (
 // share.
 type captureFlags struct {
 	tcpTimeout, udpTimeout, otherTimeout time.Duration
-	maxConnections                       int
+	maxConnections, maxServices          int
 	vlanKey                              bool
 }
 
@@ -27,6 +27,7 @@ func (c *captureFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.udpTimeout, "udp-timeout", flow.DefaultUDPTimeout, "idle timeout of UDP connections")
 	fs.DurationVar(&c.otherTimeout, "icmp-timeout", flow.DefaultOtherTimeout, "idle timeout of ICMP and other IP protocols")
 	fs.IntVar(&c.maxConnections, "max-connections", flow.DefaultMaxConnections, "live connections kept before the oldest idle one is ended early")
+	fs.IntVar(&c.maxServices, "max-services", flow.DefaultMaxServices, "services aggregated at most (client, server, protocol, port); connections of more are counted, not kept")
 	fs.BoolVar(&c.vlanKey, "vlan-key", false, "tell connections apart by VLAN too (same addresses in several VLANs)")
 }
 
@@ -42,6 +43,9 @@ func (c *captureFlags) validate(cmd string) error {
 	if c.maxConnections <= 0 {
 		return usagef("%s: --max-connections must be positive, got %d", cmd, c.maxConnections)
 	}
+	if c.maxServices <= 0 {
+		return usagef("%s: --max-services must be positive, got %d", cmd, c.maxServices)
+	}
 	return nil
 }
 
@@ -56,7 +60,7 @@ func (c *captureFlags) validate(cmd string) error {
 func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection)) (*analyzer.Result, error) {
 	opts := analyzer.Options{
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
-		MaxConnections: c.maxConnections, VLANKey: c.vlanKey,
+		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
 	}
 	if cat != nil {
