@@ -53,6 +53,7 @@ func runFlows(e *env, args []string) int {
 	protos := fs.StringSlice("proto", nil, "only protocol `NAME` (tcp, udp, icmp, icmpv6, vrrp, ip/N; repeatable)")
 	var cf captureFlags
 	cf.register(fs)
+	_ = fs.MarkHidden("max-services") // flows prints connections; it keeps no services
 	if done, err := e.parseFlags(fs, flowsHelp, args); done {
 		if err != nil {
 			return e.fail(err)

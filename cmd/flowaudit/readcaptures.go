@@ -144,6 +144,9 @@ func (e *env) newCaptureProgress() *captureProgress {
 	pw.SetMessageLength(32)
 	pw.Style().Visibility.ETA = true
 	pw.Style().Visibility.Value = true
+	if e.getenv("NO_COLOR") != "" {
+		pw.Style().Colors = progress.StyleColors{}
+	}
 	return &captureProgress{pw: pw, file: -1, done: make(chan struct{})}
 }
 
