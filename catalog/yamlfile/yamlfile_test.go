@@ -1,0 +1,101 @@
+package yamlfile
+
+import (
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+type item struct {
+	Name  string  `yaml:"name"`
+	Ports Scalar  `yaml:"ports"`
+	Tags  StrList `yaml:"tags"`
+	line  int
+	lines map[string]int
+}
+
+func (i *item) UnmarshalYAML(n *yaml.Node) (err error) {
+	type plain item
+	if i.lines, err = Strict(n, plain{}); err != nil {
+		return err
+	}
+	i.line = n.Line
+	return n.Decode((*plain)(i))
+}
+
+type doc struct {
+	Items yaml.Node `yaml:"items"`
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name, src string
+		items     int
+		errs      []string // "file:line: message" substrings, in order
+	}{
+		{"good", "items:\n  - name: a\n    ports: 443\n    tags: x\n  - {name: b, ports: \"80, 443\", tags: [y, z]}\n", 2, nil},
+		{"unknown field", "items:\n  - name: a\n    prots: 443\n", 0, []string{`f.yaml:3: unknown field "prots" (did you mean "ports"?)`}},
+		{"one bad, one good", "items:\n  - name: a\n    bogus: 1\n  - name: b\n", 1, []string{`f.yaml:3: unknown field "bogus"`}},
+		{"duplicate key", "items:\n  - name: a\n    name: b\n", 0, []string{`f.yaml:3: field "name" given twice`}},
+		{"wrong kind", "items:\n  - [1, 2]\n", 0, []string{"f.yaml:2: expected a mapping, found a list"}},
+		{"wrong type", "items:\n  - name: [x]\n", 0, []string{"f.yaml:2: cannot unmarshal"}},
+		{"tags of maps", "items:\n  - tags: [{a: 1}]\n", 0, []string{"f.yaml:2: expected a name, found a mapping"}},
+		{"top unknown", "itemz: []\n", 0, []string{`f.yaml:1: unknown field "itemz" (did you mean "items"?)`}},
+		{"not a list", "items: 3\n", 0, []string{"f.yaml:1: items: expected a list"}},
+		{"two documents", "items: []\n---\nitems: []\n", 0, []string{"f.yaml:2: more than one YAML document"}},
+		{"syntax", "items: [\n", 0, []string{"f.yaml:"}},
+		{"empty", "  \n", 0, []string{"f.yaml: empty file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d doc
+			errs := Parse("f.yaml", []byte(tt.src), &d)
+			var items []item
+			if errs == nil {
+				items = DecodeList[item]("f.yaml", "items", &d.Items, &errs)
+			}
+			if len(items) != tt.items {
+				t.Errorf("items = %d, want %d", len(items), tt.items)
+			}
+			if len(errs) != len(tt.errs) {
+				t.Fatalf("errors = %v, want %d", errs, len(tt.errs))
+			}
+			for i, want := range tt.errs {
+				if !strings.Contains(errs[i].Error(), want) {
+					t.Errorf("error %d = %q, want it to contain %q", i, errs[i], want)
+				}
+			}
+		})
+	}
+}
+
+func TestLinesAndValues(t *testing.T) {
+	var d doc
+	if errs := Parse("f.yaml", []byte("items:\n  - name: a\n    ports: 443\n    tags: [x, y]\n"), &d); errs != nil {
+		t.Fatal(errs)
+	}
+	var errs ErrorList
+	items := DecodeList[item]("f.yaml", "items", &d.Items, &errs)
+	if len(items) != 1 {
+		t.Fatalf("items %v errs %v", items, errs)
+	}
+	it := items[0]
+	if it.line != 2 || LineOf(it.lines, "ports", 0) != 3 || LineOf(it.lines, "missing", 7) != 7 {
+		t.Errorf("lines: item %d, ports %d", it.line, LineOf(it.lines, "ports", 0))
+	}
+	if it.Ports != "443" || len(it.Tags) != 2 || it.Tags[1] != "y" {
+		t.Errorf("values %+v", it)
+	}
+}
+
+func TestLevenshtein(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"abc", "abc", 0}, {"kitten", "sitting", 3}, {"ポート", "ポーと", 1}, {"", "abc", 3}} {
+		if got := Levenshtein(tt.a, tt.b); got != tt.d {
+			t.Errorf("Levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
+		}
+	}
+}
