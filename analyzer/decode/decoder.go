@@ -204,6 +204,15 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 		}
 		return ReasonNotIP, nil
 	}
+	// A tunnel whose inner frame is not IP (ARP between the hosts of an
+	// overlay): the frame is that inner frame, not a packet of the tunnel.
+	if n := len(d.decoded); n > 0 && err == nil && (d.decoded[n-1] == layers.LayerTypeEthernet || d.decoded[n-1] == layers.LayerTypeDot1Q) {
+		*p = Packet{}
+		if d.isARP() {
+			return ReasonARP, nil
+		}
+		return ReasonNotIP, nil
+	}
 	p.Proto = st.proto
 	p.IPLen = st.ipLen
 	p.Truncated = st.cut
@@ -294,7 +303,10 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 				d.quote(pl[4:], &p.Quoted)
 			}
 		}
-		p.PayloadLen = max(st.l4len-4, 0)
+		// The first 8 bytes are the header, as in ICMPv4: type, code,
+		// checksum and the message's own word (echo id and sequence,
+		// MTU, pointer, ND flags).
+		p.PayloadLen = max(st.l4len-8, 0)
 	case uint8(layers.IPProtocolIPv6HopByHop), uint8(layers.IPProtocolIPv6Routing),
 		uint8(layers.IPProtocolIPv6Fragment), uint8(layers.IPProtocolIPv6Destination):
 		if err != nil { // an IPv6 extension header that could not be read
