@@ -256,37 +256,5 @@ func TestSharedCaptures(t *testing.T) {
 	if seen != len(sources) {
 		t.Errorf("%d capture files, SOURCES.md lists %d", seen, len(sources))
 	}
-	golden := filepath.Join("testdata", "shared-captures.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if got := out.String(); got != string(want) {
-		t.Errorf("result differs from %s (run with -update after checking):\n%s", golden, lineDiff(string(want), got))
-	}
-}
-
-// lineDiff lists the lines that differ, for a readable failure.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want %q\n  got  %q\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
+	capturetest.Golden(t, filepath.Join("testdata", "shared-captures.golden"), []byte(out.String()), *update)
 }

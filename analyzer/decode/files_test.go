@@ -187,23 +187,7 @@ func TestSharedCaptures(t *testing.T) {
 			t.Errorf("expected capture %s: %v", name, err)
 		}
 	}
-	golden := filepath.Join("testdata", "shared-captures.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if got := out.String(); got != string(want) {
-		t.Errorf("counters differ from %s (check, then run with -update)\n%s", golden, lineDiff(string(want), got))
-	}
+	capturetest.Golden(t, filepath.Join("testdata", "shared-captures.golden"), []byte(out.String()), *update)
 }
 
 // TestSharedCaptureFrames checks single frames whose fields tshark shows.
@@ -238,23 +222,4 @@ func TestSharedCaptureFrames(t *testing.T) {
 			t.Errorf("%s frame %d: want %s", c.file, c.frame, c.what)
 		}
 	}
-}
-
-// lineDiff lists the lines that differ.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d:\n  want %q\n  got  %q\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
 }
