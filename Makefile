@@ -10,7 +10,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/flowaudit
-	$(GO) build -trimpath -o $(BIN) ./cmd/flowaudit
+	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/flowaudit
 
 test: ## go vet and the race-enabled test suite
 	$(GO) vet $(PKGS)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -20,8 +21,40 @@ const (
 	exitFindings = 3 // analyze: findings at the --fail-on level
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=...";
+// otherwise it comes from the build information (the module version for
+// go install, the VCS revision for a build in a checkout), and is "dev"
+// in tests, whose binaries carry neither.
+var version = buildVersion("dev")
+
+func buildVersion(def string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return def
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return def
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "-dirty"
+	}
+	return "dev-" + rev
+}
 
 // env is what a command sees of the process: its streams and whether they
 // are terminals, so commands are testable without a real terminal.
