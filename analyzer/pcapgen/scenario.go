@@ -326,16 +326,9 @@ func New(cfg Config) *Scenario {
 	return &Scenario{gen: newGen(cfg)}
 }
 
-// Err returns the first error recorded while adding flows.
-func (s *Scenario) Err() error { return s.err }
-
 // Client returns the next ephemeral port of host, as its TCP/IP stack
 // would pick for a new outgoing connection.
 func (s *Scenario) Client(host netip.Addr) netip.AddrPort { return s.ephemeral(host) }
-
-// Rand returns the scenario's random source, for callers that draw their
-// own sizes or delays and want the scenario to stay reproducible.
-func (s *Scenario) Rand() *rand.Rand { return s.rng }
 
 func (s *Scenario) add(f *flow) {
 	if f == nil || len(f.steps) == 0 {
