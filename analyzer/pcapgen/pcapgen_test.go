@@ -402,17 +402,11 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var names []string
 		for _, e := range gen {
-			want, _ := os.ReadFile(filepath.Join(tmp, dir, e.Name()))
-			got, err := os.ReadFile(filepath.Join(testdataDir, dir, e.Name()))
-			if err != nil {
-				t.Errorf("%s/%s: %v (run go test ./analyzer/pcapgen -update)", dir, e.Name(), err)
-				continue
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s/%s differs from the generator's output (run go test ./analyzer/pcapgen -update)", dir, e.Name())
-			}
+			names = append(names, filepath.Join(dir, e.Name()))
 		}
+		compareGenerated(t, tmp, testdataDir, names)
 		committed, err := os.ReadDir(filepath.Join(testdataDir, dir))
 		if err != nil {
 			t.Fatal(err)
@@ -421,6 +415,26 @@ func TestGolden(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(tmp, dir, e.Name())); err != nil {
 				t.Errorf("%s/%s is not produced by the generator any more", dir, e.Name())
 			}
+		}
+	}
+}
+
+// compareGenerated holds each named file freshly generated under tmp equal
+// to its committed twin under committed.
+func compareGenerated(t *testing.T, tmp, committed string, names []string) {
+	t.Helper()
+	for _, name := range names {
+		want, err := os.ReadFile(filepath.Join(tmp, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(committed, name))
+		if err != nil {
+			t.Errorf("%s: %v (run go test ./analyzer/pcapgen -update)", filepath.ToSlash(name), err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the generator's output (run go test ./analyzer/pcapgen -update)", filepath.ToSlash(name))
 		}
 	}
 }

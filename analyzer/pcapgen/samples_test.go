@@ -28,20 +28,11 @@ func TestSamplesGolden(t *testing.T) {
 	if err := GenerateSamples(tmp); err != nil {
 		t.Fatal(err)
 	}
+	var names []string
 	for _, c := range SampleCases() {
-		want, err := os.ReadFile(filepath.Join(tmp, filepath.FromSlash(c.Name)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(filepath.Join(samplesDir, filepath.FromSlash(c.Name)))
-		if err != nil {
-			t.Errorf("%s: %v (run go test ./analyzer/pcapgen -update)", c.Name, err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from the generator's output (run go test ./analyzer/pcapgen -update)", c.Name)
-		}
+		names = append(names, filepath.FromSlash(c.Name))
 	}
+	compareGenerated(t, tmp, samplesDir, names)
 	// every family directory holds a generated pilot
 	entries, err := os.ReadDir(samplesDir)
 	if err != nil {
