@@ -94,7 +94,7 @@ func Extract(paths []string, sels []Selection, maxConns int) ([]int, error) {
 				if st = index[qk]; st != nil {
 					clientPort = q.SrcPort
 					if st.packets < MaxEvidencePackets && st.take(clientPort, hasPorts(q.Proto), maxConns) {
-						if err := st.w.Write(pkt); err != nil {
+						if err := st.w.Write(*pkt); err != nil {
 							r.Close()
 							return nil, err
 						}
@@ -115,7 +115,7 @@ func Extract(paths []string, sels []Selection, maxConns int) ([]int, error) {
 			if st == nil || st.packets >= MaxEvidencePackets || !st.take(clientPort, hasPorts(p.Proto), maxConns) {
 				continue
 			}
-			if err := st.w.Write(pkt); err != nil {
+			if err := st.w.Write(*pkt); err != nil {
 				r.Close()
 				return nil, err
 			}

@@ -104,7 +104,7 @@ func summarize(t testing.TB, path string) fileSummary {
 		s.format = r.Detail()
 		var prev Packet
 		for {
-			var p Packet
+			var p *Packet
 			p, err = r.Next()
 			if err != nil {
 				break
@@ -125,7 +125,7 @@ func summarize(t testing.TB, path string) fileSummary {
 				s.frames = append(s.frames, p.Frame)
 				s.interfaces[fmt.Sprintf("%d/%d", p.Section, p.InterfaceIndex)]++
 			}
-			prev = p
+			prev = *p
 		}
 	}
 	if err == io.EOF {

@@ -105,7 +105,7 @@ func FuzzReader(f *testing.F) {
 			if !gz && p.Offset+int64(p.CaptureLength) > int64(len(data)) {
 				t.Fatalf("frame %d at %d with %d bytes beyond %d bytes", p.Frame, p.Offset, p.CaptureLength, len(data))
 			}
-			last = p
+			last = *p
 		}
 	})
 }

@@ -73,7 +73,8 @@ type Reader struct {
 	linkType uint32 // pcap only
 
 	frame uint64
-	err   error // sticky: io.EOF or *Error
+	err   error  // sticky: io.EOF or *Error
+	pkt   Packet // the packet Next returns, reused
 
 	// pcap 2.0 to 2.3: record length fields in the other order
 	swapLens int
@@ -287,12 +288,13 @@ func (r *Reader) cause(err error) error {
 	return err
 }
 
-// Next returns the next packet. It returns io.EOF at the clean end of the
-// file and an *Error otherwise; once it returned an error it returns the
-// same error again.
-func (r *Reader) Next() (Packet, error) {
+// Next returns the next packet. The Packet and its Data are the reader's
+// own and valid until the next call, so that reading copies nothing it need
+// not. It returns io.EOF at the clean end of the file and an *Error
+// otherwise; once it returned an error it returns the same error again.
+func (r *Reader) Next() (*Packet, error) {
 	if r.err != nil {
-		return Packet{}, r.err
+		return nil, r.err
 	}
 	if r.pcap != nil {
 		return r.nextPcap()
@@ -300,7 +302,7 @@ func (r *Reader) Next() (Packet, error) {
 	return r.nextPcapng()
 }
 
-func (r *Reader) nextPcap() (Packet, error) {
+func (r *Reader) nextPcap() (*Packet, error) {
 	off := r.pos()
 	if r.swapLens != swapNever {
 		if h, _ := r.br.Peek(16); len(h) == 16 {
@@ -315,7 +317,7 @@ func (r *Reader) nextPcap() (Packet, error) {
 	if err != nil {
 		if err == io.EOF && r.pos() == off {
 			r.err = io.EOF
-			return Packet{}, io.EOF
+			return nil, io.EOF
 		}
 		if r.src.srcErr != nil { // the input failed (gzip stream cut short, bad checksum, I/O)
 			err = r.sourceError()
@@ -329,39 +331,43 @@ func (r *Reader) nextPcap() (Packet, error) {
 		} else if ci.CaptureLength > ci.Length || ci.CaptureLength > max(int(r.pcap.Snaplen()), maxPcapRecord) {
 			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		return Packet{}, r.fail(off, err)
+		return nil, r.fail(off, err)
 	}
 	r.frame++
-	return Packet{
-		Data:          data,
-		Timestamp:     ci.Timestamp,
-		CaptureLength: ci.CaptureLength,
-		Length:        ci.Length,
-		LinkType:      r.linkType,
-		Frame:         r.frame,
-		Offset:        off,
-	}, nil
+	// Field by field: a composite literal is built on the stack and copied,
+	// which costs more than the rest of this function. InterfaceIndex and
+	// Section stay zero in a pcap file.
+	p := &r.pkt
+	p.Data = data
+	p.Timestamp = ci.Timestamp
+	p.CaptureLength = ci.CaptureLength
+	p.Length = ci.Length
+	p.LinkType = r.linkType
+	p.Frame = r.frame
+	p.Offset = off
+	return p, nil
 }
 
-func (r *Reader) nextPcapng() (Packet, error) {
+func (r *Reader) nextPcapng() (*Packet, error) {
 	data, ci, err := r.pcapng.ZeroCopyReadPacketData()
 	end := r.pos()
 	if err != nil {
 		if err == io.EOF && r.src.reached(end) == nil {
 			r.err = io.EOF
-			return Packet{}, io.EOF
+			return nil, io.EOF
 		}
 		if bad := r.src.reached(end); bad != nil {
-			return Packet{}, r.failFrame(bad.offset, bad.frame, bad)
+			return nil, r.failFrame(bad.offset, bad.frame, bad)
 		}
 		b, ok := r.src.blockAt(end)
 		if !ok {
-			return Packet{}, r.fail(end, r.cause(err))
+			return nil, r.fail(end, r.cause(err))
 		}
-		return Packet{}, r.failFrame(b.start, b.frame, fmt.Errorf("%s: %w", blockName(b.typ), r.cause(err)))
+		return nil, r.failFrame(b.start, b.frame, fmt.Errorf("%s: %w", blockName(b.typ), r.cause(err)))
 	}
 	r.frame++
-	p := Packet{
+	p := &r.pkt
+	*p = Packet{
 		Data:           data,
 		Timestamp:      ci.Timestamp,
 		CaptureLength:  ci.CaptureLength,

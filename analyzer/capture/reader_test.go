@@ -30,8 +30,9 @@ func readAll(t testing.TB, r *Reader) ([]Packet, error) {
 			}
 			return out, err
 		}
-		p.Data = append([]byte(nil), p.Data...)
-		out = append(out, p)
+		c := *p
+		c.Data = append([]byte(nil), p.Data...)
+		out = append(out, c)
 	}
 }
 

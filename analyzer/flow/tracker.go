@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -102,7 +103,8 @@ type Tracker struct {
 	timeout    [numLists]int64
 	max        int
 	maxTimeout int64
-	conns      map[connKey]*conn
+	nextExpiry int64 // no idle-list head times out before this clock value
+	conns      connTable
 	lists      [numLists]idleList
 	free       []*conn
 	nextID     uint64
@@ -125,10 +127,10 @@ func NewTracker(cfg Config) *Tracker {
 		cfg.MaxServices = DefaultMaxServices
 	}
 	t := &Tracker{
-		cfg:      cfg,
-		max:      cfg.MaxConnections,
-		conns:    make(map[connKey]*conn),
-		services: make(map[ServiceKey]*Service),
+		cfg:        cfg,
+		max:        cfg.MaxConnections,
+		nextExpiry: math.MaxInt64,
+		services:   make(map[ServiceKey]*Service),
 	}
 	if t.max <= 0 {
 		t.max = DefaultMaxConnections
@@ -139,6 +141,7 @@ func NewTracker(cfg Config) *Tracker {
 	t.timeout[listClosed] = def(cfg.ClosedTimeout, DefaultClosedTimeout)
 	t.maxTimeout = max(t.timeout[0], t.timeout[1], t.timeout[2], t.timeout[3])
 	t.frags.init()
+	t.conns.init()
 	return t
 }
 
@@ -192,7 +195,7 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 		k = makeKey(p.Src, p.Dst, p.SrcPort, p.DstPort, p.Proto, kindPorts, vlan, inner)
 	}
 
-	c := t.conns[k]
+	c := t.conns.get(&k)
 	if c != nil && c.isTCP() && t.isReuse(c, p) {
 		t.finish(c, EndReused)
 		c = nil
@@ -257,7 +260,8 @@ func (t *Tracker) attachError(p *decode.Packet, vlan, inner uint16) bool {
 		t.stats.ICMPErrorsUnmatched++
 		return false
 	}
-	c := t.conns[makeKey(q.Src, q.Dst, q.SrcPort, q.DstPort, q.Proto, kindPorts, vlan, inner)]
+	k := makeKey(q.Src, q.Dst, q.SrcPort, q.DstPort, q.Proto, kindPorts, vlan, inner)
+	c := t.conns.get(&k)
 	if c == nil {
 		t.stats.ICMPErrorsUnmatched++
 		return false
@@ -290,7 +294,7 @@ func (t *Tracker) isReuse(c *conn, p *decode.Packet) bool {
 
 // open creates the connection for the first packet p.
 func (t *Tracker) open(k connKey, p *decode.Packet, now int64, pos Pos) *conn {
-	if len(t.conns) >= t.max {
+	if t.conns.n >= t.max {
 		t.evictOldest()
 	}
 	var c *conn
@@ -336,9 +340,9 @@ func (t *Tracker) open(k connKey, p *decode.Packet, now int64, pos Pos) *conn {
 	if !srcClient && (p.Proto == decode.ProtoTCP || p.Proto == decode.ProtoUDP) {
 		c.addHistory(0, '^')
 	}
-	t.conns[k] = c
+	t.conns.put(c)
 	t.stats.Connections++
-	if n := len(t.conns); n > t.stats.PeakLive {
+	if n := t.conns.n; n > t.stats.PeakLive {
 		t.stats.PeakLive = n
 	}
 	return c
@@ -433,6 +437,18 @@ func (t *Tracker) touch(c *conn) {
 	}
 	li.tail = c
 	c.list = l
+	if li.head == c {
+		t.nextExpiry = min(t.nextExpiry, expiry(c.seen, t.timeout[l]))
+	}
+}
+
+// expiry is when a connection last active at seen times out, saturating
+// rather than overflowing for very long timeouts.
+func expiry(seen, timeout int64) int64 {
+	if seen > math.MaxInt64-timeout {
+		return math.MaxInt64
+	}
+	return seen + timeout
 }
 
 func (t *Tracker) unlink(c *conn) {
@@ -453,14 +469,26 @@ func (t *Tracker) unlink(c *conn) {
 	c.prev, c.next, c.list = nil, nil, noList
 }
 
-// expire finishes connections idle past their timeout.
+// expire finishes connections idle past their timeout. Each list is in
+// order of last activity, so only its head can be due; nextExpiry, the
+// earliest head's time-out, spares the look at the heads on most packets.
+// A head only ever gets later (its connection moves to the tail or ends),
+// and touch lowers nextExpiry when a list gets a new head.
 func (t *Tracker) expire() {
+	if t.now <= t.nextExpiry {
+		return
+	}
+	next := int64(math.MaxInt64)
 	for i := range t.lists {
 		l := &t.lists[i]
 		for l.head != nil && t.now-l.head.seen > t.timeout[i] {
 			t.finish(l.head, EndTimeout)
 		}
+		if l.head != nil {
+			next = min(next, expiry(l.head.seen, t.timeout[i]))
+		}
 	}
+	t.nextExpiry = next
 }
 
 // evictOldest finishes the connection idle the longest.
@@ -479,7 +507,7 @@ func (t *Tracker) evictOldest() {
 // finish removes c from the table, emits it and folds it into its service.
 func (t *Tracker) finish(c *conn, reason EndReason) {
 	t.unlink(c)
-	delete(t.conns, c.key)
+	t.conns.remove(c)
 	// The History and Community ID strings are made only for a callback;
 	// the service aggregates do not need them.
 	rec := &t.rec
@@ -513,10 +541,8 @@ func (t *Tracker) Flush() {
 
 // endAll finishes every live connection in order of first packet.
 func (t *Tracker) endAll(reason EndReason) {
-	live := make([]*conn, 0, len(t.conns))
-	for _, c := range t.conns {
-		live = append(live, c)
-	}
+	live := make([]*conn, 0, t.conns.n)
+	t.conns.each(func(c *conn) { live = append(live, c) })
 	slices.SortFunc(live, func(a, b *conn) int {
 		switch {
 		case a.firstPos.Less(b.firstPos):
@@ -538,12 +564,12 @@ func (t *Tracker) endAll(reason EndReason) {
 // Stats returns the counters so far.
 func (t *Tracker) Stats() Stats {
 	s := t.stats
-	s.Live = len(t.conns)
+	s.Live = t.conns.n
 	return s
 }
 
 // Live is the number of connections in the live table.
-func (t *Tracker) Live() int { return len(t.conns) }
+func (t *Tracker) Live() int { return t.conns.n }
 
 // --- IP fragments ---------------------------------------------------------
 

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"math"
 	"net/netip"
 	"testing"
 	"time"
@@ -309,6 +310,32 @@ func TestTimeouts(t *testing.T) {
 		s.udp(true, 10) // another flow advances the clock and expires the first
 		if len(s.out) != 1 || s.out[0].OrigPort != 50000 {
 			t.Fatalf("expired %s", describe(s.out))
+		}
+	})
+	t.Run("a closed connection's short timeout comes before a pending long one", func(t *testing.T) {
+		s := newSession(t, Config{UDPTimeout: time.Hour})
+		s.sport = 53
+		s.udp(true, 10) // the earliest time-out so far is this flow's, an hour on
+		s.sport = 443
+		for _, st := range with(handshake, []step{C("FA", 0), S("FA", 0), C("A", 0)}) {
+			s.tcp(st.client, st.flags, st.n)
+		}
+		s.wait(10 * time.Second) // past the 5 s close linger
+		s.sport = 53
+		s.udp(false, 10)
+		if len(s.out) != 1 || s.out[0].Proto != decode.ProtoTCP || s.out[0].Reason != EndTimeout {
+			t.Fatalf("expired %s", describe(s.out))
+		}
+	})
+	t.Run("the longest timeouts do not overflow", func(t *testing.T) {
+		forever := time.Duration(math.MaxInt64)
+		s := newSession(t, Config{TCPTimeout: forever, UDPTimeout: forever, OtherTimeout: forever, ClosedTimeout: forever})
+		s.sport = 53
+		s.udp(true, 10)
+		s.wait(200 * 365 * 24 * time.Hour)
+		s.udp(false, 10)
+		if out := s.done(); len(out) != 1 || out[0].Reason != EndOfInput || out[0].RespPkts != 1 {
+			t.Fatalf("%s", describe(out))
 		}
 	})
 }
