@@ -346,7 +346,13 @@ func failure(truncated bool, err error) (Reason, error) {
 	return ReasonMalformed, err
 }
 
+// tcpFlags is the TCP header's flags byte. gopacket keeps the header bytes
+// it decoded in Contents, so the byte is read from there (byte 13, whose bits
+// are the Flag* values); the booleans gopacket fills are the fallback.
 func tcpFlags(t *layers.TCP) uint8 {
+	if len(t.Contents) >= 14 {
+		return t.Contents[13]
+	}
 	var f uint8
 	for _, b := range [...]struct {
 		set  bool

@@ -70,11 +70,26 @@ func decodeCases(t testing.TB) []decodeCase {
 	// A first fragment: UDP header (length of the whole datagram) and the
 	// first 1472 bytes of it.
 	firstFrag4 := build(t, eth(layers.EthernetTypeIPv4), frag4(0, true), rawLayer{b: build(t, udp(5353, 53), payloadN(3000))[:1480]})
+	allFlags := tcp(50000, 443, true, true)
+	allFlags.FIN, allFlags.RST, allFlags.PSH, allFlags.URG, allFlags.ECE, allFlags.CWR, allFlags.NS = true, true, true, true, true, true, true
+	oneFlag := func(set func(*layers.TCP)) []byte {
+		l := tcp(50000, 443, false, false)
+		set(l)
+		return build(t, eth(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), l)
+	}
 
 	return []decodeCase{
 		// Link types.
 		{"ethernet-ipv4-tcp-syn", LinkTypeEthernet, synFrame, ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagSYN, 48, 0)},
 		{"ethernet-ipv4-tcp-data", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), tcp(50000, 443, false, true), payloadN(100)), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagACK, 140, 100)},
+		{"tcp-every-flag", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), allFlags), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, 0xff, 40, 0)},
+		{"tcp-fin", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.FIN = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagFIN, 40, 0)},
+		{"tcp-rst", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.RST = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagRST, 40, 0)},
+		{"tcp-psh", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.PSH = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagPSH, 40, 0)},
+		{"tcp-urg", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.URG = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagURG, 40, 0)},
+		{"tcp-ece", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.ECE = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagECE, 40, 0)},
+		{"tcp-cwr", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.CWR = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagCWR, 40, 0)},
+		{"tcp-ns-only", LinkTypeEthernet, oneFlag(func(l *layers.TCP) { l.NS = true }), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, 0, 40, 0)},
 		{"ethernet-padded-udp", LinkTypeEthernet, append(build(t, eth(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolUDP), udp(1234, 53), payloadN(2)), make([]byte, 16)...), ReasonNone, udpPkt(cli4, srv4, 1234, 53, 30, 2)},
 		{"ethernet-ipv6-udp", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv6), ip6(cli6, srv6, layers.IPProtocolUDP), udp(5000, 3478), payloadN(20)), ReasonNone, udpPkt(cli6, srv6, 5000, 3478, 68, 20)},
 		{"sll-ipv4-udp", LinkTypeLinuxSLL, build(t, sllHeader(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolUDP), udp(1812, 1812), payloadN(10)), ReasonNone, udpPkt(cli4, srv4, 1812, 1812, 38, 10)},

@@ -16,16 +16,11 @@ import (
 // flows prints one line per connection, millions on a large capture, and
 // this path makes no string or reflection garbage.
 func appendConnJSON(b []byte, c *flow.Connection, paths []string) []byte {
-	key := func(b []byte, k string) []byte {
-		b = append(b, ',', '"')
-		b = append(b, k...)
-		return append(b, '"', ':')
-	}
-	str := func(b []byte, k, v string) []byte { return appendJSONString(key(b, k), v) }
-	num := func(b []byte, k string, v uint64) []byte { return strconv.AppendUint(key(b, k), v, 10) }
-	addr := func(b []byte, k string, a netip.Addr) []byte {
-		b = append(key(b, k), '"')
-		b = a.AppendTo(b)
+	// Each key is appended with its punctuation as one constant.
+	str := func(b []byte, key, v string) []byte { return appendJSONString(append(b, key...), v) }
+	num := func(b []byte, key string, v uint64) []byte { return strconv.AppendUint(append(b, key...), v, 10) }
+	addr := func(b []byte, key string, a netip.Addr) []byte {
+		b = a.AppendTo(append(b, key...))
 		return append(b, '"')
 	}
 	file := func(i int) string {
@@ -34,47 +29,46 @@ func appendConnJSON(b []byte, c *flow.Connection, paths []string) []byte {
 		}
 		return ""
 	}
-	b = append(b, `{"ts":`...)
-	b = appendSeconds(b, time.Duration(c.Start.UnixNano()))
-	b = addr(b, "id.orig_h", c.Orig)
-	b = num(b, "id.orig_p", uint64(c.OrigPort))
-	b = addr(b, "id.resp_h", c.Resp)
-	b = num(b, "id.resp_p", uint64(c.RespPort))
-	b = str(b, "proto", catalog.ProtoName(c.Proto))
-	b = appendSeconds(key(b, "duration"), c.Duration())
-	b = num(b, "orig_bytes", c.OrigBytes)
-	b = num(b, "resp_bytes", c.RespBytes)
-	b = str(b, "conn_state", c.State)
+	b = appendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
+	b = addr(b, `,"id.orig_h":"`, c.Orig)
+	b = num(b, `,"id.orig_p":`, uint64(c.OrigPort))
+	b = addr(b, `,"id.resp_h":"`, c.Resp)
+	b = num(b, `,"id.resp_p":`, uint64(c.RespPort))
+	b = str(b, `,"proto":`, catalog.ProtoName(c.Proto))
+	b = appendSeconds(append(b, `,"duration":`...), c.Duration())
+	b = num(b, `,"orig_bytes":`, c.OrigBytes)
+	b = num(b, `,"resp_bytes":`, c.RespBytes)
+	b = str(b, `,"conn_state":`, c.State)
 	if c.History != "" {
-		b = str(b, "history", c.History)
+		b = str(b, `,"history":`, c.History)
 	}
-	b = num(b, "orig_pkts", c.OrigPkts)
-	b = num(b, "orig_ip_bytes", c.OrigIPBytes)
-	b = num(b, "resp_pkts", c.RespPkts)
-	b = num(b, "resp_ip_bytes", c.RespIPBytes)
+	b = num(b, `,"orig_pkts":`, c.OrigPkts)
+	b = num(b, `,"orig_ip_bytes":`, c.OrigIPBytes)
+	b = num(b, `,"resp_pkts":`, c.RespPkts)
+	b = num(b, `,"resp_ip_bytes":`, c.RespIPBytes)
 	if c.VLAN != 0 {
-		b = num(b, "vlan", uint64(c.VLAN))
+		b = num(b, `,"vlan":`, uint64(c.VLAN))
 	}
 	if c.InnerVLAN != 0 {
-		b = num(b, "inner_vlan", uint64(c.InnerVLAN))
+		b = num(b, `,"inner_vlan":`, uint64(c.InnerVLAN))
 	}
 	if t := tunnelNames[c.Tunnel]; t != "" {
-		b = str(b, "tunnel", t)
+		b = str(b, `,"tunnel":`, t)
 	}
-	b = str(b, "community_id", c.CommunityID)
-	b = str(b, "outcome", c.Outcome.String())
-	b = str(b, "client_by", c.ClientBy.String())
+	b = str(b, `,"community_id":`, c.CommunityID)
+	b = str(b, `,"outcome":`, c.Outcome.String())
+	b = str(b, `,"client_by":`, c.ClientBy.String())
 	if c.ICMPErrors != 0 {
-		b = num(b, "icmp_errors", c.ICMPErrors)
+		b = num(b, `,"icmp_errors":`, c.ICMPErrors)
 	}
-	b = str(b, "file", file(c.FirstPos.File))
-	b = num(b, "first_frame", c.FirstPos.Frame)
+	b = str(b, `,"file":`, file(c.FirstPos.File))
+	b = num(b, `,"first_frame":`, c.FirstPos.Frame)
 	if c.LastPos.File != c.FirstPos.File {
 		if lf := file(c.LastPos.File); lf != "" {
-			b = str(b, "last_file", lf)
+			b = str(b, `,"last_file":`, lf)
 		}
 	}
-	b = num(b, "last_frame", c.LastPos.Frame)
+	b = num(b, `,"last_frame":`, c.LastPos.Frame)
 	return append(b, '}')
 }
 

@@ -56,3 +56,17 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkAppendConnJSON(b *testing.B) {
+	start := time.Date(2026, 11, 2, 9, 0, 0, 1500, time.UTC)
+	c := flow.Connection{Orig: netip.MustParseAddr("10.1.2.3"), OrigPort: 51234, Resp: netip.MustParseAddr("10.20.0.7"), RespPort: 443, Proto: 6,
+		Start: start, End: start.Add(2500 * time.Millisecond), OrigBytes: 1200, RespBytes: 24000, State: "SF", History: "ShADadFf",
+		OrigPkts: 12, OrigIPBytes: 1700, RespPkts: 20, RespIPBytes: 25000, CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
+		Outcome: flow.Established, ClientBy: flow.BySYN, FirstPos: flow.Pos{Frame: 1000}, LastPos: flow.Pos{Frame: 1234}}
+	paths := []string{"/captures/pilot.pcap"}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendConnJSON(buf[:0], &c, paths)
+	}
+}

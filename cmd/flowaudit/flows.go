@@ -238,11 +238,10 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 		us = -us
 	}
 	b = strconv.AppendInt(b, us/1e6, 10)
-	frac := us % 1e6
-	b = append(b, '.')
-	for div := int64(100000); div > 0; div /= 10 {
-		b = append(b, byte('0'+frac/div%10))
-	}
+	// The six fraction digits, zero-padded: 1e6+frac has seven digits,
+	// and its leading 1 becomes the decimal point.
+	b = strconv.AppendInt(b, 1e6+us%1e6, 10)
+	b[len(b)-7] = '.'
 	return b
 }
 
