@@ -275,7 +275,6 @@ func (r *runner) file(idx int, path string) (err error) {
 		r.res.Bytes += uint64(p.CaptureLength)
 		r.res.WireBytes += uint64(p.Length)
 
-		r.pkt = decode.Packet{}
 		reason, derr := r.dec.Decode(p.LinkType, p.Data, &r.pkt)
 		switch {
 		case derr != nil:

@@ -147,11 +147,17 @@ type connKey struct {
 	vlan, innerVLAN uint16
 }
 
-func makeKey(src, dst netip.Addr, sp, dp uint16, proto, kind uint8, vlan, inner uint16) connKey {
-	if c := src.Compare(dst); c > 0 || (c == 0 && sp > dp) {
+// set makes k the key of a packet from src to dst. It fills k in place,
+// field by field: returning the 56-byte key by value costs a copy through
+// the stack that is slower than everything else here.
+func (k *connKey) set(src, dst *netip.Addr, sp, dp uint16, proto, kind uint8, vlan, inner uint16) {
+	if c := src.Compare(*dst); c > 0 || (c == 0 && sp > dp) {
 		src, dst, sp, dp = dst, src, dp, sp
 	}
-	return connKey{a: src, b: dst, pa: sp, pb: dp, proto: proto, kind: kind, vlan: vlan, innerVLAN: inner}
+	k.a, k.b = *src, *dst
+	k.pa, k.pb = sp, dp
+	k.proto, k.kind = proto, kind
+	k.vlan, k.innerVLAN = vlan, inner
 }
 
 const histCap = 31

@@ -32,7 +32,7 @@ func TestConnTable(t *testing.T) {
 					a = netip.AddrFrom16(a.As16())
 					b = netip.AddrFrom16(b.As16())
 				}
-				keys[i] = makeKey(a, b, uint16(40000+i%3), 443, 6, kindPorts, 0, 0)
+				keys[i].set(&a, &b, uint16(40000+i%3), 443, 6, kindPorts, 0, 0)
 			}
 			var tab connTable
 			tab.init()

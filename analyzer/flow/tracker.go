@@ -190,9 +190,9 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 		if icmpIsError(p.Proto, icmpType) && t.attachError(p, vlan, inner) {
 			return
 		}
-		k = icmpKey(p, vlan, inner)
+		icmpKey(&k, p, vlan, inner)
 	default:
-		k = makeKey(p.Src, p.Dst, p.SrcPort, p.DstPort, p.Proto, kindPorts, vlan, inner)
+		k.set(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.Proto, kindPorts, vlan, inner)
 	}
 
 	c := t.conns.get(&k)
@@ -201,7 +201,7 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 		c = nil
 	}
 	if c == nil {
-		c = t.open(k, p, now, pos)
+		c = t.open(&k, p, now, pos)
 	}
 	dir := c.dirOf(p, icmpType)
 	t.count(c, p, dir, now, pos)
@@ -237,19 +237,22 @@ func (t *Tracker) count(c *conn, p *decode.Packet, dir int, now int64, pos Pos) 
 
 // icmpKey keys echo by identifier, request/reply pairs by the request type
 // and other messages by type and code.
-func icmpKey(p *decode.Packet, vlan, inner uint16) connKey {
+func icmpKey(k *connKey, p *decode.Packet, vlan, inner uint16) {
 	t := p.ICMPType
 	switch {
 	case icmpIsEcho(p.Proto, t):
-		return makeKey(p.Src, p.Dst, p.ICMPID, p.ICMPID, p.Proto, kindEcho, vlan, inner)
+		k.set(&p.Src, &p.Dst, p.ICMPID, p.ICMPID, p.Proto, kindEcho, vlan, inner)
+		return
 	case icmpIsRequest(p.Proto, t):
-		return makeKey(p.Src, p.Dst, uint16(t), uint16(t), p.Proto, kindPair, vlan, inner)
+		k.set(&p.Src, &p.Dst, uint16(t), uint16(t), p.Proto, kindPair, vlan, inner)
+		return
 	}
 	if req, ok := icmpCounterpart(p.Proto, t); ok {
-		return makeKey(p.Src, p.Dst, uint16(req), uint16(req), p.Proto, kindPair, vlan, inner)
+		k.set(&p.Src, &p.Dst, uint16(req), uint16(req), p.Proto, kindPair, vlan, inner)
+		return
 	}
 	v := uint16(t)<<8 | uint16(p.ICMPCode)
-	return makeKey(p.Src, p.Dst, v, v, p.Proto, kindOneWay, vlan, inner)
+	k.set(&p.Src, &p.Dst, v, v, p.Proto, kindOneWay, vlan, inner)
 }
 
 // attachError attaches an ICMP error to the connection it quotes. It
@@ -260,7 +263,8 @@ func (t *Tracker) attachError(p *decode.Packet, vlan, inner uint16) bool {
 		t.stats.ICMPErrorsUnmatched++
 		return false
 	}
-	k := makeKey(q.Src, q.Dst, q.SrcPort, q.DstPort, q.Proto, kindPorts, vlan, inner)
+	var k connKey
+	k.set(&q.Src, &q.Dst, q.SrcPort, q.DstPort, q.Proto, kindPorts, vlan, inner)
 	c := t.conns.get(&k)
 	if c == nil {
 		t.stats.ICMPErrorsUnmatched++
@@ -293,7 +297,7 @@ func (t *Tracker) isReuse(c *conn, p *decode.Packet) bool {
 }
 
 // open creates the connection for the first packet p.
-func (t *Tracker) open(k connKey, p *decode.Packet, now int64, pos Pos) *conn {
+func (t *Tracker) open(k *connKey, p *decode.Packet, now int64, pos Pos) *conn {
 	if t.conns.n >= t.max {
 		t.evictOldest()
 	}
@@ -305,7 +309,7 @@ func (t *Tracker) open(k connKey, p *decode.Packet, now int64, pos Pos) *conn {
 		c = new(conn)
 	}
 	t.nextID++
-	*c = conn{key: k, id: t.nextID, proto: p.Proto, kind: k.kind, tunnel: p.Tunnel,
+	*c = conn{key: *k, id: t.nextID, proto: p.Proto, kind: k.kind, tunnel: p.Tunnel,
 		start: now, last: now, firstPos: pos, lastPos: pos, list: noList}
 	if p.NVLAN > 0 {
 		c.vlan = p.VLANs[0]
