@@ -193,8 +193,9 @@ type runner struct {
 
 // file reads one capture into the tracker.
 func (r *runner) file(idx int, path string) (err error) {
-	src := &source{idx: idx, path: path, size: -1, progress: r.opts.Progress}
+	prog := progress{idx: idx, path: path, size: -1, fn: r.opts.Progress}
 	var in io.Reader
+	regular := false
 	if path == "-" {
 		in = r.opts.Stdin
 		if in == nil {
@@ -207,30 +208,35 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			src.size = st.Size()
-			src.regular = true
+			prog.size = st.Size()
+			regular = true
 		}
 		in = f
 	}
-	src.r = in
 	// A regular file is hashed from its own handle on another goroutine,
 	// so the digest costs no time on the packet path when a second core is
 	// free; a pipe can only be hashed as it is read.
 	var digest chan hashResult
+	var h hash.Hash
 	switch {
 	case r.opts.NoHash:
-	case src.regular:
+	case regular:
 		digest = make(chan hashResult, 1)
 		go func() { digest <- hashFile(path) }()
 	default:
-		src.h = sha256.New()
+		h = sha256.New()
+		in = io.TeeReader(in, h)
 	}
 
 	c := Capture{Path: path}
+	var rd *capture.Reader
 	defer func() {
 		// The digest names the whole of a regular file, even one whose
 		// reading stopped at an error; a pipe's covers what was read.
-		c.Size = src.n
+		if rd != nil {
+			prog.read = rd.Consumed()
+		}
+		c.Size = prog.read
 		switch {
 		case digest != nil:
 			d := <-digest
@@ -239,16 +245,17 @@ func (r *runner) file(idx int, path string) (err error) {
 			} else if err == nil {
 				err = d.err
 			}
-		case src.h != nil:
-			c.SHA256 = hex.EncodeToString(src.h.Sum(nil))
+		case h != nil:
+			c.SHA256 = hex.EncodeToString(h.Sum(nil))
 		}
 		c.Complete = err == nil
 		r.res.Captures = append(r.res.Captures, c)
-		src.report(true)
+		prog.report(true)
 	}()
 
-	rd, err := capture.NewReader(path, src)
+	rd, err = capture.NewReader(path, in)
 	if err != nil {
+		rd = nil
 		return err
 	}
 	defer rd.Close()
@@ -262,6 +269,9 @@ func (r *runner) file(idx int, path string) (err error) {
 			return err
 		}
 		c.Packets++
+		if c.Packets%progressEvery == 0 && prog.fn != nil {
+			prog.update(rd.Consumed())
+		}
 		c.Bytes += uint64(p.CaptureLength)
 		if ts := p.Timestamp; !ts.IsZero() { // pcapng simple packet blocks have none
 			if c.First.IsZero() || ts.Before(c.First) {
@@ -291,21 +301,36 @@ func (r *runner) file(idx int, path string) (err error) {
 	}
 }
 
-// source hashes and counts the bytes the capture reader takes from a file
-// and reports progress.
-type source struct {
-	r        io.Reader
-	h        hash.Hash
-	n        int64
-	idx      int
-	path     string
-	size     int64
-	regular  bool
-	progress func(Progress)
-	next     int64 // report when n passes this
+// progress reports how far the reading of one file is.
+type progress struct {
+	fn   func(Progress)
+	idx  int
+	path string
+	size int64
+	read int64 // bytes of the file consumed at the last update
+	next int64 // report when read passes this
 }
 
-const progressStep = 1 << 20
+// Progress is reported about every progressStep bytes, looked at every
+// progressEvery packets.
+const (
+	progressStep  = 1 << 20
+	progressEvery = 1024
+)
+
+func (p *progress) update(read int64) {
+	p.read = read
+	if read >= p.next {
+		p.report(false)
+		p.next = read + progressStep
+	}
+}
+
+func (p *progress) report(done bool) {
+	if p.fn != nil {
+		p.fn(Progress{File: p.idx, Path: p.path, Read: p.read, Size: p.size, Done: done})
+	}
+}
 
 type hashResult struct {
 	sum  string
@@ -326,25 +351,4 @@ func hashFile(path string) hashResult {
 		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
 	}
 	return hashResult{sum: hex.EncodeToString(h.Sum(nil)), size: n}
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if n > 0 {
-		if s.h != nil {
-			s.h.Write(p[:n])
-		}
-		s.n += int64(n)
-		if s.n >= s.next {
-			s.report(false)
-			s.next = s.n + progressStep
-		}
-	}
-	return n, err
-}
-
-func (s *source) report(done bool) {
-	if s.progress != nil {
-		s.progress(Progress{File: s.idx, Path: s.path, Read: s.n, Size: s.size, Done: done})
-	}
 }

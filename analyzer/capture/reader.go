@@ -5,6 +5,10 @@
 // readers. It is the only package that uses pcapgo; no pcapgo or gopacket
 // type appears in its API.
 //
+// A regular file is read through a sliding memory map on Linux, so its bytes
+// reach pcapgo without a read system call per buffer; a file truncated while
+// it is read gives an error, not a SIGBUS crash.
+//
 // Every record comes with its byte offset and frame number, and every error
 // is an *Error naming the file, the byte offset of the record or block that
 // failed and the frame being read. Impossible lengths are reported, never
@@ -64,6 +68,7 @@ type Reader struct {
 	closers []io.Closer
 	src     *framer
 	br      *bufio.Reader
+	in      *counter // the input as given (or its mapping), counted
 	gzip    bool
 	ng      bool
 	detail  string
@@ -86,6 +91,19 @@ const (
 	swapAlways
 	swapIfLonger
 )
+
+// counter counts the bytes taken from the input (compressed bytes for
+// gzip), for Consumed.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
 
 // Open opens a capture file; "-" is standard input. The format (pcap or
 // pcapng, optionally gzip compressed) is detected from the magic bytes, not
@@ -110,6 +128,9 @@ func Open(path string) (*Reader, error) {
 // NewReader reads a capture from r; name is used in errors and by Path. It
 // reads the file header (and for pcapng the first section header) at once.
 // Close does not close r.
+//
+// A regular file given as an *os.File open at its start is read through a
+// memory map (see mapping), as it was when NewReader was called.
 func NewReader(name string, r io.Reader) (*Reader, error) {
 	rd := &Reader{name: name}
 	if err := rd.init(r); err != nil {
@@ -120,6 +141,14 @@ func NewReader(name string, r io.Reader) (*Reader, error) {
 }
 
 func (r *Reader) init(in io.Reader) error {
+	if f, ok := in.(*os.File); ok {
+		if m := mapFile(f); m != nil {
+			r.closers = append(r.closers, m)
+			in = m
+		}
+	}
+	r.in = &counter{r: in}
+	in = r.in
 	// The magic is read before the framer starts, so the framer follows
 	// pcapng framing from the first byte it passes.
 	var head [4]byte
@@ -243,6 +272,11 @@ func (r *Reader) initPcapng() error {
 
 // pos is the offset of the next byte pcapgo will read.
 func (r *Reader) pos() int64 { return r.src.n - int64(r.br.Buffered()) }
+
+// Consumed is how many bytes of the input the reader has taken so far,
+// read-ahead included; for a compressed file, compressed bytes. It is meant
+// for progress reports.
+func (r *Reader) Consumed() int64 { return r.in.n }
 
 // fail makes err sticky as an *Error at the given offset, for the frame
 // after the last one delivered (0 while the file header is read).

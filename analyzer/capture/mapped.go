@@ -1,0 +1,112 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// mapWindow is how much of a file is mapped at a time: the memory a mapped
+// read holds, whatever the file's size. It is a multiple of the page size.
+var mapWindow = 8 << 20
+
+// mapping reads a regular file through a sliding read-only memory map of
+// the file, one window at a time, in place of read system calls: the
+// bytes come from the page cache with a plain copy and no system call per
+// buffer. On the make-bench capture that is about 5% of the whole run of
+// `flowaudit flows`.
+//
+// The file is read as it was when it was opened: bytes appended later are
+// not read. A file truncated while it is read (a copytruncate rotation)
+// makes the kernel raise SIGBUS on the pages that are gone; reads run with
+// debug.SetPanicOnFault, so that becomes an error, never a crash.
+type mapping struct {
+	fd   uintptr
+	size int64  // file size when opened
+	base int64  // file offset of win[0]
+	win  []byte // the mapped window
+	off  int    // read position in win
+	err  error  // sticky: io.EOF, or why the input failed
+}
+
+// errChanged is the cause when the mapped file shrank under the reader.
+var errChanged = errors.New("the file was cut short while it was being read")
+
+// mapFile maps the start of f if it is a regular file read from its
+// beginning and mapping is supported here; otherwise it returns nil and
+// f is untouched.
+func mapFile(f *os.File) *mapping {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() < 24 {
+		return nil
+	}
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
+		return nil
+	}
+	m := &mapping{fd: f.Fd(), size: st.Size()}
+	if m.mapAt(0) != nil {
+		return nil
+	}
+	return m
+}
+
+// mapAt replaces the window by the one starting at base.
+func (m *mapping) mapAt(base int64) error {
+	if m.win != nil {
+		unmapRange(m.win)
+		m.win = nil
+	}
+	m.base, m.off = base, 0
+	if base >= m.size {
+		return io.EOF
+	}
+	b, err := mapRange(m.fd, base, int(min(int64(mapWindow), m.size-base)))
+	if err != nil {
+		return fmt.Errorf("mapping offset %d: %w", base, err)
+	}
+	m.win = b
+	return nil
+}
+
+func (m *mapping) Read(p []byte) (n int, err error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	if m.off == len(m.win) {
+		if err := m.mapAt(m.base + int64(len(m.win))); err != nil {
+			m.err = err
+			return 0, err
+		}
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil { // SIGBUS: the page is no longer in the file
+			n, err = 0, fmt.Errorf("%w: %w (at offset %d)", ErrTruncated, errChanged, m.pos())
+			m.err = err
+		}
+	}()
+	n = copy(p, m.win[m.off:])
+	m.off += n
+	return n, nil
+}
+
+// pos is the file offset of the next byte Read returns.
+func (m *mapping) pos() int64 { return m.base + int64(m.off) }
+
+// failed is the error that stopped the mapping, if it was not the end.
+func (m *mapping) failed() error {
+	if m.err == io.EOF {
+		return nil
+	}
+	return m.err
+}
+
+func (m *mapping) Close() error {
+	if m.win != nil {
+		unmapRange(m.win)
+		m.win = nil
+	}
+	return nil
+}

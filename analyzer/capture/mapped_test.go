@@ -1,0 +1,168 @@
+package capture
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// smallWindows maps one page at a time for the rest of the test, so that
+// records and pcapng blocks straddle windows.
+func smallWindows(t *testing.T) {
+	old := mapWindow
+	mapWindow = os.Getpagesize()
+	t.Cleanup(func() { mapWindow = old })
+}
+
+// readFile reads a capture through NewReader, given the *os.File itself
+// (mapped where the platform can) or hidden behind a plain io.Reader
+// (buffered reads), and returns every packet and the final error.
+func readFile(t *testing.T, path string, mapped bool) ([]Packet, string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var in io.Reader = f
+	if !mapped {
+		in = struct{ io.Reader }{f}
+	}
+	r, err := NewReader(filepath.Base(path), in)
+	if err != nil {
+		return nil, err.Error()
+	}
+	defer r.Close()
+	if mapped && runtime.GOOS == "linux" && r.Consumed() == 0 {
+		t.Errorf("%s: nothing consumed after the file header", path)
+	}
+	pkts, err := readAll(t, r)
+	if err == io.EOF {
+		return pkts, "EOF"
+	}
+	return pkts, err.Error()
+}
+
+// TestMappedMatchesBuffered: a file read through the memory map gives the
+// same packets, offsets, frame numbers and errors as the same file read
+// through buffered reads, for every generated capture and every shared one
+// (the broken ones included), with windows small enough to cut records.
+func TestMappedMatchesBuffered(t *testing.T) {
+	smallWindows(t)
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "*.pcap*"))
+	if len(paths) == 0 {
+		t.Fatal("no generated captures under testdata/captures")
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) { compareMapped(t, path) })
+	}
+	t.Run("shared", func(t *testing.T) {
+		for _, name := range capturetest.Files(t) {
+			t.Run(name, func(t *testing.T) { compareMapped(t, capturetest.Path(t, name)) })
+		}
+	})
+}
+
+func compareMapped(t *testing.T, path string) {
+	t.Helper()
+	want, wantErr := readFile(t, path, false)
+	got, gotErr := readFile(t, path, true)
+	if gotErr != wantErr {
+		t.Errorf("mapped: %s\nbuffered: %s", gotErr, wantErr)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("mapped: %d packets, buffered: %d", len(got), len(want))
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("packet %d differs:\nmapped   %+v\nbuffered %+v", i+1, got[i], want[i])
+		}
+	}
+}
+
+// TestMappedFileCutWhileRead: a file truncated under the reader (as a
+// copytruncate log rotation does) ends the read with an error naming the
+// offset, after the packets before it; the process does not die of SIGBUS.
+func TestMappedFileCutWhileRead(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	smallWindows(t)
+	pkts := somePackets(3000, 1) // several hundred KiB, many windows
+	path := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(path, writePcap(t, false, 65535, layers.LinkTypeEthernet, pkts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := NewReader("cut.pcap", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for range 10 {
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	n := 10
+	for {
+		_, err = r.Next()
+		if err != nil {
+			break
+		}
+		n++
+	}
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "cut short while it was being read") {
+		t.Fatalf("after %d packets: %v", n, err)
+	}
+	if n >= len(pkts) || e.Frame != uint64(n+1) {
+		t.Errorf("error at frame %d after %d packets of %d: %v", e.Frame, n, len(pkts), err)
+	}
+	if _, err2 := r.Next(); err2 != err {
+		t.Errorf("error not sticky: %v then %v", err, err2)
+	}
+}
+
+// TestFileNotAtStart: a file handed over after some of it was read is read
+// from where it stands, as any reader is, not mapped from its start.
+func TestFileNotAtStart(t *testing.T) {
+	pkts := somePackets(50, 1)
+	capFile := writePcap(t, false, 65535, layers.LinkTypeEthernet, pkts)
+	path := filepath.Join(t.TempDir(), "prefixed")
+	if err := os.WriteFile(path, append([]byte("some header of another format\n"), capFile...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(int64(len("some header of another format\n")), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewReader("prefixed", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := readAll(t, r)
+	if err != io.EOF || len(got) != len(pkts) {
+		t.Fatalf("%d packets, %v", len(got), err)
+	}
+}
