@@ -33,7 +33,8 @@ type Options struct {
 	VLANKey                                             bool // VLAN tags are part of the connection key (flow.Config.VLANKey)
 
 	// ServerPorts decides the client of mid-stream TCP and UDP
-	// connections; nil means the embedded catalog (catalog.Default).
+	// connections; nil means the embedded catalog's ports
+	// (catalog.BuiltinServerPorts).
 	ServerPorts flow.ServerPorts
 
 	// OnConnection receives each connection as it finishes (see
@@ -145,11 +146,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 	}
 	sp := opts.ServerPorts
 	if sp == nil {
-		cat, err := catalog.Default()
-		if err != nil {
-			return nil, fmt.Errorf("loading the catalog: %w", err)
-		}
-		sp = cat
+		sp = catalog.BuiltinServerPorts()
 	}
 	tr := flow.NewTracker(flow.Config{
 		TCPTimeout:     opts.TCPTimeout,

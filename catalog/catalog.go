@@ -197,9 +197,8 @@ type Catalog struct {
 	roleID  map[string]*Role
 	ruleID  map[string]*Rule
 	files   []string
-	// serverPorts[i] marks ports some rule documents as a destination:
-	// index 0 tcp, 1 udp, 2 sctp.
-	serverPorts [3]*[65536 / 64]uint64
+	// ports marks the ports some rule documents as a destination.
+	ports PortSet
 }
 
 type roleRef struct {
@@ -278,13 +277,7 @@ func (c *Catalog) LookupRole(name string) (*Role, string, error) {
 
 // ServerPort says whether some rule documents port on protocol proto
 // (tcp, udp or sctp) as a destination port.
-func (c *Catalog) ServerPort(proto uint8, port uint16) bool {
-	i := portIndex(proto)
-	if i < 0 || c.serverPorts[i] == nil {
-		return false
-	}
-	return c.serverPorts[i][port/64]&(1<<(port%64)) != 0
-}
+func (c *Catalog) ServerPort(proto uint8, port uint16) bool { return c.ports.ServerPort(proto, port) }
 
 func portIndex(p uint8) int {
 	switch p {

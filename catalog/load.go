@@ -603,15 +603,15 @@ func (b *builder) indexPorts() {
 			if i < 0 {
 				continue
 			}
-			if b.c.serverPorts[i] == nil {
-				b.c.serverPorts[i] = new([65536 / 64]uint64)
+			if b.c.ports.bits[i] == nil {
+				b.c.ports.bits[i] = new([65536 / 64]uint64)
 			}
 			for _, pr := range r.Ports {
 				if int(pr.Hi)-int(pr.Lo) > maxServerRange {
 					continue
 				}
 				for port := int(pr.Lo); port <= int(pr.Hi); port++ {
-					b.c.serverPorts[i][port/64] |= 1 << (port % 64)
+					b.c.ports.bits[i][port/64] |= 1 << (port % 64)
 				}
 			}
 		}
