@@ -14,6 +14,9 @@
 #                else built into a temp dir)
 #   BENCH_CPU    the one CPU every tool is pinned to with taskset (default 0;
 #                "none" runs unpinned), so all are measured on one core
+#   BENCH_ROUNDS rounds (default 3): each round runs every tool once, in
+#                turn, so that load from elsewhere on the machine falls on
+#                all of them alike; each tool's median round is reported
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,19 +80,21 @@ size=$(stat -c %s "$file")
 note "capture: $file, $packets packets, $size bytes"
 
 # --- measurements -------------------------------------------------------
-# run NAME CMD...: time CMD with GNU time -v, stdout discarded; records
-# wall seconds and peak RSS (KiB; for a pipeline, the largest process).
 pin=()
 if [ "${BENCH_CPU:-0}" != none ] && command -v taskset >/dev/null; then
 	pin=(taskset -c "${BENCH_CPU:-0}")
 	note "every tool runs pinned to CPU ${BENCH_CPU:-0} (one core)"
 fi
-declare -A wall rss status
+declare -A wall rss status walls
 order=()
+# run NAME CMD...: time CMD once with GNU time -v, stdout discarded; adds the
+# wall seconds to walls[NAME] and keeps the largest peak RSS (KiB; for a
+# pipeline, that of its largest process).
 run() {
 	local name=$1
 	shift
-	order+=("$name")
+	case " ${order[*]} " in *" $name "*) ;; *) order+=("$name") ;; esac
+	[ "${status[$name]:-ok}" = ok ] || return # failed in an earlier round
 	/usr/bin/time -v -o "$work/$name.time" "${pin[@]}" "$@" >/dev/null 2>"$work/$name.err"
 	local rc=$?
 	if grep -q 'not built yet' "$work/$name.err"; then
@@ -100,33 +105,48 @@ run() {
 		status[$name]="failed (exit $rc): $(grep -v '^\s*$' "$work/$name.err" | head -1 | cut -c1-80)"
 		return
 	fi
-	local w
+	local w r
 	w=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/$name.time")
-	wall[$name]=$(awk -v t="$w" 'BEGIN { n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }')
-	rss[$name]=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$name.time")
+	w=$(awk -v t="$w" 'BEGIN { n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }')
+	r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/$name.time")
+	walls[$name]="${walls[$name]:-} $w"
+	[ "${rss[$name]:-0}" -ge "$r" ] || rss[$name]=$r
 	status[$name]=ok
 }
 
-for t in $tools; do
-	case $t in
-	read) run "pcapgo-read" "$work/pcapgen" read "$file" ;;
-	flows) [ -n "$fa" ] && run "flowaudit-flows" "$fa" flows -f jsonl "$file" ;;
-	analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze --fail-on none "$file" ;;
-	tshark) command -v tshark >/dev/null && run "tshark-conv" tshark -n -q -z conv,tcp -z conv,udp -r "$file" ;;
-	argus) command -v argus >/dev/null && command -v ra >/dev/null &&
-		run "argus+ra" sh -c 'argus -r "$1" -w - | ra -r - -n' sh "$file" ;;
-	*) note "unknown tool $t" ;;
-	esac
+rounds=${BENCH_ROUNDS:-3}
+for round in $(seq "$rounds"); do
+	note "round $round of $rounds"
+	for t in $tools; do
+		case $t in
+		read) run "pcapgo-read" "$work/pcapgen" read "$file" ;;
+		flows) [ -n "$fa" ] && run "flowaudit-flows" "$fa" flows -f jsonl "$file" ;;
+		analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze --fail-on none "$file" ;;
+		tshark) command -v tshark >/dev/null && run "tshark-conv" tshark -n -q -z conv,tcp -z conv,udp -r "$file" ;;
+		argus) command -v argus >/dev/null && command -v ra >/dev/null &&
+			run "argus+ra" sh -c 'argus -r "$1" -w - | ra -r - -n' sh "$file" ;;
+		*) note "unknown tool $t" ;;
+		esac
+	done
+done
+# wall[NAME] is the median round; spread[NAME] the fastest and slowest.
+declare -A spread
+for n in "${order[@]}"; do
+	[ "${status[$n]:-}" = ok ] || continue
+	sorted=$(printf '%s\n' ${walls[$n]} | sort -n)
+	wall[$n]=$(printf '%s\n' "$sorted" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	spread[$n]=$(printf '%s\n' "$sorted" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')
 done
 
 # --- report -------------------------------------------------------------
 printf '\ncapture %s: %s packets, %s MB, %s flows generated (seed %s)\n' "$file" "$packets" "$((size / 1000000))" "$flows" "$seed"
 printf 'machine: %s CPUs, %s; other load on the machine inflates times\n\n' "$(nproc)" "$(go env GOVERSION)"
+printf 'median of %s rounds; wall range over the rounds in the last column\n\n' "$rounds"
 printf '%-18s %10s %14s %12s  %s\n' tool "wall s" "packets/s" "peak RSS MB" status
 for n in "${order[@]}"; do
 	if [ "${status[$n]}" = ok ]; then
 		awk -v n="$n" -v w="${wall[$n]}" -v p="$packets" -v r="${rss[$n]}" \
-			'BEGIN { printf "%-18s %10.2f %14.0f %12.1f  ok\n", n, w, (w > 0 ? p / w : 0), r / 1024 }'
+			-v s="${spread[$n]}" 'BEGIN { printf "%-18s %10.2f %14.0f %12.1f  ok (%s s)\n", n, w, (w > 0 ? p / w : 0), r / 1024, s }'
 	else
 		printf '%-18s %10s %14s %12s  %s\n' "$n" - - - "${status[$n]}"
 	fi
