@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,6 +13,10 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/catalog"
 )
+
+// update is accepted so that `go test ./... -update`, which refreshes the
+// golden files of other packages, runs here too; this package has none.
+var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 // A small catalog of its own, so each labeling rule is tested against rules
 // written for it. The built-in rules are filtered out with Products.

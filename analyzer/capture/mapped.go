@@ -32,7 +32,7 @@ type mapping struct {
 }
 
 // errChanged is the cause when the mapped file shrank under the reader.
-var errChanged = errors.New("the file was cut short while it was being read")
+var errChanged = errors.New("the file shrank while it was being read")
 
 // mapFile maps the start of f if it is a regular file read from its
 // beginning and mapping is supported here; otherwise it returns nil and
@@ -94,14 +94,6 @@ func (m *mapping) Read(p []byte) (n int, err error) {
 
 // pos is the file offset of the next byte Read returns.
 func (m *mapping) pos() int64 { return m.base + int64(m.off) }
-
-// failed is the error that stopped the mapping, if it was not the end.
-func (m *mapping) failed() error {
-	if m.err == io.EOF {
-		return nil
-	}
-	return m.err
-}
 
 func (m *mapping) Close() error {
 	if m.win != nil {

@@ -128,7 +128,7 @@ func TestMappedFileCutWhileRead(t *testing.T) {
 		n++
 	}
 	var e *Error
-	if !errors.As(err, &e) || !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "cut short while it was being read") {
+	if !errors.As(err, &e) || !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "shrank while it was being read") {
 		t.Fatalf("after %d packets: %v", n, err)
 	}
 	if n >= len(pkts) || e.Frame != uint64(n+1) {

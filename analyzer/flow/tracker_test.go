@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"flag"
 	"math"
 	"net/netip"
 	"testing"
@@ -8,6 +9,10 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 )
+
+// update is accepted so that `go test ./... -update`, which refreshes the
+// golden files of other packages, runs here too; this package has none.
+var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 func TestClientDecision(t *testing.T) {
 	catalog := fakePorts{{6, 49752}: true, {17, 3478}: true, {6, 8443}: true}

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"flag"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -13,6 +14,10 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/catalog"
 )
+
+// update is accepted so that `go test ./... -update`, which refreshes the
+// golden files of other packages, runs here too; this package has none.
+var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 // A catalog small enough to weigh by hand. Eight plain roles document
 // something (T All is a group, so its rules count for its members): N = 8.

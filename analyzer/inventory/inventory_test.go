@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"flag"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -8,6 +9,10 @@ import (
 
 	"github.com/flowaudit/flowaudit/catalog"
 )
+
+// update is accepted so that `go test ./... -update`, which refreshes the
+// golden files of other packages, runs here too; this package has none.
+var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 func defaultCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()

@@ -1,11 +1,16 @@
 package yamlfile
 
 import (
+	"flag"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 )
+
+// update is accepted so that `go test ./... -update`, which refreshes the
+// golden files of other packages, runs here too; this package has none.
+var _ = flag.Bool("update", false, "rewrite golden files (none in this package)")
 
 type item struct {
 	Name  string  `yaml:"name"`
