@@ -41,8 +41,8 @@ func CommunityID(seed uint16, src, dst netip.Addr, sport, dport uint16, proto ui
 	var buf [40]byte
 	binary.BigEndian.PutUint16(buf[0:], seed)
 	n := 2
-	n += copy(buf[n:], src.AsSlice())
-	n += copy(buf[n:], dst.AsSlice())
+	n += putAddr(buf[n:], src)
+	n += putAddr(buf[n:], dst)
 	buf[n] = proto
 	buf[n+1] = 0
 	n += 2
@@ -52,7 +52,22 @@ func CommunityID(seed uint16, src, dst netip.Addr, sport, dport uint16, proto ui
 		n += 4
 	}
 	sum := sha1.Sum(buf[:n])
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	// "1:" and the base64 of the 20-byte digest, made as one string.
+	var out [2 + 28]byte
+	out[0], out[1] = '1', ':'
+	base64.StdEncoding.Encode(out[2:], sum[:])
+	return string(out[:])
+}
+
+// putAddr writes an address's 4 or 16 bytes without the slice AsSlice
+// allocates.
+func putAddr(b []byte, a netip.Addr) int {
+	if a.Is4() {
+		v := a.As4()
+		return copy(b, v[:])
+	}
+	v := a.As16()
+	return copy(b, v[:])
 }
 
 // cidLess is the spec's ordering: address first, then port.

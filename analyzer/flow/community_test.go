@@ -76,3 +76,11 @@ func TestConnectionCommunityID(t *testing.T) {
 		t.Fatalf("icmp community id %s", c.CommunityID)
 	}
 }
+
+func BenchmarkCommunityID(b *testing.B) {
+	src, dst := netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("10.20.0.7")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = CommunityID(0, src, dst, 51234, 443, decode.ProtoTCP)
+	}
+}
