@@ -67,10 +67,9 @@ func (t *connTable) hash(k *connKey) uint64 {
 	h := mix(ah^s[0], al^s[1])
 	h ^= mix(bh^s[2], bl^s[3])
 	rest := uint64(k.pa)<<48 | uint64(k.pb)<<32 | uint64(k.proto)<<24 | uint64(k.kind)<<16
+	// An IPv4 address and its IPv4-mapped IPv6 form already differ in
+	// words: (0, a) against (0, 0xffff<<32 | a).
 	vl := uint64(k.vlan)<<16 | uint64(k.innerVLAN)
-	if k.a.Is6() {
-		vl |= 1 << 32 // an IPv4 address and its IPv4-mapped IPv6 form differ
-	}
 	return mix(h^rest, s[1]^vl)
 }
 
