@@ -166,3 +166,40 @@ func TestFileNotAtStart(t *testing.T) {
 		t.Fatalf("%d packets, %v", len(got), err)
 	}
 }
+
+// TestMappingPrefetch: the prefetch cursor moves in whole lines from the
+// read position, never past the window, and never asks for a line twice.
+func TestMappingPrefetch(t *testing.T) {
+	const size = 10*cacheLine + 17
+	for _, tc := range []struct {
+		name   string
+		off    int   // read position
+		pf     int   // cursor before
+		ahead  []int // successive calls
+		wantPF int
+	}{
+		{"nothing used", 0, 0, []int{0}, 0},
+		{"less than a line", 0, 0, []int{63}, 0},
+		{"one line", 0, 0, []int{64}, 64},
+		{"lines only", 0, 0, []int{200}, 192},
+		{"growing", 0, 0, []int{70, 130, 300}, 256},
+		{"from the read position", 5 * cacheLine, 0, []int{2 * cacheLine}, 7 * cacheLine},
+		{"not twice", 0, 4 * cacheLine, []int{4 * cacheLine, 4*cacheLine + 10}, 4 * cacheLine},
+		{"window end", 3, 0, []int{1 << 20}, 3 + (size-3)&^(cacheLine-1)},
+		{"at the end", size, 0, []int{1 << 20}, size},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &mapping{win: make([]byte, size), off: tc.off, pf: tc.pf}
+			for _, a := range tc.ahead {
+				before := max(m.pf, m.off)
+				m.prefetch(a)
+				if m.pf > len(m.win) || m.pf < m.off || (m.pf-before)%cacheLine != 0 {
+					t.Fatalf("prefetch(%d) from %d: cursor %d (window %d, read position %d)", a, before, m.pf, len(m.win), m.off)
+				}
+			}
+			if m.pf != tc.wantPF {
+				t.Errorf("cursor %d, want %d", m.pf, tc.wantPF)
+			}
+		})
+	}
+}
