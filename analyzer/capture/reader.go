@@ -47,6 +47,12 @@ type Packet struct {
 // its own (bufio.NewReader returns a *bufio.Reader that is big enough).
 const bufSize = 64 << 10
 
+// mappedBufSize is the buffer for a mapped file: the copies into it and out
+// of it stay within the CPU's first-level cache, and the mapping costs no
+// system call per buffer. flows is 3% faster on the make-bench capture than
+// with bufSize.
+const mappedBufSize = 16 << 10
+
 // maxPcapRecord is the record length pcapgo accepts above a smaller snap
 // length (libpcap's MAXIMUM_SNAPLEN, as tcpdump and Wireshark do).
 const maxPcapRecord = 262144
@@ -179,7 +185,11 @@ func (r *Reader) init(in io.Reader) error {
 	}
 	m := binary.LittleEndian.Uint32(head[:])
 	r.src = &framer{r: io.MultiReader(bytes.NewReader(head[:]), in), ng: m == magicPcapng}
-	r.br = bufio.NewReaderSize(r.src, bufSize)
+	size := bufSize
+	if r.mapped != nil {
+		size = mappedBufSize
+	}
+	r.br = bufio.NewReaderSize(r.src, size)
 	switch m {
 	case magicPcapMicroLE, magicPcapNanoLE, magicPcapMicroBE, magicPcapNanoBE:
 		return r.initPcap(m)
@@ -332,7 +342,7 @@ func (r *Reader) cause(err error) error {
 // `flowaudit flows`.
 func (r *Reader) prefetch() {
 	if r.mapped != nil {
-		r.mapped.prefetch(bufSize - r.br.Buffered())
+		r.mapped.prefetch(r.br.Size() - r.br.Buffered())
 	}
 }
 
