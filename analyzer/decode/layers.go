@@ -315,6 +315,11 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 	return l.TCP.DecodeFromBytes(data, df)
 }
 
+// NextLayerType ends the frame: nothing above TCP is decoded. gopacket's
+// own answer looks both ports up in a 512 KiB table of application layers,
+// a cache miss on most segments, only for the parser to find no decoder.
+func (l *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
+
 type ipv4Layer struct {
 	layers.IPv4
 	st *state
