@@ -88,6 +88,20 @@ type Capture struct {
 	Complete bool
 }
 
+// span widens First and Last to take in ts; a zero ts (a pcapng simple
+// packet block has no time) is left out. Time moves on in most captures, so
+// most packets cost one comparison.
+func (c *Capture) span(ts time.Time) {
+	if ts.After(c.Last) {
+		c.Last = ts
+		if c.First.IsZero() {
+			c.First = ts
+		}
+	} else if !ts.IsZero() && ts.Before(c.First) {
+		c.First = ts
+	}
+}
+
 // Skip counts frames the decoder passed over for one reason.
 type Skip struct {
 	Reason string // decode.Reason's String
@@ -270,14 +284,7 @@ func (r *runner) file(idx int, path string) (err error) {
 			prog.update(rd.Consumed())
 		}
 		c.Bytes += uint64(p.CaptureLength)
-		if ts := p.Timestamp; !ts.IsZero() { // pcapng simple packet blocks have none
-			if c.First.IsZero() || ts.Before(c.First) {
-				c.First = ts
-			}
-			if ts.After(c.Last) {
-				c.Last = ts
-			}
-		}
+		c.span(p.Timestamp)
 		r.res.Packets++
 		r.res.Bytes += uint64(p.CaptureLength)
 		r.res.WireBytes += uint64(p.Length)

@@ -238,3 +238,35 @@ func BenchmarkRunMix(b *testing.B) {
 		b.Fatal("no connections")
 	}
 }
+
+// TestCaptureSpan: First and Last are the earliest and latest timestamps
+// in any order of arrival, and frames without a time are left out.
+func TestCaptureSpan(t *testing.T) {
+	at := func(s int64) time.Time { return time.Unix(s, 0).UTC() }
+	var zero time.Time
+	for _, tc := range []struct {
+		name        string
+		ts          []time.Time
+		first, last time.Time
+	}{
+		{"none", nil, zero, zero},
+		{"only untimed", []time.Time{zero, zero}, zero, zero},
+		{"one", []time.Time{at(5)}, at(5), at(5)},
+		{"in order", []time.Time{at(1), at(2), at(3)}, at(1), at(3)},
+		{"equal", []time.Time{at(2), at(2)}, at(2), at(2)},
+		{"earlier later", []time.Time{at(5), at(7), at(3), at(6)}, at(3), at(7)},
+		{"descending", []time.Time{at(9), at(8), at(7)}, at(7), at(9)},
+		{"untimed first", []time.Time{zero, at(4), zero, at(2)}, at(2), at(4)},
+		{"before 1970", []time.Time{at(10), at(-10)}, at(-10), at(10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Capture
+			for _, ts := range tc.ts {
+				c.span(ts)
+			}
+			if !c.First.Equal(tc.first) || !c.Last.Equal(tc.last) {
+				t.Errorf("span %s to %s, want %s to %s", c.First, c.Last, tc.first, tc.last)
+			}
+		})
+	}
+}
