@@ -69,7 +69,7 @@ type Decoder struct {
 	ext     ip6ExtLayer
 	frag6   ip6FragLayer
 	tcp     tcpLayer
-	udp     layers.UDP
+	udp     udpLayer
 	sctp    layers.SCTP
 	icmp4   layers.ICMPv4
 	icmp6   layers.ICMPv6

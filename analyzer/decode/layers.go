@@ -320,6 +320,21 @@ func (l *tcpLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) erro
 // a cache miss on most segments, only for the parser to find no decoder.
 func (l *tcpLayer) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }
 
+// udpLayer is followed only into the tunnels this package decodes, which
+// gopacket finds by port: VXLAN (4789) and GENEVE (6081). For any other
+// ports the answer would be a layer without a decoder here, so gopacket's
+// 512 KiB port table is not looked up.
+type udpLayer struct{ layers.UDP }
+
+func (l *udpLayer) NextLayerType() gopacket.LayerType {
+	if !udpTunnelPort(l.DstPort) && !udpTunnelPort(l.SrcPort) {
+		return gopacket.LayerTypeZero
+	}
+	return l.UDP.NextLayerType()
+}
+
+func udpTunnelPort(p layers.UDPPort) bool { return p == 4789 || p == 6081 }
+
 type ipv4Layer struct {
 	layers.IPv4
 	st *state
