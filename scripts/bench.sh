@@ -83,7 +83,8 @@ note "capture: $file, $packets packets, $size bytes"
 # that of a capture read from disk. A file just written, as the generator
 # leaves it, sits in the page cache in 4 KiB pieces, and mapping those costs
 # flows 0.05-0.09 s more; tools that read with read(2) do not notice.
-if dd if="$file" iflag=nocache count=0 status=none 2>/dev/null; then
+# Pages not yet written back cannot be dropped: sync the file first.
+if sync "$file" && dd if="$file" iflag=nocache count=0 status=none 2>/dev/null; then
 	cat "$file" >/dev/null
 else
 	note "could not drop $file from the page cache; it is read as it is"
