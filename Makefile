@@ -4,7 +4,7 @@ PKGS      := ./...
 STATICCHECK_VERSION ?= v0.8.2
 BIN       := bin/flowaudit
 
-.PHONY: help build test check fmt vet staticcheck bench bench-go fuzz generate golden clean
+.PHONY: help build test check fmt vet staticcheck bench bench-go pgo fuzz generate golden clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ bench-go: ## the Go benchmarks of the per-packet path
 
 bench: build ## end-to-end benchmark on a generated 4M-packet capture, against tshark and argus
 	bash scripts/bench.sh
+
+pgo: ## regenerate cmd/flowaudit/default.pgo, the profile go build optimises flowaudit from
+	bash scripts/pgo.sh
 
 fuzz: ## a short run of every fuzz target
 	@for pkg in $$($(GO) list ./...); do \

@@ -89,6 +89,11 @@ func runAnalyze(e *env, args []string) int {
 	if err := f.capture.validate("analyze"); err != nil {
 		return e.fail(err)
 	}
+	stopProfile, err := f.capture.profile("analyze")
+	if err != nil {
+		return e.fail(err)
+	}
+	defer stopProfile()
 	paths := fs.Args()
 	if len(paths) == 0 {
 		return e.fail(usagef("analyze needs at least one CAPTURE (see 'flowaudit analyze --help')"))

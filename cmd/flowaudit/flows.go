@@ -76,6 +76,11 @@ func runFlows(e *env, args []string) int {
 	if err := cf.validate("flows"); err != nil {
 		return e.fail(err)
 	}
+	stopProfile, err := cf.profile("flows")
+	if err != nil {
+		return e.fail(err)
+	}
+	defer stopProfile()
 	filter, err := parseFlowFilter(*hosts, *ports, *protos)
 	if err != nil {
 		return e.fail(err)

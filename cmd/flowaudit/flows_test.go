@@ -274,3 +274,41 @@ func TestFlowsTerminalStderr(t *testing.T) {
 		t.Errorf("stdout:\n%s", out.String())
 	}
 }
+
+// TestCPUProfile: --cpuprofile (hidden, for make pgo) writes a pprof
+// profile of the command, whose output is unchanged; a path that cannot be
+// created is an error before anything is read.
+func TestCPUProfile(t *testing.T) {
+	dir := capturetest.Dir(t)
+	syn := filepath.Join(dir, "syn-then-rst.pcap")
+	_, want, _ := runCmd(t, nil, "flows", "-f", "jsonl", syn)
+	for _, cmd := range [][]string{
+		{"flows", "-f", "jsonl", syn},
+		{"analyze", "--fail-on", "none", syn},
+		{"roles", syn},
+	} {
+		prof := filepath.Join(t.TempDir(), "cpu.pprof")
+		code, out, errs := runCmd(t, nil, append(cmd, "--cpuprofile", prof)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", cmd, code, errs)
+		}
+		if cmd[0] == "flows" && out != want {
+			t.Errorf("flows output changed with --cpuprofile:\n%s\nwant\n%s", out, want)
+		}
+		b, err := os.ReadFile(prof)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b { // pprof writes gzipped protobuf
+			t.Errorf("%v: %s is not a pprof profile (%d bytes)", cmd, prof, len(b))
+		}
+	}
+	code, _, errs := runCmd(t, nil, "flows", "--cpuprofile", filepath.Join(dir, "no-such-dir", "cpu.pprof"), syn)
+	if code != exitError || !strings.Contains(errs, "--cpuprofile") {
+		t.Errorf("unwritable profile: exit %d %q", code, errs)
+	}
+	_, help, _ := runCmd(t, nil, "flows", "--help")
+	if strings.Contains(help, "cpuprofile") {
+		t.Error("--cpuprofile shows in the help; it is for performance work only")
+	}
+}

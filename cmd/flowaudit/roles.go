@@ -84,6 +84,11 @@ func runRoles(e *env, args []string) int {
 	if err := cf.validate("roles"); err != nil {
 		return e.fail(err)
 	}
+	stopProfile, err := cf.profile("roles")
+	if err != nil {
+		return e.fail(err)
+	}
+	defer stopProfile()
 	cat, err := catalog.Load(catalogs...)
 	if err != nil {
 		return e.fail(err)
