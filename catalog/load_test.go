@@ -319,3 +319,22 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// TestProtoName: every protocol number has a name, "ip/N" for those
+// without one, and ParseProto reads each name back to its number.
+func TestProtoName(t *testing.T) {
+	for _, tc := range []struct {
+		p    uint8
+		name string
+	}{{1, "icmp"}, {6, "tcp"}, {17, "udp"}, {58, "icmpv6"}, {112, "vrrp"}, {132, "sctp"}, {0, "ip/0"}, {99, "ip/99"}, {255, "ip/255"}} {
+		if got := ProtoName(tc.p); got != tc.name {
+			t.Errorf("ProtoName(%d) = %q, want %q", tc.p, got, tc.name)
+		}
+	}
+	for p := range 256 {
+		name := ProtoName(uint8(p))
+		if back, err := ParseProto(name); err != nil || back != uint8(p) {
+			t.Errorf("ParseProto(ProtoName(%d) = %q) = %d, %v", p, name, back, err)
+		}
+	}
+}

@@ -13,22 +13,21 @@ var protoNumbers = map[string]uint8{
 	"esp": 50, "ah": 51, "icmpv6": 58, "ospf": 89, "pim": 103, "vrrp": 112, "sctp": 132,
 }
 
-var protoNames = func() map[uint8]string {
-	m := make(map[uint8]string, len(protoNumbers))
-	for n, p := range protoNumbers {
-		m[p] = n
+// protoNames holds every protocol number's name, "ip/N" included, so that
+// ProtoName is an index: flows prints one per connection.
+var protoNames = func() (t [256]string) {
+	for p := range t {
+		t[p] = "ip/" + strconv.Itoa(p)
 	}
-	return m
+	for n, p := range protoNumbers {
+		t[p] = n
+	}
+	return t
 }()
 
 // ProtoName is the name of IP protocol p: "tcp", "vrrp", or "ip/99" for
 // protocols without one.
-func ProtoName(p uint8) string {
-	if n, ok := protoNames[p]; ok {
-		return n
-	}
-	return "ip/" + strconv.Itoa(int(p))
-}
+func ProtoName(p uint8) string { return protoNames[p] }
 
 // ParseProto reads a protocol name as ProtoName prints it, or "ip/N".
 func ParseProto(s string) (uint8, error) {

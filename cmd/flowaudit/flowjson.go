@@ -10,14 +10,35 @@ import (
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
+// jsonPaths are the capture paths written once as JSON strings (quoted
+// and escaped), so that each line copies its file name instead of escaping
+// it again.
+type jsonPaths []string
+
+func quotePaths(paths []string) jsonPaths {
+	q := make(jsonPaths, len(paths))
+	for i, p := range paths {
+		q[i] = string(appendJSONString(nil, p))
+	}
+	return q
+}
+
 // appendConnJSON appends one connection as a JSON object with the same
 // fields, order and omissions as encoding/json gives makeFlowRecord's
 // flowRecord (a test holds the two equal), straight from the connection:
 // flows prints one line per connection, millions on a large capture, and
 // this path makes no string or reflection garbage.
-func appendConnJSON(b []byte, c *flow.Connection, paths []string) []byte {
+//
+// The protocol, state, history, tunnel, Community ID, outcome and client
+// rule are names flowaudit makes from letters, digits and "+/=:^-", which
+// JSON takes as they are (a test checks every one): they are copied
+// between quotes without the escaping pass.
+func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	// Each key is appended with its punctuation as one constant.
-	str := func(b []byte, key, v string) []byte { return appendJSONString(append(b, key...), v) }
+	name := func(b []byte, key, v string) []byte {
+		b = append(append(b, key...), '"')
+		return append(append(b, v...), '"')
+	}
 	num := func(b []byte, key string, v uint64) []byte { return strconv.AppendUint(append(b, key...), v, 10) }
 	addr := func(b []byte, key string, a netip.Addr) []byte {
 		b = a.AppendTo(append(b, key...))
@@ -27,20 +48,20 @@ func appendConnJSON(b []byte, c *flow.Connection, paths []string) []byte {
 		if i >= 0 && i < len(paths) {
 			return paths[i]
 		}
-		return ""
+		return `""`
 	}
 	b = appendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
 	b = addr(b, `,"id.orig_h":"`, c.Orig)
 	b = num(b, `,"id.orig_p":`, uint64(c.OrigPort))
 	b = addr(b, `,"id.resp_h":"`, c.Resp)
 	b = num(b, `,"id.resp_p":`, uint64(c.RespPort))
-	b = str(b, `,"proto":`, catalog.ProtoName(c.Proto))
+	b = name(b, `,"proto":`, catalog.ProtoName(c.Proto))
 	b = appendSeconds(append(b, `,"duration":`...), c.Duration())
 	b = num(b, `,"orig_bytes":`, c.OrigBytes)
 	b = num(b, `,"resp_bytes":`, c.RespBytes)
-	b = str(b, `,"conn_state":`, c.State)
+	b = name(b, `,"conn_state":`, c.State)
 	if c.History != "" {
-		b = str(b, `,"history":`, c.History)
+		b = name(b, `,"history":`, c.History)
 	}
 	b = num(b, `,"orig_pkts":`, c.OrigPkts)
 	b = num(b, `,"orig_ip_bytes":`, c.OrigIPBytes)
@@ -52,20 +73,20 @@ func appendConnJSON(b []byte, c *flow.Connection, paths []string) []byte {
 	if c.InnerVLAN != 0 {
 		b = num(b, `,"inner_vlan":`, uint64(c.InnerVLAN))
 	}
-	if t := tunnelNames[c.Tunnel]; t != "" {
-		b = str(b, `,"tunnel":`, t)
+	if t := tunnelName(c.Tunnel); t != "" {
+		b = name(b, `,"tunnel":`, t)
 	}
-	b = str(b, `,"community_id":`, c.CommunityID)
-	b = str(b, `,"outcome":`, c.Outcome.String())
-	b = str(b, `,"client_by":`, c.ClientBy.String())
+	b = name(b, `,"community_id":`, c.CommunityID)
+	b = name(b, `,"outcome":`, c.Outcome.String())
+	b = name(b, `,"client_by":`, c.ClientBy.String())
 	if c.ICMPErrors != 0 {
 		b = num(b, `,"icmp_errors":`, c.ICMPErrors)
 	}
-	b = str(b, `,"file":`, file(c.FirstPos.File))
+	b = append(append(b, `,"file":`...), file(c.FirstPos.File)...)
 	b = num(b, `,"first_frame":`, c.FirstPos.Frame)
 	if c.LastPos.File != c.FirstPos.File {
-		if lf := file(c.LastPos.File); lf != "" {
-			b = str(b, `,"last_file":`, lf)
+		if lf := file(c.LastPos.File); lf != `""` {
+			b = append(append(b, `,"last_file":`...), lf...)
 		}
 	}
 	b = num(b, `,"last_frame":`, c.LastPos.Frame)

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/catalog"
 )
 
 // TestAppendConnJSONMatchesEncoding holds the hand-written encoder to
@@ -33,9 +37,73 @@ func TestAppendConnJSONMatchesEncoding(t *testing.T) {
 		if err := enc.Encode(&r); err != nil {
 			t.Fatal(err)
 		}
-		got := append(appendConnJSON(nil, &conns[i], paths), '\n')
+		got := append(appendConnJSON(nil, &conns[i], quotePaths(paths)), '\n')
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("appendConnJSON:\n%s\nencoding/json:\n%s", got, want.Bytes())
+		}
+	}
+}
+
+// TestAppendConnJSONOnCaptures holds the hand-written encoder to
+// encoding/json on every connection of the generated captures and samples
+// (and the shared captures, when present), so that the names it copies
+// without escaping (history, state, Community ID ...) are the ones real
+// traffic gives.
+func TestAppendConnJSONOnCaptures(t *testing.T) {
+	var paths []string
+	for _, pat := range []string{"../../testdata/captures/*.pcap*", "../../testdata/flowcases/*.pcap", "../../testdata/samples/*/*.pcap*"} {
+		m, _ := filepath.Glob(pat)
+		paths = append(paths, m...)
+	}
+	if len(paths) < 40 {
+		t.Fatalf("only %d generated captures", len(paths))
+	}
+	total := 0
+	check := func(t *testing.T, path string) {
+		files := []string{path}
+		n := 0
+		_, err := analyzer.Run(files, analyzer.Options{NoHash: true, NoServices: true, OnConnection: func(c *flow.Connection) {
+			n++
+			r := makeFlowRecord(c, files)
+			want, err := json.Marshal(&r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendConnJSON(nil, c, quotePaths(files)); !bytes.Equal(got, want) {
+				t.Errorf("appendConnJSON:\n%s\nencoding/json:\n%s", got, want)
+			}
+		}})
+		if err != nil && n == 0 {
+			t.Logf("%s: %v", path, err) // the broken shared captures
+		}
+		total += n
+	}
+	for _, p := range paths {
+		t.Run(filepath.Base(p), func(t *testing.T) { check(t, p) })
+	}
+	if total < 200 {
+		t.Errorf("only %d connections compared in the generated captures", total)
+	}
+	t.Run("shared", func(t *testing.T) {
+		for _, name := range capturetest.Files(t) {
+			t.Run(name, func(t *testing.T) { check(t, capturetest.Path(t, name)) })
+		}
+	})
+}
+
+// TestJSONNamesArePlain: every name from a fixed table that appendConnJSON
+// copies between quotes is one JSON takes as it is.
+func TestJSONNamesArePlain(t *testing.T) {
+	var names []string
+	for p := range 256 {
+		names = append(names, catalog.ProtoName(uint8(p)), tunnelName(decode.Tunnel(p)),
+			flow.Outcome(p).String(), flow.ClientBy(p).String())
+	}
+	names = append(names, "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
+		"ShAaDdFfRrTtCcWwGgIiQq^", "1:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+	for _, n := range names {
+		if got := string(appendJSONString(nil, n)); got != `"`+n+`"` {
+			t.Errorf("%q needs escaping in JSON: %s", n, got)
 		}
 	}
 }
@@ -63,7 +131,7 @@ func BenchmarkAppendConnJSON(b *testing.B) {
 		Start: start, End: start.Add(2500 * time.Millisecond), OrigBytes: 1200, RespBytes: 24000, State: "SF", History: "ShADadFf",
 		OrigPkts: 12, OrigIPBytes: 1700, RespPkts: 20, RespIPBytes: 25000, CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
 		Outcome: flow.Established, ClientBy: flow.BySYN, FirstPos: flow.Pos{Frame: 1000}, LastPos: flow.Pos{Frame: 1234}}
-	paths := []string{"/captures/pilot.pcap"}
+	paths := quotePaths([]string{"/captures/pilot.pcap"})
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {

@@ -226,9 +226,17 @@ func (r *flowRecord) csv() []string {
 		r.LastFile, u(r.LastFrame)}
 }
 
-var tunnelNames = map[decode.Tunnel]string{
+var tunnelNames = [...]string{
 	decode.TunnelVXLAN: "vxlan", decode.TunnelGENEVE: "geneve", decode.TunnelGRE: "gre",
 	decode.TunnelERSPAN: "erspan", decode.TunnelIPinIP: "ip-in-ip",
+}
+
+// tunnelName is the name flows prints for a tunnel; "" for none.
+func tunnelName(t decode.Tunnel) string {
+	if int(t) < len(tunnelNames) {
+		return tunnelNames[t]
+	}
+	return ""
 }
 
 // seconds formats t as Zeek does: seconds since the epoch with six decimals.
@@ -275,7 +283,7 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 		RespIPBytes: c.RespIPBytes,
 		VLAN:        c.VLAN,
 		InnerVLAN:   c.InnerVLAN,
-		Tunnel:      tunnelNames[c.Tunnel],
+		Tunnel:      tunnelName(c.Tunnel),
 		CommunityID: c.CommunityID,
 		Outcome:     c.Outcome.String(),
 		ClientBy:    c.ClientBy.String(),
@@ -299,6 +307,7 @@ type flowWriter struct {
 	w      *bufio.Writer
 	format string
 	paths  []string
+	quoted jsonPaths // paths as JSON strings, for jsonl
 	buf    []byte
 	cw     *csv.Writer
 	rows   []flowRecord
@@ -308,7 +317,7 @@ type flowWriter struct {
 
 func newFlowWriter(e *env, format string, paths []string) *flowWriter {
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
-	fw := &flowWriter{e: e, w: w, format: format, paths: paths}
+	fw := &flowWriter{e: e, w: w, format: format, paths: paths, quoted: quotePaths(paths)}
 	switch format {
 	case "csv":
 		fw.cw = csv.NewWriter(w)
@@ -323,7 +332,7 @@ func (fw *flowWriter) add(c *flow.Connection) {
 		return
 	}
 	if fw.format == "jsonl" {
-		fw.buf = appendConnJSON(fw.buf[:0], c, fw.paths)
+		fw.buf = appendConnJSON(fw.buf[:0], c, fw.quoted)
 		fw.buf = append(fw.buf, '\n')
 		_, fw.err = fw.w.Write(fw.buf)
 		return
