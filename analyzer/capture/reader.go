@@ -6,8 +6,9 @@
 // type appears in its API.
 //
 // A regular file is read through a sliding memory map on Linux, so its bytes
-// reach pcapgo without a read system call per buffer; a file truncated while
-// it is read gives an error, not a SIGBUS crash.
+// reach pcapgo without a read system call per buffer, and the CPU is asked
+// to prefetch them a buffer ahead of pcapgo; a file truncated while it is
+// read gives an error, not a SIGBUS crash.
 //
 // Every record comes with its byte offset and frame number, and every error
 // is an *Error naming the file, the byte offset of the record or block that
