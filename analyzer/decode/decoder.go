@@ -11,6 +11,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/google/gopacket"
@@ -82,6 +83,9 @@ type Decoder struct {
 
 	parsers [numFirst]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
+	// fullEthernet sends Ethernet frames that carry IP through gopacket's
+	// Ethernet layer too (tests compare the two ways).
+	fullEthernet bool
 
 	// the IP header and transport ports an ICMP error quotes
 	qip4    layers.IPv4
@@ -188,6 +192,24 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 	parser := d.parser(linkType, data)
 	if parser == nil {
 		return ReasonUnknownLinkType, nil
+	}
+	if linkType == LinkTypeEthernet && len(data) > 14 && !d.fullEthernet {
+		// An Ethernet II frame that carries IP, the most common frame by
+		// far, enters the parser at its IP header, as a raw IP frame does:
+		// nothing of the Ethernet header (the MAC addresses) goes into a
+		// Packet, and gopacket's Ethernet layer with one round of the
+		// parser's loop are a fifth of the time spent on such a frame
+		// (56 to 45 ns for Ethernet/IPv4/TCP). A frame that ends with its
+		// Ethernet header, and every other EtherType (802.1Q, MPLS, PPPoE,
+		// ARP, 802.3 lengths), goes through gopacket's Ethernet layer. A
+		// test on every capture and a fuzz target hold both ways to the
+		// same result.
+		switch layers.EthernetType(binary.BigEndian.Uint16(data[12:14])) {
+		case layers.EthernetTypeIPv4:
+			parser, data = d.parsers[firstIPv4], data[14:]
+		case layers.EthernetTypeIPv6:
+			parser, data = d.parsers[firstIPv6], data[14:]
+		}
 	}
 	err := parser.DecodeLayers(data, &d.decoded)
 	truncated := parser.Truncated

@@ -90,6 +90,8 @@ func decodeFile(t testing.TB, path string) (map[string]int, []Packet) {
 	}
 	defer r.Close()
 	d := NewDecoder()
+	full := NewDecoder()
+	full.fullEthernet = true
 	for {
 		cp, err := r.Next()
 		if err == io.EOF {
@@ -105,7 +107,8 @@ func decodeFile(t testing.TB, path string) (map[string]int, []Packet) {
 		}
 		counts["frames"]++
 		var p Packet
-		reason, _ := d.Decode(cp.LinkType, cp.Data, &p)
+		reason, derr := d.Decode(cp.LinkType, cp.Data, &p)
+		sameAsFullEthernet(t, full, cp.LinkType, cp.Data, p, reason, derr)
 		for _, k := range frameKeys(reason, &p) {
 			counts[k]++
 		}

@@ -38,12 +38,15 @@ func FuzzDecode(f *testing.F) {
 		f.Add(c.link, c.frame)
 	}
 	d := NewDecoder()
+	full := NewDecoder()
+	full.fullEthernet = true
 	f.Fuzz(func(t *testing.T, link uint32, data []byte) {
 		var p Packet
 		reason, err := d.Decode(link, data, &p)
 		if err != nil && strings.HasPrefix(err.Error(), "panic:") {
 			t.Fatalf("a layer panicked: %v", err)
 		}
+		sameAsFullEthernet(t, full, link, data, p, reason, err)
 		switch reason {
 		case ReasonNone:
 			if !p.Src.IsValid() || !p.Dst.IsValid() || p.Src.Is4() != p.Dst.Is4() {
@@ -121,5 +124,38 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEnteringAtIP: every decode case gives the same result whether an
+// Ethernet frame that carries IP enters the parser at its IP header or goes
+// through gopacket's Ethernet layer (decodeFile checks the same on every
+// frame of the generated and shared captures, FuzzDecode on its inputs).
+func TestEnteringAtIP(t *testing.T) {
+	d, full := NewDecoder(), NewDecoder()
+	full.fullEthernet = true
+	n := 0
+	for _, c := range decodeCases(t) {
+		var p Packet
+		reason, err := d.Decode(c.link, c.frame, &p)
+		sameAsFullEthernet(t, full, c.link, c.frame, p, reason, err)
+		if c.link == LinkTypeEthernet && len(c.frame) >= 14 && (c.frame[12] == 0x08 && c.frame[13] == 0x00 || c.frame[12] == 0x86 && c.frame[13] == 0xdd) {
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d cases take the shortcut", n)
+	}
+}
+
+// sameAsFullEthernet checks that a frame decodes to the same packet, reason
+// and error when an Ethernet frame that carries IP goes through gopacket's
+// Ethernet layer as well.
+func sameAsFullEthernet(t testing.TB, full *Decoder, link uint32, data []byte, p Packet, reason Reason, err error) {
+	t.Helper()
+	var q Packet
+	r2, err2 := full.Decode(link, data, &q)
+	if r2 != reason || fmt.Sprint(err2) != fmt.Sprint(err) || q != p {
+		t.Fatalf("link %d, frame % x:\nentering at IP: %v %v %+v\nthrough Ethernet: %v %v %+v", link, data, reason, err, p, r2, err2, q)
 	}
 }
