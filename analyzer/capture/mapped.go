@@ -93,6 +93,10 @@ func (m *mapping) Read(p []byte) (n int, err error) {
 	return n, nil
 }
 
+// cacheLine is the unit prefetchLines works in (prefetch_amd64.s steps 64
+// bytes).
+const cacheLine = 64
+
 // prefetch asks the CPU to start loading the window's bytes up to ahead
 // bytes past the read position, skipping lines it asked for before. It
 // never waits for memory and never faults, even on pages a truncation took

@@ -68,8 +68,9 @@ func (t *connTable) hash(k *connKey) uint64 {
 	if k.a.Is4() && k.b.Is4() {
 		// Both IPv4 addresses fit one word: one multiplication, as wyhash
 		// finishes an input of 16 bytes.
-		a, b := k.a.As4(), k.b.As4()
-		h = mix(uint64(binary.BigEndian.Uint32(a[:]))<<32|uint64(binary.BigEndian.Uint32(b[:]))^s[0], rest^s[1])
+		_, a := words(k.a)
+		_, b := words(k.b)
+		h = mix(a<<32|b^s[0], rest^s[1])
 	} else {
 		// An IPv4-mapped IPv6 address hashes here, as IPv6; its key
 		// differs from the IPv4 one anyway.
