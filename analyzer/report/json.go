@@ -161,7 +161,10 @@ func names(hs []string) []string {
 }
 
 // JSON writes the report as indented JSON.
-func (r *Report) JSON(w io.Writer) error {
+func (r *Report) JSON(w io.Writer) error { return writeIndented(w, r.Document()) }
+
+// Document is the report as its JSON document, what JSON writes.
+func (r *Report) Document() *Document {
 	c := r.Result.Counts()
 	out := jsonReport{
 		Tool: r.Tool, Version: r.Version, Generated: TS(r.Generated),
@@ -240,7 +243,7 @@ func (r *Report) JSON(w io.Writer) error {
 	for _, wv := range r.Result.UnusedWaivers {
 		out.UnusedWaivers = append(out.UnusedWaivers, *waiverJSON(wv, false))
 	}
-	return writeIndented(w, &out)
+	return &out
 }
 
 // writeIndented writes a struct as an indented JSON object, as

@@ -18,6 +18,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report"
 	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/spf13/pflag"
 )
 
 const analyzeHelp = `Usage:
@@ -68,18 +69,11 @@ type analyzeFlags struct {
 func runAnalyze(e *env, args []string) int {
 	var f analyzeFlags
 	fs := newFlagSet("analyze", analyzeHelp)
-	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (YAML or JSON)")
-	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
-	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync); repeatable")
+	f.register(fs)
 	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown, json, csv or html (default: from -o's extension, else table)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding and SHA256SUMS to `DIR`")
 	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
-	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: accepted findings with a reason, a ticket and an optional expiry")
-	fs.BoolVar(&f.includeNoise, "include-noise", false, "list neighbour discovery and link-local name resolution as flows")
-	fs.BoolVar(&f.reproducible, "reproducible", false, "pin the generation time to the last packet's time, for byte-identical reports")
-	fs.BoolVar(&f.inferRoles, "infer-roles", false, "give hosts missing from the inventory the roles inferred from their traffic")
-	f.capture.register(fs)
 	if done, err := e.parseFlags(fs, analyzeHelp, args); done {
 		if err != nil {
 			return e.fail(err)
@@ -112,23 +106,63 @@ func runAnalyze(e *env, args []string) int {
 	if err := checkFormat("analyze", format, "table", "markdown", "json", "csv", "html"); err != nil {
 		return e.fail(err)
 	}
-	cat, err := catalog.Load(f.catalogs...)
+	rep, readErr, err := e.analyzeCaptures(&f, paths, failOn)
 	if err != nil {
 		return e.fail(err)
 	}
+
+	if f.evidence != "" {
+		if err := writeEvidence(f.evidence, rep, paths); err != nil {
+			return e.fail(err)
+		}
+	}
+	if err := e.writeReport(rep, format, f.output); err != nil {
+		return e.fail(err)
+	}
+	if readErr != nil {
+		return e.fail(readErr)
+	}
+	if rep.FindingCount() > 0 {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// register adds the flags that decide what an analysis sees: inventory,
+// catalogs, products, waivers and the capture-reading flags. analyze and
+// diff share them.
+func (f *analyzeFlags) register(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (YAML or JSON)")
+	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
+	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync); repeatable")
+	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: accepted findings with a reason, a ticket and an optional expiry")
+	fs.BoolVar(&f.includeNoise, "include-noise", false, "list neighbour discovery and link-local name resolution as flows")
+	fs.BoolVar(&f.reproducible, "reproducible", false, "pin the generation time to the last packet's time, for byte-identical reports")
+	fs.BoolVar(&f.inferRoles, "infer-roles", false, "give hosts missing from the inventory the roles inferred from their traffic")
+	f.capture.register(fs)
+}
+
+// analyzeCaptures reads the captures and audits them into a report. err
+// is an error that left nothing to report; readErr a capture that could
+// not be read to its end, with rep holding what was read before it.
+func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) (rep *report.Report, readErr error, err error) {
+	cat, err := catalog.Load(f.catalogs...)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, p := range f.products {
 		if !contains(cat.Products(), p) {
-			return e.fail(usagef("analyze: unknown product %q: want %s", p, strings.Join(cat.Products(), ", ")))
+			return nil, nil, usagef("analyze: unknown product %q: want %s", p, strings.Join(cat.Products(), ", "))
 		}
 	}
 	inv := inventory.New()
 	invSHA := ""
 	if f.inventory != "" {
 		if inv, err = inventory.Load(f.inventory, cat); err != nil {
-			return e.fail(err)
+			return nil, nil, err
 		}
 		if invSHA, err = fileSHA256(f.inventory); err != nil {
-			return e.fail(err)
+			return nil, nil, err
 		}
 	} else if !f.inferRoles {
 		fmt.Fprintln(e.stderr, "flowaudit: no inventory (-i): hosts have no roles, so every service is undocumented; --infer-roles proposes roles")
@@ -138,19 +172,19 @@ func runAnalyze(e *env, args []string) int {
 	var waivers *audit.Waivers
 	if f.waivers != "" {
 		if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil && !f.inferRoles {
-			return e.fail(err)
+			return nil, nil, err
 		}
 	}
 
 	res, readErr := e.readCaptures(paths, cat, f.capture, nil)
 	if res == nil {
-		return e.fail(readErr)
+		return nil, nil, readErr
 	}
 	if f.inferRoles {
 		inferMissingHosts(res, inv, cat, f.products)
 		if f.waivers != "" {
 			if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
-				return e.fail(err)
+				return nil, nil, err
 			}
 		}
 	}
@@ -158,7 +192,7 @@ func runAnalyze(e *env, args []string) int {
 	if v := e.getenv("SOURCE_DATE_EPOCH"); v != "" {
 		sec, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return e.fail(usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", v))
+			return nil, nil, usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", v)
 		}
 		generated = time.Unix(sec, 0).UTC()
 	} else if f.reproducible {
@@ -166,7 +200,7 @@ func runAnalyze(e *env, args []string) int {
 	}
 	result := audit.Audit(analyzer.AuditServices(res.Services, capturePaths(res)), inv, cat,
 		audit.Options{Products: f.products, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
-	rep := &report.Report{
+	rep = &report.Report{
 		Tool: "flowaudit", Version: version, Generated: generated,
 		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: f.products,
 		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
@@ -191,21 +225,7 @@ func runAnalyze(e *env, args []string) int {
 		rep.Captures = append(rep.Captures, rc)
 	}
 
-	if f.evidence != "" {
-		if err := writeEvidence(f.evidence, rep, paths); err != nil {
-			return e.fail(err)
-		}
-	}
-	if err := e.writeReport(rep, format, f.output); err != nil {
-		return e.fail(err)
-	}
-	if readErr != nil {
-		return e.fail(readErr)
-	}
-	if rep.FindingCount() > 0 {
-		return exitFindings
-	}
-	return exitOK
+	return rep, readErr, nil
 }
 
 func capturePaths(res *analyzer.Result) []string {
