@@ -287,11 +287,46 @@ func TestWaiverErrors(t *testing.T) {
 		{"waivers:\n  - {reason: r, ticket: t}\n", "w.yaml:2: a waiver must name a rule"},
 		{"waivers:\n  - {port: 80, reason: r, ticket: t, why: x}\n", `w.yaml:2: unknown field "why"`},
 		{"waivers:\n  - {proto: tcpp, reason: r, ticket: t}\n", `w.yaml:2: unknown protocol "tcpp"`},
+		{"waivers:\n  - reason: r\n    ticket: t\n    client: 192.0.2.1/24\n",
+			`w.yaml:4: client: address block "192.0.2.1/24" has host bits set (did you mean 192.0.2.0/24?)`},
+		{"waivers:\n  - {server: '2001:db8::1/64', reason: r, ticket: t}\n",
+			`w.yaml:2: server: address block "2001:db8::1/64" has host bits set (did you mean 2001:db8::/64?)`},
+		{"waivers:\n  - reason: r\n    ticket: t\n    port: [80,\n", "w.yaml:4: did not find expected node content at the end of the file"},
 	}
 	for _, tt := range tests {
 		_, err := ParseWaivers("w.yaml", []byte(tt.doc), inv, cat)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseWaivers(%q) = %v, want %q", tt.doc, err, tt.want)
+		}
+	}
+}
+
+// A waiver file is read whole or refused: one over the size limit is an
+// error naming it, never cut short.
+func TestLoadWaiversFiles(t *testing.T) {
+	cat, inv := fixture(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	doc := "waivers:\n  - {port: 80, reason: r, ticket: t}\n"
+	if err := os.WriteFile(good, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, []byte(doc+strings.Repeat("#", 16<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ path, want string }{
+		{good, ""},
+		{big, big + ": larger than 16 MiB"},
+		{filepath.Join(dir, "none.yaml"), "no such file or directory"},
+	}
+	for _, tt := range tests {
+		ws, err := LoadWaivers(tt.path, inv, cat)
+		switch {
+		case tt.want == "" && (err != nil || len(ws.List) != 1):
+			t.Errorf("LoadWaivers(%s) = %v, %v", tt.path, ws, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("LoadWaivers(%s) = %v, want %q", tt.path, err, tt.want)
 		}
 	}
 }

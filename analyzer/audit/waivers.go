@@ -2,9 +2,7 @@ package audit
 
 import (
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -117,14 +115,9 @@ func (w *yWaiver) UnmarshalYAML(n *yaml.Node) (err error) {
 // LoadWaivers reads a waiver file. Hosts and roles are checked against
 // the inventory and catalog, rule ids against the catalog.
 func LoadWaivers(path string, inv *inventory.Inventory, cat *catalog.Catalog) (*Waivers, error) {
-	f, err := os.Open(path)
+	data, err := yamlfile.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return ParseWaivers(path, data, inv, cat)
 }
@@ -219,7 +212,10 @@ func parseMatcher(s string, inv *inventory.Inventory, cat *catalog.Catalog) (mat
 		return matcher{prefix: netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())}, nil
 	}
 	if p, err := netip.ParsePrefix(s); err == nil {
-		return matcher{prefix: p.Masked()}, nil
+		if p.Masked() != p {
+			return matcher{}, fmt.Errorf("address block %q has host bits set (did you mean %s?)", s, p.Masked())
+		}
+		return matcher{prefix: p}, nil
 	}
 	if inv != nil && inv.Host(s) != nil {
 		return matcher{host: s}, nil

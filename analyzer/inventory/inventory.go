@@ -13,9 +13,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
-	"os"
 	"sort"
 	"strings"
 
@@ -23,9 +21,6 @@ import (
 	"github.com/flowaudit/flowaudit/catalog/yamlfile"
 	"go.yaml.in/yaml/v3"
 )
-
-// maxFileSize bounds an inventory read into memory.
-const maxFileSize = 16 << 20
 
 // Assignment is one role a host plays, in a mode or in any mode.
 type Assignment struct {
@@ -197,17 +192,9 @@ func (h *yHost) UnmarshalYAML(n *yaml.Node) (err error) {
 
 // Load reads an inventory file; roles are looked up in cat.
 func Load(path string, cat *catalog.Catalog) (*Inventory, error) {
-	f, err := os.Open(path)
+	data, err := yamlfile.ReadFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, maxFileSize>>20)
 	}
 	return Parse(path, data, cat)
 }

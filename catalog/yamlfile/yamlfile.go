@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -219,7 +220,7 @@ func Parse(file string, data []byte, v any) ErrorList {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {
-		return FileErrors(file, err)
+		return ErrorList{syntaxError(file, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -236,6 +237,105 @@ func Parse(file string, data []byte, v any) ErrorList {
 		return FileErrors(file, err)
 	}
 	return nil
+}
+
+// MaxFileSize bounds a configuration file (catalog, inventory, waivers)
+// read into memory.
+const MaxFileSize = 16 << 20
+
+// ReadFile reads a configuration file whole. A file larger than
+// MaxFileSize is an error, never silently cut; errors name the file.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// parserProblems are the messages of yaml.v3's parser (as opposed to its
+// scanner). yaml.v3 reports a parser error at the 0-based line of the
+// construct being parsed (the line of an unclosed "[" minus one), or at
+// the 0-based line of the problem when that construct starts on the first
+// line; scanner errors are reported 1-based.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found undefined tag handle":             true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
+// blockProblems are parser errors inside a block list or mapping, which
+// yaml.v3 reports at the line where the list or mapping starts, however
+// far below it the offending line is.
+var blockProblems = map[string]string{
+	"did not find expected '-' indicator": "list",
+	"did not find expected key":           "mapping",
+}
+
+// syntaxError turns a yaml.v3 syntax error into a ParseError at the right
+// 1-based line: parser errors are moved down to the line yaml.v3 meant,
+// and an error in a block list or mapping is moved to the first line that
+// breaks it (found by decoding ever longer prefixes of the file, only when
+// there is an error), with the line where the list or mapping starts.
+func syntaxError(file string, data []byte, err error) *ParseError {
+	pe := lineMessage(file, strings.TrimPrefix(err.Error(), "yaml: "))
+	msg := pe.Err.Error()
+	if !parserProblems[msg] {
+		return pe
+	}
+	pe.Line++ // 0-based, or no line (0) for the first line
+	if n := bytes.Count(data, []byte("\n")) + 1; bytes.HasSuffix(data, []byte("\n")) && pe.Line >= n {
+		// The problem is the end of the file (an unclosed "[", a
+		// dangling ","): the last line is the one to fix.
+		pe.Line = n - 1
+		pe.Err = fmt.Errorf("%s at the end of the file", msg)
+		return pe
+	}
+	kind, ok := blockProblems[msg]
+	if !ok {
+		return pe
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(n int) bool {
+		var root yaml.Node
+		err := yaml.Unmarshal(bytes.Join(lines[:n], nil), &root)
+		return err != nil && strings.HasSuffix(err.Error(), msg)
+	}
+	// The first n for which the first n lines fail the same way: prefixes
+	// that end before the offending line are well-formed block YAML.
+	lo, hi := pe.Line, len(lines)
+	if lo < 1 || lo > hi || !fails(hi) {
+		return pe
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if hi != pe.Line {
+		pe.Err = fmt.Errorf("%s (in the %s that starts on line %d)", msg, kind, pe.Line)
+		pe.Line = hi
+	}
+	return pe
 }
 
 // didYouMean is a small edit-distance suggestion for field names.

@@ -2,6 +2,8 @@ package yamlfile
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,6 +103,74 @@ func TestLevenshtein(t *testing.T) {
 	}{{"", "", 0}, {"abc", "abc", 0}, {"kitten", "sitting", 3}, {"ポート", "ポーと", 1}, {"", "abc", 3}} {
 		if got := Levenshtein(tt.a, tt.b); got != tt.d {
 			t.Errorf("Levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.d)
+		}
+	}
+}
+
+// yaml.v3 reports parser errors one line early, and errors in a block
+// list or mapping at the line where it starts; Parse puts them on the
+// line a person has to fix.
+func TestSyntaxErrorLines(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // the whole first error
+	}{
+		{"unclosed [ on line 3", "items:\n  - name: a\n    tags: [x, y\n    ports: 443\n",
+			"f.yaml:3: did not find expected ',' or ']'"},
+		{"unclosed [ on line 2", "top: 1\nitems: [1\n", "f.yaml:2: did not find expected ',' or ']'"},
+		{"unclosed [ on line 1", "items: [1\n", "f.yaml:1: did not find expected ',' or ']' at the end of the file"},
+		{"dangling , on the last line", "top: 1\nitems: [1,\n", "f.yaml:2: did not find expected node content at the end of the file"},
+		{"unclosed { on line 2", "top: 1\nitems: {a: 1\n", "f.yaml:2: did not find expected ',' or '}'"},
+		{"bad indent in a list", "items:\n  - name: a\n    ports: 1\n  - name: b\n    ports: 2\n   tags: x\n",
+			"f.yaml:6: did not find expected '-' indicator (in the list that starts on line 2)"},
+		{"bad indent in a list item", "items:\n  - name: a\n    ports: 1\n    tags: x\n   name: b\n",
+			"f.yaml:5: did not find expected '-' indicator (in the list that starts on line 2)"},
+		{"bad indent in a mapping", "items: []\ntop:\n  a: 1\n  b: 2\n  c: 3\n d: 4\n",
+			"f.yaml:6: did not find expected key"},
+		{"bad indent at the top", "items:\n  - 1\n  - 2\n x: 3\n", "f.yaml:4: did not find expected key"},
+		{"scanner error stays", "items: []\nname: \"x\n", "f.yaml:2: found unexpected end of stream"},
+		{"mapping value", "items: 1\n name: 2\n", "f.yaml:2: mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d doc
+			errs := Parse("f.yaml", []byte(tt.src), &d)
+			if len(errs) == 0 {
+				t.Fatal("no error")
+			}
+			if got := errs[0].Error(); got != tt.want {
+				t.Errorf("error = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	small, big := filepath.Join(dir, "small.yaml"), filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(small, []byte("items: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(big, make([]byte, MaxFileSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, err string
+	}{
+		{small, ""},
+		{big, big + ": larger than 16 MiB"},
+		{dir, dir + ": read " + dir + ": is a directory"},
+		{filepath.Join(dir, "none"), "no such file"},
+	}
+	for _, tt := range tests {
+		data, err := ReadFile(tt.path)
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("%s: %v", tt.path, err)
+		case tt.err == "" && string(data) != "items: []\n":
+			t.Errorf("%s: read %q", tt.path, data)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: error %v, want %q", tt.path, err, tt.err)
 		}
 	}
 }
