@@ -61,13 +61,14 @@ const (
 	BySYN         ClientBy = iota // sender of a SYN without ACK
 	BySYNACK                      // receiver of a SYN-ACK
 	ByICMP                        // sender of an ICMP request (echo, timestamp, solicitation ...)
+	ByGroup                       // the other side is a broadcast or multicast address, never a client
 	ByCatalog                     // the other side's port is a documented server port
 	ByWellKnown                   // the other side's port is below 1024 (the lower one if both are)
 	ByEphemeral                   // this side's port is ephemeral (>= 32768), the other's is not
 	ByFirstPacket                 // sender of the first packet seen
 )
 
-var clientByNames = [...]string{"syn", "synack", "icmp", "catalog", "well-known", "ephemeral", "first-packet"}
+var clientByNames = [...]string{"syn", "synack", "icmp", "group", "catalog", "well-known", "ephemeral", "first-packet"}
 
 func (b ClientBy) String() string {
 	if int(b) < len(clientByNames) {

@@ -50,6 +50,7 @@ type endpoint struct {
 	zwinNext    uint32
 	sentSynAck  bool
 	sentData    bool
+	didClose    bool // sent a FIN or RST (Zeek's did_close)
 }
 
 func (e *endpoint) setState(s tcpState) {
@@ -175,6 +176,9 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 	}
 
 	c.tcpStateMachine(dir, syn, fin, rst, ack, seq, n)
+	if e.state == tcpClosed || e.state == tcpReset {
+		e.didClose = true
+	}
 
 	if n > 0 && !rst {
 		e.sentData = true

@@ -226,7 +226,10 @@ func (t *Tracker) count(c *conn, p *decode.Packet, dir int, now int64, pos Pos) 
 	if p.PayloadLen > 0 {
 		e.payload += uint64(p.PayloadLen)
 	}
-	if now > c.last {
+	// As Zeek, a TCP connection's last time stops once both endpoints
+	// have closed (FIN or RST): the final ACK and late retransmissions
+	// do not lengthen it.
+	if now > c.last && !(c.ep[0].didClose && c.ep[1].didClose) {
 		c.last = now
 	}
 	if now < c.start {
@@ -278,22 +281,36 @@ func (t *Tracker) attachError(p *decode.Packet, vlan, inner uint16) bool {
 	return true
 }
 
-// isReuse says whether p, a SYN on the ports of the closed connection c,
-// starts a new connection rather than retransmitting the old SYN.
+// isReuse says whether p, a SYN on the addresses and ports of c, starts a
+// new connection, as Zeek's IsReuse decides: once either endpoint has
+// closed (FIN or RST), any SYN does, even one retried with the same initial
+// sequence number after the server's RST (each attempt is a connection);
+// before that, only a SYN whose sequence number differs from the
+// originator's initial one. A SYN-ACK counts only for a connection whose
+// originator was never seen.
 func (t *Tracker) isReuse(c *conn, p *decode.Packet) bool {
-	if p.TCPFlags&decode.FlagSYN == 0 || p.TCPFlags&decode.FlagACK != 0 {
+	if p.TCPFlags&decode.FlagSYN == 0 {
 		return false
 	}
-	o, r := c.ep[0].state, c.ep[1].state
-	if o != tcpClosed && o != tcpReset && r != tcpClosed && r != tcpReset {
+	orig, resp := &c.ep[0], &c.ep[1]
+	connOrig := orig
+	ack := p.TCPFlags&decode.FlagACK != 0
+	if ack {
+		if orig.state != tcpInactive {
+			return false
+		}
+		connOrig = resp
+	}
+	if orig.didClose || resp.didClose {
+		return true
+	}
+	if p.Seq == connOrig.start {
 		return false
 	}
-	dir := c.dirOf(p, 0)
-	bit := histSYN
-	if dir == 1 {
-		bit <<= 16
+	if !ack && connOrig.state == tcpSynAckSent && resp.state == tcpInactive && p.Seq == resp.start {
+		return false // a SYN and SYN-ACK seen in the wrong order
 	}
-	return c.histSeen&bit == 0 || c.ep[dir].lastSYN != p.Seq
+	return true
 }
 
 // open creates the connection for the first packet p.
@@ -329,15 +346,14 @@ func (t *Tracker) open(k *connKey, p *decode.Packet, now int64, pos Pos) *conn {
 	c.clientBy = by
 	switch k.kind {
 	case kindEcho, kindPair:
-		req := uint8(k.pa)
-		if k.kind == kindEcho {
-			req = 8
-			if p.Proto == decode.ProtoICMPv6 {
-				req = 128
-			}
+		// The client's message type, then its counterpart: the request
+		// and its reply, unless the client is a group's sender.
+		typ := p.ICMPType
+		if !srcClient {
+			typ, _ = icmpCounterpart(p.Proto, typ)
 		}
-		reply, _ := icmpCounterpart(p.Proto, req)
-		c.origPort, c.respPort = uint16(req), uint16(reply)
+		other, _ := icmpCounterpart(p.Proto, typ)
+		c.origPort, c.respPort = uint16(typ), uint16(other)
 	case kindOneWay:
 		c.origPort, c.respPort = uint16(p.ICMPType), uint16(p.ICMPCode)
 	}
@@ -369,7 +385,14 @@ func (t *Tracker) decide(p *decode.Packet) (bool, ClientBy) {
 			}
 			return false, BySYNACK
 		}
-	case decode.ProtoUDP, decode.ProtoSCTP:
+	}
+	// A broadcast or multicast address is never the client: the sender of
+	// a DHCP discover, a DHCPv6 solicit or a router advertisement is.
+	if gs, gd := isGroup(p.Src), isGroup(p.Dst); gs != gd {
+		return gd, ByGroup
+	}
+	switch p.Proto {
+	case decode.ProtoTCP, decode.ProtoUDP, decode.ProtoSCTP:
 	case decode.ProtoICMP, decode.ProtoICMPv6:
 		typ := p.ICMPType
 		if icmpIsRequest(p.Proto, typ) {
@@ -385,14 +408,15 @@ func (t *Tracker) decide(p *decode.Packet) (bool, ClientBy) {
 	sp, dp := p.SrcPort, p.DstPort
 	if t.cfg.ServerPorts != nil {
 		s, d := t.cfg.ServerPorts.ServerPort(p.Proto, sp), t.cfg.ServerPorts.ServerPort(p.Proto, dp)
-		if d && !s {
+		if d && !s && dp != 0 {
 			return true, ByCatalog
 		}
-		if s && !d {
+		if s && !d && sp != 0 {
 			return false, ByCatalog
 		}
 	}
-	sw, dw := sp < wellKnownBelow, dp < wellKnownBelow
+	// Port 0 is reserved: never a server port, however low.
+	sw, dw := sp != 0 && sp < wellKnownBelow, dp != 0 && dp < wellKnownBelow
 	switch {
 	case dw && !sw:
 		return true, ByWellKnown
@@ -409,6 +433,13 @@ func (t *Tracker) decide(p *decode.Packet) (bool, ClientBy) {
 		return false, ByEphemeral
 	}
 	return true, ByFirstPacket
+}
+
+// isGroup says whether a is a broadcast (255.255.255.255) or multicast
+// address.
+func isGroup(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsMulticast() || (a.Is4() && a.As4() == [4]byte{255, 255, 255, 255})
 }
 
 func listOf(c *conn) uint8 {
@@ -473,19 +504,21 @@ func (t *Tracker) unlink(c *conn) {
 	c.prev, c.next, c.list = nil, nil, noList
 }
 
-// expire finishes connections idle past their timeout. Each list is in
+// expire finishes connections idle for their timeout or longer. Each list is in
 // order of last activity, so only its head can be due; nextExpiry, the
 // earliest head's time-out, spares the look at the heads on most packets.
 // A head only ever gets later (its connection moves to the tail or ends),
 // and touch lowers nextExpiry when a list gets a new head.
 func (t *Tracker) expire() {
-	if t.now <= t.nextExpiry {
+	if t.now < t.nextExpiry {
 		return
 	}
 	next := int64(math.MaxInt64)
 	for i := range t.lists {
 		l := &t.lists[i]
-		for l.head != nil && t.now-l.head.seen > t.timeout[i] {
+		// Idle for the timeout or longer, as Zeek's inactivity timer
+		// (last time + timeout <= now) decides.
+		for l.head != nil && t.now-l.head.seen >= t.timeout[i] {
 			t.finish(l.head, EndTimeout)
 		}
 		if l.head != nil {
