@@ -59,6 +59,10 @@ type Options struct {
 	// NoServices skips the per-service aggregates (Result.Services stays
 	// empty), for commands that only print connections.
 	NoServices bool
+
+	// SweepThreshold: see flow.Config.SweepThreshold (0: the default,
+	// negative: off).
+	SweepThreshold int
 }
 
 // Progress reports how far Run is through one file.
@@ -122,6 +126,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type Result struct {
 	Captures []Capture      // one per file read, in order
 	Services []flow.Service // per client, server, protocol and server port; sorted
+	Sweeps   []flow.Sweep   // clients that swept many servers or ports; their services are here, not in Services
 	Stats    flow.Stats     // tracker counters
 
 	Packets   uint64 // frames read, all files
@@ -173,6 +178,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		OnConnection:   opts.OnConnection,
 		NoServices:     opts.NoServices,
 		MaxServices:    opts.MaxServices,
+		SweepThreshold: opts.SweepThreshold,
 	})
 	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}}
 	var err error
@@ -184,6 +190,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 	tr.Flush()
 	res := run.res
 	res.Services = tr.Services()
+	res.Sweeps = tr.Sweeps()
 	res.Stats = tr.Stats()
 	for r, n := range run.skipped { // in decode's reason order
 		if n > 0 {

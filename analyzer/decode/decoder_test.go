@@ -78,7 +78,7 @@ func decodeCases(t testing.TB) []decodeCase {
 		return build(t, eth(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), l)
 	}
 
-	return []decodeCase{
+	cases := []decodeCase{
 		// Link types.
 		{"ethernet-ipv4-tcp-syn", LinkTypeEthernet, synFrame, ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagSYN, 48, 0)},
 		{"ethernet-ipv4-tcp-data", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), tcp(50000, 443, false, true), payloadN(100)), ReasonNone, tcpPkt(cli4, srv4, 50000, 443, FlagACK, 140, 100)},
@@ -230,6 +230,19 @@ func decodeCases(t testing.TB) []decodeCase {
 			ReasonNone, Packet{Src: addr(out4a), Dst: addr(out4b), Proto: ProtoGRE, IPLen: 52, PayloadLen: 32}},
 		{"sll-bad-address-length", LinkTypeLinuxSLL, edit(build(t, sllHeader(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolUDP), udp(1, 2)), func(b []byte) { b[5] = 200 }), ReasonMalformed, Packet{}},
 	}
+	// Every frame here is built with TTL / hop limit 64 (ipv4-options: 1,
+	// ipv4-tiny-first-fragment: 0); a decoded packet carries the innermost
+	// header's.
+	for i := range cases {
+		switch {
+		case cases[i].reason != ReasonNone, cases[i].name == "ipv4-tiny-first-fragment":
+		case cases[i].name == "ipv4-options":
+			cases[i].want.TTL = 1
+		default:
+			cases[i].want.TTL = 64
+		}
+	}
+	return cases
 }
 
 func edit(b []byte, f func([]byte)) []byte {

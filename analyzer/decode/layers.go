@@ -58,7 +58,7 @@ func (s *state) reset(p *Packet) { *s = state{p: p} }
 
 // ip records an IP header: the innermost packet so far; the first one
 // becomes the outer address pair once a second one follows.
-func (s *state) ip(src, dst netip.Addr) error {
+func (s *state) ip(src, dst netip.Addr, ttl uint8) error {
 	s.nIP++
 	p := s.p
 	switch {
@@ -72,6 +72,7 @@ func (s *state) ip(src, dst netip.Addr) error {
 		}
 	}
 	p.Src, p.Dst = src, dst
+	p.TTL = ttl
 	p.Fragment, p.FragID, p.FragOffset, p.MoreFragments = false, 0, 0, false
 	s.pending = TunnelNone
 	s.nonFirst = false
@@ -347,7 +348,7 @@ func (l *ipv4Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	if err := l.IPv4.DecodeFromBytes(data, df); err != nil {
 		return err
 	}
-	if err := l.st.ip(netip.AddrFrom4([4]byte(l.SrcIP)), netip.AddrFrom4([4]byte(l.DstIP))); err != nil {
+	if err := l.st.ip(netip.AddrFrom4([4]byte(l.SrcIP)), netip.AddrFrom4([4]byte(l.DstIP)), l.TTL); err != nil {
 		return err
 	}
 	p, st := l.st.p, l.st
@@ -391,7 +392,7 @@ func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
 		return err
 	}
-	if err := l.st.ip(netip.AddrFrom16([16]byte(l.SrcIP)), netip.AddrFrom16([16]byte(l.DstIP))); err != nil {
+	if err := l.st.ip(netip.AddrFrom16([16]byte(l.SrcIP)), netip.AddrFrom16([16]byte(l.DstIP)), l.HopLimit); err != nil {
 		return err
 	}
 	st := l.st

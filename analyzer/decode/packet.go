@@ -74,6 +74,7 @@ type Packet struct {
 	Src, Dst         netip.Addr
 	SrcPort, DstPort uint16 // TCP, UDP, SCTP ports; zero otherwise
 	Proto            uint8  // innermost IP protocol number (ProtoTCP, ProtoUDP, ProtoVRRP, ...)
+	TTL              uint8  // IPv4 TTL or IPv6 hop limit of the innermost IP header
 
 	TCPFlags uint8 // Flag* bits; TCP only
 	Seq, Ack uint32

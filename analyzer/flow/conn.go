@@ -125,6 +125,16 @@ type Connection struct {
 	CommunityID string    // Community ID v1, seed 0
 	ICMPErrors  uint64    // ICMP errors that quoted this connection (not counted in packets)
 	Reason      EndReason // why the connection left the live table
+
+	// What the responder's side showed, for telling who refused a
+	// connection: the TTL (hop limit) of its first packet other than a
+	// TCP RST (0: none), and of its first RST (RespRST says there was one).
+	RespTTL, RSTTTL uint8
+	RespRST         bool
+	// The first ICMP error that quoted the connection (ICMPErrors > 0):
+	// its sender (a router or firewall, or the server) and type and code.
+	ICMPFrom           netip.Addr
+	ICMPType, ICMPCode uint8
 }
 
 // Duration is the time from the first to the last packet.
@@ -178,6 +188,12 @@ type conn struct {
 	innerVLAN  uint16
 	handshake  bool // TCP: the responder's SYN-ACK was acknowledged
 	unreach    bool // an ICMP unreachable quoted this connection
+	respRST    bool // the responder sent a RST; rstTTL is its TTL
+	respTTL    uint8
+	rstTTL     uint8
+	icmpType   uint8 // the first attached ICMP error: type, code, sender
+	icmpCode   uint8
+	icmpFrom   netip.Addr
 	histLen    uint8
 	list       uint8
 	hist       [histCap]byte
@@ -320,6 +336,12 @@ func (c *conn) exportTo(out *Connection, reason EndReason, full bool) {
 		ClientBy:    c.clientBy,
 		ICMPErrors:  c.icmpErrors,
 		Reason:      reason,
+		RespTTL:     c.respTTL,
+		RSTTTL:      c.rstTTL,
+		RespRST:     c.respRST,
+		ICMPFrom:    c.icmpFrom,
+		ICMPType:    c.icmpType,
+		ICMPCode:    c.icmpCode,
 	}
 	if c.isTCP() {
 		out.OrigBytes = c.ep[0].size(&c.ep[1])

@@ -46,6 +46,17 @@ type Service struct {
 	ClientIPBytes, ServerIPBytes uint64 // IP bytes
 	ICMPErrors                   uint64 // ICMP errors that quoted its connections (not in the packets)
 
+	// Evidence of who answered for the server. ServerTTL is the TTL (hop
+	// limit) of the server's first packet other than a RST, in this
+	// service or, failing that, in any other connection of the server
+	// (0: none seen). RSTs counts connections the server's address reset;
+	// RSTTTL is the TTL of the first such RST. ICMPFrom, ICMPType and
+	// ICMPCode are the first ICMP error that quoted a connection.
+	ServerTTL, RSTTTL  uint8
+	RSTs               uint64
+	ICMPFrom           netip.Addr
+	ICMPType, ICMPCode uint8
+
 	First, Last time.Time // first and last packet of any connection
 	FirstPos    Pos       // position of the earliest connection's first packet
 	FirstID     uint64    // Connection.ID of that connection
@@ -82,6 +93,17 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 func (t *Tracker) fold(c *Connection) {
 	k := ServiceKeyOf(c)
 	s := t.services[k]
+	if s == nil && t.sweeps != nil {
+		sw := t.sweeps.find(k)
+		if sw == nil {
+			sw = t.sweeps.count(k)
+		}
+		if sw != nil {
+			t.sweeps.add(sw, c, k)
+			t.stats.Swept++
+			return
+		}
+	}
 	if s == nil && len(t.services) >= t.cfg.MaxServices {
 		t.stats.Unaggregated++
 		return
@@ -89,6 +111,23 @@ func (t *Tracker) fold(c *Connection) {
 	if s == nil {
 		s = &Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}
 		t.services[k] = s
+	}
+	if c.RespTTL != 0 && s.ServerTTL == 0 {
+		s.ServerTTL = c.RespTTL
+	}
+	if c.RespRST {
+		if s.RSTs == 0 {
+			s.RSTTTL = c.RSTTTL
+		}
+		s.RSTs++
+	}
+	if c.ICMPErrors > 0 && s.ICMPErrors == 0 {
+		s.ICMPFrom, s.ICMPType, s.ICMPCode = c.ICMPFrom, c.ICMPType, c.ICMPCode
+	}
+	if c.RespTTL != 0 && len(t.serverTTL) < maxServerTTLs {
+		if _, ok := t.serverTTL[c.Resp]; !ok {
+			t.serverTTL[c.Resp] = c.RespTTL
+		}
 	}
 	s.Connections++
 	switch c.Outcome {
@@ -122,11 +161,31 @@ func (t *Tracker) fold(c *Connection) {
 // Services returns the services of every finished connection, sorted by
 // client, server, protocol and port. Call Flush first to include the
 // connections still live.
+//
+// Services of sweeps (see Sweeps) are not among them: they are folded into
+// their sweep here.
 func (t *Tracker) Services() []Service {
+	t.sweeps.fold(t.services)
 	out := make([]Service, 0, len(t.services))
 	for _, s := range t.services {
 		out = append(out, *s)
+		if o := &out[len(out)-1]; o.ServerTTL == 0 {
+			o.ServerTTL = t.serverTTL[o.Server]
+		}
 	}
 	slices.SortFunc(out, func(a, b Service) int { return a.ServiceKey.Compare(b.ServiceKey) })
 	return out
+}
+
+// maxServerTTLs bounds the servers whose TTL is remembered to compare
+// with their RSTs.
+const maxServerTTLs = 1 << 16
+
+// Sweeps returns the sweeps found so far, sorted by client, protocol,
+// kind and port or server, with the services made before each sweep
+// opened folded in. Call Flush first to include the connections still
+// live.
+func (t *Tracker) Sweeps() []Sweep {
+	t.sweeps.fold(t.services)
+	return t.sweeps.list()
 }

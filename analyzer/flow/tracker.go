@@ -64,6 +64,12 @@ type Config struct {
 	// NoServices skips the per-service aggregates (Services returns nil),
 	// for callers that only want the connections.
 	NoServices bool
+
+	// SweepThreshold: a client that contacts more than this many servers
+	// on one protocol and port, or ports of one server, has those
+	// services summarized as one Sweep. 0 means DefaultSweepThreshold;
+	// negative turns sweep detection off.
+	SweepThreshold int
 }
 
 // Stats counts what the tracker did.
@@ -77,6 +83,7 @@ type Stats struct {
 	Reused              uint64 // connections finished by a new SYN on the same ports
 	Evicted             uint64 // connections finished early because the table was full
 	Unaggregated        uint64 // connections not folded into a service: the service table was full
+	Swept               uint64 // connections folded straight into a sweep (see Sweep)
 	ClockJumps          uint64 // times the clock went back by more than the longest timeout (all connections ended)
 	ICMPErrorsAttached  uint64 // ICMP errors attached to the connection they quote
 	ICMPErrorsUnmatched uint64 // ICMP errors quoting no known connection (kept as ICMP connections)
@@ -110,6 +117,8 @@ type Tracker struct {
 	nextID     uint64
 	now        int64
 	services   map[ServiceKey]*Service
+	sweeps     *sweeps              // nil when off
+	serverTTL  map[netip.Addr]uint8 // a server's TTL, to compare with RSTs
 	frags      fragTable
 	stats      Stats
 	rec        Connection // the finished connection being handed out, reused
@@ -131,7 +140,13 @@ func NewTracker(cfg Config) *Tracker {
 		max:        cfg.MaxConnections,
 		nextExpiry: math.MaxInt64,
 		services:   make(map[ServiceKey]*Service),
+		serverTTL:  make(map[netip.Addr]uint8),
 	}
+	if cfg.SweepThreshold == 0 {
+		cfg.SweepThreshold = DefaultSweepThreshold
+	}
+	t.sweeps = newSweeps(cfg.SweepThreshold, cfg.MaxServices)
+	t.cfg.SweepThreshold = cfg.SweepThreshold
 	if t.max <= 0 {
 		t.max = DefaultMaxConnections
 	}
@@ -205,6 +220,9 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 	}
 	dir := c.dirOf(p, icmpType)
 	t.count(c, p, dir, now, pos)
+	if dir == 1 {
+		c.respTTLs(p)
+	}
 	if p.Proto == decode.ProtoTCP {
 		c.tcpPacket(p, dir)
 	} else if p.Proto == decode.ProtoUDP {
@@ -236,6 +254,19 @@ func (t *Tracker) count(c *conn, p *decode.Packet, dir int, now int64, pos Pos) 
 		c.start = now
 	}
 	c.lastPos = pos
+}
+
+// respTTLs keeps the TTL of the responder's first RST and of its first
+// other packet: a RST whose TTL differs from the host's other packets was
+// sent by something in between.
+func (c *conn) respTTLs(p *decode.Packet) {
+	if p.Proto == decode.ProtoTCP && p.TCPFlags&decode.FlagRST != 0 {
+		if !c.respRST {
+			c.respRST, c.rstTTL = true, p.TTL
+		}
+	} else if c.respTTL == 0 {
+		c.respTTL = p.TTL
+	}
 }
 
 // icmpKey keys echo by identifier, request/reply pairs by the request type
@@ -272,6 +303,9 @@ func (t *Tracker) attachError(p *decode.Packet, vlan, inner uint16) bool {
 	if c == nil {
 		t.stats.ICMPErrorsUnmatched++
 		return false
+	}
+	if c.icmpErrors == 0 {
+		c.icmpFrom, c.icmpType, c.icmpCode = p.Src, p.ICMPType, p.ICMPCode
 	}
 	c.icmpErrors++
 	if icmpIsUnreachable(p.Proto, p.ICMPType, p.ICMPCode) {

@@ -1,0 +1,304 @@
+package flow
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// DefaultSweepThreshold is how many servers on one port (or ports on one
+// server) a client may contact before its services are summarized as a
+// sweep.
+const DefaultSweepThreshold = 256
+
+// maxSweepMembers bounds the distinct servers remembered across all
+// host sweeps (about 50 bytes each); past it a sweep counts one server per
+// connection to a server it has not remembered, and says so.
+const maxSweepMembers = 1 << 20
+
+// SweepKind says what a sweep varied.
+type SweepKind uint8
+
+// Sweep kinds.
+const (
+	// SweepHosts: one client, one protocol and port, many servers (a
+	// horizontal scan: a /16 on 445).
+	SweepHosts SweepKind = iota
+	// SweepPorts: one client, one server, many ports of one protocol (a
+	// vertical scan of a host).
+	SweepPorts
+)
+
+func (k SweepKind) String() string {
+	if k == SweepPorts {
+		return "ports"
+	}
+	return "hosts"
+}
+
+// PortRange is an inclusive range of ports.
+type PortRange struct{ Lo, Hi uint16 }
+
+// Sweep summarizes the services of a client that contacted more than the
+// sweep threshold of servers on one protocol and port, or of ports on one
+// server. Its services are folded into it, not kept one by one.
+type Sweep struct {
+	Kind   SweepKind
+	Client netip.Addr
+	Server netip.Addr // SweepPorts: the server; the zero Addr for SweepHosts
+	Proto  uint8
+	// Ports are the ports contacted: for SweepHosts the one port, for
+	// SweepPorts every port, merged into ranges.
+	Ports []PortRange
+	// Servers is the number of distinct servers contacted (1 for
+	// SweepPorts). ServersApprox is set when more servers were swept than
+	// flowaudit remembers (1,048,576 over all sweeps): beyond that a
+	// connection to a server not remembered counts as a new one.
+	Servers       uint64
+	ServersApprox bool
+
+	Connections uint64
+	// Connections per outcome; they add up to Connections.
+	Established, Rejected, Unanswered, Partial uint64
+	ClientPackets, ServerPackets               uint64
+	ClientIPBytes, ServerIPBytes               uint64
+	ICMPErrors                                 uint64
+
+	First, Last time.Time
+	FirstPos    Pos // position of the earliest connection's first packet
+
+	members map[netip.Addr]struct{} // SweepHosts: servers seen
+	ports   *[1 << 13]byte          // SweepPorts: bitmap of ports seen
+}
+
+// portKey names a host sweep: client, protocol, port.
+type portKey struct {
+	client netip.Addr
+	proto  uint8
+	port   uint16
+}
+
+// serverKey names a port sweep: client, server, protocol.
+type serverKey struct {
+	client, server netip.Addr
+	proto          uint8
+}
+
+// sweeps detects sweeps while services are folded, in memory bounded by
+// the services: each new service counts once toward its client's
+// (protocol, port) servers and its (server, protocol) ports; a count past
+// the threshold opens a sweep, and every later connection of that client
+// on that port (or to that server) goes into the sweep instead of a new
+// service. Services made before the sweep opened are folded in at the end.
+type sweeps struct {
+	threshold int32
+	maxKeys   int // bound on each counter map
+	byPort    map[portKey]int32
+	byServer  map[serverKey]int32
+	hosts     map[portKey]*Sweep
+	ports     map[serverKey]*Sweep
+	members   int // servers remembered over all host sweeps
+}
+
+func newSweeps(threshold, maxKeys int) *sweeps {
+	if threshold <= 0 {
+		return nil
+	}
+	return &sweeps{threshold: int32(min(threshold, 1<<30)), maxKeys: maxKeys,
+		byPort: map[portKey]int32{}, byServer: map[serverKey]int32{},
+		hosts: map[portKey]*Sweep{}, ports: map[serverKey]*Sweep{}}
+}
+
+func keysOf(k ServiceKey) (portKey, serverKey) {
+	return portKey{k.Client, k.Proto, k.Port}, serverKey{k.Client, k.Server, k.Proto}
+}
+
+// find returns the open sweep a service belongs to, or nil.
+func (w *sweeps) find(k ServiceKey) *Sweep {
+	pk, sk := keysOf(k)
+	if s := w.hosts[pk]; s != nil {
+		return s
+	}
+	return w.ports[sk]
+}
+
+// count counts a new service and returns the sweep it opens, or nil.
+func (w *sweeps) count(k ServiceKey) *Sweep {
+	pk, sk := keysOf(k)
+	np, ok := w.byPort[pk]
+	if ok || len(w.byPort) < w.maxKeys {
+		np++
+		w.byPort[pk] = np
+	}
+	ns, ok := w.byServer[sk]
+	if ok || len(w.byServer) < w.maxKeys {
+		ns++
+		w.byServer[sk] = ns
+	}
+	switch {
+	case np > w.threshold:
+		s := &Sweep{Kind: SweepHosts, Client: k.Client, Proto: k.Proto, Ports: []PortRange{{k.Port, k.Port}},
+			members: map[netip.Addr]struct{}{}}
+		w.hosts[pk] = s
+		delete(w.byPort, pk)
+		return s
+	case ns > w.threshold:
+		s := &Sweep{Kind: SweepPorts, Client: k.Client, Server: k.Server, Proto: k.Proto, Servers: 1,
+			ports: new([1 << 13]byte)}
+		w.ports[sk] = s
+		delete(w.byServer, sk)
+		return s
+	}
+	return nil
+}
+
+// member records that s contacted service k.
+func (w *sweeps) member(s *Sweep, k ServiceKey) {
+	if s.Kind == SweepPorts {
+		s.ports[k.Port>>3] |= 1 << (k.Port & 7)
+		return
+	}
+	if _, ok := s.members[k.Server]; ok {
+		return
+	}
+	s.Servers++
+	if w.members >= maxSweepMembers {
+		s.ServersApprox = true
+		return
+	}
+	s.members[k.Server] = struct{}{}
+	w.members++
+}
+
+// add folds a finished connection into s.
+func (w *sweeps) add(s *Sweep, c *Connection, k ServiceKey) {
+	w.member(s, k)
+	s.addCounts(c.Outcome, 1, c.OrigPkts, c.RespPkts, c.OrigIPBytes, c.RespIPBytes, c.ICMPErrors, c.Start, c.End, c.FirstPos)
+}
+
+// addService folds a service made before its sweep opened.
+func (w *sweeps) addService(s *Sweep, v *Service) {
+	w.member(s, v.ServiceKey)
+	first := s.Connections == 0
+	s.Connections += v.Connections
+	s.Established += v.Established
+	s.Rejected += v.Rejected
+	s.Unanswered += v.Unanswered
+	s.Partial += v.Partial
+	s.ClientPackets += v.ClientPackets
+	s.ServerPackets += v.ServerPackets
+	s.ClientIPBytes += v.ClientIPBytes
+	s.ServerIPBytes += v.ServerIPBytes
+	s.ICMPErrors += v.ICMPErrors
+	s.span(first, v.First, v.Last, v.FirstPos)
+}
+
+func (s *Sweep) addCounts(o Outcome, conns, cp, sp, cb, sb, icmp uint64, start, end time.Time, pos Pos) {
+	first := s.Connections == 0
+	s.Connections += conns
+	switch o {
+	case Established:
+		s.Established += conns
+	case Rejected:
+		s.Rejected += conns
+	case Unanswered:
+		s.Unanswered += conns
+	default:
+		s.Partial += conns
+	}
+	s.ClientPackets += cp
+	s.ServerPackets += sp
+	s.ClientIPBytes += cb
+	s.ServerIPBytes += sb
+	s.ICMPErrors += icmp
+	s.span(first, start, end, pos)
+}
+
+func (s *Sweep) span(first bool, start, end time.Time, pos Pos) {
+	if first || start.Before(s.First) {
+		s.First = start
+	}
+	if first || end.After(s.Last) {
+		s.Last = end
+	}
+	if first || pos.Less(s.FirstPos) {
+		s.FirstPos = pos
+	}
+}
+
+// portRanges turns the bitmap into ranges.
+func portRanges(b *[1 << 13]byte) []PortRange {
+	var out []PortRange
+	in := false
+	for p := 0; p < 1<<16; p++ {
+		set := b[p>>3]&(1<<(p&7)) != 0
+		switch {
+		case set && !in:
+			out = append(out, PortRange{uint16(p), uint16(p)})
+			in = true
+		case set:
+			out[len(out)-1].Hi = uint16(p)
+		default:
+			in = false
+		}
+	}
+	return out
+}
+
+// Compare orders sweeps by client, protocol, kind, port, then server.
+func (s *Sweep) Compare(o *Sweep) int {
+	if c := s.Client.Compare(o.Client); c != 0 {
+		return c
+	}
+	if s.Proto != o.Proto {
+		return int(s.Proto) - int(o.Proto)
+	}
+	if s.Kind != o.Kind {
+		return int(s.Kind) - int(o.Kind)
+	}
+	if s.Kind == SweepHosts {
+		return int(s.Ports[0].Lo) - int(o.Ports[0].Lo)
+	}
+	return s.Server.Compare(o.Server)
+}
+
+// fold moves the services made before their sweep opened into it, in
+// key order (so the bounded member set fills the same way on every run),
+// deleting them from services.
+func (w *sweeps) fold(services map[ServiceKey]*Service) {
+	if w == nil || len(w.hosts)+len(w.ports) == 0 {
+		return
+	}
+	var keys []ServiceKey
+	for k := range services {
+		if w.find(k) != nil {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, ServiceKey.Compare)
+	for _, k := range keys {
+		w.addService(w.find(k), services[k])
+		delete(services, k)
+	}
+}
+
+// list returns the sweeps, sorted.
+func (w *sweeps) list() []Sweep {
+	if w == nil {
+		return nil
+	}
+	out := make([]Sweep, 0, len(w.hosts)+len(w.ports))
+	for _, s := range w.hosts {
+		out = append(out, *s)
+	}
+	for _, s := range w.ports {
+		c := *s
+		c.Ports = portRanges(s.ports)
+		out = append(out, c)
+	}
+	for i := range out {
+		out[i].members, out[i].ports = nil, nil
+	}
+	slices.SortFunc(out, func(a, b Sweep) int { return a.Compare(&b) })
+	return out
+}
