@@ -116,6 +116,10 @@ type framer struct {
 	records uint64 // blocks Wireshark numbers as frames, so far
 	pushed  bool   // the current block's header was checked and queued
 
+	// snaplens are the snap lengths of the section's interfaces, in
+	// order, for checking packet blocks' captured lengths.
+	snaplens []uint32
+
 	bad    *blockError
 	cut    int64 // bytes beyond this offset are not passed once bad is set
 	srcErr error // sticky error of the underlying reader
@@ -269,6 +273,7 @@ func (f *framer) header() {
 		if f.blockStart > 0 || len(f.q) > 0 {
 			f.section++
 		}
+		f.snaplens = f.snaplens[:0]
 	}
 	if f.hdrN == 8 || (f.typ == blockSHB && f.hdrN == 16) {
 		f.length = f.order().Uint32(f.hdr[4:8])
@@ -276,14 +281,39 @@ func (f *framer) header() {
 			f.fail(ErrCorrupt, f.blockStart, fmt.Sprintf("%s: impossible block length %d", blockName(f.typ), f.length))
 			return
 		}
-		if f.typ == blockEPB || f.typ == blockPB {
+		switch f.typ {
+		case blockEPB, blockPB:
 			f.need = 24 // up to the captured length
 			return
+		case blockIDB:
+			f.need = 16 // up to the snap length
+			return
+		case blockSPB:
+			if caplen := uint64(f.length) - 16; caplen > uint64(f.snaplen(0))+3 { // the data is padded to 4 bytes
+				f.fail(ErrCorrupt, f.blockStart, fmt.Sprintf("%s: %d bytes of packet data exceed %s", blockName(f.typ), caplen, f.snaplenText(0)))
+				return
+			}
 		}
 	}
+	if f.typ == blockIDB && f.hdrN == 16 {
+		if len(f.snaplens) >= maxInterfaces {
+			f.fail(ErrCorrupt, f.blockStart, fmt.Sprintf("%s: more than %d interfaces in one section", blockName(f.typ), maxInterfaces))
+			return
+		}
+		f.snaplens = append(f.snaplens, f.order().Uint32(f.hdr[12:16]))
+	}
 	if (f.typ == blockEPB || f.typ == blockPB) && f.hdrN == 24 {
-		if caplen := f.order().Uint32(f.hdr[20:24]); uint64(caplen) > uint64(f.length)-32 {
+		caplen := f.order().Uint32(f.hdr[20:24])
+		if uint64(caplen) > uint64(f.length)-32 {
 			f.fail(ErrCorrupt, f.blockStart, fmt.Sprintf("%s: captured length %d does not fit in a block of %d bytes", blockName(f.typ), caplen, f.length))
+			return
+		}
+		iface := int(f.order().Uint32(f.hdr[8:12]))
+		if f.typ == blockPB {
+			iface = int(f.order().Uint16(f.hdr[8:10]))
+		}
+		if iface < len(f.snaplens) && caplen > f.snaplen(iface) {
+			f.fail(ErrCorrupt, f.blockStart, fmt.Sprintf("%s: captured length %d exceeds %s", blockName(f.typ), caplen, f.snaplenText(iface)))
 			return
 		}
 	}
@@ -297,6 +327,31 @@ func (f *framer) header() {
 	}
 	f.push(b)
 	f.pushed = true
+}
+
+// maxInterfaces is the most interface description blocks a section may
+// have: each costs pcapgo memory, and no capture has more.
+const maxInterfaces = 65536
+
+// maxNoSnaplen is the longest packet taken from an interface whose snap
+// length is 0 (none): libpcap's MAXIMUM_SNAPLEN, as for pcap records.
+const maxNoSnaplen = maxPcapRecord
+
+// snaplen is the longest packet interface i may hold: its snap length, or
+// maxNoSnaplen when it has none. An interface not described (yet) gets
+// maxNoSnaplen; pcapgo reports packets of missing interfaces itself.
+func (f *framer) snaplen(i int) uint32 {
+	if i < len(f.snaplens) && f.snaplens[i] != 0 {
+		return f.snaplens[i]
+	}
+	return maxNoSnaplen
+}
+
+func (f *framer) snaplenText(i int) string {
+	if i < len(f.snaplens) && f.snaplens[i] != 0 {
+		return fmt.Sprintf("interface %d's snap length %d", i, f.snaplens[i])
+	}
+	return fmt.Sprintf("%d bytes (interface %d has no snap length)", maxNoSnaplen, i)
 }
 
 func (f *framer) push(b blockInfo) {

@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -37,10 +39,18 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 	}
 }
 
-// TestFuzzCorpus writes the seed corpus under testdata/fuzz/FuzzReader with
+// fuzzTargets share the seed corpus.
+var fuzzTargets = []string{"FuzzReader", "FuzzMapped", "FuzzStdin"}
+
+// TestFuzzCorpus writes the seed corpus under testdata/fuzz/<target> with
 // -update and otherwise checks that it is there.
 func TestFuzzCorpus(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzReader")
+	for _, target := range fuzzTargets {
+		checkCorpus(t, filepath.Join("testdata", "fuzz", target))
+	}
+}
+
+func checkCorpus(t *testing.T, dir string) {
 	for name, data := range fuzzSeeds(t) {
 		path := filepath.Join(dir, "seed-"+name)
 		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
@@ -182,3 +192,85 @@ func BenchmarkReadPcap(b *testing.B) { benchmarkRead(b, false) }
 
 // BenchmarkReadPcapng is the same over pcapng.
 func BenchmarkReadPcapng(b *testing.B) { benchmarkRead(b, true) }
+
+// readOutcome is everything a reader delivered: each packet's position,
+// lengths, time and a digest of its data, and how reading ended.
+func readOutcome(r *Reader, err error) string {
+	if err != nil {
+		return "open: " + err.Error()
+	}
+	defer r.Close()
+	var b strings.Builder
+	for {
+		p, err := r.Next()
+		if err != nil {
+			if err == io.EOF {
+				b.WriteString("EOF")
+			} else {
+				b.WriteString(err.Error())
+			}
+			return b.String()
+		}
+		fmt.Fprintf(&b, "%d@%d s%d i%d lt%d %d/%d %d %x\n", p.Frame, p.Offset, p.Section, p.InterfaceIndex, p.LinkType,
+			p.CaptureLength, p.Length, p.Timestamp.UnixNano(), crc32.ChecksumIEEE(p.Data))
+	}
+}
+
+// FuzzMapped: a capture read from a regular file, through the sliding
+// memory map (one page at a time, so records straddle windows), gives
+// exactly what the same bytes give through buffered reads: packets,
+// offsets, frame numbers and the error.
+func FuzzMapped(f *testing.F) {
+	for _, data := range fuzzSeeds(f) {
+		f.Add(data)
+	}
+	old := mapWindow
+	mapWindow = os.Getpagesize()
+	f.Cleanup(func() { mapWindow = old })
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := readOutcome(NewReader("fuzz", bytes.NewReader(data)))
+		path := filepath.Join(dir, "capture")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		file, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		if got := readOutcome(NewReader("fuzz", file)); got != want {
+			t.Fatalf("mapped:\n%s\nbuffered:\n%s", got, want)
+		}
+	})
+}
+
+// FuzzStdin: a capture read from a pipe, as standard input is ("-"), gives
+// exactly what the same bytes give from memory, and errors say <stdin>.
+func FuzzStdin(f *testing.F) {
+	for _, data := range fuzzSeeds(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := readOutcome(NewReader("-", bytes.NewReader(data)))
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			pw.Write(data) // fails once the reader gave up early; that is fine
+			pw.Close()
+		}()
+		got := readOutcome(NewReader("-", pr))
+		pr.Close()
+		<-done
+		if got != want {
+			t.Fatalf("pipe:\n%s\nmemory:\n%s", got, want)
+		}
+		if strings.Contains(got, "-: offset") {
+			t.Fatalf("error names - instead of <stdin>: %s", got)
+		}
+	})
+}

@@ -19,11 +19,11 @@ package capture
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -163,14 +163,10 @@ func (r *Reader) init(in io.Reader) error {
 	var head [4]byte
 	n, err := io.ReadFull(in, head[:])
 	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, zerr := gzip.NewReader(io.MultiReader(bytes.NewReader(head[:n]), in))
+		zr, zerr := newGzipStream(r.in, head[:n])
 		if zerr != nil {
-			if zerr == io.EOF {
-				zerr = io.ErrUnexpectedEOF
-			}
-			return r.fail(0, fmt.Errorf("gzip: %w", zerr))
+			return r.fail(0, zerr)
 		}
-		r.closers = append(r.closers, zr)
 		r.gzip = true
 		in = zr
 		n, err = io.ReadFull(in, head[:])
@@ -310,8 +306,8 @@ func (r *Reader) failFrame(off int64, frame uint64, err error) error {
 // sourceError describes a failure of the input below the capture format.
 func (r *Reader) sourceError() error {
 	err := r.src.srcErr
-	if r.gzip {
-		err = fmt.Errorf("gzip: %w", err)
+	if errors.Is(err, ErrGzip) {
+		return err
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		err = fmt.Errorf("%w: %w", ErrTruncated, err)
@@ -412,7 +408,7 @@ func (r *Reader) nextPcapng() (*Packet, error) {
 	data, ci, err := r.pcapng.ZeroCopyReadPacketData()
 	end := r.pos()
 	if err != nil {
-		if err == io.EOF && r.src.reached(end) == nil {
+		if err == io.EOF && r.src.reached(end) == nil && r.src.srcErr == nil {
 			r.err = io.EOF
 			return nil, io.EOF
 		}
@@ -446,7 +442,38 @@ func (r *Reader) nextPcapng() (*Packet, error) {
 		p.Offset, p.Section, p.Frame = b.start, b.section, b.frame
 		r.frame = b.frame
 	}
+	// pcapng times are 64-bit counts since 1970; pcapgo turns those past
+	// 2262 (or past int64 seconds) into times the tools downstream would
+	// wrap, or wraps them itself. One comparison for most packets.
+	if s := p.Timestamp.Unix(); s < 0 || s >= maxUnixNanoSec {
+		if err := checkTime(p.Timestamp); err != nil {
+			return nil, r.failFrame(max(p.Offset, 0), p.Frame, err)
+		}
+	}
 	return p, nil
+}
+
+// maxUnixNanoSec is the second from which times cannot be nanoseconds
+// since 1970 in an int64 (2262-04-11T23:47:16.854775807Z).
+const maxUnixNanoSec = math.MaxInt64 / int64(time.Second)
+
+// MaxTime is the latest packet time flowaudit represents: the last
+// nanosecond an int64 count of nanoseconds since 1970 reaches.
+var MaxTime = time.Unix(0, math.MaxInt64).UTC()
+
+// checkTime rejects a pcapng packet time that cannot be represented. The
+// zero time (a simple packet block has none) is fine; a time before 1970
+// is a wrapped one.
+func checkTime(ts time.Time) error {
+	switch {
+	case ts.IsZero():
+		return nil
+	case ts.After(MaxTime):
+		return fmt.Errorf("%w: timestamp %s is after %s, the latest time flowaudit represents", ErrUnsupported, ts.Format(time.RFC3339Nano), MaxTime.Format(time.RFC3339Nano))
+	case ts.Before(time.Unix(0, 0)):
+		return fmt.Errorf("%w: timestamp overflows: the interface's time resolution and offset put it past the year 2262 (read as %s)", ErrUnsupported, ts.Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // Close releases the file and the decompressor. It does not close a reader

@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -218,6 +220,25 @@ func TestBadInput(t *testing.T) {
 
 	gz := gzipBytes(t, good)
 
+	big := somePackets(2, 1)
+	big[1].data, big[1].wire = payload(7, maxNoSnaplen+1), maxNoSnaplen+1
+	ngBig, ngBigPkts := writePcapng(t, []ngSection{{links: []layers.LinkType{layers.LinkTypeEthernet}, pkts: big}})
+	// A section with one interface too many: the SHB of ng, then IDBs.
+	shbLen := int(le.Uint32(ng[4:]))
+	idb := ng[shbLen : shbLen+int(le.Uint32(ng[shbLen+4:]))]
+	manyIDBs := append([]byte(nil), ng[:shbLen]...)
+	for range maxInterfaces + 1 {
+		manyIDBs = append(manyIDBs, idb...)
+	}
+	// Enhanced packet block times, in the interface's nanoseconds since 1970.
+	setTime := func(b []byte, off int64, ns uint64) {
+		le.PutUint32(b[off+12:], uint32(ns>>32))
+		le.PutUint32(b[off+16:], uint32(ns))
+	}
+	ngYear := func(sec int64) []byte {
+		return edit(ng, func(b []byte) { setTime(b, ngRec2, uint64(sec)*1e9) })
+	}
+
 	cases := []struct {
 		name     string
 		data     []byte
@@ -240,8 +261,8 @@ func TestBadInput(t *testing.T) {
 		{"caplen-over-wirelen", edit(good, func(b []byte) { le.PutUint32(b[rec2+12:], 1) }), 1, ErrCorrupt, rec2, 2, "exceeds original packet length"},
 		{"garbage-after-header", append(append([]byte(nil), good[:24]...), bytes.Repeat([]byte{0xff}, 40)...), 0, ErrCorrupt, 24, 1, "capture length exceeds snap length"},
 		{"huge-record-in-small-file", edit(good[:rec2+40], func(b []byte) { le.PutUint32(b[rec2+8:], 200000); le.PutUint32(b[rec2+12:], 200000) }), 1, ErrTruncated, rec2, 2, "record of 200000 bytes, file ends after 24"},
-		{"gzip-truncated", gz[:len(gz)-4], 3, ErrTruncated, int64(len(good)), 4, "gzip: unexpected EOF"},
-		{"gzip-bad-checksum", edit(gz, func(b []byte) { b[len(b)-6] ^= 0xff }), 3, gzip.ErrChecksum, int64(len(good)), 4, "gzip: invalid checksum"},
+		{"gzip-truncated", gz[:len(gz)-4], 3, ErrTruncated, int64(len(good)), 4, "gzip: the compressed stream is cut short at compressed byte offset"},
+		{"gzip-bad-checksum", edit(gz, func(b []byte) { b[len(b)-6] ^= 0xff }), 3, gzip.ErrChecksum, int64(len(good)), 4, "gzip: the trailer's CRC-32 or length does not match the data"},
 		{"gzip-cut-in-record", gzipBytes(t, good[:rec2+20]), 1, ErrTruncated, rec2, 2, "file ends after 4"},
 		{"gzip-bad-header", []byte{0x1f, 0x8b, 1}, 0, io.ErrUnexpectedEOF, 0, 0, "gzip"},
 		{"ng-block-length-7", edit(ng, func(b []byte) { le.PutUint32(b[ngRec2+4:], 7) }), 1, ErrCorrupt, ngRec2, 2, "enhanced packet block: impossible block length 7"},
@@ -252,6 +273,13 @@ func TestBadInput(t *testing.T) {
 		{"ng-cut-in-block-header", ng[:ngRec2+5], 1, ErrTruncated, ngRec2, 2, "block header cut short: 5 of 8 bytes"},
 		{"ng-bad-byte-order", edit(ng, func(b []byte) { le.PutUint32(b[8:], 0x01020304) }), 0, ErrCorrupt, 0, 0, "bad byte-order magic"},
 		{"ng-version-2", edit(ng, func(b []byte) { le.PutUint16(b[12:], 2) }), 0, ErrUnsupported, 0, 0, "pcapng version 2.0"},
+		{"ng-over-snaplen", edit(ng, func(b []byte) { le.PutUint32(b[shbLen+12:], 40) }), 1, ErrCorrupt, ngRec2, 2, "captured length 51 exceeds interface 0's snap length 40"},
+		{"ng-over-256k-without-snaplen", ngBig, 1, ErrCorrupt, ngBigPkts[1].offset, 2, "captured length 262145 exceeds 262144 bytes (interface 0 has no snap length)"},
+		{"ng-65537-interfaces", manyIDBs, 0, ErrCorrupt, int64(shbLen + maxInterfaces*len(idb)), 1, "more than 65536 interfaces in one section"},
+		{"ng-time-2300", ngYear(10413792000), 1, ErrUnsupported, ngRec2, 2, "timestamp 2300-01-01T00:00:00Z is after 2262-04-11T23:47:16.854775807Z"},
+		{"ng-time-max", edit(ng, func(b []byte) { setTime(b, ngRec2, 1<<64-1) }), 1, ErrUnsupported, ngRec2, 2, "the latest time flowaudit represents"},
+		{"gzip-junk-after-stream", append(append([]byte(nil), gz...), "junk!"...), 3, ErrGzip, int64(len(good)), 4, fmt.Sprintf("gzip: data after the end of the compressed stream, at compressed byte offset %d (gzip -t: trailing garbage)", len(gz))},
+		{"gzip-junk-like-a-member", append(append([]byte(nil), gz...), 0x1f, 0x8b, 'x', 'y'), 3, ErrGzip, int64(len(good)), 4, fmt.Sprintf("at compressed byte offset %d, is not a gzip member", len(gz))},
 		{"ng-interface-missing", edit(ng, func(b []byte) { le.PutUint32(b[ngRec2+8:], 9) }), 1, nil, ngRec2, 2, "Interface id 9 not present"},
 	}
 	for _, c := range cases {
@@ -298,7 +326,7 @@ func TestLengthFieldsDoNotSizeAllocations(t *testing.T) {
 	hugePcap := writePcap(t, false, 0x7fffffff, layers.LinkTypeEthernet, somePackets(1, 1))
 	le.PutUint32(hugePcap[24+8:], 0x7ffffff0)
 	le.PutUint32(hugePcap[24+12:], 0x7ffffff0)
-	ng, ngPkts := writePcapng(t, []ngSection{{links: []layers.LinkType{layers.LinkTypeEthernet}, pkts: somePackets(1, 1)}})
+	ng, ngPkts := writePcapng(t, []ngSection{{links: []layers.LinkType{layers.LinkTypeEthernet}, pkts: somePackets(1, 1), snaplen: 0x7fffffff}})
 	hugeNg := append([]byte(nil), ng...)
 	le.PutUint32(hugeNg[ngPkts[0].offset+4:], 0x7ffffff0)
 	le.PutUint32(hugeNg[ngPkts[0].offset+20:], 0x7fffffc0) // the length fields agree, so only the end of the file stops it
@@ -317,5 +345,46 @@ func TestLengthFieldsDoNotSizeAllocations(t *testing.T) {
 		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 			t.Errorf("%s: %d bytes allocated for a %d-byte file", name, n, len(data))
 		}
+	}
+}
+
+// TestAcceptedEdges: what gzip -t and the pcapng spec accept is read: gzip
+// members one after the other, and packet times up to the last nanosecond
+// an int64 holds (2262-04-11T23:47:16.854775807Z), which stay exact.
+func TestAcceptedEdges(t *testing.T) {
+	le := binary.LittleEndian
+	pkts := somePackets(3, 1)
+	good := writePcap(t, false, 65535, layers.LinkTypeEthernet, pkts)
+	ng, ngPkts := writePcapng(t, []ngSection{{links: []layers.LinkType{layers.LinkTypeEthernet}, pkts: somePackets(2, 1)}})
+	atTime := func(ns uint64) []byte {
+		b := append([]byte(nil), ng...)
+		le.PutUint32(b[ngPkts[1].offset+12:], uint32(ns>>32))
+		le.PutUint32(b[ngPkts[1].offset+16:], uint32(ns))
+		return b
+	}
+	for _, c := range []struct {
+		name    string
+		data    []byte
+		packets int
+		last    time.Time // time of the last packet; zero: not checked
+	}{
+		{"gzip-two-members", append(gzipBytes(t, good[:pkts[1].offset]), gzipBytes(t, good[pkts[1].offset:])...), 3, time.Time{}},
+		{"ng-time-2262-01-01", atTime(uint64(time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC).Unix()) * 1e9), 2, time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"ng-time-max", atTime(math.MaxInt64), 2, MaxTime},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := NewReader(c.name, bytes.NewReader(c.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got, err := readAll(t, r)
+			if err != io.EOF || len(got) != c.packets {
+				t.Fatalf("%d packets, %v; want %d and EOF", len(got), err, c.packets)
+			}
+			if !c.last.IsZero() && !got[len(got)-1].Timestamp.Equal(c.last) {
+				t.Errorf("last packet at %s, want %s", got[len(got)-1].Timestamp, c.last)
+			}
+		})
 	}
 }

@@ -87,8 +87,9 @@ func pcapToBigEndian(le []byte) []byte {
 // ngSection describes one pcapng section: its interfaces' link types and
 // packets (each naming its interface).
 type ngSection struct {
-	links []layers.LinkType
-	pkts  []synthPacket
+	links   []layers.LinkType
+	pkts    []synthPacket
+	snaplen uint32 // of every interface; 0 for none
 }
 
 // writePcapng writes sections with pcapgo's NgWriter, one after the other
@@ -101,6 +102,7 @@ func writePcapng(t testing.TB, sections []ngSection) ([]byte, []synthPacket) {
 	for s, sec := range sections {
 		intf := pcapgo.DefaultNgInterface
 		intf.LinkType = sec.links[0]
+		intf.SnapLength = sec.snaplen
 		w, err := pcapgo.NewNgWriterInterface(&buf, intf, pcapgo.DefaultNgWriterOptions)
 		if err != nil {
 			t.Fatal(err)
