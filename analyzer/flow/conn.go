@@ -117,6 +117,9 @@ type Connection struct {
 	OrigPkts, RespPkts       uint64
 	OrigBytes, RespBytes     uint64 // payload bytes (TCP from sequence numbers, as Zeek)
 	OrigIPBytes, RespIPBytes uint64 // IP total lengths
+	// MissedBytes is Zeek's missed_bytes: TCP bytes the peer acknowledged
+	// that the capture never held (content gaps, 'G'/'g' in History).
+	MissedBytes uint64
 
 	State       string // Zeek conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH
 	History     string // Zeek history letters (TCP and UDP)
@@ -346,6 +349,7 @@ func (c *conn) exportTo(out *Connection, reason EndReason, full bool) {
 	if c.isTCP() {
 		out.OrigBytes = c.ep[0].size(&c.ep[1])
 		out.RespBytes = c.ep[1].size(&c.ep[0])
+		out.MissedBytes = c.ep[0].missed + c.ep[1].missed
 	} else {
 		out.OrigBytes = c.ep[0].payload
 		out.RespBytes = c.ep[1].payload

@@ -33,6 +33,9 @@ type session struct {
 	next    [2]uint32 // next sequence number: client, server
 	window  uint16
 	lastPkt decode.Packet
+	// drop makes tcp build its segment (in lastPkt, sequence numbers
+	// moving on) without feeding it: a packet the capture lost.
+	drop bool
 }
 
 func newSession(t *testing.T, cfg Config) *session {
@@ -100,6 +103,10 @@ func (s *session) tcp(fromClient bool, flags string, n int) {
 		adv = 0
 	}
 	s.next[side] += adv
+	if s.drop {
+		s.lastPkt = p
+		return
+	}
 	s.feed(p)
 }
 
@@ -152,3 +159,10 @@ func describe(cs []Connection) string {
 type fakePorts map[[2]int]bool
 
 func (f fakePorts) ServerPort(proto uint8, port uint16) bool { return f[[2]int{int(proto), int(port)}] }
+
+// steps sends scripted segments in order.
+func (s *session) steps(steps ...step) {
+	for _, st := range steps {
+		s.tcp(st.client, st.flags, st.n)
+	}
+}

@@ -51,6 +51,15 @@ type endpoint struct {
 	sentSynAck  bool
 	sentData    bool
 	didClose    bool // sent a FIN or RST (Zeek's did_close)
+
+	// Content gaps, as Zeek's reassembler finds them: reasm is the next
+	// byte expected in order (relative), ooo one block of data seen
+	// beyond a hole, finRel the sequence number after the FIN.
+	reasm, trim     uint64
+	oooLo, oooHi    uint64
+	finRel          uint64
+	gapCnt, gapNext uint32
+	missed          uint64 // bytes acknowledged by the peer but never seen
 }
 
 func (e *endpoint) setState(s tcpState) {
@@ -68,6 +77,7 @@ func (e *endpoint) resetSeq(seq, seqEnd uint32) {
 	e.start = seq
 	e.ackRel = 0
 	e.lastRel = uint64(seqEnd - seq)
+	e.reasm, e.trim, e.oooLo, e.oooHi = 0, 0, 0, 0
 }
 
 // size is the payload the endpoint sent, from sequence numbers, as Zeek's
@@ -136,6 +146,10 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 		}
 	}
 
+	// The segment's sequence number relative to the endpoint's start, as
+	// Zeek's rel_seq (before the last sequence number moves on).
+	relSeq := uint64(int64(e.lastRel) + int64(int32(seq-e.lastSeq())))
+
 	c.tcpHistory(dir, syn, fin, rst, ack, seq, n)
 
 	if p.Window == 0 && !rst && peer.state != tcpClosed && e.state != tcpReset {
@@ -143,18 +157,27 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 	}
 	if fin {
 		e.finCnt++
+		e.finRel = relSeq + uint64(seg)
 	}
+	var relAck uint64 // what this segment acknowledges of the peer's stream
 	if ack {
 		if peer.state == tcpInactive {
 			// Start the peer's sequence space as though its SYN was seen.
 			peer.start = p.Ack - 1
 			peer.ackRel = 0
 			peer.lastRel = 0
-		} else if !rst {
-			d := int32(p.Ack - peer.ackSeq())
+			relAck = 1
+		} else if d := int32(p.Ack - peer.ackSeq()); rst {
+			// A RST's acknowledgement is not trusted for the byte
+			// counts, but it still passes over holes.
+			if d > 0 && d <= tooLargeSeqDelta {
+				relAck = peer.ackRel + uint64(d)
+			}
+		} else {
 			if !(p.Ack == 0 && d > tooLargeSeqDelta) && d > 0 {
 				peer.ackRel += uint64(d)
 			}
+			relAck = peer.ackRel
 		}
 	}
 
@@ -180,6 +203,19 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 		e.didClose = true
 	}
 
+	// After the state machine, as in Zeek: a gap the acknowledgement
+	// reveals in a FIN or RST that ends the connection is not trusted.
+	if ack {
+		c.ackReceived(1-dir, relAck)
+	}
+	if n > 0 && !rst {
+		start := relSeq
+		if syn {
+			start++
+		}
+		e.dataSent(start, uint64(n))
+	}
+
 	if n > 0 && !rst {
 		e.sentData = true
 	}
@@ -189,6 +225,75 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 	if dir == 0 && ack && !syn && c.ep[1].sentSynAck {
 		c.handshake = true
 	}
+}
+
+// dataSent records the payload [seq, seq+n) of an endpoint for the content
+// gap bookkeeping: data in order moves reasm on; data beyond a hole is kept
+// as one block (the span of all such data) until the hole is filled or
+// acknowledged.
+func (e *endpoint) dataSent(seq, n uint64) {
+	if e.reasm == 0 {
+		e.reasm, e.trim = 1, 1
+	}
+	end := seq + n
+	switch {
+	case end <= e.reasm:
+		return // seen before
+	case seq <= e.reasm:
+		e.reasm = end
+	case e.oooHi == 0:
+		e.oooLo, e.oooHi = seq, end
+		return
+	default:
+		e.oooLo, e.oooHi = min(e.oooLo, seq), max(e.oooHi, end)
+		return
+	}
+	if e.oooHi != 0 && e.oooLo <= e.reasm {
+		e.reasm = max(e.reasm, e.oooHi)
+		e.oooLo, e.oooHi = 0, 0
+	}
+}
+
+// ackReceived is Zeek's TCP_Reassembler::AckReceived for the stream of side
+// dir: the peer acknowledged everything below ack, so bytes below it never
+// seen were lost to the capture (a content gap: 'G'/'g' in the history,
+// counted in missed_bytes), reported only while both endpoints are
+// established or closing cleanly.
+func (c *conn) ackReceived(dir int, ack uint64) {
+	e, peer := &c.ep[dir], &c.ep[1-dir]
+	if e.reasm == 0 {
+		e.reasm, e.trim = 1, 1
+	}
+	if e.finCnt > 0 && ack >= e.finRel {
+		ack = e.finRel - 1 // the FIN's own sequence number is not data
+	}
+	if ack <= e.trim {
+		return
+	}
+	e.trim = ack
+	if ack <= e.reasm {
+		return
+	}
+	var missed uint64
+	if e.oooHi != 0 && e.oooLo < ack {
+		missed += e.oooLo - e.reasm
+		e.reasm = e.oooHi
+		e.oooLo, e.oooHi = 0, 0
+	}
+	if ack > e.reasm {
+		missed += ack - e.reasm
+		e.reasm = ack
+	}
+	if missed > 0 && e.clean() && peer.clean() {
+		e.missed += missed
+		c.scaledHistory(dir, 'G', &e.gapCnt, &e.gapNext)
+	}
+}
+
+// clean is Zeek's is_clean: established, or closed after being
+// established.
+func (e *endpoint) clean() bool {
+	return e.state == tcpEstablished || (e.state == tcpClosed && e.prev == tcpEstablished)
 }
 
 // tcpHistory appends the history letters of one segment, following Zeek's

@@ -272,3 +272,93 @@ func TestPortZeroNeverServer(t *testing.T) {
 		}
 	}
 }
+
+// TestContentGaps: bytes the peer acknowledged that the capture never held
+// are a content gap, 'G' (originator) or 'g' (responder) in the history as
+// Zeek writes it (on the 1st, 10th, 100th ... gap), counted in missed_bytes;
+// only while both endpoints are established or closing cleanly.
+func TestContentGaps(t *testing.T) {
+	lose := func(s *session, client bool, n int) decode.Packet {
+		s.drop = true
+		s.tcp(client, "PA", n)
+		s.drop = false
+		return s.lastPkt
+	}
+	tests := []struct {
+		name    string
+		script  func(s *session)
+		history string
+		missed  uint64
+		state   string
+	}{
+		{"lost client segment, later data acknowledged", func(s *session) {
+			s.steps(handshake...)
+			lose(s, true, 100)
+			s.c("PA", 50)
+			s.s("A", 0)
+		}, "ShADaG", 100, "S1"},
+		{"lost server segment", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			lose(s, false, 1400)
+			s.s("PA", 1400)
+			s.c("A", 0)
+		}, "ShADdg", 1400, "S1"},
+		{"lost segment at the end, acknowledged", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			lose(s, true, 300)
+			s.s("A", 0)
+		}, "ShADaG", 300, "S1"},
+		{"hole filled by the retransmission before the ACK", func(s *session) {
+			s.steps(handshake...)
+			p := lose(s, true, 100)
+			s.c("PA", 50)
+			s.feed(p)
+			s.s("A", 0)
+		}, "ShADTa", 0, "S1"}, // T: the retransmission
+		{"hole never acknowledged is no gap", func(s *session) {
+			s.steps(handshake...)
+			lose(s, true, 100)
+			s.c("PA", 50)
+		}, "ShAD", 0, "S1"},
+		{"gap revealed by the closing FINs", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			lose(s, true, 100)
+			s.c("FA", 0)
+			s.s("FA", 0)
+			s.c("A", 0)
+		}, "ShADFfG", 100, "SF"},
+		{"gap revealed by a RST is not flagged", func(s *session) {
+			s.steps(handshake...)
+			lose(s, true, 100)
+			s.c("PA", 50)
+			s.s("RA", 0)
+		}, "ShADr", 0, "RSTR"},
+		{"mid-stream connection: no gaps", func(s *session) {
+			s.c("A", 0)
+			lose(s, true, 100)
+			s.c("PA", 50)
+			s.s("A", 0)
+		}, "ADa", 0, "OTH"},
+		{"ten gaps: the letter again on the tenth", func(s *session) {
+			s.steps(handshake...)
+			for range 10 {
+				lose(s, true, 100)
+				s.c("PA", 10)
+				s.s("A", 0)
+			}
+		}, "ShADaGG", 1000, "S1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(t, Config{})
+			tc.script(s)
+			c := s.one()
+			if c.History != tc.history || c.MissedBytes != tc.missed || c.State != tc.state {
+				t.Errorf("%s %q missed %d, want %s %q missed %d", c.State, c.History, c.MissedBytes, tc.state, tc.history, tc.missed)
+			}
+		})
+	}
+}

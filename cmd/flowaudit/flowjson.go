@@ -60,6 +60,7 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	b = num(b, `,"orig_bytes":`, c.OrigBytes)
 	b = num(b, `,"resp_bytes":`, c.RespBytes)
 	b = name(b, `,"conn_state":`, c.State)
+	b = num(b, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		b = name(b, `,"history":`, c.History)
 	}

@@ -185,6 +185,7 @@ type flowRecord struct {
 	OrigBytes   uint64      `json:"orig_bytes"`
 	RespBytes   uint64      `json:"resp_bytes"`
 	ConnState   string      `json:"conn_state"`
+	MissedBytes uint64      `json:"missed_bytes"`
 	History     string      `json:"history,omitempty"`
 	OrigPkts    uint64      `json:"orig_pkts"`
 	OrigIPBytes uint64      `json:"orig_ip_bytes"`
@@ -207,7 +208,7 @@ type flowRecord struct {
 }
 
 var flowColumns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
-	"orig_bytes", "resp_bytes", "conn_state", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
+	"orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
 	"resp_ip_bytes", "vlan", "inner_vlan", "tunnel", "community_id", "outcome", "client_by", "icmp_errors",
 	"file", "first_frame", "last_file", "last_frame"}
 
@@ -220,7 +221,7 @@ func (r *flowRecord) csv() []string {
 		return u(v)
 	}
 	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto,
-		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, r.History, u(r.OrigPkts),
+		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, u(r.MissedBytes), r.History, u(r.OrigPkts),
 		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
 		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.File, u(r.FirstFrame),
 		r.LastFile, u(r.LastFrame)}
@@ -276,6 +277,7 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 		OrigBytes:   c.OrigBytes,
 		RespBytes:   c.RespBytes,
 		ConnState:   c.State,
+		MissedBytes: c.MissedBytes,
 		History:     c.History,
 		OrigPkts:    c.OrigPkts,
 		OrigIPBytes: c.OrigIPBytes,
