@@ -30,13 +30,15 @@ func SampleCases() []Case {
 			Desc: "Citrix Virtual Apps and Desktops pilot: Workspace app on the user LAN, two StoreFront servers, a Delivery Controller (also STA), a License Server, SQL Server, vCenter, a pool of Windows 11 VDAs."},
 		{Name: "ras/pilot.pcapng", Opts: ng, Build: rasPilot,
 			Desc: "Parallels RAS pilot: Parallels Clients on the user LAN and the internet, two HALB appliances (VRRP), a Secure Gateway, two Connection Brokers, two RD Session Hosts."},
+		{Name: "ras/after.pcapng", Opts: ng, Build: rasPilotAfter,
+			Desc: "The Parallels RAS pilot a week later, after the firewall change: the blocked flows are open, the backup proxy is gone, and LDAP from the second Connection Broker is newly blocked (flowaudit diff's example)."},
 		{Name: "lync/pilot.pcapng", Opts: ng, Build: lyncPilot,
 			Desc: "Microsoft Lync Server 2013 pilot: a Standard Edition Front End, Office Web Apps, a reverse proxy, Lync clients (IPv4 and IPv6) and desk phones."},
 	}
 }
 
 // GenerateSamples writes every sample capture under dir
-// (dir/<family>/pilot.pcapng). The hand-written files next to them
+// (dir/<family>/pilot.pcapng, and dir/ras/after.pcapng). The hand-written files next to them
 // (inventory, waivers, README) are left alone.
 func GenerateSamples(dir string) error {
 	for _, c := range SampleCases() {
@@ -241,8 +243,20 @@ func citrixPilot() *Scenario {
 }
 
 // rasPilot: see testdata/samples/ras/README.md.
-func rasPilot() *Scenario {
-	s := New(Config{Seed: 4003, Start: time.Date(2025, time.May, 20, 10, 0, 0, 0, time.UTC)})
+func rasPilot() *Scenario { return rasScenario(false) }
+
+// rasPilotAfter is the RAS pilot a week later, after the firewall change
+// of testdata/samples/ras/README.md: the four blocked flows are open, the
+// backup proxy is gone, and the change closed LDAP from ras-cb02 to dc01
+// by mistake (its SYNs go unanswered).
+func rasPilotAfter() *Scenario { return rasScenario(true) }
+
+func rasScenario(after bool) *Scenario {
+	cfg := Config{Seed: 4003, Start: time.Date(2025, time.May, 20, 10, 0, 0, 0, time.UTC)}
+	if after {
+		cfg = Config{Seed: 4005, Start: time.Date(2025, time.May, 27, 10, 0, 0, 0, time.UTC)}
+	}
+	s := New(cfg)
 	var (
 		gwSrv   = addr("192.0.2.1")
 		gwLAN   = addr("198.51.100.1")
@@ -269,7 +283,11 @@ func rasPilot() *Scenario {
 	// Connection Brokers: AD, redundancy between the two, agents.
 	for _, cb := range []netip.Addr{cb1, cb2} {
 		s.UDP(sec(0.5), s.Client(cb), ap(dc, 53), UDPOpts{DNS: "_ldap._tcp.corp.example"})
-		s.TCP(sec(0.6), s.Client(cb), ap(dc, 389), TCPOpts{Exchanges: 3, Request: 200, Response: 900})
+		if after && cb == cb2 {
+			s.TCP(sec(0.6), s.Client(cb), ap(dc, 389), TCPOpts{Open: OpenUnanswered})
+		} else {
+			s.TCP(sec(0.6), s.Client(cb), ap(dc, 389), TCPOpts{Exchanges: 3, Request: 200, Response: 900})
+		}
 		s.TCP(sec(0.8), s.Client(cb), ap(dc, 88), TCPOpts{Request: 1350, Response: 1450})
 	}
 	s.UDP(sec(0.9), s.Client(cb1), ap(dc, 88), UDPOpts{Request: 260, Response: 240})
@@ -280,7 +298,11 @@ func rasPilot() *Scenario {
 		s.TCP(sec(2.5+float64(i)), s.Client(cb1), ap(r, 30004), TCPOpts{Exchanges: 2, Request: 200, Response: 400})
 	}
 	s.UDP(sec(4), s.Client(cb1), ap(rdsh1, 30004), UDPOpts{Requests: 2, Interval: sec(5), Request: 60, Response: 90})
-	s.UDP(sec(4.2), s.Client(rdsh2), ap(cb1, 20003), UDPOpts{Requests: 3, Interval: sec(2), Request: 80, Reply: ReplyNone})
+	if after {
+		s.UDP(sec(4.2), s.Client(rdsh2), ap(cb1, 20003), UDPOpts{Requests: 3, Interval: sec(2), Request: 80, Response: 60})
+	} else {
+		s.UDP(sec(4.2), s.Client(rdsh2), ap(cb1, 20003), UDPOpts{Requests: 3, Interval: sec(2), Request: 80, Reply: ReplyNone})
+	}
 	s.TCP(sec(5), s.Client(cb1), ap(rdsh2, 445), TCPOpts{Exchanges: 4, Request: 600, Response: 900})
 
 	// u1: the Parallels Client looks for a gateway by broadcast, then
@@ -292,11 +314,17 @@ func rasPilot() *Scenario {
 	s.Stream(sec(13), s.Client(u1), ap(halbVIP, 443), StreamOpts{Duration: sec(3), Interval: ms(60), Size: 260, Both: true})
 	s.Stream(sec(13.01), s.Client(halb1), ap(sg, 443), StreamOpts{Duration: sec(3), Interval: ms(60), Size: 260, Both: true})
 	s.TCP(sec(13.1), s.Client(sg), ap(rdsh1, 3389), TCPOpts{Exchanges: 10, Request: 150, Response: 600, Think: ms(150)})
-	s.UDP(sec(13.2), s.Client(sg), ap(rdsh2, 3389), UDPOpts{Requests: 2, Interval: sec(1), Request: 120, Reply: ReplyProhibited, From: gwSrv})
-	s.TCP(sec(16), s.Client(halb1), ap(sg, 20009), TCPOpts{Open: OpenRefused})
-
-	// u2 was configured for direct mode: its RDP SYNs to rdsh01 are dropped.
-	s.TCP(sec(30), s.Client(u2), ap(rdsh1, 3389), TCPOpts{Open: OpenUnanswered})
+	if after {
+		s.UDP(sec(13.2), s.Client(sg), ap(rdsh2, 3389), UDPOpts{Requests: 2, Interval: sec(1), Request: 120, Response: 600})
+		s.TCP(sec(16), s.Client(halb1), ap(sg, 20009), TCPOpts{Exchanges: 2, Request: 200, Response: 300})
+		// The change opened direct mode: u2's RDP reaches rdsh01.
+		s.TCP(sec(30), s.Client(u2), ap(rdsh1, 3389), TCPOpts{Exchanges: 6, Request: 150, Response: 600, Think: ms(150)})
+	} else {
+		s.UDP(sec(13.2), s.Client(sg), ap(rdsh2, 3389), UDPOpts{Requests: 2, Interval: sec(1), Request: 120, Reply: ReplyProhibited, From: gwSrv})
+		s.TCP(sec(16), s.Client(halb1), ap(sg, 20009), TCPOpts{Open: OpenRefused})
+		// u2 was configured for direct mode: its RDP SYNs to rdsh01 are dropped.
+		s.TCP(sec(30), s.Client(u2), ap(rdsh1, 3389), TCPOpts{Open: OpenUnanswered})
+	}
 
 	// A remote user over the internet.
 	web(s, sec(40), remote, halbVIP, 443, 4, 500, 1100)
@@ -309,7 +337,9 @@ func rasPilot() *Scenario {
 	s.TCP(sec(60), s.Client(admin), ap(halb1, 22), TCPOpts{Exchanges: 6, Request: 90, Response: 300, Think: ms(400)})
 	s.TCP(sec(70), s.Client(sg), ap(cb1, 20001), TCPOpts{Exchanges: 2, Request: 200, Response: 200})
 	s.TCP(sec(80), s.Client(rdsh1), ap(printer, 9100), TCPOpts{Request: 2800, Response: -1})
-	s.TCP(sec(90), s.Client(backup), ap(rdsh2, 6160), TCPOpts{Exchanges: 2, Request: 300, Response: 400})
+	if !after {
+		s.TCP(sec(90), s.Client(backup), ap(rdsh2, 6160), TCPOpts{Exchanges: 2, Request: 300, Response: 400})
+	}
 	return s
 }
 

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+
+	"github.com/flowaudit/flowaudit/analyzer/diff"
 )
 
 // Document is a report as its JSON document: what `analyze -f json`
@@ -63,4 +67,46 @@ func positioned(data []byte, err error) error {
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// DiffReport is the document as `flowaudit diff` compares it; name says
+// where it came from.
+func (d *Document) DiffReport(name string) *diff.Report {
+	r := &diff.Report{Name: name, Identity: diff.Identity{Version: d.Version, Generated: d.Generated,
+		CatalogFiles: d.Catalog.Files, Products: d.Catalog.Products, Rules: d.Catalog.Rules}}
+	if d.Inventory != nil {
+		r.Identity.Inventory = &diff.File{Path: d.Inventory.Path, SHA256: d.Inventory.SHA256}
+	}
+	for _, c := range d.Captures {
+		r.Identity.Captures = append(r.Identity.Captures, diff.File{Path: c.Path, SHA256: c.SHA256})
+	}
+	for _, f := range d.Flows {
+		s := diff.Service{Client: f.Client, Server: f.Server, ClientHost: f.ClientHost, ServerHost: f.ServerHost,
+			Proto: f.Proto, Port: f.Port, Status: f.Status, Outcome: f.Outcome, Blocked: f.Blocked, Connections: f.Connections}
+		for _, rule := range f.Rules {
+			s.Rules = append(s.Rules, rule.ID)
+		}
+		if f.Waiver != nil {
+			s.Waiver, s.WaiverExpired = f.Waiver.Ticket, f.Waiver.Expired
+		}
+		r.Services = append(r.Services, s)
+	}
+	for _, m := range d.Missing {
+		mr := diff.MissingRule{Rule: m.Rule, Proto: m.Proto, Clients: m.Clients, Servers: m.Servers,
+			Optional: m.Optional, Description: m.Description}
+		var ports []string
+		for _, p := range m.Ports {
+			if p[0] == p[1] {
+				ports = append(ports, strconv.Itoa(int(p[0])))
+			} else {
+				ports = append(ports, fmt.Sprintf("%d-%d", p[0], p[1]))
+			}
+		}
+		mr.Ports = strings.Join(ports, ",")
+		if m.Waiver != nil {
+			mr.Waiver, mr.WaiverExpired, mr.Waived = m.Waiver.Ticket, m.Waiver.Expired, !m.Waiver.Expired
+		}
+		r.Missing = append(r.Missing, mr)
+	}
+	return r
 }

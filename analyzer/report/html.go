@@ -25,7 +25,16 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>flowaudit report</title>
-<style>
+{{template "style"}}
+</head>
+<body>
+<h1>flowaudit report</h1>
+<p class="meta">{{.R.Tool}} {{.R.Version}}, generated {{.Gen}}. Captures: {{.Caps}}.</p>
+<nav>{{range .Tables}}<a href="#{{.ID}}">{{.Title}}</a> {{end}}</nav>
+{{template "tables" .Tables}}
+</body>
+</html>
+{{define "style"}}<style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#1d1d1f;background:#fff}
 h1{font-size:1.6em;margin:0 0 .2em}
 h2{font-size:1.15em;margin:1.8em 0 .4em;padding-left:.5em;border-left:4px solid #999}
@@ -39,13 +48,7 @@ tr:nth-child(even) td{background:#fafafa}
 code{font:12px/1.3 ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 nav a{margin-right:1em}
 @media print{th{position:static}body{margin:0}}
-</style>
-</head>
-<body>
-<h1>flowaudit report</h1>
-<p class="meta">{{.R.Tool}} {{.R.Version}}, generated {{.Gen}}. Captures: {{.Caps}}.</p>
-<nav>{{range .Tables}}<a href="#{{.ID}}">{{.Title}}</a> {{end}}</nav>
-{{range $t := .Tables}}
+</style>{{end}}{{define "tables"}}{{range $t := .}}
 <h2 id="{{$t.ID}}" class="{{$t.ID}}">{{$t.Title}}</h2>
 {{if $t.Intro}}<p class="intro">{{$t.Intro}}</p>{{end}}
 {{if $t.Rows}}<table>
@@ -54,7 +57,4 @@ nav a{margin-right:1em}
 {{range $t.Rows}}<tr>{{range $i, $c := .}}<td>{{if code $t $i}}<code>{{$c}}</code>{{else}}{{$c}}{{end}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>{{else}}<p>None.</p>{{end}}
-{{end}}
-</body>
-</html>
-`))
+{{end}}{{end}}`))

@@ -13,7 +13,13 @@ func (r *Report) Markdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# flowaudit report\n\n")
 	fmt.Fprintf(bw, "%s %s, generated %s. Captures: %s.\n", r.Tool, r.Version, TS(r.Generated), captureList(r))
-	for _, t := range r.AllTables() {
+	writeMarkdownTables(bw, r.AllTables())
+	return bw.Flush()
+}
+
+// writeMarkdownTables writes each table under a level-2 heading.
+func writeMarkdownTables(bw *bufio.Writer, tables []Table) {
+	for _, t := range tables {
 		fmt.Fprintf(bw, "\n## %s\n\n", t.Title)
 		if t.Intro != "" {
 			fmt.Fprintf(bw, "%s\n\n", t.Intro)
@@ -31,7 +37,6 @@ func (r *Report) Markdown(w io.Writer) error {
 			fmt.Fprintf(bw, "| %s |\n", strings.Join(cells, " | "))
 		}
 	}
-	return bw.Flush()
 }
 
 func captureList(r *Report) string {

@@ -44,6 +44,13 @@ var sectionColors = map[string]text.Colors{
 // undocumented, blocked, never seen and documented services, then notes
 // and inputs.
 func (r *Report) Text(w io.Writer, o TextOptions) error {
+	fmt.Fprintf(w, "%s %s: %s\n", r.Tool, r.Version, captureList(r))
+	writeTextTables(w, r.AllTables(), o)
+	return nil
+}
+
+// writeTextTables writes tables as go-pretty tables, each under its title.
+func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 	title := func(t Table) string {
 		if !o.Color {
 			return t.Title
@@ -54,8 +61,7 @@ func (r *Report) Text(w io.Writer, o TextOptions) error {
 		}
 		return c.Sprint(t.Title)
 	}
-	fmt.Fprintf(w, "%s %s: %s\n", r.Tool, r.Version, captureList(r))
-	for _, t := range r.AllTables() {
+	for _, t := range tables {
 		fmt.Fprintf(w, "\n%s\n", title(t))
 		if len(t.Rows) == 0 {
 			fmt.Fprintln(w, "  none")
@@ -103,7 +109,6 @@ func (r *Report) Text(w io.Writer, o TextOptions) error {
 		}
 		tw.Render()
 	}
-	return nil
 }
 
 // fitColumns shares the width among the long text columns (reasons,

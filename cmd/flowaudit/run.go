@@ -18,7 +18,7 @@ const (
 	exitOK       = 0 // success; for analyze: no findings at the --fail-on level
 	exitError    = 1 // the input could not be read or the command failed
 	exitUsage    = 2 // wrong flags or arguments
-	exitFindings = 3 // analyze: findings at the --fail-on level
+	exitFindings = 3 // analyze: findings at the --fail-on level; diff: changes at its --fail-on level
 )
 
 // version is set at build time with -ldflags "-X main.version=...";
@@ -78,6 +78,7 @@ func commands() map[string]command {
 		"catalog": {"list, search and lint the port catalog", runCatalog},
 		"flows":   {"print the connections in captures, like Zeek's conn.log", runFlows},
 		"analyze": {"label every flow against the catalog and report findings", runAnalyze},
+		"diff":    {"compare two analyses, before and after a firewall change", runDiff},
 		"roles":   {"infer which host plays which role from captures", runRoles},
 		"version": {"print the version", runVersion},
 	}
@@ -184,12 +185,13 @@ Examples:
   flowaudit flows --port 443 capture.pcapng
   tcpdump -i eth0 -w - | flowaudit flows -
   flowaudit catalog search udp/4172
+  flowaudit diff -i inventory.yaml before.pcapng after.pcapng
 
 Exit codes:
   0  success (analyze: no findings at the --fail-on level)
   1  error: a file could not be read or parsed
   2  usage error: unknown command, flag or argument
-  3  analyze: findings at the --fail-on level
+  3  analyze: findings at the --fail-on level; diff: changes at its --fail-on level
 
 Run 'flowaudit <command> --help' for a command's flags.
 `)

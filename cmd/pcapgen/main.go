@@ -97,13 +97,14 @@ func genCases(stdout io.Writer, dir string, cases []pcapgen.Case) error {
 	return nil
 }
 
-// genSamples writes the sample pilots (dir/<family>/pilot.pcapng); the
-// hand-written inventories and READMEs next to them are left alone.
+// genSamples writes the sample captures (dir/<family>/pilot.pcapng and
+// dir/ras/after.pcapng); the hand-written inventories and READMEs next to
+// them are left alone.
 func genSamples(stdout io.Writer, dir string) error {
 	if err := pcapgen.GenerateSamples(dir); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %d sample pilots to %s\n", len(pcapgen.SampleCases()), dir)
+	fmt.Fprintf(stdout, "wrote %d sample captures to %s\n", len(pcapgen.SampleCases()), dir)
 	return nil
 }
 

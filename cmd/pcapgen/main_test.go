@@ -27,7 +27,7 @@ func TestRun(t *testing.T) {
 		{"unknown kind", []string{"-kind", "nope"}, 2, `usage: pcapgen`},
 		{"stray argument", []string{"-kind", "bench", "x"}, 2, `unexpected argument "x"`},
 		{"flowcases", []string{"-kind", "flowcases", "-o", filepath.Join(dir, "fc")}, 0, `wrote 19 captures and README.md`},
-		{"samples", []string{"-kind", "samples", "-o", filepath.Join(dir, "samples")}, 0, `wrote 4 sample pilots to `},
+		{"samples", []string{"-kind", "samples", "-o", filepath.Join(dir, "samples")}, 0, `wrote 5 sample captures to `},
 		{"read sample", []string{"read", filepath.Join(dir, "samples", "ras", "pilot.pcapng")}, 0, `ras/pilot.pcapng: \d+ packets`},
 		{"generate-all", []string{"-kind", "generate-all", "-o", filepath.Join(dir, "all")}, 0, `regenerated \d+ files under `},
 		{"read generated sample", []string{"read", filepath.Join(dir, "all", "samples", "lync", "pilot.pcapng")}, 0, `lync/pilot.pcapng: \d+ packets`},

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/flowaudit/flowaudit/analyzer/diff"
+	"github.com/flowaudit/flowaudit/analyzer/report"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+const diffHelp = `Usage:
+  flowaudit diff [flags] BEFORE AFTER
+
+Compares two analyses of one pilot, before and after a firewall change,
+and says what the change did. BEFORE and AFTER are each an analyze JSON
+report (analyze -f json) or a capture, which is analysed first with the
+inventory and the other analysis flags given here.
+
+Services are matched by client, server, protocol and port; expected flows
+never seen by rule, protocol and hosts. The diff lists:
+  regressed   established before, blocked or never seen after; new
+              undocumented services; waivers that expired
+  fixed       blocked or never seen before, established after;
+              undocumented before, gone after
+  changed     another outcome, other matching rules or label (a catalog
+              or inventory change), newly waived, or traffic that occurred
+              in one capture only
+  unresolved  findings in both
+and both inputs' captures (SHA-256), inventory, catalog and tool version,
+with a warning when the inventories or catalogs differ.
+
+Examples:
+  flowaudit diff before.json after.json
+  flowaudit diff -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml \
+      --reproducible testdata/samples/ras/pilot.pcapng testdata/samples/ras/after.pcapng
+  flowaudit diff -f markdown -o CHG-1234-diff.md before.json after.pcapng -i inventory.yaml
+  flowaudit diff --fail-on regressed,unresolved before.json after.json
+
+Exit codes:
+  0  nothing of the --fail-on categories
+  1  error (a capture that could not be read to its end still gets its diff)
+  2  usage error
+  3  changes of the --fail-on categories (default: regressed)
+`
+
+func runDiff(e *env, args []string) int {
+	var f analyzeFlags
+	fs := newFlagSet("diff", diffHelp)
+	fs.StringVarP(&f.format, "format", "f", "", "diff format: table, markdown, json or html (default: from -o's extension, else table)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the diff to `FILE` instead of standard output")
+	fs.StringVar(&f.failOn, "fail-on", diff.Regressed, "categories that make the exit code 3: "+strings.Join(report.DiffKinds, ",")+" (the inputs' warnings), all, or none")
+	f.register(fs)
+	if done, err := e.parseFlags(fs, diffHelp, args); done {
+		if err != nil {
+			return e.fail(err)
+		}
+		return exitOK
+	}
+	if fs.NArg() != 2 {
+		return e.fail(usagef("diff needs two inputs, BEFORE and AFTER, got %d (see 'flowaudit diff --help')", fs.NArg()))
+	}
+	failOn, err := parseDiffFailOn(f.failOn)
+	if err != nil {
+		return e.fail(err)
+	}
+	format := f.format
+	if format == "" {
+		format = formatFromName(f.output)
+	}
+	if err := checkFormat("diff", format, "table", "markdown", "json", "html"); err != nil {
+		return e.fail(err)
+	}
+	if err := f.capture.validate("diff"); err != nil {
+		return e.fail(err)
+	}
+	if fs.Arg(0) == "-" && fs.Arg(1) == "-" {
+		return e.fail(usagef("diff: standard input can be only one of BEFORE and AFTER"))
+	}
+	var sides [2]*diff.Report
+	var readErr error
+	for i, path := range fs.Args() {
+		r, rerr, err := e.diffInput(&f, path)
+		if err != nil {
+			return e.fail(err)
+		}
+		if rerr != nil && readErr == nil {
+			readErr = rerr
+		}
+		sides[i] = r
+	}
+	d := &report.Diff{Tool: "flowaudit", Version: version, Result: diff.Compare(sides[0], sides[1]), FailOn: failOn}
+	for _, w := range d.Result.Warnings {
+		fmt.Fprintf(e.stderr, "flowaudit: warning: %s\n", w)
+	}
+	var buf bytes.Buffer
+	out := io.Writer(&buf)
+	direct := f.output == "" || f.output == "-"
+	if direct {
+		out = e.stdout
+	}
+	switch format {
+	case "markdown":
+		err = d.Markdown(out)
+	case "json":
+		err = d.JSON(out)
+	case "html":
+		err = d.HTML(out)
+	default:
+		o := report.TextOptions{}
+		if direct {
+			o = report.TextOptions{Color: e.color, Width: e.termWidth()}
+		}
+		err = d.Text(out, o)
+	}
+	if err == nil && !direct {
+		err = writeFileAtomic(f.output, buf.Bytes())
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	if readErr != nil {
+		return e.fail(readErr)
+	}
+	if d.Failures() > 0 {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// diffInput reads one side of a diff: an analyze JSON report, or a
+// capture it analyses. A report is told from a capture by its first
+// byte ('{'); captures start with a binary magic number.
+func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, err error) {
+	var in io.Reader
+	if path == "-" {
+		in = e.stdin
+	} else {
+		file, err := os.Open(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer file.Close()
+		in = file
+	}
+	br := bufio.NewReader(in)
+	if isJSON(br) {
+		doc, err := report.ReadDocument(path, br)
+		if err != nil {
+			return nil, nil, err
+		}
+		return doc.DiffReport(path), nil, nil
+	}
+	if path == "-" {
+		// The capture reader takes standard input from the env; hand it
+		// what was peeked at.
+		e.stdin = br
+	}
+	rep, readErr, err := e.analyzeCaptures(f, []string{path}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep.Document().DiffReport(path), readErr, nil
+}
+
+// isJSON peeks past white space at the first byte: '{' starts a JSON
+// report.
+func isJSON(br *bufio.Reader) bool {
+	for i := 1; i <= 512; i++ {
+		b, err := br.Peek(i)
+		if err != nil {
+			return false
+		}
+		switch b[i-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// parseDiffFailOn reads diff's --fail-on: a comma-separated list of
+// categories, all, or none.
+func parseDiffFailOn(s string) ([]string, error) {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		switch {
+		case k == "" || k == "none":
+			continue
+		case k == "all":
+			out = append(out, report.DiffKinds...)
+		case contains(report.DiffKinds, k):
+			out = append(out, k)
+		default:
+			return nil, usagef("diff --fail-on: unknown category %q%s: want %s, all or none", k, catalog.DidYouMean(k, report.DiffKinds), strings.Join(report.DiffKinds, ","))
+		}
+	}
+	return out, nil
+}
