@@ -35,6 +35,13 @@ type Role struct {
 	ID, Name, Product, Description string
 	Aliases                        []string
 	Modes                          []Mode
+	// ProductAliases are generic words a document uses for the role
+	// ("API", "Agent host"): they name it only where their product is in
+	// scope (see Scope), never catalog-wide.
+	ProductAliases []string
+	// AliasProduct is the product ProductAliases belong to: the product of
+	// the document that uses them.
+	AliasProduct string
 	// Members are the ids of the roles a group role stands for, resolved
 	// through nested groups; nil for a plain role.
 	Members []string
@@ -43,6 +50,8 @@ type Role struct {
 
 	membersProduct string
 	memberRefs     []string
+	scope          Scope // the scope of the file that defines it
+	site           bool  // defined in a --catalog file
 }
 
 // IsGroup says whether the role stands for other roles.
@@ -137,6 +146,9 @@ type Rule struct {
 	Sources              []Source
 	File                 string
 	Line                 int
+	// Site says the rule was declared by the team in a --catalog file,
+	// not transcribed from a vendor document: reports cite File:Line.
+	Site bool
 
 	sameAs *sameAs
 }
@@ -180,8 +192,12 @@ func (r *Rule) ProtocolNames() []string {
 	return out
 }
 
-// SourceText is every source of the rule, "; "-separated.
+// SourceText is every source of the rule, "; "-separated. A site rule's
+// source is its file and line.
 func (r *Rule) SourceText() string {
+	if r.Site {
+		return fmt.Sprintf("site rule %s:%d", r.File, r.Line)
+	}
 	parts := make([]string, len(r.Sources))
 	for i, s := range r.Sources {
 		parts[i] = s.String()
@@ -193,7 +209,7 @@ func (r *Rule) SourceText() string {
 type Catalog struct {
 	roles   []*Role
 	rules   []*Rule
-	roleByK map[string]roleRef // normalised name -> role and mode
+	roleByK map[string][]roleRef // normalised name -> roles (and modes) it names
 	roleID  map[string]*Role
 	ruleID  map[string]*Rule
 	files   []string
@@ -204,6 +220,9 @@ type Catalog struct {
 type roleRef struct {
 	role *Role
 	mode string
+	// local is the product a product alias belongs to; "" for a name that
+	// is valid catalog-wide.
+	local string
 }
 
 var (
@@ -247,13 +266,38 @@ func (c *Catalog) Products() []string {
 	return out
 }
 
+// roleProducts lists the products of roles and rules, sorted.
+func (c *Catalog) roleProducts() []string {
+	seen := map[string]bool{}
+	for _, p := range c.Products() {
+		seen[p] = true
+	}
+	for _, r := range c.roles {
+		seen[r.Product] = true
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // RoleNames is every name a role can be given by: ids, display names,
-// aliases and "Role (Mode)" forms, sorted. Used for suggestions.
-func (c *Catalog) RoleNames() []string {
+// aliases and "Role (Mode)" forms, sorted. Used for suggestions. Product
+// aliases are left out: they are not names catalog-wide.
+func (c *Catalog) RoleNames() []string { return c.RoleNamesIn(Scope{}) }
+
+// RoleNamesIn is RoleNames with the product aliases of the products
+// scope names explicitly.
+func (c *Catalog) RoleNamesIn(scope Scope) []string {
 	var out []string
 	for _, r := range c.roles {
 		out = append(out, r.Name)
 		out = append(out, r.Aliases...)
+		if scope.names(r.AliasProduct) {
+			out = append(out, r.ProductAliases...)
+		}
 		for _, m := range r.Modes {
 			out = append(out, r.DisplayName(m.ID))
 		}
@@ -262,17 +306,84 @@ func (c *Catalog) RoleNames() []string {
 	return out
 }
 
-// ErrUnknownRole is wrapped by LookupRole's error.
+// ErrUnknownRole is wrapped by LookupRole's error for a name no role has.
 var ErrUnknownRole = fmt.Errorf("unknown role")
+
+// ErrAmbiguousRole is wrapped by LookupRole's error for a name roles of
+// more than one product have, when the products in scope do not decide.
+var ErrAmbiguousRole = fmt.Errorf("ambiguous role")
+
+// AmbiguousRoleError names every role an ambiguous name could be.
+type AmbiguousRoleError struct {
+	Name  string
+	Roles []string // "Citrix Director (citrix)", sorted
+}
+
+func (e *AmbiguousRoleError) Error() string {
+	return fmt.Sprintf("role %q is ambiguous: %s; write the full name or set products", e.Name, strings.Join(e.Roles, ", "))
+}
+
+// Unwrap makes errors.Is(err, ErrAmbiguousRole) true.
+func (e *AmbiguousRoleError) Unwrap() error { return ErrAmbiguousRole }
 
 // LookupRole finds a role by id, display name or alias, case-insensitively
 // and ignoring spacing, and returns it with the mode id the name selects
-// ("" for none). "Role (Mode)" and "role-id/mode-id" select a mode.
+// ("" for none). "Role (Mode)" and "role-id/mode-id" select a mode. A name
+// that roles of several products share is an error (ErrAmbiguousRole):
+// LookupRoleIn resolves it with the products in scope.
 func (c *Catalog) LookupRole(name string) (*Role, string, error) {
-	if ref, ok := c.roleByK[normName(name)]; ok {
-		return ref.role, ref.mode, nil
+	return c.LookupRoleIn(name, Scope{})
+}
+
+// LookupRoleIn is LookupRole within a product scope: a name several
+// products share resolves to the role of the one product in scope (shared
+// infrastructure and site roles are always in scope), and product aliases
+// ("API", "Agent host") resolve only when their product is named in scope.
+// It never guesses: a name still shared by roles in scope is an error.
+func (c *Catalog) LookupRoleIn(name string, scope Scope) (*Role, string, error) {
+	return c.lookupIn(name, scope, true)
+}
+
+// lookupIn is LookupRoleIn; without site, roles from --catalog files are
+// not candidates (names in the built-in files resolve among built-in
+// roles, whatever a team adds).
+func (c *Catalog) lookupIn(name string, scope Scope, site bool) (*Role, string, error) {
+	var refs []roleRef
+	for _, ref := range c.roleByK[normName(name)] {
+		if ref.local != "" && !scope.names(ref.local) || ref.role.site && !site {
+			continue
+		}
+		dup := false
+		for _, o := range refs {
+			dup = dup || o.role == ref.role && o.mode == ref.mode
+		}
+		if !dup {
+			refs = append(refs, ref)
+		}
 	}
-	return nil, "", fmt.Errorf("%w %q%s", ErrUnknownRole, name, DidYouMean(name, c.RoleNames()))
+	if len(refs) > 1 && !scope.All() {
+		var in []roleRef
+		for _, ref := range refs {
+			if scope.Has(ref.role.Product) {
+				in = append(in, ref)
+			}
+		}
+		if len(in) > 0 {
+			refs = in
+		}
+	}
+	switch len(refs) {
+	case 0:
+		return nil, "", fmt.Errorf("%w %q%s", ErrUnknownRole, name, DidYouMean(name, c.RoleNamesIn(scope)))
+	case 1:
+		return refs[0].role, refs[0].mode, nil
+	}
+	e := &AmbiguousRoleError{Name: name}
+	for _, ref := range refs {
+		e.Roles = append(e.Roles, fmt.Sprintf("%s (%s)", ref.role.DisplayName(ref.mode), ref.role.Product))
+	}
+	sort.Strings(e.Roles)
+	return nil, "", e
 }
 
 // ServerPort says whether some rule documents port on protocol proto

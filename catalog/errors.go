@@ -15,15 +15,22 @@ type ErrorList = yamlfile.ErrorList
 
 // Closest returns up to n candidates nearest to s by edit distance (case
 // folded), nearest first, leaving out those too far to be a plausible typo.
+// A candidate that holds every word of s ("Lync Front End Server" for
+// "front end server") is near too, by the number of words it adds.
 func Closest(s string, candidates []string, n int) []string {
 	type scored struct {
 		c string
 		d int
 	}
 	ls := strings.ToLower(s)
+	words := strings.Fields(ls)
 	var best []scored
 	for _, c := range candidates {
 		lc := strings.ToLower(c)
+		if extra, ok := holdsWords(strings.Fields(lc), words); ok && extra > 0 {
+			best = append(best, scored{c, extra})
+			continue
+		}
 		d := yamlfile.Levenshtein(ls, lc)
 		if strings.Contains(lc, ls) || strings.Contains(ls, lc) {
 			d = min(d, max(len([]rune(lc)), len([]rune(ls)))-min(len([]rune(lc)), len([]rune(ls))))
@@ -47,6 +54,27 @@ func Closest(s string, candidates []string, n int) []string {
 		out = append(out, b.c)
 	}
 	return out
+}
+
+// holdsWords says whether have holds every word of want, in any order,
+// and how many words it has besides.
+func holdsWords(have, want []string) (extra int, ok bool) {
+	if len(want) == 0 || len(have) < len(want) {
+		return 0, false
+	}
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			if h == w {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return 0, false
+		}
+	}
+	return len(have) - len(want), true
 }
 
 // DidYouMean formats Closest's answer as ` (did you mean "a" or "b"?)`.

@@ -41,8 +41,15 @@ type roleLookup struct{ name, id, mode string }
 // checkLookups resolves every name and checks its role and mode.
 func checkLookups(t *testing.T, c *Catalog, tests []roleLookup) {
 	t.Helper()
+	checkLookupsIn(t, c, Scope{}, tests)
+}
+
+// checkLookupsIn is checkLookups within a product scope: the names a
+// document uses resolve within its product.
+func checkLookupsIn(t *testing.T, c *Catalog, scope Scope, tests []roleLookup) {
+	t.Helper()
 	for _, tt := range tests {
-		r, mode, err := c.LookupRole(tt.name)
+		r, mode, err := c.LookupRoleIn(tt.name, scope)
 		if err != nil {
 			t.Errorf("LookupRole(%q): %v", tt.name, err)
 			continue

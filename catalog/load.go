@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,6 +27,7 @@ type sameAs struct {
 // parsedFile is one catalog file, decoded but not yet resolved.
 type parsedFile struct {
 	name    string
+	user    bool // a --catalog file that adds to the built-in catalog
 	doc     yDocument
 	roles   []yRole
 	aliases []yAlias
@@ -46,6 +48,10 @@ func Load(userFiles ...string) (*Catalog, error) {
 		return nil, err
 	}
 	sort.Strings(names)
+	builtinName := map[string]bool{}
+	for _, n := range names {
+		builtinName[path.Base(n)] = true
+	}
 	var files []parsedFile
 	var errs ErrorList
 	for _, n := range names {
@@ -67,6 +73,7 @@ func Load(userFiles ...string) (*Catalog, error) {
 			continue
 		}
 		pf, perrs := parse(f, data)
+		pf.user = !builtinName[filepath.Base(f)]
 		errs = append(errs, perrs...)
 		files = append(files, pf)
 	}
@@ -138,6 +145,27 @@ type builder struct {
 	errs ErrorList
 	// where each name key was defined, for duplicate messages
 	keyAt map[string]string
+	// primary marks the keys that are ids and display names: unique
+	// across the catalog, never shared with another role's alias.
+	primary map[string]bool
+}
+
+// product is the default product of a file's roles and rules: its
+// document's, or site for a user file that names none.
+func (f parsedFile) product() string {
+	if f.doc.Product == "" && f.user {
+		return SiteProduct
+	}
+	return f.doc.Product
+}
+
+// scope is the product scope names in the file resolve in: its own
+// product.
+func (f parsedFile) scope() Scope {
+	if p := f.product(); p != "" && p != SharedProduct {
+		return NewScope(p)
+	}
+	return Scope{}
 }
 
 func (b *builder) errf(file string, line int, format string, a ...any) {
@@ -147,11 +175,12 @@ func (b *builder) errf(file string, line int, format string, a ...any) {
 func build(files []parsedFile) (*Catalog, ErrorList) {
 	b := &builder{
 		c: &Catalog{
-			roleByK: map[string]roleRef{},
+			roleByK: map[string][]roleRef{},
 			roleID:  map[string]*Role{},
 			ruleID:  map[string]*Rule{},
 		},
-		keyAt: map[string]string{},
+		keyAt:   map[string]string{},
+		primary: map[string]bool{},
 	}
 	for _, f := range files {
 		b.c.files = append(b.c.files, f.name)
@@ -167,7 +196,7 @@ func build(files []parsedFile) (*Catalog, ErrorList) {
 			b.addAliases(f, &f.aliases[i])
 		}
 	}
-	b.resolveGroups()
+	b.resolveGroups(files)
 	for _, f := range files {
 		for i := range f.rules {
 			b.addRule(f, &f.rules[i])
@@ -185,8 +214,11 @@ func build(files []parsedFile) (*Catalog, ErrorList) {
 	return b.c, b.errs
 }
 
-// key registers a name for a role (and mode).
-func (b *builder) key(file string, line int, name string, ref roleRef) {
+// key registers a name for a role (and mode). An id or display name
+// (primary) is unique across the catalog; an alias may name roles of
+// several products (LookupRoleIn decides by scope), but only one role per
+// product.
+func (b *builder) key(file string, line int, name string, ref roleRef, primary bool) {
 	k := normName(name)
 	if k == "" {
 		b.errf(file, line, "empty role name")
@@ -196,14 +228,28 @@ func (b *builder) key(file string, line int, name string, ref roleRef) {
 		b.errf(file, line, "%q is reserved for rules that accept any host", name)
 		return
 	}
-	if old, ok := b.c.roleByK[k]; ok {
-		if old.role != ref.role || old.mode != ref.mode {
-			b.errf(file, line, "name %q already names %s (%s)", name, old.role.DisplayName(old.mode), b.keyAt[k])
+	for _, old := range b.c.roleByK[k] {
+		if old.role == ref.role && old.mode == ref.mode {
+			if old.local == "" || ref.local != "" {
+				return
+			}
+			continue // a product alias made a name catalog-wide
 		}
-		return
+		at := b.keyAt[k+"\x00"+old.role.ID+"/"+old.mode]
+		switch {
+		case primary || b.primary[k]:
+			b.errf(file, line, "name %q already names %s (%s)", name, old.role.DisplayName(old.mode), at)
+			return
+		case old.role.Product == ref.role.Product:
+			b.errf(file, line, "name %q already names %s (%s), of the same product %s", name, old.role.DisplayName(old.mode), at, ref.role.Product)
+			return
+		}
 	}
-	b.c.roleByK[k] = ref
-	b.keyAt[k] = fmt.Sprintf("%s:%d", file, line)
+	if primary {
+		b.primary[k] = true
+	}
+	b.c.roleByK[k] = append(b.c.roleByK[k], ref)
+	b.keyAt[k+"\x00"+ref.role.ID+"/"+ref.mode] = fmt.Sprintf("%s:%d", file, line)
 }
 
 func (b *builder) addRole(f parsedFile, y *yRole) {
@@ -221,7 +267,7 @@ func (b *builder) addRole(f parsedFile, y *yRole) {
 	}
 	product := y.Product
 	if product == "" {
-		product = f.doc.Product
+		product = f.product()
 	}
 	if !productPattern.MatchString(product) {
 		b.errf(f.name, y.line, "role %q: product %q must be a lower-case word (set it on the role or in document.product)", y.ID, product)
@@ -230,13 +276,25 @@ func (b *builder) addRole(f parsedFile, y *yRole) {
 	r := &Role{
 		ID: y.ID, Name: strings.TrimSpace(y.Name), Product: product, Description: y.Description,
 		File: f.name, Line: y.line, membersProduct: y.MembersProduct, memberRefs: y.Members,
+		scope: f.scope(), site: f.user,
 	}
 	b.c.roleID[r.ID] = r
 	b.c.roles = append(b.c.roles, r)
-	b.key(f.name, yamlfile.LineOf(y.lines, "id", y.line), r.ID, roleRef{role: r})
-	b.key(f.name, yamlfile.LineOf(y.lines, "name", y.line), r.Name, roleRef{role: r})
+	b.key(f.name, yamlfile.LineOf(y.lines, "id", y.line), r.ID, roleRef{role: r}, true)
+	b.key(f.name, yamlfile.LineOf(y.lines, "name", y.line), r.Name, roleRef{role: r}, true)
 	for _, a := range y.Aliases {
 		b.addAlias(f.name, yamlfile.LineOf(y.lines, "aliases", y.line), r, a)
+	}
+	local := f.doc.Product
+	if local == "" || local == SharedProduct {
+		local = product
+	}
+	if len(y.ProductAliases) > 0 {
+		r.AliasProduct = local
+	}
+	for _, a := range y.ProductAliases {
+		b.key(f.name, yamlfile.LineOf(y.lines, "product_aliases", y.line), a, roleRef{role: r, local: local}, false)
+		r.ProductAliases = append(r.ProductAliases, a)
 	}
 	seenMode := map[string]bool{}
 	for _, m := range y.Modes {
@@ -251,14 +309,18 @@ func (b *builder) addRole(f parsedFile, y *yRole) {
 		seenMode[m.ID] = true
 		md := Mode{ID: m.ID, Name: m.Name}
 		ref := roleRef{role: r, mode: m.ID}
-		b.key(f.name, m.line, r.ID+"/"+m.ID, ref)
-		b.key(f.name, m.line, r.Name+" ("+m.Name+")", ref)
+		b.key(f.name, m.line, r.ID+"/"+m.ID, ref, true)
+		b.key(f.name, m.line, r.Name+" ("+m.Name+")", ref, true)
 		for _, a := range m.Aliases {
 			if normName(a) == normName(r.Name+" ("+m.Name+")") {
 				continue
 			}
 			md.Aliases = append(md.Aliases, a)
-			b.key(f.name, yamlfile.LineOf(m.lines, "aliases", m.line), a, ref)
+			b.key(f.name, yamlfile.LineOf(m.lines, "aliases", m.line), a, ref, false)
+		}
+		for _, a := range m.ProductAliases {
+			r.AliasProduct = local
+			b.key(f.name, yamlfile.LineOf(m.lines, "product_aliases", m.line), a, roleRef{role: r, mode: m.ID, local: local}, false)
 		}
 		r.Modes = append(r.Modes, md)
 	}
@@ -272,24 +334,37 @@ func (b *builder) addAlias(file string, line int, r *Role, a string) {
 	if k == normName(r.Name) || k == r.ID {
 		return
 	}
-	if old, ok := b.c.roleByK[k]; ok && old.role == r && old.mode == "" {
-		return // the same name from another document
+	for _, old := range b.c.roleByK[k] {
+		if old.role == r && old.mode == "" && old.local == "" {
+			return // the same name from another document
+		}
 	}
-	b.key(file, line, a, roleRef{role: r})
-	if ref, ok := b.c.roleByK[k]; ok && ref.role == r {
+	n := len(b.c.roleByK[k])
+	b.key(file, line, a, roleRef{role: r}, false)
+	if len(b.c.roleByK[k]) > n {
 		r.Aliases = append(r.Aliases, a)
 	}
 }
 
+// lookup resolves a name in a catalog file, within the file's scope; a
+// built-in file's names resolve among built-in roles only.
+func (b *builder) lookup(name string, scope Scope, site bool) (roleRef, error) {
+	role, mode, err := b.c.lookupIn(name, scope, site)
+	if err != nil {
+		return roleRef{}, err
+	}
+	return roleRef{role: role, mode: mode}, nil
+}
+
 func (b *builder) addAliases(f parsedFile, y *yAlias) {
-	ref, ok := b.c.roleByK[normName(y.Role)]
-	if !ok {
-		b.errf(f.name, yamlfile.LineOf(y.lines, "role", y.line), "unknown role %q%s", y.Role, DidYouMean(y.Role, b.c.RoleNames()))
+	ref, err := b.lookup(y.Role, f.scope(), f.user)
+	if err != nil {
+		b.errf(f.name, yamlfile.LineOf(y.lines, "role", y.line), "%v", err)
 		return
 	}
 	for _, n := range y.Names {
 		if ref.mode != "" {
-			b.key(f.name, yamlfile.LineOf(y.lines, "names", y.line), n, ref)
+			b.key(f.name, yamlfile.LineOf(y.lines, "names", y.line), n, ref, false)
 			continue
 		}
 		b.addAlias(f.name, yamlfile.LineOf(y.lines, "names", y.line), ref.role, n)
@@ -298,7 +373,7 @@ func (b *builder) addAliases(f parsedFile, y *yAlias) {
 
 // resolveGroups turns members and members_product into flat lists of
 // plain role ids.
-func (b *builder) resolveGroups() {
+func (b *builder) resolveGroups(files []parsedFile) {
 	direct := map[string][]string{}
 	for _, r := range b.c.roles {
 		switch {
@@ -314,9 +389,12 @@ func (b *builder) resolveGroups() {
 			}
 		case len(r.memberRefs) > 0:
 			for _, name := range r.memberRefs {
-				ref, ok := b.c.roleByK[normName(name)]
-				if !ok {
-					b.errf(r.File, r.Line, "role %q: unknown member role %q%s", r.ID, name, DidYouMean(name, b.c.RoleNames()))
+				ref, err := b.lookup(name, r.scope, r.site)
+				if errors.Is(err, ErrUnknownRole) {
+					b.errf(r.File, r.Line, "role %q: unknown member role %q%s", r.ID, name, DidYouMean(name, b.c.RoleNamesIn(r.scope)))
+					continue
+				} else if err != nil {
+					b.errf(r.File, r.Line, "role %q: member %v", r.ID, err)
 					continue
 				}
 				direct[r.ID] = append(direct[r.ID], ref.role.ID)
@@ -349,13 +427,13 @@ func (b *builder) resolveGroups() {
 
 var directions = map[string]bool{"": true, "outbound-only": true, "inbound-only": true}
 
-func (b *builder) endpoint(file string, line int, name string) (Endpoint, bool) {
+func (b *builder) endpoint(f parsedFile, line int, name string) (Endpoint, bool) {
 	if normName(name) == "any" {
 		return Endpoint{}, true
 	}
-	ref, ok := b.c.roleByK[normName(name)]
-	if !ok {
-		b.errf(file, line, "unknown role %q%s", name, DidYouMean(name, b.c.RoleNames()))
+	ref, err := b.lookup(name, f.scope(), f.user)
+	if err != nil {
+		b.errf(f.name, line, "%v", err)
 		return Endpoint{}, false
 	}
 	return Endpoint{Role: ref.role, Mode: ref.mode}, true
@@ -367,12 +445,12 @@ func (b *builder) addRule(f parsedFile, y *yRule) {
 		b.errf(file, at("id"), "rule id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
 		return
 	}
-	product := f.doc.Product
-	if product == "" || product == "shared" {
-		product = "custom"
+	product := f.product()
+	if product == "" || product == SharedProduct {
+		product = SiteProduct
 	}
 	base := Rule{
-		ID: y.ID, Product: product, Section: y.Section,
+		ID: y.ID, Product: product, Section: y.Section, Site: f.user,
 		Description: strings.TrimSpace(y.Description), Original: strings.TrimSpace(y.Original), Note: strings.TrimSpace(y.Note),
 		Optional: y.Optional, Bidirectional: y.Bidirectional, Configurable: y.Configurable, Dynamic: y.Dynamic,
 		Direction: y.Direction, PortsText: string(y.Ports), File: file, Line: y.line,
@@ -439,12 +517,12 @@ func (b *builder) addRule(f parsedFile, y *yRule) {
 	}
 	var fromEPs, toEPs []Endpoint
 	for _, n := range froms {
-		ep, good := b.endpoint(file, at("from"), n)
+		ep, good := b.endpoint(f, at("from"), n)
 		ok = ok && good
 		fromEPs = append(fromEPs, ep)
 	}
 	for _, n := range tos {
-		ep, good := b.endpoint(file, at("to"), n)
+		ep, good := b.endpoint(f, at("to"), n)
 		ok = ok && good
 		toEPs = append(toEPs, ep)
 	}
@@ -452,8 +530,8 @@ func (b *builder) addRule(f parsedFile, y *yRule) {
 		toEPs = []Endpoint{toHost}
 	}
 	if y.SameAs != nil {
-		sf, ok1 := b.endpoint(file, yamlfile.LineOf(y.SameAs.lines, "from", y.SameAs.line), y.SameAs.From)
-		st, ok2 := b.endpoint(file, yamlfile.LineOf(y.SameAs.lines, "to", y.SameAs.line), y.SameAs.To)
+		sf, ok1 := b.endpoint(f, yamlfile.LineOf(y.SameAs.lines, "from", y.SameAs.line), y.SameAs.From)
+		st, ok2 := b.endpoint(f, yamlfile.LineOf(y.SameAs.lines, "to", y.SameAs.line), y.SameAs.To)
 		if ok1 && ok2 && (sf.Role == nil || st.Role == nil) {
 			b.errf(file, y.SameAs.line, "same_as needs two roles, not Any")
 			ok1 = false

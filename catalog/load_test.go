@@ -122,6 +122,11 @@ func TestLoadErrors(t *testing.T) {
 		{"same_as nothing", "roles:\n  - {id: a1, name: A1, product: p}\nrules:\n  - {id: s, from: A1, to: A1, same_as: {from: A1, to: A1}}\n", []string{"4: same_as: no rules from A1 to A1"}},
 		{"bad address", "rules:\n  - {id: a, from: Any, to_address: [300.1.1.1], protocols: [icmp]}\n", []string{"2: bad address \"300.1.1.1\""}},
 		{"unknown member", "roles:\n  - {id: g, name: G, product: p, members: [Nobody]}\n", []string{"2: role \"g\": unknown member role \"Nobody\""}},
+		{"display name taken by an alias", "roles:\n  - {id: x, name: Director, product: p}\n", []string{"2: name \"Director\" already names"}},
+		{"alias twice in one product", "roles:\n  - {id: x, name: X, product: lync, aliases: [Director]}\n", []string{"2: name \"Director\" already names Lync Director", "of the same product lync"}},
+		{"ambiguous in a site file", "rules:\n  - {id: a, from: Director, to: Any, protocols: [icmp], ports: none}\n",
+			[]string{"2: role \"Director\" is ambiguous: Citrix Director (citrix), Lync Director (lync); write the full name or set products"}},
+		{"product alias outside its product", "rules:\n  - {id: a, from: Agent host, to: Any, protocols: [icmp], ports: none}\n", []string{"2: unknown role \"Agent host\""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,7 +215,7 @@ func TestLoadSemantics(t *testing.T) {
 	}
 	ids := map[string]bool{}
 	for _, r := range c.Rules() {
-		if r.Product == "custom" {
+		if r.Product == "site" {
 			ids[r.ID] = true
 		}
 	}

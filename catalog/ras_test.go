@@ -268,7 +268,11 @@ func TestRASSpotChecks(t *testing.T) {
 		{id: "ras-tenant-tenant-tenantbroker-20003", from: rasEnd{role: "ras-connection-broker", mode: "tenant"},
 			to: rasEnd{role: "ras-connection-broker", mode: "tenant-broker"}, protos: []uint8{tcp}, ports: "20003", section: "Tenant Broker", row: 1},
 		// Group roles.
-		{id: "ras-all-any-components-135-445", from: rasEnd{}, to: rasEnd{role: "ras-all-components"},
+		{id: "ras-all-pushers-components-135-445.ras-connection-broker", from: rasEnd{role: "ras-connection-broker"}, to: rasEnd{role: "ras-all-components"},
+			protos: []uint8{tcp}, ports: "135, 445", section: "All Components", row: 1},
+		{id: "ras-all-pushers-components-135-445.ras-remote-installer-service", from: rasEnd{role: "ras-remote-installer-service"}, to: rasEnd{role: "ras-all-components"},
+			protos: []uint8{tcp}, ports: "135, 445", section: "All Components", row: 1},
+		{id: "ras-all-pushers-components-135-445.ras-web-admin-service", from: rasEnd{role: "ras-web-admin-service"}, to: rasEnd{role: "ras-all-components"},
 			protos: []uint8{tcp}, ports: "135, 445", section: "All Components", row: 1},
 		{id: "ras-client-client-sh-3389", from: rasEnd{role: "ras-parallels-client"}, to: rasEnd{role: "ras-session-host"},
 			protos: []uint8{tcp, udp}, ports: "3389", section: "Parallels Client", row: 4},
@@ -398,29 +402,46 @@ func TestRASRoleNames(t *testing.T) {
 		{"Remote PC over VDI", "remote-pc-vdi-host", ""},
 	}
 	c := rasCatalog(t)
-	checkLookups(t, c, tests)
+	checkLookupsIn(t, c, NewScope("ras"), tests)
 }
 
 // TestRASAllComponents checks that the "All Components" group holds every
-// plain RAS role and nothing else.
+// plain RAS server role, and not the end-user and administrators' tools or
+// the HALB appliance; and that no push rule reaches a Parallels Client.
 func TestRASAllComponents(t *testing.T) {
 	c := rasCatalog(t)
-	all, _, err := c.LookupRole("All Components")
+	all, _, err := c.LookupRoleIn("All Components", NewScope("ras"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := c.LookupRole("All Components"); err == nil {
+		t.Errorf(`"All Components" resolves outside the RAS scope`)
+	}
+	notPushed := []string{"ras-parallels-client", "ras-console", "ras-powershell", "ras-halb"}
 	var want []string
 	for _, r := range c.Roles() {
-		if r.Product == "ras" && !r.IsGroup() {
+		if r.Product == "ras" && !r.IsGroup() && !slices.Contains(notPushed, r.ID) {
 			want = append(want, r.ID)
 		}
 	}
 	sort.Strings(want)
-	if len(want) < 15 {
-		t.Errorf("only %d plain RAS roles: %v", len(want), want)
+	if len(want) != 11 {
+		t.Errorf("%d plain RAS server roles, want 11: %v", len(want), want)
 	}
 	if !slices.Equal(all.Members, want) {
-		t.Errorf("All Components members = %v, want every plain RAS role %v", all.Members, want)
+		t.Errorf("All Components members = %v, want the RAS server roles %v", all.Members, want)
+	}
+	client := c.RoleByID("ras-parallels-client")
+	for _, r := range c.Rules() {
+		if r.Product != "ras" || !strings.Contains(strings.ToLower(r.Description), "push") {
+			continue
+		}
+		if r.From.IsAny() {
+			t.Errorf("%s: a push rule from Any", r.ID)
+		}
+		if r.To.Role != nil && r.To.Role.Covers("", client.ID, "") {
+			t.Errorf("%s: a push rule documents %s to a Parallels Client", r.ID, pushPorts(r))
+		}
 	}
 	sh, _, err := c.LookupRole("Session host (VDI, RDS, RemotePC)")
 	if err != nil {
@@ -456,4 +477,8 @@ func TestRASRulesWellFormed(t *testing.T) {
 	if n < 116 {
 		t.Errorf("%d RAS rules, fewer than the document's 116 rows", n)
 	}
+}
+
+func pushPorts(r *Rule) string {
+	return strings.Join(r.ProtocolNames(), "+") + "/" + FormatPorts(r.Ports)
 }

@@ -31,6 +31,7 @@ type yRole struct {
 	Product        string           `yaml:"product"`
 	Description    string           `yaml:"description"`
 	Aliases        yamlfile.StrList `yaml:"aliases"`
+	ProductAliases yamlfile.StrList `yaml:"product_aliases"`
 	Members        yamlfile.StrList `yaml:"members"`
 	MembersProduct string           `yaml:"members_product"`
 	Modes          []yMode          `yaml:"modes"`
@@ -39,11 +40,12 @@ type yRole struct {
 }
 
 type yMode struct {
-	ID      string           `yaml:"id"`
-	Name    string           `yaml:"name"`
-	Aliases yamlfile.StrList `yaml:"aliases"`
-	line    int
-	lines   map[string]int
+	ID             string           `yaml:"id"`
+	Name           string           `yaml:"name"`
+	Aliases        yamlfile.StrList `yaml:"aliases"`
+	ProductAliases yamlfile.StrList `yaml:"product_aliases"`
+	line           int
+	lines          map[string]int
 }
 
 type yAlias struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -123,7 +124,13 @@ type Noise struct {
 
 // Options steer an audit.
 type Options struct {
-	Products     []string  // only rules of these products; empty for all
+	// Products: only rules of these products (and site rules, which are
+	// always in scope); empty for all.
+	Products []string
+	// Scope is the products hints draw on ("443/tcp is documented for
+	// ..."): those of the inventory's roles. The zero Scope: Products, or
+	// every product.
+	Scope        catalog.Scope
 	IncludeNoise bool      // list noise as flows instead of summarizing it
 	Now          time.Time // waivers expire against this time
 	Waivers      *Waivers
@@ -210,6 +217,8 @@ type auditor struct {
 	// hint texts that depend only on the service and the two hosts' roles
 	portHint    map[protoPort]string
 	closestHint map[hintKey]string
+	// hintScope limits the rules hints name to the products in scope.
+	hintScope catalog.Scope
 }
 
 // hintKey is what the closest-rules hint depends on: the two hosts (nil
@@ -226,10 +235,15 @@ func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, o
 	}
 	a := &auditor{cat: cat, inv: inv, opts: opts, byPort: map[protoPort][]*catalog.Rule{}, bcast: map[netip.Addr]bool{},
 		portHint: map[protoPort]string{}, closestHint: map[hintKey]string{}}
+	products := catalog.NewScope(opts.Products...)
 	for _, r := range cat.Rules() {
-		if len(opts.Products) == 0 || containsString(opts.Products, r.Product) {
+		if products.HasRule(r) {
 			a.rules = append(a.rules, r)
 		}
+	}
+	a.hintScope = opts.Scope
+	if a.hintScope.All() {
+		a.hintScope = products
 	}
 	for _, h := range inv.Hosts {
 		for _, p := range h.Addresses {
@@ -408,6 +422,9 @@ func wideRule(r *catalog.Rule) bool {
 // portHintText says which roles the service's port is documented for.
 func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
 	svc := ServiceName(f.Proto, f.Port)
+	others := len(cands)
+	cands = a.inHintScope(cands)
+	others -= len(cands)
 	// Rules with randomly picked or very wide port ranges say little about
 	// this port; name them only when nothing narrower documents it.
 	var narrow []*catalog.Rule
@@ -423,6 +440,12 @@ func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
 		documentedFor = "falls only in wide or randomly picked port ranges, of"
 	}
 	if len(cands) == 0 {
+		if others > 0 {
+			return fmt.Sprintf("%s is not documented for any role of %s (other products document it: --all-products names them)", svc, a.hintScope)
+		}
+		if !a.hintScope.All() {
+			return fmt.Sprintf("%s is not documented for any role of %s", svc, a.hintScope)
+		}
 		return fmt.Sprintf("%s is not documented for any role", svc)
 	}
 	pairs := map[string]bool{}
@@ -443,13 +466,27 @@ func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
 	return fmt.Sprintf("%s %s %s%s", svc, documentedFor, strings.Join(list, "; "), more)
 }
 
+// inHintScope is the rules of the products in the hint scope.
+func (a *auditor) inHintScope(rules []*catalog.Rule) []*catalog.Rule {
+	if a.hintScope.All() {
+		return rules
+	}
+	var out []*catalog.Rule
+	for _, r := range rules {
+		if a.hintScope.HasRule(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // closestText names the rules between the two hosts' roles on other ports;
 // failing those, the rules that let any host reach the server's role.
 func (a *auditor) closestText(f *Flow) string {
 	var closest, fromAny []string
 	seen := map[string]bool{}
 	for _, r := range a.rules {
-		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) {
+		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) || !a.hintScope.HasRule(r) {
 			continue
 		}
 		if !f.ServerHost.Plays(r.To) || wideRule(r) {
@@ -511,13 +548,13 @@ func (a *auditor) missing(res *Result) {
 		}
 		var clients, servers []*inventory.Host
 		if r.From.Role != nil {
-			if clients = a.hostsPlaying(r.From); len(clients) == 0 {
+			if clients = a.hostsPlaying(r.From, a.everyMode(r, false)); len(clients) == 0 {
 				continue
 			}
 		}
 		switch {
 		case r.To.Role != nil:
-			if servers = a.hostsPlaying(r.To); len(servers) == 0 {
+			if servers = a.hostsPlaying(r.To, a.everyMode(r, true)); len(servers) == 0 {
 				continue
 			}
 		case len(r.To.Addrs) > 0 && allLoopback(r.To.Addrs):
@@ -561,21 +598,71 @@ func (a *auditor) attempted(r *catalog.Rule, proto uint8, flows []*Flow) bool {
 }
 
 // hostsPlaying are the hosts expected to take part in a rule side: those
-// playing its role. For a rule written for one mode of a role, only hosts
-// given that mode are expected; a host given the plain role may use the
-// mode's flows (they are documented for it) but is not expected to.
-func (a *auditor) hostsPlaying(ep catalog.Endpoint) []*inventory.Host {
+// playing its role. For a rule written for one mode of a role, hosts given
+// that mode are expected; a host given the plain role may use the mode's
+// flows (they are documented for it) but is expected to only when plain
+// is true: every mode of the role documents the flow.
+func (a *auditor) hostsPlaying(ep catalog.Endpoint, plain bool) []*inventory.Host {
 	var out []*inventory.Host
 	for _, h := range a.inv.Hosts {
 		if !h.Plays(ep) {
 			continue
 		}
-		if ep.Mode != "" && !h.PlaysMode(ep) {
+		if ep.Mode != "" && !h.PlaysMode(ep) && !(plain && playsPlain(h, ep.Role)) {
 			continue
 		}
 		out = append(out, h)
 	}
 	return out
+}
+
+// playsPlain says whether h was given role r without a mode.
+func playsPlain(h *inventory.Host, r *catalog.Role) bool {
+	for _, as := range h.Roles {
+		if as.Role == r && as.Mode == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// everyMode says whether a host given the plain role of a rule side
+// written for one mode of a role (the destination if toSide) is expected to carry rule r: every mode of the role has a
+// rule with the same other side, protocols and ports, so whatever mode
+// the host runs in, the flow is needed. It answers for the rule of the
+// role's first mode only, so the expectation is counted once.
+func (a *auditor) everyMode(r *catalog.Rule, toSide bool) bool {
+	ep := r.From
+	if toSide {
+		ep = r.To
+	}
+	if ep.Role == nil || ep.Mode == "" || len(ep.Role.Modes) < 2 || ep.Role.Modes[0].ID != ep.Mode {
+		return false
+	}
+	for _, m := range ep.Role.Modes[1:] {
+		found := false
+		for _, o := range a.rules {
+			self, other, rOther := o.From, o.To, r.To
+			if toSide {
+				self, other, rOther = o.To, o.From, r.From
+			}
+			if self.Role == ep.Role && self.Mode == m.ID && sameEndpoint(other, rOther) &&
+				slices.Equal(o.Protocols, r.Protocols) && slices.Equal(o.Ports, r.Ports) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// sameEndpoint says whether two rule sides name the same role and mode,
+// host pattern or addresses.
+func sameEndpoint(x, y catalog.Endpoint) bool {
+	return x.Role == y.Role && x.Mode == y.Mode && x.Host == y.Host && slices.Equal(x.Addrs, y.Addrs)
 }
 
 // distinctPair says whether some client and server are different hosts: a

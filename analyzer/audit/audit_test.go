@@ -43,6 +43,8 @@ rules:
   - {id: halb-vrrp, from: T HALB, to: T HALB, protocols: [vrrp], ports: none}
   - {id: gw-fwd, from: T Client, to: T Gateway (Forwarding mode), protocols: [tcp], ports: 20009}
   - {id: gw-plain, from: T Client, to: T Gateway, protocols: [tcp], ports: 3389}
+  - {id: gw-n-443, from: T HALB, to: T Gateway (Normal mode), protocols: [tcp], ports: 443}
+  - {id: gw-f-443, from: T HALB, to: T Gateway (Forwarding mode), protocols: [tcp], ports: 443}
   - {id: all-ntp, from: T All, to: T Client, protocols: [udp], ports: 123}
   - {id: meta, from: T Agent, to_address: [169.254.169.254], protocols: [tcp], ports: 80}
   - {id: local, from: T Agent, to_address: [127.0.0.0/8], protocols: [tcp], ports: 20020}
@@ -203,7 +205,7 @@ func TestMissing(t *testing.T) {
 	}
 	res := Audit(services, inv, cat, Options{Products: []string{"custom"}})
 	got := missingKeys(res)
-	want := []string{"c-display/udp", "c-usb/tcp", "any-dns/udp", "gw-fwd/tcp", "gw-plain/tcp", "all-ntp/udp", "meta/tcp"}
+	want := []string{"c-display/udp", "c-usb/tcp", "any-dns/udp", "gw-fwd/tcp", "gw-plain/tcp", "gw-n-443/tcp", "gw-f-443/tcp", "all-ntp/udp", "meta/tcp"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("missing = %v\nwant      %v", got, want)
 	}
@@ -230,8 +232,47 @@ func TestMissing(t *testing.T) {
 		t.Errorf("unverifiable = %+v", res.Unverifiable)
 	}
 	c := res.Counts()
-	if c.Missing != 6 || c.MissingOptional != 1 || c.Blocked != 1 || c.Documented != 4 { // VRRP is documented, never blocked
+	if c.Missing != 8 || c.MissingOptional != 1 || c.Blocked != 1 || c.Documented != 4 { // VRRP is documented, never blocked
 		t.Errorf("counts = %+v", c)
+	}
+}
+
+// TestModedExpectation checks that a host given a plain role is expected
+// to carry a moded rule when every mode of the role documents the same
+// flow (HALB to gateway 443 in Normal and in Forwarding mode), once, and
+// not when only some modes do (20009 in Forwarding mode only).
+func TestModedExpectation(t *testing.T) {
+	cat, inv := fixture(t)
+	servers := func(res *Result, id string) []string {
+		for _, m := range res.Missing {
+			if m.Rule.ID == id {
+				var names []string
+				for _, h := range m.Servers {
+					names = append(names, h.Name)
+				}
+				return names
+			}
+		}
+		return nil
+	}
+	tests := []struct {
+		name     string
+		services []Service
+		id       string
+		want     []string
+	}{
+		{"never seen: the first mode's rule expects the plain gateway", nil, "gw-n-443", []string{"gwn", "gw"}},
+		{"never seen: the other mode's rule does not repeat it", nil, "gw-f-443", []string{"gwf"}},
+		{"one mode only: plain gateway not expected", nil, "gw-fwd", []string{"gwf"}},
+		{"seen to the plain gateway: attempted", []Service{svc("192.0.2.30", "192.0.2.41", 6, 443, Established)}, "gw-n-443", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Audit(tt.services, inv, cat, Options{Products: []string{"custom"}})
+			if got := servers(res, tt.id); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s servers = %v, want %v", tt.id, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -74,7 +74,7 @@ func testModel(t *testing.T) *Model {
 	cat := testCat(t)
 	var rules []*catalog.Rule
 	for _, r := range cat.Rules() {
-		if r.Product == "custom" {
+		if r.Site {
 			rules = append(rules, r)
 		}
 	}

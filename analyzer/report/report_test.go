@@ -18,18 +18,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-const testCatalog = `
-roles:
-  - {id: t-client, name: T Client, product: custom}
-  - {id: t-broker, name: T Broker, product: custom}
-  - {id: t-agent, name: T Agent, product: custom}
-rules:
-  - {id: c-login, from: T Client, to: T Broker, protocols: [tcp], ports: 443, description: Login}
-  - {id: c-display, from: T Client, to: T Agent, protocols: [tcp, udp], ports: 4172, description: "Display | protocol"}
-  - {id: c-usb, from: T Client, to: T Agent, protocols: [tcp], ports: 32111, optional: true, description: USB redirection}
-  - {id: a-vrrp, from: T Agent, to: T Agent, protocols: [vrrp], ports: none, description: VRRP}
-`
-
 const testInventory = `
 hosts:
   - {name: client1, addresses: [192.0.2.1], roles: [T Client]}
@@ -39,11 +27,8 @@ hosts:
 
 func testReport(t *testing.T) *Report {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "t.yaml")
-	if err := os.WriteFile(p, []byte(testCatalog), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.Load(p)
+	// A file in testdata, so the golden reports cite a stable path.
+	cat, err := catalog.Load("testdata/site.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

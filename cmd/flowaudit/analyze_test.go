@@ -265,7 +265,7 @@ var samplesWant = map[string]sampleWant{
 			"192.0.2.51 192.0.2.41 tcp/20003":    "documented established [ras-rdsh-rdsh-cb-20003]",
 			"192.0.2.41 192.0.2.51 udp/30004":    "documented established [ras-cb-cb-rdsh-30004]",
 			"192.0.2.42 192.0.2.41 tcp/20001":    "documented established [ras-cb-cb-cb-20001-20030]",
-			"192.0.2.41 192.0.2.52 tcp/445":      "documented established [ras-all-any-components-135-445 ras-cb-cb-agents-135-445-49179.ras-rdsh-agent]",
+			"192.0.2.41 192.0.2.52 tcp/445":      "documented established [ras-all-pushers-components-135-445.ras-connection-broker ras-cb-cb-agents-135-445-49179.ras-rdsh-agent]",
 			"192.0.2.41 192.0.2.5 udp/53":        "documented established [ras-cb-cb-dc-53]",
 		},
 		hints: map[string]string{
@@ -288,12 +288,12 @@ var samplesWant = map[string]sampleWant{
 		noise: []string{"arp", "ipv6-neighbour-discovery", "llmnr", "mdns"},
 	},
 	"lync": {
-		summary: [8]int{27, 3, 4, 0, 24, 1, 0, 7},
+		summary: [8]int{27, 3, 4, 0, 25, 1, 0, 7},
 		findings: map[string]string{
 			"192.0.2.10 192.0.2.30 tcp/809":      "undocumented established",
 			"198.51.100.120 203.0.113.40 tcp/22": "undocumented established",
 			"198.51.100.230 192.0.2.10 tcp/3389": "undocumented established",
-			"198.51.100.22 192.0.2.10 tcp/49880": "documented blocked unanswered [lync-srv-fe-49152-65535 lync-srv-internal-49152-57500]",
+			"198.51.100.22 192.0.2.10 tcp/49880": "documented blocked unanswered [lync-srv-audio-49152-57500.lync-front-end lync-srv-fe-49152-65535]",
 			"198.51.100.23 192.0.2.10 tcp/8058":  "documented blocked rejected [lync-srv-fe-8058]",
 			"198.51.100.23 192.0.2.10 udp/3478":  "documented blocked unanswered [lync-cli-3478]",
 			"198.51.100.23 192.0.2.10 udp/57652": "documented blocked rejected [lync-srv-fe-57501-65535]",
@@ -303,7 +303,7 @@ var samplesWant = map[string]sampleWant{
 			"198.51.100.21 192.0.2.10 tcp/443":          "documented established [lync-cli-443-psom lync-cli-443-sip lync-cli-443-stun lync-srv-fe-443-mobility lync-srv-fe-443-web]",
 			"198.51.100.21 192.0.2.10 tcp/8057":         "documented established [lync-srv-fe-8057]",
 			"198.51.100.21 192.0.2.10 udp/57620":        "documented established [lync-srv-fe-57501-65535]",
-			"198.51.100.21 198.51.100.22 udp/50042":     "documented established [lync-cli-audio lync-cli-video lync-srv-internal-49152-57500]",
+			"198.51.100.21 198.51.100.22 udp/50042":     "documented established [lync-cli-audio lync-cli-video]", // client to client: not the servers' audio range
 			"2001:db8:200::24 2001:db8:10::10 tcp/5061": "documented established [lync-cli-5061 lync-srv-fe-5061]",
 			"198.51.100.201 192.0.2.5 udp/67":           "documented established [lync-cli-phone-dhcp]",
 			"198.51.100.201 192.0.2.10 tcp/8080":        "documented established [lync-srv-fe-8080]",
@@ -325,6 +325,7 @@ var samplesWant = map[string]sampleWant{
 			"lync-srv-fe-5073/tcp", "lync-srv-fe-5075/tcp", "lync-srv-fe-5076/tcp", "lync-srv-fe-5066/tcp",
 			"lync-srv-fe-5071/tcp", "lync-srv-fe-8404/tcp", "lync-srv-fe-5080/tcp", "lync-srv-fe-448/tcp",
 			"lync-cli-audio/tcp", "lync-cli-video/tcp", "lync-cli-p2p-file/tcp", "lync-cli-appsharing/tcp",
+			"lync-srv-audio-49152-57500.lync-front-end/udp",
 		},
 		noise: []string{"arp", "ipv6-neighbour-discovery", "llmnr", "mdns"},
 	},

@@ -72,7 +72,7 @@ func TestCatalogCommands(t *testing.T) {
 		{"lint good", []string{"catalog", "lint", good}, 0, []string{"ok: 1 files, 1 rules, 1 roles"}, nil},
 		{"lint bad", []string{"catalog", "lint", bad}, 1, nil, []string{bad + `:3: unknown role "Storefront Sever" (did you mean "StoreFront Server"`, bad + ":6: bad ports"}},
 		{"lint missing", []string{"catalog", "lint", filepath.Join(dir, "nope.yaml")}, 1, nil, []string{"no such file"}},
-		{"list with user catalog", []string{"catalog", "list", "--catalog", good, "--format", "csv"}, 0, []string{"my-app-dns,custom"}, nil},
+		{"list with user catalog", []string{"catalog", "list", "--catalog", good, "--format", "csv"}, 0, []string{"my-app-dns,site"}, nil},
 		{"help", []string{"catalog", "--help"}, 0, []string{"Examples:"}, nil},
 		{"unknown command", []string{"analyse"}, 2, nil, []string{`did you mean "analyze"`}},
 	}
