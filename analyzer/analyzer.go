@@ -135,7 +135,7 @@ type Result struct {
 	Decoded   uint64 // frames decoded to an IP packet and tracked
 	Skipped   []Skip // frames not decoded, per reason, in decode's reason order
 
-	DecodeErrors     uint64       // frames the decoder failed on
+	DecodeErrors     uint64       // frames the decoder failed on (also counted in Skipped, truncated or malformed)
 	FirstDecodeError *DecodeError // the first of them, nil if none
 }
 
@@ -297,14 +297,19 @@ func (r *runner) file(idx int, path string) (err error) {
 		r.res.WireBytes += uint64(p.Length)
 
 		reason, derr := r.dec.Decode(p.LinkType, p.Data, &r.pkt)
-		switch {
-		case derr != nil:
+		if derr != nil {
 			r.res.DecodeErrors++
 			if r.res.FirstDecodeError == nil {
 				r.res.FirstDecodeError = &DecodeError{Path: path, Frame: p.Frame, Err: derr}
 			}
+		}
+		switch {
 		case reason != decode.ReasonNone:
+			// Every frame not tracked is counted by its reason, those
+			// the decoder failed on (truncated, malformed) included.
 			r.skipped[reason]++
+		case derr != nil:
+			r.skipped[decode.ReasonMalformed]++
 		default:
 			r.res.Decoded++
 			r.tr.Add(&r.pkt, p.Timestamp, flow.Pos{File: idx, Frame: p.Frame})

@@ -355,6 +355,13 @@ func (d *Decoder) shortTransport(err error, need int) (Reason, error) {
 		return ReasonNone, nil
 	}
 	*p = Packet{}
+	if d.st.l4len < need && !d.st.cut {
+		// The IP length itself leaves no room for the header (an IPv6
+		// packet with payload length 0 and next header TCP): not cut
+		// by the capture but impossible; Zeek too drops it (a
+		// truncated_header weird) without a connection.
+		return ReasonMalformed, errNoTransport
+	}
 	if err == nil {
 		err = errShort
 	}

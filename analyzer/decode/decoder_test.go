@@ -214,6 +214,19 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"ipv4-options", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv4), &layers.IPv4{Version: 4, TTL: 1, Protocol: layers.IPProtocolUDP, SrcIP: []byte{10, 0, 0, 1}, DstIP: []byte{192, 0, 2, 10}, Options: []layers.IPv4Option{{OptionType: 148, OptionLength: 4, OptionData: []byte{0, 0}}}}, udp(1, 2)),
 			ReasonNone, udpPkt(cli4, srv4, 1, 2, 32, 0)},
 
+		// IPv6 with payload length 0: tracked as a packet of its protocol
+		// (next header 59 and the like), Ethernet padding or not; a
+		// transport that needs a header it cannot have is malformed.
+		{"ipv6-empty-no-next-header", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv6), ip6(cli6, srv6, layers.IPProtocolNoNextHeader)),
+			ReasonNone, Packet{Src: addr(cli6), Dst: addr(srv6), Proto: 59, IPLen: 40}},
+		{"ipv6-empty-no-next-header-padded", LinkTypeEthernet, append(build(t, eth(layers.EthernetTypeIPv6), ip6(cli6, srv6, layers.IPProtocolNoNextHeader)), 0, 0, 0, 0, 0, 0),
+			ReasonNone, Packet{Src: addr(cli6), Dst: addr(srv6), Proto: 59, IPLen: 40}},
+		{"ipv6-empty-esp-raw", LinkTypeRaw, build(t, ip6(cli6, srv6, layers.IPProtocolESP)),
+			ReasonNone, Packet{Src: addr(cli6), Dst: addr(srv6), Proto: ProtoESP, IPLen: 40}},
+		{"ipv6-empty-tcp", LinkTypeEthernet, build(t, eth(layers.EthernetTypeIPv6), ip6(cli6, srv6, layers.IPProtocolTCP)), ReasonMalformed, Packet{}},
+		{"ipv6-empty-udp-padded", LinkTypeEthernet, append(build(t, eth(layers.EthernetTypeIPv6), ip6(cli6, srv6, layers.IPProtocolUDP)), make([]byte, 6)...), ReasonMalformed, Packet{}},
+		{"ipv6-empty-icmpv6", LinkTypeIPv6, build(t, ip6(cli6, srv6, layers.IPProtocolICMPv6)), ReasonMalformed, Packet{}},
+
 		// Damaged and cut frames.
 		{"empty", LinkTypeEthernet, nil, ReasonTruncated, Packet{}},
 		{"short-ethernet", LinkTypeEthernet, synFrame[:10], ReasonTruncated, Packet{}},

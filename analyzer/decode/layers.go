@@ -34,6 +34,7 @@ var (
 	errGREVersion  = errors.New("GRE version over 1")
 	errPPPoE       = errors.New("PPPoE header is not a version 1 session frame")
 	errGeneve      = errors.New("GENEVE version is not 0")
+	errNoTransport = errors.New("IP length leaves no room for the transport header")
 )
 
 const maxIPHeaders = 8
@@ -389,7 +390,12 @@ func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	if len(data) > 0 && data[0]>>4 != 6 {
 		return errIPv6Version
 	}
-	if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
+	if len(data) >= 40 && data[4] == 0 && data[5] == 0 && layers.IPProtocol(data[6]) != layers.IPProtocolIPv6HopByHop {
+		// Payload length 0: gopacket takes it for a jumbogram without
+		// its option and fails, but it is a packet with an empty
+		// payload (next header 59, or a probe), which Zeek tracks.
+		l.emptyPayload(data)
+	} else if err := l.IPv6.DecodeFromBytes(data, df); err != nil {
 		return err
 	}
 	if err := l.st.ip(netip.AddrFrom16([16]byte(l.SrcIP)), netip.AddrFrom16([16]byte(l.DstIP)), l.HopLimit); err != nil {
@@ -410,6 +416,22 @@ func (l *ipv6Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) err
 	st.l4 = l.Payload
 	st.cut = st.cut || st.ipLen > len(data)
 	return nil
+}
+
+// emptyPayload fills the fixed header of an IPv6 packet whose payload
+// length is 0, as gopacket would for any other length.
+func (l *ipv6Layer) emptyPayload(data []byte) {
+	ip := &l.IPv6
+	ip.Version = data[0] >> 4
+	ip.TrafficClass = uint8(binary.BigEndian.Uint16(data[0:2]) >> 4)
+	ip.FlowLabel = binary.BigEndian.Uint32(data[0:4]) & 0x000FFFFF
+	ip.Length = 0
+	ip.NextHeader = layers.IPProtocol(data[6])
+	ip.HopLimit = data[7]
+	ip.SrcIP = data[8:24]
+	ip.DstIP = data[24:40]
+	ip.HopByHop = nil
+	ip.BaseLayer = layers.BaseLayer{Contents: data[:40], Payload: data[40:40]}
 }
 
 // ip6ExtLayer skips routing, destination options (and hop-by-hop in a

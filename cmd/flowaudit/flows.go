@@ -97,6 +97,10 @@ func runFlows(e *env, args []string) int {
 	}
 	if res != nil && e.stderrTTY {
 		fmt.Fprintf(e.stderr, "%d connections printed\n", out.n)
+	} else if res != nil && len(res.Skipped) > 0 {
+		// Not on a terminal the summary is not printed, but frames that
+		// are in no connection are always said, by reason.
+		fmt.Fprintf(e.stderr, "flowaudit: flows: %s\n", skippedText(res))
 	}
 	if runErr != nil {
 		return e.fail(fmt.Errorf("flows: %w", runErr))

@@ -312,3 +312,21 @@ func TestCPUProfile(t *testing.T) {
 		t.Error("--cpuprofile shows in the help; it is for performance work only")
 	}
 }
+
+// TestFlowsSaysSkipped: frames in no connection are counted by reason on
+// stderr whatever the format, terminal or not.
+func TestFlowsSaysSkipped(t *testing.T) {
+	dir := capturetest.Dir(t)
+	for _, format := range []string{"jsonl", "csv", "table"} {
+		t.Run(format, func(t *testing.T) {
+			code, _, errOut := runCmd(t, nil, "flows", "-f", format, filepath.Join(dir, "mapi.pcap"))
+			if code != exitOK || !strings.Contains(errOut, "skipped 5 frames (not IP 5)") {
+				t.Errorf("exit %d, stderr %q", code, errOut)
+			}
+			code, _, errOut = runCmd(t, nil, "flows", "-f", format, filepath.Join(dir, "sip.pcap"))
+			if code != exitOK || errOut != "" {
+				t.Errorf("nothing skipped: exit %d, stderr %q", code, errOut)
+			}
+		})
+	}
+}

@@ -115,14 +115,7 @@ func (e *env) summary(res *analyzer.Result) {
 	}
 	fmt.Fprintf(&b, "%d %s, %d packets, %d bytes; %d decoded", len(res.Captures), files, res.Packets, res.Bytes, res.Decoded)
 	if len(res.Skipped) > 0 {
-		parts := make([]string, len(res.Skipped))
-		for i, s := range res.Skipped {
-			parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
-		}
-		fmt.Fprintf(&b, "; skipped %d (%s)", res.SkippedTotal(), strings.Join(parts, ", "))
-	}
-	if res.DecodeErrors > 0 {
-		fmt.Fprintf(&b, "; %d decode errors (first: %v)", res.DecodeErrors, res.FirstDecodeError)
+		fmt.Fprintf(&b, "; %s", skippedText(res))
 	}
 	st := res.Stats
 	fmt.Fprintf(&b, "\n%d connections", st.Connections)
@@ -142,6 +135,20 @@ func (e *env) summary(res *analyzer.Result) {
 		fmt.Fprintf(&b, "; %d fragments without their first fragment", st.FragmentsOrphaned)
 	}
 	fmt.Fprintln(e.stderr, b.String())
+}
+
+// skippedText says how many frames were not analysed, by reason, and the
+// first the decoder failed on.
+func skippedText(res *analyzer.Result) string {
+	parts := make([]string, len(res.Skipped))
+	for i, s := range res.Skipped {
+		parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
+	}
+	t := fmt.Sprintf("skipped %d frames (%s)", res.SkippedTotal(), strings.Join(parts, ", "))
+	if res.FirstDecodeError != nil {
+		t += fmt.Sprintf("; first decode error: %v", res.FirstDecodeError)
+	}
+	return t
 }
 
 // progressMinSize is the file size from which a progress bar is drawn (a
