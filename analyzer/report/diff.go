@@ -142,10 +142,11 @@ func (d *Diff) headline() string {
 }
 
 // Text writes the diff as go-pretty tables.
-func (d *Diff) Text(w io.Writer, o TextOptions) error {
+func (d *Diff) Text(out io.Writer, o TextOptions) error {
+	w := &errWriter{w: out}
 	fmt.Fprintln(w, d.headline())
 	writeTextTables(w, d.DiffTables(), o)
-	return nil
+	return w.err
 }
 
 // Markdown writes the diff for a change ticket.

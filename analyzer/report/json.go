@@ -34,6 +34,12 @@ type jsonReport struct {
 	Noise         []audit.Noise      `json:"noise"`
 	UnusedWaivers []jsonWaiver       `json:"unused_waivers"`
 	Skipped       map[string]uint64  `json:"skipped_packets"`
+	Limits        jsonLimits         `json:"limits"`
+}
+
+// jsonLimits count what a bound left out of the report.
+type jsonLimits struct {
+	EvidenceNotWritten int `json:"evidence_not_written"`
 }
 
 type jsonFile struct {
@@ -175,6 +181,7 @@ func (r *Report) Document() *Document {
 		Hosts: []jsonHost{}, Captures: []jsonCapture{}, Flows: []jsonFlow{}, Missing: []jsonMissing{},
 		Unverifiable: []jsonUnverifiable{}, Noise: r.Result.Noise, UnusedWaivers: []jsonWaiver{}, Skipped: r.Skipped,
 	}
+	out.Limits.EvidenceNotWritten = r.Limits.EvidenceNotWritten
 	if out.Noise == nil {
 		out.Noise = []audit.Noise{}
 	}

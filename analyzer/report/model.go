@@ -42,6 +42,14 @@ type Report struct {
 	FailOn        []string
 	Skipped       map[string]uint64 // packets skipped, by reason
 	Packets       uint64
+	Limits        Limits
+}
+
+// Limits are what a bound left out of the report, so that every format
+// can say the report is partial.
+type Limits struct {
+	EvidenceMax        int // --evidence-max (with --evidence)
+	EvidenceNotWritten int // findings without a pcap in the evidence bundle, past EvidenceMax
 }
 
 // Finding kinds, as --fail-on names them.

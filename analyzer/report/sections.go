@@ -215,6 +215,11 @@ func (r *Report) OtherTables() []Table {
 		}
 		out = append(out, t)
 	}
+	if n := r.Limits.EvidenceNotWritten; n > 0 {
+		t := Table{ID: "limits", Title: "Left out by limits", Header: []string{"Limit", "Count"}}
+		t.Rows = append(t.Rows, []string{fmt.Sprintf("findings without a pcap in the evidence bundle (--evidence-max=%d)", r.Limits.EvidenceMax), count(n)})
+		out = append(out, t)
+	}
 	if len(r.Skipped) > 0 {
 		t := Table{ID: "skipped", Title: "Packets not analyzed", Header: []string{"Reason", "Packets"}}
 		for _, k := range sortedKeys(r.Skipped) {

@@ -43,10 +43,12 @@ var sectionColors = map[string]text.Colors{
 // Text writes the report as go-pretty tables: the summary, then
 // undocumented, blocked, never seen and documented services, then notes
 // and inputs.
-func (r *Report) Text(w io.Writer, o TextOptions) error {
+func (r *Report) Text(out io.Writer, o TextOptions) error {
+	// go-pretty's Render and fmt.Fprint drop write errors: keep the first.
+	w := &errWriter{w: out}
 	fmt.Fprintf(w, "%s %s: %s\n", r.Tool, r.Version, captureList(r))
 	writeTextTables(w, r.AllTables(), o)
-	return nil
+	return w.err
 }
 
 // writeTextTables writes tables as go-pretty tables, each under its title.
@@ -109,6 +111,21 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		}
 		tw.Render()
 	}
+}
+
+// errWriter keeps the first write error and writes nothing after it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 // fitColumns shares the width among the long text columns (reasons,

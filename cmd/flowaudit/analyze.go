@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +56,7 @@ type analyzeFlags struct {
 	format       string
 	output       string
 	evidence     string
+	evidenceMax  int
 	failOn       string
 	waivers      string
 	includeNoise bool
@@ -70,9 +69,10 @@ func runAnalyze(e *env, args []string) int {
 	var f analyzeFlags
 	fs := newFlagSet("analyze", analyzeHelp)
 	f.register(fs)
-	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown, json, csv or html (default: from -o's extension, else table)")
+	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown (md), json, csv or html (default: from -o's extension, else table)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
-	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding and SHA256SUMS to `DIR`")
+	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding, the input files and SHA256SUMS to `DIR` (new, empty, or a previous bundle, which is replaced)")
+	fs.IntVar(&f.evidenceMax, "evidence-max", defaultEvidenceMax, "at most `N` finding pcaps in --evidence; the rest are counted in the report")
 	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
 	if done, err := e.parseFlags(fs, analyzeHelp, args); done {
 		if err != nil {
@@ -99,20 +99,33 @@ func runAnalyze(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	format := f.format
-	if format == "" {
-		format = formatFromName(f.output)
-	}
-	if err := checkFormat("analyze", format, "table", "markdown", "json", "csv", "html"); err != nil {
+	format, err := pickFormat("analyze", f.format, f.output, "table", "table", "markdown", "json", "csv", "html")
+	if err != nil {
 		return e.fail(err)
+	}
+	if f.evidenceMax < 0 {
+		return e.fail(usagef("analyze: --evidence-max must be 0 or more, got %d", f.evidenceMax))
+	}
+	var ev *evidenceDir
+	if f.evidence != "" {
+		// Checked before the long read: a directory that is not ours is
+		// refused at once.
+		if ev, err = openEvidence(f.evidence); err != nil {
+			return e.fail(err)
+		}
 	}
 	rep, readErr, err := e.analyzeCaptures(&f, paths, failOn)
 	if err != nil {
 		return e.fail(err)
 	}
 
-	if f.evidence != "" {
-		if err := writeEvidence(f.evidence, rep, paths); err != nil {
+	if ev != nil {
+		keep, dropped := evidenceFindings(rep, f.evidenceMax)
+		rep.Limits.EvidenceMax, rep.Limits.EvidenceNotWritten = f.evidenceMax, dropped
+		if dropped > 0 {
+			fmt.Fprintf(e.stderr, "flowaudit: %d findings have no pcap in %s: more than --evidence-max=%d\n", dropped, f.evidence, f.evidenceMax)
+		}
+		if err := ev.write(rep, paths, keep, evidenceInputs(f.inventory, f.waivers, f.catalogs)); err != nil {
 			return e.fail(err)
 		}
 	}
@@ -268,20 +281,6 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
-func formatFromName(name string) string {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".md", ".markdown":
-		return "markdown"
-	case ".json":
-		return "json"
-	case ".csv":
-		return "csv"
-	case ".html", ".htm":
-		return "html"
-	}
-	return "table"
-}
-
 // render writes rep in format to w. color and width only affect tables
 // (width 0: report.DefaultWidth).
 func render(rep *report.Report, format string, w io.Writer, color bool, width int) error {
@@ -298,39 +297,13 @@ func render(rep *report.Report, format string, w io.Writer, color bool, width in
 	return rep.Text(w, report.TextOptions{Color: color, Width: width})
 }
 
+// writeReport writes the report to -o's file, or to standard output
+// (where a terminal table is fitted to the terminal's width and coloured).
 func (e *env) writeReport(rep *report.Report, format, output string) error {
 	if output == "" || output == "-" {
 		return render(rep, format, e.stdout, e.color, e.termWidth())
 	}
-	var buf bytes.Buffer
-	if err := render(rep, format, &buf, false, 0); err != nil {
-		return err
-	}
-	return writeFileAtomic(output, buf.Bytes())
-}
-
-// writeFileAtomic writes through a temporary file and a rename, so a
-// report is never half-written.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return e.writeOutput(output, func(w io.Writer) error { return render(rep, format, w, false, 0) })
 }
 
 func fileSHA256(path string) (string, error) {

@@ -653,8 +653,23 @@ func TestSampleEvidence(t *testing.T) {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSuffix(string(sums), "\n"), "\n")
-			if len(lines) != 5+len(want) {
-				t.Errorf("SHA256SUMS has %d lines, want %d", len(lines), 5+len(want))
+			// the five reports, the findings, and the input files
+			inputs := []string{"inputs/inventory-inventory.yaml"}
+			for i := 0; i+1 < len(p.flags); i += 2 {
+				switch p.flags[i] {
+				case "--catalog":
+					inputs = append(inputs, "inputs/catalog-1-"+filepath.Base(p.flags[i+1]))
+				case "--waivers":
+					inputs = append(inputs, "inputs/waivers-"+filepath.Base(p.flags[i+1]))
+				}
+			}
+			if len(lines) != 5+len(want)+len(inputs) {
+				t.Errorf("SHA256SUMS has %d lines, want %d", len(lines), 5+len(want)+len(inputs))
+			}
+			for _, in := range inputs {
+				if !strings.Contains(string(sums), "  "+in+"\n") {
+					t.Errorf("SHA256SUMS lacks %s", in)
+				}
 			}
 			re := regexp.MustCompile(`^([0-9a-f]{64})  (\S+)$`)
 			for _, l := range lines {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -68,11 +67,8 @@ func runDiff(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	format := f.format
-	if format == "" {
-		format = formatFromName(f.output)
-	}
-	if err := checkFormat("diff", format, "table", "markdown", "json", "html"); err != nil {
+	format, err := pickFormat("diff", f.format, f.output, "table", "table", "markdown", "json", "html")
+	if err != nil {
 		return e.fail(err)
 	}
 	if err := f.capture.validate("diff"); err != nil {
@@ -97,29 +93,22 @@ func runDiff(e *env, args []string) int {
 	for _, w := range d.Result.Warnings {
 		fmt.Fprintf(e.stderr, "flowaudit: warning: %s\n", w)
 	}
-	var buf bytes.Buffer
-	out := io.Writer(&buf)
 	direct := f.output == "" || f.output == "-"
-	if direct {
-		out = e.stdout
-	}
-	switch format {
-	case "markdown":
-		err = d.Markdown(out)
-	case "json":
-		err = d.JSON(out)
-	case "html":
-		err = d.HTML(out)
-	default:
+	err = e.writeOutput(f.output, func(out io.Writer) error {
+		switch format {
+		case "markdown":
+			return d.Markdown(out)
+		case "json":
+			return d.JSON(out)
+		case "html":
+			return d.HTML(out)
+		}
 		o := report.TextOptions{}
 		if direct {
 			o = report.TextOptions{Color: e.color, Width: e.termWidth()}
 		}
-		err = d.Text(out, o)
-	}
-	if err == nil && !direct {
-		err = writeFileAtomic(f.output, buf.Bytes())
-	}
+		return d.Text(out, o)
+	})
 	if err != nil {
 		return e.fail(err)
 	}

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,19 +20,118 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/report"
 	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/flowaudit/flowaudit/catalog/yamlfile"
 )
 
 // evidenceConnections is how many connections of each finding go into its
 // pcap.
 const evidenceConnections = 10
 
-// writeEvidence writes the report in every format, a pcapng per finding
-// with the packets of its first connections, and SHA256SUMS over all of
-// them, into dir.
-func writeEvidence(dir string, rep *report.Report, paths []string) error {
-	if err := os.MkdirAll(filepath.Join(dir, "findings"), 0o755); err != nil {
-		return err
+// defaultEvidenceMax is --evidence-max's default: how many finding pcaps
+// a bundle holds at most.
+const defaultEvidenceMax = 1000
+
+// sumsName is the bundle's checksum file; it also marks a directory as a
+// flowaudit bundle, and lists the files a re-run may replace.
+const sumsName = "SHA256SUMS"
+
+// sumsLine is one line of SHA256SUMS, as sha256sum writes it.
+var sumsLine = regexp.MustCompile(`^([0-9a-f]{64})  (\S.*)$`)
+
+// evidenceDir is an --evidence directory checked before the captures are
+// read: new, empty, or holding a previous bundle, whose files (and only
+// those) a new bundle replaces.
+type evidenceDir struct {
+	dir string
+	old []string // the previous bundle's files, slash-separated and relative
+}
+
+// openEvidence checks that dir can take a bundle: it does not exist, is
+// empty, or is a flowaudit bundle (its SHA256SUMS lists only plain relative
+// names). Anything else is refused, so a re-run never mixes with, or
+// deletes, files flowaudit did not write.
+func openEvidence(dir string) (*evidenceDir, error) {
+	ed := &evidenceDir{dir: dir}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ed, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("evidence: %s: not a directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if len(entries) == 0 {
+		return ed, nil
+	}
+	notBundle := func(why string) error {
+		return fmt.Errorf("evidence: %s is not empty and not a flowaudit evidence bundle (%s): give a new or empty directory", dir, why)
+	}
+	sums := filepath.Join(dir, sumsName)
+	sfi, err := os.Lstat(sums)
+	if err != nil || !sfi.Mode().IsRegular() {
+		return nil, notBundle("no " + sumsName)
+	}
+	data, err := yamlfile.ReadFile(sums)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		m := sumsLine.FindStringSubmatch(sc.Text())
+		if m == nil || !bundleName(m[2]) {
+			return nil, notBundle(fmt.Sprintf("%s:%d is not a line flowaudit writes", sums, n))
+		}
+		ed.old = append(ed.old, m[2])
+	}
+	if !slices.Contains(ed.old, "report.json") {
+		return nil, notBundle(sumsName + " lists no report.json")
+	}
+	return ed, nil
+}
+
+// bundleName says whether name is one a bundle's files can have: a report,
+// or a file under findings/ or inputs/, with no way out of the directory.
+func bundleName(name string) bool {
+	if name != path.Clean(name) || strings.Contains(name, "\\") {
+		return false
+	}
+	switch dir, base := path.Split(name); dir {
+	case "":
+		return strings.HasPrefix(base, "report.")
+	case "findings/", "inputs/":
+		return base != "" && base != "." && base != ".."
+	}
+	return false
+}
+
+// evidenceFindings are the findings that get a pcap: the first max of them
+// in report order; the rest are counted in the report's limits.
+func evidenceFindings(rep *report.Report, max int) (keep []*audit.Flow, dropped int) {
+	for _, f := range rep.Result.Flows {
+		if !f.Finding() {
+			continue
+		}
+		if len(keep) < max {
+			keep = append(keep, f)
+		} else {
+			dropped++
+		}
+	}
+	return keep, dropped
+}
+
+// write writes the bundle: the report in every format, a pcapng per kept
+// finding with the packets of its first connections, copies of the input
+// files (inventory, waivers, site catalogs), and SHA256SUMS over all of
+// them. Files of the previous bundle that this one does not have are then
+// removed, so no stale finding is left behind.
+func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*audit.Flow, inputs map[string]string) error {
 	files := map[string][]byte{}
 	for _, f := range []struct{ name, format string }{
 		{"report.txt", "table"}, {"report.md", "markdown"}, {"report.json", "json"}, {"report.csv", "csv"}, {"report.html", "html"},
@@ -37,13 +142,14 @@ func writeEvidence(dir string, rep *report.Report, paths []string) error {
 		}
 		files[f.name] = buf.Bytes()
 	}
-
-	var findings []*audit.Flow
-	for _, f := range rep.Result.Flows {
-		if f.Finding() {
-			findings = append(findings, f)
+	for name, src := range inputs {
+		data, err := yamlfile.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("evidence: %w", err)
 		}
+		files[name] = data
 	}
+
 	bufs := make([]*bytes.Buffer, len(findings))
 	sels := make([]analyzer.Selection, len(findings))
 	for i, f := range findings {
@@ -56,7 +162,7 @@ func writeEvidence(dir string, rep *report.Report, paths []string) error {
 		}
 	}
 	for i, f := range findings {
-		files[filepath.Join("findings", evidenceName(i+1, f))] = bufs[i].Bytes()
+		files["findings/"+evidenceName(i+1, f)] = bufs[i].Bytes()
 	}
 
 	names := make([]string, 0, len(files))
@@ -66,13 +172,72 @@ func writeEvidence(dir string, rep *report.Report, paths []string) error {
 	sort.Strings(names)
 	var sums strings.Builder
 	for _, n := range names {
-		if err := writeFileAtomic(filepath.Join(dir, n), files[n]); err != nil {
+		if err := ed.writeFile(n, files[n]); err != nil {
 			return err
 		}
 		h := sha256.Sum256(files[n])
-		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(h[:]), filepath.ToSlash(n))
+		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(h[:]), n)
 	}
-	return writeFileAtomic(filepath.Join(dir, "SHA256SUMS"), []byte(sums.String()))
+	if err := ed.writeFile(sumsName, []byte(sums.String())); err != nil {
+		return err
+	}
+	for _, n := range ed.old {
+		if _, ok := files[n]; ok {
+			continue
+		}
+		if err := os.Remove(filepath.Join(ed.dir, filepath.FromSlash(n))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("evidence: removing the previous bundle's %s: %w", n, err)
+		}
+	}
+	for _, sub := range []string{"findings", "inputs"} {
+		// Left only if it still holds something: ours, or someone else's.
+		os.Remove(filepath.Join(ed.dir, sub))
+	}
+	return nil
+}
+
+// writeFile writes one bundle file (slash-separated name) atomically. A
+// bundle holds regular files only: a symlink or device in its place is an
+// error, never written through.
+func (ed *evidenceDir) writeFile(name string, data []byte) error {
+	p := filepath.Join(ed.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("evidence: %s: not a regular file (%s): refusing to replace it", p, fi.Mode().Type())
+	}
+	o := &output{name: p, target: p, mode: 0o644}
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
+	if err != nil {
+		return fmt.Errorf("evidence: %w", o.wrap(err))
+	}
+	o.f, o.w, o.tmp = f, f, f.Name()
+	if _, err := o.Write(data); err != nil {
+		o.Abort()
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if err := o.Close(); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	return nil
+}
+
+// evidenceInputs are the bundle names of the input files a report depends
+// on besides the captures: inputs/inventory-<name>, inputs/waivers-<name>
+// and inputs/catalog-<n>-<name> for each --catalog.
+func evidenceInputs(inventory, waivers string, catalogs []string) map[string]string {
+	out := map[string]string{}
+	if inventory != "" {
+		out["inputs/inventory-"+filepath.Base(inventory)] = inventory
+	}
+	if waivers != "" {
+		out["inputs/waivers-"+filepath.Base(waivers)] = waivers
+	}
+	for i, c := range catalogs {
+		out[fmt.Sprintf("inputs/catalog-%d-%s", i+1, filepath.Base(c))] = c
+	}
+	return out
 }
 
 // evidenceName is "003-undocumented-192.0.2.1-192.0.2.20-tcp-8443.pcapng".

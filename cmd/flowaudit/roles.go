@@ -60,7 +60,7 @@ func runRoles(e *env, args []string) int {
 	var products, catalogs []string
 	fs.StringArrayVar(&products, "product", nil, "only propose roles of this product (horizon, citrix, ras, lync) and shared infrastructure; repeatable")
 	minScore := fs.Float64("min-score", infer.DefaultMinScore, "propose a role only from this score (0..1)")
-	format := fs.StringP("format", "f", "yaml", "output format: yaml (an inventory), table or json")
+	format := fs.StringP("format", "f", "", "output format: yaml (an inventory), table or json (default: from -o's extension, else yaml)")
 	output := fs.StringP("output", "o", "", "write to `FILE` instead of standard output")
 	fs.StringArrayVar(&catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
 	var cf captureFlags
@@ -75,7 +75,8 @@ func runRoles(e *env, args []string) int {
 	if len(paths) == 0 {
 		return e.fail(usagef("roles needs at least one CAPTURE (see 'flowaudit roles --help')"))
 	}
-	if err := checkFormat("roles", *format, "yaml", "table", "json"); err != nil {
+	outFormat, err := pickFormat("roles", *format, *output, "yaml", "yaml", "table", "json")
+	if err != nil {
 		return e.fail(err)
 	}
 	if math.IsNaN(*minScore) || *minScore < 0 || *minScore > 1 {
@@ -108,22 +109,15 @@ func runRoles(e *env, args []string) int {
 	}
 	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
 	rr := &rolesReport{captures: res.Captures, hosts: hosts, minScore: *minScore, products: products, readErr: readErr}
-	var buf bytes.Buffer
-	switch *format {
-	case "json":
-		err = rr.json(&buf)
-	case "table":
-		err = rr.table(e, &buf)
-	default:
-		err = rr.yaml(&buf)
-	}
-	if err == nil {
-		if *output == "" || *output == "-" {
-			_, err = e.stdout.Write(buf.Bytes())
-		} else {
-			err = writeFileAtomic(*output, buf.Bytes())
+	err = e.writeOutput(*output, func(w io.Writer) error {
+		switch outFormat {
+		case "json":
+			return rr.json(w)
+		case "table":
+			return rr.table(e, w)
 		}
-	}
+		return rr.yaml(w)
+	})
 	if err != nil {
 		return e.fail(err)
 	}

@@ -61,10 +61,12 @@ func buildVersion(def string) string {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	stdoutTTY      bool // stdout is a terminal: tables by default
-	stderrTTY      bool // stderr is a terminal: progress and diagnostics
-	color          bool // colours allowed: a terminal and NO_COLOR unset
+	stdoutFile     *os.File // stdout when it is a file, to measure a terminal
+	stdoutTTY      bool     // stdout is a terminal: tables by default
+	stderrTTY      bool     // stderr is a terminal: progress and diagnostics
+	color          bool     // colours allowed: a terminal and NO_COLOR unset
 	getenv         func(string) string
+	lastErr        error // the last error fail reported
 }
 
 // command is one subcommand: its one-line summary and its entry point.
@@ -94,6 +96,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 
 // fail prints err on stderr and returns the matching exit code.
 func (e *env) fail(err error) int {
+	e.lastErr = err
 	fmt.Fprintf(e.stderr, "flowaudit: %v\n", err)
 	var u usageError
 	if errors.As(err, &u) {
@@ -104,7 +107,7 @@ func (e *env) fail(err error) int {
 
 // termWidth is stdout's width in columns when it is a terminal, else 0.
 func (e *env) termWidth() int {
-	if f, ok := e.stdout.(*os.File); ok && e.stdoutTTY {
+	if f := e.stdoutFile; f != nil && e.stdoutTTY {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 40 {
 			return w
 		}
@@ -119,16 +122,27 @@ func isTerminal(w any) bool {
 
 // run is the whole program: main only supplies the process's streams.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	out := &checkedWriter{w: stdout}
 	e := &env{
 		stdin:     stdin,
-		stdout:    stdout,
+		stdout:    out,
 		stderr:    stderr,
 		stdoutTTY: isTerminal(stdout),
 		stderrTTY: isTerminal(stderr),
 		getenv:    os.Getenv,
 	}
+	e.stdoutFile, _ = stdout.(*os.File)
 	e.color = e.stdoutTTY && os.Getenv("NO_COLOR") == ""
-	return e.dispatch(args)
+	code := e.dispatch(args)
+	if out.err != nil && code != exitUsage {
+		// Whatever the command thought, its output was lost: never exit
+		// 0 or 3 ("findings") about a report nobody got.
+		if !errors.Is(e.lastErr, out.err) {
+			fmt.Fprintf(stderr, "flowaudit: writing standard output: %v\n", out.err)
+		}
+		return exitError
+	}
+	return code
 }
 
 func (e *env) dispatch(args []string) int {
