@@ -1,8 +1,12 @@
 package analyzer
 
 import (
+	"net/netip"
+
 	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/catalog"
 )
 
 // AuditServices turns the tracker's per-service aggregates into the
@@ -24,12 +28,59 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 			Established: int(s.Established + s.Partial),
 			Rejected:    int(s.Rejected),
 			Unanswered:  int(s.Unanswered),
-			Packets:     s.ClientPackets + s.ServerPackets,
-			Bytes:       s.ClientIPBytes + s.ServerIPBytes,
-			ICMPErrors:  s.ICMPErrors,
-			FirstSeen:   s.First,
-			LastSeen:    s.Last,
-			FirstFrame:  audit.Frame{File: file, Frame: s.FirstPos.Frame},
+			// The ICMP errors are counted in Packets: the Wireshark
+			// filter of the service shows them (it matches the header
+			// they quote).
+			Packets:       s.ClientPackets + s.ServerPackets + s.ICMPErrors,
+			Bytes:         s.ClientIPBytes + s.ServerIPBytes,
+			ICMPErrors:    s.ICMPErrors,
+			FirstSeen:     s.First,
+			LastSeen:      s.Last,
+			FirstFrame:    audit.Frame{File: file, Frame: s.FirstPos.Frame},
+			ClientPackets: s.ClientPackets,
+			ServerTTL:     s.ServerTTL,
+			RSTTTL:        s.RSTTTL,
+			RSTs:          int(s.RSTs),
+		}
+		if s.ICMPErrors > 0 {
+			out[i].ICMPFrom, out[i].ICMPType, out[i].ICMPCode = s.ICMPFrom, s.ICMPType, s.ICMPCode
+			out[i].ICMPName = decode.ICMPName(icmpProto(s.ICMPFrom), s.ICMPType, s.ICMPCode)
+		}
+	}
+	return out
+}
+
+// icmpProto is the ICMP of an error's sender: ICMPv6 from an IPv6 address.
+func icmpProto(from netip.Addr) uint8 {
+	if from.Is6() && !from.Is4In6() {
+		return decode.ProtoICMPv6
+	}
+	return decode.ProtoICMP
+}
+
+// AuditSweeps turns the tracker's sweeps into the audit's, naming the file
+// of each first frame as AuditServices does. A partial connection counts
+// as established.
+func AuditSweeps(ss []flow.Sweep, files []string) []audit.Sweep {
+	out := make([]audit.Sweep, len(ss))
+	for i := range ss {
+		s := &ss[i]
+		file := ""
+		if s.FirstPos.File >= 0 && s.FirstPos.File < len(files) {
+			file = files[s.FirstPos.File]
+		}
+		ports := make([]catalog.PortRange, len(s.Ports))
+		for j, r := range s.Ports {
+			ports[j] = catalog.PortRange{Lo: r.Lo, Hi: r.Hi}
+		}
+		out[i] = audit.Sweep{
+			Kind: s.Kind.String(), Client: s.Client, Server: s.Server, Proto: s.Proto, Ports: ports,
+			Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
+			Established: s.Established + s.Partial, Rejected: s.Rejected, Unanswered: s.Unanswered,
+			Packets:   s.ClientPackets + s.ServerPackets + s.ICMPErrors,
+			Bytes:     s.ClientIPBytes + s.ServerIPBytes,
+			FirstSeen: s.First, LastSeen: s.Last,
+			FirstFrame: audit.Frame{File: file, Frame: s.FirstPos.Frame},
 		}
 	}
 	return out

@@ -35,10 +35,19 @@ type Service struct {
 	Unanswered     int
 	Packets        uint64
 	Bytes          uint64
-	ICMPErrors     uint64 // ICMP errors that quoted its connections, not counted in Packets
+	ICMPErrors     uint64 // ICMP errors that quoted its connections, counted in Packets
 	FirstSeen      time.Time
 	LastSeen       time.Time
 	FirstFrame     Frame
+
+	// Evidence of who answered for the server (see BlockEvidence).
+	ClientPackets     uint64     // packets the client sent: SYNs or datagrams when unanswered
+	ServerTTL, RSTTTL uint8      // TTL of the server's packets other than RSTs (0: none seen), and of its RSTs
+	RSTs              int        // connections the server's address reset
+	ICMPFrom          netip.Addr // sender of the first ICMP error
+	ICMPType          uint8
+	ICMPCode          uint8
+	ICMPName          string // its type and code by name
 }
 
 // Status is a service's label.
@@ -84,6 +93,7 @@ type Flow struct {
 	Hints                  []string        // why undocumented, what came closest
 	Waiver                 *Waiver         // the waiver that accepted it, or an expired one
 	WaiverExpired          bool
+	BlockedBy              *BlockEvidence // what answered instead of the server; nil when established
 }
 
 // Finding says whether the flow is a finding: undocumented or blocked and
@@ -148,11 +158,16 @@ type Result struct {
 	// the wire (loopback).
 	Unobservable int
 	Rules        int // rules considered (after the product filter)
+	// Sweeps are clients that contacted many servers on one port, or many
+	// ports of one server: their services are summarized here, not in
+	// Flows.
+	Sweeps []*Sweep
 }
 
 // Counts of each kind of finding.
 type Counts struct {
 	Documented, Undocumented, Blocked, Waived, Missing, MissingOptional, ExpiredWaivers int
+	Sweeps                                                                              int
 }
 
 // Counts tallies the result.
@@ -174,6 +189,7 @@ func (r *Result) Counts() Counts {
 			c.ExpiredWaivers++
 		}
 	}
+	c.Sweeps = len(r.Sweeps)
 	for _, m := range r.Missing {
 		if m.Waiver != nil && !m.WaiverExpired {
 			c.Waived++
@@ -355,6 +371,9 @@ func (a *auditor) label(s *Service) *Flow {
 		if a.ruleMatches(r, s, f.ClientHost, f.ServerHost, f.Multicast) {
 			f.Rules = append(f.Rules, r)
 		}
+	}
+	if f.Outcome != Established && !f.Multicast {
+		f.BlockedBy = blockEvidence(s)
 	}
 	if len(f.Rules) > 0 {
 		sort.Slice(f.Rules, func(i, j int) bool { return f.Rules[i].ID < f.Rules[j].ID })

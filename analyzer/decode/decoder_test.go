@@ -331,3 +331,20 @@ func TestSupportedLinkType(t *testing.T) {
 		}
 	}
 }
+
+func TestICMPName(t *testing.T) {
+	for _, c := range []struct {
+		proto, typ, code uint8
+		want             string
+	}{
+		{ProtoICMP, 3, 13, "DestinationUnreachable(CommAdminProhibited)"},
+		{ProtoICMP, 3, 3, "DestinationUnreachable(Port)"},
+		{ProtoICMP, 11, 0, "TimeExceeded(TTLExceeded)"},
+		{ProtoICMPv6, 1, 1, "DestinationUnreachable(AdminProhibited)"},
+		{ProtoICMPv6, 1, 4, "DestinationUnreachable(PortUnreachable)"},
+	} {
+		if got := ICMPName(c.proto, c.typ, c.code); got != c.want {
+			t.Errorf("ICMPName(%d, %d, %d) = %q, want %q", c.proto, c.typ, c.code, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package decode
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/google/gopacket/layers"
+)
 
 // TCP flag bits as they appear in the TCP header's flags byte.
 const (
@@ -107,4 +111,13 @@ type Packet struct {
 	// headers; the fields above are what it still held. Lengths come from
 	// the IP header, so IPLen and PayloadLen are the sizes on the wire.
 	Truncated bool
+}
+
+// ICMPName is gopacket's name of an ICMP (proto ProtoICMP) or ICMPv6 type
+// and code, such as "DestinationUnreachable(CommAdminProhibited)" for 3/13.
+func ICMPName(proto, typ, code uint8) string {
+	if proto == ProtoICMPv6 {
+		return layers.CreateICMPv6TypeCode(typ, code).String()
+	}
+	return layers.CreateICMPv4TypeCode(typ, code).String()
 }

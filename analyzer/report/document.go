@@ -24,6 +24,8 @@ type (
 	DocumentCatalog = jsonCatalog
 	DocumentWaiver  = jsonWaiver
 	DocumentRule    = jsonRule
+	DocumentSweep   = jsonSweep
+	DocumentBlock   = jsonBlock
 )
 
 // ReadDocument reads a JSON report written by `analyze -f json`; name is

@@ -17,7 +17,7 @@ func TestReadDocumentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Flows) != 5 || d.Flows[0].Client == "" || d.Inventory == nil || d.Inventory.SHA256 != strings.Repeat("cd", 32) {
+	if len(d.Flows) != 6 || len(d.Sweeps) != 2 || d.Flows[0].Client == "" || d.Inventory == nil || d.Inventory.SHA256 != strings.Repeat("cd", 32) {
 		t.Fatalf("document lost data: %d flows, inventory %+v", len(d.Flows), d.Inventory)
 	}
 	var second bytes.Buffer

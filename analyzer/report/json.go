@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
@@ -29,6 +30,7 @@ type jsonReport struct {
 	Hosts         []jsonHost         `json:"hosts"`
 	Captures      []jsonCapture      `json:"captures"`
 	Flows         []jsonFlow         `json:"flows"`
+	Sweeps        []jsonSweep        `json:"sweeps"`
 	Missing       []jsonMissing      `json:"missing"`
 	Unverifiable  []jsonUnverifiable `json:"unverifiable"`
 	Noise         []audit.Noise      `json:"noise"`
@@ -62,6 +64,7 @@ type jsonSummary struct {
 	Missing         int      `json:"missing"`
 	OptionalMissing int      `json:"optional_missing"`
 	ExpiredWaivers  int      `json:"expired_waivers"`
+	Sweeps          int      `json:"sweeps"`
 	Unobservable    int      `json:"unobservable_rules"`
 	FailOn          []string `json:"fail_on"`
 	Findings        int      `json:"findings"`
@@ -130,6 +133,84 @@ type jsonFlow struct {
 	ICMPType       *uint16     `json:"icmp_type,omitempty"`
 	Hints          []string    `json:"hints,omitempty"`
 	Waiver         *jsonWaiver `json:"waiver,omitempty"`
+	BlockedBy      *jsonBlock  `json:"blocked_by,omitempty"`
+}
+
+// jsonBlock is a flow's BlockEvidence: what answered instead of the
+// server, for a flow that never established.
+type jsonBlock struct {
+	Kind      string       `json:"kind"`
+	Text      string       `json:"text"`
+	RSTTTL    *uint8       `json:"rst_ttl,omitempty"`
+	ServerTTL *uint8       `json:"server_ttl,omitempty"`
+	ICMPType  *uint8       `json:"icmp_type,omitempty"`
+	ICMPCode  *uint8       `json:"icmp_code,omitempty"`
+	ICMPName  string       `json:"icmp_name,omitempty"`
+	ICMPFrom  string       `json:"icmp_from,omitempty"`
+	Attempts  *uint64      `json:"attempts,omitempty"`
+	Seconds   *json.Number `json:"seconds,omitempty"`
+}
+
+// jsonSweep is one sweep: a client that contacted many servers on one
+// port (kind "hosts") or many ports of one server (kind "ports").
+type jsonSweep struct {
+	Kind          string      `json:"kind"`
+	Client        string      `json:"client"`
+	ClientHost    string      `json:"client_host,omitempty"`
+	ClientRoles   []string    `json:"client_roles"`
+	Server        string      `json:"server,omitempty"`
+	ServerHost    string      `json:"server_host,omitempty"`
+	Proto         string      `json:"proto"`
+	Ports         [][2]uint16 `json:"ports"`
+	Servers       uint64      `json:"servers"`
+	ServersApprox bool        `json:"servers_approx,omitempty"`
+	Connections   uint64      `json:"connections"`
+	Established   uint64      `json:"established"`
+	Rejected      uint64      `json:"rejected"`
+	Unanswered    uint64      `json:"unanswered"`
+	Packets       uint64      `json:"packets"`
+	Bytes         uint64      `json:"bytes"`
+	FirstSeen     string      `json:"first_seen"`
+	LastSeen      string      `json:"last_seen"`
+	FirstFile     string      `json:"first_file"`
+	FirstFrame    uint64      `json:"first_frame"`
+	Filter        string      `json:"filter"`
+}
+
+func blockJSON(e *audit.BlockEvidence) *jsonBlock {
+	if e == nil {
+		return nil
+	}
+	j := &jsonBlock{Kind: e.Kind, Text: e.Text}
+	switch e.Kind {
+	case audit.BlockHostReset, audit.BlockMiddleboxReset:
+		j.RSTTTL, j.ServerTTL = &e.RSTTTL, &e.ServerTTL
+	case audit.BlockReset:
+		j.RSTTTL = &e.RSTTTL
+	case audit.BlockICMP:
+		j.ICMPType, j.ICMPCode, j.ICMPName, j.ICMPFrom = &e.ICMPType, &e.ICMPCode, e.ICMPName, e.ICMPFrom.String()
+	case audit.BlockNoAnswer:
+		sec := json.Number(strconv.FormatFloat(e.Over.Seconds(), 'f', 6, 64))
+		j.Attempts, j.Seconds = &e.Attempts, &sec
+	}
+	return j
+}
+
+func sweepJSON(s *audit.Sweep) jsonSweep {
+	j := jsonSweep{Kind: s.Kind, Client: s.Client.Unmap().String(), ClientRoles: Roles(s.ClientHost), Proto: catalog.ProtoName(s.Proto),
+		Ports: [][2]uint16{}, Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
+		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: s.Packets, Bytes: s.Bytes,
+		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: s.FirstFrame.Frame,
+		Filter: SweepFilter(s)}
+	j.ClientHost = hostName(s.ClientHost)
+	if s.Server.IsValid() {
+		j.Server = s.Server.Unmap().String()
+		j.ServerHost = hostName(s.ServerHost)
+	}
+	for _, p := range s.Ports {
+		j.Ports = append(j.Ports, [2]uint16{p.Lo, p.Hi})
+	}
+	return j
 }
 
 type jsonMissing struct {
@@ -177,8 +258,8 @@ func (r *Report) Document() *Document {
 		Catalog: jsonCatalog{Files: names(r.CatalogFiles), Products: names(r.Products), Rules: r.Result.Rules},
 		Summary: jsonSummary{Flows: len(r.Result.Flows), Documented: c.Documented, Undocumented: c.Undocumented, Blocked: c.Blocked,
 			Waived: c.Waived, Missing: c.Missing, OptionalMissing: c.MissingOptional, ExpiredWaivers: c.ExpiredWaivers,
-			Unobservable: r.Result.Unobservable, FailOn: names(r.FailOn), Findings: r.FindingCount()},
-		Hosts: []jsonHost{}, Captures: []jsonCapture{}, Flows: []jsonFlow{}, Missing: []jsonMissing{},
+			Sweeps: c.Sweeps, Unobservable: r.Result.Unobservable, FailOn: names(r.FailOn), Findings: r.FindingCount()},
+		Hosts: []jsonHost{}, Captures: []jsonCapture{}, Flows: []jsonFlow{}, Sweeps: []jsonSweep{}, Missing: []jsonMissing{},
 		Unverifiable: []jsonUnverifiable{}, Noise: r.Result.Noise, UnusedWaivers: []jsonWaiver{}, Skipped: r.Skipped,
 	}
 	out.Limits.EvidenceNotWritten = r.Limits.EvidenceNotWritten
@@ -207,6 +288,7 @@ func (r *Report) Document() *Document {
 			FirstFrame: f.FirstFrame.Frame, Filter: Filter(f), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
 			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
 			ICMPErrors: f.ICMPErrors, Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
+			BlockedBy: blockJSON(f.BlockedBy),
 		}
 		if f.ClientHost != nil {
 			jf.ClientHost = f.ClientHost.Name
@@ -224,6 +306,9 @@ func (r *Report) Document() *Document {
 			jf.Rules = append(jf.Rules, jsonRule{rule.ID, rule.Description, rule.SourceText()})
 		}
 		out.Flows = append(out.Flows, jf)
+	}
+	for _, sw := range r.Result.Sweeps {
+		out.Sweeps = append(out.Sweeps, sweepJSON(sw))
 	}
 	for _, m := range r.Result.Missing {
 		jm := jsonMissing{Rule: m.Rule.ID, Product: m.Rule.Product, FromRole: m.Rule.From.String(), ToRole: m.Rule.To.String(),

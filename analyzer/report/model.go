@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,10 +60,11 @@ const (
 	KindMissing         = "missing"
 	KindOptionalMissing = "optional-missing"
 	KindExpiredWaiver   = "expired-waiver"
+	KindSweep           = "sweep"
 )
 
 // Kinds are the finding kinds --fail-on accepts.
-var Kinds = []string{KindUndocumented, KindBlocked, KindMissing, KindOptionalMissing, KindExpiredWaiver}
+var Kinds = []string{KindUndocumented, KindBlocked, KindMissing, KindOptionalMissing, KindExpiredWaiver, KindSweep}
 
 // FindingCount is how many findings of the --fail-on kinds there are.
 func (r *Report) FindingCount() int {
@@ -80,6 +82,8 @@ func (r *Report) FindingCount() int {
 			n += c.MissingOptional
 		case KindExpiredWaiver:
 			n += c.ExpiredWaivers
+		case KindSweep:
+			n += c.Sweeps
 		}
 	}
 	return n
@@ -146,6 +150,57 @@ func Filter(f *audit.Flow) string {
 		proto = "ipv6.nxt"
 	}
 	return fmt.Sprintf("((%s) || (%s)) && %s==%d", fwd, rev, proto, f.Proto)
+}
+
+// maxFilterRanges is how many port ranges a sweep's filter lists; past
+// it the filter shows all of the protocol between the two hosts.
+const maxFilterRanges = 64
+
+// SweepFilter is a Wireshark display filter that shows a sweep's packets,
+// the ICMP errors quoting them included: for a sweep of hosts, everything
+// the client sent to the port and got back from it; for a sweep of ports,
+// the traffic between client and server on the ports swept.
+func SweepFilter(s *audit.Sweep) string {
+	ip := func(a netip.Addr) string {
+		if a.Unmap().Is4() {
+			return "ip"
+		}
+		return "ipv6"
+	}
+	c := s.Client.Unmap()
+	name := catalog.ProtoName(s.Proto)
+	if !catalog.HasPorts(s.Proto) {
+		if s.Kind == "ports" {
+			srv := s.Server.Unmap()
+			return fmt.Sprintf("((%s.src==%s && %s.dst==%s) || (%s.src==%s && %s.dst==%s)) && %s", ip(c), c, ip(srv), srv, ip(srv), srv, ip(c), c, name)
+		}
+		return fmt.Sprintf("(%s.src==%s || %s.dst==%s) && %s", ip(c), c, ip(c), c, name)
+	}
+	ports := func(field string) string {
+		if len(s.Ports) == 1 && s.Ports[0].Lo == s.Ports[0].Hi {
+			return fmt.Sprintf(" && %s.%s==%d", name, field, s.Ports[0].Lo)
+		}
+		if len(s.Ports) > maxFilterRanges {
+			return ""
+		}
+		parts := make([]string, len(s.Ports))
+		for i, r := range s.Ports {
+			parts[i] = strconv.Itoa(int(r.Lo))
+			if r.Hi != r.Lo {
+				parts[i] += ".." + strconv.Itoa(int(r.Hi))
+			}
+		}
+		return fmt.Sprintf(" && %s.%s in {%s}", name, field, strings.Join(parts, ", "))
+	}
+	if s.Kind == "ports" {
+		srv := s.Server.Unmap()
+		dp, sp := ports("dstport"), ports("srcport")
+		if dp == "" {
+			dp, sp = " && "+name, " && "+name
+		}
+		return fmt.Sprintf("(%s.src==%s && %s.dst==%s%s) || (%s.src==%s && %s.dst==%s%s)", ip(c), c, ip(srv), srv, dp, ip(srv), srv, ip(c), c, sp)
+	}
+	return fmt.Sprintf("(%s.src==%s%s) || (%s.dst==%s%s)", ip(c), c, ports("dstport"), ip(c), c, ports("srcport"))
 }
 
 // Port is the flow's server port, or nil for port-less protocols.

@@ -50,15 +50,31 @@ func testReport(t *testing.T) *Report {
 		svc("192.0.2.1", "192.0.2.20", 6, 4172, 0, 1, 0, 20),
 		svc("198.51.100.9", "192.0.2.20", 6, 22, 1, 0, 0, 31),
 		svc("fe80::1", "ff02::1", 58, 135, 0, 0, 1, 40),
+		svc("192.0.2.1", "2001:db8::10", 6, 443, 0, 1, 0, 50),
 	}
+	// Who blocked: nothing came back for udp/4172, a middlebox reset
+	// tcp/4172 (its RST's TTL is not the agent's), a firewall refused
+	// tcp/443 to the broker's IPv6 address with ICMP admin-prohibited.
+	services[2].ClientPackets = 20
+	services[3].RSTs, services[3].RSTTTL, services[3].ServerTTL = 1, 250, 61
+	services[6].ICMPErrors, services[6].ICMPFrom, services[6].ICMPType, services[6].ICMPCode = 1, netip.MustParseAddr("2001:db8::fe"), 1, 1
+	services[6].ICMPName = "DestinationUnreachable(AdminProhibited)"
 	result := audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: t0})
+	result.AddSweeps([]audit.Sweep{
+		{Kind: "hosts", Client: netip.MustParseAddr("198.51.100.9"), Proto: 6, Ports: []catalog.PortRange{{Lo: 445, Hi: 445}}, Servers: 65536,
+			Connections: 65536, Established: 12, Rejected: 40000, Unanswered: 25524, Packets: 131000, Bytes: 5240000,
+			FirstSeen: t0.Add(60 * time.Second), LastSeen: t0.Add(900 * time.Second), FirstFrame: audit.Frame{File: "pilot.pcap", Frame: 60}},
+		{Kind: "ports", Client: netip.MustParseAddr("198.51.100.9"), Server: netip.MustParseAddr("192.0.2.10"), Proto: 6,
+			Ports: []catalog.PortRange{{Lo: 1, Hi: 1024}, {Lo: 3389, Hi: 3389}}, Servers: 1, Connections: 1025, Established: 2, Rejected: 1023,
+			Packets: 2050, Bytes: 82000, FirstSeen: t0.Add(61 * time.Second), LastSeen: t0.Add(62 * time.Second), FirstFrame: audit.Frame{File: "pilot.pcap", Frame: 61}},
+	}, inv)
 	return &Report{
 		Tool: "flowaudit", Version: "test", Generated: t0,
 		Captures:  []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute)}},
 		Inventory: "inventory.yaml", InventorySHA: strings.Repeat("cd", 32),
 		CatalogFiles: []string{"catalog/data/shared.yaml", "t.yaml"},
 		Products:     []string{"custom"},
-		Hosts:        inv.Hosts, Result: result, FailOn: []string{KindUndocumented, KindBlocked},
+		Hosts:        inv.Hosts, Result: result, FailOn: []string{KindUndocumented, KindBlocked, KindSweep},
 		Skipped: map[string]uint64{"not-ip": 4}, Packets: 123,
 	}
 }
@@ -140,7 +156,9 @@ func TestJSONSchema(t *testing.T) {
 	byKey := map[string]map[string]any{}
 	for _, f := range flows {
 		m := f.(map[string]any)
-		byKey[m["server"].(string)+"/"+m["proto"].(string)] = m
+		if k := m["server"].(string) + "/" + m["proto"].(string); byKey[k] == nil { // the first of a server and protocol
+			byKey[k] = m
+		}
 	}
 	if f := byKey["2001:db8::10/tcp"]; f["status"] != "undocumented" || f["port"].(float64) != 8443 {
 		t.Errorf("ipv6 flow = %v", f)
@@ -202,9 +220,11 @@ func TestFindingCount(t *testing.T) {
 		want   int
 	}{
 		{[]string{KindUndocumented}, 2},
-		{[]string{KindBlocked}, 2},
-		{[]string{KindUndocumented, KindBlocked}, 4},
+		{[]string{KindBlocked}, 3},
+		{[]string{KindUndocumented, KindBlocked}, 5},
 		{[]string{KindOptionalMissing}, 1},
+		{[]string{KindSweep}, 2},
+		{[]string{KindUndocumented, KindBlocked, KindSweep}, 7},
 		{nil, 0},
 	}
 	for _, tt := range tests {

@@ -43,6 +43,22 @@ func (r *Report) frameCell(f *audit.Flow) string {
 	return fmt.Sprintf("%s #%d", filepath.Base(f.FirstFrame.File), f.FirstFrame.Frame)
 }
 
+// fileFrame is frameCell for any frame.
+func (r *Report) fileFrame(fr audit.Frame) string {
+	if len(r.Captures) == 1 {
+		return fmt.Sprintf("#%d", fr.Frame)
+	}
+	return fmt.Sprintf("%s #%d", filepath.Base(fr.File), fr.Frame)
+}
+
+// blockedByCell is what answered for a flow that never established.
+func blockedByCell(f *audit.Flow) string {
+	if f.BlockedBy == nil {
+		return ""
+	}
+	return f.BlockedBy.Text
+}
+
 func rolesCell(f *audit.Flow) string {
 	c, s := "no role", "no role"
 	if f.ClientHost != nil {
@@ -63,6 +79,7 @@ func (r *Report) SummaryTable() Table {
 	add := func(name string, n int) { t.Rows = append(t.Rows, []string{name, count(n)}) }
 	add("Undocumented services", c.Undocumented)
 	add("Blocked documented services", c.Blocked)
+	add("Sweeps (scans)", c.Sweeps)
 	add("Expected flows never seen", c.Missing)
 	add("Optional flows never seen", c.MissingOptional)
 	add("Documented services", c.Documented-c.Blocked)
@@ -136,13 +153,25 @@ func (r *Report) FindingTables() []Table {
 
 	blk := Table{ID: "blocked", Title: fmt.Sprintf("Blocked documented services (%d)", len(s.Blocked)),
 		Intro:  "Documented traffic that was attempted but never established: refused or unanswered, as a firewall in the path would leave it.",
-		Header: []string{"Client", "Server", "Service", "Outcome", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
-		Code:   map[int]bool{8: true, 9: true}, Wide: map[int]bool{5: true, 6: true, 9: true}}
+		Header: []string{"Client", "Server", "Service", "Outcome", "Blocked by", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
+		Code:   map[int]bool{9: true, 10: true}, Wide: map[int]bool{6: true, 7: true, 10: true}}
 	for _, f := range s.Blocked {
 		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
-			outcomeCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
+			outcomeCell(f), blockedByCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
 	}
 	out = append(out, blk)
+
+	sw := Table{ID: "sweeps", Title: fmt.Sprintf("Sweeps (%d)", len(r.Result.Sweeps)),
+		Intro: "Clients that contacted more servers on one port, or more ports of one server, than --sweep-threshold: scans, summarized " +
+			"instead of listed service by service (their services are in no other section).",
+		Header: []string{"Client", "Swept", "Outcomes", "Conns", "Packets", "First seen", "Last seen", "First frame", "Filter"},
+		Code:   map[int]bool{8: true}, Wide: map[int]bool{4: true, 6: true, 8: true}}
+	for _, w := range r.Result.Sweeps {
+		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), w.Describe(),
+			fmt.Sprintf("%d established, %d rejected, %d unanswered", w.Established, w.Rejected, w.Unanswered),
+			u64(w.Connections), u64(w.Packets), TS(w.FirstSeen), TS(w.LastSeen), r.fileFrame(w.FirstFrame), SweepFilter(w)})
+	}
+	out = append(out, sw)
 
 	missing := func(id, title, intro string, ms []*audit.Missing) Table {
 		t := Table{ID: id, Title: fmt.Sprintf("%s (%d)", title, len(ms)), Intro: intro,

@@ -73,7 +73,7 @@ func runAnalyze(e *env, args []string) int {
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding, the input files and SHA256SUMS to `DIR` (new, empty, or a previous bundle, which is replaced)")
 	fs.IntVar(&f.evidenceMax, "evidence-max", defaultEvidenceMax, "at most `N` finding pcaps in --evidence; the rest are counted in the report")
-	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
+	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked,sweep", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
 	if done, err := e.parseFlags(fs, analyzeHelp, args); done {
 		if err != nil {
 			return e.fail(err)
@@ -211,8 +211,12 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	} else if f.reproducible {
 		generated = lastPacket(res).UTC()
 	}
-	result := audit.Audit(analyzer.AuditServices(res.Services, capturePaths(res)), inv, cat,
+	services := analyzer.AuditServices(res.Services, capturePaths(res))
+	res.Services = nil // the audit's copy is all that is needed from here
+	result := audit.Audit(services, inv, cat,
 		audit.Options{Products: f.products, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
+	services = nil
+	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, capturePaths(res)), inv)
 	rep = &report.Report{
 		Tool: "flowaudit", Version: version, Generated: generated,
 		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: f.products,

@@ -54,6 +54,7 @@ func runFlows(e *env, args []string) int {
 	var cf captureFlags
 	cf.register(fs)
 	_ = fs.MarkHidden("max-services") // flows prints connections; it keeps no services
+	_ = fs.MarkHidden("sweep-threshold")
 	if done, err := e.parseFlags(fs, flowsHelp, args); done {
 		if err != nil {
 			return e.fail(err)

@@ -21,6 +21,7 @@ import (
 type captureFlags struct {
 	tcpTimeout, udpTimeout, otherTimeout time.Duration
 	maxConnections, maxServices          int
+	sweepThreshold                       int
 	vlanKey                              bool
 	cpuProfile                           string
 }
@@ -31,6 +32,7 @@ func (c *captureFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.otherTimeout, "icmp-timeout", flow.DefaultOtherTimeout, "idle timeout of ICMP and other IP protocols")
 	fs.IntVar(&c.maxConnections, "max-connections", flow.DefaultMaxConnections, "live connections kept before the oldest idle one is ended early")
 	fs.IntVar(&c.maxServices, "max-services", flow.DefaultMaxServices, "services aggregated at most (client, server, protocol, port); connections of more are counted, not kept")
+	fs.IntVar(&c.sweepThreshold, "sweep-threshold", flow.DefaultSweepThreshold, "a client contacting more than `N` servers on one port, or N ports of one server, is one sweep finding instead of N services; 0: off")
 	fs.BoolVar(&c.vlanKey, "vlan-key", false, "tell connections apart by VLAN too (same addresses in several VLANs)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (for performance work: make pgo)")
 	_ = fs.MarkHidden("cpuprofile")
@@ -69,6 +71,9 @@ func (c *captureFlags) validate(cmd string) error {
 	if c.maxConnections <= 0 {
 		return usagef("%s: --max-connections must be positive, got %d", cmd, c.maxConnections)
 	}
+	if c.sweepThreshold < 0 {
+		return usagef("%s: --sweep-threshold must be 0 (off) or positive, got %d", cmd, c.sweepThreshold)
+	}
 	if c.maxServices <= 0 {
 		return usagef("%s: --max-services must be positive, got %d", cmd, c.maxServices)
 	}
@@ -88,6 +93,10 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
+		SweepThreshold: c.sweepThreshold,
+	}
+	if c.sweepThreshold == 0 {
+		opts.SweepThreshold = -1 // off
 	}
 	if cat != nil {
 		opts.ServerPorts = cat

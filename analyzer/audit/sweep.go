@@ -1,0 +1,141 @@
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// BlockEvidence says what answered, or did not, for a service that was
+// never established.
+type BlockEvidence struct {
+	// Kind is one of:
+	//   host-reset       a RST with the TTL of the server's other packets: the host refused (service down, port closed)
+	//   middlebox-reset  a RST whose TTL differs from the server's other packets: something in the path answered for it
+	//   reset            a RST from the server's address, with no other packet of it to compare TTLs
+	//   icmp             an ICMP error (admin-prohibited is 3/13) from the address that sent it
+	//   no-answer        nothing came back
+	Kind      string
+	RSTTTL    uint8 // reset kinds: the RST's TTL
+	ServerTTL uint8 // host-reset, middlebox-reset: the TTL of the server's other packets
+	ICMPType  uint8 // icmp
+	ICMPCode  uint8
+	ICMPName  string
+	ICMPFrom  netip.Addr
+	Attempts  uint64        // no-answer: packets the client sent (SYNs, datagrams)
+	Over      time.Duration // no-answer: from the first to the last of them
+	Text      string        // one sentence saying all of the above
+}
+
+// Block evidence kinds.
+const (
+	BlockHostReset      = "host-reset"
+	BlockMiddleboxReset = "middlebox-reset"
+	BlockReset          = "reset"
+	BlockICMP           = "icmp"
+	BlockNoAnswer       = "no-answer"
+)
+
+// blockEvidence reads a service's evidence: an ICMP error first (it names
+// who refused), then a RST, then silence.
+func blockEvidence(s *Service) *BlockEvidence {
+	srv := s.Server.Unmap()
+	switch {
+	case s.ICMPErrors > 0 && s.ICMPFrom.IsValid():
+		e := &BlockEvidence{Kind: BlockICMP, ICMPType: s.ICMPType, ICMPCode: s.ICMPCode, ICMPName: s.ICMPName, ICMPFrom: s.ICMPFrom.Unmap()}
+		who := "the server itself"
+		if e.ICMPFrom != srv {
+			who = e.ICMPFrom.String() + " (a router or firewall in the path)"
+		}
+		e.Text = fmt.Sprintf("ICMP %d/%d %s from %s", s.ICMPType, s.ICMPCode, s.ICMPName, who)
+		return e
+	case s.RSTs > 0:
+		e := &BlockEvidence{RSTTTL: s.RSTTTL, ServerTTL: s.ServerTTL}
+		switch {
+		case s.ServerTTL == 0:
+			e.Kind = BlockReset
+			e.Text = fmt.Sprintf("RST from %s's address (TTL %d); no other packet of it to compare: the host or a middlebox", srv, s.RSTTTL)
+		case s.ServerTTL == s.RSTTTL:
+			e.Kind = BlockHostReset
+			e.Text = fmt.Sprintf("RST from %s with TTL %d, as its other packets: the host refused (service down or port closed)", srv, s.RSTTTL)
+		default:
+			e.Kind = BlockMiddleboxReset
+			e.Text = fmt.Sprintf("RST with TTL %d where %s's other packets have TTL %d: a middlebox answered for it", s.RSTTTL, srv, s.ServerTTL)
+		}
+		return e
+	}
+	e := &BlockEvidence{Kind: BlockNoAnswer, Attempts: s.ClientPackets, Over: s.LastSeen.Sub(s.FirstSeen)}
+	what := "packets"
+	switch s.Proto {
+	case 6:
+		what = "SYNs"
+	case 17:
+		what = "datagrams"
+	}
+	e.Text = fmt.Sprintf("no answer to %d %s over %s", e.Attempts, what, e.Over.Round(time.Millisecond))
+	return e
+}
+
+// Sweep is a client that contacted more servers on one protocol and port
+// than the sweep threshold (Kind "hosts"), or more ports of one server
+// (Kind "ports"): a scan. Its services are summarized, not listed.
+type Sweep struct {
+	Kind                   string // "hosts" or "ports"
+	Client, Server         netip.Addr
+	ClientHost, ServerHost *inventory.Host // nil when not in the inventory; ServerHost only for "ports"
+	Proto                  uint8
+	Ports                  []catalog.PortRange
+	Servers                uint64
+	ServersApprox          bool // more servers than flowaudit remembers: repeated probes may count twice
+	Connections            uint64
+	Established            uint64
+	Rejected               uint64
+	Unanswered             uint64
+	Packets                uint64 // both ways, with the ICMP errors that quoted its connections
+	Bytes                  uint64
+	FirstSeen, LastSeen    time.Time
+	FirstFrame             Frame
+}
+
+// PortsText is the ports as ranges, "1-1024, 3389".
+func (s *Sweep) PortsText() string { return catalog.FormatPorts(s.Ports) }
+
+// AddSweeps labels sweeps with the inventory's hosts and adds them to the
+// result.
+func (r *Result) AddSweeps(ss []Sweep, inv *inventory.Inventory) {
+	for i := range ss {
+		s := ss[i]
+		if inv != nil {
+			s.ClientHost = inv.Lookup(s.Client)
+			if s.Server.IsValid() {
+				s.ServerHost = inv.Lookup(s.Server)
+			}
+		}
+		r.Sweeps = append(r.Sweeps, &s)
+	}
+}
+
+// Describe is the sweep in words: "10.0.0.9 → 65,536 servers on 445/tcp".
+func (s *Sweep) Describe() string {
+	proto := catalog.ProtoName(s.Proto)
+	if s.Kind == "ports" {
+		return fmt.Sprintf("%d ports of %s/%s", portCount(s.Ports), s.Server.Unmap(), proto)
+	}
+	approx := ""
+	if s.ServersApprox {
+		approx = "about "
+	}
+	return fmt.Sprintf("%s%d servers on %s/%s", approx, s.Servers, strings.ReplaceAll(s.PortsText(), " ", ""), proto)
+}
+
+func portCount(rs []catalog.PortRange) int {
+	n := 0
+	for _, r := range rs {
+		n += int(r.Hi) - int(r.Lo) + 1
+	}
+	return n
+}
