@@ -14,6 +14,7 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/zeeklog"
 	"github.com/flowaudit/flowaudit/catalog"
 	"github.com/jedib0t/go-pretty/v6/table"
 )
@@ -36,6 +37,11 @@ replaced by a new SYN); those still open at the end of input follow, in
 order of their first frame. The table format prints them all at the end,
 sorted by first frame.
 
+--format zeek writes a Zeek conn.log in Zeek's TSV format (header lines,
+"-" for unset fields, Zeek's columns and types), --format zeek-json the same
+in Zeek's JSON log format, for zeek-cut, RITA and SIEM parsers; flowaudit's
+own fields (outcome, client_by, frames) are not in them.
+
 Examples:
   flowaudit flows pilot.pcapng
   flowaudit flows --port 3389 --format table pilot-*.pcap.gz
@@ -43,11 +49,14 @@ Examples:
   flowaudit flows --format csv capture.pcap > conn.csv
   tcpdump -i eth0 -w - | flowaudit flows -
   flowaudit flows capture.pcap | jq 'select(.outcome == "rejected")'
+  flowaudit flows --format zeek capture.pcap > conn.log
+  flowaudit flows --format zeek capture.pcap | zeek-cut id.orig_h id.resp_h id.resp_p conn_state
+  flowaudit flows --format zeek-json capture.pcap > conn.json
 `
 
 func runFlows(e *env, args []string) int {
 	fs := newFlagSet("flows", flowsHelp)
-	format := fs.StringP("format", "f", "", "output format: jsonl, csv or table (default: table on a terminal, jsonl otherwise)")
+	format := fs.StringP("format", "f", "", "output format: jsonl, csv, table, zeek (conn.log TSV) or zeek-json (default: table on a terminal, jsonl otherwise)")
 	hosts := fs.StringArray("host", nil, "only connections with an endpoint in `ADDR|CIDR` (repeatable)")
 	ports := fs.StringSlice("port", nil, "only connections with either port `N` (repeatable, or comma-separated)")
 	protos := fs.StringSlice("proto", nil, "only protocol `NAME` (tcp, udp, icmp, icmpv6, vrrp, ip/N; repeatable)")
@@ -71,7 +80,7 @@ func runFlows(e *env, args []string) int {
 			*format = "table"
 		}
 	}
-	if err := checkFormat("flows", *format, "jsonl", "csv", "table"); err != nil {
+	if err := checkFormat("flows", *format, "jsonl", "csv", "table", "zeek", "zeek-json"); err != nil {
 		return e.fail(err)
 	}
 	if err := cf.validate("flows"); err != nil {
@@ -93,6 +102,9 @@ func runFlows(e *env, args []string) int {
 			out.add(c)
 		}
 	})
+	if res != nil {
+		out.end = lastPacket(res)
+	}
 	if werr := out.finish(); werr != nil && runErr == nil {
 		runErr = fmt.Errorf("writing output: %w", werr)
 	}
@@ -318,6 +330,8 @@ type flowWriter struct {
 	buf    []byte
 	cw     *csv.Writer
 	rows   []flowRecord
+	zeek   *zeeklog.Writer
+	end    time.Time // the capture's last packet, for the conn.log's #close
 	n      int
 	err    error
 }
@@ -329,6 +343,10 @@ func newFlowWriter(e *env, format string, paths []string) *flowWriter {
 	case "csv":
 		fw.cw = csv.NewWriter(w)
 		fw.err = fw.cw.Write(flowColumns)
+	case "zeek":
+		fw.zeek = zeeklog.NewTSV(w)
+	case "zeek-json":
+		fw.zeek = zeeklog.NewJSON(w)
 	}
 	return fw
 }
@@ -336,6 +354,10 @@ func newFlowWriter(e *env, format string, paths []string) *flowWriter {
 func (fw *flowWriter) add(c *flow.Connection) {
 	fw.n++
 	if fw.err != nil {
+		return
+	}
+	if fw.zeek != nil {
+		fw.err = fw.zeek.Write(c)
 		return
 	}
 	if fw.format == "jsonl" {
@@ -362,6 +384,10 @@ func (fw *flowWriter) finish() error {
 		}
 	case "table":
 		fw.table()
+	case "zeek", "zeek-json":
+		if fw.err == nil {
+			fw.err = fw.zeek.Close(fw.end)
+		}
 	}
 	if err := fw.w.Flush(); err != nil && fw.err == nil {
 		fw.err = err

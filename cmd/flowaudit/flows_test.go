@@ -317,7 +317,7 @@ func TestCPUProfile(t *testing.T) {
 // stderr whatever the format, terminal or not.
 func TestFlowsSaysSkipped(t *testing.T) {
 	dir := capturetest.Dir(t)
-	for _, format := range []string{"jsonl", "csv", "table"} {
+	for _, format := range []string{"jsonl", "csv", "table", "zeek", "zeek-json"} {
 		t.Run(format, func(t *testing.T) {
 			code, _, errOut := runCmd(t, nil, "flows", "-f", format, filepath.Join(dir, "mapi.pcap"))
 			if code != exitOK || !strings.Contains(errOut, "skipped 5 frames (not IP 5)") {
@@ -328,5 +328,57 @@ func TestFlowsSaysSkipped(t *testing.T) {
 				t.Errorf("nothing skipped: exit %d, stderr %q", code, errOut)
 			}
 		})
+	}
+}
+
+// TestFlowsZeekFormats: --format zeek writes a conn.log whose rows are the
+// connections jsonl prints, with the header first and #close last, times
+// from the capture; --format zeek-json the same rows as Zeek's JSON.
+func TestFlowsZeekFormats(t *testing.T) {
+	dir := capturetest.Dir(t)
+	syn, sip := filepath.Join(dir, "syn-then-rst.pcap"), filepath.Join(dir, "sip.pcap")
+	_, jl, _ := runCmd(t, nil, "flows", "-f", "jsonl", sip, syn)
+	want := jsonLines(t, jl)
+
+	code, out, errOut := runCmd(t, nil, "flows", "-f", "zeek", sip, syn)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 8+len(want)+1 || lines[0] != `#separator \x09` || lines[5] != "#open\t2005-07-04-09-32-52" ||
+		lines[len(lines)-1] != "#close\t2020-09-11-23-00-59" {
+		t.Fatalf("conn.log:\n%s", out)
+	}
+	fields := strings.Split(lines[6], "\t")[1:]
+	for i, l := range lines[8 : len(lines)-1] {
+		vals := strings.Split(l, "\t")
+		if len(vals) != len(fields) {
+			t.Fatalf("row %d: %d values for %d fields", i, len(vals), len(fields))
+		}
+		row := map[string]string{}
+		for j, f := range fields {
+			row[f] = vals[j]
+		}
+		for _, f := range []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "conn_state", "history", "orig_pkts", "resp_ip_bytes", "community_id", "missed_bytes"} {
+			if w := fmt.Sprint(want[i][f]); row[f] != w {
+				t.Errorf("row %d %s: %q, want %q", i, f, row[f], w)
+			}
+		}
+	}
+
+	code, out, _ = runCmd(t, nil, "flows", "-f", "zeek-json", sip, syn)
+	got := jsonLines(t, out)
+	if code != exitOK || len(got) != len(want) {
+		t.Fatalf("exit %d, %d lines", code, len(got))
+	}
+	for i := range got {
+		for _, f := range []string{"ts", "id.orig_h", "id.resp_p", "conn_state", "orig_ip_bytes"} {
+			if fmt.Sprint(got[i][f]) != fmt.Sprint(want[i][f]) {
+				t.Errorf("line %d %s: %v, want %v", i, f, got[i][f], want[i][f])
+			}
+		}
+		if _, ok := got[i]["outcome"]; ok || got[i]["uid"] == nil {
+			t.Errorf("line %d is not Zeek's: %v", i, got[i])
+		}
 	}
 }
