@@ -251,12 +251,14 @@ func TestRoundTrip(t *testing.T) {
 func expected(c *flow.Connection) map[string]*string {
 	s := func(v string) *string { return &v }
 	u := func(v uint64) *string { return s(strconv.FormatUint(v, 10)) }
-	secs := func(d time.Duration) *string { return s(fmt.Sprintf("%d.%06d", d/time.Second, d%time.Second/time.Microsecond)) }
+	secs := func(d time.Duration) *string {
+		return s(fmt.Sprintf("%d.%06d", d/time.Second, d%time.Second/time.Microsecond))
+	}
 	m := map[string]*string{
 		"ts": secs(time.Duration(c.Start.UnixNano())), "uid": s(UID(c)),
 		"id.orig_h": s(c.Orig.Unmap().String()), "id.orig_p": u(uint64(c.OrigPort)),
 		"id.resp_h": s(c.Resp.Unmap().String()), "id.resp_p": u(uint64(c.RespPort)),
-		"proto": s(map[uint8]string{6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}[c.Proto]),
+		"proto":   s(map[uint8]string{6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}[c.Proto]),
 		"service": nil, "duration": nil, "orig_bytes": nil, "resp_bytes": nil,
 		"conn_state": s(c.State), "local_orig": nil, "local_resp": nil, "missed_bytes": u(c.MissedBytes),
 		"history": nil, "orig_pkts": u(c.OrigPkts), "orig_ip_bytes": u(c.OrigIPBytes),
