@@ -3,62 +3,178 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
-// CSVHeader is the CSV report's columns: one row per service.
-var CSVHeader = []string{"status", "blocked", "outcome", "client", "client_host", "client_roles", "server", "server_host", "server_roles",
-	"proto", "port", "connections", "established", "rejected", "unanswered", "packets", "bytes", "first_seen", "last_seen",
-	"first_file", "first_frame", "rules", "waiver", "hints", "filter", "blocked_by"}
+// CSV row kinds: the value of the kind column, one per section of the
+// report.
+const (
+	CSVUndocumented    = "undocumented"
+	CSVBlocked         = "blocked"
+	CSVMissing         = "missing"
+	CSVOptionalMissing = "optional-missing"
+	CSVUnverifiable    = "unverifiable"
+	CSVSweep           = "sweep"
+	CSVWaived          = "waived"
+	CSVDocumented      = "documented"
+)
 
-// CSV writes one row per service.
+// CSVHeader is the CSV report's columns: one row per service, never-seen
+// rule and unverifiable rule, told apart by kind.
+var CSVHeader = []string{"kind", "status", "blocked", "outcome", "client", "client_host", "client_roles", "server", "server_host", "server_roles",
+	"proto", "port", "connections", "established", "rejected", "unanswered", "packets", "bytes", "first_seen", "last_seen",
+	"first_file", "first_frame", "rules", "descriptions", "sources", "waiver", "hints", "filter", "blocked_by"}
+
+// csvColumn is a column's index in CSVHeader.
+func csvColumn(name string) int {
+	for i, h := range CSVHeader {
+		if h == name {
+			return i
+		}
+	}
+	panic("report: no CSV column " + name)
+}
+
+// CSV writes every finding and every documented service, in the report's
+// order: undocumented, blocked, missing, optional-missing, unverifiable,
+// sweep, waived, documented. A row's kind says which; rule rows (missing,
+// unverifiable) leave the traffic columns empty and carry the rule's
+// roles, hosts, protocol and ports; a sweep row holds the ports swept in
+// its port column and how many servers in its hints.
 func (r *Report) CSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
-	for _, f := range r.Result.Flows {
-		port := ""
-		if p := Port(f); p != nil {
-			port = strconv.Itoa(int(*p))
+	s := r.Split()
+	for _, k := range []struct {
+		kind  string
+		flows []*audit.Flow
+	}{{CSVUndocumented, s.Undocumented}, {CSVBlocked, s.Blocked}} {
+		for _, f := range k.flows {
+			if err := cw.Write(csvFlow(k.kind, f)); err != nil {
+				return err
+			}
 		}
-		row := []string{string(f.Status), strconv.FormatBool(f.Blocked && f.Status != "undocumented"), string(f.Outcome),
-			f.Client.Unmap().String(), hostName(f.ClientHost), strings.Join(Roles(f.ClientHost), "; "),
-			f.Server.Unmap().String(), hostName(f.ServerHost), strings.Join(Roles(f.ServerHost), "; "),
-			catalog.ProtoName(f.Proto), port, strconv.Itoa(f.Connections), strconv.Itoa(f.Established), strconv.Itoa(f.Rejected),
-			strconv.Itoa(f.Unanswered), strconv.FormatUint(f.Packets, 10), strconv.FormatUint(f.Bytes, 10), TS(f.FirstSeen), TS(f.LastSeen),
-			f.FirstFrame.File, strconv.FormatUint(f.FirstFrame.Frame, 10), RuleIDs(f.Rules), WaiverText(f.Waiver, f.WaiverExpired),
-			strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f)}
+	}
+	for _, k := range []struct {
+		kind string
+		ms   []*audit.Missing
+	}{{CSVMissing, s.Missing}, {CSVOptionalMissing, s.OptionalMissing}} {
+		for _, m := range k.ms {
+			if err := cw.Write(csvMissing(k.kind, m)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range r.Result.Unverifiable {
+		row := csvRule(CSVUnverifiable, u.Rule)
+		row[csvColumn("hints")] = u.Reason
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
-	// A sweep is one row: its port column holds the ports swept, its
-	// hints say how many servers.
 	for _, w := range r.Result.Sweeps {
-		server, host, roles := "", "", ""
-		if w.Server.IsValid() {
-			server, host, roles = w.Server.Unmap().String(), hostName(w.ServerHost), strings.Join(Roles(w.ServerHost), "; ")
+		if err := cw.Write(csvSweep(w)); err != nil {
+			return err
 		}
-		outcome := "unanswered"
-		switch {
-		case w.Established > 0:
-			outcome = "established"
-		case w.Rejected > 0:
-			outcome = "rejected"
+	}
+	for _, f := range s.Waived {
+		if err := cw.Write(csvFlow(CSVWaived, f)); err != nil {
+			return err
 		}
-		u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-		row := []string{"sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
-			server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
-			u(w.Unanswered), u(w.Packets), u(w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, u(w.FirstFrame.Frame),
-			"", "", w.Describe(), SweepFilter(w), ""}
-		if err := cw.Write(row); err != nil {
+	}
+	for _, m := range s.WaivedMissing {
+		if err := cw.Write(csvMissing(CSVWaived, m)); err != nil {
+			return err
+		}
+	}
+	for _, f := range s.Documented {
+		if err := cw.Write(csvFlow(CSVDocumented, f)); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func csvFlow(kind string, f *audit.Flow) []string {
+	port := ""
+	if p := Port(f); p != nil {
+		port = strconv.Itoa(int(*p))
+	}
+	descs := make([]string, len(f.Rules))
+	sources := make([]string, len(f.Rules))
+	for i, rule := range f.Rules {
+		descs[i] = rule.Description
+		sources[i] = rule.SourceText()
+	}
+	return []string{kind, string(f.Status), strconv.FormatBool(f.Blocked && f.Status != audit.Undocumented), string(f.Outcome),
+		f.Client.Unmap().String(), hostName(f.ClientHost), strings.Join(Roles(f.ClientHost), "; "),
+		f.Server.Unmap().String(), hostName(f.ServerHost), strings.Join(Roles(f.ServerHost), "; "),
+		catalog.ProtoName(f.Proto), port, strconv.Itoa(f.Connections), strconv.Itoa(f.Established), strconv.Itoa(f.Rejected),
+		strconv.Itoa(f.Unanswered), strconv.FormatUint(f.Packets, 10), strconv.FormatUint(f.Bytes, 10), TS(f.FirstSeen), TS(f.LastSeen),
+		f.FirstFrame.File, strconv.FormatUint(f.FirstFrame.Frame, 10), RuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
+		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f)}
+}
+
+func csvSweep(w *audit.Sweep) []string {
+	server, host, roles := "", "", ""
+	if w.Server.IsValid() {
+		server, host, roles = w.Server.Unmap().String(), hostName(w.ServerHost), strings.Join(Roles(w.ServerHost), "; ")
+	}
+	outcome := "unanswered"
+	switch {
+	case w.Established > 0:
+		outcome = "established"
+	case w.Rejected > 0:
+		outcome = "rejected"
+	}
+	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	return []string{CSVSweep, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
+		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
+		u(w.Unanswered), u(w.Packets), u(w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, u(w.FirstFrame.Frame),
+		"", "", "", "", w.Describe(), SweepFilter(w), ""}
+}
+
+// csvRule is a row for a rule: its id, description, source, roles,
+// protocol and ports; the traffic columns are empty.
+func csvRule(kind string, rule *catalog.Rule) []string {
+	row := make([]string, len(CSVHeader))
+	row[csvColumn("kind")] = kind
+	row[csvColumn("client_roles")] = rule.From.String()
+	row[csvColumn("server_roles")] = rule.To.String()
+	row[csvColumn("rules")] = rule.ID
+	row[csvColumn("descriptions")] = rule.Description
+	row[csvColumn("sources")] = rule.SourceText()
+	return row
+}
+
+func csvMissing(kind string, m *audit.Missing) []string {
+	row := csvRule(kind, m.Rule)
+	names := func(hs []string) string { return strings.Join(hs, "; ") }
+	row[csvColumn("client_host")] = names(hostNames(m.Clients))
+	row[csvColumn("server_host")] = names(hostNames(m.Servers))
+	row[csvColumn("proto")] = catalog.ProtoName(m.Proto)
+	if catalog.HasPorts(m.Proto) {
+		row[csvColumn("port")] = catalog.FormatPorts(m.Rule.Ports)
+	}
+	row[csvColumn("waiver")] = WaiverText(m.Waiver, m.WaiverExpired)
+	return row
+}
+
+// hostNames are the hosts' names, sorted; none for Any.
+func hostNames(hs []*inventory.Host) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.Name
+	}
+	sort.Strings(out)
+	return out
 }

@@ -2,11 +2,13 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -231,6 +233,87 @@ func TestFindingCount(t *testing.T) {
 		rep.FailOn = tt.failOn
 		if got := rep.FindingCount(); got != tt.want {
 			t.Errorf("FindingCount(%v) = %d, want %d", tt.failOn, got, tt.want)
+		}
+	}
+}
+
+// The CSV carries every finding, told apart by its kind column, with the
+// rule ids, descriptions and sources.
+func TestCSVKinds(t *testing.T) {
+	rep := testReport(t)
+	cat, err := catalog.Load("testdata/site.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inventory.yaml", []byte(testInventory), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := audit.ParseWaivers("w.yaml", []byte("waivers:\n"+
+		"  - {client: 198.51.100.9, port: 22, reason: jump host, ticket: CHG-1}\n"+
+		"  - {rule: c-usb, reason: no USB in the pilot, ticket: CHG-2}\n"), inv, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var services []audit.Service
+	for _, f := range rep.Result.Flows {
+		services = append(services, f.Service)
+	}
+	sweeps := rep.Result.Sweeps
+	rep.Result = audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: rep.Generated, Waivers: ws})
+	rep.Result.Sweeps = sweeps
+	if len(sweeps) == 0 {
+		t.Fatal("the test report has no sweeps")
+	}
+	rep.Result.Missing = append(rep.Result.Missing, &audit.Missing{Rule: cat.Rule("c-login"), Proto: 6, Clients: inv.Hosts[:1], Servers: inv.Hosts[1:2]})
+	rep.Result.Unverifiable = append(rep.Result.Unverifiable, &audit.Unverifiable{Rule: cat.Rule("a-vrrp"), Reason: "no address"})
+
+	var buf bytes.Buffer
+	if err := rep.CSV(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(row []string, name string) string { return row[csvColumn(name)] }
+	if !slices.Equal(rows[0], CSVHeader) {
+		t.Fatalf("header %q", rows[0])
+	}
+	want := []struct {
+		kind, rules, descriptions, client, server, port, waiver string
+	}{
+		{"undocumented", "", "", "192.0.2.1", "2001:db8::10", "8443", ""},
+		{"blocked", "c-display", "Display | protocol", "192.0.2.1", "192.0.2.20", "4172", ""},
+		{"blocked", "c-display", "Display | protocol", "192.0.2.1", "192.0.2.20", "4172", ""},
+		{"blocked", "c-login", "Login", "192.0.2.1", "2001:db8::10", "443", ""},
+		{"missing", "c-login", "Login", "", "", "443", ""},
+		{"unverifiable", "a-vrrp", "VRRP", "", "", "", ""},
+		{"sweep", "", "", "198.51.100.9", "", "445", ""},
+		{"sweep", "", "", "198.51.100.9", "192.0.2.10", "1-1024, 3389", ""},
+		{"waived", "", "", "198.51.100.9", "192.0.2.20", "22", "CHG-1: jump host"},
+		{"waived", "c-usb", "USB redirection", "", "", "32111", "CHG-2: no USB in the pilot"},
+		{"documented", "c-login", "Login", "192.0.2.1", "192.0.2.10", "443", ""},
+	}
+	if len(rows)-1 != len(want) {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows)-1, len(want), buf.String())
+	}
+	for i, w := range want {
+		row := rows[i+1]
+		got := []string{col(row, "kind"), col(row, "rules"), col(row, "descriptions"), col(row, "client"), col(row, "server"), col(row, "port"), col(row, "waiver")}
+		exp := []string{w.kind, w.rules, w.descriptions, w.client, w.server, w.port, w.waiver}
+		if !slices.Equal(got, exp) {
+			t.Errorf("row %d = %q, want %q", i+1, got, exp)
+		}
+		if w.rules != "" && !strings.HasPrefix(col(row, "sources"), "site rule testdata/site.yaml:") {
+			t.Errorf("row %d: sources %q", i+1, col(row, "sources"))
+		}
+	}
+	for _, row := range rows[1:] {
+		if k := col(row, "kind"); k == "missing" || k == "unverifiable" {
+			if col(row, "client_roles") == "" || col(row, "server_roles") == "" {
+				t.Errorf("rule row without roles: %q", row)
+			}
 		}
 	}
 }
