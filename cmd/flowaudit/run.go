@@ -82,6 +82,7 @@ func commands() map[string]command {
 		"analyze": {"label every flow against the catalog and report findings", runAnalyze},
 		"diff":    {"compare two analyses, before and after a firewall change", runDiff},
 		"roles":   {"infer which host plays which role from captures", runRoles},
+		"rules":   {"write the firewall rules a change ticket asks for (a request to review)", runRules},
 		"version": {"print the version", runVersion},
 	}
 }
@@ -200,6 +201,7 @@ Examples:
   tcpdump -i eth0 -w - | flowaudit flows -
   flowaudit catalog search udp/4172
   flowaudit diff -i inventory.yaml before.pcapng after.pcapng
+  flowaudit rules -i inventory.yaml --capture pilot.pcapng -f nft
 
 Exit codes:
   0  success (analyze: no findings at the --fail-on level)

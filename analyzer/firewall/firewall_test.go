@@ -1,0 +1,381 @@
+package firewall
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/firewall/firewalltest"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	cat     *catalog.Catalog
+	inv     *inventory.Inventory
+	waivers *audit.Waivers
+	obs     []Observation
+}
+
+func svc(client, server string, proto uint8, port uint16, est, rej, unans int, frame uint64) audit.Service {
+	c, s := netip.MustParseAddr(client), netip.MustParseAddr(server)
+	return audit.Service{Client: c, Server: s, Proto: proto, Port: port, Connections: est + rej + unans, Established: est, Rejected: rej,
+		Unanswered: unans, Packets: 10, Bytes: 1000, FirstSeen: t0.Add(time.Duration(frame) * time.Second), LastSeen: t0.Add(time.Hour),
+		FirstFrame: audit.Frame{File: "captures/pilot.pcapng", Frame: frame}}
+}
+
+// load reads the test catalog, inventory and waivers, and audits a small
+// pilot: every kind of evidence a request has to carry.
+func load(t testing.TB) fixture {
+	t.Helper()
+	cat, err := catalog.Load("testdata/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load("testdata/inventory.yaml", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := audit.LoadWaivers("testdata/waivers.yaml", inv, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := []audit.Service{
+		svc("198.51.100.7", "192.0.2.10", 6, 443, 2, 0, 0, 11),   // observed
+		svc("2001:db8:1::5", "2001:db8::10", 6, 443, 1, 0, 0, 9), // observed over IPv6, earlier
+		svc("198.51.100.8", "192.0.2.11", 17, 3389, 0, 0, 3, 20), // blocked
+		svc("203.0.113.99", "192.0.2.10", 17, 53, 1, 0, 0, 30),   // Any source
+		svc("192.0.2.10", "192.0.2.20", 6, 8080, 1, 0, 0, 40),    // reverse of a bidirectional rule
+		svc("192.0.2.20", "224.0.0.18", 112, 0, 0, 0, 5, 50),     // VRRP to its group
+		svc("198.51.100.9", "192.0.2.20", 6, 9000, 0, 1, 0, 60),  // blocked, waived by rule
+		svc("198.51.100.9", "192.0.2.10", 6, 22, 1, 0, 0, 70),    // undocumented: never in a request
+		svc("192.0.2.11", "169.254.169.254", 6, 80, 1, 0, 0, 80), // metadata address
+		svc("198.51.100.7", "192.0.2.10", 6, 1030, 1, 0, 0, 90),  // observed, one port of many
+		svc("198.51.100.66", "192.0.2.11", 6, 1030, 0, 1, 0, 91), // blocked on the other server
+	}
+	res := audit.Audit(services, inv, cat, audit.Options{Products: []string{"fwtest"}, Now: t0, Waivers: ws})
+	obs := Observations(res)
+	for i := range obs {
+		if obs[i].Blocked && obs[i].Proto == 17 {
+			obs[i].BlockedBy = "ICMP 3/13 admin-prohibited from 192.0.2.1"
+		}
+	}
+	return fixture{cat, inv, ws, obs}
+}
+
+func (f fixture) build(t testing.TB, opts Options) *Request {
+	t.Helper()
+	opts.Products = []string{"fwtest"}
+	opts.Waivers = f.waivers
+	opts.Now = t0
+	if opts.Evidence {
+		opts.Observations = f.obs
+	}
+	req, err := Build(f.cat, f.inv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Version, req.Inventory = "test", "testdata/inventory.yaml"
+	if opts.Evidence {
+		req.Inputs = []string{"captures/pilot.pcapng"}
+	}
+	return req
+}
+
+// statuses maps "rule id (reverse)" to its status over every line.
+func statuses(req *Request) map[string]Status {
+	out := map[string]Status{}
+	for _, l := range req.Lines {
+		for _, j := range l.Why {
+			k := j.Rule.ID
+			if j.Reverse {
+				k += " (reverse)"
+			}
+			if l.Dst.Kind == KindAddresses && j.Rule.To.Role != nil {
+				k += " → " + l.Dst.Label
+			}
+			if s, ok := out[k]; !ok || statusRank[j.Status] < statusRank[s] {
+				out[k] = j.Status
+			}
+		}
+	}
+	return out
+}
+
+func TestBuildStatuses(t *testing.T) {
+	f := load(t)
+	got := statuses(f.build(t, Options{Evidence: true, Only: OnlyAll}))
+	want := map[string]Status{
+		"fw-client-server-443":           Observed,
+		"fw-client-server-444":           Missing,
+		"fw-client-server-3389":          Blocked,
+		"fw-client-server-many":          Observed,
+		"fw-client-server-icmp":          Missing,
+		"fw-any-server-53":               Observed,
+		"fw-peer-server-8080":            Missing,
+		"fw-peer-server-8080 (reverse)":  Observed,
+		"fw-peer-peer-vrrp → 224.0.0.18": Observed,
+		"fw-edge-cloud-443":              Missing,
+		"fw-edge-update-443":             Missing,
+		"fw-server-metadata-80":          Observed,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: status %q, want %q", k, got[k], v)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected rule in the request: %s (%s)", k, got[k])
+		}
+	}
+}
+
+func TestBuildOnly(t *testing.T) {
+	f := load(t)
+	for _, tc := range []struct {
+		only Only
+		keep []Status
+	}{
+		{OnlyNeeded, []Status{Observed, Blocked}},
+		{OnlyObserved, []Status{Observed}},
+		{OnlyBlocked, []Status{Blocked}},
+		{OnlyMissing, []Status{Missing}},
+		{OnlyAll, []Status{Observed, Blocked, Missing}},
+	} {
+		t.Run(string(tc.only), func(t *testing.T) {
+			req := f.build(t, Options{Evidence: true, Only: tc.only})
+			seen := map[Status]bool{}
+			for _, l := range req.Lines {
+				for _, j := range l.Why {
+					seen[j.Status] = true
+					if !slices.Contains(tc.keep, j.Status) {
+						t.Errorf("line %d keeps %s (%s)", l.N, j.Rule.ID, j.Status)
+					}
+				}
+			}
+			for _, s := range tc.keep {
+				if !seen[s] {
+					t.Errorf("no %s rule kept", s)
+				}
+			}
+		})
+	}
+	// The default with evidence is needed; without, all (unchecked).
+	if req := f.build(t, Options{Evidence: true}); req.Only != OnlyNeeded {
+		t.Errorf("default with evidence: %s", req.Only)
+	}
+	req := f.build(t, Options{})
+	if req.Only != OnlyAll {
+		t.Errorf("default without evidence: %s", req.Only)
+	}
+	for _, l := range req.Lines {
+		if len(l.Status) != 1 || l.Status[0] != Unchecked {
+			t.Errorf("line %d without evidence: %v", l.N, l.Status)
+		}
+	}
+	if _, err := Build(f.cat, f.inv, Options{Only: OnlyMissing}); err == nil {
+		t.Error("--only missing without evidence: no error")
+	}
+	if _, err := Build(f.cat, f.inv, Options{GroupBy: "zone"}); err == nil {
+		t.Error("--group-by zone: no error")
+	}
+}
+
+func TestBuildAggregation(t *testing.T) {
+	f := load(t)
+	req := f.build(t, Options{Evidence: true, Only: OnlyAll})
+	find := func(src, dst string, proto uint8) *Line {
+		for _, l := range req.Lines {
+			if l.Src.Name == src && l.Dst.Name == dst && l.Proto == proto {
+				return l
+			}
+		}
+		t.Fatalf("no line %s → %s proto %d", src, dst, proto)
+		return nil
+	}
+	l := find("flowaudit_fw_client", "flowaudit_fw_server", 6)
+	if got := l.PortsText(); got != "443-445, 1000, 1002, 1004, 1006, 1008, 1010, 1012, 1014, 1016, 1018, 1020, 1022, 1024, 1026, 1028, 1030-1031, 1040" {
+		t.Errorf("client → server tcp ports %s", got)
+	}
+	if got := strings.Join(l.RuleIDs(), " "); got != "fw-client-server-443 fw-client-server-444 fw-client-server-many" {
+		t.Errorf("rules %s", got)
+	}
+	if got := l.StatusText(); got != "observed+missing" {
+		t.Errorf("status %s", got)
+	}
+	// Evidence: the earliest first frame, connections summed, who blocked.
+	if e := l.Why[0].Evidence; e.Connections != 3 || e.FirstFrame != 9 || e.Services != 2 {
+		t.Errorf("443 evidence %+v", e)
+	}
+	if e := find("flowaudit_fw_client", "flowaudit_fw_server", 17).Why[0]; e.Status != Blocked || len(e.Evidence.BlockedBy) != 1 {
+		t.Errorf("3389 %s %+v", e.Status, e.Evidence)
+	}
+	if got := find("flowaudit_fw_client", "flowaudit_fw_server", 6).Src.AddressStrings(); strings.Join(got, " ") != "198.51.100.0/24 2001:db8:1::/64" {
+		t.Errorf("client object %v", got)
+	}
+	find("any", "flowaudit_fw_server", 17)
+	find("flowaudit_fw_peer", "flowaudit_net_224_0_0_18", 112)
+	find("flowaudit_fw_edge", "flowaudit_fqdn_star_example_com", 6)
+	find("flowaudit_fw_server", "flowaudit_net_169_254_169_254", 6)
+	for _, l := range req.Lines {
+		for _, id := range l.RuleIDs() {
+			if id == "fw-server-loopback-8005" || id == "fw-client-nobody-1" || id == "fw-client-peer-9000" {
+				t.Errorf("line %d has %s", l.N, id)
+			}
+		}
+	}
+	if len(req.Waived) != 1 || req.Waived[0].Rule.ID != "fw-client-peer-9000" || req.Waived[0].Ticket != "CHG-9000" || req.Waived[0].Status != Blocked {
+		t.Errorf("waived %+v", req.Waived)
+	}
+	// Per host: one object per host, a rule between two servers' roles
+	// becomes a line per pair.
+	hreq := f.build(t, Options{Evidence: true, Only: OnlyAll, GroupBy: GroupHost})
+	var names []string
+	for _, o := range hreq.Objects {
+		names = append(names, o.Name)
+	}
+	want := "any flowaudit_fqdn_star_example_com flowaudit_fqdn_update_example_net flowaudit_host_clients flowaudit_host_edge01 flowaudit_host_peer01 flowaudit_host_peer02 flowaudit_host_srv01 flowaudit_host_srv02 flowaudit_net_169_254_169_254 flowaudit_net_224_0_0_18"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("per-host objects\n got %s\nwant %s", got, want)
+	}
+	for _, l := range hreq.Lines {
+		if l.Src.Name == "flowaudit_host_clients" && l.Dst.Name == "flowaudit_host_srv02" && l.Proto == 6 {
+			if got := l.StatusText(); got != "blocked+missing" {
+				t.Errorf("clients → srv02 tcp: %s", got)
+			}
+		}
+	}
+}
+
+func TestMergeRanges(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"443", "443"},
+		{"443, 444-445, 80", "80, 443-445"},
+		{"1-10, 5-20, 22", "1-20, 22"},
+		{"65535, 0-65534", "0-65535"},
+	} {
+		ps, err := catalog.ParsePorts(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// ParsePorts merges overlaps; split them again to test the merge.
+		var split []catalog.PortRange
+		for _, p := range ps {
+			split = append(split, p)
+		}
+		if got := catalog.FormatPorts(mergeRanges(split)); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"Horizon Connection Server":        "horizon_connection_server",
+		"RAS Secure Gateway (Normal mode)": "ras_secure_gateway_normal_mode",
+		"  --  ":                           "x",
+		"ユーザーデバイス":                         "x",
+		"224.0.0.18":                       "224_0_0_18",
+	} {
+		if got := slug(in); got != want {
+			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// goldens are every syntax of the fixture's request with evidence, and
+// a few variants.
+func goldens(t *testing.T) map[string][]byte {
+	f := load(t)
+	out := map[string][]byte{}
+	all := f.build(t, Options{Evidence: true, Only: OnlyAll})
+	for _, format := range Formats {
+		if format == "iptables" {
+			var v4, v6 bytes.Buffer
+			if err := all.IPTables(&v4, &v6); err != nil {
+				t.Fatal(err)
+			}
+			out["request.v4"], out["request.v6"] = v4.Bytes(), v6.Bytes()
+			continue
+		}
+		var b bytes.Buffer
+		if err := all.Write(format, &b); err != nil {
+			t.Fatal(err)
+		}
+		ext := format
+		switch format {
+		case "markdown":
+			ext = "md"
+		case "windows":
+			ext = "ps1"
+		}
+		out["request."+ext] = b.Bytes()
+	}
+	var b bytes.Buffer
+	if err := f.build(t, Options{Evidence: true, GroupBy: GroupHost}).NFT(&b); err != nil {
+		t.Fatal(err)
+	}
+	out["needed-by-host.nft"] = b.Bytes()
+	b = bytes.Buffer{}
+	if err := f.build(t, Options{}).Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	out["unchecked.md"] = b.Bytes()
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	a, b := goldens(t), goldens(t)
+	for name, got := range a {
+		t.Run(name, func(t *testing.T) {
+			if !bytes.Equal(got, b[name]) {
+				t.Fatal("two renderings differ: output is not deterministic")
+			}
+			golden := filepath.Join("testdata", name)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./analyzer/firewall -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the golden file (go test ./analyzer/firewall -update after an intended change)\n%s", name, got)
+			}
+		})
+	}
+}
+
+func TestRealToolsAcceptGoldens(t *testing.T) {
+	for _, tc := range []struct{ file, tool string }{
+		{"request.nft", "nft"},
+		{"needed-by-host.nft", "nft"},
+		{"request.v4", "iptables-restore"},
+		{"request.v6", "ip6tables-restore"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			file := filepath.Join("testdata", tc.file)
+			if tc.tool == "nft" {
+				firewalltest.Check(t, "", "nft", "-c", "-f", file)
+				return
+			}
+			// iptables-restore reads standard input; --test parses and
+			// checks without committing.
+			firewalltest.Check(t, file, tc.tool, "--test")
+		})
+	}
+}

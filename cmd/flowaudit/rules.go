@@ -1,0 +1,244 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/firewall"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+const rulesHelp = `Usage:
+  flowaudit rules -i INVENTORY [--catalog FILE]... [--product P]... [--waivers FILE]
+                  [--capture CAPTURE... | --from-report report.json]
+                  [--only needed|observed|blocked|missing] [--group-by role|host]
+                  [-f csv|markdown|json|nft|iptables|windows|asa|panos] [-o FILE]
+
+Writes the firewall rules a change ticket asks for: every catalog rule whose
+roles the inventory's hosts play, as one accept line per source, destination
+and protocol, with one address object per role (or per host), contiguous
+ports merged into ranges, and a comment naming every rule behind the line
+(id, vendor document, section and row, description).
+
+The output is a REQUEST TO REVIEW, not a policy to apply blindly: check each
+line against the site's policy before opening it. A source the documents
+write as Any is written as any (every client). Host-name destinations
+(*.digicert.com) are FQDN objects where the syntax has them (asa, panos;
+wildcards only as comments), a comment naming them unresolved in nft and
+iptables, and always listed in csv, markdown and json.
+
+With captures (or the JSON report of 'flowaudit analyze'), each line says
+what the pilot did with it: observed (established), blocked (attempted,
+never established; and who blocked, when the report says), or missing
+(never seen). --only selects:
+  needed    observed and blocked: what must be open for the pilot to work
+            (the default with evidence)
+  observed  the least-privilege set the pilot actually used
+  blocked   attempted and never established
+  missing   never seen: the rules to open before the next test
+  all       every rule that applies (the default without evidence)
+Rules a waiver accepts (rule waivers, and blocked services a waiver accepts)
+are left out, with their ticket in a comment.
+
+Formats: nft (a table inet flowaudit for nft -f), iptables (iptables-restore
+input, then an ip6tables-restore section when IPv6 addresses are present;
+with -o FILE the IPv6 part goes to FILE.v6, or to X.v6 for -o X.v4),
+windows (PowerShell New-NetFirewallRule), asa (Cisco ASA), panos (PAN-OS
+set commands), csv, markdown (the default) and json for the ticket.
+
+Examples:
+  flowaudit rules -i inventory.yaml -f markdown
+  flowaudit rules -i testdata/samples/ras/inventory.yaml --capture testdata/samples/ras/pilot.pcapng -f nft
+  flowaudit analyze -i inv.yaml -f json -o report.json pilot.pcapng; flowaudit rules -i inv.yaml --from-report report.json -f panos
+  flowaudit rules -i inv.yaml --capture day1.pcap --capture day2.pcap --only missing -f csv -o next-test.csv
+  flowaudit rules -i inv.yaml --capture pilot.pcapng --group-by host -f iptables -o rules.v4
+
+Exit codes:
+  0  the request was written
+  1  error: a file could not be read or parsed (an unreadable capture still
+     gets the request of what was read, and exit 1)
+  2  usage error
+`
+
+type rulesFlags struct {
+	inventory  string
+	catalogs   []string
+	products   []string
+	waivers    string
+	captures   []string
+	fromReport string
+	only       string
+	groupBy    string
+	format     string
+	output     string
+	capture    captureFlags
+}
+
+func runRules(e *env, args []string) int {
+	var f rulesFlags
+	fs := newFlagSet("rules", rulesHelp)
+	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (required)")
+	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
+	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync); repeatable")
+	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: waived rules are left out, with their ticket in a comment")
+	fs.StringArrayVar(&f.captures, "capture", nil, "evidence from this `CAPTURE` (pcap, pcapng, gzip, - for stdin); repeatable, and further arguments are captures too")
+	fs.StringVar(&f.fromReport, "from-report", "", "evidence from this analyze JSON `REPORT` (flowaudit analyze -f json)")
+	fs.StringVar(&f.only, "only", "", "lines to keep: needed, observed, blocked, missing or all (default: needed with evidence, all without)")
+	fs.StringVar(&f.groupBy, "group-by", firewall.GroupRole, "one address object per role or per host")
+	fs.StringVarP(&f.format, "format", "f", "", "output syntax: "+strings.Join(firewall.Formats, ", ")+" (default: from -o's extension, else markdown)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the request to `FILE` instead of standard output")
+	f.capture.register(fs)
+	if done, err := e.parseFlags(fs, rulesHelp, args); done {
+		if err != nil {
+			return e.fail(err)
+		}
+		return exitOK
+	}
+	if err := f.capture.validate("rules"); err != nil {
+		return e.fail(err)
+	}
+	f.captures = append(f.captures, fs.Args()...)
+	if f.inventory == "" {
+		return e.fail(usagef("rules needs an inventory (-i): the roles decide which rules apply (see 'flowaudit rules --help')"))
+	}
+	if len(f.captures) > 0 && f.fromReport != "" {
+		return e.fail(usagef("rules: --capture and --from-report both give evidence: use one"))
+	}
+	format, err := rulesFormat(f.format, f.output)
+	if err != nil {
+		return e.fail(err)
+	}
+	if f.only != "" && !contains(firewall.OnlyValues, f.only) {
+		return e.fail(usagef("rules: --only %q: want %s", f.only, strings.Join(firewall.OnlyValues, ", ")))
+	}
+	evidence := len(f.captures) > 0 || f.fromReport != ""
+	if f.only != "" && f.only != string(firewall.OnlyAll) && !evidence {
+		return e.fail(usagef("rules: --only %s needs evidence: --capture or --from-report", f.only))
+	}
+	if f.groupBy != firewall.GroupRole && f.groupBy != firewall.GroupHost {
+		return e.fail(usagef("rules: --group-by %q: want role or host", f.groupBy))
+	}
+	cat, err := catalog.Load(f.catalogs...)
+	if err != nil {
+		return e.fail(err)
+	}
+	for _, p := range f.products {
+		if !contains(cat.Products(), p) {
+			return e.fail(usagef("rules: unknown product %q: want %s", p, strings.Join(cat.Products(), ", ")))
+		}
+	}
+	inv, err := inventory.Load(f.inventory, cat)
+	if err != nil {
+		return e.fail(err)
+	}
+	now := time.Now().UTC()
+	if v := e.getenv("SOURCE_DATE_EPOCH"); v != "" {
+		sec, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return e.fail(usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", v))
+		}
+		now = time.Unix(sec, 0).UTC()
+	}
+	var waivers *audit.Waivers
+	if f.waivers != "" {
+		if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
+			return e.fail(err)
+		}
+	}
+
+	opts := firewall.Options{Products: f.products, GroupBy: f.groupBy, Only: firewall.Only(f.only), Waivers: waivers, Now: now, Evidence: evidence}
+	var inputs []string
+	var readErr error
+	switch {
+	case len(f.captures) > 0:
+		var res *analyzer.Result
+		res, readErr = e.readCaptures(f.captures, cat, f.capture, nil)
+		if res == nil {
+			return e.fail(readErr)
+		}
+		result := audit.Audit(analyzer.AuditServices(res.Services, capturePaths(res)), inv, cat,
+			audit.Options{Products: f.products, Now: now, Waivers: waivers})
+		opts.Observations = firewall.Observations(result)
+		inputs = capturePaths(res)
+		if n := res.Stats.Unaggregated; n > 0 {
+			fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
+		}
+	case f.fromReport != "":
+		r, err := os.Open(f.fromReport)
+		if err != nil {
+			return e.fail(err)
+		}
+		obs, info, err := firewall.ReadReport(f.fromReport, r)
+		r.Close()
+		if err != nil {
+			return e.fail(err)
+		}
+		opts.Observations = obs
+		inputs = []string{f.fromReport}
+		if len(info.Captures) > 0 {
+			inputs = []string{fmt.Sprintf("%s (of %s)", f.fromReport, strings.Join(info.Captures, ", "))}
+		}
+	default:
+		fmt.Fprintln(e.stderr, "flowaudit: no capture or report: every rule that applies is listed, none checked against traffic")
+	}
+	req, err := firewall.Build(cat, inv, opts)
+	if err != nil {
+		return e.fail(usageError{err})
+	}
+	req.Version, req.Inventory, req.Inputs = version, f.inventory, inputs
+	if err := e.writeRules(req, format, f.output); err != nil {
+		return e.fail(err)
+	}
+	if readErr != nil {
+		return e.fail(readErr)
+	}
+	return exitOK
+}
+
+// rulesExt are the extensions -o picks a firewall syntax by; the ticket
+// formats' extensions are every command's (.md, .csv, .json).
+var rulesExt = map[string]string{".nft": "nft", ".v4": "iptables", ".iptables": "iptables", ".ps1": "windows", ".asa": "asa", ".panos": "panos"}
+
+// rulesFormat is -f, else the syntax -o's extension names, else markdown.
+func rulesFormat(format, output string) (string, error) {
+	if format == "" && output != "-" {
+		if f, ok := rulesExt[strings.ToLower(filepath.Ext(output))]; ok {
+			return f, nil
+		}
+	}
+	return pickFormat("rules", format, output, "markdown", firewall.Formats...)
+}
+
+// ip6Name is where -o FILE's IPv6 section goes: X.v6 for X.v4, else
+// FILE.v6.
+func ip6Name(name string) string {
+	if base, ok := strings.CutSuffix(name, ".v4"); ok {
+		return base + ".v6"
+	}
+	return name + ".v6"
+}
+
+func (e *env) writeRules(req *firewall.Request, format, output string) error {
+	if format == "iptables" && output != "" && output != "-" {
+		if err := e.writeOutput(output, func(w io.Writer) error { return req.IPTables(w, io.Discard) }); err != nil {
+			return err
+		}
+		if !req.HasIPv6() {
+			return nil
+		}
+		if err := e.writeOutput(ip6Name(output), func(w io.Writer) error { return req.IPTables(io.Discard, w) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "flowaudit: ip6tables-restore input written to %s\n", ip6Name(output))
+		return nil
+	}
+	return e.writeOutput(output, func(w io.Writer) error { return req.Write(format, w) })
+}

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/firewall"
+	"github.com/flowaudit/flowaudit/analyzer/firewall/firewalltest"
+)
+
+// rulesRequest is the JSON request, as much of it as the tests read.
+type rulesRequest struct {
+	Only    string `json:"only"`
+	GroupBy string `json:"group_by"`
+	Lines   []struct {
+		Line       int
+		Src        []string    `json:"source_addresses"`
+		Dst        []string    `json:"destination_addresses"`
+		DstObject  string      `json:"destination_object"`
+		Proto      string      `json:"proto"`
+		Ports      [][2]uint16 `json:"ports"`
+		Status     []string    `json:"status"`
+		RuleIDs    []string    `json:"rule_ids"`
+		Justifying []struct {
+			Rule   string
+			Status string
+		} `json:"justification"`
+	} `json:"lines"`
+	Waived []struct{ Rule, Ticket string } `json:"waived"`
+}
+
+func decodeRequest(t *testing.T, s string) *rulesRequest {
+	t.Helper()
+	var r rulesRequest
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		t.Fatalf("request is not JSON: %v\n%.500s", err, s)
+	}
+	return &r
+}
+
+func addrsContain(list []string, a string) bool {
+	addr := netip.MustParseAddr(a)
+	for _, s := range list {
+		if s == "any" {
+			return true
+		}
+		if p, err := netip.ParsePrefix(s); err == nil && p.Contains(addr) {
+			return true
+		}
+		if b, err := netip.ParseAddr(s); err == nil && b == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// covers says which line of the request lets the service through, or 0.
+func (r *rulesRequest) covers(client, server, proto string, port *int) int {
+	for _, l := range r.Lines {
+		if l.Proto != proto || !addrsContain(l.Src, client) || !addrsContain(l.Dst, server) {
+			continue
+		}
+		if port == nil {
+			if len(l.Ports) == 0 {
+				return l.Line
+			}
+			continue
+		}
+		for _, p := range l.Ports {
+			if int(p[0]) <= *port && *port <= int(p[1]) {
+				return l.Line
+			}
+		}
+	}
+	return 0
+}
+
+// rulesVariants are the ways each sample is checked: as the issue's
+// done-when writes the command (inventory and capture alone), and with
+// the sample's own site rules and waivers.
+func rulesVariants(p samplePilot) map[string][]string {
+	return map[string][]string{"plain": nil, "sample-flags": p.flags}
+}
+
+// TestRulesNeededCoversTheReport is the issue's acceptance test: for each
+// sample, every documented service the analyze report saw established and
+// every blocked one has a line in `rules --only needed`, and no
+// undocumented service has one.
+func TestRulesNeededCoversTheReport(t *testing.T) {
+	t.Chdir(sampleRoot)
+	for _, p := range samplePilots {
+		for variant, flags := range rulesVariants(p) {
+			t.Run(p.family+"/"+variant, func(t *testing.T) {
+				args := append([]string{"analyze", "-i", p.dir() + "/inventory.yaml"}, flags...)
+				_, out, errb := analyzeCmd(t, append(args, "--reproducible", "-f", "json", p.capture())...)
+				rep := decodeSampleReport(t, out)
+				if len(rep.Flows) == 0 {
+					t.Fatalf("analyze gave no flows: %s", errb)
+				}
+				rargs := append([]string{"rules", "-i", p.dir() + "/inventory.yaml"}, flags...)
+				code, out, errb := analyzeCmd(t, append(rargs, "--capture", p.capture(), "--only", "needed", "-f", "json")...)
+				if code != exitOK {
+					t.Fatalf("rules exit %d: %s", code, errb)
+				}
+				req := decodeRequest(t, out)
+				if req.Only != "needed" || len(req.Lines) == 0 {
+					t.Fatalf("only %q, %d lines", req.Only, len(req.Lines))
+				}
+				var observed, blocked, undocumented int
+				for _, f := range rep.Flows {
+					key := sampleFlowKey(f.Client, f.Server, f.Proto, f.Port)
+					line := req.covers(f.Client, f.Server, f.Proto, f.Port)
+					switch {
+					case f.Status == "documented" && f.Blocked:
+						blocked++
+						if line == 0 {
+							t.Errorf("blocked service %s has no line", key)
+						}
+					case f.Status == "documented":
+						observed++
+						if line == 0 {
+							t.Errorf("documented service %s (%s) has no line", key, f.Outcome)
+						}
+					case len(f.Rules) == 0: // undocumented, waived or not
+						undocumented++
+						if line != 0 {
+							t.Errorf("undocumented service %s is let through by line %d", key, line)
+						}
+					}
+				}
+				if observed == 0 || blocked == 0 || undocumented == 0 {
+					t.Errorf("the sample should have each kind: %d observed, %d blocked, %d undocumented", observed, blocked, undocumented)
+				}
+				// Only observed and blocked rules are in the request.
+				for _, l := range req.Lines {
+					for _, j := range l.Justifying {
+						if j.Status != "observed" && j.Status != "blocked" {
+							t.Errorf("line %d: %s is %s", l.Line, j.Rule, j.Status)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRulesFromReport: the analyze JSON report gives the same request as
+// the capture it was made from.
+func TestRulesFromReport(t *testing.T) {
+	t.Chdir(sampleRoot)
+	for _, p := range samplePilots {
+		t.Run(p.family, func(t *testing.T) {
+			base := append([]string{"rules", "-i", p.dir() + "/inventory.yaml"}, p.flags...)
+			for _, only := range []string{"needed", "missing"} {
+				_, fromCapture, errb := analyzeCmd(t, append(base, "--capture", p.capture(), "--only", only, "-f", "nft")...)
+				code, fromReport, errb2 := analyzeCmd(t, append(base, "--from-report", p.dir()+"/report.json", "--only", only, "-f", "nft")...)
+				if code != exitOK {
+					t.Fatalf("--from-report exit %d: %s %s", code, errb, errb2)
+				}
+				// The header names the evidence; the rest must be equal.
+				strip := func(s string) string {
+					var out []string
+					for _, l := range strings.Split(s, "\n") {
+						if !strings.HasPrefix(l, "# Evidence:") {
+							out = append(out, l)
+						}
+					}
+					return strings.Join(out, "\n")
+				}
+				if strip(fromCapture) != strip(fromReport) {
+					t.Errorf("--only %s: --from-report differs from --capture\ncapture:\n%s\nreport:\n%s", only, fromCapture, fromReport)
+				}
+			}
+		})
+	}
+}
+
+func samplesWithFormat(t *testing.T, format string, extra ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, p := range samplePilots {
+		for _, only := range []string{"needed", "all"} {
+			args := append([]string{"rules", "-i", p.dir() + "/inventory.yaml", "--capture", p.capture(), "--only", only, "-f", format}, extra...)
+			code, stdout, stderr := analyzeCmd(t, args...)
+			if code != exitOK {
+				t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, stderr)
+			}
+			out[p.family+"-"+only] = stdout
+		}
+	}
+	return out
+}
+
+// TestRulesNFTAccepted: every sample's nft request passes `nft -c -f`.
+func TestRulesNFTAccepted(t *testing.T) {
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed (Debian package nftables; .ci/run installs it)")
+	}
+	t.Chdir(sampleRoot)
+	dir := t.TempDir()
+	for name, text := range samplesWithFormat(t, "nft") {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name+".nft")
+			if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			firewalltest.Check(t, "", "nft", "-c", "-f", file)
+		})
+	}
+}
+
+// TestRulesIPTablesAccepted: every sample's iptables request passes
+// `iptables-restore --test`, and its IPv6 section `ip6tables-restore --test`.
+func TestRulesIPTablesAccepted(t *testing.T) {
+	if _, err := exec.LookPath("iptables-restore"); err != nil {
+		t.Skip("iptables-restore not installed (Debian package iptables; .ci/run installs it)")
+	}
+	t.Chdir(sampleRoot)
+	dir := t.TempDir()
+	for name, text := range samplesWithFormat(t, "iptables") {
+		t.Run(name, func(t *testing.T) {
+			v4, v6, _ := strings.Cut(text, firewall.IPv6Marker)
+			file := filepath.Join(dir, name+".v4")
+			if err := os.WriteFile(file, []byte(v4), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			firewalltest.Check(t, file, "iptables-restore", "--test")
+			if strings.Contains(v6, "COMMIT") {
+				file6 := filepath.Join(dir, name+".v6")
+				if err := os.WriteFile(file6, []byte(v6), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				firewalltest.Check(t, file6, "ip6tables-restore", "--test")
+			}
+		})
+	}
+}
+
+// TestRulesOutputFiles: -o picks the format from the extension and writes
+// the IPv6 section of iptables beside the IPv4 file.
+func TestRulesOutputFiles(t *testing.T) {
+	t.Chdir(sampleRoot)
+	dir := t.TempDir()
+	p := samplePilots[0] // horizon: dual stack
+	base := []string{"rules", "-i", p.dir() + "/inventory.yaml", "--capture", p.capture()}
+	for _, tc := range []struct {
+		out, want, also string
+	}{
+		{"r.nft", "table inet flowaudit {", ""},
+		{"r.v4", "*filter", "r.v6"},
+		{"r.ps1", "New-NetFirewallRule", ""},
+		{"r.csv", "line,source_object,", ""},
+		{"r.json", "\"lines\": [", ""},
+		{"r.md", "# Firewall change request", ""},
+		{"r.markdown", "# Firewall change request", ""},
+	} {
+		t.Run(tc.out, func(t *testing.T) {
+			code, stdout, stderr := analyzeCmd(t, append(base, "-o", filepath.Join(dir, tc.out))...)
+			if code != exitOK || stdout != "" {
+				t.Fatalf("exit %d, stdout %q: %s", code, stdout, stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, tc.out))
+			if err != nil || !strings.Contains(string(b), tc.want) {
+				t.Fatalf("%s: %v, want %q in\n%.300s", tc.out, err, tc.want, b)
+			}
+			if tc.also != "" {
+				b, err := os.ReadFile(filepath.Join(dir, tc.also))
+				if err != nil || !strings.Contains(string(b), "ip6tables-restore") || !strings.Contains(string(b), "2001:db8:") {
+					t.Fatalf("%s: %v\n%.300s", tc.also, err, b)
+				}
+			}
+		})
+	}
+}
+
+func TestRulesUsage(t *testing.T) {
+	t.Chdir(sampleRoot)
+	inv := "testdata/samples/ras/inventory.yaml"
+	capture := "testdata/samples/ras/pilot.pcapng"
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no inventory", []string{"--capture", capture}, exitUsage, "needs an inventory"},
+		{"both evidences", []string{"-i", inv, "--capture", capture, "--from-report", "x.json"}, exitUsage, "use one"},
+		{"bad format", []string{"-i", inv, "-f", "pf"}, exitUsage, `unknown format "pf"`},
+		{"-o extension of no syntax", []string{"-i", inv, "-o", "rules.pdf"}, exitUsage, `no format has the extension ".pdf"`},
+		{"bad only", []string{"-i", inv, "--capture", capture, "--only", "some"}, exitUsage, `--only "some"`},
+		{"only without evidence", []string{"-i", inv, "--only", "missing"}, exitUsage, "needs evidence"},
+		{"bad group", []string{"-i", inv, "--group-by", "zone"}, exitUsage, "--group-by"},
+		{"bad product", []string{"-i", inv, "--product", "vnc"}, exitUsage, `unknown product "vnc"`},
+		{"missing capture", []string{"-i", inv, "--capture", "nope.pcap"}, exitError, "nope.pcap"},
+		{"missing report", []string{"-i", inv, "--from-report", "nope.json"}, exitError, "nope.json"},
+		{"not a report", []string{"-i", inv, "--from-report", inv}, exitError, "testdata/samples/ras/inventory.yaml"},
+		{"help", []string{"--help"}, exitOK, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := analyzeCmd(t, append([]string{"rules"}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q, want %q", stderr, tc.want)
+			}
+			if tc.name == "help" {
+				for _, w := range []string{"Examples:", "REQUEST TO REVIEW", "written as any", "--from-report"} {
+					if !strings.Contains(stdout, w) {
+						t.Errorf("help lacks %q", w)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRulesWaivedAndDeterministic: the horizon sample's rule waiver leaves
+// its rule out with the ticket, and two runs give the same bytes.
+func TestRulesWaivedAndDeterministic(t *testing.T) {
+	t.Chdir(sampleRoot)
+	p := samplePilots[0]
+	args := append([]string{"rules", "-i", p.dir() + "/inventory.yaml"}, p.flags...)
+	args = append(args, "--capture", p.capture(), "--only", "missing", "-f", "json")
+	_, a, _ := analyzeCmd(t, args...)
+	_, b, _ := analyzeCmd(t, args...)
+	if a != b {
+		t.Fatal("two runs differ")
+	}
+	req := decodeRequest(t, a)
+	found := false
+	for _, w := range req.Waived {
+		if w.Rule == "hz-cs-jmp-443" && w.Ticket == "CHG-2025-0150" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("waived %+v, want hz-cs-jmp-443 with CHG-2025-0150", req.Waived)
+	}
+	for _, l := range req.Lines {
+		for _, id := range l.RuleIDs {
+			if id == "hz-cs-jmp-443" {
+				t.Errorf("line %d keeps the waived rule", l.Line)
+			}
+		}
+	}
+	_, nft, _ := analyzeCmd(t, append(args[:len(args)-2], "-f", "nft")...)
+	if !strings.Contains(nft, "# Left out, waived: hz-cs-jmp-443 (ticket CHG-2025-0150") {
+		t.Errorf("nft header does not name the waived rule:\n%.1500s", nft)
+	}
+}
