@@ -191,7 +191,7 @@ func (j *Justification) EvidenceText() string {
 	if e.FirstFile != "" {
 		s += fmt.Sprintf(", first frame %s#%d", path.Base(e.FirstFile), e.FirstFrame)
 	}
-	if len(e.BlockedBy) > 0 {
+	if len(e.BlockedBy) > 0 && j.Status == Blocked {
 		s += ", blocked by " + strings.Join(e.BlockedBy, "; ")
 	}
 	return s
@@ -342,6 +342,9 @@ func Observations(res *audit.Result) []Observation {
 			FirstSeen: f.FirstSeen, Multicast: f.Multicast, Blocked: f.Blocked, Waived: f.Status == audit.Waived}
 		if f.Waiver != nil {
 			o.Ticket = f.Waiver.Ticket
+		}
+		if f.BlockedBy != nil {
+			o.BlockedBy = f.BlockedBy.Text
 		}
 		for _, r := range f.Rules {
 			o.Rules = append(o.Rules, r.ID)
@@ -750,6 +753,7 @@ func (e *entry) finish() {
 	case e.ev.Observed > 0:
 		e.status = Observed
 		e.waived = false
+		e.ev.BlockedBy = nil // who blocked other attempts is the report's matter
 	case e.ev.Services > 0:
 		e.status = Blocked
 		e.waived = false // some attempt was not waived

@@ -64,14 +64,13 @@ func load(t testing.TB) fixture {
 		svc("198.51.100.7", "192.0.2.10", 6, 1030, 1, 0, 0, 90),  // observed, one port of many
 		svc("198.51.100.66", "192.0.2.11", 6, 1030, 0, 1, 0, 91), // blocked on the other server
 	}
+	// The UDP 3389 attempts were refused by a firewall in the path.
+	services[2].ICMPErrors, services[2].ICMPFrom = 3, netip.MustParseAddr("192.0.2.1")
+	services[2].ICMPType, services[2].ICMPCode, services[2].ICMPName = 3, 13, "communication administratively prohibited"
+	// srv02 refused port 1030 itself.
+	services[10].RSTs, services[10].RSTTTL, services[10].ServerTTL = 1, 128, 128
 	res := audit.Audit(services, inv, cat, audit.Options{Products: []string{"fwtest"}, Now: t0, Waivers: ws})
-	obs := Observations(res)
-	for i := range obs {
-		if obs[i].Blocked && obs[i].Proto == 17 {
-			obs[i].BlockedBy = "ICMP 3/13 admin-prohibited from 192.0.2.1"
-		}
-	}
-	return fixture{cat, inv, ws, obs}
+	return fixture{cat, inv, ws, Observations(res)}
 }
 
 func (f fixture) build(t testing.TB, opts Options) *Request {
@@ -219,7 +218,8 @@ func TestBuildAggregation(t *testing.T) {
 	if e := l.Why[0].Evidence; e.Connections != 3 || e.FirstFrame != 9 || e.Services != 2 {
 		t.Errorf("443 evidence %+v", e)
 	}
-	if e := find("flowaudit_fw_client", "flowaudit_fw_server", 17).Why[0]; e.Status != Blocked || len(e.Evidence.BlockedBy) != 1 {
+	if e := find("flowaudit_fw_client", "flowaudit_fw_server", 17).Why[0]; e.Status != Blocked || len(e.Evidence.BlockedBy) != 1 ||
+		!strings.HasPrefix(e.Evidence.BlockedBy[0], "ICMP 3/13 communication administratively prohibited from 192.0.2.1") {
 		t.Errorf("3389 %s %+v", e.Status, e.Evidence)
 	}
 	if got := find("flowaudit_fw_client", "flowaudit_fw_server", 6).Src.AddressStrings(); strings.Join(got, " ") != "198.51.100.0/24 2001:db8:1::/64" {
