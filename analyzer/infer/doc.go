@@ -74,6 +74,74 @@
 // evidence cannot score high: a host seen only answering tcp/443 scores
 // below 0.1 however well a role fits.
 //
+// # Products
+//
+// Infer first decides which products the capture shows. An item is
+// distinctive of a product when it is a single port that only that
+// product's roles name (tcp/1494 and 2598 Citrix, tcp and udp 4172 and
+// 22443 Horizon, tcp/20002, 20009, 30004 RAS, tcp/5061, 5067, 444 Lync).
+// A product is present when at least two of its distinctive services
+// (protocol and port) were answered or called by any host; when no
+// product reaches two, one is enough; when none shows anything
+// distinctive, every product stays. Only the present products' roles and
+// shared infrastructure are candidates, and of the shared roles only
+// those that the rules of a present product (or of shared itself, or of
+// several products) name: a report server only the RAS table documents
+// is not proposed in a Horizon capture. NewModel's products, when given,
+// replace the decision; Options.AllProducts (roles --all-products) keeps
+// every product. Result.Products gives the decision with its evidence.
+//
+// # Joint assignment
+//
+// Roles are then given to all hosts together, round by round. The first
+// round scores each host on its own evidence, as above. Each later round
+// rescores every host knowing what its peers were given the round before
+// (their proposed roles, or all their tied roles): an observation is
+// documented with a peer when a rule names the candidate on one side and
+// the peer's role (or Any) on the other for that protocol and port; an
+// observation's credit is the share of its peers with a role for which
+// it is documented. An item's weight w becomes
+//
+//	w + credit × κ
+//
+// for the candidate, so a flow the documents name between the two roles
+// counts at least as much as an average item however common its port: a
+// host a Connection Server calls on tcp/443 is a vCenter, not one of the
+// many roles that answer 443. In the host's mass each item weighs as much
+// as the most any candidate makes of it (a flow documented with the peer
+// must be explained by the role that wins), and recall counts the boost
+// on both sides, (Σ w² + B) / (role mass + B) with B the candidate's
+// added squared weight: a role with a big table is right when what it
+// documents with these peers was seen. Rounds stop when no host's roles
+// change (at most six); Candidate.Alone keeps the first round's score,
+// Candidate.Score is the joint one, and Result.Score is the mean best
+// score of the hosts given a role.
+//
+// Between two roles that score the same only thanks to their peers, the
+// one more products' rules name wins (vCenter, which the Horizon, Citrix
+// and RAS tables name, over the JMP Server only Horizon's names).
+//
+// # Equivalent roles
+//
+// Roles that take part in exactly the same rules on the same sides (the
+// Unified Access Gateway and the Horizon Security Server, both reached
+// only through the document's "UAG o Security server") cannot be told
+// apart by any capture, and an analysis gives them the same flows. The
+// first in catalog order is proposed and the others are listed in
+// Candidate.Equivalent, instead of proposing nothing.
+//
+// # Load balancers
+//
+// A role fronts another when it calls nothing it does not also answer (a
+// load balancer or gateway passes on what it receives), both are of the
+// same product, and the other answers some of the same services from the
+// same callers, and more (a Lync pool's hardware load balancer in front
+// of its Front End, Director or Mediation servers). When a host's
+// evidence is the same for both (the server explains every observation
+// the front explains, each as well documented with the peers), the
+// server is preferred, unless the host was seen forwarding: calling, on
+// a service it answered, a peer given the server's role.
+//
 // # Proposals
 //
 // The best candidate becomes the host's role when it scores at least
@@ -92,14 +160,15 @@
 //
 // # Limits
 //
-// Roles that document the same items cannot be told apart (Unified Access
-// Gateway and Horizon Security Server; vCenter Server, VMware JMP Server
-// and the cloud services that only answer tcp/443; several Citrix Cloud
+// Roles that document the same items, without peers to tell them apart,
+// tie (vCenter Server, VMware JMP Server and the cloud services that only
+// answer tcp/443 to a host nobody recognised; several Citrix Cloud
 // services). Roles that only call the web (User Device) are never
-// proposed. The peer's role is not used: answering tcp/443 to a Horizon
-// Client counts the same as answering it to anyone (weighing peers by
-// their inferred or inventory roles was tried and recovered fewer sample
-// hosts: real pilots make flows no table documents). A host's addresses
-// are scored one by one: an IPv4 and an IPv6 address of one machine are
-// two hosts.
+// proposed. A role documenting few ports beats one documenting many when
+// the evidence fits both, by recall: a PCoIP-only agent looks like a UAG,
+// a RAS gateway calling the brokers like RAS PowerShell. The other hosts
+// of a pool are not evidence for one of them. A host's addresses are
+// scored one by one (the capture's MAC addresses are not kept): an IPv4
+// and an IPv6 address of one machine are two hosts, and each is listed
+// with its own evidence.
 package infer

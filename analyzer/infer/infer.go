@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 
+	"slices"
 	"sort"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
@@ -32,6 +33,10 @@ type Options struct {
 	MinScore float64
 	Runners  int // runner-up roles kept per host; 0 means DefaultRunners, negative none
 	MaxRoles int // roles proposed per host; 0 means DefaultMaxRoles
+	// AllProducts proposes roles of every product, instead of only those
+	// of the products the capture shows (see Decide). A model built for
+	// given products keeps to them either way.
+	AllProducts bool
 }
 
 func (o Options) minScore() float64 {
@@ -68,6 +73,14 @@ type Candidate struct {
 	// leave unexplained.
 	Score    float64
 	Explains []int // indices into Host.Observations
+	// Alone is the score on the host's own evidence, before what its
+	// peers are was taken into account; Score is the score in the joint
+	// assignment.
+	Alone float64
+	// Equivalent are the other roles that take part in exactly the same
+	// rules: the documents cannot tell them from this one, which is
+	// proposed because it comes first in the catalog.
+	Equivalent []*catalog.Role
 }
 
 // Name is the role's display name, with its mode.
@@ -86,6 +99,13 @@ type Host struct {
 	// RunnersUp are the other roles that fit best, one entry per role,
 	// scoring at least half of MinScore.
 	RunnersUp []Candidate
+	// Product is the product of the best proposed role ("" when none).
+	Product string
+	// Forwarding: the host called a service it also answered, as a load
+	// balancer or gateway passing connections on does.
+	Forwarding bool
+
+	peers [][]netip.Addr // per observation, the addresses at the other end
 }
 
 // Unexplained are the observations no proposed role explains.
@@ -129,11 +149,50 @@ type obsAcc struct {
 // result is sorted by address and does not depend on the order of
 // services.
 func Infer(services []audit.Service, m *Model, opts Options) []*Host {
+	return InferAll(services, m, opts).Hosts
+}
+
+// Result is what InferAll found: the products the capture shows and the
+// hosts with their roles.
+type Result struct {
+	Products []ProductEvidence
+	Hosts    []*Host
+	// Score is the joint assignment's score: the mean of the best score
+	// of every host given a role.
+	Score float64
+	// Rounds is how many rounds of host-by-host improvement ran.
+	Rounds int
+}
+
+// InferAll decides the products, then assigns roles to all hosts
+// together (see the package comment).
+func InferAll(services []audit.Service, m *Model, opts Options) *Result {
 	hosts := collect(services, m)
-	for _, h := range hosts {
-		m.Propose(h, opts)
+	res := &Result{Hosts: hosts}
+	res.Products = m.Decide(hosts, opts)
+	var scope map[string]bool
+	if !opts.AllProducts || m.fixed {
+		for _, p := range res.Products {
+			if p.Present {
+				if scope == nil {
+					scope = map[string]bool{}
+				}
+				scope[p.Product] = true
+			}
+		}
 	}
-	return hosts
+	res.Rounds = m.assign(hosts, scope, opts)
+	n := 0
+	for _, h := range hosts {
+		if len(h.Roles) > 0 {
+			res.Score += h.Roles[0].Score
+			n++
+		}
+	}
+	if n > 0 {
+		res.Score /= float64(n)
+	}
+	return res
 }
 
 // collect gathers each eligible address's observations.
@@ -187,13 +246,132 @@ func collect(services []audit.Service, m *Model) []*Host {
 		a := acc[k]
 		h.Observations = append(h.Observations, Observation{Dir: k.dir, Proto: k.proto, Port: k.port,
 			Peers: len(a.peers), Connections: a.conns, Weight: m.Weight(k.dir, k.proto, k.port)})
+		peers := make([]netip.Addr, 0, len(a.peers))
+		for p := range a.peers {
+			peers = append(peers, p)
+		}
+		sort.Slice(peers, func(i, j int) bool { return peers[i].Less(peers[j]) })
+		h.peers = append(h.peers, peers)
+	}
+	for _, h := range hosts {
+		h.Forwarding = forwarding(h)
 	}
 	return hosts
 }
 
-// Propose fills h.Roles, h.Tied and h.RunnersUp from h.Observations.
-func (m *Model) Propose(h *Host, opts Options) {
-	h.Roles, h.Tied, h.RunnersUp = nil, nil, nil
+// forwarding says whether h called a service it answered.
+func forwarding(h *Host) bool {
+	type svc struct {
+		proto uint8
+		port  uint16
+	}
+	in := map[svc]bool{}
+	for _, o := range h.Observations {
+		if o.Dir == Answered && catalog.HasPorts(o.Proto) {
+			in[svc{o.Proto, o.Port}] = true
+		}
+	}
+	for _, o := range h.Observations {
+		if o.Dir == Called && in[svc{o.Proto, o.Port}] {
+			return true
+		}
+	}
+	return false
+}
+
+// Propose fills h.Roles, h.Tied and h.RunnersUp from h.Observations
+// alone, as the first round of the joint assignment does.
+func (m *Model) Propose(h *Host, opts Options) { m.propose(h, opts, nil) }
+
+// roleRef is a role a peer was given.
+type roleRef struct {
+	role *catalog.Role
+	mode string
+}
+
+// context is what a host's proposal depends on beyond its own evidence.
+type context struct {
+	scope map[string]bool          // products; nil: every scoped candidate
+	roles map[netip.Addr][]roleRef // the peers' roles from the round before
+}
+
+func (x *context) allowed(c *candidate) bool {
+	if !c.scoped {
+		return false
+	}
+	if x == nil || x.scope == nil {
+		return true
+	}
+	if c.role.Product != SharedProduct {
+		return x.scope[c.role.Product]
+	}
+	// Infrastructure only one product's rules name is that product's.
+	rp := c.ruleProducts
+	return len(rp) != 1 || rp[0] == SharedProduct || x.scope[rp[0]]
+}
+
+// peerCredit is how well the documents name the flows of observation oi
+// between candidate c and the host's peers, by their roles: 1 for a rule
+// between c and a peer's role, 1/2 for a rule between c and Any, 0 for
+// none, averaged over the peers that have a role.
+func (m *Model) peerCredit(h *Host, oi int, c *candidate, x *context) float64 {
+	if x == nil || x.roles == nil || oi >= len(h.peers) {
+		return 0
+	}
+	o := h.Observations[oi]
+	sides := c.answers
+	if o.Dir == Called {
+		sides = c.calls
+	}
+	var sum float64
+	n := 0
+	for _, p := range h.peers[oi] {
+		refs := x.roles[p]
+		if len(refs) == 0 {
+			continue
+		}
+		n++
+		best := 0.0
+		for _, sd := range sides {
+			r := sd.rule
+			if !r.HasProto(o.Proto) || catalog.HasPorts(o.Proto) && !catalog.PortsContain(r.Ports, o.Port) {
+				continue
+			}
+			if sd.other.IsAny() {
+				best = max(best, anyCredit)
+				continue
+			}
+			if sd.other.Role == nil {
+				continue
+			}
+			for _, ref := range refs {
+				if sd.other.Role.Covers(sd.other.Mode, ref.role.ID, ref.mode) {
+					best = 1
+					break
+				}
+			}
+			if best == 1 {
+				break
+			}
+		}
+		sum += best
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// peerBoost is how much more an item weighs when the flows that show it
+// are documented between the candidate and the peers' roles: its weight
+// w becomes w + peerBoost × credit × κ.
+const peerBoost = 1.0
+
+// anyCredit is the credit of a rule from or to Any.
+const anyCredit = 1.0
+
+func (m *Model) propose(h *Host, opts Options, x *context) {
+	h.Roles, h.Tied, h.RunnersUp, h.Product = nil, nil, nil, ""
 	minScore := opts.minScore()
 	runners := opts.Runners
 	if runners == 0 {
@@ -239,33 +417,76 @@ func (m *Model) Propose(h *Host, opts Options) {
 		sort.Ints(out)
 		return out
 	}
-	toCand := func(x scored) Candidate {
-		return Candidate{Role: x.c.role, Mode: x.c.mode, Score: x.s, Explains: explains(x.c)}
+	// The peers' credit per candidate and observation, computed once.
+	credits := map[*candidate][]float64{}
+	credit := func(c *candidate, oi int) float64 {
+		if x == nil || x.roles == nil {
+			return 0
+		}
+		cr, ok := credits[c]
+		if !ok {
+			cr = make([]float64, len(h.Observations))
+			for oi := range h.Observations {
+				cr[oi] = m.peerCredit(h, oi, c, x)
+			}
+			credits[c] = cr
+		}
+		return cr[oi]
 	}
-	all := m.rank(hostItems, nil)
+	// An item's weight grows by the kappa (the mean item weight) times
+	// the best credit of the observations that show it.
+	boost := func(c *candidate, i int) float64 {
+		best := 0.0
+		for _, oi := range obsOf[i] {
+			best = max(best, credit(c, oi))
+		}
+		if best == 0 || m.weight[i] == 0 {
+			return 1
+		}
+		return 1 + peerBoost*best*m.kappa/m.weight[i]
+	}
+	aloneOf := map[*candidate]float64{}
+	for _, a := range m.rank(hostItems, nil, nil, x) {
+		aloneOf[a.c] = a.s
+	}
+	toCand := func(y scored) Candidate {
+		return Candidate{Role: y.c.role, Mode: y.c.mode, Score: y.s, Explains: explains(y.c), Alone: aloneOf[y.c]}
+	}
+	all := m.prefer(h, x, m.rank(hostItems, nil, boost, x), explains, credit)
 	// Greedy cover: the best role, then roles that explain enough of what
 	// the roles before them leave.
 	residual := hostItems
 	chosen := map[string]bool{}
 	for len(h.Roles) < maxRoles && len(residual) > 0 {
-		rs := m.rank(residual, chosen)
+		rs := all
+		if len(h.Roles) > 0 {
+			rs = m.prefer(h, x, m.rank(residual, chosen, boost, x), explains, credit)
+		}
 		if len(rs) == 0 || len(h.Roles) > 0 && rs[0].s < minScore {
 			break
 		}
 		best := rs[0]
 		var tied []scored
-		for _, x := range rs[1:] {
-			if x.c.role != best.c.role && sameScore(x.s, best.s) {
-				tied = append(tied, x)
+		var equiv []*catalog.Role
+		for _, y := range rs[1:] {
+			if y.c.role == best.c.role || !sameScore(y.s, best.s) || y.prior != best.prior {
+				continue
 			}
+			if slices.Contains(best.c.equiv, y.c.role) && y.c.mode == "" && best.c.mode == "" {
+				if !slices.Contains(equiv, y.c.role) {
+					equiv = append(equiv, y.c.role)
+				}
+				continue
+			}
+			tied = append(tied, y)
 		}
 		if len(h.Roles) == 0 && len(tied) > 0 {
 			h.Tied = append(h.Tied, toCand(best))
 			chosen[best.c.role.ID] = true
-			for _, x := range tied {
-				if !chosen[x.c.role.ID] {
-					h.Tied = append(h.Tied, toCand(x))
-					chosen[x.c.role.ID] = true
+			for _, y := range tied {
+				if !chosen[y.c.role.ID] {
+					h.Tied = append(h.Tied, toCand(y))
+					chosen[y.c.role.ID] = true
 				}
 			}
 			break
@@ -273,8 +494,29 @@ func (m *Model) Propose(h *Host, opts Options) {
 		if best.s < minScore || len(h.Roles) > 0 && (len(tied) > 0 || best.dot < extraShare*total) {
 			break
 		}
-		h.Roles = append(h.Roles, toCand(best))
+		// Of equivalent roles, the one first in the catalog is proposed.
+		if len(equiv) > 0 {
+			for _, r := range equiv {
+				if r != best.c.role && m.roleOrder(r) < best.c.order {
+					if c := m.candidate(r, ""); c != nil {
+						best = scored{c: c, s: best.s, dot: best.dot, prior: best.prior}
+					}
+				}
+			}
+			equiv = equiv[:0]
+			for _, r := range append([]*catalog.Role{}, best.c.equiv...) {
+				equiv = append(equiv, r)
+			}
+		}
+		cand := toCand(best)
+		if len(equiv) > 0 {
+			cand.Equivalent = equiv
+		}
+		h.Roles = append(h.Roles, cand)
 		chosen[best.c.role.ID] = true
+		for _, r := range equiv {
+			chosen[r.ID] = true
+		}
 		// What is left for another role: the answered items no role
 		// chosen so far explains. Calls alone never add a role.
 		var next []int
@@ -285,42 +527,158 @@ func (m *Model) Propose(h *Host, opts Options) {
 		}
 		residual = next
 	}
-	for _, x := range all {
+	if len(h.Roles) > 0 {
+		h.Product = h.Roles[0].Role.Product
+	}
+	for _, y := range all {
 		if runners < 0 || len(h.RunnersUp) >= runners {
 			break
 		}
-		if chosen[x.c.role.ID] || x.s < minScore/2 {
+		if chosen[y.c.role.ID] || y.s < minScore/2 {
 			continue
 		}
-		h.RunnersUp = append(h.RunnersUp, toCand(x))
-		chosen[x.c.role.ID] = true // one entry per role: its best mode
+		h.RunnersUp = append(h.RunnersUp, toCand(y))
+		chosen[y.c.role.ID] = true // one entry per role: its best mode
 	}
 }
 
-type scored struct {
-	c   *candidate
-	s   float64 // score
-	dot float64 // squared weight explained
+// roleOrder is the catalog order of role's plain candidate.
+func (m *Model) roleOrder(r *catalog.Role) int {
+	if c := m.candidate(r, ""); c != nil {
+		return c.order
+	}
+	return len(m.cands)
 }
 
-// rank scores every candidate whose role is not in skip against the host
-// items, best first; candidates explaining nothing are left out.
-func (m *Model) rank(items []int, skip map[string]bool) []scored {
+// prefer drops, for a host not seen forwarding, every role that fronts a
+// server role (a load balancer, a gateway) when the server explains all
+// the front explains, as well documented with the peers: the server is
+// preferred when the evidence is the same.
+func (m *Model) prefer(h *Host, x *context, rs []scored, explains func(*candidate) []int, credit func(*candidate, int) float64) []scored {
+	ranked := map[int]*candidate{}
+	for _, y := range rs {
+		ranked[m.index(y.c)] = y.c
+	}
+	out := rs[:0:0]
+	for _, y := range rs {
+		drop := false
+		for _, s := range y.c.fronts {
+			if m.forwards(h, x, &m.cands[s]) {
+				drop = false
+				break
+			}
+			sc := ranked[s]
+			if sc == nil || drop || !subset(explains(y.c), explains(sc)) {
+				continue
+			}
+			drop = true
+			for _, oi := range explains(y.c) {
+				if credit(sc, oi) < credit(y.c, oi) {
+					drop = false
+				}
+			}
+		}
+		if !drop {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// forwards says whether h was seen passing on what it answered to hosts
+// that play server s: it called, on a service it answered, a peer given
+// s's role. Without the peers' roles, calling a service it answered is
+// enough.
+func (m *Model) forwards(h *Host, x *context, s *candidate) bool {
+	if !h.Forwarding {
+		return false
+	}
+	if x == nil || x.roles == nil {
+		return true
+	}
+	for oi, o := range h.Observations {
+		if o.Dir != Called || oi >= len(h.peers) || !answeredService(h, o.Proto, o.Port) {
+			continue
+		}
+		for _, p := range h.peers[oi] {
+			for _, ref := range x.roles[p] {
+				if ref.role == s.role {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func answeredService(h *Host, proto uint8, port uint16) bool {
+	for _, o := range h.Observations {
+		if o.Dir == Answered && o.Proto == proto && o.Port == port {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) index(c *candidate) int {
+	for k := range m.cands {
+		if &m.cands[k] == c {
+			return k
+		}
+	}
+	return -1
+}
+
+type scored struct {
+	c     *candidate
+	s     float64 // score
+	dot   float64 // squared weight explained
+	prior int     // products naming the role, when its peers' roles name it; else 0
+}
+
+// rank scores every allowed candidate whose role is not in skip against
+// the host items, best first; candidates explaining nothing are left out.
+// boost, when given, multiplies an item's weight for a candidate by what
+// the peers' roles document.
+func (m *Model) rank(items []int, skip map[string]bool, boost func(*candidate, int) float64, x *context) []scored {
+	// An item weighs, in the host's mass, as much as the most any
+	// candidate documents it with the peers' roles: a flow the documents
+	// name between the host and its peer must be explained.
+	most := make(map[int]float64, len(items))
+	if boost != nil {
+		for k := range m.cands {
+			c := &m.cands[k]
+			if !x.allowed(c) || c.mass == 0 {
+				continue
+			}
+			ci := 0
+			for _, i := range items {
+				for ci < len(c.items) && c.items[ci] < i {
+					ci++
+				}
+				if ci < len(c.items) && c.items[ci] == i {
+					most[i] = max(most[i], boost(c, i))
+				}
+			}
+		}
+	}
 	// The host's mass counts every answered item and every call except
 	// unexplained calls to what shared infrastructure answers.
 	var base float64
 	for _, i := range items {
 		if m.items[i].dir == Answered || !m.infra[i] {
-			base += m.weight[i] * m.weight[i]
+			f := max(most[i], 1)
+			base += m.weight[i] * m.weight[i] * f * f
 		}
 	}
 	var out []scored
 	for k := range m.cands {
 		c := &m.cands[k]
-		if skip[c.role.ID] || c.mass == 0 || c.own != nil && !intersects(c.own, items) {
+		if !x.allowed(c) || skip[c.role.ID] || c.mass == 0 || c.own != nil && !intersects(c.own, items) {
 			continue
 		}
-		var dot, infraCalls float64
+		var dot, plain, infraCalls, boostAll float64
+		boosted := false
 		ci := 0
 		for _, i := range items {
 			for ci < len(c.items) && c.items[ci] < i {
@@ -328,9 +686,18 @@ func (m *Model) rank(items []int, skip map[string]bool) []scored {
 			}
 			if ci < len(c.items) && c.items[ci] == i {
 				w2 := m.weight[i] * m.weight[i]
-				dot += w2
+				f := 1.0
+				if boost != nil {
+					f = boost(c, i)
+				}
+				if f > 1 {
+					boosted = true
+				}
+				plain += w2
+				boostAll += w2 * (f*f - 1)
+				dot += w2 * f * f
 				if m.infra[i] {
-					infraCalls += w2
+					infraCalls += w2 * f * f
 				}
 			}
 		}
@@ -338,14 +705,24 @@ func (m *Model) rank(items []int, skip map[string]bool) []scored {
 		// member calls its domain controller.
 		if dot > infraCalls {
 			precision := dot / (base + infraCalls + m.kappa*m.kappa)
-			recall := dot / c.mass
-			out = append(out, scored{c, math.Pow(precision, 1-recallWeight) * math.Pow(recall, recallWeight), dot})
+			// The boosted weights count in recall too: what the
+			// candidate documents with its peers' roles and was seen
+			// weighs more of its table.
+			recall := (plain + boostAll) / (c.mass + boostAll)
+			y := scored{c: c, s: math.Pow(precision, 1-recallWeight) * math.Pow(recall, recallWeight), dot: plain}
+			if boosted {
+				y.prior = c.products
+			}
+			out = append(out, y)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if !sameScore(a.s, b.s) {
 			return a.s > b.s
+		}
+		if a.prior != b.prior {
+			return a.prior > b.prior
 		}
 		if !sameScore(a.dot, b.dot) {
 			return a.dot > b.dot

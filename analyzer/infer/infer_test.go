@@ -539,7 +539,7 @@ func TestBuiltinExamples(t *testing.T) {
 // those are the catalog's indistinguishable roles, listed by the test.
 func TestCatalogSelfRecovery(t *testing.T) {
 	m := builtinModel(t)
-	recovered, tied, infraOnly := 0, 0, 0
+	recovered, tied, infraOnly, equiv, fronts := 0, 0, 0, 0, 0
 	for k := range m.cands {
 		c := &m.cands[k]
 		h := &Host{Addr: netip.MustParseAddr("192.0.2.1")}
@@ -551,6 +551,16 @@ func TestCatalogSelfRecovery(t *testing.T) {
 		switch {
 		case len(h.Roles) > 0 && h.Roles[0].Role == c.role && h.Roles[0].Mode == c.mode:
 			recovered++
+		case len(h.Roles) > 0 && slices.Contains(h.Roles[0].Equivalent, c.role):
+			// Equivalent roles: the first in the catalog is proposed,
+			// the others named with it.
+			equiv++
+			t.Logf("equivalent: %s proposed as %s", c.role.DisplayName(c.mode), h.Roles[0].Name())
+		case len(c.fronts) > 0:
+			// A load balancer seen only answering is taken for the
+			// server behind it (not seen forwarding).
+			fronts++
+			t.Logf("front: %s proposed as %v, tied %v", c.role.DisplayName(c.mode), names(h.Roles), names(h.Tied))
 		case len(h.Tied) > 0:
 			var others []string
 			found := false
@@ -577,10 +587,10 @@ func TestCatalogSelfRecovery(t *testing.T) {
 			t.Errorf("%s: proposed %v, runners-up %v", c.role.DisplayName(c.mode), names(h.Roles), names(h.RunnersUp))
 		}
 	}
-	t.Logf("%d of %d candidates recovered, %d indistinguishable from another role, %d only call infrastructure",
-		recovered, len(m.cands), tied, infraOnly)
-	if recovered+tied+infraOnly != len(m.cands) {
-		t.Errorf("%d recovered + %d tied + %d infrastructure callers != %d candidates", recovered, tied, infraOnly, len(m.cands))
+	t.Logf("%d of %d candidates recovered, %d as an equivalent role, %d fronts taken for their servers, %d indistinguishable from another role, %d only call infrastructure",
+		recovered, len(m.cands), equiv, fronts, tied, infraOnly)
+	if recovered+equiv+fronts+tied+infraOnly != len(m.cands) {
+		t.Errorf("%d recovered + %d equivalent + %d fronts + %d tied + %d infrastructure callers != %d candidates", recovered, equiv, fronts, tied, infraOnly, len(m.cands))
 	}
 }
 
@@ -602,7 +612,7 @@ func TestProducts(t *testing.T) {
 		t.Errorf("1494 weighs %v with --product horizon, %v without", b, a)
 	}
 	for _, c := range hz.cands {
-		if c.role.Product != "horizon" && c.role.Product != SharedProduct {
+		if c.scoped && c.role.Product != "horizon" && c.role.Product != SharedProduct {
 			t.Errorf("candidate %s of product %s in a horizon model", c.role.Name, c.role.Product)
 		}
 	}
@@ -624,5 +634,147 @@ func TestProducts(t *testing.T) {
 		if !slices.Equal(got, tt.roles) {
 			t.Errorf("%v: roles = %v, want %v", tt.evs, got, tt.roles)
 		}
+	}
+}
+
+func decided(ps []ProductEvidence) (present []string) {
+	for _, p := range ps {
+		if p.Present {
+			present = append(present, p.Product)
+		}
+	}
+	return present
+}
+
+func TestDecideProducts(t *testing.T) {
+	m := builtinModel(t)
+	horizon := []audit.Service{
+		svc("10.0.2.51", "10.0.3.21", 17, 4172, 1, 1),
+		svc("10.0.2.51", "10.0.3.21", 6, 22443, 1, 1),
+		svc("10.0.2.60", "10.0.9.10", 6, 22, 1, 1), // an admin's SSH: one port no Horizon role names
+	}
+	tests := []struct {
+		name     string
+		services []audit.Service
+		opts     Options
+		want     []string
+		reason   string
+	}{
+		{"two distinctive services", horizon, Options{}, []string{"horizon"}, "distinctive services"},
+		{"all products", horizon, Options{AllProducts: true}, []string{"citrix", "horizon", "lync", "ras"}, "all products"},
+		{"one is enough when no product has two", []audit.Service{svc("10.0.2.51", "10.0.3.21", 6, 1494, 1, 1)}, Options{},
+			[]string{"citrix"}, "distinctive services"},
+		{"nothing distinctive: every product", []audit.Service{svc("10.0.2.51", "10.0.3.21", 6, 443, 1, 1)}, Options{},
+			[]string{"citrix", "horizon", "lync", "ras"}, "nothing distinctive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := InferAll(tt.services, m, tt.opts)
+			if got := decided(res.Products); !slices.Equal(got, tt.want) {
+				t.Errorf("present = %v, want %v (%+v)", got, tt.want, res.Products)
+			}
+			for _, p := range res.Products {
+				if p.Present && p.Reason != tt.reason {
+					t.Errorf("%s: reason %q, want %q", p.Product, p.Reason, tt.reason)
+				}
+			}
+		})
+	}
+	res := InferAll(horizon, m, Options{})
+	for _, p := range res.Products {
+		if p.Product == "horizon" && !slices.Equal(p.Services, []string{"22443/tcp", "4172/udp"}) {
+			t.Errorf("horizon services = %v", p.Services)
+		}
+	}
+	// Given products are kept, whatever the capture shows.
+	if got := decided(InferAll(horizon, builtinModel(t, "ras"), Options{}).Products); !slices.Equal(got, []string{"ras"}) {
+		t.Errorf("given ras: present = %v", got)
+	}
+}
+
+// A small Horizon pilot: the vCenter only answered 443 to the Connection
+// Server, which alone says little; knowing its peer's role it is a vCenter.
+func TestJointAssignment(t *testing.T) {
+	m := builtinModel(t)
+	services := []audit.Service{
+		svc("10.0.2.51", "10.0.1.10", 6, 443, 3, 3), // client → connection server
+		svc("10.0.2.51", "10.0.3.21", 6, 22443, 2, 2),
+		svc("10.0.2.51", "10.0.3.21", 17, 22443, 2, 2),
+		svc("10.0.2.51", "10.0.3.21", 17, 4172, 1, 1),
+		svc("10.0.1.10", "10.0.3.21", 6, 22443, 1, 1), // connection server → agent
+		svc("10.0.1.10", "10.0.0.20", 6, 443, 4, 4),   // connection server → vCenter
+	}
+	alone := Infer(services, m, Options{})
+	res := InferAll(services, m, Options{})
+	want := map[string]string{
+		"10.0.0.20": "vCenter Server",
+		"10.0.1.10": "Horizon Connection Server",
+		"10.0.2.51": "Horizon Client",
+		"10.0.3.21": "Horizon Agent",
+	}
+	for _, h := range res.Hosts {
+		if len(h.Roles) == 0 {
+			t.Errorf("%s: no role (tied %v, runners-up %v)", h.Addr, names(h.Tied), names(h.RunnersUp))
+			continue
+		}
+		if got := h.Roles[0].Name(); got != want[h.Addr.String()] {
+			t.Errorf("%s: %s, want %s (runners-up %v)", h.Addr, got, want[h.Addr.String()], names(h.RunnersUp))
+		}
+		if h.Product != h.Roles[0].Role.Product {
+			t.Errorf("%s: product %q", h.Addr, h.Product)
+		}
+	}
+	if !reflect.DeepEqual(names(alone[0].Roles), names(res.Hosts[0].Roles)) {
+		t.Error("Infer and InferAll disagree")
+	}
+	vc := res.Hosts[0]
+	if len(vc.Roles) > 0 && (vc.Roles[0].Alone >= DefaultMinScore || vc.Roles[0].Score < DefaultMinScore) {
+		t.Errorf("vCenter alone %.3f, joint %.3f: want the peer to make the difference", vc.Roles[0].Alone, vc.Roles[0].Score)
+	}
+	if res.Score <= 0 || res.Rounds < 1 {
+		t.Errorf("score %v after %d rounds", res.Score, res.Rounds)
+	}
+}
+
+// A Lync Director answering SIP and HTTPS documents what its pool's load
+// balancer documents: the server is proposed, unless the host is seen
+// passing the connections on to a Director.
+func TestPreferServerToLoadBalancer(t *testing.T) {
+	m := builtinModel(t, "lync")
+	base := []audit.Service{
+		svc("10.3.2.51", "10.3.1.20", 6, 5061, 2, 2),
+		svc("10.3.2.51", "10.3.1.20", 6, 443, 2, 2),
+		svc("10.3.2.51", "10.3.1.20", 6, 444, 1, 1),
+		svc("10.3.2.51", "10.3.1.10", 6, 5061, 2, 2), // the client's Front End
+		svc("10.3.2.51", "10.3.1.10", 6, 443, 2, 2),
+		svc("10.3.2.51", "10.3.1.10", 6, 8057, 1, 1),
+	}
+	host := func(services []audit.Service, addr string) *Host {
+		for _, h := range Infer(services, m, Options{Runners: 10, MinScore: -1}) {
+			if h.Addr.String() == addr {
+				return h
+			}
+		}
+		t.Fatalf("no host %s", addr)
+		return nil
+	}
+	has := func(cs []Candidate, name string) bool {
+		return slices.ContainsFunc(cs, func(c Candidate) bool { return c.Name() == name })
+	}
+	const lb = "Lync Director Pool Load Balancer"
+	h := host(base, "10.3.1.20")
+	if h.Forwarding || len(h.Roles) == 0 || h.Roles[0].Name() != "Lync Director" || has(h.Roles, lb) || has(h.RunnersUp, lb) {
+		t.Errorf("not forwarding: roles %v, runners-up %v, want Lync Director and no load balancer", names(h.Roles), names(h.RunnersUp))
+	}
+	// Forwarding: it calls the pool's Directors on the ports it answered.
+	fwd := append(slices.Clone(base),
+		svc("10.3.1.20", "10.3.1.21", 6, 5061, 2, 2), svc("10.3.1.20", "10.3.1.21", 6, 443, 2, 2), svc("10.3.1.20", "10.3.1.21", 6, 444, 2, 2),
+		svc("10.3.1.20", "10.3.1.22", 6, 5061, 2, 2), svc("10.3.1.20", "10.3.1.22", 6, 443, 2, 2), svc("10.3.1.20", "10.3.1.22", 6, 444, 2, 2),
+		svc("10.3.2.52", "10.3.1.21", 6, 5061, 2, 2), svc("10.3.2.52", "10.3.1.21", 6, 443, 2, 2), svc("10.3.2.52", "10.3.1.21", 6, 444, 2, 2),
+		svc("10.3.2.52", "10.3.1.22", 6, 5061, 2, 2), svc("10.3.2.52", "10.3.1.22", 6, 443, 2, 2), svc("10.3.2.52", "10.3.1.22", 6, 444, 2, 2))
+	h = host(fwd, "10.3.1.20")
+	t.Logf("member: %v", names(host(fwd, "10.3.1.21").Roles))
+	if !h.Forwarding || !has(h.Roles, lb) && !has(h.RunnersUp, lb) {
+		t.Errorf("forwarding to Directors: roles %v, runners-up %v, want the load balancer among them", names(h.Roles), names(h.RunnersUp))
 	}
 }

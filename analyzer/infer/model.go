@@ -63,6 +63,35 @@ type candidate struct {
 	// a mode is only a candidate when some of them were seen, so it
 	// never wins over its plain role by what was not seen.
 	own []int
+	// answers and calls are the rule sides the candidate takes part in,
+	// with the endpoint at the other end: what its peers must be for an
+	// observation to be documented between the two.
+	answers, calls []ruleSide
+	// products is the number of products whose rules name the role: a
+	// role several vendors' tables name is the likelier of two that fit
+	// the same flows equally.
+	products int
+	// ruleProducts are the products of the rules naming the role: a
+	// shared infrastructure role is only a candidate where one of them
+	// is (a report server only RAS documents is not one in Horizon).
+	ruleProducts []string
+	order        int // the role's place in the catalog
+	// fronts are the candidates (of the same product, not shared) whose
+	// answered items include all of this one's, when this one calls only
+	// what it answers: a load balancer or gateway in front of servers.
+	fronts []int
+	// equiv are the other plain roles that take part in exactly the same
+	// rules on the same sides: no capture can tell them apart.
+	equiv []*catalog.Role
+	// scoped: a candidate under NewModel's products (all when none).
+	scoped bool
+}
+
+// ruleSide is a rule a candidate takes part in and the endpoint at its
+// other end.
+type ruleSide struct {
+	rule  *catalog.Rule
+	other catalog.Endpoint
 }
 
 // Model is a catalog made ready for inference: every documented item with
@@ -78,6 +107,12 @@ type Model struct {
 	infra []bool
 	cands []candidate
 	byKey map[dirProto][]int // items per direction and protocol
+	// fixed says the candidates were narrowed to products by NewModel:
+	// Infer then does not decide the products itself.
+	fixed bool
+	// distinctive[i] is the product whose roles alone name item i's
+	// single port (tcp/1494 citrix, udp/4172 horizon …), or "".
+	distinctive []string
 }
 
 type dirProto struct {
@@ -93,9 +128,11 @@ const SharedProduct = "shared"
 // a property of the whole catalog; products, when given, only limits the
 // candidate roles to those products and shared infrastructure.
 func NewModel(cat *catalog.Catalog, products []string) *Model {
-	return newModel(cat.Roles(), cat.Rules(), func(r *catalog.Role) bool {
+	m := newModel(cat.Roles(), cat.Rules(), func(r *catalog.Role) bool {
 		return len(products) == 0 || r.Product == SharedProduct || containsString(products, r.Product)
 	})
+	m.fixed = len(products) > 0
+	return m
 }
 
 // itemSet is what a host playing a role shows.
@@ -199,11 +236,8 @@ func newModel(roles []*catalog.Role, rules []*catalog.Rule, isCandidate func(*ca
 				shared[k] = true
 			}
 		}
-		if !isCandidate(role) {
-			continue
-		}
 		plain := plainSet.sorted()
-		m.cands = append(m.cands, candidate{role: role, items: plain})
+		m.cands = append(m.cands, candidate{role: role, items: plain, scoped: isCandidate(role)})
 		// Items of the rules written for the role in no particular mode.
 		common := itemsOf(role, "\x00")
 		for _, md := range role.Modes {
@@ -218,7 +252,7 @@ func newModel(roles []*catalog.Role, rules []*catalog.Rule, isCandidate func(*ca
 				}
 			}
 			if len(own) > 0 {
-				m.cands = append(m.cands, candidate{role: role, mode: md.ID, items: its, own: own})
+				m.cands = append(m.cands, candidate{role: role, mode: md.ID, items: its, own: own, scoped: isCandidate(role)})
 			}
 		}
 	}
@@ -247,6 +281,7 @@ func newModel(roles []*catalog.Role, rules []*catalog.Rule, isCandidate func(*ca
 			c.mass += m.weight[i] * m.weight[i]
 		}
 	}
+	m.relate(roles, rules, portRoles)
 	return m
 }
 

@@ -37,15 +37,28 @@ combines the share of the host's evidence it explains (precision, weighted
 2/3) and the share of the role's documented ports that were seen (recall,
 1/3). Calls to shared infrastructure (directory, DNS, time, SQL, web) are
 not held against a role that does not document them, and alone make no
-role: every host makes them. Roles that document the same ports cannot be
-told apart: such hosts are reported as ambiguous. Only unicast addresses
-get roles; broadcast and multicast traffic counts for its sender. The
-method is described in full in package analyzer/infer.
+role: every host makes them. Only unicast addresses get roles; broadcast
+and multicast traffic counts for its sender.
+
+Products first: the distinctive ports the capture shows (4172 and 22443
+Horizon, 1494 and 2598 Citrix, 20002, 20009 and 30004 RAS, 5061, 5067 and
+444 Lync) decide which products' roles are proposed, with shared
+infrastructure; --product names them instead, --all-products keeps every
+product. Then all hosts are scored together, round by round: a flow the
+documents name between a host's role and its peer's role counts at least
+as much as an average port, so a host the Connection Server calls on 443 is
+a vCenter. A load balancer is only proposed over the server behind it when
+the host was seen forwarding. Roles that take part in the same rules (UAG
+and Horizon Security Server) are proposed as the first in the catalog with
+the others named; other ties are reported as ambiguous. The method is
+described in full in package analyzer/infer.
 
 Examples:
   flowaudit roles pilot.pcapng > inventory.yaml
   flowaudit roles --product citrix --min-score 0.3 day1.pcap day2.pcap.gz
   flowaudit roles -f table pilot.pcapng
+  flowaudit roles --all-products -f table pilot.pcapng
+  flowaudit roles -f json pilot.pcapng | jq '.product_decision[] | select(.present)'
   flowaudit roles -f json pilot.pcapng | jq '.hosts[] | select(.roles == [])'
   flowaudit analyze --infer-roles -i partial-inventory.yaml pilot.pcapng
 
@@ -59,6 +72,7 @@ func runRoles(e *env, args []string) int {
 	fs := newFlagSet("roles", rolesHelp)
 	var products, catalogs []string
 	fs.StringArrayVar(&products, "product", nil, "only propose roles of this product (horizon, citrix, ras, lync) and shared infrastructure; repeatable")
+	allProducts := fs.Bool("all-products", false, "propose roles of every product, not only of those the capture's distinctive ports show")
 	minScore := fs.Float64("min-score", infer.DefaultMinScore, "propose a role only from this score (0..1)")
 	format := fs.StringP("format", "f", "", "output format: yaml (an inventory), table or json (default: from -o's extension, else yaml)")
 	output := fs.StringP("output", "o", "", "write to `FILE` instead of standard output")
@@ -103,12 +117,12 @@ func runRoles(e *env, args []string) int {
 	if res == nil {
 		return e.fail(readErr)
 	}
-	opts := infer.Options{MinScore: *minScore}
+	opts := infer.Options{MinScore: *minScore, AllProducts: *allProducts}
 	if *minScore == 0 {
 		opts.MinScore = -1 // every best role, however weak
 	}
-	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
-	rr := &rolesReport{captures: res.Captures, hosts: hosts, minScore: *minScore, products: products, readErr: readErr}
+	ir := infer.InferAll(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
+	rr := &rolesReport{captures: res.Captures, hosts: ir.Hosts, decision: ir.Products, score: ir.Score, minScore: *minScore, products: products, readErr: readErr}
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":
@@ -172,6 +186,8 @@ func uniqueHostName(inv *inventory.Inventory, a netip.Addr) string {
 type rolesReport struct {
 	captures []analyzer.Capture
 	hosts    []*infer.Host
+	decision []infer.ProductEvidence
+	score    float64 // the joint assignment's score
 	minScore float64
 	products []string
 	readErr  error
@@ -277,7 +293,10 @@ func (rr *rolesReport) evidence(h *infer.Host) []string {
 		lines = append(lines, wrapList("  called:", c, "    ", width)...)
 	}
 	for _, c := range h.Roles {
-		lines = append(lines, wrapList(fmt.Sprintf("  %s: score %s, explains", c.Name(), fmtScore(c.Score)), observationNames(h, c.Explains), "    ", width)...)
+		lines = append(lines, wrapList(fmt.Sprintf("  %s: score %s (alone %s), explains", c.Name(), fmtScore(c.Score), fmtScore(c.Alone)), observationNames(h, c.Explains), "    ", width)...)
+		if len(c.Equivalent) > 0 {
+			lines = append(lines, wrapList("    or, documented alike:", roleNames(c.Equivalent), "      ", width)...)
+		}
 	}
 	if len(h.RunnersUp) > 0 {
 		lines = append(lines, wrapList("  runners-up:", strings.Split(candidateList(h.RunnersUp), ", "), "    ", width)...)
@@ -304,6 +323,8 @@ func (rr *rolesReport) header() []string {
 	}
 	if len(rr.products) > 0 {
 		lines = append(lines, "Products: "+strings.Join(rr.products, ", "))
+	} else {
+		lines = append(lines, "Products: "+decisionText(rr.decision))
 	}
 	return append(lines,
 		"A role is proposed from --min-score "+fmtScore(rr.minScore)+" (scores run from 0 to 1; see",
@@ -409,6 +430,37 @@ func yamlLines(n *yaml.Node) ([]string, error) {
 	return strings.Split(strings.TrimRight(buf.String(), "\n"), "\n"), nil
 }
 
+// decisionText is "horizon (4172/tcp, 22443/udp); not citrix, lync, ras".
+func decisionText(d []infer.ProductEvidence) string {
+	var in, out []string
+	for _, p := range d {
+		switch {
+		case p.Present && len(p.Services) > 0:
+			in = append(in, p.Product+" ("+strings.Join(p.Services, ", ")+")")
+		case p.Present:
+			in = append(in, p.Product)
+		default:
+			out = append(out, p.Product)
+		}
+	}
+	text := strings.Join(in, ", ")
+	if len(in) == 0 {
+		text = "none"
+	}
+	if len(out) > 0 {
+		text += "; not " + strings.Join(out, ", ") + " (use --all-products)"
+	}
+	return text
+}
+
+func roleNames(rs []*catalog.Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Name
+	}
+	return out
+}
+
 func (rr *rolesReport) table(e *env, w io.Writer) error {
 	t := e.newTable("Address", "Proposed roles", "Answered", "Called", "Runners-up")
 	t.SetOutputMirror(w)
@@ -445,10 +497,19 @@ func serviceList(h *infer.Host, dir infer.Direction) string {
 }
 
 type rolesJSON struct {
-	Captures []rolesCaptureJSON `json:"captures"`
-	Products []string           `json:"products"`
-	MinScore float64            `json:"min_score"`
-	Hosts    []rolesHostJSON    `json:"hosts"`
+	Captures        []rolesCaptureJSON `json:"captures"`
+	Products        []string           `json:"products"`
+	ProductDecision []rolesProductJSON `json:"product_decision"`
+	AssignmentScore float64            `json:"assignment_score"`
+	MinScore        float64            `json:"min_score"`
+	Hosts           []rolesHostJSON    `json:"hosts"`
+}
+
+type rolesProductJSON struct {
+	Product  string   `json:"product"`
+	Present  bool     `json:"present"`
+	Reason   string   `json:"reason"`
+	Services []string `json:"services"`
 }
 
 type rolesCaptureJSON struct {
@@ -457,22 +518,27 @@ type rolesCaptureJSON struct {
 }
 
 type rolesHostJSON struct {
-	Address     string               `json:"address"`
-	Name        string               `json:"name"`
-	Roles       []rolesCandidateJSON `json:"roles"`
-	Tied        []rolesCandidateJSON `json:"tied"`
-	RunnersUp   []rolesCandidateJSON `json:"runners_up"`
-	Answered    []rolesServiceJSON   `json:"answered"`
-	Called      []rolesServiceJSON   `json:"called"`
-	Unexplained []string             `json:"unexplained"`
+	Address         string               `json:"address"`
+	Name            string               `json:"name"`
+	Product         string               `json:"product"`
+	AssignmentScore float64              `json:"assignment_score"`
+	Forwarding      bool                 `json:"forwarding"`
+	Roles           []rolesCandidateJSON `json:"roles"`
+	Tied            []rolesCandidateJSON `json:"tied"`
+	RunnersUp       []rolesCandidateJSON `json:"runners_up"`
+	Answered        []rolesServiceJSON   `json:"answered"`
+	Called          []rolesServiceJSON   `json:"called"`
+	Unexplained     []string             `json:"unexplained"`
 }
 
 type rolesCandidateJSON struct {
-	Role     string   `json:"role"`
-	RoleID   string   `json:"role_id"`
-	Mode     string   `json:"mode,omitempty"`
-	Score    float64  `json:"score"`
-	Explains []string `json:"explains"`
+	Role       string   `json:"role"`
+	RoleID     string   `json:"role_id"`
+	Mode       string   `json:"mode,omitempty"`
+	Score      float64  `json:"score"`
+	Alone      float64  `json:"alone"`
+	Equivalent []string `json:"equivalent"`
+	Explains   []string `json:"explains"`
 }
 
 type rolesServiceJSON struct {
@@ -487,7 +553,11 @@ type rolesServiceJSON struct {
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 func (rr *rolesReport) json(w io.Writer) error {
-	out := rolesJSON{Captures: []rolesCaptureJSON{}, Products: append([]string{}, rr.products...), MinScore: rr.minScore, Hosts: []rolesHostJSON{}}
+	out := rolesJSON{Captures: []rolesCaptureJSON{}, Products: append([]string{}, rr.products...), ProductDecision: []rolesProductJSON{},
+		AssignmentScore: round3(rr.score), MinScore: rr.minScore, Hosts: []rolesHostJSON{}}
+	for _, p := range rr.decision {
+		out.ProductDecision = append(out.ProductDecision, rolesProductJSON{p.Product, p.Present, p.Reason, append([]string{}, p.Services...)})
+	}
 	for _, c := range rr.captures {
 		out.Captures = append(out.Captures, rolesCaptureJSON{c.Path, c.SHA256})
 	}
@@ -496,11 +566,13 @@ func (rr *rolesReport) json(w io.Writer) error {
 			r := []rolesCandidateJSON{}
 			for _, c := range cs {
 				r = append(r, rolesCandidateJSON{Role: c.Name(), RoleID: c.Role.ID, Mode: c.Mode, Score: round3(c.Score),
+					Alone: round3(c.Alone), Equivalent: append([]string{}, roleNames(c.Equivalent)...),
 					Explains: append([]string{}, observationNames(h, c.Explains)...)})
 			}
 			return r
 		}
-		j := rolesHostJSON{Address: h.Addr.String(), Name: hostName(h.Addr), Roles: cands(h.Roles), Tied: cands(h.Tied),
+		j := rolesHostJSON{Address: h.Addr.String(), Name: hostName(h.Addr), Product: h.Product, Forwarding: h.Forwarding,
+			Roles: cands(h.Roles), Tied: cands(h.Tied),
 			RunnersUp: cands(h.RunnersUp), Answered: []rolesServiceJSON{}, Called: []rolesServiceJSON{}, Unexplained: []string{}}
 		for _, o := range h.Observations {
 			s := rolesServiceJSON{Service: o.Service(), Proto: catalog.ProtoName(o.Proto), Port: o.Port, Peers: o.Peers,
@@ -513,6 +585,7 @@ func (rr *rolesReport) json(w io.Writer) error {
 		}
 		if len(h.Roles) > 0 {
 			j.Unexplained = append(j.Unexplained, observationNames(h, h.Unexplained())...)
+			j.AssignmentScore = round3(h.Roles[0].Score)
 		}
 		out.Hosts = append(out.Hosts, j)
 	}
