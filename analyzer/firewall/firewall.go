@@ -14,6 +14,7 @@ package firewall
 
 import (
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"path"
 	"sort"
@@ -897,6 +898,7 @@ func (n *namer) object(s side) *Object {
 		base = "flowaudit_fqdn_" + slug(strings.ReplaceAll(s.fqdn, "*", "star"))
 	}
 	if o.Name == "" {
+		base = shorten(base)
 		o.Name = base
 		for i := 2; n.byName[o.Name] != "" && n.byName[o.Name] != k; i++ {
 			o.Name = fmt.Sprintf("%s_%d", base, i)
@@ -905,6 +907,21 @@ func (n *namer) object(s side) *Object {
 	n.byName[o.Name] = k
 	n.byKey[k] = o
 	return o
+}
+
+// MaxName is the longest object name: PAN-OS takes 63 characters, ASA 64.
+const MaxName = 63
+
+// shorten keeps a name within MaxName, with room for a "_N" suffix: a
+// longer one is cut and ends with 8 hex digits of its FNV-1a hash, so two
+// long names stay apart and the same name always gives the same result.
+func shorten(name string) string {
+	if len(name) <= MaxName-3 {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s_%08x", strings.TrimRight(name[:MaxName-3-9], "_"), h.Sum32())
 }
 
 // slug is a name's lower-case letters and digits, runs of anything else

@@ -281,6 +281,17 @@ func TestMergeRanges(t *testing.T) {
 	}
 }
 
+func TestShorten(t *testing.T) {
+	long := "flowaudit_" + slug("Lync Front End Server (Central Management Store) in the second pool of the site")
+	a, b := shorten(long), shorten(long+"_2")
+	if len(a) > MaxName-3 || len(b) > MaxName-3 || a == b || !strings.HasPrefix(a, "flowaudit_lync_front_end") {
+		t.Errorf("shorten: %q (%d), %q (%d)", a, len(a), b, len(b))
+	}
+	if shorten(long) != a || shorten("flowaudit_x") != "flowaudit_x" {
+		t.Error("shorten is not stable")
+	}
+}
+
 func TestSlug(t *testing.T) {
 	for in, want := range map[string]string{
 		"Horizon Connection Server":        "horizon_connection_server",

@@ -12,8 +12,12 @@ import (
 // the destination hosts for a line to a role or host, an outbound rule on
 // the source hosts for a line to addresses the rule names (multicast,
 // broadcast, metadata) or to any. Host-name destinations are comments.
+// The script starts with a UTF-8 byte order mark.
 func (r *Request) Windows(w io.Writer) error {
 	bw := bufio.NewWriter(w)
+	// Windows PowerShell 5.1 reads a script without a byte order mark in
+	// the ANSI code page: the mark keeps the documents' names intact.
+	bw.WriteString("\ufeff")
 	header(bw, "# ", r)
 	bw.WriteString("# Remove them all with: Remove-NetFirewallRule -Group 'flowaudit'\n")
 	for _, l := range r.Lines {

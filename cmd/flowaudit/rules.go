@@ -167,7 +167,13 @@ func runRules(e *env, args []string) int {
 		result := audit.Audit(analyzer.AuditServices(res.Services, capturePaths(res)), inv, cat,
 			audit.Options{Products: f.products, Now: now, Waivers: waivers})
 		opts.Observations = firewall.Observations(result)
-		inputs = capturePaths(res)
+		for _, c := range res.Captures {
+			in := fmt.Sprintf("%s (%d packets, SHA-256 %s)", c.Path, c.Packets, c.SHA256)
+			if !c.Complete {
+				in = fmt.Sprintf("%s (%d packets read before an error: INCOMPLETE, the rest is not evidence)", c.Path, c.Packets)
+			}
+			inputs = append(inputs, in)
+		}
 		if n := res.Stats.Unaggregated; n > 0 {
 			fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
 		}

@@ -354,3 +354,27 @@ func TestRulesWaivedAndDeterministic(t *testing.T) {
 		t.Errorf("nft header does not name the waived rule:\n%.1500s", nft)
 	}
 }
+
+// TestRulesCutCapture: a capture cut short still gets the request of what
+// was read, which says so, and the exit code is 1.
+func TestRulesCutCapture(t *testing.T) {
+	t.Chdir(sampleRoot)
+	data, err := os.ReadFile("testdata/samples/ras/pilot.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcapng")
+	if err := os.WriteFile(cut, data[:len(data)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errb := analyzeCmd(t, "rules", "-i", "testdata/samples/ras/inventory.yaml", "--capture", cut, "-f", "nft")
+	if code != exitError {
+		t.Errorf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(out, "table inet flowaudit {") || !strings.Contains(out, "INCOMPLETE") || !strings.Contains(out, "accept comment") {
+		t.Errorf("the request of what was read is missing or does not say it is incomplete:\n%.1500s", out)
+	}
+	if !strings.Contains(errb, "cut.pcapng: offset ") {
+		t.Errorf("stderr %q does not name the file and offset", errb)
+	}
+}
