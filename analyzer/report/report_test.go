@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/jedib0t/go-pretty/v6/text"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -316,4 +318,116 @@ func TestCSVKinds(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestShortenAndBrief(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"RAS Secure Gateway (Normal mode)", 40, "RAS Secure Gateway (Normal mode)"},
+		{"RAS Secure Gateway (Normal mode)", 20, "RAS Secure Gateway…"},
+		{"RAS Secure Gateway (Normal mode)", 8, "RAS Sec…"},
+		{"2001:db8:85a3::8a2e:370:7334", 12, "2001:db8:85…"},
+		{"no role → RAS RD Session Host Agent", 12, "no role…"},
+		{"ユーザーデバイス", 7, "ユーザ…"},
+		{"abc", 0, ""},
+	} {
+		if got := shorten(tt.in, tt.width); got != tt.want {
+			t.Errorf("shorten(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"cs01 (192.0.2.20)", "cs01"},
+		{"rejected (1 rejected, 0 unanswered)", "rejected"},
+		{"192.0.2.1", "192.0.2.1"},
+		{"a (b (c))", "a"},
+		{"(x)", "(x)"},
+	} {
+		if got := brief(tt.in); got != tt.want {
+			t.Errorf("brief(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// The terminal table fits the terminal: at 80 and 120 columns every line
+// fits and every finding is one line; --wide has every column, and no
+// rule id or hash is split across lines in either.
+func TestTextWidth(t *testing.T) {
+	rep := testReport(t)
+	s := rep.Split()
+	for _, tt := range []struct {
+		width int
+		wide  bool
+	}{{80, false}, {120, false}, {80, true}, {120, true}, {200, false}} {
+		t.Run(fmt.Sprintf("%d wide=%v", tt.width, tt.wide), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := rep.Text(&buf, TextOptions{Width: tt.width, Wide: tt.wide}); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			lines := strings.Split(out, "\n")
+			if !tt.wide {
+				for i, l := range lines {
+					if w := text.StringWidthWithoutEscSequences(l); w > tt.width {
+						t.Errorf("line %d is %d columns wide:\n%s", i+1, w, l)
+					}
+				}
+				// one line per finding: the table under each title has
+				// exactly as many body lines as rows
+				for _, sec := range []struct {
+					title string
+					rows  int
+				}{{"Undocumented services", len(s.Undocumented)}, {"Blocked documented services", len(s.Blocked)},
+					{"Sweeps", len(rep.Result.Sweeps)}, {"Documented services", len(s.Documented)}} {
+					if n := tableBodyLines(lines, sec.title); n != sec.rows {
+						t.Errorf("%s: %d lines for %d rows:\n%s", sec.title, n, sec.rows, out)
+					}
+				}
+			}
+			// words that must never be split: they appear whole
+			words := []string{rep.InventorySHA, rep.Captures[0].SHA256}
+			for _, f := range rep.Result.Flows {
+				for _, r := range f.Rules {
+					words = append(words, r.ID)
+				}
+			}
+			for _, w := range words {
+				shown := strings.Contains(out, w)
+				if tt.wide && !shown {
+					t.Errorf("--wide at %d lacks %q whole", tt.width, w)
+				}
+				if !tt.wide && !shown && strings.Contains(out, w[:min(len(w), 8)]) {
+					t.Errorf("%q is split or cut", w)
+				}
+			}
+			hasFilter := strings.Contains(out, "ip.src==")
+			if hasFilter != tt.wide {
+				t.Errorf("filters shown: %v, want %v", hasFilter, tt.wide)
+			}
+		})
+	}
+}
+
+// tableBodyLines counts the lines of the table under title: those after
+// its header rule up to the next blank line.
+func tableBodyLines(lines []string, title string) int {
+	for i, l := range lines {
+		if !strings.HasPrefix(l, title) {
+			continue
+		}
+		n := 0
+		for _, b := range lines[i+1:] {
+			if strings.TrimSpace(b) == "" {
+				break
+			}
+			n++
+		}
+		if n <= 2 {
+			return 0 // "none"
+		}
+		return n - 2 // the header and its rule
+	}
+	return -1
 }

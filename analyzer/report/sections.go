@@ -18,9 +18,18 @@ type Table struct {
 	Header []string
 	Rows   [][]string
 	Code   map[int]bool // columns shown as code (filters, ids)
-	// Wide are the columns the terminal table leaves out for width; every
+	// Wide are the columns the terminal table leaves out for width
+	// unless --wide (long text: reasons, rules, filters, hashes); every
 	// other format shows them.
 	Wide map[int]bool
+	// Brief are the columns whose trailing parenthesis the terminal's
+	// default view drops: a host's address after its name, the counts
+	// after an outcome.
+	Brief map[int]bool
+	// Cut are the columns the terminal's default view may shorten with
+	// "…" to keep one line per row (names, roles, outcomes); never a rule
+	// id, a service, a count or a hash.
+	Cut map[int]bool
 }
 
 func count(n int) string { return strconv.Itoa(n) }
@@ -91,7 +100,8 @@ func (r *Report) SummaryTable() Table {
 
 // InputTables describe the captures, inventory and catalog.
 func (r *Report) InputTables() []Table {
-	caps := Table{ID: "captures", Title: "Captures", Header: []string{"File", "SHA-256", "Format", "Packets", "First packet", "Last packet"}, Code: map[int]bool{1: true}}
+	caps := Table{ID: "captures", Title: "Captures", Header: []string{"File", "SHA-256", "Format", "Packets", "First packet", "Last packet"}, Code: map[int]bool{1: true},
+		Wide: map[int]bool{1: true, 5: true}, Cut: map[int]bool{0: true, 2: true}}
 	for _, c := range r.Captures {
 		row := []string{c.Path, c.SHA256, c.Format, u64(c.Packets), TS(c.First), TS(c.Last)}
 		if c.Error != "" {
@@ -99,13 +109,13 @@ func (r *Report) InputTables() []Table {
 		}
 		caps.Rows = append(caps.Rows, row)
 	}
-	inputs := Table{ID: "inputs", Title: "Inputs", Header: []string{"Input", "Value"}}
+	inputs := Table{ID: "inputs", Title: "Inputs", Header: []string{"Input", "Value", "SHA-256"}, Code: map[int]bool{2: true}, Wide: map[int]bool{2: true}}
 	inv := "none (hosts have no roles)"
 	if r.InferRoles {
 		inv = "none; roles inferred from the traffic (--infer-roles)"
 	}
 	if r.Inventory != "" {
-		inv = r.Inventory + " (sha256 " + r.InventorySHA + ")"
+		inv = r.Inventory
 		if r.InferRoles {
 			inv += "; hosts missing from it got roles inferred from the traffic"
 		}
@@ -115,11 +125,11 @@ func (r *Report) InputTables() []Table {
 		products = strings.Join(r.Products, ", ")
 	}
 	inputs.Rows = [][]string{
-		{"Inventory", inv},
-		{"Catalog", strings.Join(r.CatalogFiles, ", ")},
-		{"Products", fmt.Sprintf("%s (%d rules)", products, r.Result.Rules)},
-		{"Tool", r.Tool + " " + r.Version},
-		{"Generated", TS(r.Generated)},
+		{"Inventory", inv, r.InventorySHA},
+		{"Catalog", strings.Join(r.CatalogFiles, ", "), ""},
+		{"Products", fmt.Sprintf("%s (%d rules)", products, r.Result.Rules), ""},
+		{"Tool", r.Tool + " " + r.Version, ""},
+		{"Generated", TS(r.Generated), ""},
 	}
 	hosts := Table{ID: "hosts", Title: "Hosts", Header: []string{"Host", "Addresses", "Roles"}}
 	for _, h := range r.Hosts {
@@ -140,7 +150,8 @@ func (r *Report) FindingTables() []Table {
 	und := Table{ID: "undocumented", Title: fmt.Sprintf("Undocumented services (%d)", len(s.Undocumented)),
 		Intro:  "Traffic no document allows. Each row is a client, a server and a service; the filter shows its packets in Wireshark.",
 		Header: []string{"Client", "Server", "Service", "Roles", "Outcome", "Conns", "Packets", "Bytes", "First seen", "First frame", "Why", "Filter"},
-		Code:   map[int]bool{11: true}, Wide: map[int]bool{6: true, 7: true, 8: true, 11: true}}
+		Code:   map[int]bool{11: true}, Wide: map[int]bool{6: true, 7: true, 8: true, 10: true, 11: true},
+		Brief: map[int]bool{0: true, 1: true, 4: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true}}
 	for _, f := range s.Undocumented {
 		why := strings.Join(f.Hints, "; ")
 		if f.WaiverExpired {
@@ -154,7 +165,8 @@ func (r *Report) FindingTables() []Table {
 	blk := Table{ID: "blocked", Title: fmt.Sprintf("Blocked documented services (%d)", len(s.Blocked)),
 		Intro:  "Documented traffic that was attempted but never established: refused or unanswered, as a firewall in the path would leave it.",
 		Header: []string{"Client", "Server", "Service", "Outcome", "Blocked by", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
-		Code:   map[int]bool{9: true, 10: true}, Wide: map[int]bool{6: true, 7: true, 10: true}}
+		Code:   map[int]bool{9: true, 10: true}, Wide: map[int]bool{4: true, 6: true, 7: true, 9: true, 10: true},
+		Brief: map[int]bool{0: true, 1: true, 3: true}, Cut: map[int]bool{0: true, 1: true, 3: true}}
 	for _, f := range s.Blocked {
 		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
 			outcomeCell(f), blockedByCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
@@ -165,7 +177,8 @@ func (r *Report) FindingTables() []Table {
 		Intro: "Clients that contacted more servers on one port, or more ports of one server, than --sweep-threshold: scans, summarized " +
 			"instead of listed service by service (their services are in no other section).",
 		Header: []string{"Client", "Swept", "Outcomes", "Conns", "Packets", "First seen", "Last seen", "First frame", "Filter"},
-		Code:   map[int]bool{8: true}, Wide: map[int]bool{4: true, 6: true, 8: true}}
+		Code:   map[int]bool{8: true}, Wide: map[int]bool{4: true, 5: true, 6: true, 8: true},
+		Brief: map[int]bool{0: true}, Cut: map[int]bool{0: true, 1: true, 2: true}}
 	for _, w := range r.Result.Sweeps {
 		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), w.Describe(),
 			fmt.Sprintf("%d established, %d rejected, %d unanswered", w.Established, w.Rejected, w.Unanswered),
@@ -175,7 +188,8 @@ func (r *Report) FindingTables() []Table {
 
 	missing := func(id, title, intro string, ms []*audit.Missing) Table {
 		t := Table{ID: id, Title: fmt.Sprintf("%s (%d)", title, len(ms)), Intro: intro,
-			Header: []string{"Rule", "From", "To", "Service", "Clients", "Servers", "Description"}, Code: map[int]bool{0: true}}
+			Header: []string{"Rule", "From", "To", "Service", "Clients", "Servers", "Description"}, Code: map[int]bool{0: true},
+			Wide: map[int]bool{4: true, 5: true, 6: true}, Cut: map[int]bool{1: true, 2: true}}
 		for _, m := range ms {
 			desc := m.Rule.Description
 			if m.WaiverExpired {
@@ -196,7 +210,7 @@ func (r *Report) FindingTables() []Table {
 	doc := Table{ID: "documented", Title: fmt.Sprintf("Documented services (%d)", len(s.Documented)),
 		Intro:  "Allowed by the rules listed; established, or broadcast and multicast sent by a host of the rule's role.",
 		Header: []string{"Client", "Server", "Service", "Conns", "Packets", "Bytes", "First seen", "Rules"}, Code: map[int]bool{7: true},
-		Wide: map[int]bool{5: true, 6: true}}
+		Wide: map[int]bool{4: true, 5: true, 6: true, 7: true}, Brief: map[int]bool{0: true, 1: true}, Cut: map[int]bool{0: true, 1: true}}
 	for _, f := range s.Documented {
 		doc.Rows = append(doc.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
 			count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), RuleIDs(f.Rules)})
@@ -205,7 +219,7 @@ func (r *Report) FindingTables() []Table {
 
 	if len(s.Waived) > 0 || len(s.WaivedMissing) > 0 {
 		w := Table{ID: "waived", Title: fmt.Sprintf("Waived (%d)", len(s.Waived)+len(s.WaivedMissing)),
-			Header: []string{"Finding", "Service", "Waiver", "Where"}}
+			Header: []string{"Finding", "Service", "Waiver", "Where"}, Cut: map[int]bool{2: true, 3: true}}
 		for _, f := range s.Waived {
 			w.Rows = append(w.Rows, []string{HostLabel(f.ClientHost, f.Client) + " → " + HostLabel(f.ServerHost, f.Server), Service(f),
 				WaiverText(f.Waiver, false), f.Waiver.Where()})
@@ -224,7 +238,7 @@ func (r *Report) OtherTables() []Table {
 	var out []Table
 	if len(r.Result.Unverifiable) > 0 {
 		t := Table{ID: "unverifiable", Title: fmt.Sprintf("Rules that cannot be checked by address (%d)", len(r.Result.Unverifiable)),
-			Header: []string{"Rule", "From", "To", "Why"}, Code: map[int]bool{0: true}}
+			Header: []string{"Rule", "From", "To", "Why"}, Code: map[int]bool{0: true}, Wide: map[int]bool{3: true}, Cut: map[int]bool{1: true, 2: true}}
 		for _, u := range r.Result.Unverifiable {
 			t.Rows = append(t.Rows, []string{u.Rule.ID, u.Rule.From.String(), u.Rule.To.String(), u.Reason})
 		}
@@ -238,7 +252,7 @@ func (r *Report) OtherTables() []Table {
 		out = append(out, t)
 	}
 	if len(r.Result.UnusedWaivers) > 0 {
-		t := Table{ID: "unused-waivers", Title: "Waivers that matched nothing", Header: []string{"Ticket", "Reason", "Where"}}
+		t := Table{ID: "unused-waivers", Title: "Waivers that matched nothing", Header: []string{"Ticket", "Reason", "Where"}, Cut: map[int]bool{1: true}}
 		for _, w := range r.Result.UnusedWaivers {
 			t.Rows = append(t.Rows, []string{w.Ticket, w.Reason, w.Where()})
 		}

@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
+	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -12,7 +12,10 @@ import (
 // TextOptions steer the terminal table.
 type TextOptions struct {
 	Color bool // ANSI colours (a terminal, NO_COLOR unset)
-	Width int  // wrap long cells to fit this many columns; 0 for DefaultWidth, negative for no limit
+	Width int  // fit the tables to this many columns; 0 for DefaultWidth, negative for no limit
+	// Wide shows every column (filters, rules, reasons, hashes), wrapped
+	// at word boundaries, instead of one line per row of short columns.
+	Wide bool
 	// MaxRows caps each table's rows (0: DefaultMaxRows, negative: no
 	// cap); the other formats always hold every row.
 	MaxRows int
@@ -25,10 +28,6 @@ const DefaultMaxRows = 1000
 // DefaultWidth is the width the table is fitted to when there is no
 // terminal to measure (a file, a pipe).
 const DefaultWidth = 200
-
-// wrapFrom is the length from which a column may be wrapped; shorter
-// columns (addresses, services, counts) are never broken.
-const wrapFrom = 32
 
 var sectionColors = map[string]text.Colors{
 	"summary":          {text.Bold},
@@ -52,6 +51,9 @@ func (r *Report) Text(out io.Writer, o TextOptions) error {
 }
 
 // writeTextTables writes tables as go-pretty tables, each under its title.
+// By default each table shows its short columns, fitted to o.Width with
+// one line per row (see fitColumns); with o.Wide every column, wrapped at
+// word boundaries.
 func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 	title := func(t Table) string {
 		if !o.Color {
@@ -72,6 +74,10 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		tw := table.NewWriter()
 		tw.SetOutputMirror(w)
 		style := table.StyleLight
+		// No outer border and no column rules: two spaces between
+		// columns leave the width to the cells.
+		style.Options.DrawBorder = false
+		style.Options.SeparateColumns = false
 		if !o.Color {
 			style.Color = table.ColorOptions{}
 		} else {
@@ -80,16 +86,6 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		style.Format.Header = text.FormatDefault
 		style.Format.Footer = text.FormatDefault
 		tw.SetStyle(style)
-		var keep []int
-		hdr := table.Row{}
-		for i, h := range t.Header {
-			if !t.Wide[i] {
-				keep = append(keep, i)
-				hdr = append(hdr, h)
-			}
-		}
-		tw.AppendHeader(hdr)
-		tw.SetColumnConfigs(fitColumns(t, keep, o.Width))
 		rows, cut := t.Rows, 0
 		if limit := o.MaxRows; limit >= 0 {
 			if limit == 0 {
@@ -99,18 +95,86 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 				rows, cut = rows[:limit], len(rows)-limit
 			}
 		}
-		for _, row := range rows {
-			out := table.Row{}
-			for _, i := range keep {
-				out = append(out, row[i])
+		var keep []int
+		for i := range t.Header {
+			if o.Wide || !t.Wide[i] {
+				keep = append(keep, i)
+			}
+		}
+		var cells [][]string
+		var cfg []table.ColumnConfig
+		for {
+			cells = make([][]string, len(rows))
+			for r, row := range rows {
+				cells[r] = make([]string, len(keep))
+				for n, i := range keep {
+					cells[r][n] = row[i]
+					if !o.Wide && t.Brief[i] {
+						cells[r][n] = brief(row[i])
+					}
+				}
+			}
+			var fits bool
+			cfg, fits = fitColumns(t, keep, cells, o)
+			if fits || o.Wide {
+				break
+			}
+			// Too wide even with the Cut columns at their narrowest:
+			// leave out the last of them (--wide and the other formats
+			// have it).
+			last := -1
+			for n, i := range keep {
+				if t.Cut[i] {
+					last = n
+				}
+			}
+			if last < 0 {
+				break
+			}
+			keep = append(keep[:last:last], keep[last+1:]...)
+		}
+		hdr := table.Row{}
+		for _, i := range keep {
+			hdr = append(hdr, t.Header[i])
+		}
+		tw.AppendHeader(hdr)
+		tw.SetColumnConfigs(cfg)
+		for _, row := range cells {
+			out := make(table.Row, len(row))
+			for n, c := range row {
+				out[n] = c
 			}
 			tw.AppendRow(out)
 		}
-		if cut > 0 {
-			tw.AppendFooter(table.Row{fmt.Sprintf("… and %d more rows: --format csv, json, markdown or html lists them all", cut)})
-		}
 		tw.Render()
+		if cut > 0 {
+			fmt.Fprintf(w, "  … and %d more rows: --format csv, json, markdown or html lists them all\n", cut)
+		}
 	}
+}
+
+// brief drops a cell's trailing parenthesis: "cs01 (192.0.2.20)" is
+// "cs01", "rejected (1 rejected, 0 unanswered)" is "rejected".
+func brief(s string) string {
+	if !strings.HasSuffix(s, ")") {
+		return s
+	}
+	depth := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		switch s[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				if i > 0 && s[i-1] == ' ' {
+					return s[:i-1]
+				}
+				return s
+			}
+		}
+	}
+	return s
 }
 
 // errWriter keeps the first write error and writes nothing after it.
@@ -128,45 +192,118 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// fitColumns shares the width among the long text columns (reasons,
-// descriptions, rule lists) once the short ones have what they need: a
-// long column that fits in its share keeps its width, the rest share what
-// is left, and none is cut narrower than wrapFrom.
-func fitColumns(t Table, keep []int, width int) []table.ColumnConfig {
+// columnPadding is what go-pretty adds to each column in the house
+// style: a space on each side.
+const columnPadding = 2
+
+// minCut is how narrow a column may be shortened with "…".
+const minCut = 6
+
+// fitColumns fits the table to o.Width (0: DefaultWidth, negative: no
+// limit). Each column starts at its widest cell; while the table is too
+// wide, the widest column that may give way loses a character. In the
+// default view of a table with Cut columns (names, roles, outcomes), those
+// may give way down to minCut and are then shortened with "…", and the
+// others keep their width, so that every row stays on one line. In other
+// tables (and in every table with --wide) columns are wrapped at word
+// boundaries and never made narrower than their longest word, so a rule
+// id, an address or a hash is never split. fits says whether the table
+// is now no wider than o.Width.
+func fitColumns(t Table, keep []int, cells [][]string, o TextOptions) (cfg []table.ColumnConfig, fits bool) {
+	width := o.Width
 	if width == 0 {
 		width = DefaultWidth
 	}
 	if width < 0 {
-		return nil
+		return nil, true
 	}
-	longest := make([]int, len(keep))
-	for n, i := range keep {
-		longest[n] = text.StringWidthWithoutEscSequences(t.Header[i])
-		for _, row := range t.Rows {
-			longest[n] = max(longest[n], text.StringWidthWithoutEscSequences(row[i]))
+	n := len(keep)
+	oneLine := !o.Wide && len(t.Cut) > 0 // rows stay on one line
+	widths := make([]int, n)
+	floor := make([]int, n)
+	for k, i := range keep {
+		widths[k] = text.StringWidthWithoutEscSequences(t.Header[i])
+		floor[k] = longestWord(t.Header[i])
+		for _, row := range cells {
+			widths[k] = max(widths[k], text.StringWidthWithoutEscSequences(row[k]))
+			floor[k] = max(floor[k], longestWord(row[k]))
+		}
+		switch {
+		case oneLine && t.Cut[i]:
+			floor[k] = min(widths[k], max(minCut, text.StringWidthWithoutEscSequences(t.Header[i])))
+		case oneLine:
+			floor[k] = widths[k] // never wrapped, never cut
 		}
 	}
-	avail := width - 1
-	var long []int // indexes into keep, shortest first
-	for n, l := range longest {
-		avail -= 3 // borders and padding
-		if l > wrapFrom {
-			long = append(long, n)
-		} else {
-			avail -= l
-		}
+	total := n * columnPadding
+	for _, w := range widths {
+		total += w
 	}
-	sort.Slice(long, func(a, b int) bool { return longest[long[a]] < longest[long[b]] })
-	var cfg []table.ColumnConfig
-	for k, n := range long {
-		share := max(wrapFrom, avail/(len(long)-k))
-		if longest[n] <= share {
-			avail -= longest[n]
+	for total > width {
+		widest := -1
+		for k := range widths {
+			if widths[k] > floor[k] && (widest < 0 || widths[k] > widths[widest]) {
+				widest = k
+			}
+		}
+		if widest < 0 {
+			break // as narrow as it can be without splitting a word
+		}
+		widths[widest]--
+		total--
+	}
+	for k, i := range keep {
+		natural := text.StringWidthWithoutEscSequences(t.Header[i])
+		for _, row := range cells {
+			natural = max(natural, text.StringWidthWithoutEscSequences(row[k]))
+		}
+		if widths[k] >= natural {
 			continue
 		}
-		avail -= share
-		cfg = append(cfg, table.ColumnConfig{Number: n + 1, WidthMax: share, WidthMaxEnforcer: text.WrapSoft})
+		enforcer := text.WrapSoft
+		if !o.Wide && t.Cut[i] {
+			enforcer = shorten
+		}
+		cfg = append(cfg, table.ColumnConfig{Number: k + 1, WidthMax: widths[k], WidthMaxEnforcer: enforcer})
 	}
-	sort.Slice(cfg, func(a, b int) bool { return cfg[a].Number < cfg[b].Number })
-	return cfg
+	return cfg, total <= width
+}
+
+// longestWord is the display width of s's longest space-separated word.
+func longestWord(s string) int {
+	l := 0
+	for _, w := range strings.Fields(s) {
+		l = max(l, text.StringWidthWithoutEscSequences(w))
+	}
+	return l
+}
+
+// shorten cuts s to width with "…", at a word boundary when one is in
+// the second half of the cut, so "RAS Secure Gateway (Normal mode)" at 20
+// is "RAS Secure Gateway…".
+func shorten(s string, width int) string {
+	if text.StringWidthWithoutEscSequences(s) <= width {
+		return s
+	}
+	if width < 1 {
+		return ""
+	}
+	var b strings.Builder
+	w, lastSpace := 0, -1
+	for _, r := range s {
+		rw := text.RuneWidth(r)
+		if w+rw > width-1 {
+			break
+		}
+		if r == ' ' {
+			lastSpace = b.Len()
+		}
+		b.WriteRune(r)
+		w += rw
+	}
+	out := b.String()
+	if lastSpace > len(out)/2 {
+		out = out[:lastSpace]
+	}
+	return strings.TrimRight(out, " ,;→(") + "…"
 }

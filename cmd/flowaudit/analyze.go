@@ -57,6 +57,7 @@ type analyzeFlags struct {
 	output       string
 	evidence     string
 	evidenceMax  int
+	wide         bool
 	failOn       string
 	waivers      string
 	includeNoise bool
@@ -72,6 +73,7 @@ func runAnalyze(e *env, args []string) int {
 	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown (md), json, csv or html (default: from -o's extension, else table)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding, the input files and SHA256SUMS to `DIR` (new, empty, or a previous bundle, which is replaced)")
+	fs.BoolVar(&f.wide, "wide", false, "table: every column (why, rules, blocked by, filters, hashes), wrapped, instead of one line per finding")
 	fs.IntVar(&f.evidenceMax, "evidence-max", defaultEvidenceMax, "at most `N` finding pcaps in --evidence; the rest are counted in the report")
 	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked,sweep", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
 	if done, err := e.parseFlags(fs, analyzeHelp, args); done {
@@ -129,7 +131,7 @@ func runAnalyze(e *env, args []string) int {
 			return e.fail(err)
 		}
 	}
-	if err := e.writeReport(rep, format, f.output); err != nil {
+	if err := e.writeReport(rep, format, f.output, f.wide); err != nil {
 		return e.fail(err)
 	}
 	if readErr != nil {
@@ -285,9 +287,8 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
-// render writes rep in format to w. color and width only affect tables
-// (width 0: report.DefaultWidth).
-func render(rep *report.Report, format string, w io.Writer, color bool, width int) error {
+// render writes rep in format to w. to only affects tables.
+func render(rep *report.Report, format string, w io.Writer, to report.TextOptions) error {
 	switch format {
 	case "markdown":
 		return rep.Markdown(w)
@@ -298,16 +299,16 @@ func render(rep *report.Report, format string, w io.Writer, color bool, width in
 	case "html":
 		return rep.HTML(w)
 	}
-	return rep.Text(w, report.TextOptions{Color: color, Width: width})
+	return rep.Text(w, to)
 }
 
 // writeReport writes the report to -o's file, or to standard output
 // (where a terminal table is fitted to the terminal's width and coloured).
-func (e *env) writeReport(rep *report.Report, format, output string) error {
+func (e *env) writeReport(rep *report.Report, format, output string, wide bool) error {
 	if output == "" || output == "-" {
-		return render(rep, format, e.stdout, e.color, e.termWidth())
+		return render(rep, format, e.stdout, report.TextOptions{Color: e.color, Width: e.termWidth(), Wide: wide})
 	}
-	return e.writeOutput(output, func(w io.Writer) error { return render(rep, format, w, false, 0) })
+	return e.writeOutput(output, func(w io.Writer) error { return render(rep, format, w, report.TextOptions{Wide: wide}) })
 }
 
 func fileSHA256(path string) (string, error) {

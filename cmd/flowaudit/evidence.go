@@ -137,7 +137,8 @@ func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*aud
 		{"report.txt", "table"}, {"report.md", "markdown"}, {"report.json", "json"}, {"report.csv", "csv"}, {"report.html", "html"},
 	} {
 		var buf bytes.Buffer
-		if err := render(rep, f.format, &buf, false, 0); err != nil {
+		// report.txt has every column: the bundle is read in full.
+		if err := render(rep, f.format, &buf, report.TextOptions{Wide: true}); err != nil {
 			return err
 		}
 		files[f.name] = buf.Bytes()

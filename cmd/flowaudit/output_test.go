@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/flowaudit/flowaudit/analyzer/report"
 )
 
 // An -o path keeps what it is: a regular file (or a new path) is replaced
@@ -536,4 +539,82 @@ func TestEvidenceMax(t *testing.T) {
 	if code, _, errs := analyzeCmd(t, ras.args("json", "--evidence", t.TempDir(), "--evidence-max", "-1")...); code != exitUsage {
 		t.Errorf("--evidence-max -1: exit %d: %s", code, errs)
 	}
+}
+
+// The sample reports' terminal tables at 80 and 120 columns: every line
+// fits, every finding is one line, and --wide keeps every rule id whole.
+func TestSampleTableWidth(t *testing.T) {
+	t.Chdir(sampleRoot)
+	for _, p := range samplePilots {
+		var f analyzeFlags
+		fs := newFlagSet("analyze", "")
+		f.register(fs)
+		if err := fs.Parse(append([]string{"-i", p.dir() + "/inventory.yaml", "--reproducible"}, p.flags...)); err != nil {
+			t.Fatal(err)
+		}
+		e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+		rep, _, err := e.analyzeCaptures(&f, []string{p.capture()}, []string{"undocumented"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rep.Split()
+		for _, width := range []int{80, 120} {
+			for _, wide := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%d/wide=%v", p.family, width, wide), func(t *testing.T) {
+					var buf bytes.Buffer
+					if err := render(rep, "table", &buf, report.TextOptions{Width: width, Wide: wide}); err != nil {
+						t.Fatal(err)
+					}
+					out := buf.String()
+					lines := strings.Split(out, "\n")
+					if !wide {
+						for i, l := range lines {
+							if w := utf8.RuneCountInString(l); w > width {
+								t.Errorf("line %d: %d columns:\n%s", i+1, w, l)
+							}
+						}
+						for _, sec := range []struct {
+							title string
+							rows  int
+						}{{"Undocumented services", len(s.Undocumented)}, {"Blocked documented services", len(s.Blocked)},
+							{"Expected flows never seen", len(s.Missing)}, {"Documented services", len(s.Documented)}} {
+							if n := bodyLines(lines, sec.title); n != sec.rows {
+								t.Errorf("%s: %d lines for %d rows", sec.title, n, sec.rows)
+							}
+						}
+					}
+					for _, f := range rep.Result.Flows {
+						for _, r := range f.Rules {
+							if wide && !strings.Contains(out, r.ID) {
+								t.Errorf("--wide lacks rule %s whole", r.ID)
+							}
+						}
+					}
+					for _, m := range rep.Result.Missing {
+						if !strings.Contains(out, m.Rule.ID) {
+							t.Errorf("rule %s is not shown whole", m.Rule.ID)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// bodyLines counts the lines of the table under title, after its header
+// and rule, up to the next blank line; 0 for "none".
+func bodyLines(lines []string, title string) int {
+	for i, l := range lines {
+		if strings.HasPrefix(l, title) {
+			n := 0
+			for _, b := range lines[i+1:] {
+				if strings.TrimSpace(b) == "" {
+					break
+				}
+				n++
+			}
+			return max(0, n-2)
+		}
+	}
+	return -1
 }
