@@ -301,7 +301,7 @@ type Request struct {
 
 // Options steer Build.
 type Options struct {
-	Products []string // only rules of these products; empty for all
+	Products []string // only rules of these products (and shared and site rules, always in scope); empty for all
 	GroupBy  string   // GroupRole (default) or GroupHost
 	Only     Only     // default: OnlyNeeded with evidence, OnlyAll without
 	Waivers  *audit.Waivers
@@ -465,8 +465,9 @@ func Build(cat *catalog.Catalog, inv *inventory.Inventory, opts Options) (*Reque
 		}
 	}
 	var entries []*entry
+	scope := catalog.NewScope(opts.Products...)
 	for _, r := range cat.Rules() {
-		if len(opts.Products) > 0 && !containsString(opts.Products, r.Product) {
+		if !scope.HasRule(r) {
 			continue
 		}
 		req.Rules++

@@ -42,7 +42,7 @@ func (r *Request) HeaderLines() []string {
 	}
 	out := []string{
 		"flowaudit rules: a firewall change request to review, not a policy to apply blindly.",
-		"Each line is justified by the vendor documents' rules named above it; check every one against the site's policy.",
+		"Each line names the vendor documents' rules that justify it; check every one against the site's policy.",
 		"A source written as any is Any in the documents: every client may open the connection.",
 	}
 	inv := r.Inventory

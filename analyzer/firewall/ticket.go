@@ -46,8 +46,12 @@ func (r *Request) CSV(w io.Writer) error {
 func (r *Request) Markdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("# Firewall change request\n\n")
-	for _, h := range r.HeaderLines() {
-		fmt.Fprintf(bw, "%s\n", mdText(h))
+	for i, h := range r.HeaderLines() {
+		if i == 0 {
+			fmt.Fprintf(bw, "**%s**\n\n", mdText(h))
+			continue
+		}
+		fmt.Fprintf(bw, "- %s\n", mdText(h))
 	}
 	bw.WriteString("\n## Lines\n\n")
 	if len(r.Lines) == 0 {
@@ -60,8 +64,7 @@ func (r *Request) Markdown(w io.Writer) error {
 			for i, j := range l.Why {
 				just[i] = mdText(j.Text())
 			}
-			fmt.Fprintf(bw, "| %d | `%s` (%s) | `%s` (%s) | %s | %s | accept | %s | %s | %s |\n", l.N,
-				l.Src.Name, mdText(strings.Join(l.Src.AddressStrings(), ", ")), l.Dst.Name, mdText(strings.Join(l.Dst.AddressStrings(), ", ")),
+			fmt.Fprintf(bw, "| %d | %s | %s | %s | %s | accept | %s | %s | %s |\n", l.N, mdObject(l.Src), mdObject(l.Dst),
 				l.ProtoName(), l.PortsText(), l.StatusText(), strings.Join(just, "<br>"), strings.Join(l.RuleIDs(), ", "))
 		}
 	}
@@ -82,6 +85,14 @@ func (r *Request) Markdown(w io.Writer) error {
 		fmt.Fprintf(bw, "- %s\n", mdText(wr.Text()))
 	}
 	return bw.Flush()
+}
+
+// mdObject is "`name` (addresses)", or "any".
+func mdObject(o *Object) string {
+	if o.IsAny() {
+		return "any"
+	}
+	return fmt.Sprintf("`%s` (%s)", o.Name, mdText(strings.Join(o.AddressStrings(), ", ")))
 }
 
 func mdText(s string) string {

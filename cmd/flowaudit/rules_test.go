@@ -378,3 +378,30 @@ func TestRulesCutCapture(t *testing.T) {
 		t.Errorf("stderr %q does not name the file and offset", errb)
 	}
 }
+
+// TestRulesProductKeepsSiteRules: --product narrows the vendor rules; the
+// team's own site rules stay in scope, as in analyze.
+func TestRulesProductKeepsSiteRules(t *testing.T) {
+	t.Chdir(sampleRoot)
+	p := samplePilots[0]
+	args := append([]string{"rules", "-i", p.dir() + "/inventory.yaml"}, p.flags...)
+	for _, tc := range []struct {
+		product      string
+		site, vendor bool
+	}{{"horizon", true, true}, {"citrix", true, false}} {
+		code, out, errb := analyzeCmd(t, append(args, "--product", tc.product, "--capture", p.capture(), "-f", "json")...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errb)
+		}
+		var site, vendor bool
+		for _, l := range decodeRequest(t, out).Lines {
+			for _, id := range l.RuleIDs {
+				site = site || strings.HasPrefix(id, "site-")
+				vendor = vendor || strings.HasPrefix(id, "hz-")
+			}
+		}
+		if site != tc.site || vendor != tc.vendor {
+			t.Errorf("--product %s: site rules %v, horizon rules %v", tc.product, site, vendor)
+		}
+	}
+}

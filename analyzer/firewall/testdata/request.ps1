@@ -1,5 +1,5 @@
 ﻿# flowaudit rules: a firewall change request to review, not a policy to apply blindly.
-# Each line is justified by the vendor documents' rules named above it; check every one against the site's policy.
+# Each line names the vendor documents' rules that justify it; check every one against the site's policy.
 # A source written as any is Any in the documents: every client may open the connection.
 # flowaudit test; inventory testdata/inventory.yaml; 12 of 14 catalog rules apply.
 # Evidence: captures/pilot.pcapng.
