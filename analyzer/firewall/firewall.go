@@ -293,6 +293,10 @@ type Request struct {
 	Rules      int // catalog rules considered (after the product filter)
 	Applicable int // rules whose roles the inventory has
 
+	// Warnings say where the evidence may not fit the request: rules of
+	// the evidence this catalog does not have, another inventory.
+	Warnings []string
+
 	// Set by the caller, for the header every syntax writes.
 	Version   string
 	Inventory string   // inventory path
@@ -478,6 +482,27 @@ func Build(cat *catalog.Catalog, inv *inventory.Inventory, opts Options) (*Reque
 		entries = append(entries, es...)
 	}
 	entries = attach(entries, opts.Observations, inv, opts.GroupBy, opts.Evidence)
+	unknown := map[string]bool{}
+	for _, o := range opts.Observations {
+		for _, id := range o.Rules {
+			if r := cat.Rule(id); r == nil || !scope.HasRule(r) {
+				unknown[id] = true
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		ids := make([]string, 0, len(unknown))
+		for id := range unknown {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		more := ""
+		if len(ids) > 5 {
+			more = fmt.Sprintf(" and %d more", len(ids)-5)
+			ids = ids[:5]
+		}
+		req.Warnings = append(req.Warnings, fmt.Sprintf("the evidence names rules this catalog and --product do not have (%s%s): give rules the --catalog and --product the analysis had", strings.Join(ids, ", "), more))
+	}
 
 	// Waivers: a waived rule is left out unless the pilot used it.
 	waived := map[string]*WaivedRule{}

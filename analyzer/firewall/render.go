@@ -60,6 +60,9 @@ func (r *Request) HeaderLines() []string {
 		group = "one address object per host"
 	}
 	out = append(out, fmt.Sprintf("%d lines (--only %s, %s).", len(r.Lines), r.Only, group))
+	for _, w := range r.Warnings {
+		out = append(out, "WARNING: "+w)
+	}
 	for _, w := range r.Waived {
 		out = append(out, "Left out, waived: "+w.Text())
 	}

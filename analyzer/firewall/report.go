@@ -22,6 +22,9 @@ const maxReportSize = 512 << 20
 type ReportInfo struct {
 	Tool, Version, Generated string
 	Captures                 []string
+	InventorySHA256          string   // "" when the analysis had no inventory
+	Products                 []string // the analysis's --product
+	CatalogFiles             []string
 }
 
 // The analyze JSON report, as much of it as a request needs. Unknown
@@ -33,6 +36,13 @@ type analyzeReport struct {
 	Captures  []struct {
 		Path string `json:"path"`
 	} `json:"captures"`
+	Inventory *struct {
+		SHA256 string `json:"sha256"`
+	} `json:"inventory"`
+	Catalog struct {
+		Files    []string `json:"files"`
+		Products []string `json:"products"`
+	} `json:"catalog"`
 	Flows *[]reportFlow `json:"flows"`
 }
 
@@ -77,7 +87,11 @@ func ReadReport(name string, r io.Reader) ([]Observation, *ReportInfo, error) {
 	if rep.Tool != "flowaudit" || rep.Flows == nil {
 		return nil, nil, fmt.Errorf("%s: not a flowaudit analyze JSON report (want \"tool\": \"flowaudit\" and a \"flows\" list)", name)
 	}
-	info := &ReportInfo{Tool: rep.Tool, Version: rep.Version, Generated: rep.Generated}
+	info := &ReportInfo{Tool: rep.Tool, Version: rep.Version, Generated: rep.Generated,
+		Products: rep.Catalog.Products, CatalogFiles: rep.Catalog.Files}
+	if rep.Inventory != nil {
+		info.InventorySHA256 = rep.Inventory.SHA256
+	}
 	for _, c := range rep.Captures {
 		info.Captures = append(info.Captures, c.Path)
 	}

@@ -111,6 +111,7 @@ type jsonRequest struct {
 	GroupBy    string       `json:"group_by"`
 	Rules      int          `json:"catalog_rules"`
 	Applicable int          `json:"applicable_rules"`
+	Warnings   []string     `json:"warnings"`
 	Lines      []jsonLine   `json:"lines"`
 	Objects    []jsonObject `json:"objects"`
 	Waived     []jsonWaived `json:"waived"`
@@ -169,7 +170,7 @@ type jsonWaived struct {
 func (r *Request) JSON(w io.Writer) error {
 	out := jsonRequest{Tool: "flowaudit", Version: r.Version, Note: r.HeaderLines()[0], Inventory: r.Inventory, Inputs: strs(r.Inputs),
 		Evidence: r.Evidence, Only: string(r.Only), GroupBy: r.GroupBy, Rules: r.Rules, Applicable: r.Applicable,
-		Lines: []jsonLine{}, Objects: []jsonObject{}, Waived: waivedJSON(r.Waived), Expired: waivedJSON(r.Expired)}
+		Warnings: strs(r.Warnings), Lines: []jsonLine{}, Objects: []jsonObject{}, Waived: waivedJSON(r.Waived), Expired: waivedJSON(r.Expired)}
 	for _, l := range r.Lines {
 		jl := jsonLine{Line: l.N, SourceObject: l.Src.Name, SourceAddrs: l.Src.AddressStrings(), DestObject: l.Dst.Name,
 			DestAddrs: l.Dst.AddressStrings(), Proto: l.ProtoName(), Ports: [][2]uint16{}, Action: "accept", Status: l.Status, RuleIDs: l.RuleIDs()}

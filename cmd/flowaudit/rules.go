@@ -155,7 +155,7 @@ func runRules(e *env, args []string) int {
 	}
 
 	opts := firewall.Options{Products: f.products, GroupBy: f.groupBy, Only: firewall.Only(f.only), Waivers: waivers, Now: now, Evidence: evidence}
-	var inputs []string
+	var inputs, warnings []string
 	var readErr error
 	switch {
 	case len(f.captures) > 0:
@@ -192,6 +192,13 @@ func runRules(e *env, args []string) int {
 		if len(info.Captures) > 0 {
 			inputs = []string{fmt.Sprintf("%s (of %s)", f.fromReport, strings.Join(info.Captures, ", "))}
 		}
+		sum, err := fileSHA256(f.inventory)
+		if err != nil {
+			return e.fail(err)
+		}
+		if info.InventorySHA256 != sum {
+			warnings = append(warnings, fmt.Sprintf("%s was analysed with another inventory than %s (SHA-256 %s, not %s): roles may differ", f.fromReport, f.inventory, orNone(info.InventorySHA256), sum))
+		}
 	default:
 		fmt.Fprintln(e.stderr, "flowaudit: no capture or report: every rule that applies is listed, none checked against traffic")
 	}
@@ -200,6 +207,10 @@ func runRules(e *env, args []string) int {
 		return e.fail(usageError{err})
 	}
 	req.Version, req.Inventory, req.Inputs = version, f.inventory, inputs
+	req.Warnings = append(warnings, req.Warnings...)
+	for _, w := range req.Warnings {
+		fmt.Fprintf(e.stderr, "flowaudit: warning: %s\n", w)
+	}
 	if err := e.writeRules(req, format, f.output); err != nil {
 		return e.fail(err)
 	}
@@ -247,4 +258,11 @@ func (e *env) writeRules(req *firewall.Request, format, output string) error {
 		return nil
 	}
 	return e.writeOutput(output, func(w io.Writer) error { return req.Write(format, w) })
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -405,3 +405,28 @@ func TestRulesProductKeepsSiteRules(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesFromReportWarnings: a report made with other site rules or
+// another inventory is said to be so, on stderr and in the request.
+func TestRulesFromReportWarnings(t *testing.T) {
+	t.Chdir(sampleRoot)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"without the site rules", []string{"-i", "testdata/samples/horizon/inventory.yaml"}, "the evidence names rules this catalog and --product do not have (site-"},
+		{"another inventory", []string{"-i", "testdata/samples/citrix/inventory.yaml"}, "was analysed with another inventory than testdata/samples/citrix/inventory.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(append([]string{"rules"}, tc.args...), "--from-report", "testdata/samples/horizon/report.json", "-f", "nft")
+			code, out, errb := analyzeCmd(t, args...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errb)
+			}
+			if !strings.Contains(errb, "warning: ") || !strings.Contains(errb, tc.want) || !strings.Contains(out, "# WARNING: ") {
+				t.Errorf("stderr %q, want %q, and a WARNING in the request", errb, tc.want)
+			}
+		})
+	}
+}
