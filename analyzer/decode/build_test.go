@@ -176,3 +176,56 @@ func payloadN(n int) gopacket.Payload {
 }
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// radiotapHeader is a radiotap header with the Flags field (the FCS flag is
+// 0x10, bad FCS 0x40), after a TSFT field if tsft, with a second present
+// word if extended.
+func radiotapHeader(flags byte, tsft, extended bool) rawLayer {
+	present := uint32(1 << 1)
+	if tsft {
+		present |= 1
+	}
+	b := []byte{0, 0, 0, 0}
+	if extended {
+		b = binary.LittleEndian.AppendUint32(b, present|1<<31)
+		b = binary.LittleEndian.AppendUint32(b, 0)
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, present)
+	}
+	if tsft {
+		for len(b)%8 != 0 {
+			b = append(b, 0)
+		}
+		b = append(b, 1, 2, 3, 4, 5, 6, 7, 8)
+	}
+	b = append(b, flags)
+	binary.LittleEndian.PutUint16(b[2:], uint16(len(b)))
+	return rawLayer{b, layers.LayerTypeRadioTap}
+}
+
+// dot11Header is an 802.11 MAC header: frame control byte 0 (type and
+// subtype) and flags, three addresses (four with to and from DS), the QoS
+// control field for QoS subtypes, and the HT control field with the +HTC
+// (order) flag.
+func dot11Header(fc, flags byte) rawLayer {
+	b := []byte{fc, flags, 0x2c, 0}
+	for i := range 18 {
+		b = append(b, byte(i))
+	}
+	b = append(b, 0x10, 0)
+	if flags&3 == 3 {
+		b = append(b, 6, 5, 4, 3, 2, 1)
+	}
+	if fc&0x80 != 0 && fc>>2&3 == 2 {
+		b = append(b, 0, 0)
+		if flags&0x80 != 0 {
+			b = append(b, 0, 0, 0, 0)
+		}
+	}
+	return rawLayer{b, layers.LayerTypeDot11}
+}
+
+// llcSNAP is the RFC 1042 LLC/SNAP header of an EtherType.
+func llcSNAP(t layers.EthernetType) rawLayer {
+	return rawLayer{[]byte{0xaa, 0xaa, 0x03, 0, 0, 0, byte(t >> 8), byte(t)}, layers.LayerTypeLLC}
+}

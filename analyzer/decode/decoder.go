@@ -22,6 +22,11 @@ import (
 const (
 	LinkTypeNull     uint32 = 0   // BSD loopback, host byte order family
 	LinkTypeEthernet uint32 = 1   // Ethernet II and 802.3
+	LinkTypePPP      uint32 = 9   // PPP, with or without the HDLC address and control bytes
+	LinkTypePPPHDLC  uint32 = 50  // PPP in HDLC-like framing (RFC 1662), or Cisco PPP with HDLC framing
+	LinkTypeCHDLC    uint32 = 104 // Cisco HDLC
+	LinkTypeDot11    uint32 = 105 // IEEE 802.11 without a radio header
+	LinkTypeRadiotap uint32 = 127 // IEEE 802.11 behind a radiotap header
 	LinkTypeRawAlt   uint32 = 12  // raw IP (DLT_RAW on some BSDs)
 	LinkTypeRaw      uint32 = 101 // raw IPv4 or IPv6
 	LinkTypeLoop     uint32 = 108 // OpenBSD loopback, network byte order family
@@ -34,7 +39,8 @@ const (
 // SupportedLinkType reports whether Decode reads frames of the link type.
 func SupportedLinkType(lt uint32) bool {
 	switch lt {
-	case LinkTypeNull, LinkTypeEthernet, LinkTypeRawAlt, LinkTypeRaw, LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeSLL2:
+	case LinkTypeNull, LinkTypeEthernet, LinkTypeRawAlt, LinkTypeRaw, LinkTypeLoop, LinkTypeLinuxSLL, LinkTypeIPv4, LinkTypeIPv6, LinkTypeSLL2,
+		LinkTypePPP, LinkTypePPPHDLC, LinkTypeCHDLC, LinkTypeDot11, LinkTypeRadiotap:
 		return true
 	}
 	return false
@@ -48,6 +54,10 @@ const (
 	firstLoopback
 	firstIPv4
 	firstIPv6
+	firstPPP
+	firstCHDLC
+	firstDot11
+	firstRadiotap
 	numFirst
 )
 
@@ -65,6 +75,11 @@ type Decoder struct {
 	mpls    mplsLayer
 	pppoe   pppoeLayer
 	ppp     pppLayer
+	chdlc   chdlcLayer
+	radio   radiotapLayer
+	dot11   dot11Layer
+	llc     llcLayer
+	snap    snapLayer
 	ip4     ipv4Layer
 	ip6     ipv6Layer
 	ext     ip6ExtLayer
@@ -104,9 +119,11 @@ func NewDecoder() *Decoder {
 	st := &d.st
 	d.dot1q.st, d.ip4.st, d.ip6.st, d.ext.st, d.frag6.st = st, st, st, st, st
 	d.gre.st, d.vxlan.st, d.geneve.st, d.mpls.st, d.pppoe.st = st, st, st, st, st
+	d.radio.st, d.dot11.st = st, st
 
 	all := []gopacket.DecodingLayer{
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.mpls, &d.pppoe, &d.ppp,
+		&d.chdlc, &d.radio, &d.dot11, &d.llc, &d.snap,
 		&d.ip4, &d.ip6, &d.ext, &d.frag6, // frag6 after ext: it takes the fragment header
 		&d.tcp, &d.udp, &d.sctp, &d.icmp4, &d.icmp6, &d.echo6,
 		&d.gre, &d.erspan2, &d.erspan3, &d.vxlan, &d.geneve,
@@ -118,6 +135,10 @@ func NewDecoder() *Decoder {
 		firstLoopback: layers.LayerTypeLoopback,
 		firstIPv4:     layers.LayerTypeIPv4,
 		firstIPv6:     layers.LayerTypeIPv6,
+		firstPPP:      layers.LayerTypePPP,
+		firstCHDLC:    layerTypeCHDLC,
+		firstDot11:    layers.LayerTypeDot11,
+		firstRadiotap: layers.LayerTypeRadioTap,
 	}
 	for i, first := range firsts {
 		d.parsers[i] = newParser(first, all)
@@ -172,6 +193,21 @@ func (d *Decoder) parser(linkType uint32, data []byte) (*gopacket.DecodingLayerP
 		return d.parsers[firstIPv4], 0
 	case LinkTypeIPv6:
 		return d.parsers[firstIPv6], 0
+	case LinkTypePPP:
+		return d.parsers[firstPPP], 0
+	case LinkTypePPPHDLC:
+		// 0xff: PPP in HDLC-like framing; 0x0f or 0x8f: Cisco PPP with
+		// HDLC framing, which is Cisco HDLC.
+		if len(data) > 0 && data[0]&0x7f == 0x0f {
+			return d.parsers[firstCHDLC], 0
+		}
+		return d.parsers[firstPPP], 0
+	case LinkTypeCHDLC:
+		return d.parsers[firstCHDLC], 0
+	case LinkTypeDot11:
+		return d.parsers[firstDot11], 0
+	case LinkTypeRadiotap:
+		return d.parsers[firstRadiotap], 0
 	case LinkTypeRaw, LinkTypeRawAlt:
 		if len(data) > 0 && data[0]>>4 == 6 {
 			return d.parsers[firstIPv6], 0
@@ -192,6 +228,10 @@ func (d *Decoder) isARP() bool {
 		return d.eth.EthernetType == layers.EthernetTypeARP
 	case layers.LayerTypeDot1Q:
 		return d.dot1q.Type == layers.EthernetTypeARP
+	case layers.LayerTypeSNAP:
+		return d.snap.Type == layers.EthernetTypeARP
+	case layerTypeCHDLC:
+		return d.chdlc.Protocol == layers.EthernetTypeARP
 	}
 	return false
 }
@@ -220,6 +260,8 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 		switch {
 		case err != nil:
 			return failure(truncated, err)
+		case st.skip != ReasonNone:
+			return st.skip, nil // an 802.11 frame that carries no IP
 		case len(d.decoded) > 0 && d.decoded[len(d.decoded)-1] == layers.LayerTypeMPLS:
 			return ReasonUnsupported, nil // an MPLS payload that is not IP (pseudowire, control word)
 		case d.isARP():

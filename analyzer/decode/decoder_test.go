@@ -105,7 +105,39 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"null-be-ipv6-28", LinkTypeNull, build(t, loopbackHeader(28, true), ip6(cli6, srv6, layers.IPProtocolUDP), udp(1, 2)), ReasonNone, udpPkt(cli6, srv6, 1, 2, 48, 0)},
 		{"loop-be-ipv6-30", LinkTypeLoop, build(t, loopbackHeader(30, true), ip6(cli6, srv6, layers.IPProtocolUDP), udp(1, 2)), ReasonNone, udpPkt(cli6, srv6, 1, 2, 48, 0)},
 		{"loop-be-ipv4", LinkTypeLoop, build(t, loopbackHeader(2, true), ip4(cli4, srv4, layers.IPProtocolUDP), udp(1, 2)), ReasonNone, udpPkt(cli4, srv4, 1, 2, 28, 0)},
-		{"unknown-link-type", 127, synFrame, ReasonUnknownLinkType, Packet{}},
+		{"unknown-link-type", 147, synFrame, ReasonUnknownLinkType, Packet{}},
+
+		// 802.11 with and without radiotap; PPP, PPP in HDLC framing, Cisco HDLC.
+		{"radiotap-qos-data-fcs", LinkTypeRadiotap, append(build(t, radiotapHeader(0x10, false, false), dot11Header(0x88, 0x01), llcSNAP(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolUDP), udp(5353, 53), payloadN(10)), 0xde, 0xad, 0xbe, 0xef),
+			ReasonNone, udpPkt(cli4, srv4, 5353, 53, 38, 10)},
+		{"radiotap-tsft-extended-present-no-fcs", LinkTypeRadiotap, build(t, radiotapHeader(0, true, true), dot11Header(0x08, 0x02), llcSNAP(layers.EthernetTypeIPv6), ip6(cli6, srv6, layers.IPProtocolTCP), tcp(443, 50000, true, true)),
+			ReasonNone, tcpPkt(cli6, srv6, 443, 50000, FlagSYN|FlagACK, 60, 0)},
+		{"dot11-four-address-qos-htc", LinkTypeDot11, build(t, dot11Header(0x88, 0x83), llcSNAP(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), tcp(50000, 3389, false, true), payloadN(20)),
+			ReasonNone, tcpPkt(cli4, srv4, 50000, 3389, FlagACK, 60, 20)},
+		{"radiotap-arp", LinkTypeRadiotap, build(t, radiotapHeader(0, false, false), dot11Header(0x08, 0x01), llcSNAP(layers.EthernetTypeARP), payloadN(28)), ReasonARP, Packet{}},
+		{"radiotap-beacon", LinkTypeRadiotap, build(t, radiotapHeader(0x10, true, false), dot11Header(0x80, 0), payloadN(40)), ReasonWiFiManagement, Packet{}},
+		{"radiotap-ack", LinkTypeRadiotap, build(t, radiotapHeader(0, false, false), rawLayer{[]byte{0xd4, 0, 0, 0, 1, 2, 3, 4, 5, 6}, layers.LayerTypeDot11}), ReasonWiFiControl, Packet{}},
+		{"radiotap-protected-data", LinkTypeRadiotap, build(t, radiotapHeader(0, false, false), dot11Header(0x88, 0x41), payloadN(60)), ReasonEncrypted, Packet{}},
+		{"radiotap-null-function", LinkTypeRadiotap, build(t, radiotapHeader(0, false, false), dot11Header(0x48, 0x01)), ReasonNotIP, Packet{}},
+		{"radiotap-eapol", LinkTypeRadiotap, build(t, radiotapHeader(0, false, false), dot11Header(0x08, 0x02), llcSNAP(0x888e), payloadN(95)), ReasonNotIP, Packet{}},
+		{"radiotap-a-msdu", LinkTypeRadiotap, edit(build(t, radiotapHeader(0, false, false), dot11Header(0x88, 0x01), payloadN(60)), func(b []byte) { b[9+24] |= 0x80 }), ReasonUnsupported, Packet{}},
+		{"radiotap-bad-fcs", LinkTypeRadiotap, build(t, radiotapHeader(0x50, false, false), dot11Header(0x08, 0x01), llcSNAP(layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolUDP), udp(1, 2)), ReasonMalformed, Packet{}},
+		{"radiotap-length-past-frame", LinkTypeRadiotap, edit(build(t, radiotapHeader(0, false, false), dot11Header(0x08, 0x01)), func(b []byte) { b[2] = 200 }), ReasonTruncated, Packet{}},
+		{"radiotap-present-chain-past-header", LinkTypeRadiotap, []byte{0, 0, 8, 0, 0, 0, 0, 0x80}, ReasonMalformed, Packet{}},
+		{"dot11-short-data-header", LinkTypeDot11, dot11Header(0x08, 0x01).b[:20], ReasonTruncated, Packet{}},
+		{"ppp-hdlc-bytes-ipv4", LinkTypePPP, build(t, rawLayer{[]byte{0xff, 0x03, 0x00, 0x21}, layers.LayerTypePPP}, ip4(cli4, srv4, layers.IPProtocolTCP), tcp(50000, 1494, true, false)),
+			ReasonNone, tcpPkt(cli4, srv4, 50000, 1494, FlagSYN, 40, 0)},
+		{"ppp-ipv6", LinkTypePPP, build(t, rawLayer{[]byte{0x00, 0x57}, layers.LayerTypePPP}, ip6(cli6, srv6, layers.IPProtocolUDP), udp(500, 500), payloadN(8)),
+			ReasonNone, udpPkt(cli6, srv6, 500, 500, 56, 8)},
+		{"ppp-lcp", LinkTypePPP, build(t, rawLayer{[]byte{0xff, 0x03, 0xc0, 0x21}, layers.LayerTypePPP}, payloadN(14)), ReasonNotIP, Packet{}},
+		{"ppp-in-hdlc-framing", LinkTypePPPHDLC, build(t, rawLayer{[]byte{0xff, 0x03, 0x00, 0x21}, layers.LayerTypePPP}, ip4(cli4, srv4, layers.IPProtocolUDP), udp(53, 40000)),
+			ReasonNone, udpPkt(cli4, srv4, 53, 40000, 28, 0)},
+		{"cisco-ppp-hdlc-framing", LinkTypePPPHDLC, build(t, rawLayer{[]byte{0x0f, 0x00, 0x08, 0x00}, layerTypeCHDLC}, ip4(cli4, srv4, layers.IPProtocolUDP), udp(53, 40000)),
+			ReasonNone, udpPkt(cli4, srv4, 53, 40000, 28, 0)},
+		{"cisco-hdlc-ipv6", LinkTypeCHDLC, build(t, rawLayer{[]byte{0x8f, 0x00, 0x86, 0xdd}, layerTypeCHDLC}, ip6(cli6, srv6, layers.IPProtocolUDP), udp(123, 123)),
+			ReasonNone, udpPkt(cli6, srv6, 123, 123, 48, 0)},
+		{"cisco-hdlc-slarp", LinkTypeCHDLC, build(t, rawLayer{[]byte{0x8f, 0x00, 0x80, 0x35}, layerTypeCHDLC}, payloadN(18)), ReasonNotIP, Packet{}},
+		{"cisco-hdlc-cut", LinkTypeCHDLC, []byte{0x0f, 0x00, 0x08}, ReasonTruncated, Packet{}},
 
 		// VLAN, QinQ, MPLS, PPPoE.
 		{"vlan", LinkTypeEthernet, build(t, eth(layers.EthernetTypeDot1Q), dot1q(100, layers.EthernetTypeIPv4), ip4(cli4, srv4, layers.IPProtocolTCP), tcp(1, 3268, true, false)),
@@ -314,18 +346,18 @@ func TestReasonString(t *testing.T) {
 	if got := Reason(200).String(); got != "reason 200" {
 		t.Errorf("unknown reason: %q", got)
 	}
-	if len(Reasons()) != 7 || ReasonNone.String() != "none" || ReasonNotIP.String() != "not IP" || ReasonARP.String() != "arp" {
+	if len(Reasons()) != 10 || ReasonNone.String() != "none" || ReasonNotIP.String() != "not IP" || ReasonARP.String() != "arp" {
 		t.Errorf("reasons %v", Reasons())
 	}
 }
 
 func TestSupportedLinkType(t *testing.T) {
-	for _, lt := range []uint32{0, 1, 12, 101, 108, 113, 228, 229, 276} {
+	for _, lt := range []uint32{0, 1, 9, 12, 50, 101, 104, 105, 108, 113, 127, 228, 229, 276} {
 		if !SupportedLinkType(lt) {
 			t.Errorf("%d not supported", lt)
 		}
 	}
-	for _, lt := range []uint32{105, 127, 147, 9} {
+	for _, lt := range []uint32{147, 192, 2, 10} {
 		if SupportedLinkType(lt) {
 			t.Errorf("%d supported", lt)
 		}

@@ -104,7 +104,7 @@ func TestDecodeZeroAllocs(t *testing.T) {
 // BenchmarkDecode is the cost of one frame, per kind of frame.
 func BenchmarkDecode(b *testing.B) {
 	cases := decodeCases(b)
-	for _, name := range []string{"ethernet-ipv4-tcp-data", "ethernet-ipv6-udp", "vlan", "qinq-8100", "mpls-two-labels-ipv4", "pppoe-ipv4", "sll2-ipv6-tcp", "vxlan-icmp", "gre-ipv4", "6in4", "ipv6-hop-routing-dest-tcp", "ipv4-first-fragment", "icmp-port-unreachable-quotes-udp", "arp"} {
+	for _, name := range []string{"ethernet-ipv4-tcp-data", "ethernet-ipv6-udp", "vlan", "qinq-8100", "mpls-two-labels-ipv4", "pppoe-ipv4", "sll2-ipv6-tcp", "vxlan-icmp", "gre-ipv4", "6in4", "ipv6-hop-routing-dest-tcp", "ipv4-first-fragment", "icmp-port-unreachable-quotes-udp", "arp", "radiotap-qos-data-fcs", "radiotap-beacon", "ppp-in-hdlc-framing"} {
 		var c decodeCase
 		for _, cc := range cases {
 			if cc.name == name {

@@ -20,6 +20,7 @@ import (
 var (
 	layerTypeSLL2    = gopacket.RegisterLayerType(1276, gopacket.LayerTypeMetadata{Name: "LinuxSLL2"})
 	layerTypeERSPAN3 = gopacket.RegisterLayerType(1277, gopacket.LayerTypeMetadata{Name: "ERSPANIII"})
+	layerTypeCHDLC   = gopacket.RegisterLayerType(1278, gopacket.LayerTypeMetadata{Name: "CiscoHDLC"})
 )
 
 // Errors of the layers below; preallocated so a bad frame costs no
@@ -35,6 +36,9 @@ var (
 	errPPPoE       = errors.New("PPPoE header is not a version 1 session frame")
 	errGeneve      = errors.New("GENEVE version is not 0")
 	errNoTransport = errors.New("IP length leaves no room for the transport header")
+	errRadiotap    = errors.New("radiotap header version is not 0 or its length is impossible")
+	errDot11       = errors.New("802.11 protocol version is not 0")
+	errBadFCS      = errors.New("802.11 frame failed its FCS check (radiotap flags)")
 )
 
 const maxIPHeaders = 8
@@ -53,6 +57,12 @@ type state struct {
 	nonFirst bool
 	// cut: an IP header declared more bytes than the frame holds.
 	cut bool
+	// fcs: the radiotap header says the 802.11 frame ends with its
+	// 4-byte FCS.
+	fcs bool
+	// skip: the link layer says the frame carries no IP (an 802.11
+	// management or control frame, an encrypted or empty data frame).
+	skip Reason
 }
 
 func (s *state) reset(p *Packet) { *s = state{p: p} }
@@ -642,3 +652,180 @@ func (l *geneveLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) e
 }
 func (l *geneveLayer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeGeneve }
 func (l *geneveLayer) NextLayerType() gopacket.LayerType { return etherNext(l.Protocol) }
+
+// chdlcLayer is Cisco HDLC (LINKTYPE 104, and LINKTYPE 50 frames that start
+// with 0x0f or 0x8f): address, control, then an EtherType (google/gopacket
+// v1.1.19 has no layer for it).
+type chdlcLayer struct {
+	layers.BaseLayer
+	Protocol layers.EthernetType
+}
+
+func (l *chdlcLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 4 {
+		df.SetTruncated()
+		return errShort
+	}
+	l.Protocol = layers.EthernetType(binary.BigEndian.Uint16(data[2:4]))
+	l.BaseLayer = layers.BaseLayer{Contents: data[:4], Payload: data[4:]}
+	return nil
+}
+func (l *chdlcLayer) CanDecode() gopacket.LayerClass    { return layerTypeCHDLC }
+func (l *chdlcLayer) NextLayerType() gopacket.LayerType { return etherNext(l.Protocol) }
+
+// radiotapLayer is the radiotap header before an 802.11 frame (LINKTYPE
+// 127). Only its length and two flags matter here: whether the frame ends
+// with its FCS, and whether the FCS check failed. gopacket's RadioTap reads
+// its fields without bounds checks (a header cut short panics) and decodes
+// every field, so the header is walked here: the chain of present words,
+// then TSFT (8 bytes, aligned) and the Flags byte, the first two fields.
+type radiotapLayer struct {
+	layers.BaseLayer
+	st *state
+}
+
+func (l *radiotapLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 8 {
+		df.SetTruncated()
+		return errShort
+	}
+	n := int(binary.LittleEndian.Uint16(data[2:4]))
+	if data[0] != 0 || n < 8 {
+		return errRadiotap
+	}
+	if n > len(data) {
+		df.SetTruncated()
+		return errShort
+	}
+	present := binary.LittleEndian.Uint32(data[4:8])
+	off := 8
+	for w := present; w&(1<<31) != 0; off += 4 {
+		if off+4 > n {
+			return errRadiotap
+		}
+		w = binary.LittleEndian.Uint32(data[off:])
+	}
+	if present&1 != 0 { // TSFT
+		off = (off+7)&^7 + 8
+	}
+	if present&2 != 0 && off < n { // Flags
+		f := data[off]
+		if f&0x40 != 0 {
+			return errBadFCS
+		}
+		l.st.fcs = f&0x10 != 0
+	}
+	l.BaseLayer = layers.BaseLayer{Contents: data[:n], Payload: data[n:]}
+	return nil
+}
+func (l *radiotapLayer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeRadioTap }
+func (l *radiotapLayer) NextLayerType() gopacket.LayerType { return layers.LayerTypeDot11 }
+
+// dot11Layer is the IEEE 802.11 MAC header. A data frame with a payload
+// goes on to its LLC header; management, control, empty (null function) and
+// protected (encrypted) frames end the frame with their reason. gopacket's
+// Dot11 allocates a layer (and a QoS value) for every data frame and always
+// takes the last four bytes for an FCS, which a capture without one
+// (LINKTYPE 105, radiotap without the FCS flag) does not have.
+type dot11Layer struct {
+	layers.BaseLayer
+	st   *state
+	next gopacket.LayerType
+}
+
+func (l *dot11Layer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	l.next = gopacket.LayerTypeZero
+	if len(data) < 2 {
+		df.SetTruncated()
+		return errShort
+	}
+	fc, flags := data[0], data[1]
+	if fc&3 != 0 {
+		return errDot11
+	}
+	l.BaseLayer = layers.BaseLayer{Contents: data}
+	switch fc >> 2 & 3 {
+	case 0:
+		l.st.skip = ReasonWiFiManagement
+		return nil
+	case 1:
+		l.st.skip = ReasonWiFiControl
+		return nil
+	case 3: // extension frames (DMG beacons): no IP
+		l.st.skip = ReasonNotIP
+		return nil
+	}
+	sub := fc >> 4
+	hdr := 24
+	if flags&3 == 3 { // to and from the DS: a fourth address
+		hdr += 6
+	}
+	qos := sub&8 != 0
+	if qos {
+		hdr += 2
+		if flags&0x80 != 0 { // +HTC: the HT control field
+			hdr += 4
+		}
+	}
+	if len(data) < hdr {
+		df.SetTruncated()
+		return errShort
+	}
+	payload := data[hdr:]
+	if l.st.fcs {
+		if len(payload) < 4 {
+			df.SetTruncated()
+			return errShort
+		}
+		payload = payload[:len(payload)-4]
+	}
+	l.BaseLayer = layers.BaseLayer{Contents: data[:hdr], Payload: payload}
+	qosAt := 24
+	if flags&3 == 3 {
+		qosAt += 6
+	}
+	switch {
+	case sub&4 != 0: // null function: no data
+		l.st.skip = ReasonNotIP
+	case flags&0x40 != 0:
+		l.st.skip = ReasonEncrypted
+	case qos && data[qosAt]&0x80 != 0: // an A-MSDU of several subframes
+		l.st.skip = ReasonUnsupported
+	default:
+		l.next = layers.LayerTypeLLC
+	}
+	return nil
+}
+func (l *dot11Layer) CanDecode() gopacket.LayerClass    { return layers.LayerTypeDot11 }
+func (l *dot11Layer) NextLayerType() gopacket.LayerType { return l.next }
+
+// llcLayer is gopacket's LLC with the length checked first (its errors are
+// allocated), going on only to SNAP.
+type llcLayer struct{ layers.LLC }
+
+func (l *llcLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 3 || (len(data) < 4 && (data[2]&1 == 0 || data[2]&3 == 1)) {
+		df.SetTruncated()
+		return errShort
+	}
+	return l.LLC.DecodeFromBytes(data, df)
+}
+func (l *llcLayer) NextLayerType() gopacket.LayerType {
+	if l.DSAP == 0xaa && l.SSAP == 0xaa {
+		return layers.LayerTypeSNAP
+	}
+	return gopacket.LayerTypeZero // STP, NetBIOS, IPX ...: not IP
+}
+
+// snapLayer is gopacket's SNAP with the length checked first, going on by
+// its EtherType as Ethernet does (RFC 1042 encapsulation of IP and ARP).
+type snapLayer struct{ layers.SNAP }
+
+func (l *snapLayer) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback) error {
+	if len(data) < 5 {
+		df.SetTruncated()
+		return errShort
+	}
+	return l.SNAP.DecodeFromBytes(data, df)
+}
+func (l *snapLayer) NextLayerType() gopacket.LayerType { return etherNext(l.Type) }

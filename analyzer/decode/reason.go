@@ -12,7 +12,10 @@ const (
 	ReasonNotIP                         // no IP inside: LLDP, STP and other LLC frames, PPPoE discovery, PPP control ...
 	ReasonTruncated                     // the capture cut the frame before a header this package needs was complete
 	ReasonMalformed                     // a header is impossible (bad IP version or lengths, bad TCP data offset ...)
-	ReasonUnsupported                   // an encapsulation that may carry IP but is not followed (MPLS pseudowires ...)
+	ReasonUnsupported                   // an encapsulation that may carry IP but is not followed (MPLS pseudowires, 802.11 A-MSDU ...)
+	ReasonWiFiManagement                // an 802.11 management frame (beacon, probe, association, deauthentication ...)
+	ReasonWiFiControl                   // an 802.11 control frame (RTS, CTS, ACK, block ack ...)
+	ReasonEncrypted                     // an 802.11 data frame whose payload is encrypted (WEP, WPA)
 	numReasons
 )
 
@@ -24,6 +27,9 @@ var reasonNames = [numReasons]string{
 	ReasonTruncated:       "truncated",
 	ReasonMalformed:       "malformed",
 	ReasonUnsupported:     "unsupported encapsulation",
+	ReasonWiFiManagement:  "802.11 management",
+	ReasonWiFiControl:     "802.11 control",
+	ReasonEncrypted:       "encrypted 802.11",
 }
 
 // String is the reason as reports show it.
