@@ -332,6 +332,7 @@ type Observation struct {
 	Blocked        bool   // documented but never established (never for a multicast)
 	Waived         bool   // a waiver accepted it (a blocked service waived)
 	Ticket         string // the waiver's ticket
+	WaiverReason   string
 	BlockedBy      string
 }
 
@@ -346,7 +347,7 @@ func Observations(res *audit.Result) []Observation {
 			Connections: f.Connections, Established: f.Established, FirstFile: f.FirstFrame.File, FirstFrame: f.FirstFrame.Frame,
 			FirstSeen: f.FirstSeen, Multicast: f.Multicast, Blocked: f.Blocked, Waived: f.Status == audit.Waived}
 		if f.Waiver != nil {
-			o.Ticket = f.Waiver.Ticket
+			o.Ticket, o.WaiverReason = f.Waiver.Ticket, f.Waiver.Reason
 		}
 		if f.BlockedBy != nil {
 			o.BlockedBy = f.BlockedBy.Text
@@ -429,6 +430,7 @@ type entry struct {
 	ev       Evidence
 	waived   bool
 	ticket   string
+	reason   string
 }
 
 // Build computes the request.
@@ -517,7 +519,7 @@ func Build(cat *catalog.Catalog, inv *inventory.Inventory, opts Options) (*Reque
 			// Every attempt was blocked and a waiver accepted the block.
 			wr := waived[e.rule.ID]
 			if wr == nil {
-				waived[e.rule.ID] = &WaivedRule{Rule: e.rule, Ticket: e.ticket, Reason: "a waiver accepts the blocked service", Status: e.status}
+				waived[e.rule.ID] = &WaivedRule{Rule: e.rule, Ticket: e.ticket, Reason: "blocked, and a waiver accepts it: " + e.reason, Status: e.status}
 			}
 			continue
 		}
@@ -755,7 +757,7 @@ func (e *entry) add(o *Observation) {
 	if o.Waived && o.Blocked {
 		e.waived = true
 		if e.ticket == "" {
-			e.ticket = o.Ticket
+			e.ticket, e.reason = o.Ticket, o.WaiverReason
 		}
 		return
 	}

@@ -63,6 +63,7 @@ func load(t testing.TB) fixture {
 		svc("192.0.2.11", "169.254.169.254", 6, 80, 1, 0, 0, 80), // metadata address
 		svc("198.51.100.7", "192.0.2.10", 6, 1030, 1, 0, 0, 90),  // observed, one port of many
 		svc("198.51.100.66", "192.0.2.11", 6, 1030, 0, 1, 0, 91), // blocked on the other server
+		svc("198.51.100.66", "192.0.2.11", 6, 8443, 0, 0, 2, 95), // blocked, the block waived
 	}
 	// The UDP 3389 attempts were refused by a firewall in the path.
 	services[2].ICMPErrors, services[2].ICMPFrom = 3, netip.MustParseAddr("192.0.2.1")
@@ -236,8 +237,16 @@ func TestBuildAggregation(t *testing.T) {
 			}
 		}
 	}
-	if len(req.Waived) != 1 || req.Waived[0].Rule.ID != "fw-client-peer-9000" || req.Waived[0].Ticket != "CHG-9000" || req.Waived[0].Status != Blocked {
-		t.Errorf("waived %+v", req.Waived)
+	var waived []string
+	for _, w := range req.Waived {
+		waived = append(waived, w.Text())
+	}
+	wantWaived := []string{
+		"fw-client-peer-9000 (ticket CHG-9000: not in the pilot's scope; blocked)",
+		"fw-client-server-8443 (ticket CHG-8443: blocked, and a waiver accepts it: the admin port stays closed to users; blocked)",
+	}
+	if !slices.Equal(waived, wantWaived) {
+		t.Errorf("waived\n got %q\nwant %q", waived, wantWaived)
 	}
 	// Per host: one object per host, a rule between two servers' roles
 	// becomes a line per pair.

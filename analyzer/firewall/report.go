@@ -65,6 +65,7 @@ type reportFlow struct {
 	} `json:"rules"`
 	Waiver *struct {
 		Ticket  string `json:"ticket"`
+		Reason  string `json:"reason"`
 		Expired bool   `json:"expired"`
 	} `json:"waiver"`
 	BlockedBy json.RawMessage `json:"blocked_by"`
@@ -142,7 +143,7 @@ func (f *reportFlow) observation() (Observation, error) {
 	}
 	o.Waived = f.Status == "waived"
 	if f.Waiver != nil && !f.Waiver.Expired {
-		o.Ticket = f.Waiver.Ticket
+		o.Ticket, o.WaiverReason = f.Waiver.Ticket, f.Waiver.Reason
 	}
 	for _, r := range f.Rules {
 		o.Rules = append(o.Rules, r.ID)

@@ -1,10 +1,11 @@
 ﻿# flowaudit rules: a firewall change request to review, not a policy to apply blindly.
 # Each line names the vendor documents' rules that justify it; check every one against the site's policy.
 # A source written as any is Any in the documents: every client may open the connection.
-# flowaudit test; inventory testdata/inventory.yaml; 12 of 14 catalog rules apply.
+# flowaudit test; inventory testdata/inventory.yaml; 13 of 15 catalog rules apply.
 # Evidence: captures/pilot.pcapng.
 # 10 lines (--only all, one address object per role).
 # Left out, waived: fw-client-peer-9000 (ticket CHG-9000: not in the pilot's scope; blocked)
+# Left out, waived: fw-client-server-8443 (ticket CHG-8443: blocked, and a waiver accepts it: the admin port stays closed to users; blocked)
 # Remove them all with: Remove-NetFirewallRule -Group 'flowaudit'
 
 # 1. Any → FW Server udp/53 [observed]
