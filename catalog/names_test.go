@@ -149,7 +149,7 @@ func TestParseProducts(t *testing.T) {
 		{[]string{"vmware"}, []string{"horizon"}, ""},
 		{[]string{"Parallels"}, []string{"ras"}, ""},
 		{[]string{"skype", "microsoft", "lync"}, []string{"lync"}, ""},
-		{[]string{"citrx"}, nil, `unknown product "citrx" (did you mean "citrix"?): want citrix, horizon, lync, ras, shared`},
+		{[]string{"citrx"}, nil, `unknown product "citrx" (did you mean "citrix"?): want citrix, horizon, lync, ras (or a vendor: vmware, parallels, skype, microsoft)`},
 	}
 	for _, tt := range tests {
 		got, err := c.ParseProducts(tt.in)

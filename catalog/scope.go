@@ -100,8 +100,14 @@ func (c *Catalog) ParseProducts(values []string) ([]string, error) {
 				p = alias
 			}
 			if !containsString(known, p) {
+				var vendor []string
+				for _, k := range known {
+					if k != SharedProduct && k != SiteProduct {
+						vendor = append(vendor, k)
+					}
+				}
 				return nil, fmt.Errorf("unknown product %q%s: want %s (or a vendor: vmware, parallels, skype, microsoft)",
-					p, DidYouMean(p, known), strings.Join(known, ", "))
+					p, DidYouMean(p, append(vendor, "vmware", "parallels", "skype", "microsoft")), strings.Join(vendor, ", "))
 			}
 			if !containsString(out, p) {
 				out = append(out, p)

@@ -333,12 +333,34 @@ func TestWaiverErrors(t *testing.T) {
 		{"waivers:\n  - {server: '2001:db8::1/64', reason: r, ticket: t}\n",
 			`w.yaml:2: server: address block "2001:db8::1/64" has host bits set (did you mean 2001:db8::/64?)`},
 		{"waivers:\n  - reason: r\n    ticket: t\n    port: [80,\n", "w.yaml:4: did not find expected node content at the end of the file"},
+		{"waivers:\n  - {client: Director, reason: r, ticket: t}\n",
+			`w.yaml:2: client: role "Director" is ambiguous: Citrix Director (citrix), Lync Director (lync); write the full name or set products`},
 	}
 	for _, tt := range tests {
 		_, err := ParseWaivers("w.yaml", []byte(tt.doc), inv, cat)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("ParseWaivers(%q) = %v, want %q", tt.doc, err, tt.want)
 		}
+	}
+}
+
+// TestWaiverScope: a role name in a waiver resolves within the pilot's
+// products, as in the inventory.
+func TestWaiverScope(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inv.yaml", []byte("hosts:\n  - {name: fe01, addresses: [192.0.2.1], roles: [Front End Server]}\n"), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := ParseWaivers("w.yaml", []byte("waivers:\n  - {client: Director, port: 443, reason: r, ticket: t}\n"), inv, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ws.List[0].client.role.Role.ID; got != "lync-director" {
+		t.Errorf("waiver client role %s, want lync-director", got)
 	}
 }
 

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -220,7 +221,11 @@ func parseMatcher(s string, inv *inventory.Inventory, cat *catalog.Catalog) (mat
 	if inv != nil && inv.Host(s) != nil {
 		return matcher{host: s}, nil
 	}
-	role, mode, err := cat.LookupRole(s)
+	// Role names resolve within the pilot's products, as in the inventory.
+	role, mode, err := cat.LookupRoleIn(s, inv.Scope())
+	if errors.Is(err, catalog.ErrAmbiguousRole) {
+		return matcher{}, err
+	}
 	if err != nil {
 		var names []string
 		if inv != nil {
@@ -228,7 +233,7 @@ func parseMatcher(s string, inv *inventory.Inventory, cat *catalog.Catalog) (mat
 				names = append(names, h.Name)
 			}
 		}
-		return matcher{}, fmt.Errorf("%q is not an address, an inventory host or a role%s", s, catalog.DidYouMean(s, append(names, cat.RoleNames()...)))
+		return matcher{}, fmt.Errorf("%q is not an address, an inventory host or a role%s", s, catalog.DidYouMean(s, append(names, cat.RoleNamesIn(inv.Scope())...)))
 	}
 	return matcher{role: catalog.Endpoint{Role: role, Mode: mode}}, nil
 }

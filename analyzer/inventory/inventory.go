@@ -8,12 +8,19 @@
 //
 // Roles are given by display name, id or any alias, case-insensitively.
 // Addresses may be CIDR blocks; the most specific block wins.
+//
+// A name several products share ("Director": Citrix's and Lync's) resolves
+// within the pilot's products: the inventory's optional top-level
+// `products: [lync]`, the products the caller gives (--product) and the
+// products of the roles whose names are unambiguous. Otherwise it is an
+// error; the inventory never guesses.
 package inventory
 
 import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -96,8 +103,17 @@ func (h *Host) AddressStrings() []string {
 
 // Inventory is every host, with an address index.
 type Inventory struct {
-	Hosts  []*Host
-	File   string
+	Hosts []*Host
+	File  string
+	// Products are the products the pilot is about, sorted: the
+	// inventory's products: list, the caller's, and those of its hosts'
+	// roles (shared infrastructure and site roles left out).
+	Products []string
+	// Declared are the products the inventory's products: list names.
+	Declared []string
+	// DeclaredLine is the line of the products: list, 0 if none.
+	DeclaredLine int
+
 	byAddr map[netip.Addr]*Host
 	blocks []block // CIDR blocks, most specific first
 }
@@ -109,6 +125,24 @@ type block struct {
 
 // New is an empty inventory, to which hosts are added.
 func New() *Inventory { return &Inventory{byAddr: map[netip.Addr]*Host{}} }
+
+// Scope is the product scope of the pilot: its Products, or every product
+// when it has none (an empty inventory).
+func (inv *Inventory) Scope() catalog.Scope {
+	if inv == nil {
+		return catalog.Scope{}
+	}
+	return catalog.NewScope(inv.Products...)
+}
+
+// addProduct records the product of a role a host plays.
+func (inv *Inventory) addProduct(p string) {
+	if p == catalog.SharedProduct || p == catalog.SiteProduct || slices.Contains(inv.Products, p) {
+		return
+	}
+	inv.Products = append(inv.Products, p)
+	sort.Strings(inv.Products)
+}
 
 // Lookup is the host an address belongs to, or nil.
 func (inv *Inventory) Lookup(a netip.Addr) *Host {
@@ -165,11 +199,15 @@ func (inv *Inventory) Add(h *Host) error {
 	}
 	sort.SliceStable(inv.blocks, func(i, j int) bool { return inv.blocks[i].p.Bits() > inv.blocks[j].p.Bits() })
 	inv.Hosts = append(inv.Hosts, h)
+	for _, a := range h.Roles {
+		inv.addProduct(a.Role.Product)
+	}
 	return nil
 }
 
 type yInventory struct {
-	Hosts yaml.Node `yaml:"hosts"`
+	Products yaml.Node `yaml:"products"`
+	Hosts    yaml.Node `yaml:"hosts"`
 }
 
 type yHost struct {
@@ -192,16 +230,28 @@ func (h *yHost) UnmarshalYAML(n *yaml.Node) (err error) {
 
 // Load reads an inventory file; roles are looked up in cat.
 func Load(path string, cat *catalog.Catalog) (*Inventory, error) {
+	return LoadIn(path, cat, nil)
+}
+
+// LoadIn is Load for the products the caller names (--product, canonical
+// names as catalog.ParseProducts gives them): they count as the
+// inventory's own products: list.
+func LoadIn(path string, cat *catalog.Catalog, products []string) (*Inventory, error) {
 	data, err := yamlfile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, cat)
+	return ParseIn(path, data, cat, products)
 }
 
 // Parse reads an inventory from data; name is used in errors. Every
 // problem is reported, as a yamlfile.ErrorList of file:line errors.
 func Parse(name string, data []byte, cat *catalog.Catalog) (*Inventory, error) {
+	return ParseIn(name, data, cat, nil)
+}
+
+// ParseIn is Parse with the caller's products (see LoadIn).
+func ParseIn(name string, data []byte, cat *catalog.Catalog, products []string) (*Inventory, error) {
 	var y yInventory
 	if errs := yamlfile.Parse(name, data, &y); errs != nil {
 		return nil, errs
@@ -216,6 +266,35 @@ func Parse(name string, data []byte, cat *catalog.Catalog) (*Inventory, error) {
 	}
 	inv := New()
 	inv.File = name
+	if y.Products.Kind != 0 {
+		inv.DeclaredLine = y.Products.Line
+		var list yamlfile.StrList
+		if err := y.Products.Decode(&list); err != nil {
+			errf(y.Products.Line, "products: %v", err)
+		} else if ps, err := cat.ParseProducts(list); err != nil {
+			errf(y.Products.Line, "products: %v", err)
+		} else {
+			inv.Declared = ps
+		}
+	}
+	scope := catalog.NewScope(append(append([]string{}, inv.Declared...), products...)...)
+	if len(products) == 0 {
+		// The products of the roles whose names are unambiguous count
+		// too: "Lync Front End Server" makes "Director" Lync's. The
+		// caller's products narrow instead.
+		implied := scope.Products()
+		for _, yh := range hosts {
+			for _, rn := range yh.Roles {
+				if role, _, err := cat.LookupRoleIn(rn, scope); err == nil && role.Product != catalog.SharedProduct && role.Product != catalog.SiteProduct {
+					implied = append(implied, role.Product)
+				}
+			}
+		}
+		scope = catalog.NewScope(implied...)
+	}
+	for _, p := range scope.Products() {
+		inv.addProduct(p)
+	}
 	for _, yh := range hosts {
 		at := func(k string) int { return yamlfile.LineOf(yh.lines, k, yh.line) }
 		h := &Host{Name: strings.TrimSpace(yh.Name), Description: yh.Description, File: name, Line: yh.line}
@@ -242,7 +321,7 @@ func Parse(name string, data []byte, cat *catalog.Catalog) (*Inventory, error) {
 			ok = false
 		}
 		for _, rn := range yh.Roles {
-			role, mode, err := cat.LookupRole(rn)
+			role, mode, err := cat.LookupRoleIn(rn, scope)
 			if err != nil {
 				errf(at("roles"), "host %q: %v", h.Name, err)
 				ok = false

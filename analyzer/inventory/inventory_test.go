@@ -95,6 +95,14 @@ func TestParseErrors(t *testing.T) {
 		{"no hosts", "host: []\n", []string{`inv.yaml:1: unknown field "host" (did you mean "hosts"?)`}},
 		{"empty", "", []string{"inv.yaml: empty file"}},
 		{"not yaml", "hosts: [\n", []string{"inv.yaml:"}},
+		{"ambiguous role", "hosts:\n  - {name: dc01, addresses: [192.0.2.1], roles: [DNS Server]}\n  - name: dir01\n    addresses: [192.0.2.2]\n    roles: [Director]\n",
+			[]string{`inv.yaml:5: host "dir01": role "Director" is ambiguous: Citrix Director (citrix), Lync Director (lync); write the full name or set products`}},
+		{"ambiguous among the products", "products: [citrix, lync]\nhosts:\n  - {name: dir01, addresses: [192.0.2.2], roles: [Director]}\n",
+			[]string{`inv.yaml:3: host "dir01": role "Director" is ambiguous`}},
+		{"users are not a mail server", "hosts:\n  - {name: u, addresses: [192.0.2.2], roles: [Users]}\n", []string{`inv.yaml:2: host "u": unknown role "Users"`}},
+		{"generic word", "hosts:\n  - {name: a, addresses: [192.0.2.2], roles: [API]}\n", []string{`inv.yaml:2: host "a": unknown role "API"`}},
+		{"unknown product", "products: [lynk]\nhosts:\n  - {name: a, addresses: [192.0.2.2], roles: [DNS Server]}\n",
+			[]string{`inv.yaml:1: products: unknown product "lynk" (did you mean "lync"?)`}},
 		{"two errors", "hosts:\n  - {name: a, addresses: [x], roles: [DNS Server]}\n  - {name: b, addresses: [192.0.2.2], roles: [Nope Nope]}\n",
 			[]string{`inv.yaml:2: host "a": bad address "x"`, `inv.yaml:3: host "b": unknown role "Nope Nope"`}},
 	}
@@ -110,6 +118,67 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestProducts checks how the pilot's products decide a name several
+// products share: the products: list, the products of the unambiguous
+// roles, and the caller's products, which narrow.
+func TestProducts(t *testing.T) {
+	cat := defaultCatalog(t)
+	tests := []struct {
+		name     string
+		doc      string
+		products []string // the caller's (--product)
+		role     string   // the role of host "dir01"
+		want     []string // inv.Products
+	}{
+		{"products list", "products: [lync]\nhosts:\n  - {name: dir01, addresses: [192.0.2.2], roles: [Director]}\n", nil, "lync-director", []string{"lync"}},
+		{"vendor name", "products: [Microsoft]\nhosts:\n  - {name: dir01, addresses: [192.0.2.2], roles: [Director]}\n", nil, "lync-director", []string{"lync"}},
+		{"implied by a Lync role", "hosts:\n  - {name: fe01, addresses: [192.0.2.1], roles: [Front End Server]}\n  - {name: dir01, addresses: [192.0.2.2], roles: [Director]}\n", nil, "lync-director", []string{"lync"}},
+		{"implied by a Citrix role", "hosts:\n  - {name: ddc, addresses: [192.0.2.1], roles: [Delivery Controller]}\n  - {name: dir01, addresses: [192.0.2.2], roles: [Director]}\n", nil, "citrix-director", []string{"citrix"}},
+		{"caller narrows", "hosts:\n  - {name: ddc, addresses: [192.0.2.1], roles: [Delivery Controller]}\n  - {name: fe01, addresses: [192.0.2.3], roles: [Front End Server]}\n  - {name: dir01, addresses: [192.0.2.2], roles: [Director]}\n", []string{"lync"}, "lync-director", []string{"citrix", "lync"}},
+		{"product alias in scope", "products: [citrix]\nhosts:\n  - {name: dir01, addresses: [192.0.2.2], roles: [Agent host]}\n", nil, "wem-agent", []string{"citrix"}},
+		{"shared only", "hosts:\n  - {name: dir01, addresses: [192.0.2.2], roles: [NTP]}\n", nil, "ntp-server", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv, err := ParseIn("inv.yaml", []byte(tt.doc), cat, tt.products)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inv.Host("dir01").Roles[0].Role.ID; got != tt.role {
+				t.Errorf("dir01 plays %s, want %s", got, tt.role)
+			}
+			if !reflect.DeepEqual(inv.Products, tt.want) {
+				t.Errorf("Products = %q, want %q", inv.Products, tt.want)
+			}
+		})
+	}
+}
+
+// TestEnglishLyncNames: a Lync pilot written with Microsoft's English role
+// names gives the hosts the roles of the one written with display names.
+func TestEnglishLyncNames(t *testing.T) {
+	cat := defaultCatalog(t)
+	english, err := Load("../../testdata/samples/lync/inventory-english.yaml", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Load("../../testdata/samples/lync/inventory.yaml", cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(english.Hosts) != len(plain.Hosts) {
+		t.Fatalf("%d hosts, want %d", len(english.Hosts), len(plain.Hosts))
+	}
+	for i, h := range english.Hosts {
+		if got, want := h.RoleNames(), plain.Hosts[i].RoleNames(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: roles %q, want %q", h.Name, got, want)
+		}
+	}
+	if !reflect.DeepEqual(english.Products, []string{"lync"}) {
+		t.Errorf("Products = %q", english.Products)
 	}
 }
 

@@ -120,7 +120,7 @@ func csvFlow(kind string, f *audit.Flow) []string {
 		f.Server.Unmap().String(), hostName(f.ServerHost), strings.Join(Roles(f.ServerHost), "; "),
 		catalog.ProtoName(f.Proto), port, strconv.Itoa(f.Connections), strconv.Itoa(f.Established), strconv.Itoa(f.Rejected),
 		strconv.Itoa(f.Unanswered), strconv.FormatUint(f.Packets, 10), strconv.FormatUint(f.Bytes, 10), TS(f.FirstSeen), TS(f.LastSeen),
-		f.FirstFrame.File, strconv.FormatUint(f.FirstFrame.Frame, 10), RuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
+		f.FirstFrame.File, strconv.FormatUint(f.FirstFrame.Frame, 10), plainRuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
 		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f)}
 }
 

@@ -52,6 +52,7 @@ type jsonFile struct {
 type jsonCatalog struct {
 	Files    []string `json:"files"`
 	Products []string `json:"products"`
+	Scope    []string `json:"scope,omitempty"` // products hints drew on; absent: every product
 	Rules    int      `json:"rules"`
 }
 
@@ -255,7 +256,7 @@ func (r *Report) Document() *Document {
 	c := r.Result.Counts()
 	out := jsonReport{
 		Tool: r.Tool, Version: r.Version, Generated: TS(r.Generated),
-		Catalog: jsonCatalog{Files: names(r.CatalogFiles), Products: names(r.Products), Rules: r.Result.Rules},
+		Catalog: jsonCatalog{Files: names(r.CatalogFiles), Products: names(r.Products), Scope: r.Scope, Rules: r.Result.Rules},
 		Summary: jsonSummary{Flows: len(r.Result.Flows), Documented: c.Documented, Undocumented: c.Undocumented, Blocked: c.Blocked,
 			Waived: c.Waived, Missing: c.Missing, OptionalMissing: c.MissingOptional, ExpiredWaivers: c.ExpiredWaivers,
 			Sweeps: c.Sweeps, Unobservable: r.Result.Unobservable, FailOn: names(r.FailOn), Findings: r.FindingCount()},

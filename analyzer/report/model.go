@@ -6,6 +6,7 @@ package report
 
 import (
 	"fmt"
+	"path/filepath"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -38,12 +39,15 @@ type Report struct {
 	InferRoles    bool // hosts missing from the inventory got inferred roles
 	CatalogFiles  []string
 	Products      []string // product filter; empty for all
-	Hosts         []*inventory.Host
-	Result        *audit.Result
-	FailOn        []string
-	Skipped       map[string]uint64 // packets skipped, by reason
-	Packets       uint64
-	Limits        Limits
+	// Scope are the products hints drew on (--product, else the
+	// inventory's); empty for every product.
+	Scope   []string
+	Hosts   []*inventory.Host
+	Result  *audit.Result
+	FailOn  []string
+	Skipped map[string]uint64 // packets skipped, by reason
+	Packets uint64
+	Limits  Limits
 }
 
 // Limits are what a bound left out of the report, so that every format
@@ -251,13 +255,34 @@ func Inferred(h *inventory.Host) bool {
 	return false
 }
 
-// RuleIDs is the rule ids, comma-separated.
+// RuleIDs is the rule ids, comma-separated, site rules marked (RuleRef).
 func RuleIDs(rs []*catalog.Rule) string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = RuleRef(r)
+	}
+	return strings.Join(ids, ", ")
+}
+
+// plainRuleIDs is the rule ids, comma-separated, for a table whose
+// sources column says which are site rules (CSV).
+func plainRuleIDs(rs []*catalog.Rule) string {
 	ids := make([]string, len(rs))
 	for i, r := range rs {
 		ids[i] = r.ID
 	}
 	return strings.Join(ids, ", ")
+}
+
+// RuleRef is a rule's id; a site rule (from a --catalog file, declared by
+// the team, not by a vendor) says so with its file's name and line, so a
+// reviewer tells the two apart: "site-ntp [site: site.yaml:13]" (the
+// inputs table and JSON sources give the path).
+func RuleRef(r *catalog.Rule) string {
+	if r.Site {
+		return fmt.Sprintf("%s [site: %s:%d]", r.ID, filepath.Base(r.File), r.Line)
+	}
+	return r.ID
 }
 
 // HostNames lists hosts by name, or "any" for none.

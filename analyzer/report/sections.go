@@ -128,6 +128,7 @@ func (r *Report) InputTables() []Table {
 		{"Inventory", inv, r.InventorySHA},
 		{"Catalog", strings.Join(r.CatalogFiles, ", "), ""},
 		{"Products", fmt.Sprintf("%s (%d rules)", products, r.Result.Rules), ""},
+		{"Products in scope", scopeText(r), ""},
 		{"Tool", r.Tool + " " + r.Version, ""},
 		{"Generated", TS(r.Generated), ""},
 	}
@@ -197,7 +198,7 @@ func (r *Report) FindingTables() []Table {
 			} else if m.Waiver != nil {
 				desc += " [waived: " + WaiverText(m.Waiver, false) + "]"
 			}
-			t.Rows = append(t.Rows, []string{m.Rule.ID, m.Rule.From.String(), m.Rule.To.String(), MissingProto(m),
+			t.Rows = append(t.Rows, []string{RuleRef(m.Rule), m.Rule.From.String(), m.Rule.To.String(), MissingProto(m),
 				HostNames(m.Clients), HostNames(m.Servers), desc})
 		}
 		return t
@@ -225,7 +226,7 @@ func (r *Report) FindingTables() []Table {
 				WaiverText(f.Waiver, false), f.Waiver.Where()})
 		}
 		for _, m := range s.WaivedMissing {
-			w.Rows = append(w.Rows, []string{"never seen: " + m.Rule.ID, MissingProto(m), WaiverText(m.Waiver, false), m.Waiver.Where()})
+			w.Rows = append(w.Rows, []string{"never seen: " + RuleRef(m.Rule), MissingProto(m), WaiverText(m.Waiver, false), m.Waiver.Where()})
 		}
 		out = append(out, w)
 	}
@@ -240,7 +241,7 @@ func (r *Report) OtherTables() []Table {
 		t := Table{ID: "unverifiable", Title: fmt.Sprintf("Rules that cannot be checked by address (%d)", len(r.Result.Unverifiable)),
 			Header: []string{"Rule", "From", "To", "Why"}, Code: map[int]bool{0: true}, Wide: map[int]bool{3: true}, Cut: map[int]bool{1: true, 2: true}}
 		for _, u := range r.Result.Unverifiable {
-			t.Rows = append(t.Rows, []string{u.Rule.ID, u.Rule.From.String(), u.Rule.To.String(), u.Reason})
+			t.Rows = append(t.Rows, []string{RuleRef(u.Rule), u.Rule.From.String(), u.Rule.To.String(), u.Reason})
 		}
 		out = append(out, t)
 	}
@@ -292,4 +293,15 @@ func sortedKeys(m map[string]uint64) []string {
 		}
 	}
 	return out
+}
+
+// scopeText says which products hints drew on, and why.
+func scopeText(r *Report) string {
+	switch {
+	case len(r.Scope) == 0:
+		return "all (hints name rules of every product)"
+	case len(r.Products) > 0:
+		return strings.Join(r.Scope, ", ") + " (--product), with shared infrastructure and site rules"
+	}
+	return strings.Join(r.Scope, ", ") + " (the inventory's roles; --all-products widens the hints), with shared infrastructure and site rules"
 }

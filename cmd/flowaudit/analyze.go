@@ -40,6 +40,8 @@ Examples:
   flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
   flowaudit analyze -i inv.yaml --evidence evidence/ --waivers waivers.yaml capture.pcapng
   flowaudit analyze -i inv.yaml --product citrix --fail-on undocumented,blocked,missing cap.pcap
+  flowaudit analyze -i inv.yaml --product vmware,ras --catalog site-rules.yaml cap.pcap
+  flowaudit analyze -i inv.yaml --all-products cap.pcap
   tcpdump -i eth0 -w - | flowaudit analyze -i inv.yaml -
 
 Exit codes:
@@ -52,7 +54,7 @@ Exit codes:
 type analyzeFlags struct {
 	inventory    string
 	catalogs     []string
-	products     []string
+	products     productFlags
 	format       string
 	output       string
 	evidence     string
@@ -149,7 +151,8 @@ func runAnalyze(e *env, args []string) int {
 func (f *analyzeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (YAML or JSON)")
 	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
-	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync); repeatable")
+	f.products.register(fs, "", "only rules of this product (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules; without it, hints and role inference use the inventory's products",
+		"hints and role inference draw on every product, not just the inventory's")
 	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: accepted findings with a reason, a ticket and an optional expiry")
 	fs.BoolVar(&f.includeNoise, "include-noise", false, "list neighbour discovery and link-local name resolution as flows")
 	fs.BoolVar(&f.reproducible, "reproducible", false, "pin the generation time to the last packet's time, for byte-identical reports")
@@ -165,15 +168,14 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, p := range f.products {
-		if !contains(cat.Products(), p) {
-			return nil, nil, usagef("analyze: unknown product %q: want %s", p, strings.Join(cat.Products(), ", "))
-		}
+	products, err := f.products.parse("analyze", cat)
+	if err != nil {
+		return nil, nil, err
 	}
 	inv := inventory.New()
 	invSHA := ""
 	if f.inventory != "" {
-		if inv, err = inventory.Load(f.inventory, cat); err != nil {
+		if inv, err = inventory.LoadIn(f.inventory, cat, products); err != nil {
 			return nil, nil, err
 		}
 		if invSHA, err = fileSHA256(f.inventory); err != nil {
@@ -196,7 +198,7 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		return nil, nil, readErr
 	}
 	if f.inferRoles {
-		inferMissingHosts(res, inv, cat, f.products)
+		inferMissingHosts(res, inv, cat, f.products.scope(products, inv).Products(), f.products.all)
 		if f.waivers != "" {
 			if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
 				return nil, nil, err
@@ -213,15 +215,16 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	} else if f.reproducible {
 		generated = lastPacket(res).UTC()
 	}
+	scope := f.products.scope(products, inv)
 	services := analyzer.AuditServices(res.Services, capturePaths(res))
 	res.Services = nil // the audit's copy is all that is needed from here
 	result := audit.Audit(services, inv, cat,
-		audit.Options{Products: f.products, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
+		audit.Options{Products: products, Scope: scope, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
 	services = nil
 	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, capturePaths(res)), inv)
 	rep = &report.Report{
 		Tool: "flowaudit", Version: version, Generated: generated,
-		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: f.products,
+		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: products, Scope: scope.Products(),
 		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
 	}
 	if n := res.Stats.Unaggregated; n > 0 {

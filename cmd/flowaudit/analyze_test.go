@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -189,7 +190,7 @@ var samplesWant = map[string]sampleWant{
 		},
 		hints: map[string]string{
 			"192.0.2.10 192.0.2.40 tcp/1433":    "closest rules between these roles: hz-cs-eventdb-1443 (tcp/1443)",
-			"198.51.100.200 192.0.2.20 tcp/22":  "22/tcp is documented for Admin Workstation",
+			"198.51.100.200 192.0.2.20 tcp/22":  "22/tcp is not documented for any role of horizon (other products document it: --all-products names them)",
 			"198.51.100.250 192.0.2.10 tcp/443": "client 198.51.100.250 is not in the inventory",
 		},
 		missing: []string{
@@ -271,7 +272,7 @@ var samplesWant = map[string]sampleWant{
 		hints: map[string]string{
 			"192.0.2.45 192.0.2.41 tcp/20001":    "closest rules between these roles: ras-sg-sgn-cb-20002 (tcp/20002), ras-sg-sgn-cb-20009 (tcp+udp/20009)",
 			"192.0.2.90 192.0.2.52 tcp/6160":     "client 192.0.2.90 is not in the inventory",
-			"198.51.100.200 203.0.113.31 tcp/22": "22/tcp is documented for Admin Workstation",
+			"198.51.100.200 203.0.113.31 tcp/22": "22/tcp is not documented for any role of ras (other products",
 		},
 		missing: []string{
 			"ras-client-client-halb-20009/tcp", "ras-client-client-halb-20009/udp",
@@ -313,8 +314,8 @@ var samplesWant = map[string]sampleWant{
 			"198.51.100.120 192.0.2.10 tcp/445":         "documented established [lync-srv-fe-cms-445]",
 		},
 		hints: map[string]string{
-			"192.0.2.10 192.0.2.30 tcp/809":      "809/tcp falls only in wide or randomly picked port ranges",
-			"198.51.100.120 203.0.113.40 tcp/22": "22/tcp is documented for Admin Workstation",
+			"192.0.2.10 192.0.2.30 tcp/809":      "809/tcp is not documented for any role of lync (other products",
+			"198.51.100.120 203.0.113.40 tcp/22": "22/tcp is not documented for any role of lync (other products",
 			"198.51.100.230 192.0.2.10 tcp/3389": "client 198.51.100.230 is not in the inventory",
 		},
 		missing: []string{
@@ -746,7 +747,8 @@ func TestAnalyzeErrors(t *testing.T) {
 			regexp.QuoteMeta(badInv) + `:4: host "cs01": unknown role "Horizon Conection Server".*did you mean "Horizon Connection Server"`},
 		{"unknown format", hz.args("yaml"), exitUsage, `unknown format "yaml": want table, markdown, json, csv, html`},
 		{"unknown fail-on", hz.args("json", "--fail-on", "undocumented,blokced"), exitUsage, `--fail-on: unknown finding kind "blokced".*did you mean "blocked"`},
-		{"unknown product", hz.args("json", "--product", "vmware"), exitUsage, `unknown product "vmware": want `},
+		{"unknown product", hz.args("json", "--product", "vmwre"), exitUsage, regexp.QuoteMeta(`--product: unknown product "vmwre" (did you mean "vmware"?): want citrix, horizon, lync, ras (or a vendor: vmware, parallels, skype, microsoft)`)},
+		{"unknown product in a list", hz.args("json", "--product", "Horizon,lynk"), exitUsage, regexp.QuoteMeta(`unknown product "lynk" (did you mean "lync"?)`)},
 		{"no capture", []string{"analyze", "-i", "testdata/samples/horizon/inventory.yaml"}, exitUsage, `analyze needs at least one CAPTURE`},
 		{"missing capture", []string{"analyze", "-i", "testdata/samples/citrix/inventory.yaml", filepath.Join(tmp, "none.pcapng")}, exitError, `none.pcapng`},
 		{"evidence from stdin", []string{"analyze", "--evidence", tmp, "-"}, exitUsage, `standard input can be read only once`},
@@ -839,5 +841,90 @@ func TestSampleReadmes(t *testing.T) {
 				t.Errorf("only %d names checked", len(names))
 			}
 		})
+	}
+}
+
+// reportWithout is a JSON report as a map, without the fields that name
+// the inputs (so two analyses of one capture compare by their findings).
+func reportWithout(t *testing.T, out string, keys ...string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v:\n%.300s", err, out)
+	}
+	for _, k := range keys {
+		delete(m, k)
+	}
+	return m
+}
+
+// TestEnglishLyncNames: the Lync pilot's inventory written with the role
+// names of Microsoft's English page analyses cleanly, to the very report
+// the display-name inventory gives.
+func TestEnglishLyncNames(t *testing.T) {
+	t.Chdir(sampleRoot)
+	lync := samplePilots[3]
+	code, want, errs := analyzeCmd(t, lync.args("json")...)
+	if code != exitFindings {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	args := lync.args("json")
+	args[2] = lync.dir() + "/inventory-english.yaml"
+	code, got, errs := analyzeCmd(t, args...)
+	if code != exitFindings || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if !reflect.DeepEqual(reportWithout(t, got, "inventory"), reportWithout(t, want, "inventory")) {
+		t.Error("the English-names inventory gives another report")
+	}
+}
+
+// TestProductFlags: --product takes vendor names, any case and comma
+// lists; site rules stay in scope whatever it says; without it hints use
+// the inventory's products, and --all-products widens them.
+func TestProductFlags(t *testing.T) {
+	t.Chdir(sampleRoot)
+	hz := samplePilots[0]
+	summary := func(extra ...string) (sampleReport, string) {
+		t.Helper()
+		code, out, errs := analyzeCmd(t, hz.args("json", extra...)...)
+		if code != exitFindings {
+			t.Fatalf("%v: exit %d: %s", extra, code, errs)
+		}
+		var r sampleReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r, out
+	}
+	all, allOut := summary()
+	horizon, hzOut := summary("--product", "horizon")
+	if all.Summary != horizon.Summary {
+		t.Errorf("--product horizon changes the summary: %+v, want %+v (site rules are always in scope)", horizon.Summary, all.Summary)
+	}
+	for _, spelling := range [][]string{{"--product", "VMware"}, {"--product", "vmware,HORIZON"}, {"--product", "horizon", "--product", "vmware"}} {
+		_, out := summary(spelling...)
+		if out != hzOut {
+			t.Errorf("%v: report differs from --product horizon", spelling)
+		}
+	}
+	if !strings.Contains(hzOut, `"products": [
+      "horizon"
+    ]`) {
+		t.Errorf("report does not name the product:\n%.600s", hzOut)
+	}
+	// Hints: the inventory's products, or every product.
+	const hint443 = "443/tcp is documented for Horizon Client → Horizon Connection Server"
+	if !strings.Contains(allOut, hint443) || strings.Contains(allOut, "CVAD Service") {
+		t.Errorf("the Horizon report's 443/tcp hint is not Horizon's")
+	}
+	_, wide := summary("--all-products")
+	if !strings.Contains(wide, "443/tcp is documented for Admin Workstation → CVAD Service") {
+		t.Errorf("--all-products does not widen the hints")
+	}
+	if !strings.Contains(allOut, `"scope": [
+      "horizon"
+    ]`) || strings.Contains(wide, `"scope"`) {
+		t.Errorf("catalog.scope not reported as the hints' products")
 	}
 }

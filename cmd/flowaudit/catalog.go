@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/flowaudit/flowaudit/catalog"
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -14,7 +17,7 @@ import (
 const catalogHelp = `Usage:
   flowaudit catalog list   [--product P]... [--format table|json|csv] [--catalog FILE]...
   flowaudit catalog roles  [--format table|json|csv] [--catalog FILE]...
-  flowaudit catalog search [--format table|json|csv] [--catalog FILE]... QUERY
+  flowaudit catalog search [--product P]... [--all-products] [--format table|json|csv] [--catalog FILE]... QUERY
   flowaudit catalog lint   FILE...
 
 The catalog is every row of the vendors' port tables (VMware Horizon 7,
@@ -24,15 +27,30 @@ Citrix, Parallels RAS, Microsoft Lync Server 2013), built into the binary.
 
   list     every rule: id, product, from role, to role, protocols, ports
   roles    every role with its aliases (the names an inventory may use)
-  search   rules by port ("4172", "udp/4172", "tcp/8443"), by role name or
-           alias ("StoreFront"), or by a word in the id or description
-  lint     check catalog files; prints file:line errors, exit 0 or 1
+  search   rules by port ("4172", "udp/4172", "4172/udp"), by role name or
+           alias ("StoreFront"), by address, or by whole words of the id,
+           description, section or notes ("ICA" does not match
+           "application"). Port matches list the rules of that exact port
+           first and wide ranges (1024-65535, 0-65535) last. With
+           --product, only that product's rules (and site rules);
+           --all-products lists the others after them. A query that
+           looks like a port but is not one (udp/abc, 99999) is a usage
+           error.
+  lint     check catalog files; prints file:line errors (exit 1) and
+           warnings for rules that allow Any → Any or open a range wider
+           than 1024 ports (exit 0)
+
+--product takes horizon, citrix, ras, lync or the vendor's name (vmware,
+parallels, skype, microsoft), in any case, as a comma list or repeated.
+Rules from --catalog files are site rules: always listed, whatever
+--product says.
 
 Examples:
   flowaudit catalog list --product horizon
   flowaudit catalog list --format json | jq '.rules[] | select(.ports == [[4172,4172]])'
   flowaudit catalog roles --format csv
   flowaudit catalog search udp/4172
+  flowaudit catalog search --product vmware 443
   flowaudit catalog search "Delivery Controller"
   flowaudit catalog lint my-rules.yaml
 `
@@ -58,9 +76,13 @@ func runCatalog(e *env, args []string) int {
 func (e *env) catalogQuery(sub string, args []string) int {
 	fs := newFlagSet("catalog "+sub, catalogHelp)
 	format := fs.StringP("format", "f", "table", "output format: table, json or csv")
-	var products, extra []string
-	if sub == "list" {
-		fs.StringSliceVarP(&products, "product", "p", nil, "only rules of this product (horizon, citrix, ras, lync); repeatable")
+	var extra []string
+	var pf productFlags
+	switch sub {
+	case "list":
+		pf.register(fs, "p", "", "")
+	case "search":
+		pf.register(fs, "p", "", "with --product, list the other products' rules too, after the product's")
 	}
 	fs.StringArrayVar(&extra, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
 	if done, err := e.parseFlags(fs, catalogHelp, args); done {
@@ -76,6 +98,11 @@ func (e *env) catalogQuery(sub string, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	products, err := pf.parse("catalog "+sub, cat)
+	if err != nil {
+		return e.fail(err)
+	}
+	scope := catalog.NewScope(products...)
 	switch sub {
 	case "roles":
 		if fs.NArg() > 0 {
@@ -86,24 +113,21 @@ func (e *env) catalogQuery(sub string, args []string) int {
 		if fs.NArg() > 0 {
 			return e.fail(usagef("catalog list takes no arguments (did you mean 'catalog search %s'?)", strings.Join(fs.Args(), " ")))
 		}
-		rules := cat.Rules()
-		if len(products) > 0 {
-			known := cat.Products()
-			for _, p := range products {
-				if !contains(known, p) {
-					return e.fail(usagef("catalog list: unknown product %q: want %s", p, strings.Join(known, ", ")))
-				}
-			}
-			rules = filterRules(rules, func(r *catalog.Rule) bool { return contains(products, r.Product) })
-		}
+		rules := filterRules(cat.Rules(), scope.HasRule)
 		return e.done(e.printRules(rules, *format))
 	}
 	if fs.NArg() == 0 {
 		return e.fail(usagef("catalog search needs a QUERY: a port, proto/port, role name or word"))
 	}
-	rules, err := searchRules(cat, strings.Join(fs.Args(), " "))
+	rules, note, err := searchRules(cat, strings.Join(fs.Args(), " "), scope)
 	if err != nil {
 		return e.fail(err)
+	}
+	if !pf.all {
+		rules = filterRules(rules, scope.HasRule)
+	}
+	if note != "" {
+		fmt.Fprintln(e.stderr, "flowaudit: "+note)
 	}
 	return e.done(e.printRules(rules, *format))
 }
@@ -135,35 +159,103 @@ func filterRules(rules []*catalog.Rule, keep func(*catalog.Rule) bool) []*catalo
 	return out
 }
 
-// searchRules finds rules by port ("4172", "udp/4172"), by role (any
-// name of it, matching either side, groups included), or by a word.
-func searchRules(cat *catalog.Catalog, q string) ([]*catalog.Rule, error) {
+// searchRules finds rules by port ("4172", "udp/4172", "4172/udp"), by
+// role (any name of it, within scope, matching either side, groups
+// included), by address, or by whole words. Port matches come specific
+// first: the rules of exactly that port, then narrow ranges, then wide
+// ones (1024-65535, dynamic); every answer puts the rules of the products
+// in scope first. A query that looks like a port and is not one is a
+// usage error; note says how an ambiguous role name was searched.
+func searchRules(cat *catalog.Catalog, q string, scope catalog.Scope) (rules []*catalog.Rule, note string, err error) {
 	q = strings.TrimSpace(q)
-	if proto, port, ok := parsePortQuery(q); ok {
-		return filterRules(cat.Rules(), func(r *catalog.Rule) bool {
+	proto, port, isPort, err := parsePortQuery(q)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case isPort:
+		rules = filterRules(cat.Rules(), func(r *catalog.Rule) bool {
 			if proto != 0 {
 				return r.CoversPort(proto, port)
 			}
 			return (r.HasProto(6) || r.HasProto(17) || r.HasProto(132)) && catalog.PortsContain(r.Ports, port)
-		}), nil
-	}
-	if role, mode, err := cat.LookupRole(q); err == nil {
-		return filterRules(cat.Rules(), func(r *catalog.Rule) bool {
-			return sideCovers(r.From, role, mode) || sideCovers(r.To, role, mode)
-		}), nil
-	}
-	if a, err := netip.ParseAddr(q); err == nil {
-		return filterRules(cat.Rules(), func(r *catalog.Rule) bool { return r.To.MatchesAddr(a) }), nil
-	}
-	lq := strings.ToLower(q)
-	return filterRules(cat.Rules(), func(r *catalog.Rule) bool {
-		for _, s := range []string{r.ID, r.Description, r.Original, r.Section, r.Note, strings.Join(r.Apps, " "), r.To.Host} {
-			if strings.Contains(strings.ToLower(s), lq) {
-				return true
-			}
+		})
+	default:
+		role, mode, lerr := cat.LookupRoleIn(q, scope)
+		if errors.Is(lerr, catalog.ErrAmbiguousRole) {
+			note = lerr.Error() + "; listing the rules whose words match instead"
 		}
-		return false
-	}), nil
+		if a, perr := netip.ParseAddr(q); perr == nil {
+			rules = filterRules(cat.Rules(), func(r *catalog.Rule) bool { return r.To.MatchesAddr(a) })
+		} else if lerr == nil {
+			rules = filterRules(cat.Rules(), func(r *catalog.Rule) bool {
+				return sideCovers(r.From, role, mode) || sideCovers(r.To, role, mode)
+			})
+		} else {
+			want := words(q)
+			rules = filterRules(cat.Rules(), func(r *catalog.Rule) bool {
+				have := map[string]bool{}
+				for _, s := range []string{r.ID, r.Description, r.Original, r.Section, r.Note, strings.Join(r.Apps, " "), r.To.Host} {
+					for _, w := range words(s) {
+						have[w] = true
+					}
+				}
+				for _, w := range want {
+					if !have[w] {
+						return false
+					}
+				}
+				return len(want) > 0
+			})
+		}
+	}
+	rank := func(r *catalog.Rule) (int, int) {
+		s := 0
+		if !scope.HasRule(r) {
+			s = 1
+		}
+		return s, portRank(r, port, isPort)
+	}
+	sort.SliceStable(rules, func(i, j int) bool {
+		si, pi := rank(rules[i])
+		sj, pj := rank(rules[j])
+		if si != sj {
+			return si < sj
+		}
+		return pi < pj
+	})
+	return rules, note, nil
+}
+
+// portRank orders port matches: the rule names exactly the port (0), a
+// range of at most 1024 ports (1), a wider one or a dynamic one (2).
+func portRank(r *catalog.Rule, port uint16, isPort bool) int {
+	if !isPort {
+		return 0
+	}
+	if r.Dynamic {
+		return 2
+	}
+	best := 2
+	for _, p := range r.Ports {
+		if !p.Contains(port) {
+			continue
+		}
+		switch n := int(p.Hi) - int(p.Lo) + 1; {
+		case n == 1:
+			return 0
+		case n <= catalog.MaxLintRange:
+			best = min(best, 1)
+		}
+	}
+	return best
+}
+
+// words splits text into lower-case words of letters and digits, so
+// "appl-ica-tion" holds "appl", "ica" and "tion" but "application" does
+// not hold "ica".
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // sideCovers says whether a rule side is written for role (or a group
@@ -179,23 +271,46 @@ func sideCovers(ep catalog.Endpoint, role *catalog.Role, mode string) bool {
 	return ep.Role.Covers(ep.Mode, role.ID, mode)
 }
 
-func parsePortQuery(q string) (proto uint8, port uint16, ok bool) {
-	p, num, slash := strings.Cut(q, "/")
-	if !slash {
-		num = p
-	}
-	v, err := strconv.ParseUint(num, 10, 16)
-	if err != nil {
-		return 0, 0, false
-	}
-	if slash {
-		pr, err := catalog.ParseProto(p)
-		if err != nil {
-			return 0, 0, false
+// parsePortQuery reads "4172", "udp/4172" or "4172/udp". isPort is false
+// for a query that is no port at all ("StoreFront", "VPN/CVAD"); a query
+// that is a port or a protocol with something that is not a port
+// ("99999", "udp/abc") is a usage error.
+func parsePortQuery(q string) (proto uint8, port uint16, isPort bool, err error) {
+	num, protoName := q, ""
+	if a, b, slash := strings.Cut(q, "/"); slash {
+		switch {
+		case isProto(a):
+			protoName, num = a, b
+		case isProto(b):
+			protoName, num = b, a
+		default:
+			return 0, 0, false, nil
 		}
-		proto = pr
+	} else if !isDigits(q) {
+		return 0, 0, false, nil
 	}
-	return proto, uint16(v), true
+	v, perr := strconv.ParseUint(strings.TrimSpace(num), 10, 16)
+	if perr != nil {
+		return 0, 0, false, usagef("catalog search: %q is not a port: want 0-65535, as in 4172, udp/4172 or 4172/udp", q)
+	}
+	if protoName != "" {
+		proto, _ = catalog.ParseProto(protoName)
+	}
+	return proto, uint16(v), true, nil
+}
+
+func isProto(s string) bool {
+	_, err := catalog.ParseProto(strings.TrimSpace(s))
+	return err == nil && strings.TrimSpace(s) != ""
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // ruleJSON is a rule as `catalog list --format json` prints it. The first
@@ -389,6 +504,10 @@ func (e *env) catalogLint(args []string) int {
 			roles++
 		}
 	}
-	fmt.Fprintf(e.stdout, "ok: %d files, %d rules, %d roles\n", fs.NArg(), rules, roles)
+	warnings := cat.Lint(fs.Args()...)
+	for _, w := range warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
+	fmt.Fprintf(e.stdout, "ok: %d files, %d rules, %d roles, %d warnings\n", fs.NArg(), rules, roles, len(warnings))
 	return exitOK
 }

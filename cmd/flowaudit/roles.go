@@ -70,8 +70,9 @@ Exit codes:
 
 func runRoles(e *env, args []string) int {
 	fs := newFlagSet("roles", rolesHelp)
-	var products, catalogs []string
-	fs.StringArrayVar(&products, "product", nil, "only propose roles of this product (horizon, citrix, ras, lync) and shared infrastructure; repeatable")
+	var catalogs []string
+	var pf productFlags
+	pf.register(fs, "", "only propose roles of this product (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case) and shared infrastructure", "")
 	allProducts := fs.Bool("all-products", false, "propose roles of every product, not only of those the capture's distinctive ports show")
 	minScore := fs.Float64("min-score", infer.DefaultMinScore, "propose a role only from this score (0..1)")
 	format := fs.StringP("format", "f", "", "output format: yaml (an inventory), table or json (default: from -o's extension, else yaml)")
@@ -108,10 +109,9 @@ func runRoles(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	for _, p := range products {
-		if !contains(cat.Products(), p) {
-			return e.fail(usagef("roles: unknown product %q: want %s", p, strings.Join(cat.Products(), ", ")))
-		}
+	products, err := pf.parse("roles", cat)
+	if err != nil {
+		return e.fail(err)
 	}
 	res, readErr := e.readCaptures(paths, cat, cf, nil)
 	if res == nil {
@@ -145,9 +145,11 @@ func runRoles(e *env, args []string) int {
 // know the roles inference proposes for them (analyze --infer-roles). The
 // hosts it adds are marked inferred, and so is each of their roles. An
 // inventory entry always wins: an address inside any inventory host or
-// block is left alone, and ambiguous or weak hosts get nothing.
-func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog, products []string) {
-	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), infer.Options{})
+// block is left alone, and ambiguous or weak hosts get nothing. products
+// are the products in scope (nil: decided from the capture, or every
+// product with all).
+func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog, products []string, all bool) {
+	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), infer.Options{AllProducts: all})
 	for _, h := range hosts {
 		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
 			continue

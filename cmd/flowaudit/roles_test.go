@@ -529,7 +529,7 @@ func TestRolesUsage(t *testing.T) {
 		{[]string{"roles"}, exitUsage, "roles needs at least one CAPTURE"},
 		{[]string{"roles", "-f", "csv", "x.pcap"}, exitUsage, `unknown format "csv"`},
 		{[]string{"roles", "--min-score", "1.5", "x.pcap"}, exitUsage, "--min-score must be between 0 and 1"},
-		{[]string{"roles", "--product", "vmware", "x.pcap"}, exitUsage, `unknown product "vmware"`},
+		{[]string{"roles", "--product", "vmwre", "x.pcap"}, exitUsage, `unknown product "vmwre"`},
 		{[]string{"roles", "--bogus", "x.pcap"}, exitUsage, "unknown flag"},
 		{[]string{"roles", "no-such-file.pcap"}, exitError, "no-such-file.pcap"},
 	}
@@ -568,7 +568,7 @@ hosts:
 		svcOf("10.1.2.51", "10.1.5.5", 6, 443, 1),   // only 443, but from a Workspace app: a StoreFront
 		svcOf("10.1.2.51", "10.1.3.23", 6, 1494, 0), // never answered: no evidence
 	}}
-	inferMissingHosts(res, inv, cat, nil)
+	inferMissingHosts(res, inv, cat, nil, false)
 	var got []string
 	for _, h := range inv.Hosts {
 		var marks []string
@@ -592,7 +592,7 @@ hosts:
 	}
 	// A second pass adds nothing: every address is known now.
 	n := len(inv.Hosts)
-	inferMissingHosts(res, inv, cat, nil)
+	inferMissingHosts(res, inv, cat, nil, false)
 	if len(inv.Hosts) != n {
 		t.Errorf("second pass added %d hosts", len(inv.Hosts)-n)
 	}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/catalog"
+	"github.com/spf13/pflag"
+)
+
+// productFlags are --product and --all-products: which products a command
+// is about.
+type productFlags struct {
+	values []string
+	all    bool
+}
+
+const productUsage = "only this product: horizon, citrix, ras, lync, or the vendor (vmware, parallels, skype, microsoft); comma lists and repeats, any case"
+
+// register adds --product (and --all-products when wide says what it
+// widens).
+func (p *productFlags) register(fs *pflag.FlagSet, shorthand, usage, wide string) {
+	if usage == "" {
+		usage = productUsage
+	}
+	fs.StringArrayVarP(&p.values, "product", shorthand, nil, usage)
+	if wide != "" {
+		fs.BoolVar(&p.all, "all-products", false, wide)
+	}
+}
+
+// parse reads --product into canonical product names; an unknown one is a
+// usage error.
+func (p *productFlags) parse(cmd string, cat *catalog.Catalog) ([]string, error) {
+	ps, err := cat.ParseProducts(p.values)
+	if err != nil {
+		return nil, usagef("%s: --product: %v", cmd, err)
+	}
+	return ps, nil
+}
+
+// scope is the products in scope: --product's; else every product with
+// --all-products; else the inventory's (every product when it has none).
+func (p *productFlags) scope(products []string, inv *inventory.Inventory) catalog.Scope {
+	switch {
+	case len(products) > 0:
+		return catalog.NewScope(products...)
+	case p.all:
+		return catalog.Scope{}
+	}
+	return inv.Scope()
+}
