@@ -6,8 +6,8 @@ package report
 
 import (
 	"fmt"
-	"path/filepath"
 	"net/netip"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
