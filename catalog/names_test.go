@@ -48,6 +48,10 @@ func TestEngineerNames(t *testing.T) {
 		{"Director pool hardware load balancer", all, "lync-director-hlb", "", ""},
 		{"Mediation pool hardware load balancer", all, "lync-mediation-hlb", "", ""},
 		{"front end  SERVER", all, "lync-front-end", "", ""},
+		{"Front End Servers where the Central Management store resides", all, "lync-front-end", "cms", ""},
+		{"Front End Servers that also run a collocated Mediation Server", all, "lync-front-end", "collocated-mediation", ""},
+		{"Legacy clients", all, "lync-legacy-client", "", ""},
+		{"Director", NewScope("skype"), "", "", "ambiguous"}, // NewScope takes canonical names: ParseProducts maps vendors
 		// Missing aliases.
 		{"NTP", all, "ntp-server", "", ""},
 		{"Azure virtual machines", all, "avd-session-host", "", ""},

@@ -276,6 +276,41 @@ func TestModedExpectation(t *testing.T) {
 	}
 }
 
+// TestModedExpectationRAS: the issue's case on the built-in catalog. A
+// gateway given the plain role RAS Secure Gateway is expected to get HALB
+// → gateway 80/443 (documented for Normal and Forwarding mode alike), not
+// 20009 (Normal mode only).
+func TestModedExpectationRAS(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse("inv.yaml", []byte(`hosts:
+  - {name: halb01, addresses: [192.0.2.31], roles: [RAS HALB]}
+  - {name: sg01, addresses: [192.0.2.45], roles: [RAS Secure Gateway]}
+`), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Audit(nil, inv, cat, Options{Products: []string{"ras"}})
+	got := map[string][]string{}
+	for _, m := range res.Missing {
+		for _, h := range m.Servers {
+			if h.Name == "sg01" {
+				got[m.Rule.ID] = append(got[m.Rule.ID], catalog.ProtoName(m.Proto))
+			}
+		}
+	}
+	if want := []string{"tcp", "udp"}; !reflect.DeepEqual(got["ras-halb-halb-sgn-80-443"], want) {
+		t.Errorf("ras-halb-halb-sgn-80-443 for sg01: %v, want %v (all never seen: %v)", got["ras-halb-halb-sgn-80-443"], want, got)
+	}
+	for _, id := range []string{"ras-halb-halb-sgf-80-443", "ras-halb-halb-sgn-20009"} {
+		if got[id] != nil {
+			t.Errorf("%s expected of the plain gateway: %v", id, got[id])
+		}
+	}
+}
+
 func TestWaivers(t *testing.T) {
 	cat, inv := fixture(t)
 	const doc = `

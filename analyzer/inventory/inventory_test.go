@@ -188,6 +188,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("hosts:\n  - name: a\n    addresses: [192.0.2.1, 10.0.0.0/8]\n    roles: [DNS Server]\n"))
 	f.Add([]byte(`{"hosts":[{"name":"a","addresses":["::1"],"roles":["ntp-server"]}]}`))
 	f.Add([]byte("hosts:\n  - &a {name: x}\n  - *a\n"))
+	f.Add([]byte("products: [skype, Citrix]\nhosts:\n  - {name: d, addresses: [192.0.2.1], roles: [Director]}\n"))
+	f.Add([]byte("products: lync\nhosts: []\n"))
 	cat, err := catalog.Default()
 	if err != nil {
 		f.Fatal(err)
