@@ -452,7 +452,30 @@ func (m *Model) propose(h *Host, opts Options, x *context) {
 	toCand := func(y scored) Candidate {
 		return Candidate{Role: y.c.role, Mode: y.c.mode, Score: y.s, Explains: explains(y.c), Alone: aloneOf[y.c]}
 	}
-	all := m.prefer(h, x, m.rank(hostItems, nil, boost, x), explains, credit)
+	// core is what a candidate explains beyond calls to infrastructure,
+	// which every host makes: what tells a front from its server.
+	infraObs := make([]bool, len(h.Observations))
+	for oi, o := range h.Observations {
+		if o.Dir != Called {
+			continue
+		}
+		infraObs[oi] = true
+		for _, i := range m.match(o.Dir, o.Proto, o.Port) {
+			if !m.infra[i] {
+				infraObs[oi] = false
+			}
+		}
+	}
+	core := func(c *candidate) []int {
+		var out []int
+		for _, oi := range explains(c) {
+			if !infraObs[oi] {
+				out = append(out, oi)
+			}
+		}
+		return out
+	}
+	all := m.prefer(h, x, m.rank(hostItems, nil, boost, x), core, credit)
 	// Greedy cover: the best role, then roles that explain enough of what
 	// the roles before them leave.
 	residual := hostItems
@@ -460,7 +483,7 @@ func (m *Model) propose(h *Host, opts Options, x *context) {
 	for len(h.Roles) < maxRoles && len(residual) > 0 {
 		rs := all
 		if len(h.Roles) > 0 {
-			rs = m.prefer(h, x, m.rank(residual, chosen, boost, x), explains, credit)
+			rs = m.prefer(h, x, m.rank(residual, chosen, boost, x), core, credit)
 		}
 		if len(rs) == 0 || len(h.Roles) > 0 && rs[0].s < minScore {
 			break
@@ -552,52 +575,81 @@ func (m *Model) roleOrder(r *catalog.Role) int {
 
 // prefer drops, for a host not seen forwarding, every role that fronts a
 // server role (a load balancer, a gateway) when the server explains all
-// the front explains, as well documented with the peers: the server is
-// preferred when the evidence is the same.
+// the front explains (calls to infrastructure aside), as well documented
+// with the peers: the server is
+// preferred when the evidence is the same. A host seen forwarding to a
+// host given the server's role keeps the front and drops the server, when
+// the front explains all the server explains.
 func (m *Model) prefer(h *Host, x *context, rs []scored, explains func(*candidate) []int, credit func(*candidate, int) float64) []scored {
-	ranked := map[int]*candidate{}
+	// The ranked candidates of each role, its modes included.
+	ranked := map[*catalog.Role][]*candidate{}
 	for _, y := range rs {
-		ranked[m.index(y.c)] = y.c
+		ranked[y.c.role] = append(ranked[y.c.role], y.c)
 	}
-	out := rs[:0:0]
-	for _, y := range rs {
-		drop := false
-		for _, s := range y.c.fronts {
-			if m.forwards(h, x, &m.cands[s]) {
-				drop = false
-				break
-			}
-			sc := ranked[s]
-			if sc == nil || drop || !subset(explains(y.c), explains(sc)) {
-				continue
-			}
-			drop = true
-			for _, oi := range explains(y.c) {
-				if credit(sc, oi) < credit(y.c, oi) {
-					drop = false
+	// A front seen forwarding to its server's role is preferred to
+	// that server when the evidence is the same.
+	forwarded := map[*candidate]bool{}
+	if x != nil && x.roles != nil {
+		for _, y := range rs {
+			for _, s := range y.c.fronts {
+				for _, sc := range ranked[m.cands[s].role] {
+					if subset(explains(sc), explains(y.c)) && m.forwards(h, x, y.c, sc) {
+						forwarded[sc] = true
+					}
 				}
 			}
 		}
-		if !drop {
-			out = append(out, y)
+	}
+	out := rs[:0:0]
+	for _, y := range rs {
+		if forwarded[y.c] || m.shadowed(h, x, y.c, ranked, explains, credit) {
+			continue
 		}
+		out = append(out, y)
 	}
 	return out
 }
 
-// forwards says whether h was seen passing on what it answered to hosts
-// that play server s: it called, on a service it answered, a peer given
+// shadowed says whether front f is dropped for a server it fronts: the
+// host was not seen forwarding to the server's role, and some candidate
+// of that role explains everything f explains, each observation at least
+// as well documented with the peers.
+func (m *Model) shadowed(h *Host, x *context, f *candidate, ranked map[*catalog.Role][]*candidate,
+	explains func(*candidate) []int, credit func(*candidate, int) float64) bool {
+	for _, s := range f.fronts {
+		if m.forwards(h, x, f, &m.cands[s]) {
+			return false
+		}
+	}
+	for _, s := range f.fronts {
+		for _, sc := range ranked[m.cands[s].role] {
+			if !subset(explains(f), explains(sc)) {
+				continue
+			}
+			covered := true
+			for _, oi := range explains(f) {
+				if credit(sc, oi) < credit(f, oi) {
+					covered = false
+				}
+			}
+			if covered {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// forwards says whether h was seen passing connections on to hosts that
+// play server s: it called, on a service the front answers, a peer given
 // s's role. Without the peers' roles, calling a service it answered is
 // enough.
-func (m *Model) forwards(h *Host, x *context, s *candidate) bool {
-	if !h.Forwarding {
-		return false
-	}
+func (m *Model) forwards(h *Host, x *context, front, s *candidate) bool {
 	if x == nil || x.roles == nil {
-		return true
+		return h.Forwarding
 	}
 	for oi, o := range h.Observations {
-		if o.Dir != Called || oi >= len(h.peers) || !answeredService(h, o.Proto, o.Port) {
+		if o.Dir != Called || oi >= len(h.peers) || !m.answers(front, o.Proto, o.Port) {
 			continue
 		}
 		for _, p := range h.peers[oi] {
@@ -611,22 +663,14 @@ func (m *Model) forwards(h *Host, x *context, s *candidate) bool {
 	return false
 }
 
-func answeredService(h *Host, proto uint8, port uint16) bool {
-	for _, o := range h.Observations {
-		if o.Dir == Answered && o.Proto == proto && o.Port == port {
+// answers says whether candidate c documents answering proto/port.
+func (m *Model) answers(c *candidate, proto uint8, port uint16) bool {
+	for _, i := range c.items {
+		if m.items[i].contains(Answered, proto, port) {
 			return true
 		}
 	}
 	return false
-}
-
-func (m *Model) index(c *candidate) int {
-	for k := range m.cands {
-		if &m.cands[k] == c {
-			return k
-		}
-	}
-	return -1
 }
 
 type scored struct {

@@ -74,45 +74,53 @@ func (m *Model) relate(roles []*catalog.Role, rules []*catalog.Rule, portRoles m
 	}
 	// Fronts: a plain role of a product that calls nothing it does not
 	// also answer, of whose answered services another plain role of its
-	// product answers some from the same callers, and more.
+	// product answers some from the same callers by rules of its own,
+	// and more.
 	type callerItem struct {
 		caller string
 		proto  uint8
 		r      catalog.PortRange
 	}
-	answeredFrom := func(c *candidate) map[callerItem]bool {
-		out := map[callerItem]bool{}
-		for _, sd := range c.answers {
-			if sd.rule.To.Role != c.role && sd.rule.From.Role != c.role {
-				continue // a group's rule: every member answers it alike
+	type ruleSet map[*catalog.Rule]bool
+	answered := func(c *candidate) map[callerItem]ruleSet {
+		out := map[callerItem]ruleSet{}
+		add := func(k callerItem, r *catalog.Rule) {
+			if out[k] == nil {
+				out[k] = ruleSet{}
 			}
+			out[k][r] = true
+		}
+		for _, sd := range c.answers {
 			for _, p := range sd.rule.Protocols {
 				if !catalog.HasPorts(p) {
-					out[callerItem{sd.other.String(), p, catalog.PortRange{}}] = true
+					add(callerItem{sd.other.String(), p, catalog.PortRange{}}, sd.rule)
 					continue
 				}
 				for _, pr := range sd.rule.Ports {
-					out[callerItem{sd.other.String(), p, pr}] = true
+					add(callerItem{sd.other.String(), p, pr}, sd.rule)
 				}
 			}
 		}
 		return out
 	}
-	answered := func(c *candidate) map[callerItem]bool { return answeredFrom(c) }
-	// mostly: b answers some of what a answers, from the same callers,
-	// and more besides.
-	mostly := func(a, b map[callerItem]bool) bool {
+	// mostly: b answers, by rules of its own (not a group rule naming
+	// both), some of what a answers from the same callers, and more
+	// besides.
+	mostly := func(a, b map[callerItem]ruleSet) bool {
 		n := 0
-		for k := range a {
-			if b[k] {
-				n++
+		for k, ra := range a {
+			for r := range b[k] {
+				if !ra[r] {
+					n++
+					break
+				}
 			}
 		}
 		return n > 0 && len(b) > len(a)
 	}
 	for k := range m.cands {
 		l := &m.cands[k]
-		if l.mode != "" || l.role.Product == SharedProduct || len(l.equiv) > 0 {
+		if l.mode != "" || l.role.Product == SharedProduct {
 			continue
 		}
 		la := answered(l)

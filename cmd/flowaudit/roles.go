@@ -328,6 +328,8 @@ func (rr *rolesReport) header() []string {
 	} else {
 		lines = append(lines, "Products: "+decisionText(rr.decision))
 	}
+	lines = append(lines, "Addresses are proposed one by one: a dual-stack or multi-homed machine appears",
+		"once per address; merge them into one host by hand.")
 	return append(lines,
 		"A role is proposed from --min-score "+fmtScore(rr.minScore)+" (scores run from 0 to 1; see",
 		"'flowaudit roles --help'). Review every host before passing this file to",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -47,6 +48,16 @@ func builtinCatalog(t *testing.T) *catalog.Catalog {
 // simulate writes the pilot's capture and inventory to dir.
 func simulate(t *testing.T, cat *catalog.Catalog, p pilot, dir string) (capPath, invPath string, inv *inventory.Inventory) {
 	t.Helper()
+	return simulateSome(t, cat, p, dir, 0, 1)
+}
+
+// simulateSome is simulate keeping each documented flow with probability
+// keep, drawn from seed (keep 1: every flow), and having every inventory
+// server call the domain controller (Kerberos, LDAP, DNS) when the pilot
+// has one, as domain members do whatever their vendor's table says.
+func simulateSome(t *testing.T, cat *catalog.Catalog, p pilot, dir string, seed uint64, keep float64) (capPath, invPath string, inv *inventory.Inventory) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 13))
 	invPath = filepath.Join(dir, p.name+"-inventory.yaml")
 	if err := os.WriteFile(invPath, []byte(p.inv), 0o644); err != nil {
 		t.Fatal(err)
@@ -55,7 +66,7 @@ func simulate(t *testing.T, cat *catalog.Catalog, p pilot, dir string) (capPath,
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := pcapgen.New(pcapgen.Config{Seed: 5})
+	s := pcapgen.New(pcapgen.Config{Seed: 5 + seed})
 	at := time.Duration(0)
 	// Any, as either side, is an address outside the pilot: it shows the
 	// other side's service without giving an inventory host traffic its
@@ -91,6 +102,9 @@ func simulate(t *testing.T, cat *catalog.Catalog, p pilot, dir string) (capPath,
 				}
 				for _, proto := range r.Protocols {
 					for _, port := range ports {
+						if keep < 1 && rng.Float64() >= keep {
+							continue
+						}
 						at += 5 * time.Millisecond
 						switch proto {
 						case 6:
@@ -105,7 +119,23 @@ func simulate(t *testing.T, cat *catalog.Catalog, p pilot, dir string) (capPath,
 			}
 		}
 	}
-	capPath = filepath.Join(dir, p.name+".pcapng")
+	if keep < 1 {
+		var dc netip.Addr
+		for _, h := range inv.Hosts {
+			if slices.ContainsFunc(h.Roles, func(a inventory.Assignment) bool { return a.Role.ID == "domain-controller" }) {
+				dc = h.Addresses[0].Addr()
+			}
+		}
+		for _, h := range inv.Hosts {
+			if a := h.Addresses[0].Addr(); dc.IsValid() && a != dc && rng.Float64() < keep {
+				at += 5 * time.Millisecond
+				s.TCP(at, s.Client(a), netip.AddrPortFrom(dc, 88), pcapgen.TCPOpts{})
+				s.TCP(at, s.Client(a), netip.AddrPortFrom(dc, 389), pcapgen.TCPOpts{})
+				s.UDP(at, s.Client(a), netip.AddrPortFrom(dc, 53), pcapgen.UDPOpts{})
+			}
+		}
+	}
+	capPath = filepath.Join(dir, fmt.Sprintf("%s-%d.pcapng", p.name, seed))
 	f, err := os.Create(capPath)
 	if err != nil {
 		t.Fatal(err)
@@ -281,8 +311,6 @@ var sampleKnownMisses = map[string]string{
 	"lync/phones": "a Lync Phone Edition Device calls a subset of what a Lync Client calls",
 	"lync/owa01": "Office Web Apps only answers tcp/443 (and 809, which no document lists), as a Director " +
 		"does to the Front End",
-	"horizon/vdi-pool-w10": "agent .102 only answered PCoIP (4172), which a Horizon Client calls on an agent and on a " +
-		"UAG alike; the UAG's smaller table wins on recall, and the pool's other agents are not used as evidence",
 	"lync/adm-ws01": "the administrator's workstation called 22, 135, 445 and 1434/udp: no Lync Client flow to go by",
 }
 
@@ -343,8 +371,8 @@ func TestSampleRecovery(t *testing.T) {
 		t.Skipf("no sample under %s has pilot.pcapng", root)
 	}
 	t.Logf("samples: recovered %d of %d hosts seen (%.0f%%)", ok, total, 100*float64(ok)/float64(total))
-	if ok != 24 || total != 36 {
-		t.Errorf("recovered %d of %d hosts, want 24 of 36 (update the rate here and in the README)", ok, total)
+	if ok != 25 || total != 36 {
+		t.Errorf("recovered %d of %d hosts, want 25 of 36 (update the rate here and in the README)", ok, total)
 	}
 }
 
@@ -640,4 +668,165 @@ func TestAnalyzeInferRoles(t *testing.T) {
 	if !strings.Contains(out, "Horizon Agent (inferred)") {
 		t.Errorf("table report does not mark inferred roles:\n%s", out)
 	}
+}
+
+// smallPilots are pilots as small as real ones: a handful of hosts per
+// product, with the domain controller they all call.
+var smallPilots = []pilot{
+	{name: "horizon", products: []string{"horizon"}, inv: `
+hosts:
+  - {name: dc, addresses: [10.0.0.5], roles: [Domain Controller]}
+  - {name: client1, addresses: [10.0.2.51], roles: [Horizon Client]}
+  - {name: client2, addresses: [10.0.2.52], roles: [Horizon Client]}
+  - {name: cs1, addresses: [10.0.1.10], roles: [Horizon Connection Server]}
+  - {name: uag1, addresses: [10.0.9.10], roles: [Unified Access Gateway]}
+  - {name: agent1, addresses: [10.0.3.21], roles: [Horizon Agent]}
+  - {name: agent2, addresses: [10.0.3.22], roles: [Horizon Agent]}
+  - {name: vcenter, addresses: [10.0.0.20], roles: [vCenter Server]}
+  - {name: eventdb, addresses: [10.0.1.13], roles: [Horizon Event Database (Microsoft SQL Server)]}
+`},
+	{name: "citrix", products: []string{"citrix"}, inv: `
+hosts:
+  - {name: dc, addresses: [10.1.0.5], roles: [Domain Controller]}
+  - {name: wsa1, addresses: [10.1.2.51], roles: [Citrix Workspace app]}
+  - {name: wsa2, addresses: [10.1.2.52], roles: [Citrix Workspace app]}
+  - {name: sf1, addresses: [10.1.1.10], roles: [StoreFront]}
+  - {name: ddc1, addresses: [10.1.1.20], roles: [Delivery Controller]}
+  - {name: vda1, addresses: [10.1.3.21], roles: [Virtual Delivery Agent]}
+  - {name: vda2, addresses: [10.1.3.22], roles: [Virtual Delivery Agent]}
+  - {name: lic, addresses: [10.1.1.30], roles: [Citrix License Server]}
+  - {name: sql, addresses: [10.1.0.30], roles: [SQL Server]}
+`},
+	{name: "ras", products: []string{"ras"}, inv: `
+hosts:
+  - {name: dc, addresses: [10.2.0.5], roles: [Domain Controller]}
+  - {name: client1, addresses: [10.2.2.51], roles: [Parallels Client]}
+  - {name: client2, addresses: [10.2.2.52], roles: [Parallels Client]}
+  - {name: broker1, addresses: [10.2.1.10], roles: [RAS Connection Broker]}
+  - {name: gw1, addresses: [10.2.1.20], roles: [RAS Secure Gateway]}
+  - {name: halb1, addresses: [10.2.9.10], roles: [RAS HALB]}
+  - {name: rdsh1, addresses: [10.2.3.21], roles: [RAS RD Session Host Agent]}
+  - {name: rdsh2, addresses: [10.2.3.22], roles: [RAS RD Session Host Agent]}
+`},
+	{name: "lync", products: []string{"lync"}, inv: `
+hosts:
+  - {name: dc, addresses: [10.3.0.5], roles: [Domain Controller]}
+  - {name: client1, addresses: [10.3.2.51], roles: [Lync Client]}
+  - {name: client2, addresses: [10.3.2.52], roles: [Lync Client]}
+  - {name: fe1, addresses: [10.3.1.10], roles: [Lync Front End Server]}
+  - {name: dir1, addresses: [10.3.1.20], roles: [Lync Director]}
+  - {name: med1, addresses: [10.3.1.30], roles: [Lync Mediation Server]}
+  - {name: rp, addresses: [10.3.9.10], roles: [Lync Reverse Proxy]}
+`},
+}
+
+// smallPilotKeep is the share of the documented flows between a small
+// pilot's hosts that each generated capture shows, and smallPilotSeeds how
+// many captures are drawn per product.
+const (
+	smallPilotKeep  = 0.3
+	smallPilotSeeds = 6
+)
+
+// smallPilotMisses are the hosts of the generated small pilots that
+// inference gets wrong ("product/seed/host"): the known limits. Each
+// capture keeps a random 30% of the documented flows.
+var smallPilotMisses = map[string]string{
+	// Hosts seen only calling the domain controller: calls to shared
+	// infrastructure alone make no role.
+	"horizon/1/vcenter": "only called the domain controller",
+	"horizon/3/vcenter": "only called the domain controller",
+	"horizon/2/eventdb": "only called the domain controller",
+	"horizon/6/eventdb": "only called the domain controller",
+	"lync/1/rp":         "only called the domain controller",
+	"lync/3/rp":         "only called the domain controller",
+	// Calls alone, all of them what a client calls too.
+	"horizon/3/cs1": "nobody called it; it only called agents (9427, 4172/udp, 22443/udp), as a Horizon Client does",
+	"horizon/5/cs1": "nobody called it; it called 443 and 22443, as a Horizon Client does",
+	"citrix/4/ddc1": "it only called 8082 (the license server's console), which the Admin Workstation documents too",
+	"ras/2/client1": "it only called 80, 443 and 3389, which shared infrastructure answers: calls to " +
+		"infrastructure alone make no role",
+	// A front only seen answering what its server answers, not seen
+	// forwarding: the server is preferred.
+	"horizon/4/uag1": "answered only 4172 and 8443, which an agent answers too; not seen forwarding to an agent",
+	"ras/5/halb1":    "answered only 443 and 20009, which a Secure Gateway answers too; not seen forwarding to it",
+	// Too little, and what there is fits a smaller role better.
+	"citrix/6/ddc1": "only answered 80 and called the domain controller: Session Recording Server's small table, " +
+		"which documents both, wins on recall",
+	"lync/5/med1": "only answered 1434/udp (every Lync server's) and called 1024: a Director fits as well",
+	"ras/6/rdsh1": "only answered 135 and 3389: the Enrollment Server documents both with fewer other ports",
+}
+
+// TestSmallPilotRecovery generates small pilots (smallPilots), each
+// capture showing a random 30% of the documented flows between their
+// hosts (one connection each) and calls to the domain controller, six
+// seeds per product, and runs inference on them with no inventory and no
+// product given. A host counts as recovered when its best proposed role
+// is one its inventory gives it (and, for the looser rate the issue
+// names, when its true role is among the proposed roles). Goal: at least
+// 80% per product; the misses are smallPilotMisses.
+func TestSmallPilotRecovery(t *testing.T) {
+	cat := builtinCatalog(t)
+	dir := t.TempDir()
+	got := map[string]string{}
+	for _, p := range smallPilots {
+		total, best, among := 0, 0, 0
+		for seed := uint64(1); seed <= smallPilotSeeds; seed++ {
+			capPath, _, inv := simulateSome(t, cat, p, dir, seed, smallPilotKeep)
+			hosts := inferCapture(t, cat, capPath, nil)
+			recovered, missed, _ := recovery(hosts, inv)
+			total += len(recovered) + len(missed)
+			best += len(recovered)
+			among += len(recovered)
+			for name, why := range missed {
+				got[fmt.Sprintf("%s/%d/%s", p.name, seed, name)] = why
+				if amongProposed(hosts, inv.Host(name)) {
+					among++
+				}
+			}
+		}
+		rate := float64(best) / float64(total)
+		t.Logf("%s: best role right for %d of %d hosts (%.0f%%), true role among the proposed for %d (%.0f%%)",
+			p.name, best, total, 100*rate, among, 100*float64(among)/float64(total))
+		if rate < 0.8 {
+			t.Errorf("%s: %.0f%% of the hosts recovered, want at least 80%%", p.name, 100*rate)
+		}
+	}
+	keys := make([]string, 0, len(got))
+	for k := range got {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, known := smallPilotMisses[k]; !known {
+			t.Errorf("%s: %s (add it to smallPilotMisses if it is a limit)", k, got[k])
+		} else {
+			t.Logf("known miss %s: %s", k, got[k])
+		}
+	}
+	for k := range smallPilotMisses {
+		if _, ok := got[k]; !ok {
+			t.Errorf("%s is recovered now: remove it from smallPilotMisses", k)
+		}
+	}
+}
+
+// amongProposed says whether one of ih's roles is among the roles
+// proposed for one of its addresses (equivalent roles included).
+func amongProposed(hosts []*infer.Host, ih *inventory.Host) bool {
+	for _, h := range hosts {
+		for _, p := range ih.Addresses {
+			if !p.Contains(h.Addr) {
+				continue
+			}
+			for _, c := range h.Roles {
+				for _, a := range ih.Roles {
+					if a.Role == c.Role || slices.Contains(c.Equivalent, a.Role) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
