@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,12 +16,20 @@ var builtin embed.FS
 // Source is where a rule stands in a vendor document.
 type Source struct {
 	Doc     string // seed file name
+	Title   string // the document as cited, with its edition; "" when the catalog does not describe Doc
 	Section string // the document's own heading
 	Row     int    // 1-based body row within the section's table
 }
 
+// String is the citation a person can look up: "Parallels RAS — firewall
+// requirements (KB 129097) § Parallels Client, row 1"; the file name
+// stands in for a document the catalog does not describe.
 func (s Source) String() string {
-	return fmt.Sprintf("%s § %s, row %d", s.Doc, s.Section, s.Row)
+	doc := s.Title
+	if doc == "" {
+		doc = s.Doc
+	}
+	return fmt.Sprintf("%s § %s, row %d", doc, s.Section, s.Row)
 }
 
 // Mode is one way a role can run, such as a RAS Secure Gateway in normal
@@ -190,6 +199,21 @@ func (r *Rule) ProtocolNames() []string {
 		out[i] = ProtoName(p)
 	}
 	return out
+}
+
+// SourceFiles are the files the rule comes from, ", "-separated: the
+// seed documents its sources name, or a site rule's catalog file.
+func (r *Rule) SourceFiles() string {
+	if r.Site || len(r.Sources) == 0 {
+		return r.File
+	}
+	var out []string
+	for _, s := range r.Sources {
+		if !slices.Contains(out, s.Doc) {
+			out = append(out, s.Doc)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // SourceText is every source of the rule, "; "-separated. A site rule's

@@ -148,6 +148,8 @@ type builder struct {
 	// primary marks the keys that are ids and display names: unique
 	// across the catalog, never shared with another role's alias.
 	primary map[string]bool
+	// citations are the documents the files describe, by file name.
+	citations map[string]string
 }
 
 // product is the default product of a file's roles and rules: its
@@ -179,11 +181,15 @@ func build(files []parsedFile) (*Catalog, ErrorList) {
 			roleID:  map[string]*Role{},
 			ruleID:  map[string]*Rule{},
 		},
-		keyAt:   map[string]string{},
-		primary: map[string]bool{},
+		keyAt:     map[string]string{},
+		primary:   map[string]bool{},
+		citations: map[string]string{},
 	}
 	for _, f := range files {
 		b.c.files = append(b.c.files, f.name)
+		if f.doc.File != "" {
+			b.citations[f.doc.File] = f.doc.citation()
+		}
 	}
 	// Roles first, from every file, so any file may name any role.
 	for _, f := range files {
@@ -482,7 +488,7 @@ func (b *builder) addRule(f parsedFile, y *yRule) {
 			ok = false
 			continue
 		}
-		base.Sources = append(base.Sources, Source{Doc: doc, Section: s.Section, Row: s.Row})
+		base.Sources = append(base.Sources, Source{Doc: doc, Title: b.citations[doc], Section: s.Section, Row: s.Row})
 	}
 	if f.doc.File != "" && len(base.Sources) == 0 {
 		b.errf(file, y.line, "rule %q has no source", y.ID)

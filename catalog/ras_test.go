@@ -323,7 +323,7 @@ func TestRASSpotChecks(t *testing.T) {
 				t.Errorf("flags optional=%v configurable=%v dynamic=%v direction=%q, want %v %v %v %q",
 					r.Optional, r.Configurable, r.Dynamic, r.Direction, tt.optional, tt.configurable, tt.dynamic, tt.direction)
 			}
-			want := []Source{{Doc: rasDoc, Section: tt.section, Row: tt.row}}
+			want := []Source{{Doc: rasDoc, Title: "Parallels RAS — firewall requirements (KB 129097)", Section: tt.section, Row: tt.row}}
 			if !slices.Equal(r.Sources, want) {
 				t.Errorf("sources = %v, want %v", r.Sources, want)
 			}

@@ -18,11 +18,30 @@ type yFile struct {
 }
 
 type yDocument struct {
-	File     string `yaml:"file"`
-	Title    string `yaml:"title"`
+	File  string `yaml:"file"`
+	Title string `yaml:"title"`
+	// Citation is the document as a person knows it, in reports
+	// ("Parallels RAS — firewall requirements"); Title when empty.
+	Citation string `yaml:"citation"`
+	// Edition is the edition, date or article number that tells this
+	// copy from others ("KB 129097", "blog post, 2019-07-17").
+	Edition  string `yaml:"edition"`
 	Product  string `yaml:"product"`
 	Language string `yaml:"language"`
 	lines    map[string]int
+}
+
+// citation is how reports name the document: its citation or title, and
+// its edition.
+func (d yDocument) citation() string {
+	c := d.Citation
+	if c == "" {
+		c = d.Title
+	}
+	if c != "" && d.Edition != "" {
+		c += " (" + d.Edition + ")"
+	}
+	return c
 }
 
 type yRole struct {

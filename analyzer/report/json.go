@@ -92,7 +92,8 @@ type jsonCapture struct {
 type jsonRule struct {
 	ID          string `json:"id"`
 	Description string `json:"description"`
-	Source      string `json:"source"`
+	Source      string `json:"source"`      // the documents, as cited
+	SourceFile  string `json:"source_file"` // their seed files, or a site rule's catalog file
 }
 
 type jsonWaiver struct {
@@ -226,6 +227,7 @@ type jsonMissing struct {
 	Servers     []string    `json:"servers"`
 	Description string      `json:"description"`
 	Source      string      `json:"source"`
+	SourceFile  string      `json:"source_file"`
 	Waiver      *jsonWaiver `json:"waiver,omitempty"`
 }
 
@@ -304,7 +306,7 @@ func (r *Report) Document() *Document {
 			jf.ICMPType = &t
 		}
 		for _, rule := range f.Rules {
-			jf.Rules = append(jf.Rules, jsonRule{rule.ID, rule.Description, rule.SourceText()})
+			jf.Rules = append(jf.Rules, jsonRule{rule.ID, rule.Description, rule.SourceText(), rule.SourceFiles()})
 		}
 		out.Flows = append(out.Flows, jf)
 	}
@@ -314,7 +316,7 @@ func (r *Report) Document() *Document {
 	for _, m := range r.Result.Missing {
 		jm := jsonMissing{Rule: m.Rule.ID, Product: m.Rule.Product, FromRole: m.Rule.From.String(), ToRole: m.Rule.To.String(),
 			Proto: catalog.ProtoName(m.Proto), Ports: [][2]uint16{}, Optional: m.Optional(), Clients: []string{}, Servers: []string{},
-			Description: m.Rule.Description, Source: m.Rule.SourceText(), Waiver: waiverJSON(m.Waiver, m.WaiverExpired)}
+			Description: m.Rule.Description, Source: m.Rule.SourceText(), SourceFile: m.Rule.SourceFiles(), Waiver: waiverJSON(m.Waiver, m.WaiverExpired)}
 		if catalog.HasPorts(m.Proto) {
 			for _, p := range m.Rule.Ports {
 				jm.Ports = append(jm.Ports, [2]uint16{p.Lo, p.Hi})

@@ -431,3 +431,40 @@ func tableBodyLines(lines []string, title string) int {
 	}
 	return -1
 }
+
+// Every rule a report names is cited, with its document, in Markdown,
+// HTML and --wide; the default terminal view leaves the long text out.
+func TestRulesCited(t *testing.T) {
+	rep := testReport(t)
+	tbl := rep.RulesTable()
+	var ids []string
+	for _, row := range tbl.Rows {
+		ids = append(ids, row[0])
+		if !strings.HasPrefix(row[2], "site rule testdata/site.yaml:") {
+			t.Errorf("%s: source %q", row[0], row[2])
+		}
+	}
+	// c-login and c-display document or block services, c-usb is never
+	// seen
+	if want := []string{"c-display", "c-login", "c-usb"}; !slices.Equal(ids, want) {
+		t.Errorf("rules cited %v, want %v", ids, want)
+	}
+	for _, tt := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+		cites bool
+	}{
+		{"markdown", func(b *bytes.Buffer) error { return rep.Markdown(b) }, true},
+		{"html", func(b *bytes.Buffer) error { return rep.HTML(b) }, true},
+		{"table --wide", func(b *bytes.Buffer) error { return rep.Text(b, TextOptions{Wide: true}) }, true},
+		{"table", func(b *bytes.Buffer) error { return rep.Text(b, TextOptions{}) }, false},
+	} {
+		var b bytes.Buffer
+		if err := tt.write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "Rules cited"); got != tt.cites {
+			t.Errorf("%s: rules cited shown %v, want %v", tt.name, got, tt.cites)
+		}
+	}
+}

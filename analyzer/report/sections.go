@@ -3,10 +3,12 @@ package report
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/catalog"
 )
 
 // Table is one titled table of a report. The terminal, Markdown and HTML
@@ -30,6 +32,9 @@ type Table struct {
 	// "…" to keep one line per row (names, roles, outcomes); never a rule
 	// id, a service, a count or a hash.
 	Cut map[int]bool
+	// WideOnly tables are left out of the terminal's default view (long
+	// text only); --wide and the other formats show them.
+	WideOnly bool
 }
 
 func count(n int) string { return strconv.Itoa(n) }
@@ -279,7 +284,40 @@ func (r *Report) AllTables() []Table {
 	out := []Table{r.SummaryTable()}
 	out = append(out, r.FindingTables()...)
 	out = append(out, r.OtherTables()...)
+	out = append(out, r.RulesTable())
 	return append(out, r.InputTables()...)
+}
+
+// RulesTable cites every rule the report names (documenting a service,
+// blocked, never seen, unverifiable): its description and the vendor
+// document, section and row it comes from, as a person can look it up.
+func (r *Report) RulesTable() Table {
+	t := Table{ID: "rules", Title: "Rules cited", Header: []string{"Rule", "Description", "Source"}, Code: map[int]bool{0: true}, WideOnly: true,
+		Intro: "Where each rule named above comes from: the vendor document (title and edition), its section and the row of its table."}
+	seen := map[*catalog.Rule]bool{}
+	var rules []*catalog.Rule
+	add := func(rs ...*catalog.Rule) {
+		for _, rule := range rs {
+			if !seen[rule] {
+				seen[rule] = true
+				rules = append(rules, rule)
+			}
+		}
+	}
+	for _, f := range r.Result.Flows {
+		add(f.Rules...)
+	}
+	for _, m := range r.Result.Missing {
+		add(m.Rule)
+	}
+	for _, u := range r.Result.Unverifiable {
+		add(u.Rule)
+	}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
+	for _, rule := range rules {
+		t.Rows = append(t.Rows, []string{rule.ID, rule.Description, rule.SourceText()})
+	}
+	return t
 }
 
 func sortedKeys(m map[string]uint64) []string {

@@ -66,6 +66,9 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		return c.Sprint(t.Title)
 	}
 	for _, t := range tables {
+		if t.WideOnly && !o.Wide {
+			continue
+		}
 		fmt.Fprintf(w, "\n%s\n", title(t))
 		if len(t.Rows) == 0 {
 			fmt.Fprintln(w, "  none")

@@ -349,6 +349,7 @@ type sourceJSON struct {
 	Doc     string `json:"doc"`
 	Section string `json:"section"`
 	Row     int    `json:"row"`
+	Title   string `json:"title"` // the document as cited, with its edition
 }
 
 func toRuleJSON(r *catalog.Rule) ruleJSON {
@@ -376,7 +377,7 @@ func toRuleJSON(r *catalog.Rule) ruleJSON {
 		j.ToAddresses = append(j.ToAddresses, a.String())
 	}
 	for _, s := range r.Sources {
-		j.Sources = append(j.Sources, sourceJSON{s.Doc, s.Section, s.Row})
+		j.Sources = append(j.Sources, sourceJSON{s.Doc, s.Section, s.Row, s.Title})
 	}
 	return j
 }
