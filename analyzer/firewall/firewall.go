@@ -653,8 +653,9 @@ func split(s side, groupBy string) []side {
 	return out
 }
 
-// distinct says whether a line between the two sides connects two hosts:
-// a rule between hosts of one role needs two of them.
+// distinct says whether a line between the two sides connects two
+// machines: a rule between hosts of one role needs two of them, or a host
+// that is an address block (several machines).
 func distinct(a, b side) bool {
 	ha, hb := sideHosts(a), sideHosts(b)
 	if ha == nil || hb == nil {
@@ -662,9 +663,20 @@ func distinct(a, b side) bool {
 	}
 	for _, x := range ha {
 		for _, y := range hb {
-			if x != y {
+			if x != y || isBlock(x) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// isBlock says whether an inventory host stands for several machines: one
+// of its addresses is a CIDR block.
+func isBlock(h *inventory.Host) bool {
+	for _, p := range h.Addresses {
+		if !p.IsSingleIP() {
+			return true
 		}
 	}
 	return false

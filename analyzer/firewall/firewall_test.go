@@ -52,18 +52,19 @@ func load(t testing.TB) fixture {
 		t.Fatal(err)
 	}
 	services := []audit.Service{
-		svc("198.51.100.7", "192.0.2.10", 6, 443, 2, 0, 0, 11),   // observed
-		svc("2001:db8:1::5", "2001:db8::10", 6, 443, 1, 0, 0, 9), // observed over IPv6, earlier
-		svc("198.51.100.8", "192.0.2.11", 17, 3389, 0, 0, 3, 20), // blocked
-		svc("203.0.113.99", "192.0.2.10", 17, 53, 1, 0, 0, 30),   // Any source
-		svc("192.0.2.10", "192.0.2.20", 6, 8080, 1, 0, 0, 40),    // reverse of a bidirectional rule
-		svc("192.0.2.20", "224.0.0.18", 112, 0, 0, 0, 5, 50),     // VRRP to its group
-		svc("198.51.100.9", "192.0.2.20", 6, 9000, 0, 1, 0, 60),  // blocked, waived by rule
-		svc("198.51.100.9", "192.0.2.10", 6, 22, 1, 0, 0, 70),    // undocumented: never in a request
-		svc("192.0.2.11", "169.254.169.254", 6, 80, 1, 0, 0, 80), // metadata address
-		svc("198.51.100.7", "192.0.2.10", 6, 1030, 1, 0, 0, 90),  // observed, one port of many
-		svc("198.51.100.66", "192.0.2.11", 6, 1030, 0, 1, 0, 91), // blocked on the other server
-		svc("198.51.100.66", "192.0.2.11", 6, 8443, 0, 0, 2, 95), // blocked, the block waived
+		svc("198.51.100.7", "192.0.2.10", 6, 443, 2, 0, 0, 11),        // observed
+		svc("2001:db8:1::5", "2001:db8::10", 6, 443, 1, 0, 0, 9),      // observed over IPv6, earlier
+		svc("198.51.100.8", "192.0.2.11", 17, 3389, 0, 0, 3, 20),      // blocked
+		svc("203.0.113.99", "192.0.2.10", 17, 53, 1, 0, 0, 30),        // Any source
+		svc("192.0.2.10", "192.0.2.20", 6, 8080, 1, 0, 0, 40),         // reverse of a bidirectional rule
+		svc("192.0.2.20", "224.0.0.18", 112, 0, 0, 0, 5, 50),          // VRRP to its group
+		svc("198.51.100.9", "192.0.2.20", 6, 9000, 0, 1, 0, 60),       // blocked, waived by rule
+		svc("198.51.100.9", "192.0.2.10", 6, 22, 1, 0, 0, 70),         // undocumented: never in a request
+		svc("192.0.2.11", "169.254.169.254", 6, 80, 1, 0, 0, 80),      // metadata address
+		svc("198.51.100.7", "192.0.2.10", 6, 1030, 1, 0, 0, 90),       // observed, one port of many
+		svc("198.51.100.66", "192.0.2.11", 6, 1030, 0, 1, 0, 91),      // blocked on the other server
+		svc("198.51.100.66", "192.0.2.11", 6, 8443, 0, 0, 2, 95),      // blocked, the block waived
+		svc("198.51.100.21", "198.51.100.22", 17, 50042, 1, 0, 0, 99), // within one address block
 	}
 	// The UDP 3389 attempts were refused by a firewall in the path.
 	services[2].ICMPErrors, services[2].ICMPFrom = 3, netip.MustParseAddr("192.0.2.1")
@@ -129,6 +130,7 @@ func TestBuildStatuses(t *testing.T) {
 		"fw-edge-cloud-443":              Missing,
 		"fw-edge-update-443":             Missing,
 		"fw-server-metadata-80":          Observed,
+		"fw-client-client-p2p":           Observed,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -259,33 +261,47 @@ func TestBuildAggregation(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("per-host objects\n got %s\nwant %s", got, want)
 	}
+	selfLine := false
 	for _, l := range hreq.Lines {
+		if l.Src.Name == "flowaudit_host_clients" && l.Dst.Name == "flowaudit_host_clients" && l.StatusText() == "observed" {
+			selfLine = true // the block "clients" is many machines
+		}
+		for _, id := range l.RuleIDs() {
+			if id == "fw-edge-edge-7000" {
+				t.Errorf("line %d: a rule between hosts of one role with one single-address host", l.N)
+			}
+		}
 		if l.Src.Name == "flowaudit_host_clients" && l.Dst.Name == "flowaudit_host_srv02" && l.Proto == 6 {
 			if got := l.StatusText(); got != "blocked+missing" {
 				t.Errorf("clients → srv02 tcp: %s", got)
 			}
 		}
 	}
+	if !selfLine {
+		t.Error("no line from the clients block to itself")
+	}
 }
 
 func TestMergeRanges(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"443", "443"},
-		{"443, 444-445, 80", "80, 443-445"},
-		{"1-10, 5-20, 22", "1-20, 22"},
-		{"65535, 0-65534", "0-65535"},
+	type pr = catalog.PortRange
+	for _, tc := range []struct {
+		in   []pr
+		want string
+	}{
+		{[]pr{{443, 443}}, "443"},
+		{[]pr{{443, 443}, {444, 445}, {80, 80}}, "80, 443-445"},
+		{[]pr{{1, 10}, {5, 20}, {22, 22}}, "1-20, 22"},
+		{[]pr{{5, 20}, {1, 10}, {21, 21}}, "1-21"},
+		{[]pr{{65535, 65535}, {0, 65534}}, "0-65535"},
+		{[]pr{{100, 200}, {150, 160}}, "100-200"},
+		{nil, ""},
 	} {
-		ps, err := catalog.ParsePorts(tc.in)
-		if err != nil {
-			t.Fatal(err)
+		in := append([]pr(nil), tc.in...)
+		if got := catalog.FormatPorts(mergeRanges(tc.in)); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.in, got, tc.want)
 		}
-		// ParsePorts merges overlaps; split them again to test the merge.
-		var split []catalog.PortRange
-		for _, p := range ps {
-			split = append(split, p)
-		}
-		if got := catalog.FormatPorts(mergeRanges(split)); got != tc.want {
-			t.Errorf("%s: %s, want %s", tc.in, got, tc.want)
+		if !slices.Equal(in, tc.in) {
+			t.Errorf("mergeRanges changed its input: %v", tc.in)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -83,8 +85,15 @@ func (r *rulesRequest) covers(client, server, proto string, port *int) int {
 // rulesVariants are the ways each sample is checked: as the issue's
 // done-when writes the command (inventory and capture alone), and with
 // the sample's own site rules and waivers.
-func rulesVariants(p samplePilot) map[string][]string {
-	return map[string][]string{"plain": nil, "sample-flags": p.flags}
+// Per host too: coverage must not depend on the grouping.
+type rulesVariant struct {
+	name       string
+	flags      []string // analyze's and rules'
+	rulesFlags []string // rules' alone
+}
+
+func rulesVariants(p samplePilot) []rulesVariant {
+	return []rulesVariant{{"plain", nil, nil}, {"sample-flags", p.flags, nil}, {"by-host", p.flags, []string{"--group-by", "host"}}}
 }
 
 // TestRulesNeededCoversTheReport is the acceptance test: for each
@@ -94,15 +103,16 @@ func rulesVariants(p samplePilot) map[string][]string {
 func TestRulesNeededCoversTheReport(t *testing.T) {
 	t.Chdir(sampleRoot)
 	for _, p := range samplePilots {
-		for variant, flags := range rulesVariants(p) {
-			t.Run(p.family+"/"+variant, func(t *testing.T) {
+		for _, v := range rulesVariants(p) {
+			flags := v.flags
+			t.Run(p.family+"/"+v.name, func(t *testing.T) {
 				args := append([]string{"analyze", "-i", p.dir() + "/inventory.yaml"}, flags...)
 				_, out, errb := analyzeCmd(t, append(args, "--reproducible", "-f", "json", p.capture())...)
 				rep := decodeSampleReport(t, out)
 				if len(rep.Flows) == 0 {
 					t.Fatalf("analyze gave no flows: %s", errb)
 				}
-				rargs := append([]string{"rules", "-i", p.dir() + "/inventory.yaml"}, flags...)
+				rargs := append(append([]string{"rules", "-i", p.dir() + "/inventory.yaml"}, flags...), v.rulesFlags...)
 				code, out, errb := analyzeCmd(t, append(rargs, "--capture", p.capture(), "--only", "needed", "-f", "json")...)
 				if code != exitOK {
 					t.Fatalf("rules exit %d: %s", code, errb)
@@ -185,12 +195,15 @@ func samplesWithFormat(t *testing.T, format string, extra ...string) map[string]
 	out := map[string]string{}
 	for _, p := range samplePilots {
 		for _, only := range []string{"needed", "all"} {
-			args := append([]string{"rules", "-i", p.dir() + "/inventory.yaml", "--capture", p.capture(), "--only", only, "-f", format}, extra...)
-			code, stdout, stderr := analyzeCmd(t, args...)
-			if code != exitOK {
-				t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, stderr)
+			for _, group := range []string{"role", "host"} {
+				args := append([]string{"rules", "-i", p.dir() + "/inventory.yaml", "--capture", p.capture(), "--only", only,
+					"--group-by", group, "-f", format}, extra...)
+				code, stdout, stderr := analyzeCmd(t, args...)
+				if code != exitOK {
+					t.Fatalf("%s: exit %d: %s", strings.Join(args, " "), code, stderr)
+				}
+				out[p.family+"-"+only+"-by-"+group] = stdout
 			}
-			out[p.family+"-"+only] = stdout
 		}
 	}
 	return out
@@ -428,5 +441,24 @@ func TestRulesFromReportWarnings(t *testing.T) {
 				t.Errorf("stderr %q, want %q, and a WARNING in the request", errb, tc.want)
 			}
 		})
+	}
+}
+
+// TestRulesStdin: the capture may come from standard input.
+func TestRulesStdin(t *testing.T) {
+	t.Chdir(sampleRoot)
+	data, err := os.ReadFile("testdata/samples/ras/pilot.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"rules", "-i", "testdata/samples/ras/inventory.yaml", "-f", "json"}
+	_, want, _ := analyzeCmd(t, append(args, "--capture", "testdata/samples/ras/pilot.pcapng")...)
+	var out, errb bytes.Buffer
+	if code := run(append(args, "--capture", "-"), bytes.NewReader(data), &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	a, b := decodeRequest(t, want), decodeRequest(t, out.String())
+	if len(a.Lines) == 0 || fmt.Sprint(a.Lines) != fmt.Sprint(b.Lines) {
+		t.Errorf("standard input gives another request:\n%v\n%v", a.Lines, b.Lines)
 	}
 }
