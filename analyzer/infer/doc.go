@@ -117,6 +117,10 @@
 // Candidate.Score is the joint one, and Result.Score is the mean best
 // score of the hosts given a role.
 //
+// Options.Known gives roles known beforehand (analyze --infer-roles passes
+// the inventory's): from the second round on, the other hosts see those
+// addresses with those roles.
+//
 // Between two roles that score the same only thanks to their peers, the
 // one more products' rules name wins (vCenter, which the Horizon, Citrix
 // and RAS tables name, over the JMP Server only Horizon's names).

@@ -33,6 +33,10 @@ type Options struct {
 	MinScore float64
 	Runners  int // runner-up roles kept per host; 0 means DefaultRunners, negative none
 	MaxRoles int // roles proposed per host; 0 means DefaultMaxRoles
+	// Known gives the roles an address is known to play (an inventory's
+	// host); from the second round on, its peers see it with these roles
+	// whatever its own evidence says. Nil: nothing is known.
+	Known func(netip.Addr) []Known
 	// AllProducts proposes roles of every product, instead of only those
 	// of the products the capture shows (see Decide). A model built for
 	// given products keeps to them either way.
@@ -47,6 +51,12 @@ func (o Options) minScore() float64 {
 		return DefaultMinScore
 	}
 	return o.MinScore
+}
+
+// Known is a role an address is known to play.
+type Known struct {
+	Role *catalog.Role
+	Mode string
 }
 
 // Observation is one service a host answered (as the server, established)
@@ -291,8 +301,11 @@ type roleRef struct {
 
 // context is what a host's proposal depends on beyond its own evidence.
 type context struct {
-	scope map[string]bool          // products; nil: every scoped candidate
-	roles map[netip.Addr][]roleRef // the peers' roles from the round before
+	scope map[string]bool // products; nil: every scoped candidate
+	// roles are the peers' roles from the round before, as an index
+	// into sets (0: none); nil in the first round.
+	roles map[netip.Addr]int
+	sets  [][]roleRef
 }
 
 func (x *context) allowed(c *candidate) bool {
@@ -314,8 +327,8 @@ func (x *context) allowed(c *candidate) bool {
 // between candidate c and the host's peers, by their roles: 1 for a rule
 // between c and a peer's role, 1/2 for a rule between c and Any, 0 for
 // none, averaged over the peers that have a role.
-func (m *Model) peerCredit(h *Host, oi int, c *candidate, x *context) float64 {
-	if x == nil || x.roles == nil || oi >= len(h.peers) {
+func (m *Model) peerCredit(h *Host, oi int, c *candidate, x *context, groups [][]peerGroup) float64 {
+	if x == nil || x.roles == nil || oi >= len(groups) {
 		return 0
 	}
 	o := h.Observations[oi]
@@ -325,12 +338,9 @@ func (m *Model) peerCredit(h *Host, oi int, c *candidate, x *context) float64 {
 	}
 	var sum float64
 	n := 0
-	for _, p := range h.peers[oi] {
-		refs := x.roles[p]
-		if len(refs) == 0 {
-			continue
-		}
-		n++
+	for _, g := range groups[oi] {
+		refs := x.sets[g.set]
+		n += g.n
 		best := 0.0
 		for _, sd := range sides {
 			r := sd.rule
@@ -354,12 +364,45 @@ func (m *Model) peerCredit(h *Host, oi int, c *candidate, x *context) float64 {
 				break
 			}
 		}
-		sum += best
+		sum += best * float64(g.n)
 	}
 	if n == 0 {
 		return 0
 	}
 	return sum / float64(n)
+}
+
+// peerGroup is how many of an observation's peers play one set of roles.
+type peerGroup struct {
+	set int // index into context.sets
+	n   int
+}
+
+// groupPeers groups each observation's peers that have roles by their
+// role set, so a server's thousand clients are scored as one group.
+func groupPeers(h *Host, x *context) [][]peerGroup {
+	if x == nil || x.roles == nil {
+		return nil
+	}
+	out := make([][]peerGroup, len(h.Observations))
+	for oi := range h.Observations {
+		if oi >= len(h.peers) {
+			break
+		}
+		for _, p := range h.peers[oi] {
+			set := x.roles[p]
+			if set == 0 {
+				continue
+			}
+			k := slices.IndexFunc(out[oi], func(g peerGroup) bool { return g.set == set })
+			if k < 0 {
+				out[oi] = append(out[oi], peerGroup{set: set})
+				k = len(out[oi]) - 1
+			}
+			out[oi][k].n++
+		}
+	}
+	return out
 }
 
 // peerBoost is how much more an item weighs when the flows that show it
@@ -418,6 +461,7 @@ func (m *Model) propose(h *Host, opts Options, x *context) {
 		return out
 	}
 	// The peers' credit per candidate and observation, computed once.
+	groups := groupPeers(h, x)
 	credits := map[*candidate][]float64{}
 	credit := func(c *candidate, oi int) float64 {
 		if x == nil || x.roles == nil {
@@ -427,7 +471,7 @@ func (m *Model) propose(h *Host, opts Options, x *context) {
 		if !ok {
 			cr = make([]float64, len(h.Observations))
 			for oi := range h.Observations {
-				cr[oi] = m.peerCredit(h, oi, c, x)
+				cr[oi] = m.peerCredit(h, oi, c, x, groups)
 			}
 			credits[c] = cr
 		}
@@ -653,7 +697,7 @@ func (m *Model) forwards(h *Host, x *context, front, s *candidate) bool {
 			continue
 		}
 		for _, p := range h.peers[oi] {
-			for _, ref := range x.roles[p] {
+			for _, ref := range x.sets[x.roles[p]] {
 				if ref.role == s.role {
 					return true
 				}

@@ -778,3 +778,38 @@ func TestPreferServerToLoadBalancer(t *testing.T) {
 		t.Errorf("forwarding to Directors: roles %v, runners-up %v, want the load balancer among them", names(h.Roles), names(h.RunnersUp))
 	}
 }
+
+// Known roles (an inventory's) are what the peers see: a host answering
+// 443 to a known Connection Server is its vCenter.
+func TestKnownPeers(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModel(cat, []string{"horizon"})
+	cs, _, err := cat.LookupRole("Horizon Connection Server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	services := []audit.Service{svc("10.0.1.10", "10.0.0.20", 6, 443, 4, 4)}
+	role := func(opts Options) string {
+		for _, h := range Infer(services, m, opts) {
+			if h.Addr.String() == "10.0.0.20" && len(h.Roles) > 0 {
+				return h.Roles[0].Name()
+			}
+		}
+		return ""
+	}
+	if got := role(Options{}); got == "vCenter Server" {
+		t.Errorf("without known roles: %q; want no vCenter from one 443 answer", got)
+	}
+	known := func(a netip.Addr) []Known {
+		if a == netip.MustParseAddr("10.0.1.10") {
+			return []Known{{Role: cs}}
+		}
+		return nil
+	}
+	if got := role(Options{Known: known}); got != "vCenter Server" {
+		t.Errorf("called by a known Connection Server: %q, want vCenter Server", got)
+	}
+}

@@ -113,15 +113,41 @@ func (m *Model) assign(hosts []*Host, scope map[string]bool, opts Options) int {
 	}
 	rounds := 0
 	for rounds < maxRounds {
-		roles := map[netip.Addr][]roleRef{}
-		for _, h := range hosts {
-			roles[h.Addr] = refsOf(h)
+		// Role sets are interned: peers playing the same roles are
+		// scored once per observation.
+		x = &context{scope: scope, roles: map[netip.Addr]int{}, sets: [][]roleRef{nil}}
+		ids := map[string]int{}
+		before := make([][]roleRef, len(hosts))
+		for k, h := range hosts {
+			refs := refsOf(h)
+			before[k] = refs
+			if opts.Known != nil {
+				if known := opts.Known(h.Addr); len(known) > 0 {
+					refs = refs[:0:0]
+					for _, kr := range known {
+						refs = append(refs, roleRef{kr.Role, kr.Mode})
+					}
+				}
+			}
+			if len(refs) == 0 {
+				continue
+			}
+			key := ""
+			for _, r := range refs {
+				key += r.role.ID + "\x00" + r.mode + "\x00"
+			}
+			id, ok := ids[key]
+			if !ok {
+				id = len(x.sets)
+				ids[key] = id
+				x.sets = append(x.sets, refs)
+			}
+			x.roles[h.Addr] = id
 		}
-		x = &context{scope: scope, roles: roles}
 		changed := false
-		for _, h := range hosts {
+		for k, h := range hosts {
 			m.propose(h, opts, x)
-			if !slices.Equal(refsOf(h), roles[h.Addr]) {
+			if !slices.Equal(refsOf(h), before[k]) {
 				changed = true
 			}
 		}

@@ -145,11 +145,26 @@ func runRoles(e *env, args []string) int {
 // know the roles inference proposes for them (analyze --infer-roles). The
 // hosts it adds are marked inferred, and so is each of their roles. An
 // inventory entry always wins: an address inside any inventory host or
-// block is left alone, and ambiguous or weak hosts get nothing. products
+// block is left alone, and ambiguous or weak hosts get nothing. The
+// inventory's roles are what the other hosts see of their peers in the
+// joint assignment. products
 // are the products in scope (nil: decided from the capture, or every
 // product with all).
 func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog, products []string, all bool) {
-	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), infer.Options{AllProducts: all})
+	// The inventory's hosts are their peers' known roles.
+	known := func(a netip.Addr) []infer.Known {
+		ih := inv.Lookup(a)
+		if ih == nil {
+			return nil
+		}
+		out := make([]infer.Known, 0, len(ih.Roles))
+		for _, r := range ih.Roles {
+			out = append(out, infer.Known{Role: r.Role, Mode: r.Mode})
+		}
+		return out
+	}
+	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products),
+		infer.Options{AllProducts: all, Known: known})
 	for _, h := range hosts {
 		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
 			continue
