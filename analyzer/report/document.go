@@ -28,14 +28,21 @@ type (
 	DocumentBlock   = jsonBlock
 )
 
+// maxDocumentSize bounds a JSON report read back into memory, as the
+// firewall request's reader does; a variable so tests can lower it.
+var maxDocumentSize int64 = 512 << 20
+
 // ReadDocument reads a JSON report written by `analyze -f json`; name is
 // used in error messages. Fields it does not know are ignored (a report
 // from a newer flowaudit still reads), but the document must say it is a
 // flowaudit report.
 func ReadDocument(name string, r io.Reader) (*Document, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxDocumentSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(data)) > maxDocumentSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not an analyze report", name, maxDocumentSize>>20)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var d Document

@@ -45,3 +45,23 @@ func TestReadDocumentErrors(t *testing.T) {
 		})
 	}
 }
+
+// A report over the size limit is an error, never read cut short.
+func TestReadDocumentSizeLimit(t *testing.T) {
+	defer func(n int64) { maxDocumentSize = n }(maxDocumentSize)
+	maxDocumentSize = 64 << 10 // 64 KiB for the test
+	doc := `{"tool": "flowaudit"}`
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"at the limit", doc + strings.Repeat(" ", int(maxDocumentSize)-len(doc)), ""},
+		{"over the limit", doc + strings.Repeat(" ", int(maxDocumentSize)-len(doc)+1), "a.json: larger than 0 MiB: not an analyze report"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadDocument("a.json", strings.NewReader(tc.in))
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || err.Error() != tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -282,6 +282,8 @@ func TestStdoutWriteErrors(t *testing.T) {
 		{"roles yaml", []string{"roles", ras.capture()}},
 		{"roles table", []string{"roles", "-f", "table", ras.capture()}},
 		{"diff", []string{"diff", "-i", ras.dir() + "/inventory.yaml", ras.capture(), ras.dir() + "/after.pcapng"}},
+		{"rules nft", []string{"rules", "-i", ras.dir() + "/inventory.yaml", "--capture", ras.capture(), "-f", "nft"}},
+		{"rules markdown", []string{"rules", "-i", ras.dir() + "/inventory.yaml"}},
 		{"version", []string{"version"}},
 		{"help", []string{"--help"}},
 		{"analyze help", []string{"analyze", "--help"}},
@@ -617,4 +619,30 @@ func bodyLines(lines []string, title string) int {
 		}
 	}
 	return -1
+}
+
+// A table written with -o has no colours, even when standard output is a
+// colour terminal.
+func TestOutputFileNoColour(t *testing.T) {
+	t.Chdir(sampleRoot)
+	ras := samplePilots[2]
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"roles", "-f", "table", "-o", filepath.Join(dir, "roles.txt"), ras.capture()},
+		append(ras.args("table"), "-o", filepath.Join(dir, "report.txt")),
+	} {
+		e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, color: true, stdoutTTY: true, getenv: func(string) string { return "" }}
+		code := e.dispatch(args)
+		if code != exitOK && code != exitFindings {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		out := args[len(args)-1]
+		if args[0] == "roles" {
+			out = args[4]
+		}
+		b, err := os.ReadFile(out)
+		if err != nil || len(b) == 0 || bytes.Contains(b, []byte("\x1b[")) {
+			t.Errorf("%s: %v, %d bytes, colours: %v", out, err, len(b), bytes.Contains(b, []byte("\x1b[")))
+		}
+	}
 }

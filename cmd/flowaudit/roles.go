@@ -128,6 +128,11 @@ func runRoles(e *env, args []string) int {
 		case "json":
 			return rr.json(w)
 		case "table":
+			if *output != "" && *output != "-" {
+				plain := *e // no colours in a file
+				plain.color = false
+				return rr.table(&plain, w)
+			}
 			return rr.table(e, w)
 		}
 		return rr.yaml(w)
