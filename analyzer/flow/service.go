@@ -106,6 +106,7 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	if s == nil && len(t.services) >= t.cfg.MaxServices {
 		t.stats.Unaggregated++
+		t.countUnaggregated(k)
 		return
 	}
 	if s == nil {
@@ -188,4 +189,25 @@ const maxServerTTLs = 1 << 16
 func (t *Tracker) Sweeps() []Sweep {
 	t.sweeps.fold(t.services)
 	return t.sweeps.list()
+}
+
+// maxUnaggregatedKeys bounds the set that tells services not kept apart
+// (1.5 MiB of keys): past it, Stats.UnaggregatedServices is a lower bound.
+const maxUnaggregatedKeys = 1 << 15
+
+// countUnaggregated counts the distinct services not kept past
+// MaxServices, exactly up to maxUnaggregatedKeys of them.
+func (t *Tracker) countUnaggregated(k ServiceKey) {
+	if _, ok := t.unaggregated[k]; ok {
+		return
+	}
+	if len(t.unaggregated) >= maxUnaggregatedKeys {
+		t.stats.UnaggregatedServicesMore = true
+		return
+	}
+	if t.unaggregated == nil {
+		t.unaggregated = make(map[ServiceKey]struct{})
+	}
+	t.unaggregated[k] = struct{}{}
+	t.stats.UnaggregatedServices++
 }

@@ -89,6 +89,12 @@ type Stats struct {
 	ICMPErrorsUnmatched uint64 // ICMP errors quoting no known connection (kept as ICMP connections)
 	Fragments           uint64 // non-first IP fragments
 	FragmentsOrphaned   uint64 // non-first fragments whose first fragment never came
+
+	// UnaggregatedServices is how many distinct services the Unaggregated
+	// connections belonged to; exact unless UnaggregatedServicesMore, when
+	// it is a lower bound (the keys are counted in a bounded set).
+	UnaggregatedServices     uint64
+	UnaggregatedServicesMore bool
 }
 
 // idle lists: connections ordered by last activity, one list per timeout.
@@ -122,6 +128,10 @@ type Tracker struct {
 	frags      fragTable
 	stats      Stats
 	rec        Connection // the finished connection being handed out, reused
+
+	// unaggregated holds the services not kept past MaxServices, to
+	// count them (at most maxUnaggregatedKeys).
+	unaggregated map[ServiceKey]struct{}
 }
 
 // NewTracker returns an empty tracker.

@@ -595,7 +595,47 @@ func TestServiceBound(t *testing.T) {
 	if len(svcs) != 2 || svcs[0].Port != 1000 || svcs[0].Connections != 2 || svcs[1].Port != 1001 {
 		t.Errorf("services %+v", svcs)
 	}
-	if st := tr.Stats(); st.Unaggregated != 2 || st.Connections != 5 {
+	if st := tr.Stats(); st.Unaggregated != 2 || st.UnaggregatedServices != 2 || st.UnaggregatedServicesMore || st.Connections != 5 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestUnaggregatedServicesCounted: the services not kept are counted
+// distinctly (two connections of one such service count once), exactly up
+// to maxUnaggregatedKeys, then as a lower bound that says so.
+func TestUnaggregatedServicesCounted(t *testing.T) {
+	for _, c := range []struct {
+		name          string
+		services      int // new services past the bound, 2 connections each
+		wantServices  uint64
+		wantMore      bool
+		wantUnaggConn uint64
+	}{
+		{"few", 3, 3, false, 6},
+		{"at the set's bound", maxUnaggregatedKeys, maxUnaggregatedKeys, false, 2 * maxUnaggregatedKeys},
+		{"past it", maxUnaggregatedKeys + 5, maxUnaggregatedKeys, true, 2 * (maxUnaggregatedKeys + 5)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := NewTracker(Config{MaxServices: 1, SweepThreshold: 1 << 30})
+			frame := uint64(0)
+			add := func(server int, src uint16) {
+				frame++
+				dst := netip.AddrFrom4([4]byte{11, byte(server >> 16), byte(server >> 8), byte(server)})
+				p := decode.Packet{Src: hostC, Dst: dst, SrcPort: src, DstPort: 53, Proto: decode.ProtoUDP, IPLen: 40}
+				tr.Add(&p, base.Add(time.Duration(frame)*time.Millisecond), Pos{Frame: frame})
+			}
+			add(0, 40000) // the one service kept
+			for round := range 2 {
+				for i := range c.services {
+					add(1+i, uint16(50000+round))
+				}
+				tr.Flush()
+			}
+			st := tr.Stats()
+			if st.UnaggregatedServices != c.wantServices || st.UnaggregatedServicesMore != c.wantMore || st.Unaggregated != c.wantUnaggConn {
+				t.Errorf("unaggregated %d connections, %d services (more %v); want %d, %d (%v)", st.Unaggregated,
+					st.UnaggregatedServices, st.UnaggregatedServicesMore, c.wantUnaggConn, c.wantServices, c.wantMore)
+			}
+		})
 	}
 }
