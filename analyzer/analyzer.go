@@ -16,6 +16,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
@@ -90,6 +91,106 @@ type Capture struct {
 	Last    time.Time
 	// Complete is true when the file was read to its end without error.
 	Complete bool
+	// Status says how far the file was read; Err why it was not read to
+	// its end (nil when complete). A cut-short file's Err is a warning:
+	// every record before the last one was read and analysed.
+	Status Status
+	Err    error
+
+	Decoded   uint64   // frames decoded and tracked
+	Skipped   []Skip   // frames not decoded, per reason
+	LinkTypes []uint32 // link types of its frames, in order of appearance
+}
+
+// Status is how far a capture was read.
+type Status string
+
+// Capture statuses.
+const (
+	// StatusComplete: read to its end.
+	StatusComplete Status = "complete"
+	// StatusCutShort: the file ends inside its last record (tcpdump
+	// killed, a file copied while written); all the records before it
+	// were read. A warning, not an error.
+	StatusCutShort Status = "cut-short"
+	// StatusDamaged: reading stopped at damage before the end (a corrupt
+	// record or block, a damaged gzip stream); the records before it
+	// were read. An error.
+	StatusDamaged Status = "damaged"
+	// StatusUnreadable: not a capture, or no record could be read from
+	// it. An error.
+	StatusUnreadable Status = "unreadable"
+)
+
+// IsError says whether the status makes the run fail.
+func (s Status) IsError() bool { return s == StatusDamaged || s == StatusUnreadable }
+
+// NothingAnalysed says why a capture that was read gave no frame to the
+// tracker, or "" when some frame was analysed (or the file holds none and
+// says so through its status): "12 frames of link type 127 (RadioTap),
+// which flowaudit does not decode".
+func (c *Capture) NothingAnalysed() string {
+	if c.Decoded > 0 || c.Packets == 0 {
+		return ""
+	}
+	lts := make([]string, len(c.LinkTypes))
+	for i, lt := range c.LinkTypes {
+		lts[i] = fmt.Sprintf("%d (%s)", lt, capture.LinkTypeName(lt))
+	}
+	reasons := make([]string, len(c.Skipped))
+	unknownOnly := len(c.Skipped) == 1 && c.Skipped[0].Reason == decode.ReasonUnknownLinkType.String()
+	for i, sk := range c.Skipped {
+		reasons[i] = fmt.Sprintf("%s %d", sk.Reason, sk.Count)
+	}
+	frames := "frames"
+	if c.Packets == 1 {
+		frames = "frame"
+	}
+	lt := "link type " + strings.Join(lts, ", ")
+	if len(lts) > 1 {
+		lt = "link types " + strings.Join(lts, ", ")
+	}
+	if unknownOnly {
+		return fmt.Sprintf("%d %s of %s, which flowaudit does not decode, skipped", c.Packets, frames, lt)
+	}
+	return fmt.Sprintf("%d %s of %s, none carrying IP traffic flowaudit follows, skipped (%s)", c.Packets, frames, lt, strings.Join(reasons, ", "))
+}
+
+// ErrNoData: no frame of any capture was decoded into a connection, so
+// there is nothing to report on, and a run that says "no findings" would
+// say it about nothing.
+var ErrNoData = errors.New("no frame was analysed")
+
+// NoData returns an error wrapping ErrNoData that names each capture, its
+// link types and how many frames were skipped, when no frame of any
+// capture was tracked; nil otherwise.
+func (r *Result) NoData() error {
+	if r.Decoded > 0 {
+		return nil
+	}
+	var parts []string
+	for i := range r.Captures {
+		c := &r.Captures[i]
+		why := c.NothingAnalysed()
+		switch {
+		case why != "":
+		case c.Status == StatusUnreadable && c.Err != nil:
+			why = "unreadable"
+		case c.Packets == 0:
+			why = "no packets (a file header and nothing after it)"
+		default:
+			continue
+		}
+		parts = append(parts, displayName(c.Path)+": "+why)
+	}
+	return fmt.Errorf("%w: %s", ErrNoData, strings.Join(parts, "; "))
+}
+
+func displayName(path string) string {
+	if path == "-" {
+		return "<stdin>"
+	}
+	return path
 }
 
 // span widens First and Last to take in ts; a zero ts (a pcapng simple
@@ -104,6 +205,16 @@ func (c *Capture) span(ts time.Time) {
 	} else if !ts.IsZero() && ts.Before(c.First) {
 		c.First = ts
 	}
+}
+
+// addLinkType notes a link type of the file's frames.
+func (c *Capture) addLinkType(lt uint32) {
+	for _, have := range c.LinkTypes {
+		if have == lt {
+			return
+		}
+	}
+	c.LinkTypes = append(c.LinkTypes, lt)
 }
 
 // Skip counts frames the decoder passed over for one reason.
@@ -149,11 +260,13 @@ func (r *Result) SkippedTotal() uint64 {
 }
 
 // Run reads the captures in paths, in order, and tracks their connections.
-// On a read error it keeps everything read so far: it returns the Result
-// (connections up to the failing frame, flushed) together with the error,
-// which carries the file, byte offset and frame (a *capture.Error). Files
-// after the failing one are not read. Paths that cannot be opened are
-// reported before any file is read.
+// A file that cannot be read to its end does not stop the run: what was
+// read of it is kept, its Capture says where and why it stopped, and the
+// files after it are read. Run returns the Result with the errors of the
+// damaged and unreadable files joined (each a *capture.Error with the
+// file, byte offset and frame, where there is one); a file cut short in
+// its last record is a warning in its Capture, not an error. Paths that
+// do not exist are reported before any file is read.
 func Run(paths []string, opts Options) (*Result, error) {
 	for _, p := range paths {
 		if p == "-" {
@@ -181,12 +294,13 @@ func Run(paths []string, opts Options) (*Result, error) {
 		SweepThreshold: opts.SweepThreshold,
 	})
 	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}}
-	var err error
+	var errs []error
 	for i, p := range paths {
-		if err = run.file(i, p); err != nil {
-			break
+		if err := run.file(i, p); err != nil {
+			errs = append(errs, err)
 		}
 	}
+	err := errors.Join(errs...)
 	tr.Flush()
 	res := run.res
 	res.Services = tr.Services()
@@ -222,6 +336,7 @@ func (r *runner) file(idx int, path string) (err error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
+			r.res.Captures = append(r.res.Captures, Capture{Path: path, Status: StatusUnreadable, Err: err})
 			return err
 		}
 		defer f.Close()
@@ -247,6 +362,7 @@ func (r *runner) file(idx int, path string) (err error) {
 	}
 
 	c := Capture{Path: path}
+	decodedBefore, skippedBefore := r.res.Decoded, r.skipped
 	var rd *capture.Reader
 	defer func() {
 		// The digest names the whole of a regular file, even one whose
@@ -267,9 +383,28 @@ func (r *runner) file(idx int, path string) (err error) {
 			c.SHA256 = hex.EncodeToString(h.Sum(nil))
 		}
 		c.Complete = err == nil
+		c.Err = err
+		switch {
+		case err == nil:
+			c.Status = StatusComplete
+		case c.Packets > 0 && capture.CutShort(err):
+			c.Status = StatusCutShort
+			err = nil // a warning: every complete record was analysed
+		case c.Packets > 0:
+			c.Status = StatusDamaged
+		default:
+			c.Status = StatusUnreadable
+		}
+		c.Decoded = r.res.Decoded - decodedBefore
+		for reason, n := range r.skipped {
+			if n -= skippedBefore[reason]; n > 0 {
+				c.Skipped = append(c.Skipped, Skip{Reason: decode.Reason(reason).String(), Count: n})
+			}
+		}
 		r.res.Captures = append(r.res.Captures, c)
 		prog.report(true)
 	}()
+	lastLT := ^uint32(0)
 
 	rd, err = capture.NewReader(path, in)
 	if err != nil {
@@ -292,6 +427,10 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		c.Bytes += uint64(p.CaptureLength)
 		c.span(p.Timestamp)
+		if p.LinkType != lastLT {
+			lastLT = p.LinkType
+			c.addLinkType(lastLT)
+		}
 		r.res.Packets++
 		r.res.Bytes += uint64(p.CaptureLength)
 		r.res.WireBytes += uint64(p.Length)

@@ -42,7 +42,9 @@ func hasPorts(p uint8) bool {
 // client port; port-less services are capped by packet count only), and
 // the ICMP errors that quote them. It
 // returns how many packets each selection got. Standard input cannot be
-// read twice, so "-" is refused.
+// read twice, so "-" is refused. A capture that cannot be opened or read
+// to its end gives what it holds before the damage: Run reported it, and
+// the evidence of the other captures is still written.
 func Extract(paths []string, sels []Selection, maxConns int) ([]int, error) {
 	index := make(map[selKey]*selState, len(sels))
 	states := make([]*selState, len(sels))
@@ -66,16 +68,12 @@ func Extract(paths []string, sels []Selection, maxConns int) ([]int, error) {
 		}
 		r, err := capture.Open(path)
 		if err != nil {
-			return nil, err
+			continue // unreadable: Run said so, and the other files still count
 		}
 		for {
 			pkt, err := r.Next()
-			if err == io.EOF {
+			if err != nil { // the end, or damage Run reported: the packets before it count
 				break
-			}
-			if err != nil {
-				r.Close()
-				return nil, err
 			}
 			p = decode.Packet{}
 			if reason, derr := dec.Decode(pkt.LinkType, pkt.Data, &p); reason != decode.ReasonNone || derr != nil || !p.Src.IsValid() {

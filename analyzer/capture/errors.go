@@ -59,3 +59,12 @@ type blockError struct {
 
 func (e *blockError) Error() string { return e.msg }
 func (e *blockError) Unwrap() error { return e.kind }
+
+// CutShort reports whether err is a capture that ends inside its last
+// record or block (tcpdump killed, a file copied while it was written):
+// every record before it was complete. A damaged gzip layer is not cut
+// short in this sense; nor is a file cut inside its file header.
+func CutShort(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Frame > 0 && errors.Is(err, ErrTruncated) && !errors.Is(err, ErrGzip)
+}

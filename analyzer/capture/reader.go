@@ -513,3 +513,15 @@ func (r *Reader) Detail() string {
 	}
 	return r.detail
 }
+
+// LinkTypeName is the name of a LINKTYPE_ number, as gopacket knows it
+// ("Ethernet", "RadioTap"), or "unnamed".
+func LinkTypeName(lt uint32) string {
+	if lt > 0xffff {
+		return "unnamed"
+	}
+	if n := layers.LinkType(lt).String(); n != "UnknownLinkType" {
+		return n
+	}
+	return "unnamed"
+}

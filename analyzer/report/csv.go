@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bufio"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"sort"
 	"strconv"
@@ -48,6 +50,27 @@ func csvColumn(name string) int {
 // roles, hosts, protocol and ports; a sweep row holds the ports swept in
 // its port column and how many servers in its hints.
 func (r *Report) CSV(w io.Writer) error {
+	// An incomplete report says so before anything else, in comment
+	// lines (read them with a comment character of '#', as Go's
+	// encoding/csv and pandas' comment= do): every capture's status,
+	// the limits and why the report is incomplete.
+	if reasons := r.Incomplete(); len(reasons) > 0 {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, "# INCOMPLETE REPORT: not every frame of the captures was analysed\n")
+		for _, why := range reasons {
+			fmt.Fprintf(bw, "# incomplete: %s\n", oneLine(why))
+		}
+		for i := range r.Captures {
+			c := &r.Captures[i]
+			fmt.Fprintf(bw, "# capture: %s: %s\n", oneLine(c.Path), oneLine(c.StatusText()))
+		}
+		l := r.Limits
+		fmt.Fprintf(bw, "# limits: evicted_connections=%d (max_connections=%d), unaggregated_services=%d, unaggregated_connections=%d (max_services=%d)\n",
+			l.EvictedConnections, l.MaxConnections, l.UnaggregatedServices, l.UnaggregatedConnections, l.MaxServices)
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -178,3 +201,6 @@ func hostNames(hs []*inventory.Host) []string {
 	sort.Strings(out)
 	return out
 }
+
+// oneLine keeps a comment on its line.
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }

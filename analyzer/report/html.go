@@ -13,7 +13,9 @@ func (r *Report) HTML(w io.Writer) error {
 		Tables []Table
 		Gen    string
 		Caps   string
-	}{r, r.AllTables(), TS(r.Generated), captureList(r)}
+
+		Incomplete []string
+	}{r, r.AllTables(), TS(r.Generated), captureList(r), r.Incomplete()}
 	return htmlPage.Execute(w, data)
 }
 
@@ -30,7 +32,9 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <body>
 <h1>flowaudit report</h1>
 <p class="meta">{{.R.Tool}} {{.R.Version}}, generated {{.Gen}}. Captures: {{.Caps}}.</p>
-<nav>{{range .Tables}}<a href="#{{.ID}}">{{.Title}}</a> {{end}}</nav>
+{{if .Incomplete}}<div class="incomplete" role="alert"><strong>Incomplete report: not every frame of the captures was analysed.</strong>
+<ul>{{range .Incomplete}}<li>{{.}}</li>{{end}}</ul></div>
+{{end}}<nav>{{range .Tables}}<a href="#{{.ID}}">{{.Title}}</a> {{end}}</nav>
 {{template "tables" .Tables}}
 </body>
 </html>
@@ -47,10 +51,14 @@ th{background:#f3f3f3;position:sticky;top:0}
 tr:nth-child(even) td{background:#fafafa}
 code{font:12px/1.3 ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 nav a{margin-right:1em}
+div.incomplete{border:2px solid #c62828;background:#fdecea;color:#7f1d1d;padding:.6em 1em;margin:.8em 0}
+div.incomplete ul{margin:.3em 0 0;padding-left:1.2em}
+p.note{color:#7f1d1d;margin:.2em 0 .6em}
 @media print{th{position:static}body{margin:0}}
 </style>{{end}}{{define "tables"}}{{range $t := .}}
 <h2 id="{{$t.ID}}" class="{{$t.ID}}">{{$t.Title}}</h2>
 {{if $t.Intro}}<p class="intro">{{$t.Intro}}</p>{{end}}
+{{- if $t.Note}}<p class="note"><strong>Note:</strong> {{$t.Note}}</p>{{end}}
 {{if $t.Rows}}<table>
 <thead><tr>{{range $t.Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>

@@ -23,6 +23,8 @@ type jsonReport struct {
 	Tool          string             `json:"tool"`
 	Version       string             `json:"version"`
 	Generated     string             `json:"generated"`
+	Complete      bool               `json:"complete"`
+	Incomplete    []string           `json:"incomplete"`
 	Inventory     *jsonFile          `json:"inventory"`
 	InferRoles    bool               `json:"infer_roles"`
 	Catalog       jsonCatalog        `json:"catalog"`
@@ -37,11 +39,6 @@ type jsonReport struct {
 	UnusedWaivers []jsonWaiver       `json:"unused_waivers"`
 	Skipped       map[string]uint64  `json:"skipped_packets"`
 	Limits        jsonLimits         `json:"limits"`
-}
-
-// jsonLimits count what a bound left out of the report.
-type jsonLimits struct {
-	EvidenceNotWritten int `json:"evidence_not_written"`
 }
 
 type jsonFile struct {
@@ -71,6 +68,18 @@ type jsonSummary struct {
 	Findings        int      `json:"findings"`
 }
 
+// jsonLimits count what a bound left out of the report.
+type jsonLimits struct {
+	EvictedConnections      uint64 `json:"evicted_connections"`
+	UnaggregatedServices    uint64 `json:"unaggregated_services"`
+	UnaggregatedConnections uint64 `json:"unaggregated_connections"`
+	// UnaggregatedAtLeast: unaggregated_services is a lower bound.
+	UnaggregatedAtLeast bool `json:"unaggregated_services_at_least,omitempty"`
+	EvidenceNotWritten  int  `json:"evidence_not_written"`
+	MaxConnections      int  `json:"max_connections"`
+	MaxServices         int  `json:"max_services"`
+}
+
 type jsonHost struct {
 	Name      string   `json:"name"`
 	Addresses []string `json:"addresses"`
@@ -87,6 +96,13 @@ type jsonCapture struct {
 	Format  string `json:"format"`
 	Bytes   uint64 `json:"bytes"`
 	Error   string `json:"error,omitempty"`
+	// Status: complete, cut-short, damaged or unreadable; offset and
+	// frame say where reading stopped (cut-short, damaged).
+	Status          string  `json:"status"`
+	Offset          *int64  `json:"offset,omitempty"`
+	Frame           *uint64 `json:"frame,omitempty"`
+	Analysed        uint64  `json:"analysed_frames"`
+	NothingAnalysed string  `json:"nothing_analysed,omitempty"`
 }
 
 type jsonRule struct {
@@ -229,6 +245,9 @@ type jsonMissing struct {
 	Source      string      `json:"source"`
 	SourceFile  string      `json:"source_file"`
 	Waiver      *jsonWaiver `json:"waiver,omitempty"`
+	// Caveat: the report is incomplete, so the flow may be in the part
+	// not read.
+	Caveat string `json:"caveat,omitempty"`
 }
 
 type jsonUnverifiable struct {
@@ -259,13 +278,18 @@ func (r *Report) Document() *Document {
 	out := jsonReport{
 		Tool: r.Tool, Version: r.Version, Generated: TS(r.Generated),
 		Catalog: jsonCatalog{Files: names(r.CatalogFiles), Products: names(r.Products), Scope: r.Scope, Rules: r.Result.Rules},
-		Summary: jsonSummary{Flows: len(r.Result.Flows), Documented: c.Documented, Undocumented: c.Undocumented, Blocked: c.Blocked,
+		Summary: jsonSummary{Flows: len(r.Result.Flows), Documented: r.DocumentedCount(), Undocumented: c.Undocumented, Blocked: c.Blocked,
 			Waived: c.Waived, Missing: c.Missing, OptionalMissing: c.MissingOptional, ExpiredWaivers: c.ExpiredWaivers,
 			Sweeps: c.Sweeps, Unobservable: r.Result.Unobservable, FailOn: names(r.FailOn), Findings: r.FindingCount()},
 		Hosts: []jsonHost{}, Captures: []jsonCapture{}, Flows: []jsonFlow{}, Sweeps: []jsonSweep{}, Missing: []jsonMissing{},
 		Unverifiable: []jsonUnverifiable{}, Noise: r.Result.Noise, UnusedWaivers: []jsonWaiver{}, Skipped: r.Skipped,
 	}
-	out.Limits.EvidenceNotWritten = r.Limits.EvidenceNotWritten
+	out.Incomplete = names(r.Incomplete())
+	out.Complete = len(out.Incomplete) == 0
+	l := r.Limits
+	out.Limits = jsonLimits{EvictedConnections: l.EvictedConnections, UnaggregatedServices: l.UnaggregatedServices,
+		UnaggregatedConnections: l.UnaggregatedConnections, UnaggregatedAtLeast: l.UnaggregatedServicesMore,
+		MaxConnections: l.MaxConnections, MaxServices: l.MaxServices, EvidenceNotWritten: l.EvidenceNotWritten}
 	if out.Noise == nil {
 		out.Noise = []audit.Noise{}
 	}
@@ -280,8 +304,17 @@ func (r *Report) Document() *Document {
 		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Addresses: h.AddressStrings(), Roles: h.RoleNames(), Inferred: h.Inferred})
 	}
 	for _, cp := range r.Captures {
-		out.Captures = append(out.Captures, jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
-			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error})
+		jc := jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
+			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error,
+			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed}
+		if jc.Status == "" {
+			jc.Status = StatusComplete
+		}
+		if jc.Status == StatusCutShort || jc.Status == StatusDamaged {
+			off, frame := cp.Offset, cp.Frame
+			jc.Offset, jc.Frame = &off, &frame
+		}
+		out.Captures = append(out.Captures, jc)
 	}
 	for _, f := range r.Result.Flows {
 		jf := jsonFlow{
@@ -317,6 +350,9 @@ func (r *Report) Document() *Document {
 		jm := jsonMissing{Rule: m.Rule.ID, Product: m.Rule.Product, FromRole: m.Rule.From.String(), ToRole: m.Rule.To.String(),
 			Proto: catalog.ProtoName(m.Proto), Ports: [][2]uint16{}, Optional: m.Optional(), Clients: []string{}, Servers: []string{},
 			Description: m.Rule.Description, Source: m.Rule.SourceText(), SourceFile: m.Rule.SourceFiles(), Waiver: waiverJSON(m.Waiver, m.WaiverExpired)}
+		if !out.Complete {
+			jm.Caveat = incompleteNote
+		}
 		if catalog.HasPorts(m.Proto) {
 			for _, p := range m.Rule.Ports {
 				jm.Ports = append(jm.Ports, [2]uint16{p.Lo, p.Hi})

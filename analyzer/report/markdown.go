@@ -13,6 +13,12 @@ func (r *Report) Markdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# flowaudit report\n\n")
 	fmt.Fprintf(bw, "%s %s, generated %s. Captures: %s.\n", r.Tool, r.Version, TS(r.Generated), captureList(r))
+	if reasons := r.Incomplete(); len(reasons) > 0 {
+		fmt.Fprintf(bw, "\n> **Incomplete report: not every frame of the captures was analysed.**\n>\n")
+		for _, why := range reasons {
+			fmt.Fprintf(bw, "> - %s\n", mdCell(why, false))
+		}
+	}
 	writeMarkdownTables(bw, r.AllTables())
 	return bw.Flush()
 }
@@ -23,6 +29,9 @@ func writeMarkdownTables(bw *bufio.Writer, tables []Table) {
 		fmt.Fprintf(bw, "\n## %s\n\n", t.Title)
 		if t.Intro != "" {
 			fmt.Fprintf(bw, "%s\n\n", t.Intro)
+		}
+		if t.Note != "" {
+			fmt.Fprintf(bw, "**Note:** %s\n\n", mdCell(t.Note, false))
 		}
 		if len(t.Rows) == 0 {
 			fmt.Fprintf(bw, "None.\n")

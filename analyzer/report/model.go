@@ -26,7 +26,75 @@ type Capture struct {
 	Packets     uint64
 	Bytes       uint64
 	First, Last time.Time
-	Error       string // a read error that cut the file short
+	Error       string // why the file was not read to its end (for a cut-short file, the warning); "" when complete
+
+	// Status is how far the file was read: "complete", "cut-short" (the
+	// last record is incomplete: a warning), "damaged" (reading stopped
+	// at damage before the end) or "unreadable"; "" counts as complete.
+	Status string
+	// Offset and Frame are where reading stopped (cut-short, damaged):
+	// the byte offset of the record or block and its frame number.
+	Offset int64
+	Frame  uint64
+	// Analysed is how many frames were decoded into connections;
+	// NothingAnalysed says why none was, for a file with frames.
+	Analysed        uint64
+	NothingAnalysed string
+}
+
+// Capture statuses.
+const (
+	StatusComplete   = "complete"
+	StatusCutShort   = "cut-short"
+	StatusDamaged    = "damaged"
+	StatusUnreadable = "unreadable"
+)
+
+// Complete says whether the file was read to its end.
+func (c *Capture) Complete() bool { return c.Status == "" || c.Status == StatusComplete }
+
+// StatusText describes how far the file was read, in a sentence:
+// "complete", "cut short at byte offset 1192 (frame 10): …; the 9 frames
+// before it were analysed", "damaged at …", "unreadable (…)".
+func (c *Capture) StatusText() string {
+	s := ""
+	frames := fmt.Sprintf("the %d frames", c.Packets)
+	if c.Packets == 1 {
+		frames = "the frame"
+	}
+	were := "were"
+	if c.Packets == 1 {
+		were = "was"
+	}
+	switch c.Status {
+	case StatusCutShort:
+		s = fmt.Sprintf("cut short at byte offset %d (frame %d): %s; %s before it %s analysed", c.Offset, c.Frame, c.Error, frames, were)
+	case StatusDamaged:
+		s = fmt.Sprintf("damaged at byte offset %d (frame %d): %s; %s before it %s read, nothing after it", c.Offset, c.Frame, c.Error, frames, were)
+	case StatusUnreadable:
+		s = "unreadable (" + c.Error + ")"
+	default:
+		s = "complete"
+	}
+	if c.NothingAnalysed != "" {
+		s += "; nothing analysed: " + c.NothingAnalysed
+	}
+	return s
+}
+
+// Limits are the bounds that kept memory in check, and what they cost.
+type Limits struct {
+	MaxConnections     int    // --max-connections
+	EvictedConnections uint64 // connections ended early because more were live
+	MaxServices        int    // --max-services
+	// UnaggregatedServices were not kept (nor analysed) past
+	// MaxServices; a lower bound when UnaggregatedServicesMore.
+	UnaggregatedServices     uint64
+	UnaggregatedServicesMore bool
+	UnaggregatedConnections  uint64 // the connections of those services
+
+	EvidenceMax        int // --evidence-max (with --evidence)
+	EvidenceNotWritten int // findings without a pcap in the evidence bundle, past EvidenceMax
 }
 
 // Report is everything a report shows.
@@ -50,12 +118,40 @@ type Report struct {
 	Limits  Limits
 }
 
-// Limits are what a bound left out of the report, so that every format
-// can say the report is partial.
-type Limits struct {
-	EvidenceMax        int // --evidence-max (with --evidence)
-	EvidenceNotWritten int // findings without a pcap in the evidence bundle, past EvidenceMax
+// Complete says whether the report covers every frame of every capture:
+// each was read to its end, each with frames had some analysed, and no
+// service was left out past --max-services.
+func (r *Report) Complete() bool { return len(r.Incomplete()) == 0 }
+
+// Incomplete lists why the report does not cover everything, one sentence
+// each, in capture order; empty when it does.
+func (r *Report) Incomplete() []string {
+	var out []string
+	var analysed uint64
+	for i := range r.Captures {
+		c := &r.Captures[i]
+		analysed += c.Analysed
+		if !c.Complete() || c.NothingAnalysed != "" {
+			out = append(out, c.Path+": "+c.StatusText())
+		}
+	}
+	if analysed == 0 {
+		out = append(out, "no frame of any capture was analysed: this report has nothing to say about the traffic")
+	}
+	if l := r.Limits; l.UnaggregatedConnections > 0 {
+		more := ""
+		if l.UnaggregatedServicesMore {
+			more = "at least "
+		}
+		out = append(out, fmt.Sprintf("%d connections of %s%d services were not analysed: more than --max-services=%d services (a scan?)",
+			l.UnaggregatedConnections, more, l.UnaggregatedServices, l.MaxServices))
+	}
+	return out
 }
+
+// incompleteNote is what never-seen findings say when the report is
+// incomplete.
+const incompleteNote = "The captures were not all read or analysed (see the top of the report): a flow listed here may be in the part that is missing."
 
 // Finding kinds, as --fail-on names them.
 const (
@@ -70,27 +166,50 @@ const (
 // Kinds are the finding kinds --fail-on accepts.
 var Kinds = []string{KindUndocumented, KindBlocked, KindMissing, KindOptionalMissing, KindExpiredWaiver, KindSweep}
 
-// FindingCount is how many findings of the --fail-on kinds there are.
+// FindingCount is how many findings of the --fail-on kinds there are,
+// each counted once: an undocumented service whose waiver expired is one
+// finding, whether --fail-on names undocumented, expired-waiver or both.
 func (r *Report) FindingCount() int {
-	c := r.Result.Counts()
-	n := 0
+	on := map[string]bool{}
 	for _, k := range r.FailOn {
-		switch k {
-		case KindUndocumented:
-			n += c.Undocumented
-		case KindBlocked:
-			n += c.Blocked
-		case KindMissing:
-			n += c.Missing
-		case KindOptionalMissing:
-			n += c.MissingOptional
-		case KindExpiredWaiver:
-			n += c.ExpiredWaivers
-		case KindSweep:
-			n += c.Sweeps
+		on[k] = true
+	}
+	n := 0
+	for _, f := range r.Result.Flows {
+		switch {
+		case on[KindExpiredWaiver] && f.WaiverExpired:
+		case f.Status == audit.Undocumented && on[KindUndocumented]:
+		case f.Status == audit.Documented && f.Blocked && on[KindBlocked]:
+		default:
+			continue
 		}
+		n++
+	}
+	for _, m := range r.Result.Missing {
+		switch {
+		case m.Waiver != nil && !m.WaiverExpired:
+			continue
+		case on[KindExpiredWaiver] && m.WaiverExpired:
+		case m.Optional() && on[KindOptionalMissing]:
+		case !m.Optional() && on[KindMissing]:
+		default:
+			continue
+		}
+		n++
+	}
+	if on[KindSweep] {
+		n += len(r.Result.Sweeps)
 	}
 	return n
+}
+
+// DocumentedCount is the number of documented services that were
+// established (or are broadcast and multicast): the "documented" of every
+// format's summary. Blocked documented services are counted as blocked,
+// not here too.
+func (r *Report) DocumentedCount() int {
+	c := r.Result.Counts()
+	return c.Documented - c.Blocked
 }
 
 // Sections split the flows the way every format lists them.

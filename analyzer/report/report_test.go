@@ -31,6 +31,12 @@ hosts:
 
 func testReport(t *testing.T) *Report {
 	t.Helper()
+	return testReportWaivers(t, "")
+}
+
+// testReportWaivers is testReport with the waivers of a waiver file.
+func testReportWaivers(t *testing.T, waiverYAML string) *Report {
+	t.Helper()
 	// A file in testdata, so the golden reports cite a stable path.
 	cat, err := catalog.Load("testdata/site.yaml")
 	if err != nil {
@@ -63,7 +69,13 @@ func testReport(t *testing.T) *Report {
 	services[3].RSTs, services[3].RSTTTL, services[3].ServerTTL = 1, 250, 61
 	services[6].ICMPErrors, services[6].ICMPFrom, services[6].ICMPType, services[6].ICMPCode = 1, netip.MustParseAddr("2001:db8::fe"), 1, 1
 	services[6].ICMPName = "DestinationUnreachable(AdminProhibited)"
-	result := audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: t0})
+	var waivers *audit.Waivers
+	if waiverYAML != "" {
+		if waivers, err = audit.ParseWaivers("waivers.yaml", []byte(waiverYAML), inv, cat); err != nil {
+			t.Fatal(err)
+		}
+	}
+	result := audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: t0, Waivers: waivers})
 	result.AddSweeps([]audit.Sweep{
 		{Kind: "hosts", Client: netip.MustParseAddr("198.51.100.9"), Proto: 6, Ports: []catalog.PortRange{{Lo: 445, Hi: 445}}, Servers: 65536,
 			Connections: 65536, Established: 12, Rejected: 40000, Unanswered: 25524, Packets: 131000, Bytes: 5240000,
@@ -74,7 +86,9 @@ func testReport(t *testing.T) *Report {
 	}, inv)
 	return &Report{
 		Tool: "flowaudit", Version: "test", Generated: t0,
-		Captures:  []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute)}},
+		Captures: []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute),
+			Status: StatusComplete, Analysed: 119}},
+		Limits:    Limits{MaxConnections: 262144, MaxServices: 1048576},
 		Inventory: "inventory.yaml", InventorySHA: strings.Repeat("cd", 32),
 		CatalogFiles: []string{"catalog/data/shared.yaml", "t.yaml"},
 		Products:     []string{"custom"},

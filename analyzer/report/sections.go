@@ -35,6 +35,10 @@ type Table struct {
 	// WideOnly tables are left out of the terminal's default view (long
 	// text only); --wide and the other formats show them.
 	WideOnly bool
+
+	// Note is a warning every format shows with the table, the
+	// terminal's too (which leaves Intro out).
+	Note string
 }
 
 func count(n int) string { return strconv.Itoa(n) }
@@ -96,7 +100,7 @@ func (r *Report) SummaryTable() Table {
 	add("Sweeps (scans)", c.Sweeps)
 	add("Expected flows never seen", c.Missing)
 	add("Optional flows never seen", c.MissingOptional)
-	add("Documented services", c.Documented-c.Blocked)
+	add("Documented services", r.DocumentedCount())
 	add("Waived", c.Waived)
 	add("Expired waivers", c.ExpiredWaivers)
 	add(fmt.Sprintf("Findings (--fail-on %s)", strings.Join(r.FailOn, ",")), r.FindingCount())
@@ -105,14 +109,10 @@ func (r *Report) SummaryTable() Table {
 
 // InputTables describe the captures, inventory and catalog.
 func (r *Report) InputTables() []Table {
-	caps := Table{ID: "captures", Title: "Captures", Header: []string{"File", "SHA-256", "Format", "Packets", "First packet", "Last packet"}, Code: map[int]bool{1: true},
-		Wide: map[int]bool{1: true, 5: true}, Cut: map[int]bool{0: true, 2: true}}
+	caps := Table{ID: "captures", Title: "Captures", Header: []string{"File", "SHA-256", "Format", "Packets", "First packet", "Last packet", "Status"}, Code: map[int]bool{1: true},
+		Wide: map[int]bool{1: true, 5: true}, Cut: map[int]bool{0: true, 2: true, 6: true}}
 	for _, c := range r.Captures {
-		row := []string{c.Path, c.SHA256, c.Format, u64(c.Packets), TS(c.First), TS(c.Last)}
-		if c.Error != "" {
-			row[2] += " (cut short: " + c.Error + ")"
-		}
-		caps.Rows = append(caps.Rows, row)
+		caps.Rows = append(caps.Rows, []string{c.Path, c.SHA256, c.Format, u64(c.Packets), TS(c.First), TS(c.Last), c.StatusText()})
 	}
 	inputs := Table{ID: "inputs", Title: "Inputs", Header: []string{"Input", "Value", "SHA-256"}, Code: map[int]bool{2: true}, Wide: map[int]bool{2: true}}
 	inv := "none (hosts have no roles)"
@@ -192,8 +192,8 @@ func (r *Report) FindingTables() []Table {
 	}
 	out = append(out, sw)
 
-	missing := func(id, title, intro string, ms []*audit.Missing) Table {
-		t := Table{ID: id, Title: fmt.Sprintf("%s (%d)", title, len(ms)), Intro: intro,
+	missing := func(id, title, intro, note string, ms []*audit.Missing) Table {
+		t := Table{ID: id, Title: fmt.Sprintf("%s (%d)", title, len(ms)), Intro: intro, Note: note,
 			Header: []string{"Rule", "From", "To", "Service", "Clients", "Servers", "Description"}, Code: map[int]bool{0: true},
 			Wide: map[int]bool{4: true, 5: true, 6: true}, Cut: map[int]bool{1: true, 2: true}}
 		for _, m := range ms {
@@ -208,10 +208,14 @@ func (r *Report) FindingTables() []Table {
 		}
 		return t
 	}
+	note := ""
+	if !r.Complete() {
+		note = incompleteNote
+	}
 	out = append(out, missing("missing", "Expected flows never seen",
-		"Documented flows between roles present in the inventory with no connection attempt at all.", s.Missing))
+		"Documented flows between roles present in the inventory with no connection attempt at all.", note, s.Missing))
 	out = append(out, missing("optional-missing", "Optional flows never seen",
-		"The documents call these optional; listed for completeness, not counted as findings unless --fail-on optional-missing.", s.OptionalMissing))
+		"The documents call these optional; listed for completeness, not counted as findings unless --fail-on optional-missing.", note, s.OptionalMissing))
 
 	doc := Table{ID: "documented", Title: fmt.Sprintf("Documented services (%d)", len(s.Documented)),
 		Intro:  "Allowed by the rules listed; established, or broadcast and multicast sent by a host of the rule's role.",
@@ -264,11 +268,7 @@ func (r *Report) OtherTables() []Table {
 		}
 		out = append(out, t)
 	}
-	if n := r.Limits.EvidenceNotWritten; n > 0 {
-		t := Table{ID: "limits", Title: "Left out by limits", Header: []string{"Limit", "Count"}}
-		t.Rows = append(t.Rows, []string{fmt.Sprintf("findings without a pcap in the evidence bundle (--evidence-max=%d)", r.Limits.EvidenceMax), count(n)})
-		out = append(out, t)
-	}
+	out = append(out, r.LimitsTable())
 	if len(r.Skipped) > 0 {
 		t := Table{ID: "skipped", Title: "Packets not analyzed", Header: []string{"Reason", "Packets"}}
 		for _, k := range sortedKeys(r.Skipped) {
@@ -277,6 +277,28 @@ func (r *Report) OtherTables() []Table {
 		out = append(out, t)
 	}
 	return out
+}
+
+// LimitsTable says what the memory bounds cost: connections ended early
+// and services not kept.
+func (r *Report) LimitsTable() Table {
+	l := r.Limits
+	more := ""
+	if l.UnaggregatedServicesMore {
+		more = "at least "
+	}
+	t := Table{ID: "limits", Title: "Limits", Header: []string{"Limit", "Value", "Effect"},
+		Intro: "The bounds that keep memory in check, and what they cost this report: a connection ended early is " +
+			"split in two; a service not kept is not analysed at all.",
+		Cut: map[int]bool{2: true},
+		Rows: [][]string{
+			{"--max-connections", count(l.MaxConnections), u64(l.EvictedConnections) + " connections ended early"},
+			{"--max-services", count(l.MaxServices), more + u64(l.UnaggregatedServices) + " services (" + u64(l.UnaggregatedConnections) + " connections) not kept"},
+		}}
+	if l.EvidenceNotWritten > 0 {
+		t.Rows = append(t.Rows, []string{"--evidence-max", count(l.EvidenceMax), count(l.EvidenceNotWritten) + " findings without a pcap in the evidence bundle"})
+	}
+	return t
 }
 
 // AllTables is every table in report order.

@@ -46,6 +46,16 @@ func (r *Report) Text(out io.Writer, o TextOptions) error {
 	// go-pretty's Render and fmt.Fprint drop write errors: keep the first.
 	w := &errWriter{w: out}
 	fmt.Fprintf(w, "%s %s: %s\n", r.Tool, r.Version, captureList(r))
+	if reasons := r.Incomplete(); len(reasons) > 0 {
+		head := "INCOMPLETE REPORT: not every frame of the captures was analysed"
+		if o.Color {
+			head = text.Colors{text.FgRed, text.Bold}.Sprint(head)
+		}
+		fmt.Fprintf(w, "\n%s\n", head)
+		for _, why := range reasons {
+			fmt.Fprintf(w, "  - %s\n", why)
+		}
+	}
 	writeTextTables(w, r.AllTables(), o)
 	return w.err
 }
@@ -70,6 +80,9 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s\n", title(t))
+		if t.Note != "" {
+			fmt.Fprintf(w, "  Note: %s\n", t.Note)
+		}
 		if len(t.Rows) == 0 {
 			fmt.Fprintln(w, "  none")
 			continue

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/capture"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report"
@@ -227,10 +229,13 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: products, Scope: scope.Products(),
 		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
 	}
-	if n := res.Stats.Unaggregated; n > 0 {
+	st := res.Stats
+	rep.Limits = report.Limits{MaxConnections: f.capture.maxConnections, EvictedConnections: st.Evicted,
+		MaxServices: f.capture.maxServices, UnaggregatedServices: st.UnaggregatedServices,
+		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
+	if n := st.Unaggregated; n > 0 {
 		// Always said, terminal or not: the report is incomplete.
 		fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
-		rep.Skipped[fmt.Sprintf("connections beyond --max-services=%d", f.capture.maxServices)] = n
 	}
 	for _, s := range res.Skipped {
 		if s.Reason == decode.ReasonARP.String() && !f.includeNoise {
@@ -240,14 +245,26 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		rep.Skipped[s.Reason] = s.Count
 	}
 	for _, c := range res.Captures {
-		rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last}
-		if !c.Complete && readErr != nil {
-			rc.Error = readErr.Error()
-		}
-		rep.Captures = append(rep.Captures, rc)
+		rep.Captures = append(rep.Captures, reportCapture(c))
 	}
 
 	return rep, readErr, nil
+}
+
+// reportCapture is a capture as reports show it: its status, where
+// reading stopped and why, without the path and position the error
+// message repeats.
+func reportCapture(c analyzer.Capture) report.Capture {
+	rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last,
+		Status: string(c.Status), Analysed: c.Decoded, NothingAnalysed: c.NothingAnalysed()}
+	if c.Err != nil {
+		rc.Error = c.Err.Error()
+		var ce *capture.Error
+		if errors.As(c.Err, &ce) {
+			rc.Offset, rc.Frame, rc.Error = ce.Offset, ce.Frame, ce.Err.Error()
+		}
+	}
+	return rc
 }
 
 func capturePaths(res *analyzer.Result) []string {
@@ -277,7 +294,9 @@ func parseFailOn(s string) ([]string, error) {
 	for _, k := range strings.Split(s, ",") {
 		k = strings.TrimSpace(k)
 		switch {
-		case k == "" || k == "none":
+		case k == "":
+			return nil, usagef("--fail-on: empty finding kind in %q: want a comma-separated list of %s, or all or none", s, strings.Join(report.Kinds, ","))
+		case k == "none":
 			continue
 		case k == "all":
 			out = append(out, report.Kinds...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -196,26 +197,40 @@ func TestFlowsFormatsAndFilters(t *testing.T) {
 }
 
 // TestFlowsReadError: flows read before a damaged record are printed, then
-// the error with its position; exit 1.
+// the error with its position; exit 1. A file cut in its last record is a
+// warning with the same position, and exit 0.
 func TestFlowsReadError(t *testing.T) {
 	dir := capturetest.Dir(t)
 	raw, err := os.ReadFile(filepath.Join(dir, "sip-tcp.pcap"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cut := filepath.Join(t.TempDir(), "cut.pcap")
-	if err := os.WriteFile(cut, raw[:len(raw)-30], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errs := runCmd(t, nil, "flows", cut)
-	if code != exitError {
-		t.Fatalf("exit %d, want %d", code, exitError)
-	}
-	if n := len(jsonLines(t, out)); n != 1 {
-		t.Errorf("%d lines before the error, want 1:\n%s", n, out)
-	}
-	if !strings.Contains(errs, cut) || !strings.Contains(errs, "offset") || !strings.Contains(errs, "frame 11") {
-		t.Errorf("stderr %q lacks the position", errs)
+	damaged := append([]byte(nil), raw...)
+	binary.LittleEndian.PutUint32(damaged[1936+8:], 0x00ff0000) // record 11's captured length: over the snap length
+	for _, c := range []struct {
+		name, data string
+		code       int
+		msg        string
+	}{
+		{"cut.pcap", string(raw[:len(raw)-30]), exitOK, "flowaudit: warning: "},
+		{"damaged.pcap", string(damaged), exitError, "flowaudit: flows: "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), c.name)
+			if err := os.WriteFile(path, []byte(c.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCmd(t, nil, "flows", path)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d", code, c.code)
+			}
+			if n := len(jsonLines(t, out)); n != 1 {
+				t.Errorf("%d lines before the error, want 1:\n%s", n, out)
+			}
+			if !strings.Contains(errs, c.msg+path+": offset 1936, frame 11") {
+				t.Errorf("stderr %q lacks %q and the position", errs, c.msg)
+			}
+		})
 	}
 }
 

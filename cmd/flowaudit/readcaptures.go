@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,6 +112,16 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 	}
 	if res != nil && e.stderrTTY {
 		e.summary(res)
+	}
+	if res != nil {
+		// Always said, terminal or not: a warning is not an error, but
+		// the capture was not read to its end.
+		for _, c := range res.Captures {
+			if c.Status == analyzer.StatusCutShort {
+				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last record is incomplete; the %d frames before it were analysed)\n", c.Err, c.Packets)
+			}
+		}
+		err = errors.Join(err, res.NoData())
 	}
 	return res, err
 }

@@ -122,7 +122,7 @@ func runRoles(e *env, args []string) int {
 		opts.MinScore = -1 // every best role, however weak
 	}
 	ir := infer.InferAll(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
-	rr := &rolesReport{captures: res.Captures, hosts: ir.Hosts, decision: ir.Products, score: ir.Score, minScore: *minScore, products: products, readErr: readErr}
+	rr := &rolesReport{captures: res.Captures, hosts: ir.Hosts, decision: ir.Products, score: ir.Score, minScore: *minScore, products: products}
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":
@@ -212,7 +212,6 @@ type rolesReport struct {
 	score    float64 // the joint assignment's score
 	minScore float64
 	products []string
-	readErr  error
 }
 
 func fmtScore(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
@@ -339,9 +338,9 @@ func (rr *rolesReport) header() []string {
 			l += " (sha256 " + c.SHA256 + ")"
 		}
 		lines = append(lines, l)
-	}
-	if rr.readErr != nil {
-		lines = append(lines, "  cut short: "+rr.readErr.Error())
+		if rc := reportCapture(c); !rc.Complete() || rc.NothingAnalysed != "" {
+			lines = append(lines, "    "+rc.StatusText())
+		}
 	}
 	if len(rr.products) > 0 {
 		lines = append(lines, "Products: "+strings.Join(rr.products, ", "))

@@ -171,6 +171,11 @@ func runRules(e *env, args []string) int {
 			in := fmt.Sprintf("%s (%d packets, SHA-256 %s)", c.Path, c.Packets, c.SHA256)
 			if !c.Complete {
 				in = fmt.Sprintf("%s (%d packets read before an error: INCOMPLETE, the rest is not evidence)", c.Path, c.Packets)
+				if readErr == nil {
+					// A last record cut short is only a warning for
+					// analyze; a change request built on it still fails.
+					readErr = c.Err
+				}
 			}
 			inputs = append(inputs, in)
 		}

@@ -98,7 +98,10 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 // fail prints err on stderr and returns the matching exit code.
 func (e *env) fail(err error) int {
 	e.lastErr = err
-	fmt.Fprintf(e.stderr, "flowaudit: %v\n", err)
+	// Joined errors (one per damaged capture) each get a line of their own.
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(e.stderr, "flowaudit: %s\n", line)
+	}
 	var u usageError
 	if errors.As(err, &u) {
 		return exitUsage
