@@ -44,6 +44,10 @@ func statusFiles(t *testing.T) map[string]string {
 	}
 	// LLDP: Ethernet, but no IP in it.
 	lldp := append(bytes.Repeat([]byte{0x01, 0x80, 0xc2, 0, 0, 0x0e}, 2), 0x88, 0xcc, 2, 7, 4, 0, 1, 2, 3, 4, 5, 0, 0)
+	// 802.11 beacons behind a minimal radiotap header: Wi-Fi management
+	// traffic, no IP.
+	beacon := append([]byte{0, 0, 8, 0, 0, 0, 0, 0, 0x80, 0, 0, 0}, bytes.Repeat([]byte{0xff}, 6)...)
+	beacon = append(append(beacon, bytes.Repeat([]byte{2}, 12)...), make([]byte, 2+12)...)
 	files := map[string][]byte{
 		"good.pcap":        good,
 		"damaged.pcap":     damaged,
@@ -51,7 +55,7 @@ func statusFiles(t *testing.T) map[string]string {
 		"text.pcap":        []byte("this is not a capture\n"),
 		"header-only.pcap": good[:24],
 		"empty.pcap":       nil,
-		"radiotap.pcapng":  frames(127, 12, make([]byte, 40)),
+		"radiotap.pcapng":  frames(127, 12, beacon),
 		"user0.pcapng":     frames(147, 3, make([]byte, 40)), // LINKTYPE_USER0: no decoder will take it
 		"lldp.pcapng":      frames(1, 4, lldp),
 	}
@@ -84,7 +88,7 @@ func TestRunStatus(t *testing.T) {
 		{"text.pcap", StatusUnreadable, `starts with "this" (text?)`, "text.pcap: unreadable", 0},
 		{"empty.pcap", StatusUnreadable, "empty file", "empty.pcap: unreadable", 0},
 		{"header-only.pcap", StatusComplete, "", "header-only.pcap: no packets (a file header and nothing after it)", 0},
-		{"radiotap.pcapng", StatusComplete, "", "radiotap.pcapng: 12 frames of link type 127 (RadioTap), which flowaudit does not decode, skipped", 12},
+		{"radiotap.pcapng", StatusComplete, "", "radiotap.pcapng: 12 frames of link type 127 (RadioTap), none carrying IP traffic flowaudit follows, skipped (", 12},
 		{"user0.pcapng", StatusComplete, "", "user0.pcapng: 3 frames of link type 147 (unnamed), which flowaudit does not decode, skipped", 3},
 		{"lldp.pcapng", StatusComplete, "", "lldp.pcapng: 4 frames of link type 1 (Ethernet), none carrying IP traffic flowaudit follows, skipped (not IP 4)", 4},
 	} {

@@ -17,7 +17,7 @@ import (
 // honestyFiles writes captures of every kind a run meets: a good one, one
 // damaged before its end, one cut in its last record, a text file, an
 // empty one, a header-only one, and frames flowaudit does not decode
-// (802.11 radiotap, LINKTYPE_USER0, LLDP on Ethernet).
+// (802.11 beacons behind radiotap, LINKTYPE_USER0, LLDP on Ethernet).
 func honestyFiles(t *testing.T) map[string]string {
 	t.Helper()
 	good, err := os.ReadFile(filepath.Join(sampleRoot, "testdata", "captures", "pcap-le-usec.pcap"))
@@ -46,12 +46,16 @@ func honestyFiles(t *testing.T) map[string]string {
 		return buf.Bytes()
 	}
 	lldp := append(bytes.Repeat([]byte{0x01, 0x80, 0xc2, 0, 0, 0x0e}, 2), 0x88, 0xcc, 2, 7, 4, 0, 1, 2, 3, 4, 5, 0, 0)
+	// 802.11 beacons behind a minimal radiotap header: Wi-Fi management
+	// traffic, no IP.
+	beacon := append([]byte{0, 0, 8, 0, 0, 0, 0, 0, 0x80, 0, 0, 0}, bytes.Repeat([]byte{0xff}, 6)...)
+	beacon = append(append(beacon, bytes.Repeat([]byte{2}, 12)...), make([]byte, 2+12)...)
 	dir := t.TempDir()
 	paths := map[string]string{}
 	for name, data := range map[string][]byte{
 		"good.pcap": good, "damaged.pcap": damaged, "cut.pcap": good[:len(good)-7], "text.pcap": []byte("GET / HTTP/1.1\r\n"),
 		"empty.pcap": nil, "header-only.pcap": good[:24],
-		"radiotap.pcapng": frames(127, 12, make([]byte, 40)), "user0.pcapng": frames(147, 3, make([]byte, 40)),
+		"radiotap.pcapng": frames(127, 12, beacon), "user0.pcapng": frames(147, 3, make([]byte, 40)),
 		"lldp.pcapng": frames(1, 4, lldp),
 	} {
 		paths[name] = filepath.Join(dir, name)
@@ -71,7 +75,7 @@ func TestNoDataIsNotAPass(t *testing.T) {
 		files []string
 		msg   string // regexp on stderr
 	}{
-		{[]string{"radiotap.pcapng"}, `radiotap.pcapng: 12 frames of link type 127 \(RadioTap\), which flowaudit does not decode, skipped`},
+		{[]string{"radiotap.pcapng"}, `radiotap.pcapng: 12 frames of link type 127 \(RadioTap\), none carrying IP traffic flowaudit follows, skipped \(`},
 		{[]string{"user0.pcapng"}, `user0.pcapng: 3 frames of link type 147 \(unnamed\), which flowaudit does not decode, skipped`},
 		{[]string{"lldp.pcapng"}, `lldp.pcapng: 4 frames of link type 1 \(Ethernet\), none carrying IP traffic flowaudit follows, skipped \(not IP 4\)`},
 		{[]string{"header-only.pcap"}, `header-only.pcap: no packets \(a file header and nothing after it\)`},
