@@ -185,6 +185,28 @@ func TestLimitsInEveryFormat(t *testing.T) {
 	if !strings.Contains(out["csv"], "# limits: evicted_connections=17 (max_connections=1000), unaggregated_services=5, unaggregated_connections=9 (max_services=2000)\n") {
 		t.Errorf("csv lacks the limits:\n%s", out["csv"])
 	}
+	// Connections ended early leave the report complete, but the CSV
+	// still says what the limit did; within every limit it says nothing.
+	for _, c := range []struct {
+		limits Limits
+		want   string
+	}{
+		{Limits{MaxConnections: 1000, EvictedConnections: 17, MaxServices: 2000}, "# capture: pilot.pcap: complete\n# limits: evicted_connections=17 (max_connections=1000), unaggregated_services=0, unaggregated_connections=0 (max_services=2000)\nkind,"},
+		{Limits{MaxConnections: 1000, MaxServices: 2000, EvidenceMax: 3, EvidenceNotWritten: 4}, "# limits: evicted_connections=0 (max_connections=1000), unaggregated_services=0, unaggregated_connections=0 (max_services=2000), evidence_not_written=4 (evidence_max=3)\nkind,"},
+		{Limits{MaxConnections: 1000, MaxServices: 2000}, "kind,"},
+	} {
+		rep.Limits = c.limits
+		var b bytes.Buffer
+		if err := rep.CSV(&b); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(b.String(), c.want) && !strings.Contains(b.String(), "\n"+c.want) || strings.Contains(b.String(), "INCOMPLETE") {
+			t.Errorf("limits %+v: csv starts\n%.400s\nwant %q", c.limits, b.String(), c.want)
+		}
+		if c.want == "kind," && !strings.HasPrefix(b.String(), "kind,") {
+			t.Errorf("a report within its limits has comment lines:\n%.300s", b.String())
+		}
+	}
 }
 
 // TestSummaryCountsAgree: "documented" counts the same services in every

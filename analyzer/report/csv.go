@@ -52,11 +52,16 @@ func csvColumn(name string) int {
 func (r *Report) CSV(w io.Writer) error {
 	// An incomplete report says so before anything else, in comment
 	// lines (read them with a comment character of '#', as Go's
-	// encoding/csv and pandas' comment= do): every capture's status,
-	// the limits and why the report is incomplete.
-	if reasons := r.Incomplete(); len(reasons) > 0 {
+	// encoding/csv and pandas' comment= do): why, every capture's status
+	// and the limits. A report that a limit cut into says which; a
+	// complete one within its limits has no comment lines.
+	reasons := r.Incomplete()
+	l := r.Limits
+	if len(reasons) > 0 || l.EvictedConnections > 0 || l.EvidenceNotWritten > 0 {
 		bw := bufio.NewWriter(w)
-		fmt.Fprintf(bw, "# INCOMPLETE REPORT: not every frame of the captures was analysed\n")
+		if len(reasons) > 0 {
+			fmt.Fprintf(bw, "# INCOMPLETE REPORT: not every frame of the captures was analysed\n")
+		}
 		for _, why := range reasons {
 			fmt.Fprintf(bw, "# incomplete: %s\n", oneLine(why))
 		}
@@ -64,9 +69,12 @@ func (r *Report) CSV(w io.Writer) error {
 			c := &r.Captures[i]
 			fmt.Fprintf(bw, "# capture: %s: %s\n", oneLine(c.Path), oneLine(c.StatusText()))
 		}
-		l := r.Limits
-		fmt.Fprintf(bw, "# limits: evicted_connections=%d (max_connections=%d), unaggregated_services=%d, unaggregated_connections=%d (max_services=%d)\n",
+		fmt.Fprintf(bw, "# limits: evicted_connections=%d (max_connections=%d), unaggregated_services=%d, unaggregated_connections=%d (max_services=%d)",
 			l.EvictedConnections, l.MaxConnections, l.UnaggregatedServices, l.UnaggregatedConnections, l.MaxServices)
+		if l.EvidenceNotWritten > 0 {
+			fmt.Fprintf(bw, ", evidence_not_written=%d (evidence_max=%d)", l.EvidenceNotWritten, l.EvidenceMax)
+		}
+		fmt.Fprintf(bw, "\n")
 		if err := bw.Flush(); err != nil {
 			return err
 		}

@@ -48,9 +48,13 @@ Examples:
 
 Exit codes:
   0  no findings at the --fail-on level
-  1  error (an unreadable capture still gets a report of what was read)
+  1  error: a capture damaged before its end or unreadable (the others are
+     still read, and the report covers everything readable), or no frame
+     of any capture analysed (empty, a link type not decoded, no IP)
   2  usage error
   3  findings at the --fail-on level
+A capture cut short in its last record is a warning (stderr and the top of
+the report), not an error: the exit code follows the findings.
 `
 
 type analyzeFlags struct {

@@ -64,7 +64,8 @@ Examples:
 
 Exit codes:
   0  success
-  1  error (an unreadable capture still gets the roles of what was read)
+  1  error (a damaged or unreadable capture still gets the roles of what
+     was read; no frame of any capture analysed)
   2  usage error
 `
 
