@@ -37,6 +37,9 @@ func (s Source) String() string {
 type Mode struct {
 	ID, Name string
 	Aliases  []string
+	// ProductAliases name the mode only where the role's AliasProduct is
+	// in scope, as Role.ProductAliases.
+	ProductAliases []string
 }
 
 // Role is a component a host can play.

@@ -326,6 +326,7 @@ func (b *builder) addRole(f parsedFile, y *yRole) {
 		}
 		for _, a := range m.ProductAliases {
 			r.AliasProduct = local
+			md.ProductAliases = append(md.ProductAliases, a)
 			b.key(f.name, yamlfile.LineOf(m.lines, "product_aliases", m.line), a, roleRef{role: r, mode: m.ID, local: local}, false)
 		}
 		r.Modes = append(r.Modes, md)

@@ -427,12 +427,16 @@ type roleJSON struct {
 	Description string     `json:"description,omitempty"`
 	Members     []string   `json:"members,omitempty"`
 	Modes       []modeJSON `json:"modes,omitempty"`
+	// ProductAliases name the role only where AliasProduct is in scope.
+	ProductAliases []string `json:"product_aliases,omitempty"`
+	AliasProduct   string   `json:"alias_product,omitempty"`
 }
 
 type modeJSON struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Aliases []string `json:"aliases"`
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	Aliases        []string `json:"aliases"`
+	ProductAliases []string `json:"product_aliases,omitempty"`
 }
 
 func (e *env) printRoles(roles []*catalog.Role, format string) error {
@@ -442,9 +446,13 @@ func (e *env) printRoles(roles []*catalog.Role, format string) error {
 			Roles []roleJSON `json:"roles"`
 		}{Roles: []roleJSON{}}
 		for _, r := range roles {
-			j := roleJSON{ID: r.ID, Name: r.Name, Product: r.Product, Aliases: append([]string{}, r.Aliases...), Description: r.Description, Members: r.Members}
+			j := roleJSON{ID: r.ID, Name: r.Name, Product: r.Product, Aliases: append([]string{}, r.Aliases...), Description: r.Description, Members: r.Members,
+				ProductAliases: r.ProductAliases}
+			if len(r.ProductAliases) > 0 {
+				j.AliasProduct = r.AliasProduct
+			}
 			for _, m := range r.Modes {
-				j.Modes = append(j.Modes, modeJSON{m.ID, m.Name, append([]string{}, m.Aliases...)})
+				j.Modes = append(j.Modes, modeJSON{m.ID, m.Name, append([]string{}, m.Aliases...), m.ProductAliases})
 			}
 			out.Roles = append(out.Roles, j)
 		}
@@ -452,9 +460,9 @@ func (e *env) printRoles(roles []*catalog.Role, format string) error {
 	case "csv":
 		rows := make([][]string, 0, len(roles))
 		for _, r := range roles {
-			rows = append(rows, []string{r.ID, r.Name, r.Product, strings.Join(r.Aliases, "; "), modeNames(r), strings.Join(r.Members, " ")})
+			rows = append(rows, []string{r.ID, r.Name, r.Product, strings.Join(r.Aliases, "; "), modeNames(r), strings.Join(r.Members, " "), productAliases(r)})
 		}
-		return writeCSV(e.stdout, []string{"id", "name", "product", "aliases", "modes", "members"}, rows)
+		return writeCSV(e.stdout, []string{"id", "name", "product", "aliases", "modes", "members", "product_aliases"}, rows)
 	}
 	t := e.newTable("ID", "Name", "Product", "Aliases", "Modes / members")
 	t.SetColumnConfigs([]table.ColumnConfig{{Number: 4, WidthMax: 60, WidthMaxEnforcer: text.WrapSoft}, {Number: 5, WidthMax: 40, WidthMaxEnforcer: text.WrapSoft}})
@@ -463,11 +471,31 @@ func (e *env) printRoles(roles []*catalog.Role, format string) error {
 		if r.IsGroup() {
 			extra = fmt.Sprintf("group of %d roles", len(r.Members))
 		}
-		t.AppendRow(table.Row{r.ID, r.Name, r.Product, strings.Join(r.Aliases, "; "), extra})
+		aliases := strings.Join(r.Aliases, "; ")
+		if pa := productAliases(r); pa != "" {
+			aliases = strings.TrimPrefix(aliases+"; "+pa, "; ")
+		}
+		t.AppendRow(table.Row{r.ID, r.Name, r.Product, aliases, extra})
 	}
 	t.AppendFooter(table.Row{fmt.Sprintf("%d roles", len(roles))})
 	t.Render()
 	return nil
+}
+
+// productAliases lists the names a role (or its modes) has only where
+// their product is in scope: "API [citrix only]; Clustering (Clustered
+// pool member) [citrix only]".
+func productAliases(r *catalog.Role) string {
+	var out []string
+	for _, a := range r.ProductAliases {
+		out = append(out, fmt.Sprintf("%s [%s only]", a, r.AliasProduct))
+	}
+	for _, m := range r.Modes {
+		for _, a := range m.ProductAliases {
+			out = append(out, fmt.Sprintf("%s (%s) [%s only]", a, m.Name, r.AliasProduct))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func modeNames(r *catalog.Role) string {

@@ -70,6 +70,11 @@ func TestCatalogCommands(t *testing.T) {
 		{"search word", []string{"catalog", "search", "--format", "csv", "PCoIP"}, 0, []string{"hz-cs-agent-4172"}, nil},
 		{"list product", []string{"catalog", "list", "--product", "ras", "--format", "csv"}, 0, []string{"ras-"}, nil},
 		{"roles json", []string{"catalog", "roles", "--format", "json"}, 0, []string{`"id": "domain-controller"`, `"aliases"`}, nil},
+		{"roles product aliases", []string{"catalog", "roles", "--format", "json"}, 0, []string{`"product_aliases": [
+        "API"
+      ],
+      "alias_product": "citrix"`}, nil},
+		{"roles csv product aliases", []string{"catalog", "roles", "--format", "csv"}, 0, []string{"Clustering (Clustered pool member) [citrix only]", "All Components [ras only]"}, nil},
 		{"unknown product", []string{"catalog", "list", "--product", "vmwre"}, 2, nil, []string{`unknown product "vmwre"`}},
 		{"unknown format", []string{"catalog", "list", "--format", "xml"}, 2, nil, []string{`unknown format "xml"`}},
 		{"unknown flag", []string{"catalog", "list", "--bogus"}, 2, nil, []string{"unknown flag: --bogus"}},
