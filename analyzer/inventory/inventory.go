@@ -111,8 +111,6 @@ type Inventory struct {
 	Products []string
 	// Declared are the products the inventory's products: list names.
 	Declared []string
-	// DeclaredLine is the line of the products: list, 0 if none.
-	DeclaredLine int
 
 	byAddr map[netip.Addr]*Host
 	blocks []block // CIDR blocks, most specific first
@@ -267,7 +265,6 @@ func ParseIn(name string, data []byte, cat *catalog.Catalog, products []string) 
 	inv := New()
 	inv.File = name
 	if y.Products.Kind != 0 {
-		inv.DeclaredLine = y.Products.Line
 		var list yamlfile.StrList
 		if err := y.Products.Decode(&list); err != nil {
 			errf(y.Products.Line, "products: %v", err)
