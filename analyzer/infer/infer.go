@@ -91,6 +91,10 @@ type Candidate struct {
 	// rules: the documents cannot tell them from this one, which is
 	// proposed because it comes first in the catalog.
 	Equivalent []*catalog.Role
+	// NamedBy is how many products' rules name the role: between two
+	// roles equal on the evidence and the peers, the one more products
+	// name is proposed.
+	NamedBy int
 }
 
 // Name is the role's display name, with its mode.
@@ -494,7 +498,7 @@ func (m *Model) propose(h *Host, opts Options, x *context) {
 		aloneOf[a.c] = a.s
 	}
 	toCand := func(y scored) Candidate {
-		return Candidate{Role: y.c.role, Mode: y.c.mode, Score: y.s, Explains: explains(y.c), Alone: aloneOf[y.c]}
+		return Candidate{Role: y.c.role, Mode: y.c.mode, Score: y.s, Explains: explains(y.c), Alone: aloneOf[y.c], NamedBy: y.c.products}
 	}
 	// core is what a candidate explains beyond calls to infrastructure,
 	// which every host makes: what tells a front from its server.

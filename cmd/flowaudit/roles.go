@@ -242,6 +242,14 @@ func observedServices(h *infer.Host, dir infer.Direction) []string {
 	return out
 }
 
+// namedBy is "3 products' tables name" or "1 product's table names".
+func namedBy(n int) string {
+	if n == 1 {
+		return "1 product's table names"
+	}
+	return strconv.Itoa(n) + " products' tables name"
+}
+
 func countOf(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
@@ -319,6 +327,10 @@ func (rr *rolesReport) evidence(h *infer.Host) []string {
 		if len(c.Equivalent) > 0 {
 			lines = append(lines, wrapList("    or, documented alike:", roleNames(c.Equivalent), "      ", width)...)
 		}
+	}
+	if len(h.Roles) > 0 && len(h.RunnersUp) > 0 && h.RunnersUp[0].Score == h.Roles[0].Score {
+		lines = append(lines, fmt.Sprintf("  tie broken: %s %s, %s", namedBy(h.Roles[0].NamedBy), h.Roles[0].Name(),
+			namedBy(h.RunnersUp[0].NamedBy)+" "+h.RunnersUp[0].Name()))
 	}
 	if len(h.RunnersUp) > 0 {
 		lines = append(lines, wrapList("  runners-up:", strings.Split(candidateList(h.RunnersUp), ", "), "    ", width)...)
@@ -561,6 +573,7 @@ type rolesCandidateJSON struct {
 	Mode       string   `json:"mode,omitempty"`
 	Score      float64  `json:"score"`
 	Alone      float64  `json:"alone"`
+	NamedBy    int      `json:"named_by"`
 	Equivalent []string `json:"equivalent"`
 	Explains   []string `json:"explains"`
 }
@@ -590,7 +603,7 @@ func (rr *rolesReport) json(w io.Writer) error {
 			r := []rolesCandidateJSON{}
 			for _, c := range cs {
 				r = append(r, rolesCandidateJSON{Role: c.Name(), RoleID: c.Role.ID, Mode: c.Mode, Score: round3(c.Score),
-					Alone: round3(c.Alone), Equivalent: append([]string{}, roleNames(c.Equivalent)...),
+					Alone: round3(c.Alone), NamedBy: c.NamedBy, Equivalent: append([]string{}, roleNames(c.Equivalent)...),
 					Explains: append([]string{}, observationNames(h, c.Explains)...)})
 			}
 			return r

@@ -510,6 +510,26 @@ func TestRolesFormats(t *testing.T) {
 			t.Errorf("UAG roles %+v: want Unified Access Gateway, equivalent Horizon Security Server", h.Roles)
 		}
 	}
+	for _, h := range j.Hosts {
+		if h.Address == "10.0.0.20" && (len(h.Roles) != 1 || h.Roles[0].Role != "vCenter Server" || h.Roles[0].NamedBy != 3 ||
+			len(h.RunnersUp) == 0 || h.RunnersUp[0].Role != "VMware JMP Server" || h.RunnersUp[0].Score != h.Roles[0].Score) {
+			t.Errorf("vCenter: roles %+v, runners-up %+v: want vCenter Server named by 3 products over the JMP Server", h.Roles, h.RunnersUp)
+		}
+	}
+	code, out, errOut = runCmd(t, nil, "roles", "--product", "horizon", capPath)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"tie broken: 3 products' tables name vCenter Server, 1 product's table names VMware JMP Server",
+		"or, documented alike: Horizon Security Server",
+		"Products: horizon\n",
+		"Addresses are proposed one by one",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("YAML lacks %q:\n%s", want, out)
+		}
+	}
 	// Without --product, the products are decided from the capture.
 	code, out, errOut = runCmd(t, nil, "roles", "-f", "json", capPath)
 	if code != exitOK {
