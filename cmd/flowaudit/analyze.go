@@ -40,6 +40,7 @@ first frame, and a Wireshark display filter that shows its packets.
 Examples:
   flowaudit analyze -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml testdata/samples/ras/pilot.pcapng
   flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
+  flowaudit analyze -i inv.yaml --wide capture.pcapng | less -S
   flowaudit analyze -i inv.yaml --evidence evidence/ --waivers waivers.yaml capture.pcapng
   flowaudit analyze -i inv.yaml --product citrix --fail-on undocumented,blocked,missing cap.pcap
   flowaudit analyze -i inv.yaml --product vmware,ras --catalog site-rules.yaml cap.pcap
@@ -49,8 +50,9 @@ Examples:
 Exit codes:
   0  no findings at the --fail-on level
   1  error: a capture damaged before its end or unreadable (the others are
-     still read, and the report covers everything readable), or no frame
-     of any capture analysed (empty, a link type not decoded, no IP)
+     still read, and the report covers everything readable), no frame of
+     any capture analysed (empty, a link type not decoded, no IP), or the
+     report could not be written
   2  usage error
   3  findings at the --fail-on level
 A capture cut short in its last record is a warning (stderr and the top of

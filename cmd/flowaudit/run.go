@@ -208,7 +208,7 @@ Examples:
 
 Exit codes:
   0  success (analyze: no findings at the --fail-on level)
-  1  error: a file could not be read or parsed
+  1  error: a file could not be read or parsed, or the output could not be written
   2  usage error: unknown command, flag or argument
   3  analyze: findings at the --fail-on level; diff: changes at its --fail-on level
 
