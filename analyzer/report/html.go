@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"html/template"
 	"io"
 )
@@ -9,13 +10,21 @@ import (
 // or images fetched, so it opens from an evidence folder or an e-mail.
 func (r *Report) HTML(w io.Writer) error {
 	data := struct {
-		R      *Report
-		Tables []Table
-		Gen    string
-		Caps   string
-
+		R          *Report
+		Tables     []Table
+		Gen        string
+		Caps       string
 		Incomplete []string
-	}{r, r.AllTables(), TS(r.Generated), captureList(r), r.Incomplete()}
+		Graph      template.HTML
+		GraphError string
+		GraphIntro string
+	}{R: r, Tables: r.AllTables(), Gen: TS(r.Generated), Caps: captureList(r), Incomplete: r.Incomplete(), GraphIntro: graphIntro}
+	// Graphviz escapes every label it writes into the SVG.
+	if svg, err := r.Graph().SVG(context.Background()); err != nil {
+		data.GraphError = err.Error()
+	} else {
+		data.Graph = template.HTML(svg)
+	}
 	return htmlPage.Execute(w, data)
 }
 
@@ -34,8 +43,13 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <p class="meta">{{.R.Tool}} {{.R.Version}}, generated {{.Gen}}. Captures: {{.Caps}}.</p>
 {{if .Incomplete}}<div class="incomplete" role="alert"><strong>Incomplete report: not every frame of the captures was analysed.</strong>
 <ul>{{range .Incomplete}}<li>{{.}}</li>{{end}}</ul></div>
-{{end}}<nav>{{range .Tables}}<a href="#{{.ID}}">{{.Title}}</a> {{end}}</nav>
-{{template "tables" .Tables}}
+{{end}}<nav>{{range $i, $t := .Tables}}<a href="#{{$t.ID}}">{{$t.Title}}</a> {{if eq $i 0}}<a href="#graph">Graph</a> {{end}}{{end}}</nav>
+{{template "tables" (slice .Tables 0 1)}}
+<h2 id="graph" class="graph">Graph</h2>
+<p class="intro">{{.GraphIntro}}</p>
+<p class="legend"><span class="documented">documented</span> <span class="undocumented">undocumented</span> <span class="blocked">blocked</span> <span class="missing">never seen</span> <span class="waived">waived</span></p>
+{{if .Graph}}<figure class="graph">{{.Graph}}</figure>{{else}}<p>The graph could not be laid out: {{.GraphError}}</p>{{end}}
+{{template "tables" (slice .Tables 1)}}
 </body>
 </html>
 {{define "style"}}<style>
@@ -54,7 +68,14 @@ nav a{margin-right:1em}
 div.incomplete{border:2px solid #c62828;background:#fdecea;color:#7f1d1d;padding:.6em 1em;margin:.8em 0}
 div.incomplete ul{margin:.3em 0 0;padding-left:1.2em}
 p.note{color:#7f1d1d;margin:.2em 0 .6em}
-@media print{th{position:static}body{margin:0}}
+figure.graph{margin:.5em 0 1em;overflow-x:auto}
+figure.graph svg{max-width:100%;height:auto}
+p.legend span{display:inline-block;margin-right:1.2em;padding-left:2.2em;position:relative}
+p.legend span::before{content:"";position:absolute;left:0;top:.7em;width:1.8em;border-top:2px solid}
+p.legend .documented::before{border-color:#2e7d32}p.legend .undocumented::before{border-color:#c62828;border-top-width:3px}
+p.legend .blocked::before{border-color:#ef6c00;border-top-width:3px}p.legend .missing::before{border-color:#8e24aa;border-top-style:dashed}
+p.legend .waived::before{border-color:#00838f;border-top-style:dotted}
+@media print{th{position:static}body{margin:0}figure.graph{overflow:visible;break-inside:avoid}figure.graph svg{max-height:95vh}}
 </style>{{end}}{{define "tables"}}{{range $t := .}}
 <h2 id="{{$t.ID}}" class="{{$t.ID}}">{{$t.Title}}</h2>
 {{if $t.Intro}}<p class="intro">{{$t.Intro}}</p>{{end}}

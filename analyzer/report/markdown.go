@@ -19,7 +19,14 @@ func (r *Report) Markdown(w io.Writer) error {
 			fmt.Fprintf(bw, "> - %s\n", mdCell(why, false))
 		}
 	}
-	writeMarkdownTables(bw, r.AllTables())
+	tables := r.AllTables()
+	writeMarkdownTables(bw, tables[:1])
+	fmt.Fprintf(bw, "\n## Graph\n\n%s\n\n```mermaid\n", graphIntro)
+	if err := r.Graph().Mermaid(bw); err != nil {
+		return err
+	}
+	fmt.Fprintf(bw, "```\n")
+	writeMarkdownTables(bw, tables[1:])
 	return bw.Flush()
 }
 

@@ -41,6 +41,7 @@ Examples:
   flowaudit analyze -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml testdata/samples/ras/pilot.pcapng
   flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
   flowaudit analyze -i inv.yaml --wide capture.pcapng | less -S
+  flowaudit analyze -i inv.yaml -f dot capture.pcapng | dot -Tpdf -o pilot.pdf
   flowaudit analyze -i inv.yaml --evidence evidence/ --waivers waivers.yaml capture.pcapng
   flowaudit analyze -i inv.yaml --product citrix --fail-on undocumented,blocked,missing cap.pcap
   flowaudit analyze -i inv.yaml --product vmware,ras --catalog site-rules.yaml cap.pcap
@@ -80,7 +81,7 @@ func runAnalyze(e *env, args []string) int {
 	var f analyzeFlags
 	fs := newFlagSet("analyze", analyzeHelp)
 	f.register(fs)
-	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown (md), json, csv or html (default: from -o's extension, else table)")
+	fs.StringVarP(&f.format, "format", "f", "", "report format: table, markdown (md), json, csv, html, or dot (the role-to-role graph) (default: from -o's extension, else table)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding, the input files and SHA256SUMS to `DIR` (new, empty, or a previous bundle, which is replaced)")
 	fs.BoolVar(&f.wide, "wide", false, "table: every column (why, rules, blocked by, filters, hashes), wrapped, instead of one line per finding")
@@ -111,7 +112,7 @@ func runAnalyze(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	format, err := pickFormat("analyze", f.format, f.output, "table", "table", "markdown", "json", "csv", "html")
+	format, err := pickFormat("analyze", f.format, f.output, "table", "table", "markdown", "json", "csv", "html", "dot")
 	if err != nil {
 		return e.fail(err)
 	}
@@ -326,6 +327,8 @@ func render(rep *report.Report, format string, w io.Writer, to report.TextOption
 		return rep.CSV(w)
 	case "html":
 		return rep.HTML(w)
+	case "dot":
+		return rep.Graph().DOT(w)
 	}
 	return rep.Text(w, to)
 }

@@ -100,7 +100,7 @@ var formatAliases = map[string]string{"md": "markdown", "yml": "yaml", "htm": "h
 // extFormats are the formats -o's extension selects.
 var extFormats = map[string]string{
 	".md": "markdown", ".markdown": "markdown", ".json": "json", ".csv": "csv", ".html": "html", ".htm": "html",
-	".txt": "table", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl",
+	".txt": "table", ".yaml": "yaml", ".yml": "yaml", ".jsonl": "jsonl", ".dot": "dot", ".gv": "dot",
 }
 
 // pickFormat is the format a command writes in: -f (or one of its
