@@ -156,6 +156,36 @@ func (c *Capture) NothingAnalysed() string {
 	return fmt.Sprintf("%d %s of %s, none carrying IP traffic flowaudit follows, skipped (%s)", c.Packets, frames, lt, strings.Join(reasons, ", "))
 }
 
+// NotDecoded says how many of the capture's frames were of link types
+// flowaudit does not decode, and which: "3 frames of link type 147
+// (unnamed), which flowaudit does not decode"; "" when there were none.
+// Whatever those frames carried is missing from the analysis.
+func (c *Capture) NotDecoded() string {
+	var n uint64
+	for _, sk := range c.Skipped {
+		if sk.Reason == decode.ReasonUnknownLinkType.String() {
+			n += sk.Count
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	var lts []string
+	for _, lt := range c.LinkTypes {
+		if !decode.SupportedLinkType(lt) {
+			lts = append(lts, fmt.Sprintf("%d (%s)", lt, capture.LinkTypeName(lt)))
+		}
+	}
+	frames, which := "frames", "link type "
+	if n == 1 {
+		frames = "frame"
+	}
+	if len(lts) > 1 {
+		which = "link types "
+	}
+	return fmt.Sprintf("%d %s of %s%s, which flowaudit does not decode", n, frames, which, strings.Join(lts, ", "))
+}
+
 // ErrNoData: no frame of any capture was decoded into a connection, so
 // there is nothing to report on, and a run that says "no findings" would
 // say it about nothing.

@@ -42,6 +42,10 @@ func statusFiles(t *testing.T) map[string]string {
 		}
 		return buf.Bytes()
 	}
+	// One UDP datagram over IPv4 over Ethernet.
+	udp := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x04, 0xd2, 0, 53, 0, 8, 0, 0}
 	// LLDP: Ethernet, but no IP in it.
 	lldp := append(bytes.Repeat([]byte{0x01, 0x80, 0xc2, 0, 0, 0x0e}, 2), 0x88, 0xcc, 2, 7, 4, 0, 1, 2, 3, 4, 5, 0, 0)
 	// 802.11 beacons behind a minimal radiotap header: Wi-Fi management
@@ -58,6 +62,7 @@ func statusFiles(t *testing.T) map[string]string {
 		"radiotap.pcapng":  frames(127, 12, beacon),
 		"user0.pcapng":     frames(147, 3, make([]byte, 40)), // LINKTYPE_USER0: no decoder will take it
 		"lldp.pcapng":      frames(1, 4, lldp),
+		"mixed.pcapng":     append(frames(1, 2, udp), frames(147, 3, make([]byte, 40))...), // two sections
 	}
 	dir := t.TempDir()
 	paths := map[string]string{}
@@ -91,6 +96,7 @@ func TestRunStatus(t *testing.T) {
 		{"radiotap.pcapng", StatusComplete, "", "radiotap.pcapng: 12 frames of link type 127 (RadioTap), none carrying IP traffic flowaudit follows, skipped (", 12},
 		{"user0.pcapng", StatusComplete, "", "user0.pcapng: 3 frames of link type 147 (unnamed), which flowaudit does not decode, skipped", 3},
 		{"lldp.pcapng", StatusComplete, "", "lldp.pcapng: 4 frames of link type 1 (Ethernet), none carrying IP traffic flowaudit follows, skipped (not IP 4)", 4},
+		{"mixed.pcapng", StatusComplete, "", "", 5},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			res, err := Run([]string{paths[c.file]}, Options{})
@@ -106,6 +112,13 @@ func TestRunStatus(t *testing.T) {
 			}
 			if c.runErr == "" && err != nil || c.runErr != "" && (err == nil || !strings.Contains(err.Error(), c.runErr)) {
 				t.Errorf("Run error %v, want %q", err, c.runErr)
+			}
+			wantNotDecoded := map[string]string{
+				"user0.pcapng": "3 frames of link type 147 (unnamed), which flowaudit does not decode",
+				"mixed.pcapng": "3 frames of link type 147 (unnamed), which flowaudit does not decode",
+			}[c.file]
+			if nd := got.NotDecoded(); nd != wantNotDecoded {
+				t.Errorf("NotDecoded %q, want %q", nd, wantNotDecoded)
 			}
 			nd := res.NoData()
 			if c.noData == "" && nd != nil || c.noData != "" && (nd == nil || !errors.Is(nd, ErrNoData) || !strings.Contains(nd.Error(), c.noData)) {

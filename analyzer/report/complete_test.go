@@ -53,10 +53,21 @@ func TestIncompleteSaidFirst(t *testing.T) {
 		}, []string{
 			"pilot.pcap: damaged at byte offset 228 (frame 2): file is corrupt: capture length exceeds snap length: 16711424 > 262144; the frame before it was read, nothing after it",
 			`notes.txt: unreadable (not a pcap or pcapng file: starts with "GET " (text?))`}},
-		{"nothing analysed", func(r *Report) {
-			r.Captures = append(r.Captures, Capture{Path: "wifi.pcap", Status: StatusComplete, Packets: 12,
-				NothingAnalysed: "12 frames of link type 127 (RadioTap), which flowaudit does not decode, skipped"})
-		}, []string{"wifi.pcap: complete; nothing analysed: 12 frames of link type 127 (RadioTap), which flowaudit does not decode, skipped"}},
+		{"nothing analysed: a link type not decoded", func(r *Report) {
+			r.Captures = append(r.Captures, Capture{Path: "user0.pcap", Status: StatusComplete, Packets: 12,
+				NothingAnalysed: "12 frames of link type 147 (unnamed), which flowaudit does not decode, skipped",
+				NotDecoded:      "12 frames of link type 147 (unnamed), which flowaudit does not decode"})
+		}, []string{"user0.pcap: complete; nothing analysed: 12 frames of link type 147 (unnamed), which flowaudit does not decode, skipped"}},
+		{"some frames of a link type not decoded", func(r *Report) {
+			r.Captures[0].NotDecoded = "3 frames of link type 147 (unnamed), which flowaudit does not decode"
+		}, []string{"pilot.pcap: complete; not analysed: 3 frames of link type 147 (unnamed), which flowaudit does not decode"}},
+		{"nothing analysed: no IP in it", func(r *Report) { // STP only: every frame looked at, nothing to follow
+			r.Captures = append(r.Captures, Capture{Path: "stp.pcap", Status: StatusComplete, Packets: 14,
+				NothingAnalysed: "14 frames of link type 1 (Ethernet), none carrying IP traffic flowaudit follows, skipped (not IP 14)"})
+		}, nil},
+		{"no frame analysed at all", func(r *Report) {
+			r.Captures[0].Analysed = 0
+		}, []string{"no frame of any capture was analysed: this report has nothing to say about the traffic"}},
 		{"services not kept", func(r *Report) {
 			r.Limits.UnaggregatedConnections, r.Limits.UnaggregatedServices, r.Limits.UnaggregatedServicesMore = 5000, 32768, true
 		}, []string{"5000 connections of at least 32768 services were not analysed: more than --max-services=1048576 services (a scan?)"}},

@@ -103,6 +103,7 @@ type jsonCapture struct {
 	Frame           *uint64 `json:"frame,omitempty"`
 	Analysed        uint64  `json:"analysed_frames"`
 	NothingAnalysed string  `json:"nothing_analysed,omitempty"`
+	NotDecoded      string  `json:"not_decoded,omitempty"`
 }
 
 type jsonRule struct {
@@ -306,7 +307,7 @@ func (r *Report) Document() *Document {
 	for _, cp := range r.Captures {
 		jc := jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
 			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error,
-			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed}
+			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed, NotDecoded: cp.NotDecoded}
 		if jc.Status == "" {
 			jc.Status = StatusComplete
 		}

@@ -40,6 +40,10 @@ type Capture struct {
 	// NothingAnalysed says why none was, for a file with frames.
 	Analysed        uint64
 	NothingAnalysed string
+	// NotDecoded counts the frames of link types flowaudit does not
+	// decode ("3 frames of link type 147 (unnamed), which flowaudit does
+	// not decode"): what they carried is missing from the report.
+	NotDecoded string
 }
 
 // Capture statuses.
@@ -76,8 +80,11 @@ func (c *Capture) StatusText() string {
 	default:
 		s = "complete"
 	}
-	if c.NothingAnalysed != "" {
+	switch {
+	case c.NothingAnalysed != "":
 		s += "; nothing analysed: " + c.NothingAnalysed
+	case c.NotDecoded != "":
+		s += "; not analysed: " + c.NotDecoded
 	}
 	return s
 }
@@ -119,8 +126,9 @@ type Report struct {
 }
 
 // Complete says whether the report covers every frame of every capture:
-// each was read to its end, each with frames had some analysed, and no
-// service was left out past --max-services.
+// each was read to its end, none had frames of a link type flowaudit does
+// not decode, some frame was analysed, and no service was left out past
+// --max-services.
 func (r *Report) Complete() bool { return len(r.Incomplete()) == 0 }
 
 // Incomplete lists why the report does not cover everything, one sentence
@@ -131,7 +139,10 @@ func (r *Report) Incomplete() []string {
 	for i := range r.Captures {
 		c := &r.Captures[i]
 		analysed += c.Analysed
-		if !c.Complete() || c.NothingAnalysed != "" {
+		// A capture of frames without IP (STP, CDP) was analysed in
+		// full; one of a link type not decoded, or not read to its end,
+		// was not.
+		if !c.Complete() || c.NotDecoded != "" {
 			out = append(out, c.Path+": "+c.StatusText())
 		}
 	}

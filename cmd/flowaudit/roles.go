@@ -351,7 +351,7 @@ func (rr *rolesReport) header() []string {
 			l += " (sha256 " + c.SHA256 + ")"
 		}
 		lines = append(lines, l)
-		if rc := reportCapture(c); !rc.Complete() || rc.NothingAnalysed != "" {
+		if rc := reportCapture(c); !rc.Complete() || rc.NothingAnalysed != "" || rc.NotDecoded != "" {
 			lines = append(lines, "    "+rc.StatusText())
 		}
 	}
