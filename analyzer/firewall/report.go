@@ -25,6 +25,9 @@ type ReportInfo struct {
 	InventorySHA256          string   // "" when the analysis had no inventory
 	Products                 []string // the analysis's --product
 	CatalogFiles             []string
+	// Incomplete says what the analysis did not read or keep (a capture
+	// cut short, connections not kept); empty for a complete one.
+	Incomplete []string
 }
 
 // The analyze JSON report, as much of it as a request needs. Unknown
@@ -43,7 +46,9 @@ type analyzeReport struct {
 		Files    []string `json:"files"`
 		Products []string `json:"products"`
 	} `json:"catalog"`
-	Flows *[]reportFlow `json:"flows"`
+	Flows      *[]reportFlow `json:"flows"`
+	Complete   *bool         `json:"complete"`
+	Incomplete []string      `json:"incomplete"`
 }
 
 type reportFlow struct {
@@ -92,6 +97,12 @@ func ReadReport(name string, r io.Reader) ([]Observation, *ReportInfo, error) {
 		Products: rep.Catalog.Products, CatalogFiles: rep.Catalog.Files}
 	if rep.Inventory != nil {
 		info.InventorySHA256 = rep.Inventory.SHA256
+	}
+	if rep.Complete != nil && !*rep.Complete {
+		info.Incomplete = rep.Incomplete
+		if len(info.Incomplete) == 0 {
+			info.Incomplete = []string{"the report says it is incomplete"}
+		}
 	}
 	for _, c := range rep.Captures {
 		info.Captures = append(info.Captures, c.Path)

@@ -195,6 +195,10 @@ func runRules(e *env, args []string) int {
 		if len(info.Captures) > 0 {
 			inputs = []string{fmt.Sprintf("%s (of %s)", f.fromReport, strings.Join(info.Captures, ", "))}
 		}
+		if len(info.Incomplete) > 0 {
+			inputs = []string{fmt.Sprintf("%s (INCOMPLETE analysis, the rest is not evidence: %s)", f.fromReport, strings.Join(info.Incomplete, "; "))}
+			readErr = fmt.Errorf("%s: the analysis is incomplete: %s", f.fromReport, strings.Join(info.Incomplete, "; "))
+		}
 		sum, err := fileSHA256(f.inventory)
 		if err != nil {
 			return e.fail(err)

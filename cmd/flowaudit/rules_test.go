@@ -390,6 +390,14 @@ func TestRulesCutCapture(t *testing.T) {
 	if !strings.Contains(errb, "cut.pcapng: offset ") {
 		t.Errorf("stderr %q does not name the file and offset", errb)
 	}
+	// The analyze report of the cut capture says it is incomplete: so
+	// does the request built from it, with exit 1.
+	report := filepath.Join(t.TempDir(), "report.json")
+	analyzeCmd(t, "analyze", "-i", "testdata/samples/ras/inventory.yaml", "-f", "json", "-o", report, cut)
+	code, out, errb = analyzeCmd(t, "rules", "-i", "testdata/samples/ras/inventory.yaml", "--from-report", report, "-f", "nft")
+	if code != exitError || !strings.Contains(out, "INCOMPLETE analysis") || !strings.Contains(errb, "the analysis is incomplete") {
+		t.Errorf("--from-report of an incomplete analysis: exit %d, stderr %q\n%.800s", code, errb, out)
+	}
 }
 
 // TestRulesProductKeepsSiteRules: --product narrows the vendor rules; the
