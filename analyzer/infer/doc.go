@@ -138,13 +138,17 @@
 //
 // A role fronts another when it calls nothing it does not also answer (a
 // load balancer or gateway passes on what it receives), both are of the
-// same product, and the other answers some of the same services from the
-// same callers, and more (a Lync pool's hardware load balancer in front
-// of its Front End, Director or Mediation servers). When a host's
-// evidence is the same for both (the server explains every observation
-// the front explains, each as well documented with the peers), the
-// server is preferred, unless the host was seen forwarding: calling, on
-// a service it answered, a peer given the server's role.
+// same product, and the other answers, by rules of its own, some of the
+// same services from the same callers, and more: a Lync pool's hardware
+// load balancer fronts its Front End, Director or Mediation servers, the
+// RAS HALB its Secure Gateways, the UAG (through the document's "UAG o
+// Security server") the Horizon Agents and Connection Server. When a
+// host's evidence is the same for both (the server explains every
+// observation the front explains, calls to infrastructure aside, each as
+// well documented with the peers), the server is preferred, unless the
+// host was seen forwarding: calling, on a service the front answers, a
+// peer given the server's role. A host seen forwarding keeps the front
+// and drops the server when the front explains all the server explains.
 //
 // # Proposals
 //
@@ -160,6 +164,7 @@
 //
 // Everything is deterministic: hosts come out sorted by address,
 // observations by direction, protocol and port, and candidates by score,
+// then (between roles scored with their peers) the products naming them,
 // then explained weight, then role name.
 //
 // # Limits
@@ -168,11 +173,13 @@
 // tie (vCenter Server, VMware JMP Server and the cloud services that only
 // answer tcp/443 to a host nobody recognised; several Citrix Cloud
 // services). Roles that only call the web (User Device) are never
-// proposed. A role documenting few ports beats one documenting many when
-// the evidence fits both, by recall: a PCoIP-only agent looks like a UAG,
-// a RAS gateway calling the brokers like RAS PowerShell. The other hosts
-// of a pool are not evidence for one of them. A host's addresses are
-// scored one by one (the capture's MAC addresses are not kept): an IPv4
-// and an IPv6 address of one machine are two hosts, and each is listed
-// with its own evidence.
+// proposed, and a host seen only calling infrastructure gets no role. A
+// host seen only calling what a client calls (a Connection Server nobody
+// called, a UAG's internal address) is taken for the client; a front
+// seen only answering what its server answers (a UAG answering PCoIP, a
+// HALB's virtual address) for the server. With one or two common ports, a
+// role documenting few ports beats one documenting many by recall. A
+// host's addresses are scored one by one (the capture's MAC addresses are
+// not kept): an IPv4 and an IPv6 address of one machine are two hosts,
+// and each is listed with its own evidence.
 package infer
