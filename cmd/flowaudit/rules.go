@@ -178,7 +178,7 @@ func runRules(e *env, args []string) int {
 			inputs = append(inputs, in)
 		}
 		if n := res.Stats.Unaggregated; n > 0 {
-			fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
+			warnings = append(warnings, fmt.Sprintf("%d connections were not analysed (more than --max-services=%d services: a scan?): a rule listed as missing may have been used by them", n, f.capture.maxServices))
 		}
 	case f.fromReport != "":
 		r, err := os.Open(f.fromReport)

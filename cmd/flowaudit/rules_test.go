@@ -470,3 +470,18 @@ func TestRulesStdin(t *testing.T) {
 		t.Errorf("standard input gives another request:\n%v\n%v", a.Lines, b.Lines)
 	}
 }
+
+// TestRulesMaxServicesWarns: services past --max-services are not
+// evidence, and the request says so.
+func TestRulesMaxServicesWarns(t *testing.T) {
+	t.Chdir(sampleRoot)
+	code, out, errb := analyzeCmd(t, "rules", "-i", "testdata/samples/ras/inventory.yaml", "--capture", "testdata/samples/ras/pilot.pcapng",
+		"--max-services", "3", "--only", "missing", "-f", "nft")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out, "# WARNING: ") || !strings.Contains(out, "connections were not analysed (more than --max-services=3") ||
+		!strings.Contains(errb, "warning: ") {
+		t.Errorf("no warning of the services not kept:\n%.1200s\n%s", out, errb)
+	}
+}
