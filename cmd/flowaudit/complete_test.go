@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"encoding/csv"
 	"os"
@@ -50,13 +51,19 @@ func honestyFiles(t *testing.T) map[string]string {
 	// traffic, no IP.
 	beacon := append([]byte{0, 0, 8, 0, 0, 0, 0, 0, 0x80, 0, 0, 0}, bytes.Repeat([]byte{0xff}, 6)...)
 	beacon = append(append(beacon, bytes.Repeat([]byte{2}, 12)...), make([]byte, 2+12)...)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(good)
+	zw.Close()
+	gzData := gz.Bytes()
 	dir := t.TempDir()
 	paths := map[string]string{}
 	for name, data := range map[string][]byte{
 		"good.pcap": good, "damaged.pcap": damaged, "cut.pcap": good[:len(good)-7], "text.pcap": []byte("GET / HTTP/1.1\r\n"),
 		"empty.pcap": nil, "header-only.pcap": good[:24],
 		"radiotap.pcapng": frames(127, 12, beacon), "user0.pcapng": frames(147, 3, make([]byte, 40)),
-		"lldp.pcapng": frames(1, 4, lldp),
+		"lldp.pcapng":        frames(1, 4, lldp),
+		"no-trailer.pcap.gz": gzData[:len(gzData)-8], "junk-after.pcap.gz": append(append([]byte(nil), gzData...), "junk"...),
 	} {
 		paths[name] = filepath.Join(dir, name)
 		if err := os.WriteFile(paths[name], data, 0o644); err != nil {
@@ -119,11 +126,18 @@ func TestEveryFileIsRead(t *testing.T) {
 		files    []string
 		code     int
 		statuses []string
+		stderr   []string // in every run's stderr
 	}{
-		{"damaged first", []string{"damaged.pcap", "good.pcap", "cut.pcap"}, exitError, []string{"damaged", "complete", "cut-short"}},
-		{"not a capture first", []string{"text.pcap", "good.pcap"}, exitError, []string{"unreadable", "complete"}},
-		{"cut short only", []string{"good.pcap", "cut.pcap"}, exitFindings, []string{"complete", "cut-short"}},
-		{"all good", []string{"good.pcap"}, exitFindings, []string{"complete"}},
+		{"damaged first", []string{"damaged.pcap", "good.pcap", "cut.pcap"}, exitError, []string{"damaged", "complete", "cut-short"},
+			[]string{"damaged.pcap: offset 1192, frame 10: file is corrupt", "flowaudit: warning: " + paths["cut.pcap"] + ": offset 24976, frame 52: file is cut short"}},
+		{"not a capture first", []string{"text.pcap", "good.pcap"}, exitError, []string{"unreadable", "complete"},
+			[]string{"text.pcap: offset 0: not a pcap or pcapng file"}},
+		{"cut short only", []string{"good.pcap", "cut.pcap"}, exitFindings, []string{"complete", "cut-short"}, []string{"flowaudit: warning: "}},
+		{"gzip without its trailer, gzip with junk after", []string{"no-trailer.pcap.gz", "junk-after.pcap.gz", "good.pcap"}, exitError,
+			[]string{"damaged", "damaged", "complete"}, []string{
+				"no-trailer.pcap.gz: offset 25066, frame 53: gzip: the compressed stream is cut short at compressed byte offset",
+				"junk-after.pcap.gz: offset 25066, frame 53: gzip: data after the end of the compressed stream, at compressed byte offset"}},
+		{"all good", []string{"good.pcap"}, exitFindings, []string{"complete"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,6 +150,11 @@ func TestEveryFileIsRead(t *testing.T) {
 				code, out, errs := runCmd(t, nil, append([]string{"analyze", "-f", format, "--reproducible"}, files...)...)
 				if code != c.code {
 					t.Errorf("%s: exit %d, want %d:\n%s", format, code, c.code, errs)
+				}
+				for _, want := range c.stderr {
+					if !strings.Contains(errs, want) {
+						t.Errorf("%s: stderr lacks %q:\n%s", format, want, errs)
+					}
 				}
 				outputs[format] = out
 			}
@@ -162,7 +181,7 @@ func TestEveryFileIsRead(t *testing.T) {
 					continue
 				}
 				for i, f := range files {
-					status := map[string]string{"damaged": "damaged at byte offset 1192 (frame 10)", "unreadable": "unreadable (not a pcap or pcapng file",
+					status := map[string]string{"damaged": "damaged at byte offset ", "unreadable": "unreadable (not a pcap or pcapng file",
 						"cut-short": "cut short at byte offset", "complete": "complete"}[c.statuses[i]]
 					if format == "csv" && complete {
 						continue // a complete CSV report is rows only
