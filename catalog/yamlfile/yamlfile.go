@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -214,6 +215,17 @@ func DecodeList[T any](file, field string, n *yaml.Node, errs *ErrorList) []T {
 // Parse decodes data, a single YAML document, into v (whose top-level
 // mapping is checked by Strict), and returns file:line errors.
 func Parse(file string, data []byte, v any) ErrorList {
+	errs := parse(file, data, v)
+	// yaml.v3 may place a problem just past the end (the empty document
+	// after a final "---"): the last line is the one to look at.
+	last := LineCount(data)
+	for _, e := range errs {
+		e.Line = min(e.Line, last)
+	}
+	return errs
+}
+
+func parse(file string, data []byte, v any) ErrorList {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return ErrorList{{File: file, Err: errors.New("empty file")}}
 	}
@@ -300,10 +312,12 @@ func syntaxError(file string, data []byte, err error) *ParseError {
 		return pe
 	}
 	pe.Line++ // 0-based, or no line (0) for the first line
-	if n := bytes.Count(data, []byte("\n")) + 1; bytes.HasSuffix(data, []byte("\n")) && pe.Line >= n {
+	lines := splitLines(data)
+	last := max(len(lines), 1) // the last line's number
+	if pe.Line > last {
 		// The problem is the end of the file (an unclosed "[", a
 		// dangling ","): the last line is the one to fix.
-		pe.Line = n - 1
+		pe.Line = max(last, 1)
 		pe.Err = fmt.Errorf("%s at the end of the file", msg)
 		return pe
 	}
@@ -311,7 +325,6 @@ func syntaxError(file string, data []byte, err error) *ParseError {
 	if !ok {
 		return pe
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
 	fails := func(n int) bool {
 		var root yaml.Node
 		err := yaml.Unmarshal(bytes.Join(lines[:n], nil), &root)
@@ -337,6 +350,38 @@ func syntaxError(file string, data []byte, err error) *ParseError {
 	}
 	return pe
 }
+
+// splitLines splits data after each line break as YAML counts them: LF,
+// CR LF, a lone CR, NEL, LS and PS. A final line break ends the last line
+// rather than starting an empty one.
+func splitLines(data []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		end := -1
+		switch {
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			end = i + 2
+		case r == '\n', r == '\r', r == '\u0085', r == '\u2028', r == '\u2029':
+			end = i + size
+		}
+		if end < 0 {
+			i += size
+			continue
+		}
+		out = append(out, data[start:end])
+		start, i = end, end
+	}
+	if start < len(data) {
+		out = append(out, data[start:])
+	}
+	return out
+}
+
+// LineCount is how many lines data has, as YAML counts them (at least 1),
+// so that callers can check a line number is in the file.
+func LineCount(data []byte) int { return max(len(splitLines(data)), 1) }
 
 // didYouMean is a small edit-distance suggestion for field names.
 func didYouMean(s string, candidates []string) string {

@@ -119,6 +119,8 @@ func TestSyntaxErrorLines(t *testing.T) {
 			"f.yaml:3: did not find expected ',' or ']'"},
 		{"unclosed [ on line 2", "top: 1\nitems: [1\n", "f.yaml:2: did not find expected ',' or ']'"},
 		{"unclosed [ on line 1", "items: [1\n", "f.yaml:1: did not find expected ',' or ']' at the end of the file"},
+		{"unclosed { without a newline", "{08", "f.yaml:1: did not find expected ',' or '}' at the end of the file"},
+		{"unclosed [ on line 2 without a newline", "top: 1\nitems: [1", "f.yaml:2: did not find expected ',' or ']'"},
 		{"dangling , on the last line", "top: 1\nitems: [1,\n", "f.yaml:2: did not find expected node content at the end of the file"},
 		{"unclosed { on line 2", "top: 1\nitems: {a: 1\n", "f.yaml:2: did not find expected ',' or '}'"},
 		{"bad indent in a list", "items:\n  - name: a\n    ports: 1\n  - name: b\n    ports: 2\n   tags: x\n",
@@ -128,6 +130,11 @@ func TestSyntaxErrorLines(t *testing.T) {
 		{"bad indent in a mapping", "items: []\ntop:\n  a: 1\n  b: 2\n  c: 3\n d: 4\n",
 			"f.yaml:6: did not find expected key"},
 		{"bad indent at the top", "items:\n  - 1\n  - 2\n x: 3\n", "f.yaml:4: did not find expected key"},
+		{"CRLF", "items:\r\n  - name: a\r\n    tags: [x, y\r\n    ports: 443\r\n", "f.yaml:3: did not find expected ',' or ']'"},
+		{"CR", "items:\r  - name: a\r    ports: 1\r  - name: b\r    ports: 2\r   tags: x\r",
+			"f.yaml:6: did not find expected '-' indicator (in the list that starts on line 2)"},
+		{"an empty document after ---", "---\n", `f.yaml:1: expected a mapping, found ""`},
+		{"a lone CR", "\r0", `f.yaml:2: expected a mapping, found "0"`},
 		{"scanner error stays", "items: []\nname: \"x\n", "f.yaml:2: found unexpected end of stream"},
 		{"mapping value", "items: 1\n name: 2\n", "f.yaml:2: mapping values are not allowed in this context"},
 	}
@@ -171,6 +178,17 @@ func TestReadFile(t *testing.T) {
 			t.Errorf("%s: read %q", tt.path, data)
 		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 			t.Errorf("%s: error %v, want %q", tt.path, err, tt.err)
+		}
+	}
+}
+
+func TestLineCount(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int
+	}{{"", 1}, {"a", 1}, {"a\n", 1}, {"a\nb", 2}, {"a\r\nb\r\n", 2}, {"a\rb\rc", 3}, {"a\u2028b", 2}, {"\n\n", 2}} {
+		if got := LineCount([]byte(tt.in)); got != tt.want {
+			t.Errorf("LineCount(%q) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }
