@@ -46,6 +46,10 @@ func TestIncompleteSaidFirst(t *testing.T) {
 			r.Captures[0].Status, r.Captures[0].Offset, r.Captures[0].Frame = StatusCutShort, 9000, 124
 			r.Captures[0].Error = "file is cut short: record of 1514 bytes, file ends after 20"
 		}, []string{"pilot.pcap: cut short at byte offset 9000 (frame 124): file is cut short: record of 1514 bytes, file ends after 20; the 123 frames before it were analysed"}},
+		{"standard input cut short", func(r *Report) {
+			r.Captures[0].Path, r.Captures[0].Status, r.Captures[0].Offset, r.Captures[0].Frame = "-", StatusCutShort, 9000, 124
+			r.Captures[0].Error = "file is cut short: record header is 5 of 16 bytes"
+		}, []string{"<stdin>: cut short at byte offset 9000 (frame 124): file is cut short: record header is 5 of 16 bytes; the 123 frames before it were analysed"}},
 		{"damaged and unreadable", func(r *Report) {
 			r.Captures[0].Status, r.Captures[0].Offset, r.Captures[0].Frame = StatusDamaged, 228, 2
 			r.Captures[0].Error, r.Captures[0].Packets = "file is corrupt: capture length exceeds snap length: 16711424 > 262144", 1

@@ -143,7 +143,11 @@ func (r *Report) Incomplete() []string {
 		// full; one of a link type not decoded, or not read to its end,
 		// was not.
 		if !c.Complete() || c.NotDecoded != "" {
-			out = append(out, c.Path+": "+c.StatusText())
+			name := c.Path
+			if name == "-" {
+				name = "<stdin>"
+			}
+			out = append(out, name+": "+c.StatusText())
 		}
 	}
 	if analysed == 0 {
