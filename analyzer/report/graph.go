@@ -402,9 +402,11 @@ func (g *Graph) SVG(ctx context.Context) ([]byte, error) {
 	return bytes.TrimSpace(svg), nil
 }
 
-// mermaidText escapes a Mermaid label: quotes and markup as entities.
+// mermaidText escapes a Mermaid label: quotes, HTML and Markdown markup
+// (GitHub reads Markdown in node text) as Mermaid's entity codes.
 func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "#", "#35;", "|", "#124;").Replace(s)
+	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "#", "#35;", "|", "#124;",
+		"*", "#42;", "_", "#95;", "`", "#96;").Replace(s)
 }
 
 // Mermaid writes the graph as a Mermaid flowchart (without the code

@@ -87,6 +87,7 @@ func TestGraphEscaping(t *testing.T) {
 		{`back\slash`, `"back\\slash"`, `back\slash`},
 		{"two\nlines", `"two\nlines"`, "two\nlines"},
 		{`<script>|#`, `"<script>|#"`, `#lt;script#gt;#124;#35;`},
+		{"web_01 *x* `y`", "\"web_01 *x* `y`\"", "web#95;01 #42;x#42; #96;y#96;"},
 	} {
 		if got := dotString(tc.in); got != tc.dot {
 			t.Errorf("dotString(%q) = %s, want %s", tc.in, got, tc.dot)
