@@ -183,3 +183,63 @@ func TestLabelOverlaps(t *testing.T) {
 		t.Error("truncated SVG accepted")
 	}
 }
+
+// largestGraph is the most a graph draws before grouping: 30 roles and
+// MaxGraphEdges arrows of four services each.
+func largestGraph() *Graph {
+	g := &Graph{}
+	for i := 1; i <= 30; i++ {
+		g.Nodes = append(g.Nodes, GraphNode{ID: fmt.Sprintf("n%d", i), Role: fmt.Sprintf("Role number %d", i),
+			Hosts: []string{fmt.Sprintf("host%da", i), fmt.Sprintf("host%db", i), fmt.Sprintf("host%dc", i)}})
+	}
+	labels := []string{EdgeDocumented, EdgeUndocumented, EdgeBlocked, EdgeMissing, EdgeWaived}
+	for i := 0; i < MaxGraphEdges; i++ {
+		e := GraphEdge{From: fmt.Sprintf("n%d", i%30+1), To: fmt.Sprintf("n%d", (i*7+3)%30+1), Label: labels[i%5]}
+		for j := 0; j < 4; j++ {
+			e.Services = append(e.Services, GraphService{Name: fmt.Sprintf("%d/tcp", 1000+10*i+j), Connections: j + 1})
+		}
+		g.Edges = append(g.Edges, e)
+	}
+	return g
+}
+
+// The largest ungrouped graph still lays out without overlapping labels.
+func TestLargestGraph(t *testing.T) {
+	svg, err := largestGraph().SVG(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := LabelOverlaps(svg); err != nil {
+		t.Error(err)
+	}
+}
+
+// BenchmarkGraphSVG lays out the largest ungrouped graph (what an HTML
+// report costs at most for its picture).
+func BenchmarkGraphSVG(b *testing.B) {
+	g := largestGraph()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := g.SVG(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGraphSVGSmall lays out a graph the size of a sample pilot's:
+// 10 roles and the arrows between them.
+func BenchmarkGraphSVGSmall(b *testing.B) {
+	lg := largestGraph()
+	g := &Graph{Nodes: lg.Nodes[:10]}
+	for _, e := range lg.Edges {
+		if nodeNum(e.From) <= 10 && nodeNum(e.To) <= 10 {
+			g.Edges = append(g.Edges, e)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := g.SVG(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
