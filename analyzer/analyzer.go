@@ -269,6 +269,10 @@ type Result struct {
 	Services []flow.Service // per client, server, protocol and server port; sorted
 	Sweeps   []flow.Sweep   // clients that swept many servers or ports; their services are here, not in Services
 	Stats    flow.Stats     // tracker counters
+	// AddrMACs is the source MAC of every address that sent an Ethernet
+	// frame (not in a tunnel), sorted by address: what ties the
+	// addresses of a dual-stack host (roles).
+	AddrMACs []flow.AddrMAC
 
 	Packets   uint64 // frames read, all files
 	Bytes     uint64 // their captured bytes
@@ -336,6 +340,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 	res.Services = tr.Services()
 	res.Sweeps = tr.Sweeps()
 	res.Stats = tr.Stats()
+	res.AddrMACs = tr.AddrMACs()
 	for r, n := range run.skipped { // in decode's reason order
 		if n > 0 {
 			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(r).String(), Count: n})

@@ -163,8 +163,7 @@ func newParser(first gopacket.LayerType, ls []gopacket.DecodingLayer) *gopacket.
 // leading bytes of the frame it starts after.
 //
 // An Ethernet II frame that carries IP, the most common frame by far,
-// enters the parser at its IP header, as a raw IP frame does: nothing of
-// the Ethernet header (the MAC addresses) goes into a Packet, and gopacket's
+// enters the parser at its IP header, as a raw IP frame does: gopacket's
 // Ethernet layer with one round of the parser's loop are a fifth of the
 // time spent on such a frame (56 to 45 ns for Ethernet/IPv4/TCP). A frame
 // that ends with its Ethernet header, and every other EtherType (802.1Q,
@@ -281,6 +280,12 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 	p.Proto = st.proto
 	p.IPLen = st.ipLen
 	p.Truncated = st.cut
+	// The frame's source MAC: six bytes copied, whichever way the frame
+	// was parsed. A tunnelled packet's sender is not the frame's.
+	if linkType == LinkTypeEthernet && p.Tunnel == TunnelNone && len(data) >= 14 {
+		copy(p.SrcMAC[:], data[6:12])
+		p.HasMAC = true
+	}
 
 	// The layer right after the innermost IP header and its extensions.
 	next := gopacket.LayerTypeZero

@@ -107,6 +107,14 @@ type Packet struct {
 	Tunnel             Tunnel
 	OuterSrc, OuterDst netip.Addr
 
+	// SrcMAC is the source address of the Ethernet frame (LINKTYPE 1)
+	// that carried an untunnelled packet; HasMAC says it is set. It is the
+	// sender's own MAC when the sender is on the captured segment, and its
+	// router's otherwise (flow.Tracker's per-address table, which ties the
+	// addresses of a dual-stack host).
+	SrcMAC [6]byte
+	HasMAC bool
+
 	// Truncated: the capture cut the frame (snap length) inside or after the
 	// headers; the fields above are what it still held. Lengths come from
 	// the IP header, so IPLen and PayloadLen are the sizes on the wire.

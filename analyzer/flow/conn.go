@@ -194,6 +194,7 @@ type conn struct {
 	respRST    bool // the responder sent a RST; rstTTL is its TTL
 	respTTL    uint8
 	rstTTL     uint8
+	macSeen    uint8 // bit dir: the MAC of that side's sender was recorded
 	icmpType   uint8 // the first attached ICMP error: type, code, sender
 	icmpCode   uint8
 	icmpFrom   netip.Addr

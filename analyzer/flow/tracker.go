@@ -95,6 +95,10 @@ type Stats struct {
 	// it is a lower bound (the keys are counted in a bounded set).
 	UnaggregatedServices     uint64
 	UnaggregatedServicesMore bool
+
+	// AddrMACsNotKept counts the connection sides whose sender's MAC was
+	// not recorded because MaxAddrMACs addresses already were.
+	AddrMACsNotKept uint64
 }
 
 // idle lists: connections ordered by last activity, one list per timeout.
@@ -123,8 +127,9 @@ type Tracker struct {
 	nextID     uint64
 	now        int64
 	services   map[ServiceKey]*Service
-	sweeps     *sweeps              // nil when off
-	serverTTL  map[netip.Addr]uint8 // a server's TTL, to compare with RSTs
+	sweeps     *sweeps                 // nil when off
+	serverTTL  map[netip.Addr]uint8    // a server's TTL, to compare with RSTs
+	macs       map[netip.Addr]macEntry // each sender's source MAC (AddrMACs)
 	frags      fragTable
 	stats      Stats
 	rec        Connection // the finished connection being handed out, reused
@@ -151,6 +156,7 @@ func NewTracker(cfg Config) *Tracker {
 		nextExpiry: math.MaxInt64,
 		services:   make(map[ServiceKey]*Service),
 		serverTTL:  make(map[netip.Addr]uint8),
+		macs:       make(map[netip.Addr]macEntry),
 	}
 	if cfg.SweepThreshold == 0 {
 		cfg.SweepThreshold = DefaultSweepThreshold
@@ -230,6 +236,10 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 	}
 	dir := c.dirOf(p, icmpType)
 	t.count(c, p, dir, now, pos)
+	if p.HasMAC && c.macSeen&(1<<dir) == 0 {
+		c.macSeen |= 1 << dir
+		t.noteMAC(p)
+	}
 	if dir == 1 {
 		c.respTTLs(p)
 	}

@@ -1,0 +1,65 @@
+package flow
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+)
+
+// MaxAddrMACs bounds the addresses whose source MAC a Tracker keeps (about
+// 40 bytes each); the senders past it are counted in
+// Stats.AddrMACsNotKept.
+const MaxAddrMACs = 1 << 16
+
+// AddrMAC is what the capture showed of the Ethernet frames an address
+// sent: the source MAC of the first frame of each of its connections'
+// directions, and whether another MAC was ever seen sending for it. A host
+// on the captured segment sends from its own MAC; a host behind a router
+// arrives from the router's, which many addresses share.
+type AddrMAC struct {
+	Addr netip.Addr
+	MAC  [6]byte
+	// OtherMACs: frames from this address came from more than one MAC
+	// (a failover pair, a capture on both sides of a router, a spoof).
+	OtherMACs bool
+}
+
+// HardwareAddr is the MAC in the standard library's form.
+func (a AddrMAC) HardwareAddr() net.HardwareAddr { return net.HardwareAddr(a.MAC[:]) }
+
+type macEntry struct {
+	mac   [6]byte
+	other bool
+}
+
+// noteMAC records the source MAC of p, a packet whose sender has not yet
+// been seen in its connection: a map lookup per connection side, nothing
+// per packet.
+func (t *Tracker) noteMAC(p *decode.Packet) {
+	e, ok := t.macs[p.Src]
+	switch {
+	case ok:
+		if !e.other && e.mac != p.SrcMAC {
+			e.other = true
+			t.macs[p.Src] = e
+		}
+	case len(t.macs) < MaxAddrMACs:
+		t.macs[p.Src] = macEntry{mac: p.SrcMAC}
+	default:
+		t.stats.AddrMACsNotKept++
+	}
+}
+
+// AddrMACs returns the source MAC of every address that sent an Ethernet
+// frame, sorted by address. Captures of other link types, and packets
+// found inside tunnels, add nothing.
+func (t *Tracker) AddrMACs() []AddrMAC {
+	out := make([]AddrMAC, 0, len(t.macs))
+	for a, e := range t.macs {
+		out = append(out, AddrMAC{Addr: a, MAC: e.mac, OtherMACs: e.other})
+	}
+	slices.SortFunc(out, func(a, b AddrMAC) int { return a.Addr.Compare(b.Addr) })
+	return out
+}
