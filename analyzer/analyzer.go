@@ -3,12 +3,18 @@
 // connection tracker (flow). Frames are numbered per file while connections
 // continue across files, so rotated captures of one link read as one.
 //
+// An input whose content is a sensor's connection log (a Zeek conn.log,
+// TSV or JSON, gzip or not; see connlog) is read as records instead: each
+// is a finished connection, folded into the same services and sweeps. A
+// directory stands for the conn.log files in it (rotated logs), in order.
+//
 // Run returns a Result with the per-service aggregates, per-capture facts
 // (path, format, SHA-256 of the bytes read, packet count, time span) and the
 // counters of what was read, decoded, skipped and failed.
 package analyzer
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -20,6 +26,7 @@ import (
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/connlog"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/catalog"
@@ -84,9 +91,13 @@ type Capture struct {
 	// even when reading stopped at an error; for standard input it covers
 	// the bytes read.
 	SHA256  string
-	Size    int64     // bytes hashed
-	Packets uint64    // frames read
-	Bytes   uint64    // captured bytes of those frames
+	Size    int64  // bytes hashed
+	Packets uint64 // frames read; for a connection log, the packets its records count
+	Bytes   uint64 // captured bytes of those frames; for a connection log, their IP bytes
+	// Records is the number of connection records read from a
+	// connection log (Format names it); 0 for a capture. A record has no
+	// frames: Decoded, Skipped and LinkTypes stay empty.
+	Records uint64
 	First   time.Time // earliest and latest frame timestamp (zero without timestamped frames)
 	Last    time.Time
 	// Complete is true when the file was read to its end without error.
@@ -130,7 +141,7 @@ func (s Status) IsError() bool { return s == StatusDamaged || s == StatusUnreada
 // says so through its status): "12 frames of link type 127 (RadioTap),
 // which flowaudit does not decode".
 func (c *Capture) NothingAnalysed() string {
-	if c.Decoded > 0 || c.Packets == 0 {
+	if c.Decoded > 0 || c.Packets == 0 || c.Records > 0 {
 		return ""
 	}
 	lts := make([]string, len(c.LinkTypes))
@@ -195,7 +206,7 @@ var ErrNoData = errors.New("no frame was analysed")
 // link types and how many frames were skipped, when no frame of any
 // capture was tracked; nil otherwise.
 func (r *Result) NoData() error {
-	if r.Decoded > 0 {
+	if r.Decoded > 0 || r.Records > 0 {
 		return nil
 	}
 	var parts []string
@@ -206,6 +217,8 @@ func (r *Result) NoData() error {
 		case why != "":
 		case c.Status == StatusUnreadable && c.Err != nil:
 			why = "unreadable"
+		case c.Records == 0 && strings.HasPrefix(c.Format, "zeek"):
+			why = "no connection records (a header and nothing after it)"
 		case c.Packets == 0:
 			why = "no packets (a file header and nothing after it)"
 		default:
@@ -279,6 +292,7 @@ type Result struct {
 	WireBytes uint64 // their original (on the wire) lengths
 	Decoded   uint64 // frames decoded to an IP packet and tracked
 	Skipped   []Skip // frames not decoded, per reason, in decode's reason order
+	Records   uint64 // connection records read from connection logs, all files
 
 	DecodeErrors     uint64       // frames the decoder failed on (also counted in Skipped, truncated or malformed)
 	FirstDecodeError *DecodeError // the first of them, nil if none
@@ -300,16 +314,31 @@ func (r *Result) SkippedTotal() uint64 {
 // damaged and unreadable files joined (each a *capture.Error with the
 // file, byte offset and frame, where there is one); a file cut short in
 // its last record is a warning in its Capture, not an error. Paths that
-// do not exist are reported before any file is read.
+// do not exist are reported before any file is read. A directory is
+// replaced by the connection logs in it (connlog.Files), so the Result's
+// Captures name the files read.
 func Run(paths []string, opts Options) (*Result, error) {
+	var expanded []string
 	for _, p := range paths {
 		if p == "-" {
+			expanded = append(expanded, p)
 			continue
 		}
-		if _, err := os.Stat(p); err != nil {
+		st, err := os.Stat(p)
+		if err != nil {
 			return nil, err
 		}
+		if !st.IsDir() {
+			expanded = append(expanded, p)
+			continue
+		}
+		files, err := connlog.Files(p)
+		if err != nil {
+			return nil, err
+		}
+		expanded = append(expanded, files...)
 	}
+	paths = expanded
 	sp := opts.ServerPorts
 	if sp == nil {
 		sp = catalog.BuiltinServerPorts()
@@ -399,11 +428,16 @@ func (r *runner) file(idx int, path string) (err error) {
 	c := Capture{Path: path}
 	decodedBefore, skippedBefore := r.res.Decoded, r.skipped
 	var rd *capture.Reader
+	var log *connlog.Reader
+	var logRead *countingReader
 	defer func() {
 		// The digest names the whole of a regular file, even one whose
 		// reading stopped at an error; a pipe's covers what was read.
 		if rd != nil {
 			prog.read = rd.Consumed()
+		}
+		if logRead != nil {
+			prog.read = logRead.n
 		}
 		c.Size = prog.read
 		switch {
@@ -419,9 +453,17 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		c.Complete = err == nil
 		c.Err = err
+		var le *connlog.Error
 		switch {
 		case err == nil:
 			c.Status = StatusComplete
+		case log != nil && c.Records > 0 && errors.As(err, &le) && le.CutShort:
+			c.Status = StatusCutShort
+			err = nil // a warning: every complete line was read
+		case log != nil && c.Records > 0:
+			c.Status = StatusDamaged
+		case log != nil:
+			c.Status = StatusUnreadable
 		case c.Packets > 0 && capture.CutShort(err):
 			c.Status = StatusCutShort
 			err = nil // a warning: every complete record was analysed
@@ -440,6 +482,21 @@ func (r *runner) file(idx int, path string) (err error) {
 		prog.report(true)
 	}()
 	lastLT := ^uint32(0)
+
+	format, in, err := sniff(in)
+	if err != nil {
+		return fmt.Errorf("%s: %w", displayName(path), err)
+	}
+	if format != connlog.None {
+		logRead = &countingReader{r: in}
+		if log, err = connlog.NewReader(path, logRead); err != nil {
+			return err
+		}
+		defer log.Close()
+		log.Full = r.opts.OnConnection != nil
+		c.Format = log.Format()
+		return r.records(log, idx, &c, &prog, logRead)
+	}
 
 	rd, err = capture.NewReader(path, in)
 	if err != nil {
@@ -541,4 +598,75 @@ func hashFile(path string) hashResult {
 		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
 	}
 	return hashResult{sum: hex.EncodeToString(h.Sum(nil)), size: n}
+}
+
+// sniff says whether in is a connection log. A regular file is looked at
+// without moving its offset (so the capture reader still maps it); a pipe
+// is wrapped in a buffer that keeps the bytes looked at.
+func sniff(in io.Reader) (connlog.Format, io.Reader, error) {
+	head := make([]byte, connlog.SniffSize)
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			off, err := f.Seek(0, io.SeekCurrent)
+			if err == nil {
+				n, err := f.ReadAt(head, off)
+				if err != nil && !errors.Is(err, io.EOF) {
+					return connlog.None, in, err
+				}
+				return connlog.Sniff(head[:n]), in, nil
+			}
+		}
+	}
+	br := bufio.NewReaderSize(in, connlog.SniffSize)
+	h, err := br.Peek(connlog.SniffSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return connlog.None, br, err
+	}
+	return connlog.Sniff(h), br, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// records reads a connection log's records into the tracker: each is a
+// finished connection at position (idx, 0), since a record has no frame.
+func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progress, in *countingReader) error {
+	var conn flow.Connection
+	for {
+		if err := log.Next(&conn); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		c.Records++
+		r.res.Records++
+		if c.Records%progressEvery == 0 && prog.fn != nil {
+			prog.update(in.n)
+		}
+		conn.FirstPos = flow.Pos{File: idx}
+		conn.LastPos = conn.FirstPos
+		if log.Full && conn.CommunityID == "" {
+			conn.CommunityID = flow.CommunityID(0, conn.Orig, conn.Resp, conn.OrigPort, conn.RespPort, conn.Proto)
+		}
+		pkts := conn.OrigPkts + conn.RespPkts
+		bytes := conn.OrigIPBytes + conn.RespIPBytes
+		c.Packets += pkts
+		c.Bytes += bytes
+		r.res.Packets += pkts
+		r.res.Bytes += bytes
+		r.res.WireBytes += bytes
+		c.span(conn.Start)
+		c.span(conn.End)
+		r.tr.AddConnection(&conn)
+	}
 }

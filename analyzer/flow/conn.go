@@ -66,9 +66,10 @@ const (
 	ByWellKnown                   // the other side's port is below 1024 (the lower one if both are)
 	ByEphemeral                   // this side's port is ephemeral (>= 32768), the other's is not
 	ByFirstPacket                 // sender of the first packet seen
+	ByRecord                      // the originator of a sensor's flow record (connlog)
 )
 
-var clientByNames = [...]string{"syn", "synack", "icmp", "group", "catalog", "well-known", "ephemeral", "first-packet"}
+var clientByNames = [...]string{"syn", "synack", "icmp", "group", "catalog", "well-known", "ephemeral", "first-packet", "record"}
 
 func (b ClientBy) String() string {
 	if int(b) < len(clientByNames) {
@@ -138,6 +139,12 @@ type Connection struct {
 	// its sender (a router or firewall, or the server) and type and code.
 	ICMPFrom           netip.Addr
 	ICMPType, ICMPCode uint8
+
+	// What a sensor's record said and a capture cannot (connlog): Zeek's
+	// service (the protocols its analyzers confirmed, comma-separated) and
+	// local_orig and local_resp ("T" or "F"; "" unset).
+	Service              string
+	LocalOrig, LocalResp string
 }
 
 // Duration is the time from the first to the last packet.

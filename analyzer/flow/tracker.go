@@ -623,6 +623,22 @@ func (t *Tracker) finish(c *conn, reason EndReason) {
 	}
 }
 
+// AddConnection takes a connection another source assembled — a sensor's
+// flow record (connlog) — as if the tracker had finished it: it gets the
+// tracker's next ID, is folded into its service or sweep and handed to
+// Config.OnConnection. Live connections and timeouts are not involved.
+func (t *Tracker) AddConnection(c *Connection) {
+	t.nextID++
+	c.ID = t.nextID
+	t.stats.Connections++
+	if !t.cfg.NoServices {
+		t.fold(c)
+	}
+	if t.cfg.OnConnection != nil {
+		t.cfg.OnConnection(c)
+	}
+}
+
 // Flush finishes every live connection, in order of first packet, as the
 // end of input. The tracker can take more packets afterwards.
 func (t *Tracker) Flush() {

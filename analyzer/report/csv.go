@@ -79,6 +79,12 @@ func (r *Report) CSV(w io.Writer) error {
 			return err
 		}
 	}
+	if note := r.FrameNote(); note != "" {
+		// Said once: the rows of flow records have no frame and no filter.
+		if _, err := fmt.Fprintf(w, "# note: %s\n", oneLine(note)); err != nil {
+			return err
+		}
+	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err

@@ -41,7 +41,8 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <body>
 <h1>flowaudit report</h1>
 <p class="meta">{{.R.Tool}} {{.R.Version}}, generated {{.Gen}}. Captures: {{.Caps}}.</p>
-{{if .Incomplete}}<div class="incomplete" role="alert"><strong>Incomplete report: not every frame of the captures was analysed.</strong>
+{{with .R.FrameNote}}<p class="meta">Note: {{.}}.</p>
+{{end}}{{if .Incomplete}}<div class="incomplete" role="alert"><strong>Incomplete report: not every frame of the captures was analysed.</strong>
 <ul>{{range .Incomplete}}<li>{{.}}</li>{{end}}</ul></div>
 {{end}}<nav>{{range $i, $t := .Tables}}<a href="#{{$t.ID}}">{{$t.Title}}</a> {{if eq $i 0}}<a href="#graph">Graph</a> {{end}}{{end}}</nav>
 {{template "tables" (slice .Tables 0 1)}}

@@ -25,6 +25,7 @@ type jsonReport struct {
 	Generated     string             `json:"generated"`
 	Complete      bool               `json:"complete"`
 	Incomplete    []string           `json:"incomplete"`
+	FrameNote     string             `json:"frame_note,omitempty"` // inputs that were flow records: what their findings lack
 	Inventory     *jsonFile          `json:"inventory"`
 	InferRoles    bool               `json:"infer_roles"`
 	Catalog       jsonCatalog        `json:"catalog"`
@@ -104,6 +105,7 @@ type jsonCapture struct {
 	Analysed        uint64  `json:"analysed_frames"`
 	NothingAnalysed string  `json:"nothing_analysed,omitempty"`
 	NotDecoded      string  `json:"not_decoded,omitempty"`
+	Records         uint64  `json:"records,omitempty"` // connection records of a flow log (zeek conn.log)
 }
 
 type jsonRule struct {
@@ -286,6 +288,7 @@ func (r *Report) Document() *Document {
 		Unverifiable: []jsonUnverifiable{}, Noise: r.Result.Noise, UnusedWaivers: []jsonWaiver{}, Skipped: r.Skipped,
 	}
 	out.Incomplete = names(r.Incomplete())
+	out.FrameNote = r.FrameNote()
 	out.Complete = len(out.Incomplete) == 0
 	l := r.Limits
 	out.Limits = jsonLimits{EvictedConnections: l.EvictedConnections, UnaggregatedServices: l.UnaggregatedServices,
@@ -307,7 +310,8 @@ func (r *Report) Document() *Document {
 	for _, cp := range r.Captures {
 		jc := jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
 			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error,
-			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed, NotDecoded: cp.NotDecoded}
+			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed, NotDecoded: cp.NotDecoded,
+			Records: cp.Records}
 		if jc.Status == "" {
 			jc.Status = StatusComplete
 		}
@@ -397,11 +401,18 @@ func writeIndented(w io.Writer, v any) error {
 		}
 		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 	}
-	bw.WriteString("{\n")
+	bw.WriteString("{")
+	sep := "\n"
 	for i := 0; i < rt.NumField(); i++ {
-		name := strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]
-		fmt.Fprintf(bw, "  %q: ", name)
+		tag := strings.Split(rt.Field(i).Tag.Get("json"), ",")
+		name := tag[0]
 		fv := rv.Field(i)
+		if len(tag) > 1 && tag[1] == "omitempty" && fv.IsZero() {
+			continue
+		}
+		bw.WriteString(sep)
+		sep = ",\n"
+		fmt.Fprintf(bw, "  %q: ", name)
 		if fv.Kind() == reflect.Slice && fv.Len() > 0 {
 			bw.WriteString("[\n")
 			for j := 0; j < fv.Len(); j++ {
@@ -424,11 +435,7 @@ func writeIndented(w io.Writer, v any) error {
 			}
 			bw.Write(b)
 		}
-		if i < rt.NumField()-1 {
-			bw.WriteByte(',')
-		}
-		bw.WriteByte('\n')
 	}
-	bw.WriteString("}\n")
+	bw.WriteString("\n}\n")
 	return bw.Flush()
 }

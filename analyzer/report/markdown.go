@@ -13,6 +13,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# flowaudit report\n\n")
 	fmt.Fprintf(bw, "%s %s, generated %s. Captures: %s.\n", r.Tool, r.Version, TS(r.Generated), captureList(r))
+	if note := r.FrameNote(); note != "" {
+		fmt.Fprintf(bw, "\nNote: %s.\n", mdCell(note, false))
+	}
 	if reasons := r.Incomplete(); len(reasons) > 0 {
 		fmt.Fprintf(bw, "\n> **Incomplete report: not every frame of the captures was analysed.**\n>\n")
 		for _, why := range reasons {

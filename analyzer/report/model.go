@@ -44,6 +44,9 @@ type Capture struct {
 	// decode ("3 frames of link type 147 (unnamed), which flowaudit does
 	// not decode"): what they carried is missing from the report.
 	NotDecoded string
+	// Records is how many connection records a sensor's log (a Zeek
+	// conn.log) gave; 0 for a capture. Records have no frames.
+	Records uint64
 }
 
 // Capture statuses.
@@ -70,15 +73,22 @@ func (c *Capture) StatusText() string {
 	if c.Packets == 1 {
 		were = "was"
 	}
-	switch c.Status {
-	case StatusCutShort:
+	switch {
+	case c.Records > 0 && c.Status == StatusCutShort:
+		s = fmt.Sprintf("cut short in its last line: %s; the %d connection records before it were read", c.Error, c.Records)
+	case c.Records > 0 && c.Status == StatusDamaged:
+		s = fmt.Sprintf("damaged: %s; the %d connection records before it were read, nothing after it", c.Error, c.Records)
+	case c.Status == StatusCutShort:
 		s = fmt.Sprintf("cut short at byte offset %d (frame %d): %s; %s before it %s analysed", c.Offset, c.Frame, c.Error, frames, were)
-	case StatusDamaged:
+	case c.Status == StatusDamaged:
 		s = fmt.Sprintf("damaged at byte offset %d (frame %d): %s; %s before it %s read, nothing after it", c.Offset, c.Frame, c.Error, frames, were)
-	case StatusUnreadable:
+	case c.Status == StatusUnreadable:
 		s = "unreadable (" + c.Error + ")"
 	default:
 		s = "complete"
+		if c.Records > 0 {
+			s = fmt.Sprintf("complete, %d connection records", c.Records)
+		}
 	}
 	switch {
 	case c.NothingAnalysed != "":
@@ -138,7 +148,7 @@ func (r *Report) Incomplete() []string {
 	var analysed uint64
 	for i := range r.Captures {
 		c := &r.Captures[i]
-		analysed += c.Analysed
+		analysed += c.Analysed + c.Records
 		// A capture of frames without IP (STP, CDP) was analysed in
 		// full; one of a link type not decoded, or not read to its end,
 		// was not.
@@ -261,10 +271,30 @@ func (r *Report) Split() Sections {
 	return s
 }
 
+// FrameNote says, once per report, what findings from flow records lack:
+// "" when every input is a capture.
+func (r *Report) FrameNote() string {
+	var logs []string
+	for _, c := range r.Captures {
+		if c.Records > 0 {
+			logs = append(logs, c.Path)
+		}
+	}
+	if len(logs) == 0 {
+		return ""
+	}
+	return "flow records (" + strings.Join(logs, ", ") + ") hold no packets: what they gave has no first frame, Wireshark filter or evidence pcap, " +
+		"and who blocked a connection is known only as far as its conn_state says (no TTLs, no ICMP errors)"
+}
+
 // Filter is a Wireshark display filter that shows exactly the packets of
 // a flow: both directions between client and server on the server port
-// (for protocols with ports), or of that IP protocol.
+// (for protocols with ports), or of that IP protocol. A flow from flow
+// records (first frame 0: no packet to show) has none.
 func Filter(f *audit.Flow) string {
+	if f.FirstFrame.Frame == 0 {
+		return ""
+	}
 	ip := func(a netip.Addr) string {
 		if a.Unmap().Is4() {
 			return "ip"
@@ -299,6 +329,9 @@ const maxFilterRanges = 64
 // the client sent to the port and got back from it; for a sweep of ports,
 // the traffic between client and server on the ports swept.
 func SweepFilter(s *audit.Sweep) string {
+	if s.FirstFrame.Frame == 0 {
+		return "" // from flow records
+	}
 	ip := func(a netip.Addr) string {
 		if a.Unmap().Is4() {
 			return "ip"

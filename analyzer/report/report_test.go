@@ -204,12 +204,16 @@ func TestJSONSchema(t *testing.T) {
 
 func TestFilter(t *testing.T) {
 	f := func(c, s string, proto uint8, port uint16) *audit.Flow {
-		return &audit.Flow{Service: audit.Service{Client: netip.MustParseAddr(c), Server: netip.MustParseAddr(s), Proto: proto, Port: port}}
+		return &audit.Flow{Service: audit.Service{Client: netip.MustParseAddr(c), Server: netip.MustParseAddr(s), Proto: proto, Port: port,
+			FirstFrame: audit.Frame{File: "pilot.pcap", Frame: 7}}}
 	}
+	fromRecords := f("192.0.2.1", "192.0.2.10", 6, 443)
+	fromRecords.FirstFrame = audit.Frame{File: "conn.log"} // a flow record has no frame, so no filter
 	tests := []struct {
 		flow *audit.Flow
 		want string
 	}{
+		{fromRecords, ""},
 		{f("192.0.2.1", "192.0.2.10", 6, 443), "(ip.src==192.0.2.1 && ip.dst==192.0.2.10 && tcp.dstport==443) || (ip.src==192.0.2.10 && ip.dst==192.0.2.1 && tcp.srcport==443)"},
 		{f("2001:db8::1", "2001:db8::2", 17, 4172), "(ipv6.src==2001:db8::1 && ipv6.dst==2001:db8::2 && udp.dstport==4172) || (ipv6.src==2001:db8::2 && ipv6.dst==2001:db8::1 && udp.srcport==4172)"},
 		{f("192.0.2.30", "224.0.0.18", 112, 0), "((ip.src==192.0.2.30 && ip.dst==224.0.0.18) || (ip.src==224.0.0.18 && ip.dst==192.0.2.30)) && ip.proto==112"},

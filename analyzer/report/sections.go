@@ -55,6 +55,9 @@ func outcomeCell(f *audit.Flow) string {
 // frameCell is "#603" for a single capture, else "day2.pcap #603" (the
 // captures table has the full paths).
 func (r *Report) frameCell(f *audit.Flow) string {
+	if f.FirstFrame.Frame == 0 {
+		return "" // flow records have no frames
+	}
 	if len(r.Captures) == 1 {
 		return fmt.Sprintf("#%d", f.FirstFrame.Frame)
 	}
@@ -63,6 +66,9 @@ func (r *Report) frameCell(f *audit.Flow) string {
 
 // fileFrame is frameCell for any frame.
 func (r *Report) fileFrame(fr audit.Frame) string {
+	if fr.Frame == 0 {
+		return "" // flow records have no frames
+	}
 	if len(r.Captures) == 1 {
 		return fmt.Sprintf("#%d", fr.Frame)
 	}

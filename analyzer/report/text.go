@@ -46,6 +46,9 @@ func (r *Report) Text(out io.Writer, o TextOptions) error {
 	// go-pretty's Render and fmt.Fprint drop write errors: keep the first.
 	w := &errWriter{w: out}
 	fmt.Fprintf(w, "%s %s: %s\n", r.Tool, r.Version, captureList(r))
+	if note := r.FrameNote(); note != "" {
+		fmt.Fprintf(w, "Note: %s.\n", note)
+	}
 	if reasons := r.Incomplete(); len(reasons) > 0 {
 		head := "INCOMPLETE REPORT: not every frame of the captures was analysed"
 		if o.Color {

@@ -11,7 +11,8 @@
 // policy/protocols/conn/community-id-logging.zeek script adds it. Fields
 // flowaudit cannot know are unset, as Zeek leaves them without the
 // corresponding analysis: service (no protocol detection), local_orig and
-// local_resp (no Site::local_nets), tunnel_parents (a tunnel is analysed by
+// local_resp (no Site::local_nets) — unless the connection came from a
+// sensor's conn.log that had them (connlog) —, tunnel_parents (a tunnel is analysed by
 // its inner flow; the outer connection is not logged).
 //
 // Output is deterministic: uid is derived from the connection (its
@@ -230,7 +231,11 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 	b = c.Resp.Unmap().AppendTo(tab(b))
 	b = num(b, uint64(c.RespPort))
 	b = append(tab(b), Proto(c.Proto)...)
-	b = append(tab(b), UnsetField...) // service
+	if c.Service != "" { // from a sensor's record (connlog)
+		b = appendEscaped(tab(b), c.Service)
+	} else {
+		b = append(tab(b), UnsetField...) // service
+	}
 	if d := c.Duration(); d > 0 {
 		// As Zeek: duration and the payload byte counts only for a
 		// connection that lasted.
@@ -243,8 +248,12 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 		b = append(tab(b), UnsetField...)
 	}
 	b = appendEscaped(tab(b), c.State)
-	b = append(tab(b), UnsetField...) // local_orig
-	b = append(tab(b), UnsetField...) // local_resp
+	for _, l := range [2]string{c.LocalOrig, c.LocalResp} {
+		if l == "" {
+			l = UnsetField
+		}
+		b = append(tab(b), l...)
+	}
 	b = num(b, c.MissedBytes)
 	if c.History != "" {
 		b = appendEscaped(tab(b), c.History)
@@ -282,12 +291,21 @@ func AppendJSON(b []byte, c *flow.Connection) []byte {
 	b = append(c.Resp.Unmap().AppendTo(append(b, `,"id.resp_h":"`...)), '"')
 	b = num(b, "id.resp_p", uint64(c.RespPort))
 	b = str(b, "proto", Proto(c.Proto))
+	if c.Service != "" {
+		b = str(b, "service", c.Service)
+	}
 	if d := c.Duration(); d > 0 {
 		b = appendSeconds(append(b, `,"duration":`...), d)
 		b = num(b, "orig_bytes", c.OrigBytes)
 		b = num(b, "resp_bytes", c.RespBytes)
 	}
 	b = str(b, "conn_state", c.State)
+	if c.LocalOrig != "" {
+		b = append(append(b, `,"local_orig":`...), strconv.FormatBool(c.LocalOrig == "T")...)
+	}
+	if c.LocalResp != "" {
+		b = append(append(b, `,"local_resp":`...), strconv.FormatBool(c.LocalResp == "T")...)
+	}
 	b = num(b, "missed_bytes", c.MissedBytes)
 	if c.History != "" {
 		b = str(b, "history", c.History)

@@ -263,7 +263,8 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 // message repeats.
 func reportCapture(c analyzer.Capture) report.Capture {
 	rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last,
-		Status: string(c.Status), Analysed: c.Decoded, NothingAnalysed: c.NothingAnalysed(), NotDecoded: c.NotDecoded()}
+		Status: string(c.Status), Analysed: c.Decoded, NothingAnalysed: c.NothingAnalysed(), NotDecoded: c.NotDecoded(),
+		Records: c.Records}
 	if c.Err != nil {
 		rc.Error = c.Err.Error()
 		var ce *capture.Error

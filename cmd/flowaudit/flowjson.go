@@ -84,6 +84,9 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 		b = num(b, `,"icmp_errors":`, c.ICMPErrors)
 	}
 	b = append(append(b, `,"file":`...), file(c.FirstPos.File)...)
+	if c.FirstPos.Frame == 0 {
+		return append(b, '}') // a sensor's flow record: no frames
+	}
 	b = num(b, `,"first_frame":`, c.FirstPos.Frame)
 	if c.LastPos.File != c.FirstPos.File {
 		if lf := file(c.LastPos.File); lf != `""` {

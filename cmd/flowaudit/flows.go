@@ -240,8 +240,8 @@ func (r *flowRecord) csv() []string {
 	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto,
 		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, u(r.MissedBytes), r.History, u(r.OrigPkts),
 		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
-		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.File, u(r.FirstFrame),
-		r.LastFile, u(r.LastFrame)}
+		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.File, opt(r.FirstFrame),
+		r.LastFile, opt(r.LastFrame)} // frames: none in a sensor's flow record
 }
 
 var tunnelNames = [...]string{
@@ -421,6 +421,9 @@ func (fw *flowWriter) table() {
 			proto += fmt.Sprintf(" %d/%d", r.OrigP, r.RespP)
 		}
 		frames := fmt.Sprintf("%d-%d", r.FirstFrame, r.LastFrame)
+		if r.FirstFrame == 0 {
+			frames = "" // a sensor's flow record
+		}
 		if multi {
 			frames = filepath.Base(r.File) + ":" + frames
 		}

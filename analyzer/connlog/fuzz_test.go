@@ -1,0 +1,56 @@
+package connlog
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+)
+
+// FuzzReader: any bytes either read as connections or stop at an *Error
+// naming a line; nothing panics, every connection has a known outcome, a
+// state Zeek writes (or none) and ends no earlier than it starts.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte(zeekHeader + "1764410400.123456\tCabc\t192.0.2.1\t51000\t192.0.2.10\t443\ttcp\tssl\t1.500000\t500\t4000\tSF\tT\tF\t0\tShADadFf\t10\t1020\t8\t4420\t-\t6\n"))
+	f.Add([]byte("#separator \\x7c\n#fields|ts|id.orig_h|id.orig_p|id.resp_h|id.resp_p|proto|history\n1.5|::1|1|::2|2|icmp|S\\x7c\n"))
+	f.Add([]byte(`{"ts":1.5,"id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"udp","conn_state":"OTH","orig_pkts":1}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader("fuzz.log", bytes.NewReader(data))
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("%T: %v", err, err)
+			}
+			return
+		}
+		r.Full = true
+		for n := 0; ; n++ {
+			var c flow.Connection
+			err := r.Next(&c)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.Line == 0 && !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+					t.Fatalf("%T %v", err, err)
+				}
+				if err2 := r.Next(&c); err2 != err {
+					t.Fatalf("after an error Next = %v", err2)
+				}
+				return
+			}
+			if c.Outcome != flow.Established && c.Outcome != flow.Rejected && c.Outcome != flow.Unanswered {
+				t.Fatalf("outcome %v", c.Outcome)
+			}
+			if c.State != "" && internState([]byte(c.State)) == "" {
+				t.Fatalf("state %q", c.State)
+			}
+			if c.End.Before(c.Start) || !c.Orig.IsValid() || !c.Resp.IsValid() {
+				t.Fatalf("connection %+v", c)
+			}
+		}
+	})
+}

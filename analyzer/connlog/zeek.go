@@ -1,0 +1,561 @@
+package connlog
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+)
+
+// Columns flowaudit reads; the others are skipped.
+const (
+	colOther = iota
+	colTS
+	colOrigH
+	colOrigP
+	colRespH
+	colRespP
+	colProto
+	colService
+	colDuration
+	colOrigBytes
+	colRespBytes
+	colState
+	colLocalOrig
+	colLocalResp
+	colMissed
+	colHistory
+	colOrigPkts
+	colOrigIPBytes
+	colRespPkts
+	colRespIPBytes
+	colIPProto
+	colCommunityID
+	numCols
+)
+
+var colNames = map[string]int{
+	"ts": colTS, "id.orig_h": colOrigH, "id.orig_p": colOrigP, "id.resp_h": colRespH, "id.resp_p": colRespP,
+	"proto": colProto, "service": colService, "duration": colDuration, "orig_bytes": colOrigBytes,
+	"resp_bytes": colRespBytes, "conn_state": colState, "local_orig": colLocalOrig, "local_resp": colLocalResp,
+	"missed_bytes": colMissed, "history": colHistory, "orig_pkts": colOrigPkts, "orig_ip_bytes": colOrigIPBytes,
+	"resp_pkts": colRespPkts, "resp_ip_bytes": colRespIPBytes, "ip_proto": colIPProto, "community_id": colCommunityID,
+}
+
+// required are the columns without which a line is no connection.
+var required = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"}
+
+// tsvState is what the header lines of a TSV log declared.
+type tsvState struct {
+	sep    []byte
+	unset  []byte
+	empty  []byte
+	cols   []int // the role of each column (colOther for the rest); nil before #fields
+	fields [numCols]int
+	strs   map[string]string // interned history and service values
+}
+
+func (s *tsvState) reset() {
+	s.sep, s.unset, s.empty, s.cols = []byte{'\t'}, []byte("-"), []byte("(empty)"), nil
+	if s.strs == nil {
+		s.strs = make(map[string]string)
+	}
+}
+
+// unescapeZeek decodes the \xHH escapes of Zeek's ASCII writer.
+func unescapeZeek(b []byte) ([]byte, error) {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return b, nil
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			out = append(out, b[i])
+			continue
+		}
+		if i+3 >= len(b) || b[i+1] != 'x' {
+			return nil, fmt.Errorf("escape %q: want \\xHH", b[i:min(i+4, len(b))])
+		}
+		v, err := strconv.ParseUint(string(b[i+2:i+4]), 16, 8)
+		if err != nil {
+			return nil, fmt.Errorf("escape %q: want \\xHH", b[i:i+4])
+		}
+		out = append(out, byte(v))
+		i += 3
+	}
+	return out, nil
+}
+
+// header reads a '#' line.
+func (r *Reader) header(line []byte) error {
+	s := &r.tsv
+	if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
+		sep, err := unescapeZeek(bytes.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("#separator: %w", err)
+		}
+		if len(sep) == 0 {
+			return errors.New("#separator: empty")
+		}
+		s.sep = sep
+		return nil
+	}
+	key, val, _ := bytes.Cut(line, s.sep)
+	unesc := func() ([]byte, error) {
+		v, err := unescapeZeek(val)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		return bytes.Clone(v), nil
+	}
+	var err error
+	switch string(key) {
+	case "#unset_field":
+		s.unset, err = unesc()
+	case "#empty_field":
+		s.empty, err = unesc()
+	case "#path":
+		if p := string(val); p != "conn" && !strings.HasPrefix(p, "conn_") && !strings.HasSuffix(p, "conn") {
+			return fmt.Errorf("#path %s: a %s log, not a conn.log", p, p)
+		}
+	case "#fields":
+		names := bytes.Split(val, s.sep)
+		s.cols = make([]int, len(names))
+		for i := range s.fields {
+			s.fields[i] = -1
+		}
+		for i, n := range names {
+			c := colNames[string(n)]
+			if c != colOther && s.fields[c] >= 0 {
+				return fmt.Errorf("#fields: %s twice", n)
+			}
+			s.cols[i] = c
+			if c != colOther {
+				s.fields[c] = i
+			}
+		}
+		var missing []string
+		for _, n := range required {
+			if s.fields[colNames[n]] < 0 {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			s.cols = nil
+			return fmt.Errorf("#fields: no %s column", strings.Join(missing, ", "))
+		}
+	}
+	return err
+}
+
+// tsvLine reads one line of a TSV log; ok says it was a connection.
+func (r *Reader) tsvLine(line []byte, c *flow.Connection) (ok bool, err error) {
+	if line[0] == '#' {
+		return false, r.header(line)
+	}
+	s := &r.tsv
+	if s.cols == nil {
+		return false, errors.New("a data line before any #fields header")
+	}
+	var vals [numCols][]byte
+	rest := line
+	for i := range s.cols {
+		var v []byte
+		var j int
+		if len(s.sep) == 1 {
+			j = bytes.IndexByte(rest, s.sep[0])
+		} else {
+			j = bytes.Index(rest, s.sep)
+		}
+		if j < 0 {
+			if i != len(s.cols)-1 {
+				return false, fmt.Errorf("%d columns, the #fields header names %d", i+1, len(s.cols))
+			}
+			v, rest = rest, nil
+		} else {
+			if i == len(s.cols)-1 {
+				return false, fmt.Errorf("more columns than the %d the #fields header names", len(s.cols))
+			}
+			v, rest = rest[:j], rest[j+len(s.sep):]
+		}
+		if col := s.cols[i]; col != colOther && !bytes.Equal(v, s.unset) {
+			vals[col] = v
+			if bytes.Equal(v, s.empty) {
+				vals[col] = v[:0]
+			}
+		}
+	}
+	*c = flow.Connection{ClientBy: flow.ByRecord}
+	for _, col := range []int{colTS, colOrigH, colOrigP, colRespH, colRespP, colProto} {
+		if vals[col] == nil {
+			return false, fmt.Errorf("%s unset", fieldName(col))
+		}
+	}
+	start, err := parseTime(vals[colTS])
+	if err != nil {
+		return false, fmt.Errorf("ts %q: %w", vals[colTS], err)
+	}
+	if c.Orig, err = r.addr(vals[colOrigH]); err != nil {
+		return false, fmt.Errorf("id.orig_h: %w", err)
+	}
+	if c.Resp, err = r.addr(vals[colRespH]); err != nil {
+		return false, fmt.Errorf("id.resp_h: %w", err)
+	}
+	if c.OrigPort, err = parsePort(vals[colOrigP]); err != nil {
+		return false, fmt.Errorf("id.orig_p: %w", err)
+	}
+	if c.RespPort, err = parsePort(vals[colRespP]); err != nil {
+		return false, fmt.Errorf("id.resp_p: %w", err)
+	}
+	var ipProto int = -1
+	if v := vals[colIPProto]; v != nil {
+		n, err := parseCount(v)
+		if err != nil || n > 255 {
+			return false, fmt.Errorf("ip_proto %q: not a protocol number", v)
+		}
+		ipProto = int(n)
+	}
+	if c.Proto, err = protoOf(vals[colProto], ipProto, c.Orig); err != nil {
+		return false, err
+	}
+	var dur time.Duration
+	if v := vals[colDuration]; v != nil {
+		if dur, err = parseInterval(v); err == nil && dur < 0 {
+			err = errors.New("negative")
+		}
+		if err != nil {
+			return false, fmt.Errorf("duration %q: %w", v, err)
+		}
+	}
+	counts := [...]struct {
+		col int
+		dst *uint64
+	}{{colOrigBytes, &c.OrigBytes}, {colRespBytes, &c.RespBytes}, {colMissed, &c.MissedBytes},
+		{colOrigPkts, &c.OrigPkts}, {colOrigIPBytes, &c.OrigIPBytes}, {colRespPkts, &c.RespPkts}, {colRespIPBytes, &c.RespIPBytes}}
+	for _, f := range counts {
+		if v := vals[f.col]; v != nil {
+			if *f.dst, err = parseCount(v); err != nil {
+				return false, fmt.Errorf("%s %q: %w", fieldName(f.col), v, err)
+			}
+		}
+	}
+	state := vals[colState]
+	c.State = internState(state)
+	if c.State == "" && len(state) > 0 {
+		return false, fmt.Errorf("conn_state %q: not a state zeek writes", state)
+	}
+	if c.LocalOrig, err = parseBool(vals[colLocalOrig]); err != nil {
+		return false, fmt.Errorf("local_orig: %w", err)
+	}
+	if c.LocalResp, err = parseBool(vals[colLocalResp]); err != nil {
+		return false, fmt.Errorf("local_resp: %w", err)
+	}
+	if c.History, err = r.intern(vals[colHistory]); err != nil {
+		return false, fmt.Errorf("history: %w", err)
+	}
+	if c.Service, err = r.intern(vals[colService]); err != nil {
+		return false, fmt.Errorf("service: %w", err)
+	}
+	if v := vals[colCommunityID]; len(v) > 0 && r.Full {
+		c.CommunityID = string(v)
+	}
+	r.finish(c, start, dur)
+	return true, nil
+}
+
+// finish sets the times and the outcome of a record read.
+func (r *Reader) finish(c *flow.Connection, start int64, dur time.Duration) {
+	c.Start = time.Unix(0, start).UTC()
+	c.End = c.Start.Add(dur)
+	o, _ := Outcome(c.State, c.OrigPkts, c.RespPkts)
+	if c.State == "" {
+		o, _ = Outcome("OTH", c.OrigPkts, c.RespPkts)
+	}
+	c.Outcome = o
+}
+
+// intern returns the string of an unescaped value, shared between the
+// lines that repeat it (a bounded set).
+func (r *Reader) intern(v []byte) (string, error) {
+	if len(v) == 0 {
+		return "", nil
+	}
+	v, err := unescapeZeek(v)
+	if err != nil {
+		return "", err
+	}
+	if s, ok := r.tsv.strs[string(v)]; ok {
+		return s, nil
+	}
+	s := string(v)
+	if len(r.tsv.strs) < maxInterned {
+		r.tsv.strs[s] = s
+	}
+	return s, nil
+}
+
+const maxInterned = 1 << 12
+
+var states = []string{"S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"}
+
+// internState is the state's constant string, "" for none or an unknown one.
+func internState(b []byte) string {
+	for _, s := range states {
+		if string(b) == s {
+			return s
+		}
+	}
+	return ""
+}
+
+func fieldName(col int) string {
+	for n, c := range colNames {
+		if c == col {
+			return n
+		}
+	}
+	return "?"
+}
+
+// protoOf is the IP protocol of Zeek's proto enum: ip_proto when the log
+// has it (Zeek 7.1 on), ICMPv6 for icmp between IPv6 addresses.
+func protoOf(proto []byte, ipProto int, orig netip.Addr) (uint8, error) {
+	var p uint8
+	switch string(proto) {
+	case "tcp":
+		p = decode.ProtoTCP
+	case "udp":
+		p = decode.ProtoUDP
+	case "icmp":
+		p = decode.ProtoICMP
+		if orig.Is6() && !orig.Is4In6() {
+			p = decode.ProtoICMPv6
+		}
+	case "unknown_transport":
+		if ipProto < 0 {
+			return 0, errors.New("proto unknown_transport without an ip_proto column: the protocol is unknown")
+		}
+		return uint8(ipProto), nil
+	default:
+		return 0, fmt.Errorf("proto %q: want tcp, udp, icmp or unknown_transport", proto)
+	}
+	if ipProto >= 0 && uint8(ipProto) != p {
+		return 0, fmt.Errorf("proto %s and ip_proto %d disagree", proto, ipProto)
+	}
+	return p, nil
+}
+
+// parseTime reads Zeek's time: seconds since the epoch with a fraction.
+func parseTime(b []byte) (int64, error) {
+	d, err := parseInterval(b)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 {
+		return 0, errors.New("before 1970")
+	}
+	return int64(d), nil
+}
+
+// parseInterval reads seconds with up to nine decimals ("12.000345").
+func parseInterval(b []byte) (time.Duration, error) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	ip, fp, _ := bytes.Cut(b, []byte("."))
+	if len(ip) == 0 && len(fp) == 0 {
+		return 0, errors.New("not a number of seconds")
+	}
+	var sec, frac uint64
+	for _, ch := range ip {
+		if ch < '0' || ch > '9' || sec > maxSeconds {
+			return 0, errors.New("not a number of seconds")
+		}
+		sec = sec*10 + uint64(ch-'0')
+	}
+	if sec > maxSeconds {
+		return 0, errors.New("out of range")
+	}
+	scale := uint64(1e9)
+	for i, ch := range fp {
+		if ch < '0' || ch > '9' {
+			return 0, errors.New("not a number of seconds")
+		}
+		if i < 9 {
+			scale /= 10
+			frac += uint64(ch-'0') * scale
+		}
+	}
+	d := time.Duration(sec)*time.Second + time.Duration(frac)
+	if d < 0 {
+		return 0, errors.New("out of range")
+	}
+	if neg {
+		d = -d
+	}
+	return d, nil
+}
+
+// maxSeconds is the longest time a Duration holds (about 292 years).
+const maxSeconds = uint64(math.MaxInt64 / int64(time.Second))
+
+func parseCount(b []byte) (uint64, error) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, errors.New("not a count")
+	}
+	var n uint64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, errors.New("not a count")
+		}
+		d := uint64(ch - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return 0, errors.New("count out of range")
+		}
+		n = n*10 + d
+	}
+	return n, nil
+}
+
+func parsePort(b []byte) (uint16, error) {
+	n, err := parseCount(b)
+	if err != nil || n > 65535 {
+		return 0, fmt.Errorf("%q: not a port", b)
+	}
+	return uint16(n), nil
+}
+
+func parseBool(b []byte) (string, error) {
+	switch string(b) {
+	case "":
+		return "", nil
+	case "T":
+		return "T", nil
+	case "F":
+		return "F", nil
+	}
+	return "", fmt.Errorf("%q: want T or F", b)
+}
+
+// jsonConn is a line of Zeek's JSON log; unset fields are absent.
+type jsonConn struct {
+	TS          json.RawMessage `json:"ts"` // seconds, or an ISO 8601 string (JSON::TS_ISO8601)
+	OrigH       *string         `json:"id.orig_h"`
+	OrigP       *uint16         `json:"id.orig_p"`
+	RespH       *string         `json:"id.resp_h"`
+	RespP       *uint16         `json:"id.resp_p"`
+	Proto       *string         `json:"proto"`
+	Service     *string         `json:"service"`
+	Duration    *float64        `json:"duration"`
+	OrigBytes   uint64          `json:"orig_bytes"`
+	RespBytes   uint64          `json:"resp_bytes"`
+	State       *string         `json:"conn_state"`
+	LocalOrig   *bool           `json:"local_orig"`
+	LocalResp   *bool           `json:"local_resp"`
+	MissedBytes uint64          `json:"missed_bytes"`
+	History     string          `json:"history"`
+	OrigPkts    uint64          `json:"orig_pkts"`
+	OrigIPBytes uint64          `json:"orig_ip_bytes"`
+	RespPkts    uint64          `json:"resp_pkts"`
+	RespIPBytes uint64          `json:"resp_ip_bytes"`
+	IPProto     *uint8          `json:"ip_proto"`
+	CommunityID string          `json:"community_id"`
+}
+
+// jsonLine reads one line of a JSON log.
+func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
+	var j jsonConn
+	if err := json.Unmarshal(line, &j); err != nil {
+		return false, fmt.Errorf("not a JSON conn.log object: %w", err)
+	}
+	switch {
+	case len(j.TS) == 0:
+		return false, errors.New("no ts")
+	case j.OrigH == nil:
+		return false, errors.New("no id.orig_h")
+	case j.OrigP == nil:
+		return false, errors.New("no id.orig_p")
+	case j.RespH == nil:
+		return false, errors.New("no id.resp_h")
+	case j.RespP == nil:
+		return false, errors.New("no id.resp_p")
+	case j.Proto == nil:
+		return false, errors.New("no proto")
+	}
+	var start int64
+	if j.TS[0] == '"' {
+		var s string
+		_ = json.Unmarshal(j.TS, &s)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return false, fmt.Errorf("ts %s: not a time", j.TS)
+		}
+		start = t.UnixNano()
+	} else {
+		var err error
+		if start, err = parseTime(j.TS); err != nil {
+			f, ferr := strconv.ParseFloat(string(j.TS), 64)
+			if ferr != nil || f < 0 || f > 9e9 {
+				return false, fmt.Errorf("ts %s: %w", j.TS, err)
+			}
+			start = int64(f * 1e9)
+		}
+	}
+	*c = flow.Connection{ClientBy: flow.ByRecord, OrigPort: *j.OrigP, RespPort: *j.RespP,
+		OrigBytes: j.OrigBytes, RespBytes: j.RespBytes, MissedBytes: j.MissedBytes,
+		OrigPkts: j.OrigPkts, OrigIPBytes: j.OrigIPBytes, RespPkts: j.RespPkts, RespIPBytes: j.RespIPBytes,
+		History: j.History}
+	var err error
+	if c.Orig, err = r.addr([]byte(*j.OrigH)); err != nil {
+		return false, fmt.Errorf("id.orig_h: %w", err)
+	}
+	if c.Resp, err = r.addr([]byte(*j.RespH)); err != nil {
+		return false, fmt.Errorf("id.resp_h: %w", err)
+	}
+	ipProto := -1
+	if j.IPProto != nil {
+		ipProto = int(*j.IPProto)
+	}
+	if c.Proto, err = protoOf([]byte(*j.Proto), ipProto, c.Orig); err != nil {
+		return false, err
+	}
+	var dur time.Duration
+	if j.Duration != nil {
+		if *j.Duration < 0 || *j.Duration > 1e9 || math.IsNaN(*j.Duration) {
+			return false, fmt.Errorf("duration %v: out of range", *j.Duration)
+		}
+		dur = time.Duration(math.Round(*j.Duration*1e6)) * time.Microsecond
+	}
+	if j.State != nil {
+		if c.State = internState([]byte(*j.State)); c.State == "" {
+			return false, fmt.Errorf("conn_state %q: not a state zeek writes", *j.State)
+		}
+	}
+	tf := func(b *bool) string {
+		switch {
+		case b == nil:
+			return ""
+		case *b:
+			return "T"
+		}
+		return "F"
+	}
+	c.LocalOrig, c.LocalResp = tf(j.LocalOrig), tf(j.LocalResp)
+	if j.Service != nil {
+		c.Service = *j.Service
+	}
+	if r.Full {
+		c.CommunityID = j.CommunityID
+	}
+	r.finish(c, start, dur)
+	return true, nil
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSampleConnLogs: each sample pilot written as a Zeek conn.log by
+// `flows --format zeek` (and zeek-json, and gzip-compressed) and analysed
+// gives the capture's findings. What a conn.log cannot carry differs, and
+// exactly that: no first frame, Wireshark filter or evidence; who blocked
+// a flow only as its conn_state tells it (no TTLs, no ICMP errors), so a
+// connection an ICMP unreachable rejected is unanswered, its ICMP errors
+// not among its packets; ARP (never a connection) is not in the noise.
+func TestSampleConnLogs(t *testing.T) {
+	t.Chdir(sampleRoot)
+	tmp := t.TempDir()
+	for _, p := range samplePilots {
+		for _, format := range []string{"zeek", "zeek-json", "zeek-gzip"} {
+			t.Run(p.family+"/"+format, func(t *testing.T) {
+				flowsFormat := strings.TrimSuffix(format, "-gzip")
+				code, log, errs := analyzeCmd(t, "flows", "--format", flowsFormat, p.capture())
+				if code != 0 {
+					t.Fatalf("flows: exit %d: %s", code, errs)
+				}
+				data := []byte(log)
+				if format == "zeek-gzip" {
+					var b bytes.Buffer
+					zw := gzip.NewWriter(&b)
+					zw.Write(data)
+					zw.Close()
+					data = b.Bytes()
+				}
+				// A name that says nothing: the content decides.
+				path := filepath.Join(tmp, p.family+"-"+format+".dat")
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args := p.args("json")
+				_, capJSON, _ := analyzeCmd(t, args...)
+				args[len(args)-1] = path
+				_, logJSON, errs := analyzeCmd(t, args...)
+				var capRep, logRep map[string]any
+				if err := json.Unmarshal([]byte(capJSON), &capRep); err != nil {
+					t.Fatalf("capture report: %v", err)
+				}
+				if err := json.Unmarshal([]byte(logJSON), &logRep); err != nil {
+					t.Fatalf("conn.log report: %v: %s\n%.400s", err, errs, logJSON)
+				}
+				compareLogReport(t, capRep, logRep, path)
+			})
+		}
+	}
+}
+
+// compareLogReport holds a conn.log's report to its capture's.
+func compareLogReport(t *testing.T, capRep, logRep map[string]any, path string) {
+	t.Helper()
+	if logRep["complete"] != true {
+		t.Errorf("conn.log report incomplete: %v", logRep["incomplete"])
+	}
+	note, _ := logRep["frame_note"].(string)
+	if !strings.Contains(note, path) || !strings.Contains(note, "no first frame, Wireshark filter or evidence pcap") {
+		t.Errorf("frame_note = %q", note)
+	}
+	if _, ok := capRep["frame_note"]; ok { // omitted when every input is a capture
+		t.Errorf("capture report has a frame_note")
+	}
+	caps := logRep["captures"].([]any)
+	if len(caps) != 1 || caps[0].(map[string]any)["records"].(float64) == 0 ||
+		!strings.HasPrefix(caps[0].(map[string]any)["format"].(string), "zeek conn.log") {
+		t.Errorf("captures = %v", caps)
+	}
+
+	byKey := func(rep map[string]any) map[string]map[string]any {
+		out := map[string]map[string]any{}
+		for _, f := range rep["flows"].([]any) {
+			m := f.(map[string]any)
+			out[fmt.Sprint(m["client"], " ", m["server"], " ", m["proto"], "/", m["port"])] = m
+		}
+		return out
+	}
+	capFlows, logFlows := byKey(capRep), byKey(logRep)
+	if len(capFlows) != len(logFlows) {
+		t.Errorf("%d flows from the conn.log, %d from the capture", len(logFlows), len(capFlows))
+	}
+	icmpRejected := 0
+	for k, cf := range capFlows {
+		lf, ok := logFlows[k]
+		if !ok {
+			t.Errorf("%s: missing from the conn.log's report", k)
+			continue
+		}
+		if lf["first_frame"].(float64) != 0 || lf["filter"] != "" {
+			t.Errorf("%s: conn.log flow has frame %v, filter %q", k, lf["first_frame"], lf["filter"])
+		}
+		if cf["first_frame"].(float64) == 0 || cf["filter"] == "" {
+			t.Errorf("%s: capture flow has no frame or filter", k)
+		}
+		want := copyMap(cf)
+		if icmp := want["icmp_errors"].(float64); icmp > 0 {
+			// The capture saw ICMP errors quoting the connections; a
+			// conn.log has no place for them.
+			if rej := want["rejected"].(float64); rej > 0 {
+				icmpRejected++
+				want["rejected"] = 0.0
+				want["unanswered"] = want["unanswered"].(float64) + rej
+				if want["established"].(float64) == 0 {
+					want["outcome"] = "unanswered"
+				}
+			}
+			want["packets"] = want["packets"].(float64) - icmp
+			want["icmp_errors"] = 0.0
+		}
+		got := copyMap(lf)
+		// Zeek writes times to the microsecond, start and duration
+		// each cut: the end may be a microsecond early.
+		for _, k := range []string{"first_seen", "last_seen"} {
+			w, _ := time.Parse(time.RFC3339Nano, want[k].(string))
+			g, _ := time.Parse(time.RFC3339Nano, got[k].(string))
+			if d := w.Sub(g); d < 0 || d > time.Microsecond {
+				t.Errorf("%s: %s %s, capture %s", k, k, got[k], want[k])
+			}
+			delete(want, k)
+			delete(got, k)
+		}
+		for _, m := range []map[string]any{want, got} {
+			for _, k := range []string{"first_frame", "filter", "first_file", "blocked_by"} {
+				delete(m, k)
+			}
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("%s:\n capture %v\n connlog %v", k, want, got)
+		}
+		// Who blocked it: the same answer where the conn.log tells it
+		// (no answer); a reset or ICMP error is known only as far as
+		// conn_state says.
+		cb, _ := cf["blocked_by"].(map[string]any)
+		lb, _ := lf["blocked_by"].(map[string]any)
+		if (cb == nil) != (lb == nil) {
+			t.Errorf("%s: blocked_by %v, capture %v", k, lb, cb)
+		} else if cb != nil && cb["kind"] == "no-answer" && !reflect.DeepEqual(cb, lb) {
+			t.Errorf("%s: blocked_by %v, capture %v", k, lb, cb)
+		}
+	}
+	for _, key := range []string{"missing", "unverifiable", "unused_waivers", "hosts"} {
+		if !reflect.DeepEqual(capRep[key], logRep[key]) {
+			t.Errorf("%s differ:\n capture %v\n connlog %v", key, capRep[key], logRep[key])
+		}
+	}
+	strip := func(v any) any {
+		var out []any
+		for _, s := range v.([]any) {
+			m := copyMap(s.(map[string]any))
+			delete(m, "first_frame")
+			delete(m, "filter")
+			delete(m, "first_file")
+			out = append(out, m)
+		}
+		return out
+	}
+	if !reflect.DeepEqual(strip(capRep["sweeps"]), strip(logRep["sweeps"])) {
+		t.Errorf("sweeps differ:\n capture %v\n connlog %v", capRep["sweeps"], logRep["sweeps"])
+	}
+	var capNoise []any
+	for _, n := range capRep["noise"].([]any) {
+		if n.(map[string]any)["kind"] != "arp" {
+			capNoise = append(capNoise, n)
+		}
+	}
+	if !reflect.DeepEqual(capNoise, logRep["noise"]) && !(len(capNoise) == 0 && len(logRep["noise"].([]any)) == 0) {
+		t.Errorf("noise differs:\n capture %v\n connlog %v", capNoise, logRep["noise"])
+	}
+	cs, ls := copyMap(capRep["summary"].(map[string]any)), copyMap(logRep["summary"].(map[string]any))
+	if icmpRejected == 0 && !reflect.DeepEqual(cs, ls) {
+		t.Errorf("summary:\n capture %v\n connlog %v", cs, ls)
+	}
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
