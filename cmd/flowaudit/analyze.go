@@ -37,6 +37,11 @@ The report lists, in this order:
 Every finding carries first/last time, packets, bytes, connections, its
 first frame, and a Wireshark display filter that shows its packets.
 
+A CAPTURE may also be a Zeek conn.log (TSV or JSON, gzip or not; known by
+its content) or a directory of rotated conn.*.log.gz: each line is a
+finished connection. Its findings have no frame, filter or evidence pcap,
+and the report says so once.
+
 Examples:
   flowaudit analyze -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml testdata/samples/ras/pilot.pcapng
   flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
@@ -47,13 +52,15 @@ Examples:
   flowaudit analyze -i inv.yaml --product vmware,ras --catalog site-rules.yaml cap.pcap
   flowaudit analyze -i inv.yaml --all-products cap.pcap
   tcpdump -i eth0 -w - | flowaudit analyze -i inv.yaml -
+  flowaudit analyze -i inv.yaml /opt/zeek/logs/2026-11-29/
 
 Exit codes:
   0  no findings at the --fail-on level
   1  error: a capture damaged before its end or unreadable (the others are
-     still read, and the report covers everything readable), no frame of
-     any capture analysed (empty, a link type not decoded, no IP), or the
-     report could not be written
+     still read, and the report covers everything readable), a conn.log
+     line that does not read (FILE:LINE), no frame of any capture analysed
+     (empty, a link type not decoded, no IP), or the report could not be
+     written
   2  usage error
   3  findings at the --fail-on level
 A capture cut short in its last record is a warning (stderr and the top of

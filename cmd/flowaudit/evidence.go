@@ -151,6 +151,9 @@ func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*aud
 		files[name] = data
 	}
 
+	// A finding from flow records (a conn.log) has no packets to copy:
+	// no pcap, as the report's frame_note says.
+	findings = slices.DeleteFunc(slices.Clone(findings), func(f *audit.Flow) bool { return f.FirstFrame.Frame == 0 })
 	bufs := make([]*bytes.Buffer, len(findings))
 	sels := make([]analyzer.Selection, len(findings))
 	for i, f := range findings {

@@ -31,6 +31,9 @@ client was chosen (client_by) and the file and frames where it was seen.
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or "-" for
 standard input. Several files are read in order as one capture (rotated
 files): frames are numbered per file, connections continue across files.
+A Zeek conn.log (TSV or JSON, gzip or not, known by its content), or a
+directory of them, is read too: each line is a finished connection, with
+client_by "record" and no frames.
 
 Connections are printed as they end (closed, idle past their timeout, or
 replaced by a new SYN); those still open at the end of input follow, in
@@ -48,6 +51,7 @@ Examples:
   flowaudit flows --host 10.20.0.0/16 --proto udp capture.pcap
   flowaudit flows --format csv capture.pcap > conn.csv
   tcpdump -i eth0 -w - | flowaudit flows -
+  flowaudit flows --port 3389 /opt/zeek/logs/current/conn.log
   flowaudit flows capture.pcap | jq 'select(.outcome == "rejected")'
   flowaudit flows --format zeek capture.pcap > conn.log
   flowaudit flows --format zeek capture.pcap | zeek-cut id.orig_h id.resp_h id.resp_p conn_state
