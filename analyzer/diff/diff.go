@@ -7,22 +7,24 @@
 // rule is in one of these states in each analysis: established
 // (documented and established), blocked (documented, never established),
 // undocumented, waived, or absent; a missing rule is missing, waived, or
-// absent (the rule was seen, or no longer expected). The categories:
+// absent (the rule was seen, or no longer expected). Sweeps (a client's
+// scan folded into one finding) are matched by kind, client, protocol and
+// server or ports. The categories:
 //
 //   - fixed: blocked before and established after; missing before and
 //     established after between the same hosts; undocumented before and
-//     gone after.
+//     gone after; a sweep gone.
 //   - regressed: established before and blocked after; established
 //     before and missing after (the rule that carried it never
-//     appeared); undocumented after and not undocumented before; a waiver
-//     expired after that was not expired before.
+//     appeared); undocumented after and not undocumented before; a new
+//     sweep; a waiver expired after that was not expired before.
 //   - changed: everything else that differs: a new outcome (refused
 //     instead of unanswered), different matching rules or label (a
 //     catalog or inventory change), a finding that became waived, and
 //     services present in only one analysis that are neither (the
 //     traffic simply did not occur).
 //   - unresolved: findings in both analyses (undocumented, blocked,
-//     missing), so the diff shows what the change left to do.
+//     missing, sweeps), so the diff shows what the change left to do.
 //
 // Compare works on its own small view of a report (Report), which the
 // report package builds from an analyze JSON document; the result is
@@ -52,6 +54,7 @@ const (
 	Undocumented = "undocumented"
 	Waived       = "waived"
 	Missing      = "missing"
+	Swept        = "sweep"
 	Absent       = "absent"
 )
 
@@ -61,6 +64,7 @@ type Report struct {
 	Identity Identity
 	Services []Service
 	Missing  []MissingRule
+	Sweeps   []Sweep
 }
 
 // Identity says what an analysis was made of, so two can be compared.
@@ -72,6 +76,9 @@ type Identity struct {
 	CatalogFiles []string
 	Products     []string
 	Rules        int // rules in the catalog
+	// Incomplete says why the analysis did not read every frame (a
+	// capture cut short, connections or services past the limits).
+	Incomplete []string
 }
 
 // File is a path and its SHA-256.
@@ -108,11 +115,30 @@ type MissingRule struct {
 	Description      string
 }
 
-// Change is one service or missing rule whose state differs, or a
+// Sweep is one client's scan folded into one finding: many ports of one
+// server (kind "ports"), or one port on many servers.
+type Sweep struct {
+	Kind               string
+	Client, ClientHost string
+	Server, ServerHost string // a ports sweep's server
+	Proto              string
+	Ports              string // "22" or "1-1024,3389"
+	Servers            uint64
+	Connections        uint64
+}
+
+func (w Sweep) key() string {
+	if w.Kind == "ports" {
+		return w.Kind + "|" + w.Client + "|" + w.Proto + "|" + w.Server
+	}
+	return w.Kind + "|" + w.Client + "|" + w.Proto + "|" + w.Ports
+}
+
+// Change is one service, missing rule or sweep whose state differs, or a
 // finding in both analyses.
 type Change struct {
 	Category string `json:"category"`
-	Kind     string `json:"kind"` // "service" or "missing"
+	Kind     string `json:"kind"` // "service", "missing" or "sweep"
 	// The service's key, or for a missing rule its rule, protocol and hosts.
 	Client  string   `json:"client,omitempty"`
 	Server  string   `json:"server,omitempty"`
@@ -178,7 +204,7 @@ func Label(host, addr string) string {
 
 // ServiceName is "443/tcp", or the protocol for port-less ones.
 func (c *Change) ServiceName() string {
-	if c.Kind == "missing" {
+	if c.Kind == "missing" || c.Kind == "sweep" {
 		if c.Ports == "" {
 			return c.Proto
 		}
@@ -228,7 +254,7 @@ func (m *MissingRule) state() State {
 // finding says whether a state is a finding (what analyze's default
 // --fail-on and missing would count).
 func finding(s State) bool {
-	return s.State == Undocumented || s.State == Blocked || s.State == Missing
+	return s.State == Undocumented || s.State == Blocked || s.State == Missing || s.State == Swept
 }
 
 // covers says whether service s is evidence for missing rule m: same
@@ -351,13 +377,41 @@ func Compare(before, after *Report) *Result {
 		}
 		res.Changes = append(res.Changes, c)
 	}
+	bw, aw := indexSweeps(before.Sweeps), indexSweeps(after.Sweeps)
+	for _, k := range unionKeys(bw, aw) {
+		b, a := bw[k], aw[k]
+		c := Change{Kind: "sweep", Before: State{State: Absent}, After: State{State: Absent}}
+		w := b // shown as it was after, when it still was
+		if b != nil {
+			c.Before = State{State: Swept, Connections: int(b.Connections)}
+		}
+		if a != nil {
+			w = a
+			c.After = State{State: Swept, Connections: int(a.Connections)}
+		}
+		c.Client, c.Proto, c.Ports = Label(w.ClientHost, w.Client), w.Proto, w.Ports
+		if w.Kind == "ports" {
+			c.Server = Label(w.ServerHost, w.Server)
+		} else {
+			c.Server = fmt.Sprintf("%d servers", w.Servers)
+		}
+		switch {
+		case b == nil:
+			c.Category, c.Reason = Regressed, "new sweep ("+w.Kind+")"
+		case a == nil:
+			c.Category, c.Reason = Fixed, "sweep before, gone after"
+		default:
+			c.Category, c.Reason = Unresolved, "sweep in both"
+		}
+		res.Changes = append(res.Changes, c)
+	}
 	sort.SliceStable(res.Changes, func(i, j int) bool {
 		x, y := res.Changes[i], res.Changes[j]
 		if x.Category != y.Category {
 			return categoryOrder(x.Category) < categoryOrder(y.Category)
 		}
 		if x.Kind != y.Kind {
-			return x.Kind > y.Kind // services first
+			return kindOrder(x.Kind) < kindOrder(y.Kind)
 		}
 		return sortKey(x) < sortKey(y)
 	})
@@ -417,6 +471,17 @@ func ruleDelta(b, a []string) string {
 	return strings.Join(parts, " ")
 }
 
+// kindOrder lists services, then sweeps, then missing rules.
+func kindOrder(k string) int {
+	switch k {
+	case "service":
+		return 0
+	case "sweep":
+		return 1
+	}
+	return 2
+}
+
 func categoryOrder(c string) int {
 	switch c {
 	case Regressed:
@@ -469,6 +534,14 @@ func indexServices(ss []Service) map[string]*Service {
 	return m
 }
 
+func indexSweeps(ws []Sweep) map[string]*Sweep {
+	m := make(map[string]*Sweep, len(ws))
+	for i := range ws {
+		m[ws[i].key()] = &ws[i]
+	}
+	return m
+}
+
 func indexMissing(ms []MissingRule) map[string]*MissingRule {
 	m := make(map[string]*MissingRule, len(ms))
 	for i := range ms {
@@ -513,6 +586,15 @@ func warnings(b, a *Report) []string {
 	}
 	if bi.Version != ai.Version {
 		w = append(w, fmt.Sprintf("different flowaudit versions (%s, %s)", bi.Version, ai.Version))
+	}
+	for _, side := range []struct {
+		name string
+		id   Identity
+	}{{"before", bi}, {"after", ai}} {
+		if len(side.id.Incomplete) > 0 {
+			w = append(w, fmt.Sprintf("the %s analysis is incomplete (%s): a service absent from it may only not have been read",
+				side.name, strings.Join(side.id.Incomplete, "; ")))
+		}
 	}
 	for _, c := range bi.Captures {
 		for _, d := range ai.Captures {

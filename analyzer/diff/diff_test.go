@@ -209,3 +209,37 @@ func TestCompareOrder(t *testing.T) {
 		t.Errorf("order:\n%s\nwant:\n%s", strings.Join(want, "\n"), strings.Join(wantOrder, "\n"))
 	}
 }
+
+func TestCompareSweeps(t *testing.T) {
+	ports := func(client, server string) Sweep {
+		return Sweep{Kind: "ports", Client: client, Server: server, Proto: "tcp", Ports: "1-1024", Servers: 1, Connections: 1024}
+	}
+	hosts := func(client, port string) Sweep {
+		return Sweep{Kind: "hosts", Client: client, Proto: "tcp", Ports: port, Servers: 300, Connections: 300}
+	}
+	b := &Report{Sweeps: []Sweep{ports("192.0.2.9", "192.0.2.10"), hosts("192.0.2.9", "445"), hosts("192.0.2.8", "22")}}
+	a := &Report{Sweeps: []Sweep{
+		{Kind: "ports", Client: "192.0.2.9", Server: "192.0.2.10", Proto: "tcp", Ports: "1-65535", Servers: 1, Connections: 65535}, // the same scan, wider
+		hosts("192.0.2.8", "22"), hosts("192.0.2.8", "3389")}}
+	r := Compare(b, a)
+	var got []string
+	for _, c := range r.Changes {
+		got = append(got, c.Category+" "+c.Kind+" "+c.Client+" "+c.Server+" "+c.ServiceName()+": "+c.Reason)
+	}
+	want := []string{
+		"regressed sweep 192.0.2.8 300 servers tcp/3389: new sweep (hosts)",
+		"fixed sweep 192.0.2.9 300 servers tcp/445: sweep before, gone after",
+		"unresolved sweep 192.0.2.8 300 servers tcp/22: sweep in both",
+		"unresolved sweep 192.0.2.9 192.0.2.10 tcp/1-65535: sweep in both",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestIncompleteWarning(t *testing.T) {
+	r := Compare(&Report{}, &Report{Identity: Identity{Incomplete: []string{"after.pcap: cut short at offset 100, frame 2"}}})
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "the after analysis is incomplete (after.pcap: cut short at offset 100, frame 2)") {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}

@@ -59,8 +59,8 @@ func hostsCell(hs []string) string {
 }
 
 var diffTitles = map[string]struct{ title, intro string }{
-	diff.Regressed:  {"Regressed", "Worse after the change: established before and blocked or never seen after, new undocumented services, waivers that expired."},
-	diff.Fixed:      {"Fixed", "Better after the change: blocked or never seen before and established after, undocumented before and gone after."},
+	diff.Regressed:  {"Regressed", "Worse after the change: established before and blocked or never seen after, new undocumented services and sweeps, waivers that expired."},
+	diff.Fixed:      {"Fixed", "Better after the change: blocked or never seen before and established after, undocumented services and sweeps before and gone after."},
 	diff.Changed:    {"Changed", "Different, neither fixed nor regressed: another outcome, other matching rules or label (a catalog or inventory change), newly waived, or traffic that occurred in one capture only."},
 	diff.Unresolved: {"Unresolved", "Findings in both: what the change left to do."},
 }
@@ -90,9 +90,11 @@ func (d *Diff) DiffTables() []Table {
 			Header: []string{"Client", "Server", "Service", "Rule", "Before", "After", "Why"}, Code: map[int]bool{3: true}}
 		for _, ch := range changes {
 			client, server, rules := ch.Client, ch.Server, ""
-			if ch.Kind == "missing" {
+			switch ch.Kind {
+			case "missing":
 				client, server, rules = hostsCell(ch.Clients), hostsCell(ch.Servers), ch.Rule
-			} else {
+			case "sweep":
+			default:
 				rs := ch.After.Rules
 				if len(rs) == 0 {
 					rs = ch.Before.Rules

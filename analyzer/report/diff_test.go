@@ -41,7 +41,8 @@ func testDiff() *Diff {
 			svc("1", "30", 80, "documented", "unanswered", true, "c-web"),
 			svc("7", "20", 3389, "undocumented", "established", false),
 		},
-		Missing: []diff.MissingRule{{Rule: "c-print", Proto: "tcp", Ports: "9100", Clients: []string{"h1"}, Servers: []string{"h40"}}}}
+		Missing: []diff.MissingRule{{Rule: "c-print", Proto: "tcp", Ports: "9100", Clients: []string{"h1"}, Servers: []string{"h40"}}},
+		Sweeps:  []diff.Sweep{{Kind: "hosts", Client: "198.51.100.9", Proto: "tcp", Ports: "445", Servers: 254, Connections: 254}}}
 	return &Diff{Tool: "flowaudit", Version: "test", Result: diff.Compare(before, after), FailOn: []string{diff.Regressed}}
 }
 
@@ -128,7 +129,7 @@ func TestDiffJSON(t *testing.T) {
 		got[c.Category] += c.Kind + ":" + c.Before.State + ">" + c.After.State + " "
 	}
 	want := map[string]string{
-		"regressed":  "service:established>blocked service:absent>undocumented ",
+		"regressed":  "service:established>blocked service:absent>undocumented sweep:absent>sweep ",
 		"fixed":      "service:blocked>established service:undocumented>absent missing:missing>established ",
 		"changed":    "service:blocked>blocked ",
 		"unresolved": "service:undocumented>undocumented missing:missing>missing ",
@@ -143,8 +144,8 @@ func TestDiffJSON(t *testing.T) {
 			t.Errorf("summary has no %q", k)
 		}
 	}
-	if doc.Summary["failures"] != float64(2) {
-		t.Errorf("failures %v, want 2 (the regressions)", doc.Summary["failures"])
+	if doc.Summary["failures"] != float64(3) {
+		t.Errorf("failures %v, want 3 (the regressions)", doc.Summary["failures"])
 	}
 	d.FailOn = []string{"mismatch"}
 	if d.Failures() != 1 {

@@ -83,6 +83,11 @@ func positioned(data []byte, err error) error {
 func (d *Document) DiffReport(name string) *diff.Report {
 	r := &diff.Report{Name: name, Identity: diff.Identity{Version: d.Version, Generated: d.Generated,
 		CatalogFiles: d.Catalog.Files, Products: d.Catalog.Products, Rules: d.Catalog.Rules}}
+	r.Identity.Incomplete = d.Incomplete
+	for _, w := range d.Sweeps {
+		r.Sweeps = append(r.Sweeps, diff.Sweep{Kind: w.Kind, Client: w.Client, ClientHost: w.ClientHost, Server: w.Server,
+			ServerHost: w.ServerHost, Proto: w.Proto, Ports: portList(w.Ports), Servers: w.Servers, Connections: w.Connections})
+	}
 	if d.Inventory != nil {
 		r.Identity.Inventory = &diff.File{Path: d.Inventory.Path, SHA256: d.Inventory.SHA256}
 	}
@@ -103,19 +108,24 @@ func (d *Document) DiffReport(name string) *diff.Report {
 	for _, m := range d.Missing {
 		mr := diff.MissingRule{Rule: m.Rule, Proto: m.Proto, Clients: m.Clients, Servers: m.Servers,
 			Optional: m.Optional, Description: m.Description}
-		var ports []string
-		for _, p := range m.Ports {
-			if p[0] == p[1] {
-				ports = append(ports, strconv.Itoa(int(p[0])))
-			} else {
-				ports = append(ports, fmt.Sprintf("%d-%d", p[0], p[1]))
-			}
-		}
-		mr.Ports = strings.Join(ports, ",")
+		mr.Ports = portList(m.Ports)
 		if m.Waiver != nil {
 			mr.Waiver, mr.WaiverExpired, mr.Waived = m.Waiver.Ticket, m.Waiver.Expired, !m.Waiver.Expired
 		}
 		r.Missing = append(r.Missing, mr)
 	}
 	return r
+}
+
+// portList is "443" or "20001-20030,20009".
+func portList(ps [][2]uint16) string {
+	var out []string
+	for _, p := range ps {
+		if p[0] == p[1] {
+			out = append(out, strconv.Itoa(int(p[0])))
+		} else {
+			out = append(out, fmt.Sprintf("%d-%d", p[0], p[1]))
+		}
+	}
+	return strings.Join(out, ",")
 }

@@ -23,15 +23,16 @@ inventory and the other analysis flags given here.
 Services are matched by client, server, protocol and port; expected flows
 never seen by rule, protocol and hosts. The diff lists:
   regressed   established before, blocked or never seen after; new
-              undocumented services; waivers that expired
+              undocumented services and sweeps; waivers that expired
   fixed       blocked or never seen before, established after;
-              undocumented before, gone after
+              undocumented services and sweeps before, gone after
   changed     another outcome, other matching rules or label (a catalog
               or inventory change), newly waived, or traffic that occurred
               in one capture only
   unresolved  findings in both
 and both inputs' captures (SHA-256), inventory, catalog and tool version,
-with a warning when the inventories or catalogs differ.
+with a warning when the inventories or catalogs differ or either
+analysis is incomplete.
 
 Examples:
   flowaudit diff before.json after.json
@@ -42,7 +43,7 @@ Examples:
 
 Exit codes:
   0  nothing of the --fail-on categories
-  1  error (a capture that could not be read to its end still gets its diff)
+  1  error (a capture analyze fails on is diffed as far as it was read)
   2  usage error
   3  changes of the --fail-on categories (default: regressed)
 `

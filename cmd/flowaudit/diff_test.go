@@ -188,3 +188,33 @@ func TestDiffHelp(t *testing.T) {
 		t.Errorf("exit %d, help:\n%s", code, out)
 	}
 }
+
+// A capture cut short is diffed as analyze reports it (a last record cut
+// short is a warning there, not an error), with a warning that its
+// analysis is incomplete; --fail-on mismatch fails on that alone.
+func TestDiffCutCapture(t *testing.T) {
+	t.Chdir(sampleRoot)
+	data, err := os.ReadFile("testdata/samples/ras/after.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "after-cut.pcapng")
+	if err := os.WriteFile(cut, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := analyzeCmd(t, "diff", "-f", "json", "-i", "testdata/samples/ras/inventory.yaml", "--reproducible",
+		"testdata/samples/ras/pilot.pcapng", cut)
+	if code != exitFindings {
+		t.Errorf("exit %d, want %d: %s", code, exitFindings, errs)
+	}
+	if !strings.Contains(errs, "warning: the after analysis is incomplete") || !strings.Contains(out, `"the after analysis is incomplete`) {
+		t.Errorf("no incomplete warning: stderr %q", errs)
+	}
+	if !strings.Contains(out, `"changes": [`) {
+		t.Errorf("no diff written: %.300s", out)
+	}
+	if code, _, _ := analyzeCmd(t, "diff", "--fail-on", "mismatch", "-i", "testdata/samples/ras/inventory.yaml", "--reproducible",
+		"testdata/samples/ras/after.pcapng", cut); code != exitFindings {
+		t.Errorf("--fail-on mismatch: exit %d, want %d", code, exitFindings)
+	}
+}
