@@ -574,10 +574,7 @@ func (m *Model) propose(h *Host, opts Options, x *context) {
 					}
 				}
 			}
-			equiv = equiv[:0]
-			for _, r := range append([]*catalog.Role{}, best.c.equiv...) {
-				equiv = append(equiv, r)
-			}
+			equiv = append(equiv[:0], best.c.equiv...)
 		}
 		cand := toCand(best)
 		if len(equiv) > 0 {
