@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,42 +46,12 @@ func testDiff() *Diff {
 
 func TestDiffGolden(t *testing.T) {
 	d := testDiff()
-	formats := []struct {
-		name  string
-		write func(*bytes.Buffer) error
-	}{
+	checkGolden(t, []goldenFormat{
 		{"diff.txt", func(b *bytes.Buffer) error { return d.Text(b, TextOptions{}) }},
 		{"diff.md", func(b *bytes.Buffer) error { return d.Markdown(b) }},
 		{"diff.json", func(b *bytes.Buffer) error { return d.JSON(b) }},
 		{"diff.html", func(b *bytes.Buffer) error { return d.HTML(b) }},
-	}
-	for _, f := range formats {
-		t.Run(f.name, func(t *testing.T) {
-			var a, b bytes.Buffer
-			if err := f.write(&a); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.write(&b); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(a.Bytes(), b.Bytes()) {
-				t.Fatal("two renderings differ: output is not deterministic")
-			}
-			golden := filepath.Join("testdata", f.name)
-			if *update {
-				if err := os.WriteFile(golden, a.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./analyzer/report -update)", err)
-			}
-			if !bytes.Equal(a.Bytes(), want) {
-				t.Errorf("%s differs from the golden file; rerun with -update if intended\n%s", f.name, a.String())
-			}
-		})
-	}
+	})
 }
 
 // The test diff holds one of each category, and the JSON names scripts

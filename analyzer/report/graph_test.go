@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -99,23 +97,8 @@ func TestGraphEscaping(t *testing.T) {
 }
 
 func TestGraphDOTGolden(t *testing.T) {
-	var a bytes.Buffer
-	if err := testReport(t).Graph().DOT(&a); err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "report.dot")
-	if *update {
-		if err := os.WriteFile(golden, a.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./analyzer/report -update)", err)
-	}
-	if !bytes.Equal(a.Bytes(), want) {
-		t.Errorf("report.dot differs from the golden file; rerun with -update if intended\n%s", a.String())
-	}
+	g := testReport(t).Graph()
+	checkGolden(t, []goldenFormat{{"report.dot", func(b *bytes.Buffer) error { return g.DOT(b) }}})
 }
 
 var svgSize = regexp.MustCompile(`^<svg width="(\d+)pt" height="(\d+)pt"`)

@@ -99,16 +99,26 @@ func testReportWaivers(t *testing.T, waiverYAML string) *Report {
 
 func TestFormatsGolden(t *testing.T) {
 	rep := testReport(t)
-	formats := []struct {
-		name  string
-		write func(*bytes.Buffer) error
-	}{
+	formats := []goldenFormat{
 		{"report.txt", func(b *bytes.Buffer) error { return rep.Text(b, TextOptions{}) }},
 		{"report.md", func(b *bytes.Buffer) error { return rep.Markdown(b) }},
 		{"report.json", func(b *bytes.Buffer) error { return rep.JSON(b) }},
 		{"report.csv", func(b *bytes.Buffer) error { return rep.CSV(b) }},
 		{"report.html", func(b *bytes.Buffer) error { return rep.HTML(b) }},
 	}
+	checkGolden(t, formats)
+}
+
+// goldenFormat is one rendering checked against testdata/<name>.
+type goldenFormat struct {
+	name  string
+	write func(*bytes.Buffer) error
+}
+
+// checkGolden renders each format twice (the bytes must be equal) and
+// compares it with its golden file in testdata/, rewritten with -update.
+func checkGolden(t *testing.T, formats []goldenFormat) {
+	t.Helper()
 	for _, f := range formats {
 		t.Run(f.name, func(t *testing.T) {
 			var a, b bytes.Buffer
