@@ -169,7 +169,7 @@ func (c *Capture) NothingAnalysed() string {
 
 // NotDecoded says how many of the capture's frames were of link types
 // flowaudit does not decode, and which: "3 frames of link type 147
-// (unnamed), which flowaudit does not decode"; "" when there were none.
+// (USER0), which flowaudit does not decode"; "" when there were none.
 // Whatever those frames carried is missing from the analysis.
 func (c *Capture) NotDecoded() string {
 	var n uint64

@@ -94,7 +94,7 @@ func TestRunStatus(t *testing.T) {
 		{"empty.pcap", StatusUnreadable, "empty file", "empty.pcap: unreadable", 0},
 		{"header-only.pcap", StatusComplete, "", "header-only.pcap: no packets (a file header and nothing after it)", 0},
 		{"radiotap.pcapng", StatusComplete, "", "radiotap.pcapng: 12 frames of link type 127 (RadioTap), none carrying IP traffic flowaudit follows, skipped (", 12},
-		{"user0.pcapng", StatusComplete, "", "user0.pcapng: 3 frames of link type 147 (unnamed), which flowaudit does not decode, skipped", 3},
+		{"user0.pcapng", StatusComplete, "", "user0.pcapng: 3 frames of link type 147 (USER0), which flowaudit does not decode, skipped", 3},
 		{"lldp.pcapng", StatusComplete, "", "lldp.pcapng: 4 frames of link type 1 (Ethernet), none carrying IP traffic flowaudit follows, skipped (not IP 4)", 4},
 		{"mixed.pcapng", StatusComplete, "", "", 5},
 	} {
@@ -114,8 +114,8 @@ func TestRunStatus(t *testing.T) {
 				t.Errorf("Run error %v, want %q", err, c.runErr)
 			}
 			wantNotDecoded := map[string]string{
-				"user0.pcapng": "3 frames of link type 147 (unnamed), which flowaudit does not decode",
-				"mixed.pcapng": "3 frames of link type 147 (unnamed), which flowaudit does not decode",
+				"user0.pcapng": "3 frames of link type 147 (USER0), which flowaudit does not decode",
+				"mixed.pcapng": "3 frames of link type 147 (USER0), which flowaudit does not decode",
 			}[c.file]
 			if nd := got.NotDecoded(); nd != wantNotDecoded {
 				t.Errorf("NotDecoded %q, want %q", nd, wantNotDecoded)

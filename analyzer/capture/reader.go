@@ -515,7 +515,8 @@ func (r *Reader) Detail() string {
 }
 
 // LinkTypeName is the name of a LINKTYPE_ number, as gopacket knows it
-// ("Ethernet", "RadioTap"), or "unnamed".
+// ("Ethernet", "RadioTap"), else as tcpdump's link-layer header types list
+// names it ("C_HDLC", "USER0"), or "unnamed".
 func LinkTypeName(lt uint32) string {
 	if lt > 0xffff {
 		return "unnamed"
@@ -523,5 +524,39 @@ func LinkTypeName(lt uint32) string {
 	if n := layers.LinkType(lt).String(); n != "UnknownLinkType" {
 		return n
 	}
+	if lt >= 147 && lt <= 162 {
+		return fmt.Sprintf("USER%d", lt-147)
+	}
+	if n, ok := tcpdumpLinkTypes[lt]; ok {
+		return n
+	}
 	return "unnamed"
+}
+
+// tcpdumpLinkTypes are the LINKTYPE_ names (https://www.tcpdump.org/linktypes.html)
+// of the link types flowaudit decodes and of common ones, where gopacket
+// has no name.
+var tcpdumpLinkTypes = map[uint32]string{
+	6:   "IEEE802_5",
+	50:  "PPP_HDLC",
+	51:  "PPP_ETHER",
+	104: "C_HDLC",
+	107: "FRELAY",
+	119: "IEEE802_11_PRISM",
+	123: "SUNATM",
+	129: "ARCNET_LINUX",
+	163: "IEEE802_11_AVS",
+	189: "USB_LINUX",
+	192: "PPI",
+	195: "IEEE802_15_4_WITHFCS",
+	215: "IEEE802_15_4_NONASK_PHY",
+	220: "USB_LINUX_MMAPPED",
+	227: "CAN_SOCKETCAN",
+	228: "IPV4",
+	229: "IPV6",
+	230: "IEEE802_15_4_NOFCS",
+	239: "NFLOG",
+	249: "USBPCAP",
+	251: "BLUETOOTH_LE_LL",
+	258: "PKTAP",
 }

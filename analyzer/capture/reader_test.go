@@ -388,3 +388,26 @@ func TestAcceptedEdges(t *testing.T) {
 		})
 	}
 }
+
+func TestLinkTypeName(t *testing.T) {
+	for _, tc := range []struct {
+		lt   uint32
+		want string
+	}{
+		{1, "Ethernet"},   // gopacket's name
+		{127, "RadioTap"}, // gopacket's name
+		{104, "C_HDLC"},   // decoded, gopacket has no name
+		{50, "PPP_HDLC"},  // decoded, gopacket has no name
+		{228, "IPV4"},     // decoded, gopacket has no name
+		{147, "USER0"},    // the user range
+		{162, "USER15"},   // the user range
+		{195, "IEEE802_15_4_WITHFCS"},
+		{163, "IEEE802_11_AVS"}, // just past the user range
+		{146, "unnamed"},
+		{1 << 20, "unnamed"},
+	} {
+		if got := LinkTypeName(tc.lt); got != tc.want {
+			t.Errorf("LinkTypeName(%d) = %q, want %q", tc.lt, got, tc.want)
+		}
+	}
+}

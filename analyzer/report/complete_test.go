@@ -59,12 +59,12 @@ func TestIncompleteSaidFirst(t *testing.T) {
 			`notes.txt: unreadable (not a pcap or pcapng file: starts with "GET " (text?))`}},
 		{"nothing analysed: a link type not decoded", func(r *Report) {
 			r.Captures = append(r.Captures, Capture{Path: "user0.pcap", Status: StatusComplete, Packets: 12,
-				NothingAnalysed: "12 frames of link type 147 (unnamed), which flowaudit does not decode, skipped",
-				NotDecoded:      "12 frames of link type 147 (unnamed), which flowaudit does not decode"})
-		}, []string{"user0.pcap: complete; nothing analysed: 12 frames of link type 147 (unnamed), which flowaudit does not decode, skipped"}},
+				NothingAnalysed: "12 frames of link type 147 (USER0), which flowaudit does not decode, skipped",
+				NotDecoded:      "12 frames of link type 147 (USER0), which flowaudit does not decode"})
+		}, []string{"user0.pcap: complete; nothing analysed: 12 frames of link type 147 (USER0), which flowaudit does not decode, skipped"}},
 		{"some frames of a link type not decoded", func(r *Report) {
-			r.Captures[0].NotDecoded = "3 frames of link type 147 (unnamed), which flowaudit does not decode"
-		}, []string{"pilot.pcap: complete; not analysed: 3 frames of link type 147 (unnamed), which flowaudit does not decode"}},
+			r.Captures[0].NotDecoded = "3 frames of link type 147 (USER0), which flowaudit does not decode"
+		}, []string{"pilot.pcap: complete; not analysed: 3 frames of link type 147 (USER0), which flowaudit does not decode"}},
 		{"nothing analysed: no IP in it", func(r *Report) { // STP only: every frame looked at, nothing to follow
 			r.Captures = append(r.Captures, Capture{Path: "stp.pcap", Status: StatusComplete, Packets: 14,
 				NothingAnalysed: "14 frames of link type 1 (Ethernet), none carrying IP traffic flowaudit follows, skipped (not IP 14)"})

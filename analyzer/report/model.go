@@ -41,7 +41,7 @@ type Capture struct {
 	Analysed        uint64
 	NothingAnalysed string
 	// NotDecoded counts the frames of link types flowaudit does not
-	// decode ("3 frames of link type 147 (unnamed), which flowaudit does
+	// decode ("3 frames of link type 147 (USER0), which flowaudit does
 	// not decode"): what they carried is missing from the report.
 	NotDecoded string
 	// Records is how many connection records a sensor's log (a Zeek

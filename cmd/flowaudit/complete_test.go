@@ -83,7 +83,7 @@ func TestNoDataIsNotAPass(t *testing.T) {
 		msg   string // regexp on stderr
 	}{
 		{[]string{"radiotap.pcapng"}, `radiotap.pcapng: 12 frames of link type 127 \(RadioTap\), none carrying IP traffic flowaudit follows, skipped \(`},
-		{[]string{"user0.pcapng"}, `user0.pcapng: 3 frames of link type 147 \(unnamed\), which flowaudit does not decode, skipped`},
+		{[]string{"user0.pcapng"}, `user0.pcapng: 3 frames of link type 147 \(USER0\), which flowaudit does not decode, skipped`},
 		{[]string{"lldp.pcapng"}, `lldp.pcapng: 4 frames of link type 1 \(Ethernet\), none carrying IP traffic flowaudit follows, skipped \(not IP 4\)`},
 		{[]string{"header-only.pcap"}, `header-only.pcap: no packets \(a file header and nothing after it\)`},
 		{[]string{"empty.pcap"}, `empty.pcap: offset 0: empty file`},

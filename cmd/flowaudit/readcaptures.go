@@ -164,7 +164,7 @@ func skippedText(res *analyzer.Result) string {
 	for i, s := range res.Skipped {
 		parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
 	}
-	t := fmt.Sprintf("skipped %d frames (%s)", res.SkippedTotal(), strings.Join(parts, ", "))
+	t := fmt.Sprintf("skipped %s (%s)", countOf(int(res.SkippedTotal()), "frame"), strings.Join(parts, ", "))
 	if res.FirstDecodeError != nil {
 		t += fmt.Sprintf("; first decode error: %v", res.FirstDecodeError)
 	}
