@@ -29,6 +29,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/connlog"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/names"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
@@ -71,6 +72,10 @@ type Options struct {
 	// SweepThreshold: see flow.Config.SweepThreshold (0: the default,
 	// negative: off).
 	SweepThreshold int
+
+	// NoNames skips learning host names (DNS answers, SNI, HTTP Host;
+	// see package names): connections and services carry none.
+	NoNames bool
 }
 
 // Progress reports how far Run is through one file.
@@ -296,6 +301,11 @@ type Result struct {
 
 	DecodeErrors     uint64       // frames the decoder failed on (also counted in Skipped, truncated or malformed)
 	FirstDecodeError *DecodeError // the first of them, nil if none
+
+	// Names counts the host names learnt (DNS answers, SNI, HTTP Host);
+	// NamesSeen says whether there was any.
+	Names     names.Stats
+	NamesSeen bool
 }
 
 // SkippedTotal is the number of frames skipped for any reason.
@@ -343,7 +353,14 @@ func Run(paths []string, opts Options) (*Result, error) {
 	if sp == nil {
 		sp = catalog.BuiltinServerPorts()
 	}
+	var sn *names.Sniffer
+	var namer flow.Namer
+	if !opts.NoNames {
+		sn = names.New(names.Limits{})
+		namer = sn
+	}
 	tr := flow.NewTracker(flow.Config{
+		Namer:          namer,
 		TCPTimeout:     opts.TCPTimeout,
 		UDPTimeout:     opts.UDPTimeout,
 		OtherTimeout:   opts.OtherTimeout,
@@ -356,7 +373,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		MaxServices:    opts.MaxServices,
 		SweepThreshold: opts.SweepThreshold,
 	})
-	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}}
+	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}, names: sn}
 	var errs []error
 	for i, p := range paths {
 		if err := run.file(i, p); err != nil {
@@ -370,6 +387,9 @@ func Run(paths []string, opts Options) (*Result, error) {
 	res.Sweeps = tr.Sweeps()
 	res.Stats = tr.Stats()
 	res.AddrMACs = tr.AddrMACs()
+	if sn != nil {
+		res.Names, res.NamesSeen = sn.Stats(), sn.Seen()
+	}
 	for r, n := range run.skipped { // in decode's reason order
 		if n > 0 {
 			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(r).String(), Count: n})
@@ -385,6 +405,7 @@ type runner struct {
 	res     *Result
 	pkt     decode.Packet
 	skipped [256]uint64
+	names   *names.Sniffer // nil with Options.NoNames
 }
 
 // file reads one capture into the tracker.
@@ -544,6 +565,13 @@ func (r *runner) file(idx int, path string) (err error) {
 		default:
 			r.res.Decoded++
 			r.tr.Add(&r.pkt, p.Timestamp, flow.Pos{File: idx, Frame: p.Frame})
+			// Only TCP and UDP packets with data can name a server; the
+			// sniffer looks at a few bytes of most and returns at once.
+			if r.names != nil && r.pkt.PayloadLen > 0 && (r.pkt.Proto == decode.ProtoTCP || r.pkt.Proto == decode.ProtoUDP) {
+				if n, src := r.names.Packet(&r.pkt, r.dec.Payload(), p.Timestamp.UnixNano()); n != "" {
+					r.tr.SetServerName(&r.pkt, n, src)
+				}
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -129,7 +130,7 @@ func TestRunStdinAndGzip(t *testing.T) {
 	if c.Path != "-" || c.SHA256 != hex.EncodeToString(sum[:]) || c.Size != int64(gz.Len()) || c.Packets != want.Captures[0].Packets {
 		t.Errorf("stdin capture %+v", c)
 	}
-	if len(got.Services) != len(want.Services) || got.Services[0] != want.Services[0] {
+	if len(got.Services) != len(want.Services) || !reflect.DeepEqual(got.Services[0], want.Services[0]) {
 		t.Errorf("services differ: %+v vs %+v", got.Services, want.Services)
 	}
 }

@@ -65,7 +65,8 @@ const (
 // from frame to frame, so it is not safe for concurrent use: use one per
 // goroutine.
 type Decoder struct {
-	st state
+	st      state
+	payload []byte // the last TCP or UDP packet's payload, into the frame
 
 	eth     ethernetLayer
 	dot1q   dot1qLayer
@@ -235,6 +236,12 @@ func (d *Decoder) isARP() bool {
 	return false
 }
 
+// Payload is the transport payload of the TCP or UDP packet the last
+// Decode described, as far as the capture holds it (nil for other
+// packets). It points into the frame given to Decode: it is valid only
+// until the frame's buffer is reused, and only for looking at.
+func (d *Decoder) Payload() []byte { return d.payload }
+
 // Decode fills p from one frame of the given LINKTYPE. It returns
 // ReasonNone when p describes an IP packet, or the reason the frame was
 // skipped, with the decoding error for truncated and malformed frames. It
@@ -246,6 +253,7 @@ func (d *Decoder) isARP() bool {
 // when its TCP, UDP, SCTP or ICMP header, which the flow needs, is missing.
 func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error) {
 	*p = Packet{}
+	d.payload = nil
 	d.st.reset(p)
 	parser, skip := d.parser(linkType, data)
 	if parser == nil {
@@ -326,6 +334,7 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 		p.Seq, p.Ack, p.Window = t.Seq, t.Ack, t.Window
 		p.TCPFlags = tcpFlags(t)
 		p.PayloadLen = max(st.l4len-int(t.DataOffset)*4, 0)
+		d.payload = t.Payload
 	case ProtoUDP:
 		if next != layers.LayerTypeUDP {
 			if len(l4) < 8 {
@@ -336,6 +345,7 @@ func (d *Decoder) Decode(linkType uint32, data []byte, p *Packet) (Reason, error
 		}
 		p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 		p.PayloadLen = max(st.l4len-8, 0)
+		d.payload = d.udp.Payload
 	case ProtoSCTP:
 		if next != layers.LayerTypeSCTP {
 			return d.shortTransport(err, 12)

@@ -145,6 +145,15 @@ type Connection struct {
 	// local_orig and local_resp ("T" or "F"; "" unset).
 	Service              string
 	LocalOrig, LocalResp string
+
+	// ServerName is the host name the connection was for and NameSource
+	// where it came from (see NameSource; "" and NameNone: none known).
+	// DNSName is what DNS called the server's address for this client
+	// (see Namer), even when the connection named itself otherwise: a
+	// ServerName that differs from it contradicts DNS.
+	ServerName string
+	NameSource NameSource
+	DNSName    string
 }
 
 // Duration is the time from the first to the last packet.
@@ -216,7 +225,9 @@ type conn struct {
 	firstPos   Pos
 	lastPos    Pos
 	ep         [2]endpoint
-	prev, next *conn // in the idle list
+	prev, next *conn      // in the idle list
+	serverName string     // from the connection's own payload (SNI, HTTP Host)
+	nameSrc    NameSource // its source
 }
 
 func (c *conn) isTCP() bool { return c.proto == decode.ProtoTCP }
@@ -353,6 +364,8 @@ func (c *conn) exportTo(out *Connection, reason EndReason, full bool) {
 		ICMPFrom:    c.icmpFrom,
 		ICMPType:    c.icmpType,
 		ICMPCode:    c.icmpCode,
+		ServerName:  c.serverName,
+		NameSource:  c.nameSrc,
 	}
 	if c.isTCP() {
 		out.OrigBytes = c.ep[0].size(&c.ep[1])

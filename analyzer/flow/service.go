@@ -57,6 +57,13 @@ type Service struct {
 	ICMPFrom           netip.Addr
 	ICMPType, ICMPCode uint8
 
+	// Names are the server names its connections were for, with their
+	// sources (at most MaxServiceNames, in order of first appearance);
+	// DNSNames what DNS called the server where that differs from a
+	// connection's own name.
+	Names    []ServiceName
+	DNSNames []string
+
 	First, Last time.Time // first and last packet of any connection
 	FirstPos    Pos       // position of the earliest connection's first packet
 	FirstID     uint64    // Connection.ID of that connection
@@ -115,6 +122,9 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	if c.RespTTL != 0 && s.ServerTTL == 0 {
 		s.ServerTTL = c.RespTTL
+	}
+	if c.ServerName != "" || c.DNSName != "" {
+		s.foldNames(c)
 	}
 	if c.RespRST {
 		if s.RSTs == 0 {

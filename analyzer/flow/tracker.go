@@ -61,6 +61,10 @@ type Config struct {
 	// pointer is valid only during the call.
 	OnConnection func(*Connection)
 
+	// Namer, if set, names each finished connection (from DNS answers)
+	// before it is folded into its service and handed to OnConnection.
+	Namer Namer
+
 	// NoServices skips the per-service aggregates (Services returns nil),
 	// for callers that only want the connections.
 	NoServices bool
@@ -603,6 +607,9 @@ func (t *Tracker) finish(c *conn, reason EndReason) {
 	// the service aggregates do not need them.
 	rec := &t.rec
 	c.exportTo(rec, reason, t.cfg.OnConnection != nil)
+	if t.cfg.Namer != nil {
+		t.cfg.Namer.Name(rec)
+	}
 	switch reason {
 	case EndTimeout:
 		t.stats.TimedOut++

@@ -460,6 +460,14 @@ func (fb *framer) appendIP(ls *[]gopacket.SerializableLayer, f *flow, i int, src
 		*ls = append(*ls, &fb.tcp)
 		if st.n > 0 {
 			fb.payload = fb.payloadFor(f, st, int(st.n))
+			if d, seq0 := f.reqData, f.reqSeq0; d != nil || f.respData != nil {
+				if st.rev {
+					d, seq0 = f.respData, f.respSeq0
+				}
+				if off := int(st.seq - seq0); d != nil && off >= 0 && off+int(st.n) <= len(d) {
+					fb.payload = d[off : off+int(st.n)]
+				}
+			}
 			*ls = append(*ls, &fb.payload)
 		}
 	case sUDP:
@@ -467,10 +475,17 @@ func (fb *framer) appendIP(ls *[]gopacket.SerializableLayer, f *flow, i int, src
 		fb.udp = layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
 		_ = fb.udp.SetNetworkLayerForChecksum(nl)
 		*ls = append(*ls, &fb.udp)
-		if f.qname != "" {
+		switch {
+		case f.reqData != nil && !st.rev:
+			fb.payload = f.reqData
+			*ls = append(*ls, &fb.payload)
+		case f.respData != nil && st.rev:
+			fb.payload = f.respData
+			*ls = append(*ls, &fb.payload)
+		case f.qname != "":
 			fb.setDNS(f, st)
 			*ls = append(*ls, &fb.dns)
-		} else if st.n > 0 {
+		case st.n > 0:
 			fb.payload = fb.payloadFor(f, st, int(st.n))
 			*ls = append(*ls, &fb.payload)
 		}

@@ -169,11 +169,17 @@ type flow struct {
 	ipid       uint16
 	mtu        int    // fragment size for sUDPFrag
 	qname      string // DNS query name: UDP payloads are DNS messages
-	vrid, prio uint8
-	vip        netip.Addr // VRRP virtual address
-	steps      []step
-	next       int // next step to write
-	written    int // packets of this flow written by the last Write
+	// reqData and respData, when set, are the bytes of the client's first
+	// request and the server's first response (TCP: the first exchange,
+	// split at segment boundaries from reqSeq0/respSeq0; UDP: every
+	// datagram), instead of filler.
+	reqData, respData []byte
+	reqSeq0, respSeq0 uint32
+	vrid, prio        uint8
+	vip               netip.Addr // VRRP virtual address
+	steps             []step
+	next              int // next step to write
+	written           int // packets of this flow written by the last Write
 
 	state string // expected conn_state (Zeek's names)
 	note  string

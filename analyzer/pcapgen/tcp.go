@@ -59,6 +59,13 @@ type TCPOpts struct {
 	Retries int           // SYN retransmissions for OpenUnanswered/OpenProhibited; 0 means 2
 	From    netip.Addr    // source of the ICMP error for OpenProhibited; zero means the responder
 
+	// Data, when set, is the client's first request (Request is then its
+	// length) and ReplyData the server's first response; Segment, when
+	// set, is the largest segment the request is sent in (to split a TLS
+	// ClientHello over several segments).
+	Data, ReplyData []byte
+	Segment         int
+
 	Path Path
 	Note string // free text carried into the capture description
 }
@@ -169,6 +176,12 @@ func (g *gen) tcpFlow(at time.Duration, c, srv netip.AddrPort, o TCPOpts) *flow 
 	if resp == 0 {
 		resp = 1200
 	}
+	if o.Data != nil {
+		req, f.reqData, f.reqSeq0 = len(o.Data), o.Data, cseq
+	}
+	if o.ReplyData != nil {
+		resp, f.respData, f.respSeq0 = len(o.ReplyData), o.ReplyData, sseq
+	}
 	firstData := len(f.steps)
 	for i := 0; i < ex; i++ {
 		if i > 0 || o.Open != OpenMidStream {
@@ -177,6 +190,9 @@ func (g *gen) tcpFlow(at time.Duration, c, srv netip.AddrPort, o TCPOpts) *flow 
 		// request, client to server, back to back
 		for left := req; left > 0; {
 			n := min(left, mss)
+			if o.Segment > 0 {
+				n = min(n, o.Segment)
+			}
 			left -= n
 			fl := flagACK
 			if left == 0 {

@@ -35,6 +35,7 @@ type UDPOpts struct {
 	Reply             Reply
 	From              netip.Addr // source of replies or ICMP errors when not the responder (a broadcast answered by one host, a router)
 	DNS               string     // payloads are a DNS query and answer for this name (sizes are then ignored)
+	Data, ReplyData   []byte     // payloads of every request and response, instead of filler (sizes are then theirs)
 
 	// Fragment, when set, is the MTU: larger datagrams are sent as IP
 	// fragments (IPv4 fragments, or the IPv6 fragment header).
@@ -90,6 +91,12 @@ func (g *gen) udpFlow(at time.Duration, c, srv netip.AddrPort, o UDPOpts) *flow 
 	}
 	if resp <= 0 {
 		resp = 256
+	}
+	if o.Data != nil {
+		req, f.reqData = len(o.Data), o.Data
+	}
+	if o.ReplyData != nil {
+		resp, f.respData = len(o.ReplyData), o.ReplyData
 	}
 	if o.DNS != "" {
 		// the sizes of the DNS messages the framer builds (names uncompressed)
