@@ -2,6 +2,8 @@ package analyzer
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
@@ -42,6 +44,16 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 			RSTTTL:        s.RSTTTL,
 			RSTs:          int(s.RSTs),
 		}
+		for _, n := range s.Names {
+			out[i].Names = append(out[i].Names, audit.Name{Name: n.Name, Evidence: n.Source.String(), Connections: int(n.Connections)})
+		}
+		slices.SortStableFunc(out[i].Names, func(a, b audit.Name) int {
+			if d := audit.EvidenceRank(a.Evidence) - audit.EvidenceRank(b.Evidence); d != 0 {
+				return d
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		out[i].DNSNames = slices.Sorted(slices.Values(s.DNSNames))
 		if s.ICMPErrors > 0 {
 			out[i].ICMPFrom, out[i].ICMPType, out[i].ICMPCode = s.ICMPFrom, s.ICMPType, s.ICMPCode
 			out[i].ICMPName = decode.ICMPName(icmpProto(s.ICMPFrom), s.ICMPType, s.ICMPCode)

@@ -48,6 +48,53 @@ type Service struct {
 	ICMPType          uint8
 	ICMPCode          uint8
 	ICMPName          string // its type and code by name
+
+	// Names are the host names its connections were for, each with its
+	// evidence (see Evidence*); DNSNames what DNS called the server where
+	// that differs from a connection's own name (SNI, Host).
+	Names    []Name
+	DNSNames []string
+}
+
+// Name is a host name some of a service's connections were for.
+type Name struct {
+	Name        string `json:"name"`
+	Evidence    string `json:"evidence"`
+	Connections int    `json:"connections"`
+}
+
+// Evidence of a connection's host name, strongest first: the TLS
+// server_name (SNI) or HTTP Host header the connection sent, a DNS answer
+// the client received before it started, any other DNS answer for the
+// server's address.
+const (
+	EvidenceSNI      = "sni"
+	EvidenceHTTPHost = "http-host"
+	EvidenceDNS      = "dns"
+	EvidenceDNSOther = "dns (other client)"
+	evidenceUnknown  = 9
+)
+
+// EvidenceRank orders evidence: SNI and HTTP Host (0, authoritative), DNS
+// to the client (1), DNS to another client (2).
+func EvidenceRank(e string) int {
+	switch e {
+	case EvidenceSNI, EvidenceHTTPHost:
+		return 0
+	case EvidenceDNS:
+		return 1
+	case EvidenceDNSOther:
+		return 2
+	}
+	return evidenceUnknown
+}
+
+// NameMatch is the evidence that a host-pattern rule documents a flow: the
+// host name of its connections and where that name came from.
+type NameMatch struct {
+	Rule     string `json:"rule"`
+	Name     string `json:"name"`
+	Evidence string `json:"evidence"`
 }
 
 // Status is a service's label.
@@ -94,6 +141,9 @@ type Flow struct {
 	Waiver                 *Waiver         // the waiver that accepted it, or an expired one
 	WaiverExpired          bool
 	BlockedBy              *BlockEvidence // what answered instead of the server; nil when established
+	// NameMatches say which host names documented the flow by which
+	// host-pattern rules (empty when roles or addresses did).
+	NameMatches []NameMatch
 }
 
 // Finding says whether the flow is a finding: undocumented or blocked and
@@ -334,10 +384,23 @@ func sideMatches(ep catalog.Endpoint, h *inventory.Host, addr netip.Addr) bool {
 	return true // Any
 }
 
-// hostMatches matches a host pattern such as "*.digicert.com" against an
-// inventory host name, case-insensitively.
+// hostMatches matches a host pattern against a host name, case-
+// insensitively and without trailing dots. A leading "*" stands for one or
+// more characters, dots included, so "*.digicert.com" matches
+// ocsp.digicert.com and a.b.digicert.com but neither digicert.com nor
+// digicert.com.evil.example, and "*xt.blob.core.windows.net" matches
+// accountxt.blob.core.windows.net. Other wildcards match within a label
+// (path.Match); a pattern without one matches only the same name.
 func hostMatches(pattern, name string) bool {
-	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(name))
+	pattern = strings.TrimSuffix(strings.ToLower(pattern), ".")
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	if suffix, ok := strings.CutPrefix(pattern, "*"); ok && !strings.ContainsAny(suffix, "*?[\\") {
+		return len(name) > len(suffix) && strings.HasSuffix(name, suffix)
+	}
+	if !strings.ContainsAny(pattern, "*?[\\") {
+		return pattern == name
+	}
+	ok, err := path.Match(pattern, name)
 	return err == nil && ok
 }
 
@@ -372,6 +435,7 @@ func (a *auditor) label(s *Service) *Flow {
 			f.Rules = append(f.Rules, r)
 		}
 	}
+	nameHints := a.byName(f, cands)
 	if f.Outcome != Established && !f.Multicast {
 		f.BlockedBy = blockEvidence(s)
 	}
@@ -385,8 +449,86 @@ func (a *auditor) label(s *Service) *Flow {
 		return f
 	}
 	f.Status = Undocumented
-	f.Hints = a.hints(f, cands)
+	f.Hints = append(nameHints, a.hints(f, cands)...)
 	return f
+}
+
+// strongestNames are the names of a service with its strongest evidence.
+func strongestNames(s *Service) []Name {
+	best := evidenceUnknown
+	for _, n := range s.Names {
+		best = min(best, EvidenceRank(n.Evidence))
+	}
+	var out []Name
+	for _, n := range s.Names {
+		if EvidenceRank(n.Evidence) == best {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// byName adds to f the host-pattern rules its host names match: the rules
+// among cands whose destination is a host pattern and whose source fits
+// the client. Only the names of the strongest evidence count (SNI and HTTP
+// Host over DNS to the client, over DNS to others), and every one of them
+// must match one of these rules: a connection that named another host is
+// undocumented, whatever DNS called the address. It returns hints for an
+// undocumented flow: the names no rule matched, and the DNS name they
+// contradict.
+func (a *auditor) byName(f *Flow, cands []*catalog.Rule) []string {
+	if len(f.Names) == 0 || f.Multicast {
+		return nil
+	}
+	var hostRules []*catalog.Rule
+	for _, r := range cands {
+		if r.To.Host != "" && sideMatches(r.From, f.ClientHost, f.Client) && !slices.Contains(f.Rules, r) {
+			hostRules = append(hostRules, r)
+		}
+	}
+	names := strongestNames(&f.Service)
+	var matches []NameMatch
+	var matched []*catalog.Rule
+	var unmatched []Name
+	for _, n := range names {
+		found := false
+		for _, r := range hostRules {
+			if hostMatches(r.To.Host, n.Name) {
+				matches = append(matches, NameMatch{Rule: r.ID, Name: n.Name, Evidence: n.Evidence})
+				if !slices.Contains(matched, r) {
+					matched = append(matched, r)
+				}
+				found = true
+			}
+		}
+		if !found {
+			unmatched = append(unmatched, n)
+		}
+	}
+	if len(unmatched) == 0 {
+		f.Rules = append(f.Rules, matched...)
+		f.NameMatches = matches
+		return nil
+	}
+	if len(hostRules) == 0 {
+		return nil
+	}
+	var hints []string
+	for _, n := range unmatched {
+		h := fmt.Sprintf("host name %s (%s) matches no host rule of %s for this client", n.Name, n.Evidence, ServiceName(f.Proto, f.Port))
+		for _, d := range f.DNSNames {
+			for _, r := range hostRules {
+				if hostMatches(r.To.Host, d) {
+					h = fmt.Sprintf("%s %s contradicts DNS, which called %s %s: %s (%s) is not applied", n.Evidence, n.Name, f.Server, d, r.ID, r.To.Host)
+					break
+				}
+			}
+		}
+		if !slices.Contains(hints, h) {
+			hints = append(hints, h)
+		}
+	}
+	return hints
 }
 
 // hints explain an undocumented flow: which hosts have no role, which
@@ -586,9 +728,21 @@ func (a *auditor) missing(res *Result) {
 				}
 			}
 			if len(servers) == 0 {
-				if r.From.Role != nil {
+				if r.From.Role == nil {
+					continue
+				}
+				// Without an inventory host of that name, the capture's
+				// own names (DNS answers, SNI, HTTP Host) check the
+				// rule, if its clients' traffic held any.
+				if !namesFor(byProto, clients) {
 					res.Unverifiable = append(res.Unverifiable, &Unverifiable{Rule: r,
-						Reason: fmt.Sprintf("destination %s is a host name: name an inventory host %q to check it", r.To.Host, r.To.Host)})
+						Reason: fmt.Sprintf("destination %s is a host name and the capture held no host names (DNS answers, TLS SNI, HTTP Host) for its clients' traffic: name an inventory host %q, or capture the clients' DNS", r.To.Host, r.To.Host)})
+					continue
+				}
+				for _, p := range r.Protocols {
+					if !documentedBy(r, byProto[p]) {
+						res.Missing = append(res.Missing, &Missing{Rule: r, Proto: p, Clients: clients})
+					}
 				}
 				continue
 			}
@@ -602,6 +756,28 @@ func (a *auditor) missing(res *Result) {
 			}
 		}
 	}
+}
+
+// namesFor says whether any flow of the clients given carried a host name.
+func namesFor(byProto map[uint8][]*Flow, clients []*inventory.Host) bool {
+	for _, fs := range byProto {
+		for _, f := range fs {
+			if len(f.Names) > 0 && f.ClientHost != nil && slices.Contains(clients, f.ClientHost) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// documentedBy says whether rule r documents one of the flows.
+func documentedBy(r *catalog.Rule, flows []*Flow) bool {
+	for _, f := range flows {
+		if slices.Contains(f.Rules, r) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *auditor) attempted(r *catalog.Rule, proto uint8, flows []*Flow) bool {

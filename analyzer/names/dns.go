@@ -32,7 +32,7 @@ type dnsName struct {
 
 func (d *dnsName) bytes() []byte { return d.b[:d.n] }
 
-func (d *dnsName) equal(o *dnsName) bool { return d.n == o.n && d.b == o.b }
+func (d *dnsName) equal(o *dnsName) bool { return d.n == o.n && string(d.b[:d.n]) == string(o.b[:o.n]) }
 
 // DNSRecord is one answer record of interest: an address (A, AAAA) or an
 // alias (CNAME) for Name.

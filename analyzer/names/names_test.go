@@ -70,6 +70,15 @@ func TestParseDNSChain(t *testing.T) {
 		pcapgen.DNSRecord{Name: "api.cloud.com", Target: "api.trafficmanager.net"},
 	)
 	var m dnsMessage
+	// A message with longer names first: names left in the reused
+	// records must not spoil the comparison of the next message's.
+	long := pcapgen.DNSResponse(6, "a-much-longer-name.cs9.wac.phicdn.net", false,
+		pcapgen.DNSRecord{Name: "a-much-longer-name.cs9.wac.phicdn.net", Target: "another-long-target.edge.cdn.example.org"},
+		pcapgen.DNSRecord{Name: "another-long-target.edge.cdn.example.org", Target: "x"},
+		pcapgen.DNSRecord{Name: "a-long-name-of-an-address.example", Addr: a})
+	if err := parseDNS(long, &m); err != nil {
+		t.Fatal(err)
+	}
 	if err := parseDNS(msg, &m); err != nil {
 		t.Fatal(err)
 	}

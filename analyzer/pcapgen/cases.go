@@ -316,12 +316,16 @@ func GenerateCases(dir string, cases []Case) error {
 }
 
 // GenerateAll regenerates every committed capture: LinkTypeCases under
-// testdata/captures and FlowCases under testdata/flowcases.
+// testdata/captures, FlowCases under testdata/flowcases and NameCases
+// under testdata/names (next to its hand-written inventory.yaml).
 func GenerateAll(testdata string) error {
 	if err := GenerateCases(filepath.Join(testdata, "captures"), LinkTypeCases()); err != nil {
 		return err
 	}
-	return GenerateCases(filepath.Join(testdata, "flowcases"), FlowCases())
+	if err := GenerateCases(filepath.Join(testdata, "flowcases"), FlowCases()); err != nil {
+		return err
+	}
+	return GenerateCases(filepath.Join(testdata, "names"), NameCases())
 }
 
 const readmeHead = `# Generated captures

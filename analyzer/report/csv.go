@@ -31,7 +31,8 @@ const (
 // rule and unverifiable rule, told apart by kind.
 var CSVHeader = []string{"kind", "status", "blocked", "outcome", "client", "client_host", "client_roles", "server", "server_host", "server_roles",
 	"proto", "port", "connections", "established", "rejected", "unanswered", "packets", "bytes", "first_seen", "last_seen",
-	"first_file", "first_frame", "rules", "descriptions", "sources", "waiver", "hints", "filter", "blocked_by"}
+	"first_file", "first_frame", "rules", "descriptions", "sources", "waiver", "hints", "filter", "blocked_by",
+	"host_names", "name_evidence"}
 
 // csvColumn is a column's index in CSVHeader.
 func csvColumn(name string) int {
@@ -158,7 +159,8 @@ func csvFlow(kind string, f *audit.Flow) []string {
 		catalog.ProtoName(f.Proto), port, strconv.Itoa(f.Connections), strconv.Itoa(f.Established), strconv.Itoa(f.Rejected),
 		strconv.Itoa(f.Unanswered), strconv.FormatUint(f.Packets, 10), strconv.FormatUint(f.Bytes, 10), TS(f.FirstSeen), TS(f.LastSeen),
 		f.FirstFrame.File, strconv.FormatUint(f.FirstFrame.Frame, 10), plainRuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
-		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f)}
+		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f),
+		NamesText(f.Names), NameMatchesText(f.NameMatches)}
 }
 
 func csvSweep(w *audit.Sweep) []string {
@@ -177,7 +179,7 @@ func csvSweep(w *audit.Sweep) []string {
 	return []string{CSVSweep, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
 		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
 		u(w.Unanswered), u(w.Packets), u(w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, u(w.FirstFrame.Frame),
-		"", "", "", "", w.Describe(), SweepFilter(w), ""}
+		"", "", "", "", w.Describe(), SweepFilter(w), "", "", ""}
 }
 
 // csvRule is a row for a rule: its id, description, source, roles,

@@ -155,6 +155,12 @@ type jsonFlow struct {
 	Hints          []string    `json:"hints,omitempty"`
 	Waiver         *jsonWaiver `json:"waiver,omitempty"`
 	BlockedBy      *jsonBlock  `json:"blocked_by,omitempty"`
+	// Host names of the service's connections with their evidence, the
+	// names that documented it by host-pattern rules, and what DNS called
+	// the server where a connection named it otherwise.
+	Names       []audit.Name      `json:"names,omitempty"`
+	NameMatches []audit.NameMatch `json:"name_matches,omitempty"`
+	DNSNames    []string          `json:"dns_names,omitempty"`
 }
 
 // jsonBlock is a flow's BlockEvidence: what answered instead of the
@@ -329,7 +335,7 @@ func (r *Report) Document() *Document {
 			FirstFrame: f.FirstFrame.Frame, Filter: Filter(f), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
 			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
 			ICMPErrors: f.ICMPErrors, Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
-			BlockedBy: blockJSON(f.BlockedBy),
+			BlockedBy: blockJSON(f.BlockedBy), Names: f.Names, NameMatches: f.NameMatches, DNSNames: f.DNSNames,
 		}
 		if f.ClientHost != nil {
 			jf.ClientHost = f.ClientHost.Name

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -503,4 +504,40 @@ func hostName(h *inventory.Host) string {
 		return ""
 	}
 	return h.Name
+}
+
+// NamesText lists a service's host names with their evidence, strongest
+// first: "ocsp.digicert.com (sni); crl3.digicert.com (dns)".
+func NamesText(ns []audit.Name) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = n.Name + " (" + n.Evidence + ")"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// NameMatchesText says which host names documented a flow by which
+// host-pattern rules: "ctx-cc-cc-digicert-443: ocsp.digicert.com (sni)".
+func NameMatchesText(ms []audit.NameMatch) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.Rule + ": " + m.Name + " (" + m.Evidence + ")"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// namesCell is the host names of a flow for the tables: the names that
+// matched its host-pattern rules, else every name seen, with evidence.
+func namesCell(f *audit.Flow) string {
+	if len(f.NameMatches) == 0 {
+		return NamesText(f.Names)
+	}
+	var parts []string
+	for _, m := range f.NameMatches {
+		p := m.Name + " (" + m.Evidence + ")"
+		if !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -161,26 +161,26 @@ func (r *Report) FindingTables() []Table {
 
 	und := Table{ID: "undocumented", Title: fmt.Sprintf("Undocumented services (%d)", len(s.Undocumented)),
 		Intro:  "Traffic no document allows. Each row is a client, a server and a service; the filter shows its packets in Wireshark.",
-		Header: []string{"Client", "Server", "Service", "Roles", "Outcome", "Conns", "Packets", "Bytes", "First seen", "First frame", "Why", "Filter"},
-		Code:   map[int]bool{11: true}, Wide: map[int]bool{6: true, 7: true, 8: true, 10: true, 11: true},
-		Brief: map[int]bool{0: true, 1: true, 4: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true}}
+		Header: []string{"Client", "Server", "Service", "Host names", "Roles", "Outcome", "Conns", "Packets", "Bytes", "First seen", "First frame", "Why", "Filter"},
+		Code:   map[int]bool{12: true}, Wide: map[int]bool{7: true, 8: true, 9: true, 11: true, 12: true},
+		Brief: map[int]bool{0: true, 1: true, 5: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true, 5: true}}
 	for _, f := range s.Undocumented {
 		why := strings.Join(f.Hints, "; ")
 		if f.WaiverExpired {
 			why = "waiver " + WaiverText(f.Waiver, true) + "; " + why
 		}
-		und.Rows = append(und.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), rolesCell(f),
+		und.Rows = append(und.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f), rolesCell(f),
 			outcomeCell(f), count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), r.frameCell(f), why, Filter(f)})
 	}
 	out = append(out, und)
 
 	blk := Table{ID: "blocked", Title: fmt.Sprintf("Blocked documented services (%d)", len(s.Blocked)),
 		Intro:  "Documented traffic that was attempted but never established: refused or unanswered, as a firewall in the path would leave it.",
-		Header: []string{"Client", "Server", "Service", "Outcome", "Blocked by", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
-		Code:   map[int]bool{9: true, 10: true}, Wide: map[int]bool{4: true, 6: true, 7: true, 9: true, 10: true},
-		Brief: map[int]bool{0: true, 1: true, 3: true}, Cut: map[int]bool{0: true, 1: true, 3: true}}
+		Header: []string{"Client", "Server", "Service", "Host names", "Outcome", "Blocked by", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
+		Code:   map[int]bool{10: true, 11: true}, Wide: map[int]bool{5: true, 7: true, 8: true, 10: true, 11: true},
+		Brief: map[int]bool{0: true, 1: true, 4: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true}}
 	for _, f := range s.Blocked {
-		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
+		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f),
 			outcomeCell(f), blockedByCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
 	}
 	out = append(out, blk)
@@ -225,10 +225,10 @@ func (r *Report) FindingTables() []Table {
 
 	doc := Table{ID: "documented", Title: fmt.Sprintf("Documented services (%d)", len(s.Documented)),
 		Intro:  "Allowed by the rules listed; established, or broadcast and multicast sent by a host of the rule's role.",
-		Header: []string{"Client", "Server", "Service", "Conns", "Packets", "Bytes", "First seen", "Rules"}, Code: map[int]bool{7: true},
-		Wide: map[int]bool{4: true, 5: true, 6: true, 7: true}, Brief: map[int]bool{0: true, 1: true}, Cut: map[int]bool{0: true, 1: true}}
+		Header: []string{"Client", "Server", "Service", "Host names", "Conns", "Packets", "Bytes", "First seen", "Rules"}, Code: map[int]bool{8: true},
+		Wide: map[int]bool{5: true, 6: true, 7: true, 8: true}, Brief: map[int]bool{0: true, 1: true}, Cut: map[int]bool{0: true, 1: true, 3: true}}
 	for _, f := range s.Documented {
-		doc.Rows = append(doc.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f),
+		doc.Rows = append(doc.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f),
 			count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), RuleIDs(f.Rules)})
 	}
 	out = append(out, doc)

@@ -83,6 +83,12 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	if c.ICMPErrors != 0 {
 		b = num(b, `,"icmp_errors":`, c.ICMPErrors)
 	}
+	// Server names hold only [a-z0-9._-] (package names checks them), and
+	// their sources are fixed words: no escaping needed.
+	if c.ServerName != "" {
+		b = name(b, `,"server_name":`, c.ServerName)
+		b = name(b, `,"server_name_source":`, c.NameSource.String())
+	}
 	b = append(append(b, `,"file":`...), file(c.FirstPos.File)...)
 	if c.FirstPos.Frame == 0 {
 		return append(b, '}') // a sensor's flow record: no frames

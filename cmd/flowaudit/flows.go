@@ -26,7 +26,9 @@ Prints every connection in the captures, like Zeek's conn.log: client and
 server (id.orig_h/id.resp_h), protocol, duration, payload and IP bytes and
 packets each way, Zeek's conn_state and history, the Community ID, and
 flowaudit's outcome (established, rejected, unanswered, partial), how the
-client was chosen (client_by) and the file and frames where it was seen.
+client was chosen (client_by), the host name it was for (server_name:
+TLS or QUIC SNI, HTTP Host, else a DNS answer; server_name_source says
+which) and the file and frames where it was seen.
 
 CAPTURE is a pcap or pcapng file, optionally gzip-compressed, or "-" for
 standard input. Several files are read in order as one capture (rotated
@@ -43,7 +45,7 @@ sorted by first frame.
 --format zeek writes a Zeek conn.log in Zeek's TSV format (header lines,
 "-" for unset fields, Zeek's columns and types), --format zeek-json the same
 in Zeek's JSON log format, for zeek-cut, RITA and SIEM parsers; flowaudit's
-own fields (outcome, client_by, frames) are not in them.
+own fields (outcome, client_by, server_name, frames) are not in them.
 
 Examples:
   flowaudit flows pilot.pcapng
@@ -53,6 +55,7 @@ Examples:
   tcpdump -i eth0 -w - | flowaudit flows -
   flowaudit flows --port 3389 /opt/zeek/logs/current/conn.log
   flowaudit flows capture.pcap | jq 'select(.outcome == "rejected")'
+  flowaudit flows capture.pcap | jq 'select(.server_name_source == "sni") | .server_name'
   flowaudit flows --format zeek capture.pcap > conn.log
   flowaudit flows --format zeek capture.pcap | zeek-cut id.orig_h id.resp_h id.resp_p conn_state
   flowaudit flows --format zeek-json capture.pcap > conn.json
@@ -219,6 +222,8 @@ type flowRecord struct {
 	Outcome     string      `json:"outcome"`
 	ClientBy    string      `json:"client_by"`
 	ICMPErrors  uint64      `json:"icmp_errors,omitempty"`
+	ServerName  string      `json:"server_name,omitempty"`
+	NameSource  string      `json:"server_name_source,omitempty"`
 	File        string      `json:"file"`
 	FirstFrame  uint64      `json:"first_frame"`
 	LastFile    string      `json:"last_file,omitempty"`
@@ -231,7 +236,7 @@ type flowRecord struct {
 var flowColumns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
 	"orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
 	"resp_ip_bytes", "vlan", "inner_vlan", "tunnel", "community_id", "outcome", "client_by", "icmp_errors",
-	"file", "first_frame", "last_file", "last_frame"}
+	"server_name", "server_name_source", "file", "first_frame", "last_file", "last_frame"}
 
 func (r *flowRecord) csv() []string {
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
@@ -244,7 +249,7 @@ func (r *flowRecord) csv() []string {
 	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto,
 		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, u(r.MissedBytes), r.History, u(r.OrigPkts),
 		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
-		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.File, opt(r.FirstFrame),
+		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.ServerName, r.NameSource, r.File, opt(r.FirstFrame),
 		r.LastFile, opt(r.LastFrame)} // frames: none in a sensor's flow record
 }
 
@@ -311,6 +316,8 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 		Outcome:     c.Outcome.String(),
 		ClientBy:    c.ClientBy.String(),
 		ICMPErrors:  c.ICMPErrors,
+		ServerName:  c.ServerName,
+		NameSource:  c.NameSource.String(),
 		File:        file(c.FirstPos.File),
 		FirstFrame:  c.FirstPos.Frame,
 		LastFrame:   c.LastPos.Frame,
@@ -406,7 +413,7 @@ func (fw *flowWriter) table() {
 		}
 		return cmpUint(a.FirstFrame, b.FirstFrame)
 	})
-	t := fw.e.newTable("start", "proto", "client", "server", "state", "history", "outcome", "client by",
+	t := fw.e.newTable("start", "proto", "client", "server", "server name", "state", "history", "outcome", "client by",
 		"pkts c/s", "bytes c/s", "duration", "frames")
 	hostPort := func(h string, p uint16, proto string) string {
 		if proto != "tcp" && proto != "udp" && proto != "sctp" {
@@ -431,8 +438,12 @@ func (fw *flowWriter) table() {
 		if multi {
 			frames = filepath.Base(r.File) + ":" + frames
 		}
+		name := r.ServerName
+		if name != "" {
+			name += " (" + r.NameSource + ")"
+		}
 		t.AppendRow(table.Row{start, proto, hostPort(r.OrigH, r.OrigP, r.Proto), hostPort(r.RespH, r.RespP, r.Proto),
-			r.ConnState, r.History, r.Outcome, r.ClientBy,
+			name, r.ConnState, r.History, r.Outcome, r.ClientBy,
 			fmt.Sprintf("%d/%d", r.OrigPkts, r.RespPkts), fmt.Sprintf("%d/%d", r.OrigBytes, r.RespBytes),
 			string(r.Duration), frames})
 	}

@@ -172,7 +172,7 @@ func TestFlowsFormatsAndFilters(t *testing.T) {
 		if !slices.Equal(recs[0], flowColumns) {
 			t.Errorf("header %v", recs[0])
 		}
-		if recs[1][1] != "1.1.1.1" || recs[1][9] != "RSTOS0" || recs[2][23] != sip {
+		if recs[1][1] != "1.1.1.1" || recs[1][9] != "RSTOS0" || recs[2][25] != sip {
 			t.Errorf("rows %v / %v", recs[1], recs[2])
 		}
 	})
