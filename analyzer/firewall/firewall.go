@@ -141,8 +141,8 @@ type Evidence struct {
 	Connections int
 	Established int
 	FirstFile   string
-	FirstFrame  uint64
-	firstSeen   time.Time
+	FirstFrame  uint64 // 0 for flow records, which have no frames
+	FirstSeen   time.Time
 	BlockedBy   []string // who blocked, when the report says
 }
 
@@ -189,8 +189,15 @@ func (j *Justification) EvidenceText() string {
 	if j.Status == Blocked {
 		s += ", none established"
 	}
-	if e.FirstFile != "" {
+	switch {
+	case e.FirstFile != "" && e.FirstFrame > 0:
 		s += fmt.Sprintf(", first frame %s#%d", path.Base(e.FirstFile), e.FirstFrame)
+	case e.FirstFile != "" && !e.FirstSeen.IsZero():
+		// A flow record (Zeek conn.log) has no frame: its time says
+		// which record.
+		s += fmt.Sprintf(", first seen %s in %s", timeText(e.FirstSeen), path.Base(e.FirstFile))
+	case e.FirstFile != "":
+		s += ", first in " + path.Base(e.FirstFile)
 	}
 	if len(e.BlockedBy) > 0 && j.Status == Blocked {
 		s += ", blocked by " + strings.Join(e.BlockedBy, "; ")
@@ -780,8 +787,8 @@ func (e *entry) add(o *Observation) {
 		ev.Observed++
 	}
 	ev.Established += o.Established
-	if ev.FirstFile == "" || o.FirstSeen.Before(ev.firstSeen) {
-		ev.FirstFile, ev.FirstFrame, ev.firstSeen = o.FirstFile, o.FirstFrame, o.FirstSeen
+	if ev.FirstFile == "" || o.FirstSeen.Before(ev.FirstSeen) {
+		ev.FirstFile, ev.FirstFrame, ev.FirstSeen = o.FirstFile, o.FirstFrame, o.FirstSeen
 	}
 	if o.BlockedBy != "" && o.Blocked && !containsString(ev.BlockedBy, o.BlockedBy) {
 		ev.BlockedBy = append(ev.BlockedBy, o.BlockedBy)

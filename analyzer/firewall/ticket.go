@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/flowaudit/flowaudit/catalog"
 )
@@ -143,6 +144,7 @@ type jsonJustified struct {
 	Services    int      `json:"services"`
 	Connections int      `json:"connections"`
 	Established int      `json:"established"`
+	FirstSeen   string   `json:"first_seen,omitempty"`
 	FirstFile   string   `json:"first_file,omitempty"`
 	FirstFrame  uint64   `json:"first_frame,omitempty"`
 	BlockedBy   []string `json:"blocked_by,omitempty"`
@@ -181,7 +183,8 @@ func (r *Request) JSON(w io.Writer) error {
 			e := j.Evidence
 			jl.Justification = append(jl.Justification, jsonJustified{Rule: j.Rule.ID, Product: j.Rule.Product, Reverse: j.Reverse,
 				Source: j.Rule.SourceText(), Description: j.Rule.Description, Direction: j.Rule.Direction, Status: j.Status,
-				Services: e.Services, Connections: e.Connections, Established: e.Established, FirstFile: e.FirstFile, FirstFrame: e.FirstFrame,
+				Services: e.Services, Connections: e.Connections, Established: e.Established, FirstSeen: timeText(e.FirstSeen),
+				FirstFile: e.FirstFile, FirstFrame: e.FirstFrame,
 				BlockedBy: e.BlockedBy})
 		}
 		out.Lines = append(out.Lines, jl)
@@ -209,4 +212,13 @@ func strs(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// timeText is RFC 3339 in UTC with microseconds, as the analyze report
+// writes times; "" for the zero time.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000Z")
 }

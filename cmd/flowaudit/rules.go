@@ -89,7 +89,7 @@ func runRules(e *env, args []string) int {
 	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
 	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules")
 	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: waived rules are left out, with their ticket in a comment")
-	fs.StringArrayVar(&f.captures, "capture", nil, "evidence from this `CAPTURE` (pcap, pcapng, gzip, - for stdin); repeatable, and further arguments are captures too")
+	fs.StringArrayVar(&f.captures, "capture", nil, "evidence from this `CAPTURE` (pcap, pcapng, Zeek conn.log, gzip, - for stdin); repeatable, and further arguments are captures too")
 	fs.StringVar(&f.fromReport, "from-report", "", "evidence from this analyze JSON `REPORT` (flowaudit analyze -f json)")
 	fs.StringVar(&f.only, "only", "", "lines to keep: needed, observed, blocked, missing or all (default: needed with evidence, all without)")
 	fs.StringVar(&f.groupBy, "group-by", firewall.GroupRole, "one address object per role or per host")
@@ -166,9 +166,13 @@ func runRules(e *env, args []string) int {
 			audit.Options{Products: f.products, Now: now, Waivers: waivers})
 		opts.Observations = firewall.Observations(result)
 		for _, c := range res.Captures {
-			in := fmt.Sprintf("%s (%d packets, SHA-256 %s)", c.Path, c.Packets, c.SHA256)
+			what := fmt.Sprintf("%d packets", c.Packets)
+			if c.Records > 0 {
+				what = fmt.Sprintf("%d %s records", c.Records, c.Format)
+			}
+			in := fmt.Sprintf("%s (%s, SHA-256 %s)", c.Path, what, c.SHA256)
 			if !c.Complete {
-				in = fmt.Sprintf("%s (%d packets read before an error: INCOMPLETE, the rest is not evidence)", c.Path, c.Packets)
+				in = fmt.Sprintf("%s (%s read before an error: INCOMPLETE, the rest is not evidence)", c.Path, what)
 				if readErr == nil {
 					// A last record cut short is only a warning for
 					// analyze; a change request built on it still fails.

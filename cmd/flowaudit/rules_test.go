@@ -500,3 +500,37 @@ func TestRulesMaxServicesWarns(t *testing.T) {
 		t.Errorf("no warning of the services not kept:\n%.1200s\n%s", out, errb)
 	}
 }
+
+// TestRulesFromConnLog: a Zeek conn.log of a sample gives the lines its
+// capture gives; the evidence names records by time, not frame.
+func TestRulesFromConnLog(t *testing.T) {
+	t.Chdir(sampleRoot)
+	p := samplePilots[2] // ras
+	code, log, errs := analyzeCmd(t, "flows", "--format", "zeek", p.capture())
+	if code != exitOK {
+		t.Fatalf("flows: exit %d: %s", code, errs)
+	}
+	path := filepath.Join(t.TempDir(), "conn.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := func(capture string) (string, string) {
+		code, out, errb := analyzeCmd(t, "rules", "-i", p.dir()+"/inventory.yaml", "--capture", capture, "-f", "json")
+		if code != exitOK {
+			t.Fatalf("rules --capture %s: exit %d: %s", capture, code, errb)
+		}
+		var b strings.Builder
+		for _, l := range decodeRequest(t, out).Lines {
+			fmt.Fprintf(&b, "%s → %s %s %v %v %v\n", strings.Join(l.Src, ","), strings.Join(l.Dst, ","), l.Proto, l.Ports, l.Status, l.RuleIDs)
+		}
+		return b.String(), out
+	}
+	fromCapture, _ := lines(p.capture())
+	fromLog, out := lines(path)
+	if fromCapture != fromLog {
+		t.Errorf("conn.log lines differ from the capture's\ncapture:\n%s\nconn.log:\n%s", fromCapture, fromLog)
+	}
+	if !strings.Contains(out, `"first_seen": "2025-`) || strings.Contains(out, `"first_frame"`) {
+		t.Errorf("flow records' evidence should have first_seen and no first_frame:\n%.1500s", out)
+	}
+}
