@@ -15,23 +15,26 @@ const MaxAddrMACs = 1 << 16
 
 // AddrMAC is what the capture showed of the Ethernet frames an address
 // sent: the source MAC of the first frame of each of its connections'
-// directions, and whether another MAC was ever seen sending for it. A host
-// on the captured segment sends from its own MAC; a host behind a router
-// arrives from the router's, which many addresses share.
+// directions. A host on the captured segment sends from its own MAC; a
+// host behind a router arrives from the router's, which many addresses
+// share; a VRRP master sends its advertisements from the group's virtual
+// MAC and its other traffic from its own.
 type AddrMAC struct {
 	Addr netip.Addr
-	MAC  [6]byte
-	// OtherMACs: frames from this address came from more than one MAC
-	// (a failover pair, a capture on both sides of a router, a spoof).
-	OtherMACs bool
+	MAC  [6]byte // the first MAC seen
+	// Second is the second distinct MAC seen, if MACs > 1.
+	Second [6]byte
+	// MACs is how many distinct MACs were seen: 1, 2, or 3 for three or
+	// more (a failover pair, a capture on both sides of a router, a spoof).
+	MACs uint8
 }
 
-// HardwareAddr is the MAC in the standard library's form.
+// HardwareAddr is the first MAC in the standard library's form.
 func (a AddrMAC) HardwareAddr() net.HardwareAddr { return net.HardwareAddr(a.MAC[:]) }
 
 type macEntry struct {
-	mac   [6]byte
-	other bool
+	mac, second [6]byte
+	n           uint8 // distinct MACs seen, saturating at 3
 }
 
 // noteMAC records the source MAC of p, a packet whose sender has not yet
@@ -41,12 +44,17 @@ func (t *Tracker) noteMAC(p *decode.Packet) {
 	e, ok := t.macs[p.Src]
 	switch {
 	case ok:
-		if !e.other && e.mac != p.SrcMAC {
-			e.other = true
+		switch {
+		case e.mac == p.SrcMAC, e.n >= 3:
+		case e.n == 1:
+			e.second, e.n = p.SrcMAC, 2
+			t.macs[p.Src] = e
+		case e.second != p.SrcMAC:
+			e.n = 3
 			t.macs[p.Src] = e
 		}
 	case len(t.macs) < MaxAddrMACs:
-		t.macs[p.Src] = macEntry{mac: p.SrcMAC}
+		t.macs[p.Src] = macEntry{mac: p.SrcMAC, n: 1}
 	default:
 		t.stats.AddrMACsNotKept++
 	}
@@ -58,7 +66,7 @@ func (t *Tracker) noteMAC(p *decode.Packet) {
 func (t *Tracker) AddrMACs() []AddrMAC {
 	out := make([]AddrMAC, 0, len(t.macs))
 	for a, e := range t.macs {
-		out = append(out, AddrMAC{Addr: a, MAC: e.mac, OtherMACs: e.other})
+		out = append(out, AddrMAC{Addr: a, MAC: e.mac, Second: e.second, MACs: e.n})
 	}
 	slices.SortFunc(out, func(a, b AddrMAC) int { return a.Addr.Compare(b.Addr) })
 	return out

@@ -9,12 +9,15 @@ import (
 )
 
 // TestAddrMACs: each sender's source MAC is recorded once per connection
-// side, from either direction, and an address seen behind two MACs says so.
+// side, from either direction; an address seen behind several MACs keeps
+// the first two and counts them.
 func TestAddrMACs(t *testing.T) {
 	var (
 		macA = [6]byte{2, 0, 0, 0, 0, 0xa}
 		macB = [6]byte{2, 0, 0, 0, 0, 0xb}
 		macR = [6]byte{2, 0, 0, 0, 0, 0xfe}
+		macC = [6]byte{2, 0, 0, 0, 0, 0xc}
+		many = netip.MustParseAddr("192.0.2.21")
 		v4   = netip.MustParseAddr("192.0.2.10")
 		v6   = netip.MustParseAddr("2001:db8::10")
 		far  = netip.MustParseAddr("203.0.113.7")
@@ -42,15 +45,22 @@ func TestAddrMACs(t *testing.T) {
 		// An address that changes MAC on a later connection.
 		pkt(flip, v4, 50002, 22, decode.FlagSYN, macA, true),
 		pkt(flip, v4, 50003, 22, decode.FlagSYN, macB, true),
+		pkt(flip, v4, 50013, 22, decode.FlagSYN, macA, true),
+		// One that sends from three.
+		pkt(many, v4, 50005, 22, decode.FlagSYN, macA, true),
+		pkt(many, v4, 50006, 22, decode.FlagSYN, macB, true),
+		pkt(many, v4, 50007, 22, decode.FlagSYN, macC, true),
+		pkt(many, v4, 50008, 22, decode.FlagSYN, macA, true),
 		// A packet found in a tunnel has no MAC of its own.
 		pkt(tun, v4, 50004, 80, decode.FlagSYN, [6]byte{}, false),
 	)
 	want := []AddrMAC{
-		{Addr: hostC, MAC: macR},
-		{Addr: v4, MAC: macA},
-		{Addr: flip, MAC: macA, OtherMACs: true},
-		{Addr: far, MAC: macR},
-		{Addr: v6, MAC: macA},
+		{Addr: hostC, MAC: macR, MACs: 1},
+		{Addr: v4, MAC: macA, MACs: 1},
+		{Addr: flip, MAC: macA, Second: macB, MACs: 2},
+		{Addr: many, MAC: macA, Second: macB, MACs: 3},
+		{Addr: far, MAC: macR, MACs: 1},
+		{Addr: v6, MAC: macA, MACs: 1},
 	}
 	got := tr.AddrMACs()
 	if len(got) != len(want) {

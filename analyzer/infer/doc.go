@@ -3,6 +3,18 @@
 // roles` prints as a draft inventory and what `analyze --infer-roles` adds
 // for hosts the inventory does not name.
 //
+// # Hosts
+//
+// A host is an address, or the addresses the capture ties to one machine
+// (Options.MACs, TieAddresses): those that sent their Ethernet frames from
+// one source MAC and no other, when that MAC sent for at most one IPv4
+// address and MaxTiedAddrs in all (a dual-stack machine; a router's MAC
+// sends for every host behind it and ties nothing), and a VRRP group's
+// virtual address with the only router that sent both from the group's
+// virtual MAC and from its own. Their evidence is scored together under
+// the first address (Host.Addrs, Host.TiedBy); an address left untied for
+// sharing its MAC or using several gets Host.Note.
+//
 // # Evidence
 //
 // For every address, the services it answered (it was the server and at
@@ -177,9 +189,11 @@
 // host seen only calling what a client calls (a Connection Server nobody
 // called, a UAG's internal address) is taken for the client; a front
 // seen only answering what its server answers (a UAG answering PCoIP, a
-// HALB's virtual address) for the server. With one or two common ports, a
-// role documenting few ports beats one documenting many by recall. A
-// host's addresses are scored one by one (the capture's MAC addresses are
-// not kept): an IPv4 and an IPv6 address of one machine are two hosts,
-// and each is listed with its own evidence.
+// HALB's virtual address not tied to its master) for the server. With
+// one or two common ports, a role documenting few ports beats one
+// documenting many by recall. A machine with two interfaces (a UAG's
+// internal and external NICs, each with its own MAC) is two hosts, and a
+// capture without MACs (raw IP, SLL, packets in tunnels) ties nothing. A
+// router that forwards for a single off-segment IPv4 address and has an
+// IPv6 address of its own would be taken for one dual-stack host.
 package infer

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	// of the products the capture shows (see Decide). A model built for
 	// given products keeps to them either way.
 	AllProducts bool
+	// MACs is the source MAC of each address's Ethernet frames
+	// (analyzer.Result.AddrMACs): addresses TieAddresses ties are one
+	// host. Nil: every address is a host of its own.
+	MACs []flow.AddrMAC
 }
 
 func (o Options) minScore() float64 {
@@ -103,7 +108,15 @@ func (c Candidate) Name() string { return c.Role.DisplayName(c.Mode) }
 // Host is one address seen in the captures, what it did, and the roles
 // proposed for it.
 type Host struct {
-	Addr         netip.Addr
+	Addr netip.Addr // its first address: the IPv4 one of a dual-stack host
+	// Addrs are all its addresses, Addr first, when the capture ties
+	// several into one machine (see TieAddresses), and TiedBy says how;
+	// otherwise Addrs is just Addr and TiedBy empty.
+	Addrs  []netip.Addr
+	TiedBy string
+	// Note says why an address that shares its MAC, or sent from several,
+	// was not tied to others ("" when there is nothing to say).
+	Note         string
 	Observations []Observation // answered first, then called; by protocol and port
 	Roles        []Candidate   // proposed roles, best first; empty if nothing fits
 	// Tied are the roles that fit best and equally well when the
@@ -120,6 +133,14 @@ type Host struct {
 	Forwarding bool
 
 	peers [][]netip.Addr // per observation, the addresses at the other end
+}
+
+// AllAddrs are the host's addresses: Addrs, or Addr when Addrs is empty.
+func (h *Host) AllAddrs() []netip.Addr {
+	if len(h.Addrs) == 0 && h.Addr.IsValid() {
+		return []netip.Addr{h.Addr}
+	}
+	return h.Addrs
 }
 
 // Unexplained are the observations no proposed role explains.
@@ -181,7 +202,7 @@ type Result struct {
 // InferAll decides the products, then assigns roles to all hosts
 // together (see the package comment).
 func InferAll(services []audit.Service, m *Model, opts Options) *Result {
-	hosts := collect(services, m)
+	hosts := collect(services, m, opts.MACs)
 	res := &Result{Hosts: hosts}
 	res.Products = m.Decide(hosts, opts)
 	var scope map[string]bool
@@ -209,11 +230,30 @@ func InferAll(services []audit.Service, m *Model, opts Options) *Result {
 	return res
 }
 
-// collect gathers each eligible address's observations.
-func collect(services []audit.Service, m *Model) []*Host {
+// collect gathers each eligible address's observations, those of tied
+// addresses as one host's, under its first address.
+func collect(services []audit.Service, m *Model, macs []flow.AddrMAC) []*Host {
+	ties, notes := TieAddresses(macs)
+	first := map[netip.Addr]int{} // tied address → its tie
+	for i, t := range ties {
+		for _, a := range t.Addrs {
+			first[a] = i
+		}
+	}
+	host := func(a netip.Addr) netip.Addr {
+		a = a.Unmap()
+		if i, ok := first[a]; ok {
+			return ties[i].Addrs[0]
+		}
+		return a
+	}
 	acc := map[obsKey]*obsAcc{}
 	note := func(addr netip.Addr, dir Direction, s *audit.Service, peer netip.Addr) {
-		k := obsKey{addr.Unmap(), dir, s.Proto, s.Port}
+		addr, peer = host(addr), host(peer)
+		if addr == peer {
+			return // between two addresses of one host
+		}
+		k := obsKey{addr, dir, s.Proto, s.Port}
 		if !catalog.HasPorts(s.Proto) && s.Proto != 1 && s.Proto != 58 {
 			k.port = 0
 		}
@@ -254,7 +294,11 @@ func collect(services []audit.Service, m *Model) []*Host {
 	var hosts []*Host
 	for _, k := range keys {
 		if len(hosts) == 0 || hosts[len(hosts)-1].Addr != k.addr {
-			hosts = append(hosts, &Host{Addr: k.addr})
+			h := &Host{Addr: k.addr, Addrs: []netip.Addr{k.addr}, Note: notes[k.addr]}
+			if i, ok := first[k.addr]; ok {
+				h.Addrs, h.TiedBy = ties[i].Addrs, ties[i].How
+			}
+			hosts = append(hosts, h)
 		}
 		h := hosts[len(hosts)-1]
 		a := acc[k]

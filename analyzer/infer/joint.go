@@ -122,10 +122,13 @@ func (m *Model) assign(hosts []*Host, scope map[string]bool, opts Options) int {
 			refs := refsOf(h)
 			before[k] = refs
 			if opts.Known != nil {
-				if known := opts.Known(h.Addr); len(known) > 0 {
-					refs = refs[:0:0]
-					for _, kr := range known {
-						refs = append(refs, roleRef{kr.Role, kr.Mode})
+				for _, a := range h.AllAddrs() { // the first address known decides
+					if known := opts.Known(a); len(known) > 0 {
+						refs = refs[:0:0]
+						for _, kr := range known {
+							refs = append(refs, roleRef{kr.Role, kr.Mode})
+						}
+						break
 					}
 				}
 			}

@@ -52,8 +52,9 @@ type framer struct {
 	payload    gopacket.Payload
 	payloadRaw gopacket.Payload
 
-	mac     [6][6]byte   // eth src/dst, inner eth src/dst, spare
-	ip      [10][16]byte // backing arrays for net.IP fields
+	mac     [6][6]byte             // eth src/dst, inner eth src/dst, spare
+	macs    map[netip.Addr][6]byte // Scenario.SameHost: addresses sharing a machine's MAC
+	ip      [10][16]byte           // backing arrays for net.IP fields
 	tcpOpts [6]layers.TCPOption
 	mssBuf  [2]byte
 	wsBuf   [1]byte
@@ -111,6 +112,15 @@ func macFor(a netip.Addr) [6]byte {
 	}
 	h := hashAddr(a)
 	return [6]byte{0x02, 0x66, byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h)}
+}
+
+// hostMAC is a's MAC: its machine's when Scenario.SameHost named it,
+// macFor's otherwise.
+func (fb *framer) hostMAC(a netip.Addr) [6]byte {
+	if m, ok := fb.macs[a]; ok {
+		return m
+	}
+	return macFor(a)
 }
 
 func (fb *framer) macSlice(i int, m [6]byte) net.HardwareAddr {
@@ -174,7 +184,7 @@ func (fb *framer) frame(f *flow, i int, link LinkType) ([]byte, error) {
 		carried = etypeOf(p.Tunnel.Src)
 	}
 	// L2 addresses of the outermost frame
-	srcMAC, dstMAC := macFor(src.Addr()), macFor(dst.Addr())
+	srcMAC, dstMAC := fb.hostMAC(src.Addr()), fb.hostMAC(dst.Addr())
 	if st.kind == sVRRP {
 		srcMAC = [6]byte{0x00, 0x00, 0x5e, 0x00, 0x01, f.vrid}
 	}
@@ -183,7 +193,7 @@ func (fb *framer) frame(f *flow, i int, link LinkType) ([]byte, error) {
 	}
 	if tun != TunnelNone {
 		os, od := fb.outerAddrs(f, st)
-		srcMAC, dstMAC = macFor(os), macFor(od)
+		srcMAC, dstMAC = fb.hostMAC(os), fb.hostMAC(od)
 	}
 
 	// etype chain: link header -> VLAN tags -> MPLS / PPPoE -> carried
@@ -345,7 +355,7 @@ func (fb *framer) tunnel(f *flow, i int, st *step, src, dst netip.AddrPort, inne
 		l2 = true
 	}
 	if l2 {
-		smac, dmac := macFor(src.Addr()), macFor(dst.Addr())
+		smac, dmac := fb.hostMAC(src.Addr()), fb.hostMAC(dst.Addr())
 		if st.kind == sARP && !st.rev {
 			dmac = [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 		}
@@ -357,12 +367,12 @@ func (fb *framer) tunnel(f *flow, i int, st *step, src, dst netip.AddrPort, inne
 
 func (fb *framer) appendARP(f *flow, st *step) {
 	sender, target := f.orig.Addr(), f.resp.Addr()
-	smac, tmac := macFor(sender), [6]byte{}
+	smac, tmac := fb.hostMAC(sender), [6]byte{}
 	op := uint16(layers.ARPRequest)
 	if st.rev {
 		op = layers.ARPReply
 		sender, target = target, sender
-		smac, tmac = macFor(sender), macFor(target)
+		smac, tmac = fb.hostMAC(sender), fb.hostMAC(target)
 	}
 	fb.arp = layers.ARP{
 		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4,
@@ -519,7 +529,7 @@ func (fb *framer) appendIP(ls *[]gopacket.SerializableLayer, f *flow, i int, src
 	case sNDSol, sNDAdv:
 		nl := fb.ipHeader(ls, f, i, src.Addr(), dst.Addr(), layers.IPProtocolICMPv6, 255, false)
 		target := f.resp.Addr()
-		fb.ndOpts[0] = layers.ICMPv6Option{Data: fb.macSlice(4, macFor(src.Addr()))}
+		fb.ndOpts[0] = layers.ICMPv6Option{Data: fb.macSlice(4, fb.hostMAC(src.Addr()))}
 		if st.kind == sNDSol {
 			fb.icmp6 = layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(layers.ICMPv6TypeNeighborSolicitation, 0)}
 			fb.ndOpts[0].Type = layers.ICMPv6OptSourceAddress

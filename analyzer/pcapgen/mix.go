@@ -42,7 +42,7 @@ func (m *Mix) defaults() {
 func (m Mix) Write(w io.Writer, o WriteOptions) (Stats, error) {
 	m.defaults()
 	src := newMixSource(m)
-	st, err := writeFlows(w, src.g.start, src.g.ifaces, src.next, o)
+	st, err := writeFlows(w, src.g.start, src.g.ifaces, src.g.macs, src.next, o)
 	if err == nil {
 		err = src.g.err
 	}

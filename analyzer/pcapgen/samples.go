@@ -102,6 +102,10 @@ func horizonPilot() *Scenario {
 		admin   = addr("198.51.100.200")
 		guest   = addr("198.51.100.250") // a contractor's laptop, not in the inventory
 	)
+	// Dual stack: the Connection Server and laptop .42 send from one MAC
+	// on both addresses (and the laptop's link-local one).
+	s.SameHost(cs, cs6)
+	s.SameHost(lt42, lt6, addr("fe80::1c2a:42ff:fe10:42"))
 	lanNoise(s, 0, lt42, gwLAN, addr("fe80::1c2a:42ff:fe10:42"), addr("fe80::1"), "hzcs")
 	lanNoise(s, sec(30), lt57, gwLAN, addr("fe80::5a1f:57ff:fe20:57"), addr("fe80::1"), "printer-2f")
 	s.ARP(sec(0.2), cs, gwSrv, true, Path{})
@@ -362,6 +366,7 @@ func lyncPilot() *Scenario {
 		admin = addr("198.51.100.120")
 		jump  = addr("198.51.100.230") // not in the inventory
 	)
+	s.SameHost(fe, fe6) // dual stack: one MAC on both addresses
 	lanNoise(s, 0, c1, gwLAN, addr("fe80::21:21ff:fe21:21"), addr("fe80::1"), "lyncdiscoverinternal")
 	lanNoise(s, sec(15), c3, gwLAN, addr("fe80::23:23ff:fe23:23"), addr("fe80::1"), "wpad")
 

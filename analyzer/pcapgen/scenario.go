@@ -196,6 +196,7 @@ type gen struct {
 	ports  map[netip.Addr]uint16
 	nextID int
 	err    error
+	macs   map[netip.Addr][6]byte // SameHost
 }
 
 func newGen(cfg Config) gen {
@@ -330,6 +331,22 @@ type Scenario struct {
 // New returns an empty scenario.
 func New(cfg Config) *Scenario {
 	return &Scenario{gen: newGen(cfg)}
+}
+
+// SameHost makes addrs the addresses of one machine (a dual-stack host's
+// IPv4, IPv6 and link-local addresses): every frame any of them sends
+// or receives carries the first one's MAC.
+func (s *Scenario) SameHost(addrs ...netip.Addr) {
+	if len(addrs) == 0 {
+		return
+	}
+	if s.macs == nil {
+		s.macs = map[netip.Addr][6]byte{}
+	}
+	m := macFor(addrs[0])
+	for _, a := range addrs {
+		s.macs[a] = m
+	}
 }
 
 // Client returns the next ephemeral port of host, as its TCP/IP stack

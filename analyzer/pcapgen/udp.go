@@ -350,6 +350,12 @@ func (s *Scenario) VRRP(at time.Duration, router, vip netip.Addr, o VRRPOpts) {
 		f.prio = 100
 	}
 	f.vip = vip
+	// The master answers for the virtual address from the virtual MAC
+	// (RFC 5798 section 7.3), as it sends its advertisements.
+	if s.macs == nil {
+		s.macs = map[netip.Addr][6]byte{}
+	}
+	s.macs[vip] = [6]byte{0x00, 0x00, 0x5e, 0x00, 0x01, f.vrid}
 	count, iv := o.Count, o.Interval
 	if count <= 0 {
 		count = 5

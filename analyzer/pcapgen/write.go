@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -72,7 +73,7 @@ func (s *Scenario) Write(w io.Writer, o WriteOptions) (Stats, error) {
 	}
 	s.window = WriteOptions{From: o.From, Until: o.Until}
 	i := 0
-	return writeFlows(w, s.start, s.ifaces, func() *flow {
+	return writeFlows(w, s.start, s.ifaces, s.macs, func() *flow {
 		if i == len(flows) {
 			return nil
 		}
@@ -117,7 +118,7 @@ func (h *flowHeap) Pop() any {
 // flows in order of their first packet (then creation), or nil when done;
 // only flows that have started and not finished are held, so a source can
 // generate flows lazily and the capture is written as it goes.
-func writeFlows(w io.Writer, start time.Time, ifaces []Iface, next func() *flow, o WriteOptions) (st Stats, err error) {
+func writeFlows(w io.Writer, start time.Time, ifaces []Iface, macs map[netip.Addr][6]byte, next func() *flow, o WriteOptions) (st Stats, err error) {
 	var gz *gzip.Writer
 	out := w
 	if o.Gzip {
@@ -133,6 +134,7 @@ func writeFlows(w io.Writer, start time.Time, ifaces []Iface, next func() *flow,
 		return st, err
 	}
 	fb := newFramer()
+	fb.macs = macs
 	h := flowHeap{}
 	pending := next()
 	for {

@@ -118,12 +118,13 @@ func runRoles(e *env, args []string) int {
 	if res == nil {
 		return e.fail(readErr)
 	}
-	opts := infer.Options{MinScore: *minScore, AllProducts: *allProducts}
+	opts := infer.Options{MinScore: *minScore, AllProducts: *allProducts, MACs: res.AddrMACs}
 	if *minScore == 0 {
 		opts.MinScore = -1 // every best role, however weak
 	}
 	ir := infer.InferAll(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
-	rr := &rolesReport{captures: res.Captures, hosts: ir.Hosts, decision: ir.Products, score: ir.Score, minScore: *minScore, products: products}
+	rr := &rolesReport{captures: res.Captures, hosts: ir.Hosts, decision: ir.Products, score: ir.Score, minScore: *minScore, products: products,
+		macs: len(res.AddrMACs) > 0}
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":
@@ -170,16 +171,20 @@ func inferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *cata
 		return out
 	}
 	hosts := infer.Infer(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products),
-		infer.Options{AllProducts: all, Known: known})
+		infer.Options{AllProducts: all, Known: known, MACs: res.AddrMACs})
 	for _, h := range hosts {
 		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
 			continue
 		}
 		ih := &inventory.Host{
 			Name:        uniqueHostName(inv, h.Addr),
-			Addresses:   []netip.Prefix{netip.PrefixFrom(h.Addr, h.Addr.BitLen())},
 			Inferred:    true,
 			Description: "roles inferred from traffic: " + candidateList(h.Roles),
+		}
+		for _, a := range h.AllAddrs() { // a tied address the inventory names stays its
+			if inv.Lookup(a) == nil {
+				ih.Addresses = append(ih.Addresses, netip.PrefixFrom(a, a.BitLen()))
+			}
 		}
 		for _, c := range h.Roles {
 			ih.Roles = append(ih.Roles, inventory.Assignment{Role: c.Role, Mode: c.Mode, Inferred: true})
@@ -213,6 +218,7 @@ type rolesReport struct {
 	score    float64 // the joint assignment's score
 	minScore float64
 	products []string
+	macs     bool // the captures showed source MACs (Ethernet)
 }
 
 func fmtScore(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
@@ -316,6 +322,12 @@ func wrapList(label string, items []string, indent string, width int) []string {
 func (rr *rolesReport) evidence(h *infer.Host) []string {
 	const width = 96
 	var lines []string
+	if h.TiedBy != "" {
+		lines = append(lines, wrapWords("  one host: "+h.TiedBy, "    ", width)...)
+	}
+	if h.Note != "" {
+		lines = append(lines, wrapWords("  note: "+h.Note, "    ", width)...)
+	}
 	if a := observedServices(h, infer.Answered); len(a) > 0 {
 		lines = append(lines, wrapList("  answered:", a, "    ", width)...)
 	}
@@ -360,8 +372,14 @@ func (rr *rolesReport) header() []string {
 	} else {
 		lines = append(lines, "Products: "+decisionText(rr.decision))
 	}
-	lines = append(lines, "Addresses are proposed one by one: a dual-stack or multi-homed machine appears",
-		"once per address; merge them into one host by hand.")
+	if rr.macs {
+		lines = append(lines, "Addresses that sent from the same source MAC, and only from it, are proposed as",
+			"one host (up to one IPv4 and three IPv6 addresses per MAC; a router's MAC ties",
+			"nothing); a multi-homed machine appears once per interface: merge by hand.")
+	} else {
+		lines = append(lines, "The captures show no source MACs: a dual-stack or multi-homed machine appears",
+			"once per address; merge them into one host by hand.")
+	}
 	return append(lines,
 		"A role is proposed from --min-score "+fmtScore(rr.minScore)+" (scores run from 0 to 1; see",
 		"'flowaudit roles --help'). Review every host before passing this file to",
@@ -391,7 +409,7 @@ func yamlFlowSeq(items ...string) *yaml.Node {
 func inventoryNode(h *infer.Host, roles []string, head []string) *yaml.Node {
 	return &yaml.Node{Kind: yaml.MappingNode, HeadComment: strings.Join(head, "\n"), Content: []*yaml.Node{
 		yamlScalar("name"), yamlScalar(hostName(h.Addr)),
-		yamlScalar("addresses"), yamlFlowSeq(h.Addr.String()),
+		yamlScalar("addresses"), yamlFlowSeq(addrStrings(h)...),
 		yamlScalar("roles"), yamlFlowSeq(roles...),
 	}}
 }
@@ -406,7 +424,7 @@ func (rr *rolesReport) yaml(w io.Writer) error {
 			rest = append(rest, h)
 			continue
 		}
-		head := append([]string{h.Addr.String()}, rr.evidence(h)...)
+		head := append([]string{strings.Join(addrStrings(h), ", ")}, rr.evidence(h)...)
 		seq.Content = append(seq.Content, inventoryNode(h, candidateNames(h.Roles), head))
 	}
 	if len(seq.Content) == 0 {
@@ -429,7 +447,7 @@ func (rr *rolesReport) yaml(w io.Writer) error {
 		lines := []string{"", "Hosts without a proposed role; add the ones that matter by hand."}
 		for _, h := range rest {
 			reason, suggest := rr.why(h)
-			lines = append(lines, "", h.Addr.String()+": "+reason)
+			lines = append(lines, "", strings.Join(addrStrings(h), ", ")+": "+reason)
 			lines = append(lines, rr.evidence(h)...)
 			if suggest != nil {
 				entry, err := yamlLines(inventoryNode(h, []string{suggest.Name()}, nil))
@@ -515,7 +533,7 @@ func (rr *rolesReport) table(e *env, w io.Writer) error {
 			roles, _ = rr.why(h)
 			roles = "none: " + roles
 		}
-		t.AppendRow(table.Row{h.Addr.String(), roles, serviceList(h, infer.Answered), serviceList(h, infer.Called), candidateList(h.RunnersUp)})
+		t.AppendRow(table.Row{strings.Join(addrStrings(h), "\n"), roles, serviceList(h, infer.Answered), serviceList(h, infer.Called), candidateList(h.RunnersUp)})
 	}
 	t.AppendFooter(table.Row{fmt.Sprintf("%d hosts, %d with roles", len(rr.hosts), proposed)})
 	t.Render()
@@ -555,6 +573,9 @@ type rolesCaptureJSON struct {
 
 type rolesHostJSON struct {
 	Address         string               `json:"address"`
+	Addresses       []string             `json:"addresses"`
+	TiedBy          string               `json:"tied_by"`
+	Note            string               `json:"note"`
 	Name            string               `json:"name"`
 	Product         string               `json:"product"`
 	AssignmentScore float64              `json:"assignment_score"`
@@ -608,7 +629,7 @@ func (rr *rolesReport) json(w io.Writer) error {
 			}
 			return r
 		}
-		j := rolesHostJSON{Address: h.Addr.String(), Name: hostName(h.Addr), Product: h.Product, Forwarding: h.Forwarding,
+		j := rolesHostJSON{Address: h.Addr.String(), Addresses: addrStrings(h), TiedBy: h.TiedBy, Note: h.Note, Name: hostName(h.Addr), Product: h.Product, Forwarding: h.Forwarding,
 			Roles: cands(h.Roles), Tied: cands(h.Tied),
 			RunnersUp: cands(h.RunnersUp), Answered: []rolesServiceJSON{}, Called: []rolesServiceJSON{}, Unexplained: []string{}}
 		for _, o := range h.Observations {
@@ -627,4 +648,33 @@ func (rr *rolesReport) json(w io.Writer) error {
 		out.Hosts = append(out.Hosts, j)
 	}
 	return writeJSON(w, out)
+}
+
+// addrStrings are a host's addresses, its first address first.
+func addrStrings(h *infer.Host) []string {
+	var out []string
+	for _, a := range h.AllAddrs() {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// wrapWords wraps text at spaces to width, keeping its leading spaces;
+// continuation lines start with indent.
+func wrapWords(text, indent string, width int) []string {
+	lead := text[:len(text)-len(strings.TrimLeft(text, " "))]
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = lead + w
+		case len(line)+1+len(w) > width:
+			lines = append(lines, line)
+			line = indent + w
+		default:
+			line += " " + w
+		}
+	}
+	return append(lines, line)
 }
