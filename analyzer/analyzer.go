@@ -103,6 +103,7 @@ type Capture struct {
 	// connection log (Format names it); 0 for a capture. A record has no
 	// frames: Decoded, Skipped and LinkTypes stay empty.
 	Records uint64
+	FlowLog bool // the file is a connection log (connlog), not a capture
 	First   time.Time // earliest and latest frame timestamp (zero without timestamped frames)
 	Last    time.Time
 	// Complete is true when the file was read to its end without error.
@@ -222,7 +223,7 @@ func (r *Result) NoData() error {
 		case why != "":
 		case c.Status == StatusUnreadable && c.Err != nil:
 			why = "unreadable"
-		case c.Records == 0 && strings.HasPrefix(c.Format, "zeek"):
+		case c.Records == 0 && c.FlowLog:
 			why = "no connection records (a header and nothing after it)"
 		case c.Packets == 0:
 			why = "no packets (a file header and nothing after it)"
@@ -373,7 +374,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		MaxServices:    opts.MaxServices,
 		SweepThreshold: opts.SweepThreshold,
 	})
-	run := &runner{opts: opts, tr: tr, dec: decode.NewDecoder(), res: &Result{}, names: sn}
+	run := &runner{opts: opts, tr: tr, ports: sp, dec: decode.NewDecoder(), res: &Result{}, names: sn}
 	var errs []error
 	for i, p := range paths {
 		if err := run.file(i, p); err != nil {
@@ -400,6 +401,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 
 type runner struct {
 	opts    Options
+	ports   flow.ServerPorts
 	tr      *flow.Tracker
 	dec     *decode.Decoder
 	res     *Result
@@ -515,7 +517,8 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		defer log.Close()
 		log.Full = r.opts.OnConnection != nil
-		c.Format = log.Format()
+		log.ServerPorts = r.ports
+		c.Format, c.FlowLog = log.Format(), true
 		return r.records(log, idx, &c, &prog, logRead)
 	}
 

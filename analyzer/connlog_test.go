@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -198,4 +199,26 @@ func BenchmarkRunConnLog(b *testing.B) {
 		runs++
 	}
 	b.ReportMetric(float64(runs*lines)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestNfdumpInput: nfdump -o csv output is read by content, its records
+// paired into connections and folded into services.
+func TestNfdumpInput(t *testing.T) {
+	res, err := Run([]string{filepath.Join("testdata", "nfdump.csv")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Captures[0]
+	if c.Format != "nfdump csv" || !c.FlowLog || c.Records != 5 || c.Packets != 30 || c.Status != StatusComplete {
+		t.Errorf("capture = %+v", c)
+	}
+	var got []string
+	for _, s := range res.Services {
+		got = append(got, fmt.Sprintf("%s>%s %d/%d e%d r%d u%d", s.Client, s.Server, s.Proto, s.Port, s.Established+s.Partial, s.Rejected, s.Unanswered))
+	}
+	want := "192.0.2.1>192.0.2.10 1/8 e1 r0 u0 192.0.2.1>192.0.2.10 6/443 e1 r0 u0 192.0.2.1>192.0.2.10 17/53 e1 r0 u0 " +
+		"192.0.2.1>192.0.2.11 6/3389 e0 r1 u0 192.0.2.1>192.0.2.12 6/8443 e0 r0 u1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("services:\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
 }

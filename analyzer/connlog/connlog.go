@@ -1,12 +1,14 @@
 // Package connlog reads connection records that sensors already wrote —
-// Zeek's conn.log, in its ASCII (TSV) and JSON formats — into
-// flow.Connection values, so a site that runs Zeek rather than keeping
+// Zeek's conn.log, in its ASCII (TSV) and JSON formats, and NetFlow/IPFIX
+// records as `nfdump -o csv` prints them (one-way records paired with
+// their reverse) — into flow.Connection values, so a site that runs Zeek rather than keeping
 // captures can feed the same service aggregation and audit as a capture
 // does.
 //
 // A file is recognised by its content, not its name: a TSV conn.log by its
 // #separator or #fields header line, a JSON log by a first object with the
-// "id.orig_h" key; either may be gzip-compressed (as Zeek's log rotation
+// "id.orig_h" key, nfdump's CSV by its header line; any may be
+// gzip-compressed (as Zeek's log rotation
 // leaves them: conn.2026-11-29-10-00-00.log.gz). Sniff tells a conn.log
 // from anything else (a capture) by its first bytes; Files lists the
 // conn.log files of a directory of rotated logs, in time order.
@@ -48,9 +50,10 @@ type Format uint8
 
 // Formats.
 const (
-	None     Format = iota // not a connection log
-	ZeekTSV                // Zeek's ASCII writer: header lines and tab-separated columns
-	ZeekJSON               // Zeek's JSON writer: one object per line
+	None      Format = iota // not a connection log
+	ZeekTSV                 // Zeek's ASCII writer: header lines and tab-separated columns
+	ZeekJSON                // Zeek's JSON writer: one object per line
+	NfdumpCSV               // nfdump -o csv: NetFlow/IPFIX records, a header line naming the columns
 )
 
 func (f Format) String() string {
@@ -59,6 +62,8 @@ func (f Format) String() string {
 		return "zeek conn.log (TSV)"
 	case ZeekJSON:
 		return "zeek conn.log (JSON)"
+	case NfdumpCSV:
+		return "nfdump csv"
 	}
 	return "none"
 }
@@ -88,6 +93,11 @@ func Sniff(head []byte) Format {
 		line, _, _ := bytes.Cut(head, []byte("\n"))
 		if bytes.Contains(line, []byte(`"id.orig_h"`)) {
 			return ZeekJSON
+		}
+	default:
+		line, _, _ := bytes.Cut(head, []byte("\n"))
+		if _, ok := nfHeader(bytes.TrimSuffix(line, []byte("\r"))); ok {
+			return NfdumpCSV
 		}
 	}
 	return None
@@ -200,7 +210,13 @@ type Reader struct {
 	err    error
 
 	tsv   tsvState
+	nf    nfState
+	nfOut int // the next of nf.out to hand out
 	addrs map[string]netip.Addr
+
+	// ServerPorts decides the client of a NetFlow record whose reverse
+	// never came (nil: port numbers alone).
+	ServerPorts flow.ServerPorts
 
 	// Full keeps each record's community_id (a string per line); the
 	// service aggregates do not need it.
@@ -224,9 +240,13 @@ func NewReader(path string, r io.Reader) (*Reader, error) {
 	head, _ := br.Peek(SniffSize)
 	rd.format = Sniff(head)
 	if rd.format == None {
-		return nil, &Error{Path: path, Err: errors.New("not a zeek conn.log (no #separator or #fields header, no JSON object with id.orig_h)")}
+		return nil, &Error{Path: path, Err: errors.New("not a zeek conn.log (no #separator or #fields header, no JSON object with id.orig_h) nor nfdump csv")}
 	}
 	rd.tsv.reset()
+	for i := range rd.nf.cols {
+		rd.nf.cols[i] = -1
+	}
+	rd.nf.pending = make(map[nfKey]*nfRecord)
 	return rd, nil
 }
 
@@ -249,6 +269,9 @@ func (r *Reader) Line() int { return r.line }
 func (r *Reader) Next(c *flow.Connection) error {
 	if r.err != nil {
 		return r.err
+	}
+	if r.format == NfdumpCSV {
+		return r.nfNext(c)
 	}
 	for {
 		line, err := r.br.ReadSlice('\n')
@@ -351,5 +374,44 @@ func (r *Reader) Close() error {
 	if r.zr != nil {
 		return r.zr.Close()
 	}
+	return nil
+}
+
+// nfNext hands out the next NetFlow connection, reading lines until one
+// is complete (its reverse came, or can no longer come).
+func (r *Reader) nfNext(c *flow.Connection) error {
+	s := &r.nf
+	for r.nfOut >= len(s.out) {
+		s.out, r.nfOut = s.out[:0], 0
+		line, err := r.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			r.line++
+			return r.fail(errors.New("line longer than 256 KiB"), false)
+		}
+		if len(line) == 0 && err != nil {
+			if !errors.Is(err, io.EOF) {
+				return r.fail(err, false)
+			}
+			r.nfFlush()
+			if len(s.out) == 0 {
+				r.err = io.EOF
+				return io.EOF
+			}
+			break
+		}
+		r.line++
+		if err != nil && !errors.Is(err, io.EOF) {
+			return r.fail(err, false)
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(line) == 0 {
+			continue
+		}
+		if perr := r.nfLine(line); perr != nil {
+			return r.fail(perr, err != nil)
+		}
+	}
+	*c = s.out[r.nfOut]
+	r.nfOut++
 	return nil
 }

@@ -247,7 +247,11 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 		b = append(tab(b), UnsetField...)
 		b = append(tab(b), UnsetField...)
 	}
-	b = appendEscaped(tab(b), c.State)
+	if c.State != "" {
+		b = appendEscaped(tab(b), c.State)
+	} else {
+		b = append(tab(b), UnsetField...) // a NetFlow record has none
+	}
 	for _, l := range [2]string{c.LocalOrig, c.LocalResp} {
 		if l == "" {
 			l = UnsetField
@@ -299,7 +303,9 @@ func AppendJSON(b []byte, c *flow.Connection) []byte {
 		b = num(b, "orig_bytes", c.OrigBytes)
 		b = num(b, "resp_bytes", c.RespBytes)
 	}
-	b = str(b, "conn_state", c.State)
+	if c.State != "" {
+		b = str(b, "conn_state", c.State)
+	}
 	if c.LocalOrig != "" {
 		b = append(append(b, `,"local_orig":`...), strconv.FormatBool(c.LocalOrig == "T")...)
 	}
