@@ -103,7 +103,7 @@ type Capture struct {
 	// connection log (Format names it); 0 for a capture. A record has no
 	// frames: Decoded, Skipped and LinkTypes stay empty.
 	Records uint64
-	FlowLog bool // the file is a connection log (connlog), not a capture
+	FlowLog bool      // the file is a connection log (connlog), not a capture
 	First   time.Time // earliest and latest frame timestamp (zero without timestamped frames)
 	Last    time.Time
 	// Complete is true when the file was read to its end without error.
