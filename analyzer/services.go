@@ -40,7 +40,8 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 			LastSeen:      s.Last,
 			FirstFrame:    audit.Frame{File: file, Frame: s.FirstPos.Frame},
 			ClientPackets: s.ClientPackets,
-			ServerTTL:     s.ServerTTL,
+			ServerTTLMin:  s.ServerTTLMin,
+			ServerTTLMax:  s.ServerTTLMax,
 			RSTTTL:        s.RSTTTL,
 			RSTs:          int(s.RSTs),
 		}

@@ -41,13 +41,15 @@ type Service struct {
 	FirstFrame     Frame
 
 	// Evidence of who answered for the server (see BlockEvidence).
-	ClientPackets     uint64     // packets the client sent: SYNs or datagrams when unanswered
-	ServerTTL, RSTTTL uint8      // TTL of the server's packets other than RSTs (0: none seen), and of its RSTs
-	RSTs              int        // connections the server's address reset
-	ICMPFrom          netip.Addr // sender of the first ICMP error
-	ICMPType          uint8
-	ICMPCode          uint8
-	ICMPName          string // its type and code by name
+	ClientPackets uint64 // packets the client sent: SYNs or datagrams when unanswered
+	ServerTTLMin  uint8  // lowest and highest TTL of the server's packets other than RSTs (0: none seen)
+	ServerTTLMax  uint8
+	RSTTTL        uint8      // TTL of the server's first RST
+	RSTs          int        // connections the server's address reset
+	ICMPFrom      netip.Addr // sender of the first ICMP error
+	ICMPType      uint8
+	ICMPCode      uint8
+	ICMPName      string // its type and code by name
 
 	// Names are the host names its connections were for, each with its
 	// evidence (see Evidence*); DNSNames what DNS called the server where

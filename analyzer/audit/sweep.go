@@ -14,21 +14,22 @@ import (
 // never established.
 type BlockEvidence struct {
 	// Kind is one of:
-	//   host-reset       a RST with the TTL of the server's other packets: the host refused (service down, port closed)
-	//   middlebox-reset  a RST whose TTL differs from the server's other packets: something in the path answered for it
+	//   host-reset       a RST with a TTL of the server's other packets: the host refused (service down, port closed)
+	//   middlebox-reset  a RST whose TTL is outside those of the server's other packets: something in the path answered for it
 	//   reset            a RST from the server's address, with no other packet of it to compare TTLs
 	//   icmp             an ICMP error (admin-prohibited is 3/13) from the address that sent it
 	//   no-answer        nothing came back
-	Kind      string
-	RSTTTL    uint8 // reset kinds: the RST's TTL
-	ServerTTL uint8 // host-reset, middlebox-reset: the TTL of the server's other packets
-	ICMPType  uint8 // icmp
-	ICMPCode  uint8
-	ICMPName  string
-	ICMPFrom  netip.Addr
-	Attempts  uint64        // no-answer: packets the client sent (SYNs, datagrams)
-	Over      time.Duration // no-answer: from the first to the last of them
-	Text      string        // one sentence saying all of the above
+	Kind         string
+	RSTTTL       uint8 // reset kinds: the RST's TTL
+	ServerTTLMin uint8 // host-reset, middlebox-reset: the lowest and highest TTL of the server's other packets
+	ServerTTLMax uint8
+	ICMPType     uint8 // icmp
+	ICMPCode     uint8
+	ICMPName     string
+	ICMPFrom     netip.Addr
+	Attempts     uint64        // no-answer: packets the client sent (SYNs, datagrams)
+	Over         time.Duration // no-answer: from the first to the last of them
+	Text         string        // one sentence saying all of the above
 }
 
 // Block evidence kinds.
@@ -54,17 +55,21 @@ func blockEvidence(s *Service) *BlockEvidence {
 		e.Text = fmt.Sprintf("ICMP %d/%d %s from %s", s.ICMPType, s.ICMPCode, s.ICMPName, who)
 		return e
 	case s.RSTs > 0:
-		e := &BlockEvidence{RSTTTL: s.RSTTTL, ServerTTL: s.ServerTTL}
+		e := &BlockEvidence{RSTTTL: s.RSTTTL, ServerTTLMin: s.ServerTTLMin, ServerTTLMax: s.ServerTTLMax}
+		ttls := fmt.Sprintf("TTL %d", s.ServerTTLMin)
+		if s.ServerTTLMax != s.ServerTTLMin {
+			ttls = fmt.Sprintf("TTLs %d-%d", s.ServerTTLMin, s.ServerTTLMax)
+		}
 		switch {
-		case s.ServerTTL == 0:
+		case s.ServerTTLMin == 0:
 			e.Kind = BlockReset
 			e.Text = fmt.Sprintf("RST from %s's address (TTL %d); no other packet of it to compare: the host or a middlebox", srv, s.RSTTTL)
-		case s.ServerTTL == s.RSTTTL:
+		case s.RSTTTL >= s.ServerTTLMin && s.RSTTTL <= s.ServerTTLMax:
 			e.Kind = BlockHostReset
-			e.Text = fmt.Sprintf("RST from %s with TTL %d, as its other packets: the host refused (service down or port closed)", srv, s.RSTTTL)
+			e.Text = fmt.Sprintf("RST from %s with TTL %d, as its other packets (%s): the host refused (service down or port closed)", srv, s.RSTTTL, ttls)
 		default:
 			e.Kind = BlockMiddleboxReset
-			e.Text = fmt.Sprintf("RST with TTL %d where %s's other packets have TTL %d: a middlebox answered for it", s.RSTTTL, srv, s.ServerTTL)
+			e.Text = fmt.Sprintf("RST with TTL %d where %s's other packets have %s: a middlebox answered for it", s.RSTTTL, srv, ttls)
 		}
 		return e
 	}

@@ -46,16 +46,17 @@ type Service struct {
 	ClientIPBytes, ServerIPBytes uint64 // IP bytes
 	ICMPErrors                   uint64 // ICMP errors that quoted its connections (not in the packets)
 
-	// Evidence of who answered for the server. ServerTTL is the TTL (hop
-	// limit) of the server's first packet other than a RST, in this
-	// service or, failing that, in any other connection of the server
-	// (0: none seen). RSTs counts connections the server's address reset;
-	// RSTTTL is the TTL of the first such RST. ICMPFrom, ICMPType and
-	// ICMPCode are the first ICMP error that quoted a connection.
-	ServerTTL, RSTTTL  uint8
-	RSTs               uint64
-	ICMPFrom           netip.Addr
-	ICMPType, ICMPCode uint8
+	// Evidence of who answered for the server. ServerTTLMin and
+	// ServerTTLMax are the lowest and highest TTL (hop limit) of the
+	// server's packets other than RSTs, over every connection of the
+	// server (0: none seen). RSTs counts connections the server's address
+	// reset; RSTTTL is the TTL of the first such RST. ICMPFrom, ICMPType
+	// and ICMPCode are the first ICMP error that quoted a connection.
+	ServerTTLMin, ServerTTLMax uint8
+	RSTTTL                     uint8
+	RSTs                       uint64
+	ICMPFrom                   netip.Addr
+	ICMPType, ICMPCode         uint8
 
 	// Names are the server names its connections were for, with their
 	// sources (at most MaxServiceNames, in order of first appearance);
@@ -98,6 +99,7 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 
 // fold adds a finished connection to its service.
 func (t *Tracker) fold(c *Connection) {
+	t.serverTTLs(c)
 	k := ServiceKeyOf(c)
 	s := t.services[k]
 	if s == nil && t.sweeps != nil {
@@ -120,8 +122,8 @@ func (t *Tracker) fold(c *Connection) {
 		s = &Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}
 		t.services[k] = s
 	}
-	if c.RespTTL != 0 && s.ServerTTL == 0 {
-		s.ServerTTL = c.RespTTL
+	if c.RespTTL != 0 {
+		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, c.RespTTL)
 	}
 	if c.ServerName != "" || c.DNSName != "" {
 		s.foldNames(c)
@@ -134,11 +136,6 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	if c.ICMPErrors > 0 && s.ICMPErrors == 0 {
 		s.ICMPFrom, s.ICMPType, s.ICMPCode = c.ICMPFrom, c.ICMPType, c.ICMPCode
-	}
-	if c.RespTTL != 0 && len(t.serverTTL) < maxServerTTLs {
-		if _, ok := t.serverTTL[c.Resp]; !ok {
-			t.serverTTL[c.Resp] = c.RespTTL
-		}
 	}
 	s.Connections++
 	switch c.Outcome {
@@ -180,12 +177,37 @@ func (t *Tracker) Services() []Service {
 	out := make([]Service, 0, len(t.services))
 	for _, s := range t.services {
 		out = append(out, *s)
-		if o := &out[len(out)-1]; o.ServerTTL == 0 {
-			o.ServerTTL = t.serverTTL[o.Server]
+		if r, ok := t.serverTTL[s.Server]; ok {
+			o := &out[len(out)-1]
+			o.ServerTTLMin, o.ServerTTLMax = widenTTL(o.ServerTTLMin, o.ServerTTLMax, r[0])
+			o.ServerTTLMin, o.ServerTTLMax = widenTTL(o.ServerTTLMin, o.ServerTTLMax, r[1])
 		}
 	}
 	slices.SortFunc(out, func(a, b Service) int { return a.ServiceKey.Compare(b.ServiceKey) })
 	return out
+}
+
+// widenTTL widens the range lo..hi (0..0: empty) to take in ttl.
+func widenTTL(lo, hi, ttl uint8) (uint8, uint8) {
+	if lo == 0 || ttl < lo {
+		lo = ttl
+	}
+	return lo, max(hi, ttl)
+}
+
+// serverTTLs records the TTL of a server's packet other than a RST, for
+// every connection (those folded into sweeps and past --max-services
+// included), so a RST can be compared with the server's other packets.
+func (t *Tracker) serverTTLs(c *Connection) {
+	if c.RespTTL == 0 {
+		return
+	}
+	r, ok := t.serverTTL[c.Resp]
+	if !ok && len(t.serverTTL) >= maxServerTTLs {
+		return
+	}
+	r[0], r[1] = widenTTL(r[0], r[1], c.RespTTL)
+	t.serverTTL[c.Resp] = r
 }
 
 // maxServerTTLs bounds the servers whose TTL is remembered to compare

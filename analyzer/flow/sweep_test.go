@@ -57,10 +57,13 @@ func TestBlockEvidence(t *testing.T) {
 	}{
 		{"host refuses: RST with the server's TTL",
 			[]probe{{hostS, 443, "synack", 61}, {hostS, 3389, "rst", 61}},
-			Service{ServerTTL: 61, RSTTTL: 61, RSTs: 1}},
+			Service{ServerTTLMin: 61, ServerTTLMax: 61, RSTTTL: 61, RSTs: 1}},
 		{"middlebox resets: RST with another TTL",
 			[]probe{{hostS, 443, "synack", 61}, {hostS, 3389, "rst", 250}},
-			Service{ServerTTL: 61, RSTTTL: 250, RSTs: 1}},
+			Service{ServerTTLMin: 61, ServerTTLMax: 61, RSTTTL: 250, RSTs: 1}},
+		{"host refuses: RST within the server's TTLs",
+			[]probe{{hostS, 443, "synack", 60}, {hostS, 80, "synack", 62}, {hostS, 3389, "rst", 61}},
+			Service{ServerTTLMin: 60, ServerTTLMax: 62, RSTTTL: 61, RSTs: 1}},
 		{"RST only: no other packet of the server",
 			[]probe{{srv2, 3389, "rst", 128}},
 			Service{RSTTTL: 128, RSTs: 1}},
@@ -85,7 +88,7 @@ func TestBlockEvidence(t *testing.T) {
 			if got == nil {
 				t.Fatalf("no 3389 service in %+v", ss)
 			}
-			ev := Service{ServerTTL: got.ServerTTL, RSTTTL: got.RSTTTL, RSTs: got.RSTs,
+			ev := Service{ServerTTLMin: got.ServerTTLMin, ServerTTLMax: got.ServerTTLMax, RSTTTL: got.RSTTTL, RSTs: got.RSTs,
 				ICMPFrom: got.ICMPFrom, ICMPType: got.ICMPType, ICMPCode: got.ICMPCode}
 			if !reflect.DeepEqual(ev, tc.want) {
 				t.Errorf("evidence %+v, want %+v", ev, tc.want)

@@ -24,10 +24,12 @@ const (
 	DefaultOtherTimeout   = time.Minute
 	DefaultClosedTimeout  = 5 * time.Second
 	DefaultMaxConnections = 1 << 18
-	// DefaultMaxServices bounds the per-service aggregates (about 300 bytes
-	// each): a pilot has thousands, a many-port scan of a large network
-	// could have millions.
-	DefaultMaxServices = 1 << 20
+	// DefaultMaxServices bounds the per-service aggregates: a pilot has
+	// thousands, a scan from many sources could have millions. A service
+	// costs about 3 KiB from the tracker to the report, so the default
+	// keeps analyze under 512 MiB; sweeps (one client, many servers or
+	// ports) are folded before they count toward it.
+	DefaultMaxServices = 1 << 16
 )
 
 // Config tunes a Tracker. Zero values mean the defaults.
@@ -132,7 +134,7 @@ type Tracker struct {
 	now        int64
 	services   map[ServiceKey]*Service
 	sweeps     *sweeps                 // nil when off
-	serverTTL  map[netip.Addr]uint8    // a server's TTL, to compare with RSTs
+	serverTTL  map[netip.Addr][2]uint8 // a server's lowest and highest TTL, to compare with RSTs
 	macs       map[netip.Addr]macEntry // each sender's source MAC (AddrMACs)
 	frags      fragTable
 	stats      Stats
@@ -159,7 +161,7 @@ func NewTracker(cfg Config) *Tracker {
 		max:        cfg.MaxConnections,
 		nextExpiry: math.MaxInt64,
 		services:   make(map[ServiceKey]*Service),
-		serverTTL:  make(map[netip.Addr]uint8),
+		serverTTL:  make(map[netip.Addr][2]uint8),
 		macs:       make(map[netip.Addr]macEntry),
 	}
 	if cfg.SweepThreshold == 0 {

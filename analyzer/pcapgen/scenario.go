@@ -247,7 +247,12 @@ func (g *gen) newFlow(proto uint8, orig, resp netip.AddrPort, p Path, needL2 boo
 		return nil
 	}
 	f.ttlO = hostTTL(orig.Addr())
-	f.ttlR = hostTTL(resp.Addr()) - uint8(g.rng.IntN(6))
+	// The responder is a few hops away, the same few for all its flows:
+	// a host's packets reach the capture with one TTL, so a RST with
+	// another one was sent by something in between. (The draw is kept so
+	// the rest of the random sequence, and the captures, stay as they were.)
+	_ = g.rng.IntN(6)
+	f.ttlR = hostTTL(resp.Addr()) - hostHops(resp.Addr())
 	f.ipid = uint16(g.rng.Uint32())
 	return f
 }
@@ -295,6 +300,10 @@ func hostTTL(a netip.Addr) uint8 {
 	}
 	return 64
 }
+
+// hostHops is how many routers a host is from the capture point: 0 to 5,
+// fixed per address.
+func hostHops(a netip.Addr) uint8 { return uint8(hashAddr(a) >> 1 % 6) }
 
 func hashAddr(a netip.Addr) uint32 {
 	h := fnv.New32a()

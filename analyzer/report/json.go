@@ -169,7 +169,7 @@ type jsonBlock struct {
 	Kind      string       `json:"kind"`
 	Text      string       `json:"text"`
 	RSTTTL    *uint8       `json:"rst_ttl,omitempty"`
-	ServerTTL *uint8       `json:"server_ttl,omitempty"`
+	ServerTTL *[2]uint8    `json:"server_ttl,omitempty"`
 	ICMPType  *uint8       `json:"icmp_type,omitempty"`
 	ICMPCode  *uint8       `json:"icmp_code,omitempty"`
 	ICMPName  string       `json:"icmp_name,omitempty"`
@@ -211,7 +211,7 @@ func blockJSON(e *audit.BlockEvidence) *jsonBlock {
 	j := &jsonBlock{Kind: e.Kind, Text: e.Text}
 	switch e.Kind {
 	case audit.BlockHostReset, audit.BlockMiddleboxReset:
-		j.RSTTTL, j.ServerTTL = &e.RSTTTL, &e.ServerTTL
+		j.RSTTTL, j.ServerTTL = &e.RSTTTL, &[2]uint8{e.ServerTTLMin, e.ServerTTLMax}
 	case audit.BlockReset:
 		j.RSTTTL = &e.RSTTTL
 	case audit.BlockICMP:

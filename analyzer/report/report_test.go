@@ -66,7 +66,7 @@ func testReportWaivers(t *testing.T, waiverYAML string) *Report {
 	// tcp/4172 (its RST's TTL is not the agent's), a firewall refused
 	// tcp/443 to the broker's IPv6 address with ICMP admin-prohibited.
 	services[2].ClientPackets = 20
-	services[3].RSTs, services[3].RSTTTL, services[3].ServerTTL = 1, 250, 61
+	services[3].RSTs, services[3].RSTTTL, services[3].ServerTTLMin, services[3].ServerTTLMax = 1, 250, 61, 61
 	services[6].ICMPErrors, services[6].ICMPFrom, services[6].ICMPType, services[6].ICMPCode = 1, netip.MustParseAddr("2001:db8::fe"), 1, 1
 	services[6].ICMPName = "DestinationUnreachable(AdminProhibited)"
 	var waivers *audit.Waivers

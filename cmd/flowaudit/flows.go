@@ -39,8 +39,9 @@ client_by "record" and no frames.
 
 Connections are printed as they end (closed, idle past their timeout, or
 replaced by a new SYN); those still open at the end of input follow, in
-order of their first frame. The table format prints them all at the end,
-sorted by first frame.
+order of their first frame. The table format prints them in tables of
+1,000 connections (one table for small captures), each sorted by first
+frame, so memory stays bounded on a capture of millions.
 
 --format zeek writes a Zeek conn.log in Zeek's TSV format (header lines,
 "-" for unset fields, Zeek's columns and types), --format zeek-json the same
@@ -333,18 +334,19 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 // flowWriter prints connections in one format: JSON lines and CSV as they
 // come, the table at the end.
 type flowWriter struct {
-	e      *env
-	w      *bufio.Writer
-	format string
-	paths  []string
-	quoted jsonPaths // paths as JSON strings, for jsonl
-	buf    []byte
-	cw     *csv.Writer
-	rows   []flowRecord
-	zeek   *zeeklog.Writer
-	end    time.Time // the capture's last packet, for the conn.log's #close
-	n      int
-	err    error
+	e       *env
+	w       *bufio.Writer
+	format  string
+	paths   []string
+	quoted  jsonPaths // paths as JSON strings, for jsonl
+	buf     []byte
+	cw      *csv.Writer
+	rows    []flowRecord // the table's current page
+	printed bool         // a page of the table was printed
+	zeek    *zeeklog.Writer
+	end     time.Time // the capture's last packet, for the conn.log's #close
+	n       int
+	err     error
 }
 
 func newFlowWriter(e *env, format string, paths []string) *flowWriter {
@@ -383,8 +385,15 @@ func (fw *flowWriter) add(c *flow.Connection) {
 		fw.err = fw.cw.Write(r.csv())
 	default:
 		fw.rows = append(fw.rows, r)
+		if len(fw.rows) == tablePage {
+			fw.table()
+		}
 	}
 }
+
+// tablePage is how many connections one table holds: the table format
+// prints a table per page, so it keeps no more than this many rows.
+const tablePage = 1000
 
 func (fw *flowWriter) finish() error {
 	switch fw.format {
@@ -394,7 +403,9 @@ func (fw *flowWriter) finish() error {
 			fw.err = fw.cw.Error()
 		}
 	case "table":
-		fw.table()
+		if len(fw.rows) > 0 || !fw.printed {
+			fw.table()
+		}
 	case "zeek", "zeek-json":
 		if fw.err == nil {
 			fw.err = fw.zeek.Close(fw.end)
@@ -406,6 +417,7 @@ func (fw *flowWriter) finish() error {
 	return fw.err
 }
 
+// table prints the page of rows, sorted by first frame.
 func (fw *flowWriter) table() {
 	slices.SortStableFunc(fw.rows, func(a, b flowRecord) int {
 		if a.fileIdx != b.fileIdx {
@@ -449,6 +461,9 @@ func (fw *flowWriter) table() {
 	}
 	t.SetOutputMirror(fw.w)
 	t.Render()
+	clear(fw.rows)
+	fw.rows = fw.rows[:0]
+	fw.printed = true
 }
 
 func cmpUint(a, b uint64) int {

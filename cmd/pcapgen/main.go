@@ -6,6 +6,7 @@
 //	pcapgen -kind samples [-o testdata/samples]
 //	pcapgen -kind generate-all [-o testdata]
 //	pcapgen -kind bench [-o /tmp/flowaudit-bench.pcap] [-seed N] [-flows N] [-format pcap|pcapng]
+//	pcapgen -kind scan [-o /tmp/flowaudit-scan.pcap] [-seed N] [-clients N] [-hosts N] [-ports 22,80,... | -port-count N]
 //	pcapgen read FILE...
 //
 // read only reads: it counts the packets of each file with pcapgo's
@@ -21,6 +22,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
@@ -37,13 +40,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("pcapgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kind := fs.String("kind", "", "what to generate: linktypes, flowcases, samples, generate-all, bench")
+	kind := fs.String("kind", "", "what to generate: linktypes, flowcases, samples, generate-all, bench, scan")
 	out := fs.String("o", "", "output directory (linktypes, flowcases, samples: the case directory; generate-all: testdata) or file (bench)")
 	seed := fs.Uint64("seed", 1, "bench: random seed")
 	flows := fs.Int("flows", 200000, "bench: number of flows")
 	format := fs.String("format", "pcap", "bench: pcap or pcapng")
+	clients := fs.Int("clients", 1, "scan: scanning clients")
+	hosts := fs.Int("hosts", 0, "scan: addresses of 10.20.0.0/16 each client probes (0: all 65,536)")
+	ports := fs.String("ports", "22,80,135,139,443,445,3389,8080", "scan: ports probed, comma-separated")
+	portCount := fs.Int("port-count", 0, "scan: probe ports 1 to N instead of -ports")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: pcapgen -kind linktypes|flowcases|samples|generate-all|bench [-o PATH] [-seed N] [-flows N]\n       pcapgen read FILE...\n")
+		fmt.Fprintf(stderr, "usage: pcapgen -kind linktypes|flowcases|samples|generate-all|bench|scan [-o PATH] [-seed N] [-flows N] [-clients N -hosts N -ports LIST]\n       pcapgen read FILE...\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -71,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	case "bench":
 		err = bench(stdout, or(*out, "/tmp/flowaudit-bench.pcap"), *seed, *flows, *format)
+	case "scan":
+		err = scan(stdout, or(*out, "/tmp/flowaudit-scan.pcap"), *seed, *clients, *hosts, *ports, *portCount)
 	default:
 		fs.Usage()
 		return 2
@@ -136,6 +145,41 @@ func bench(stdout io.Writer, path string, seed uint64, flows int, format string)
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "%s: %d packets, %d flows, %d frame bytes, %d file bytes, span %s, generated in %s (%.0f packets/s)\n",
 		path, st.Packets, st.Flows, st.Bytes, info.Size(), st.Last.Sub(st.First).Round(time.Second), el.Round(time.Millisecond), float64(st.Packets)/el.Seconds())
+	return nil
+}
+
+// scan writes a SYN scan capture (pcapgen.Scan).
+func scan(stdout io.Writer, path string, seed uint64, clients, hosts int, ports string, portCount int) error {
+	sc := pcapgen.Scan{Seed: seed, Clients: clients, Hosts: hosts}
+	if portCount > 65535 {
+		return fmt.Errorf("-port-count %d: at most 65535", portCount)
+	}
+	if portCount > 0 {
+		for p := 1; p <= portCount; p++ {
+			sc.Ports = append(sc.Ports, uint16(p))
+		}
+	} else {
+		for _, f := range strings.Split(ports, ",") {
+			p, err := strconv.ParseUint(strings.TrimSpace(f), 10, 16)
+			if err != nil {
+				return fmt.Errorf("-ports: %q is not a port", f)
+			}
+			sc.Ports = append(sc.Ports, uint16(p))
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	st, err := sc.Write(f, pcapgen.WriteOptions{})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprintf(stdout, "%s: %d probes, %d packets, %d frame bytes, generated in %s\n", path, sc.Probes(), st.Packets, st.Bytes, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
