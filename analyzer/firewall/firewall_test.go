@@ -70,7 +70,7 @@ func load(t testing.TB) fixture {
 	services[2].ICMPErrors, services[2].ICMPFrom = 3, netip.MustParseAddr("192.0.2.1")
 	services[2].ICMPType, services[2].ICMPCode, services[2].ICMPName = 3, 13, "communication administratively prohibited"
 	// srv02 refused port 1030 itself.
-	services[10].RSTs, services[10].RSTTTL, services[10].ServerTTL = 1, 128, 128
+	services[10].RSTs, services[10].RSTTTL, services[10].ServerTTLMin, services[10].ServerTTLMax = 1, 128, 128, 128
 	res := audit.Audit(services, inv, cat, audit.Options{Products: []string{"fwtest"}, Now: t0, Waivers: ws})
 	return fixture{cat, inv, ws, Observations(res)}
 }
