@@ -117,7 +117,7 @@ func TestAnalyzeSweeps(t *testing.T) {
 
 	// Every format has the section.
 	for _, f := range []struct{ format, want string }{
-		{"table", "Sweeps (1)"}, {"markdown", "## Sweeps (1)"}, {"csv", "\nsweep,false,"}, {"html", `id="sweeps"`},
+		{"table", "Sweeps (1)"}, {"markdown", "## Sweeps (1)"}, {"csv", "\nsweep,sweep,false,"}, {"html", `id="sweeps"`},
 	} {
 		code, out, _ := runCmd(t, nil, "analyze", "-f", f.format, hosts300)
 		if code != exitFindings || !strings.Contains(out, f.want) || !strings.Contains(out, "300 servers on 445/tcp") {
