@@ -100,9 +100,15 @@ func fileOrder(files []parsedFile, name string) int {
 	return len(files)
 }
 
+// readFile reads a catalog file; its errors leave the file's name to the
+// ParseError that holds them ("x.yaml: open: no such file or directory").
 func readFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		}
 		return nil, err
 	}
 	defer f.Close()

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -341,5 +342,21 @@ func TestProtoName(t *testing.T) {
 		if back, err := ParseProto(name); err != nil || back != uint8(p) {
 			t.Errorf("ParseProto(ProtoName(%d) = %q) = %d, %v", p, name, back, err)
 		}
+	}
+}
+
+// A catalog file that cannot be opened is named once, as every other
+// catalog error is: "x.yaml: open: no such file or directory".
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "site.yaml")
+	_, err := Load(path)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got, want := err.Error(), path+": open: no such file or directory"; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v is not fs.ErrNotExist", err)
 	}
 }
