@@ -57,6 +57,10 @@ func TestIncompleteSaidFirst(t *testing.T) {
 		}, []string{
 			"pilot.pcap: damaged at byte offset 228 (frame 2): file is corrupt: capture length exceeds snap length: 16711424 > 262144; the frame before it was read, nothing after it",
 			`notes.txt: unreadable (not a pcap or pcapng file: starts with "GET " (text?))`}},
+		{"unreadable at its first record", func(r *Report) {
+			r.Captures = append(r.Captures, Capture{Path: "aoe.pcap", Status: StatusUnreadable, Offset: 24, Frame: 1,
+				Error: "file is corrupt: capture length exceeds original packet length: 34 > 32"})
+		}, []string{"aoe.pcap: unreadable: its first record, at byte offset 24 (frame 1), is damaged: file is corrupt: capture length exceeds original packet length: 34 > 32"}},
 		{"nothing analysed: a link type not decoded", func(r *Report) {
 			r.Captures = append(r.Captures, Capture{Path: "user0.pcap", Status: StatusComplete, Packets: 12,
 				NothingAnalysed: "12 frames of link type 147 (USER0), which flowaudit does not decode, skipped",
@@ -147,7 +151,7 @@ func TestIncompleteSaidFirst(t *testing.T) {
 			}
 			for i, jc := range doc.Captures {
 				rc := rep.Captures[i]
-				stopped := rc.Status == StatusCutShort || rc.Status == StatusDamaged
+				stopped := rc.Status == StatusCutShort || rc.Status == StatusDamaged || rc.Status == StatusUnreadable && rc.Frame > 0
 				if jc.Status != rc.Status || (jc.Offset != nil) != stopped || stopped && (*jc.Offset != rc.Offset || *jc.Frame != rc.Frame) {
 					t.Errorf("json capture %d: %+v, want %+v", i, jc, rc)
 				}

@@ -98,7 +98,8 @@ type jsonCapture struct {
 	Bytes   uint64 `json:"bytes"`
 	Error   string `json:"error,omitempty"`
 	// Status: complete, cut-short, damaged or unreadable; offset and
-	// frame say where reading stopped (cut-short, damaged).
+	// frame say where reading stopped (cut-short, damaged, and unreadable
+	// at its first record).
 	Status          string  `json:"status"`
 	Offset          *int64  `json:"offset,omitempty"`
 	Frame           *uint64 `json:"frame,omitempty"`
@@ -321,7 +322,7 @@ func (r *Report) Document() *Document {
 		if jc.Status == "" {
 			jc.Status = StatusComplete
 		}
-		if jc.Status == StatusCutShort || jc.Status == StatusDamaged {
+		if jc.Status == StatusCutShort || jc.Status == StatusDamaged || jc.Status == StatusUnreadable && cp.Frame > 0 {
 			off, frame := cp.Offset, cp.Frame
 			jc.Offset, jc.Frame = &off, &frame
 		}

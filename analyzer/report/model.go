@@ -33,7 +33,8 @@ type Capture struct {
 	// last record is incomplete: a warning), "damaged" (reading stopped
 	// at damage before the end) or "unreadable"; "" counts as complete.
 	Status string
-	// Offset and Frame are where reading stopped (cut-short, damaged):
+	// Offset and Frame are where reading stopped (cut-short, damaged, and
+	// unreadable when its first record is damaged):
 	// the byte offset of the record or block and its frame number.
 	Offset int64
 	Frame  uint64
@@ -83,6 +84,8 @@ func (c *Capture) StatusText() string {
 		s = fmt.Sprintf("cut short at byte offset %d (frame %d): %s; %s before it %s analysed", c.Offset, c.Frame, c.Error, frames, were)
 	case c.Status == StatusDamaged:
 		s = fmt.Sprintf("damaged at byte offset %d (frame %d): %s; %s before it %s read, nothing after it", c.Offset, c.Frame, c.Error, frames, were)
+	case c.Status == StatusUnreadable && c.Frame > 0:
+		s = fmt.Sprintf("unreadable: its first record, at byte offset %d (frame %d), is damaged: %s", c.Offset, c.Frame, c.Error)
 	case c.Status == StatusUnreadable:
 		s = "unreadable (" + c.Error + ")"
 	default:
