@@ -189,7 +189,7 @@ func (s *Sniffer) Packet(p *decode.Packet, payload []byte, ts int64) (string, fl
 		case p.SrcPort == 53:
 			s.dns(payload, p.Dst, ts)
 		case p.DstPort == 443 && looksLikeQUICInitial(payload):
-			return s.quic(p, payload)
+			return s.quic(p, payload, ts)
 		}
 	case decode.ProtoTCP:
 		if len(s.pend) > 0 {
@@ -261,28 +261,33 @@ func (s *Sniffer) start(k flowKey, payload []byte, seq uint32, dns bool, ts int6
 		s.stats.Dropped++
 		return
 	}
-	for k, pe := range s.pend {
-		if ts-pe.t > pendingTimeout {
-			delete(s.pend, k) // its next segment never came
-			s.stats.Dropped++
-		}
-	}
-	if len(s.pend) >= s.lim.Pending {
-		// The oldest reassembly makes room.
-		var oldest flowKey
-		var age uint64 = 1<<64 - 1
-		for k, pe := range s.pend {
-			if pe.age < age {
-				oldest, age = k, pe.age
-			}
-		}
-		delete(s.pend, oldest)
-		s.stats.Dropped++
-	}
+	s.makeRoom(s.pend, ts)
 	s.tick++
 	pe := &pending{buf: make([]byte, len(payload), 2*len(payload)+64), next: seq + uint32(len(payload)), age: s.tick, dns: dns, t: ts}
 	copy(pe.buf, payload)
 	s.pend[k] = pe
+}
+
+// makeRoom drops the reassemblies of table m whose next part has not come
+// for pendingTimeout and, when m is still full, the oldest one.
+func (s *Sniffer) makeRoom(m map[flowKey]*pending, ts int64) {
+	for k, pe := range m {
+		if ts-pe.t > pendingTimeout {
+			delete(m, k)
+			s.stats.Dropped++
+		}
+	}
+	if len(m) >= s.lim.Pending {
+		var oldest flowKey
+		var age uint64 = 1<<64 - 1
+		for k, pe := range m {
+			if pe.age < age {
+				oldest, age = k, pe.age
+			}
+		}
+		delete(m, oldest)
+		s.stats.Dropped++
+	}
 }
 
 // more adds the next segment of a message being reassembled. Segments are
@@ -411,7 +416,7 @@ func (s *Sniffer) dns(msg []byte, client netip.Addr, ts int64) {
 }
 
 // quic reads the ClientHello of a client's QUIC Initial packets.
-func (s *Sniffer) quic(p *decode.Packet, payload []byte) (string, flow.NameSource) {
+func (s *Sniffer) quic(p *decode.Packet, payload []byte, ts int64) (string, flow.NameSource) {
 	k := flowKey{p.Src, p.Dst, p.SrcPort, p.DstPort, p.Proto}
 	for len(payload) > 0 && looksLikeQUICInitial(payload) {
 		h, err := parseInitialHeader(payload)
@@ -446,12 +451,9 @@ func (s *Sniffer) quic(p *decode.Packet, payload []byte) (string, flow.NameSourc
 				return
 			}
 			if pe == nil {
-				if len(s.qpend) >= s.lim.Pending {
-					s.stats.Dropped++
-					bad = true
-					return
-				}
-				pe = &pending{buf: make([]byte, MaxHello), have: make([]byte, MaxHello)}
+				s.makeRoom(s.qpend, ts)
+				s.tick++
+				pe = &pending{buf: make([]byte, MaxHello), have: make([]byte, MaxHello), age: s.tick, t: ts}
 				s.qpend[k] = pe
 			}
 			copy(pe.buf[off:], data)

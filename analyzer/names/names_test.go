@@ -277,8 +277,37 @@ func TestQUICRFC9001(t *testing.T) {
 	}
 }
 
+// TestQUICv2RFC9369 decrypts the client Initial of RFC 9369 Appendix A.2:
+// the same ClientHello as RFC 9001's, under QUIC version 2's salt, labels
+// and packet type bits.
+func TestQUICv2RFC9369(t *testing.T) {
+	raw, err := os.ReadFile("testdata/rfc9369-a2-client-initial.hex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	packet, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(packet) != 1200 {
+		t.Fatalf("vector: %d bytes, %v", len(packet), err)
+	}
+	got, src := New(Limits{}).Packet(pkt(decode.ProtoUDP, client, server, 50000, 443, 0, packet), packet, 1)
+	if got != "example.com" || src != flow.NameSNI {
+		t.Errorf("RFC 9369 A.2: %q %v", got, src)
+	}
+}
+
 func TestQUICGenerated(t *testing.T) {
 	dcid := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	// A ClientHello over two Initial packets (post-quantum key shares).
+	s := New(Limits{})
+	got := ""
+	for _, p := range pcapgen.QUICInitials(dcid, "pq.example", 1500, 2) {
+		if n, _ := s.Packet(pkt(decode.ProtoUDP, client, server, 50001, 443, 0, p), p, 1); n != "" {
+			got = n
+		}
+	}
+	if got != "pq.example" || s.Stats().Reassembled != 1 || len(s.qpend) != 0 {
+		t.Errorf("two Initials: %q %+v", got, s.Stats())
+	}
 	for _, split := range []bool{false, true} {
 		p := pcapgen.QUICInitial(dcid, "wvd.microsoft.com", split)
 		s := New(Limits{})
@@ -353,6 +382,17 @@ func TestBounds(t *testing.T) {
 	}
 	if len(s.pend) != 1 {
 		t.Errorf("pending %d", len(s.pend))
+	}
+	// QUIC Initials whose ClientHello never completes: the newest are
+	// kept, so a later whole one is still read.
+	s = New(Limits{Pending: 1})
+	for i := 0; i < 3; i++ {
+		half := pcapgen.QUICInitials([]byte{1, 2, 3, 4, 5, 6, 7, byte(i)}, "part.example", 1500, 2)[0]
+		s.Packet(pkt(decode.ProtoUDP, client, server, uint16(40000+i), 443, 0, half), half, 1)
+	}
+	whole := pcapgen.QUICInitial([]byte{9, 9, 9, 9, 9, 9, 9, 9}, "whole.example", true)
+	if n, _ := s.Packet(pkt(decode.ProtoUDP, client, server, 41000, 443, 0, whole), whole, 2); n != "whole.example" || len(s.qpend) > 1 {
+		t.Errorf("after incomplete Initials: %q, %d pending", n, len(s.qpend))
 	}
 }
 

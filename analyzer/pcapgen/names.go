@@ -142,20 +142,42 @@ func helloMessage(sni string, pad int) []byte {
 func QUICInitial(dcid []byte, sni string, split bool) []byte {
 	hello := helloMessage(sni, 0)
 	var frames []byte
-	crypto := func(off int, data []byte) {
-		frames = append(frames, 0x06)
-		frames = appendVarint(frames, uint64(off))
-		frames = appendVarint(frames, uint64(len(data)))
-		frames = append(frames, data...)
-	}
 	if split {
 		h := len(hello) / 2
-		crypto(h, hello[h:])
-		crypto(0, hello[:h])
+		frames = cryptoFrame(frames, h, hello[h:])
+		frames = cryptoFrame(frames, 0, hello[:h])
 	} else {
-		crypto(0, hello)
+		frames = cryptoFrame(frames, 0, hello)
 	}
-	const pn = 0
+	return sealInitial(dcid, 0, frames)
+}
+
+// QUICInitials are the client's first n Initial packets (packet numbers 0
+// to n-1) when its ClientHello for sni, padded by pad bytes, does not fit
+// in one: each carries its share of the CRYPTO stream, as a client with
+// post-quantum key shares sends it.
+func QUICInitials(dcid []byte, sni string, pad, n int) [][]byte {
+	hello := helloMessage(sni, pad)
+	per := (len(hello) + n - 1) / n
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		lo, hi := i*per, min((i+1)*per, len(hello))
+		out = append(out, sealInitial(dcid, byte(i), cryptoFrame(nil, lo, hello[lo:hi])))
+	}
+	return out
+}
+
+func cryptoFrame(b []byte, off int, data []byte) []byte {
+	b = append(b, 0x06)
+	b = appendVarint(b, uint64(off))
+	b = appendVarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+// sealInitial protects frames as the Initial packet numbered pn (one byte)
+// of the connection whose first destination connection id is dcid, padded
+// to 1200 bytes.
+func sealInitial(dcid []byte, pn byte, frames []byte) []byte {
 	hdr := []byte{0xc0, 0, 0, 0, 1, byte(len(dcid))}
 	hdr = append(hdr, dcid...)
 	hdr = append(hdr, 0)    // source connection id: empty
