@@ -303,7 +303,8 @@ var sampleKnownMisses = map[string]string{
 	"horizon/sql01": "answers 1433, so it is proposed as the SQL Server it is; the inventory names it the Horizon " +
 		"Event Database, which the Horizon table documents on 1443",
 	"horizon/hz-uag01": "the UAG's internal address calls the Connection Server and agents as a Horizon Client " +
-		"does, and is proposed as one (no document lists the UAG's own calls); its external address is the UAG",
+		"does, and is proposed as one (no document lists the UAG's own calls); its other NIC has its own MAC, so " +
+		"nothing ties it to the external address, which is the UAG",
 	"horizon/mon01":    "the monitoring server only called 443 in the capture: no SNMP to go by",
 	"horizon/adm-ws01": "the admin workstation only used SSH (22/tcp), which no document lists",
 	"ras/adm-ws01":     "the admin workstation only used SSH (22/tcp), which no document lists",
@@ -614,9 +615,13 @@ hosts:
 		svcOf("10.1.2.51", "10.1.3.21", 6, 1494, 1), // in the inventory as something else: the inventory wins
 		svcOf("10.1.2.51", "10.1.3.22", 6, 1494, 1), // a VDA the inventory lacks
 		svcOf("10.1.2.51", "10.1.3.22", 6, 2598, 1),
-		svcOf("10.1.2.51", "10.1.4.9", 6, 2598, 1),  // inside an inventory block
-		svcOf("10.1.2.51", "10.1.5.5", 6, 443, 1),   // only 443, but from a Workspace app: a StoreFront
-		svcOf("10.1.2.51", "10.1.3.23", 6, 1494, 0), // never answered: no evidence
+		svcOf("10.1.2.51", "10.1.4.9", 6, 2598, 1),     // inside an inventory block
+		svcOf("10.1.2.51", "10.1.5.5", 6, 443, 1),      // only 443, but from a Workspace app: a StoreFront
+		svcOf("10.1.2.51", "10.1.3.23", 6, 1494, 0),    // never answered: no evidence
+		svcOf("10.1.2.51", "2001:db8::22", 6, 2598, 1), // 10.1.3.22's IPv6 address: same MAC
+	}, AddrMACs: []flow.AddrMAC{
+		{Addr: netip.MustParseAddr("10.1.3.22"), MAC: [6]byte{2, 0, 0, 0, 0, 0x22}, MACs: 1},
+		{Addr: netip.MustParseAddr("2001:db8::22"), MAC: [6]byte{2, 0, 0, 0, 0, 0x22}, MACs: 1},
 	}}
 	inferMissingHosts(res, inv, cat, nil, false)
 	var got []string
@@ -631,7 +636,7 @@ hosts:
 		"vda-by-hand [10.1.3.21] inferred=false: Horizon Agent inferred=false",
 		"lab [10.1.4.0/24] inferred=false: Virtual Delivery Agent inferred=false",
 		"host-10-1-2-51 [10.1.2.51] inferred=true: Citrix Workspace app inferred=true",
-		"host-10-1-3-22 [10.1.3.22] inferred=true: Virtual Delivery Agent inferred=true",
+		"host-10-1-3-22 [10.1.3.22 2001:db8::22] inferred=true: Virtual Delivery Agent inferred=true",
 		"host-10-1-5-5 [10.1.5.5] inferred=true: StoreFront inferred=true",
 	}
 	if !slices.Equal(got, want) {
