@@ -65,7 +65,7 @@ func (s Scan) Write(w io.Writer, o WriteOptions) (Stats, error) {
 	src := &scanSource{s: s, g: newGen(Config{Seed: s.Seed, Start: s.Start}), total: s.Clients * s.Hosts * len(s.Ports)}
 	src.size = 1 << min(32-s.Network.Bits(), 30)
 	src.base = s.Network.Addr().As4()
-	st, err := writeFlows(w, src.g.start, src.g.ifaces, src.next, o)
+	st, err := writeFlows(w, src.g.start, src.g.ifaces, src.g.macs, src.next, o)
 	if err == nil {
 		err = src.g.err
 	}
