@@ -192,3 +192,97 @@ func copyMap(m map[string]any) map[string]any {
 	}
 	return out
 }
+
+// TestConnLogDirectoryAndErrors: a sample's conn.log split in two rotated
+// gzip parts in a directory gives the report of the whole log; a bad line
+// is exit 1 naming the file and line, the report still written of what
+// was read; a header-only log exits 1 as an empty capture does.
+func TestConnLogDirectoryAndErrors(t *testing.T) {
+	t.Chdir(sampleRoot)
+	p := samplePilots[2] // ras
+	code, log, errs := analyzeCmd(t, "flows", "--format", "zeek", p.capture())
+	if code != 0 {
+		t.Fatalf("flows: %d %s", code, errs)
+	}
+	tmp := t.TempDir()
+	whole := filepath.Join(tmp, "conn.log")
+	os.WriteFile(whole, []byte(log), 0o644)
+	lines := strings.SplitAfter(log, "\n")
+	var header, body []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "#") {
+			if !strings.HasPrefix(l, "#close") {
+				header = append(header, l)
+			}
+		} else if l != "" {
+			body = append(body, l)
+		}
+	}
+	half := len(body) / 2
+	dir := filepath.Join(tmp, "logs", "2025-05-20")
+	os.MkdirAll(dir, 0o755)
+	for i, part := range [][]string{body[:half], body[half:]} {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write([]byte(strings.Join(header, "") + strings.Join(part, "")))
+		zw.Close()
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("conn.%02d:00:00-%02d:00:00.log.gz", 10+i, 11+i)), b.Bytes(), 0o644)
+	}
+	args := p.args("json")
+	args[len(args)-1] = whole
+	_, wholeJSON, _ := analyzeCmd(t, args...)
+	args[len(args)-1] = filepath.Join(tmp, "logs")
+	_, dirJSON, errs := analyzeCmd(t, args...)
+	var w, d map[string]any
+	if err := json.Unmarshal([]byte(wholeJSON), &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(dirJSON), &d); err != nil {
+		t.Fatalf("%v: %s", err, errs)
+	}
+	if caps := d["captures"].([]any); len(caps) != 2 {
+		t.Errorf("captures %v", caps)
+	}
+	for _, k := range []string{"flows", "missing", "sweeps", "summary", "noise"} {
+		if !reflect.DeepEqual(w[k], stripFirstFile(d[k])) && !reflect.DeepEqual(stripFirstFile(w[k]), stripFirstFile(d[k])) {
+			t.Errorf("%s differ between the log and its rotated parts", k)
+		}
+	}
+
+	bad := filepath.Join(tmp, "bad.log")
+	os.WriteFile(bad, []byte(strings.Join(header, "")+body[0]+"1747735201.0\tCx\t192.0.2.41\t1\t192.0.2.999\t2\ttcp\n"+body[1]), 0o644)
+	args[len(args)-1] = bad
+	code, out, errs := analyzeCmd(t, args...)
+	wantLine := fmt.Sprintf("bad.log:%d: ", len(header)+2)
+	if code != exitError || !strings.Contains(errs, wantLine) || !strings.Contains(out, `"status": "damaged"`) {
+		t.Errorf("bad line: exit %d, stderr %q, want %q and a report of the damaged log", code, errs, wantLine)
+	}
+
+	empty := filepath.Join(tmp, "empty.log")
+	os.WriteFile(empty, []byte(strings.Join(header, "")), 0o644)
+	args[len(args)-1] = empty
+	code, _, errs = analyzeCmd(t, args...)
+	if code != exitError || !strings.Contains(errs, "no connection records") {
+		t.Errorf("header-only log: exit %d, %q", code, errs)
+	}
+}
+
+// stripFirstFile drops first_file from a report's list of objects (the
+// parts have their own names).
+func stripFirstFile(v any) any {
+	l, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(l))
+	for i, e := range l {
+		if m, ok := e.(map[string]any); ok {
+			m = copyMap(m)
+			delete(m, "first_file")
+			out[i] = m
+		} else {
+			out[i] = e
+		}
+	}
+	return out
+}
