@@ -24,6 +24,7 @@ var baselines = []struct{ trace, baseline string }{
 	{"simpleauth.pcap", "scripts.base.protocols.ldap.basic.conn.log"},
 	{"rdpeudp2-handshake-success.pcap", "scripts.base.protocols.rdp.rdpeudp2-handshake-success.conn.log"},
 	{"tcp-syslog.pcap", "scripts.base.protocols.syslog.tcp-framing.conn.log"},
+	{"mixed-vlan-mpls.pcap", "core.vlan-mpls.conn.log"},
 }
 
 // compared are the conn.log columns compared with Zeek's, where the
