@@ -90,7 +90,7 @@ func (r *Role) DisplayName(mode string) string {
 // Covers says whether a host playing role id (in mode, "" for any mode)
 // matches a rule side written for r in rmode.
 func (r *Role) Covers(rmode, id, mode string) bool {
-	if r.ID != id && !containsString(r.Members, id) {
+	if r.ID != id && !slices.Contains(r.Members, id) {
 		return false
 	}
 	return rmode == "" || mode == "" || rmode == mode
@@ -181,7 +181,7 @@ func (r *Rule) Flags() []string {
 }
 
 // HasProto says whether the rule names IP protocol p.
-func (r *Rule) HasProto(p uint8) bool { return containsProto(r.Protocols, p) }
+func (r *Rule) HasProto(p uint8) bool { return slices.Contains(r.Protocols, p) }
 
 // CoversPort says whether the rule allows protocol p on destination port
 // port (port is ignored for port-less protocols).

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -30,7 +31,7 @@ func (c *Catalog) Lint(files ...string) []Warning {
 	var out []Warning
 	seen := map[string]bool{}
 	for _, r := range c.rules {
-		if !containsString(files, r.File) {
+		if !slices.Contains(files, r.File) {
 			continue
 		}
 		add := func(msg string) {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -101,11 +102,11 @@ var applications = map[string]application{
 func parseProtocols(tokens []string) (protos []uint8, apps []string, err error) {
 	add := func(ps []uint8, app string) {
 		for _, p := range ps {
-			if !containsProto(protos, p) {
+			if !slices.Contains(protos, p) {
 				protos = append(protos, p)
 			}
 		}
-		if app != "" && !containsString(apps, app) {
+		if app != "" && !slices.Contains(apps, app) {
 			apps = append(apps, app)
 		}
 	}
@@ -145,22 +146,4 @@ func parseProtocols(tokens []string) (protos []uint8, apps []string, err error) 
 		}
 	}
 	return protos, apps, nil
-}
-
-func containsProto(s []uint8, p uint8) bool {
-	for _, x := range s {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

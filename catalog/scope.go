@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -37,7 +38,7 @@ func NewScope(products ...string) Scope {
 	var s Scope
 	for _, p := range products {
 		p = strings.ToLower(strings.TrimSpace(p))
-		if p != "" && !containsString(s.products, p) {
+		if p != "" && !slices.Contains(s.products, p) {
 			s.products = append(s.products, p)
 		}
 	}
@@ -53,7 +54,7 @@ func (s Scope) Products() []string { return append([]string(nil), s.products...)
 
 // Has says whether product p is in scope.
 func (s Scope) Has(p string) bool {
-	return s.All() || p == SharedProduct || p == SiteProduct || containsString(s.products, p)
+	return s.All() || p == SharedProduct || p == SiteProduct || slices.Contains(s.products, p)
 }
 
 // HasRule says whether rule r is in scope: its product is, or the team
@@ -73,7 +74,7 @@ func (s Scope) Union(o Scope) Scope {
 
 // names says whether the product aliases of product p are names in this
 // scope: only where p is named explicitly.
-func (s Scope) names(p string) bool { return p != "" && containsString(s.products, p) }
+func (s Scope) names(p string) bool { return p != "" && slices.Contains(s.products, p) }
 
 func (s Scope) String() string {
 	if s.All() {
@@ -99,7 +100,7 @@ func (c *Catalog) ParseProducts(values []string) ([]string, error) {
 			if alias, ok := vendorProducts[p]; ok {
 				p = alias
 			}
-			if !containsString(known, p) {
+			if !slices.Contains(known, p) {
 				var vendor []string
 				for _, k := range known {
 					if k != SharedProduct && k != SiteProduct {
@@ -109,7 +110,7 @@ func (c *Catalog) ParseProducts(values []string) ([]string, error) {
 				return nil, fmt.Errorf("unknown product %q%s: want %s (or a vendor: vmware, parallels, skype, microsoft)",
 					p, DidYouMean(p, append(vendor, "vmware", "parallels", "skype", "microsoft")), strings.Join(vendor, ", "))
 			}
-			if !containsString(out, p) {
+			if !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -790,7 +791,7 @@ func (e *entry) add(o *Observation) {
 	if ev.FirstFile == "" || o.FirstSeen.Before(ev.FirstSeen) {
 		ev.FirstFile, ev.FirstFrame, ev.FirstSeen = o.FirstFile, o.FirstFrame, o.FirstSeen
 	}
-	if o.BlockedBy != "" && o.Blocked && !containsString(ev.BlockedBy, o.BlockedBy) {
+	if o.BlockedBy != "" && o.Blocked && !slices.Contains(ev.BlockedBy, o.BlockedBy) {
 		ev.BlockedBy = append(ev.BlockedBy, o.BlockedBy)
 		sort.Strings(ev.BlockedBy)
 	}
@@ -1037,13 +1038,4 @@ func bitsOff(p netip.Prefix) int {
 		return 96
 	}
 	return 0
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/catalog"
@@ -67,7 +68,7 @@ func (r *Request) iptables(w io.Writer, family int) error {
 			fmt.Fprintf(bw, "# not written: %s\n", why)
 			continue
 		}
-		if !containsInt(l.Families(), family) {
+		if !slices.Contains(l.Families(), family) {
 			fmt.Fprintf(bw, "# not written for IPv%d: no IPv%d addresses on both sides\n", family, family)
 			continue
 		}
@@ -129,15 +130,6 @@ func iptPort(p catalog.PortRange) string {
 		return fmt.Sprint(p.Lo)
 	}
 	return fmt.Sprintf("%d:%d", p.Lo, p.Hi)
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // familyProto is the protocol number to match in an address family: a

@@ -2,6 +2,7 @@ package infer
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/flowaudit/flowaudit/catalog"
@@ -129,7 +130,7 @@ const SharedProduct = "shared"
 // candidate roles to those products and shared infrastructure.
 func NewModel(cat *catalog.Catalog, products []string) *Model {
 	m := newModel(cat.Roles(), cat.Rules(), func(r *catalog.Role) bool {
-		return len(products) == 0 || r.Product == SharedProduct || containsString(products, r.Product)
+		return len(products) == 0 || r.Product == SharedProduct || slices.Contains(products, r.Product)
 	})
 	m.fixed = len(products) > 0
 	return m
@@ -318,13 +319,4 @@ func (m *Model) candidate(role *catalog.Role, mode string) *candidate {
 		}
 	}
 	return nil
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

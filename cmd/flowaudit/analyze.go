@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,7 +113,7 @@ func runAnalyze(e *env, args []string) int {
 	if len(paths) == 0 {
 		return e.fail(usagef("analyze needs at least one CAPTURE (see 'flowaudit analyze --help')"))
 	}
-	if f.evidence != "" && contains(paths, "-") {
+	if f.evidence != "" && slices.Contains(paths, "-") {
 		return e.fail(usagef("analyze: --evidence reads the captures twice, and standard input can be read only once: save it to a file"))
 	}
 	failOn, err := parseFailOn(f.failOn)
@@ -315,7 +316,7 @@ func parseFailOn(s string) ([]string, error) {
 			continue
 		case k == "all":
 			out = append(out, report.Kinds...)
-		case contains(report.Kinds, k):
+		case slices.Contains(report.Kinds, k):
 			out = append(out, k)
 		default:
 			return nil, usagef("--fail-on: unknown finding kind %q%s: want %s, all or none", k, catalog.DidYouMean(k, report.Kinds), strings.Join(report.Kinds, ","))

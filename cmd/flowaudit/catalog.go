@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/catalog"
@@ -137,15 +138,6 @@ func (e *env) done(err error) int {
 		return e.fail(err)
 	}
 	return exitOK
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ruleJSON is a rule as `catalog list --format json` prints it. The first
@@ -359,12 +351,12 @@ func (e *env) catalogLint(args []string) int {
 	}
 	rules, roles := 0, 0
 	for _, r := range cat.Rules() {
-		if contains(fs.Args(), r.File) {
+		if slices.Contains(fs.Args(), r.File) {
 			rules++
 		}
 	}
 	for _, r := range cat.Roles() {
-		if contains(fs.Args(), r.File) {
+		if slices.Contains(fs.Args(), r.File) {
 			roles++
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/analyzer/diff"
@@ -187,7 +188,7 @@ func parseDiffFailOn(s string) ([]string, error) {
 			continue
 		case k == "all":
 			out = append(out, report.DiffKinds...)
-		case contains(report.DiffKinds, k):
+		case slices.Contains(report.DiffKinds, k):
 			out = append(out, k)
 		default:
 			return nil, usagef("diff --fail-on: unknown category %q%s: want %s, all or none", k, catalog.DidYouMean(k, report.DiffKinds), strings.Join(report.DiffKinds, ","))

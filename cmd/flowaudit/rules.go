@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +117,7 @@ func runRules(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	if f.only != "" && !contains(firewall.OnlyValues, f.only) {
+	if f.only != "" && !slices.Contains(firewall.OnlyValues, f.only) {
 		return e.fail(usagef("rules: --only %q: want %s", f.only, strings.Join(firewall.OnlyValues, ", ")))
 	}
 	evidence := len(f.captures) > 0 || f.fromReport != ""
