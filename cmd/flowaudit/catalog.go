@@ -50,6 +50,13 @@ Examples:
   flowaudit catalog search --product vmware 443
   flowaudit catalog search "Delivery Controller"
   flowaudit catalog lint my-rules.yaml
+
+Exit codes:
+  0  success; lint: no errors (warnings are printed, and exit 0)
+  1  error: a catalog file could not be read or parsed (lint prints each
+     error as file:line), or the output could not be written
+  2  usage error, or a search query that looks like a port and is none
+     (udp/abc, 99999)
 `
 
 func runCatalog(e *env, args []string) int {

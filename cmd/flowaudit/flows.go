@@ -60,6 +60,13 @@ Examples:
   flowaudit flows --format zeek capture.pcap > conn.log
   flowaudit flows --format zeek capture.pcap | zeek-cut id.orig_h id.resp_h id.resp_p conn_state
   flowaudit flows --format zeek-json capture.pcap > conn.json
+
+Exit codes:
+  0  success (a capture cut short in its last record is a warning)
+  1  error: a capture damaged before its end or unreadable (the connections
+     of everything readable are still printed), no frame of any capture
+     analysed, or the output could not be written
+  2  usage error
 `
 
 func runFlows(e *env, args []string) int {
