@@ -646,3 +646,20 @@ func TestOutputFileNoColour(t *testing.T) {
 		}
 	}
 }
+
+// Standard input can be read once: "-" twice is a usage error of every
+// command that reads captures, before anything is read or written.
+func TestStdinOnce(t *testing.T) {
+	pcap := []byte(mustRead(t, filepath.Join(sampleRoot, "testdata", "samples", "ras", "pilot.pcapng")))
+	for _, args := range [][]string{
+		{"analyze", "-", "-"},
+		{"flows", "-", "-"},
+		{"roles", "-", "-"},
+		{"rules", "-i", filepath.Join(sampleRoot, "testdata", "samples", "ras", "inventory.yaml"), "--capture", "-", "--capture", "-"},
+	} {
+		code, out, errOut := runCmd(t, pcap, args...)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, "standard input (-) is given more than once") {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errOut)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,9 @@ func (c *captureFlags) validate(cmd string) error {
 // With onConn set the caller wants connections, not the per-service
 // aggregates or the captures' digests (flows): both are skipped.
 func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection)) (*analyzer.Result, error) {
+	if stdin := slices.Index(paths, "-"); stdin >= 0 && slices.Contains(paths[stdin+1:], "-") {
+		return nil, usagef("standard input (-) is given more than once: it can be read only once")
+	}
 	opts := analyzer.Options{
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
