@@ -375,7 +375,8 @@ func (rr *rolesReport) header() []string {
 	if rr.macs {
 		lines = append(lines, "Addresses that sent from the same source MAC, and only from it, are proposed as",
 			"one host (up to one IPv4 and three IPv6 addresses per MAC; a router's MAC ties",
-			"nothing); a multi-homed machine appears once per interface: merge by hand.")
+			"nothing), and a VRRP virtual address with its master; a multi-homed machine",
+			"appears once per interface: merge by hand.")
 	} else {
 		lines = append(lines, "The captures show no source MACs: a dual-stack or multi-homed machine appears",
 			"once per address; merge them into one host by hand.")

@@ -926,3 +926,53 @@ func TestRolesDualStack(t *testing.T) {
 		})
 	}
 }
+
+// TestRolesRouterMAC: two IPv4 hosts whose frames reach the capture from
+// one MAC (behind a router) are not tied; each is listed on its own with a
+// note saying why, in YAML and JSON.
+func TestRolesRouterMAC(t *testing.T) {
+	s := pcapgen.New(pcapgen.Config{Seed: 3})
+	a, b, vda := netip.MustParseAddr("10.9.1.5"), netip.MustParseAddr("10.9.1.6"), netip.MustParseAddr("10.9.0.20")
+	s.SameHost(a, b) // one MAC for both: the router in front of them
+	for i, c := range []netip.Addr{a, b} {
+		s.TCP(time.Duration(i)*time.Second, s.Client(c), netip.AddrPortFrom(vda, 1494), pcapgen.TCPOpts{})
+		s.TCP(time.Duration(i)*time.Second+100*time.Millisecond, s.Client(c), netip.AddrPortFrom(vda, 2598), pcapgen.TCPOpts{})
+	}
+	path := filepath.Join(t.TempDir(), "routed.pcapng")
+	var buf bytes.Buffer
+	if _, err := s.Write(&buf, pcapgen.WriteOptions{Format: pcapgen.FormatPcapNG}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd(t, nil, "roles", "-f", "json", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var j rolesJSON
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatalf("bad JSON: %v", err)
+	}
+	notes := 0
+	for _, h := range j.Hosts {
+		if len(h.Addresses) != 1 || h.TiedBy != "" {
+			t.Errorf("%s: addresses %v tied by %q, want itself alone", h.Address, h.Addresses, h.TiedBy)
+		}
+		if h.Address == a.String() || h.Address == b.String() {
+			if !strings.HasPrefix(h.Note, "source MAC 02:42:0a:09:01:05 sent for 2 addresses (2 IPv4)") {
+				t.Errorf("%s: note %q", h.Address, h.Note)
+			}
+			notes++
+		} else if h.Note != "" {
+			t.Errorf("%s: note %q, want none", h.Address, h.Note)
+		}
+	}
+	if notes != 2 {
+		t.Errorf("%d hosts behind the router, want 2:\n%s", notes, out)
+	}
+	_, yml, _ := runCmd(t, nil, "roles", path)
+	if !strings.Contains(yml, "#   note: source MAC 02:42:0a:09:01:05 sent for 2 addresses (2 IPv4): a router or a machine") {
+		t.Errorf("YAML lacks the note:\n%s", yml)
+	}
+}
