@@ -76,6 +76,21 @@ type Options struct {
 	// NoNames skips learning host names (DNS answers, SNI, HTTP Host;
 	// see package names): connections and services carry none.
 	NoNames bool
+
+	// Rotated says the captures are rotated parts of one link: their
+	// connections are followed from one file into the next, whatever
+	// their times. Without it a capture whose first packet is older than
+	// the latest packet of the captures before it is another link (two
+	// links captured at the same time): it starts a connection table of
+	// its own, so that the links' connections are not mixed up.
+	Rotated bool
+
+	// Parallel reads the files concurrently, one per core, when
+	// OnConnection is nil. The Result is the same as without it: files
+	// that form one link (each starts at or after the previous ended)
+	// and share connections, or where a bound was reached, are read
+	// again in order, in one connection table.
+	Parallel bool
 }
 
 // Progress reports how far Run is through one file.
@@ -117,6 +132,8 @@ type Capture struct {
 	Decoded   uint64   // frames decoded and tracked
 	Skipped   []Skip   // frames not decoded, per reason
 	LinkTypes []uint32 // link types of its frames, in order of appearance
+
+	start time.Time // the time of its first timestamped frame: where a link starts
 }
 
 // Status is how far a capture was read.
@@ -354,14 +371,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 	if sp == nil {
 		sp = catalog.BuiltinServerPorts()
 	}
-	var sn *names.Sniffer
-	var namer flow.Namer
-	if !opts.NoNames {
-		sn = names.New(names.Limits{})
-		namer = sn
-	}
-	tr := flow.NewTracker(flow.Config{
-		Namer:          namer,
+	cfg := flow.Config{
 		TCPTimeout:     opts.TCPTimeout,
 		UDPTimeout:     opts.UDPTimeout,
 		OtherTimeout:   opts.OtherTimeout,
@@ -373,41 +383,123 @@ func Run(paths []string, opts Options) (*Result, error) {
 		NoServices:     opts.NoServices,
 		MaxServices:    opts.MaxServices,
 		SweepThreshold: opts.SweepThreshold,
-	})
-	run := &runner{opts: opts, tr: tr, ports: sp, dec: decode.NewDecoder(), res: &Result{}, names: sn}
+	}
+	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 {
+		return runParallel(paths, opts, cfg)
+	}
+	run := newRunner(opts, cfg)
 	var errs []error
 	for i, p := range paths {
 		if err := run.file(i, p); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	err := errors.Join(errs...)
-	tr.Flush()
-	res := run.res
+	return run.result(), errors.Join(errs...)
+}
+
+type runner struct {
+	opts     Options
+	cfg      flow.Config
+	ports    flow.ServerPorts
+	tr       *flow.Tracker
+	dec      *decode.Decoder
+	res      *Result
+	pkt      decode.Packet
+	skipped  [256]uint64
+	names    *names.Sniffer   // the current link's; nil with Options.NoNames
+	sniffers []*names.Sniffer // every link's
+
+	// links are the trackers of the links before the current one (see
+	// Options.Rotated); linkLast is the latest packet time of the
+	// current link's captures. oneLink keeps every file in one tracker.
+	links    []*flow.Tracker
+	linkLast time.Time
+	oneLink  bool
+}
+
+func newRunner(opts Options, cfg flow.Config) *runner {
+	r := &runner{opts: opts, cfg: cfg, ports: cfg.ServerPorts, dec: decode.NewDecoder(), res: &Result{}, oneLink: opts.Rotated}
+	r.tr = r.newTracker()
+	return r
+}
+
+// newTracker returns the tracker of a link, with a name sniffer of its
+// own: a link's connections are named from its own traffic.
+func (r *runner) newTracker() *flow.Tracker {
+	cfg := r.cfg
+	if !r.opts.NoNames {
+		r.names = names.New(names.Limits{})
+		r.sniffers = append(r.sniffers, r.names)
+		cfg.Namer = r.names
+	}
+	return flow.NewTracker(cfg)
+}
+
+// linkSlack is how much earlier than the previous captures' latest packet
+// a capture may start and still continue their link: the packets of one
+// link can be a little out of time order where a capture was rotated.
+const linkSlack = time.Second
+
+// startsNewLink says whether a capture starting at start is another link
+// than the captures before it, whose latest packet was at last: it starts
+// more than linkSlack before last (both were captured at the same time).
+func startsNewLink(start, last time.Time) bool {
+	return !last.IsZero() && start.Before(last.Add(-linkSlack))
+}
+
+// newLink ends the current link: its connections end (as at the end of
+// input) and the next capture starts a tracker of its own.
+func (r *runner) newLink() {
+	r.tr.Flush()
+	next := r.newTracker()
+	next.ContinueIDs(r.tr)
+	r.links = append(r.links, r.tr)
+	r.tr = next
+	r.linkLast = time.Time{}
+}
+
+// result flushes the trackers, merges them in order and fills the Result.
+func (r *runner) result() *Result {
+	r.tr.Flush()
+	tr := r.tr
+	if len(r.links) > 0 {
+		tr = r.links[0]
+		for _, l := range r.links[1:] {
+			tr.Merge(l)
+		}
+		tr.Merge(r.tr)
+	}
+	res := r.res
 	res.Services = tr.Services()
 	res.Sweeps = tr.Sweeps()
 	res.Stats = tr.Stats()
 	res.AddrMACs = tr.AddrMACs()
-	if sn != nil {
-		res.Names, res.NamesSeen = sn.Stats(), sn.Seen()
-	}
-	for r, n := range run.skipped { // in decode's reason order
+	res.Names, res.NamesSeen = nameStats(r.sniffers)
+	for reason, n := range r.skipped { // in decode's reason order
 		if n > 0 {
-			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(r).String(), Count: n})
+			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(reason).String(), Count: n})
 		}
 	}
-	return res, err
+	return res
 }
 
-type runner struct {
-	opts    Options
-	ports   flow.ServerPorts
-	tr      *flow.Tracker
-	dec     *decode.Decoder
-	res     *Result
-	pkt     decode.Packet
-	skipped [256]uint64
-	names   *names.Sniffer // nil with Options.NoNames
+// nameStats adds up the sniffers' counters.
+func nameStats(sniffers []*names.Sniffer) (st names.Stats, seen bool) {
+	for _, sn := range sniffers {
+		s := sn.Stats()
+		st.DNSResponses += s.DNSResponses
+		st.DNSMalformed += s.DNSMalformed
+		st.DNSAnswers += s.DNSAnswers
+		st.SNI += s.SNI
+		st.QUICSNI += s.QUICSNI
+		st.QUICUndecrypt += s.QUICUndecrypt
+		st.HTTPHost += s.HTTPHost
+		st.Malformed += s.Malformed
+		st.Reassembled += s.Reassembled
+		st.Dropped += s.Dropped
+		seen = seen || sn.Seen()
+	}
+	return st, seen
 }
 
 // file reads one capture into the tracker.
@@ -501,6 +593,9 @@ func (r *runner) file(idx int, path string) (err error) {
 				c.Skipped = append(c.Skipped, Skip{Reason: decode.Reason(reason).String(), Count: n})
 			}
 		}
+		if log == nil && c.Last.After(r.linkLast) {
+			r.linkLast = c.Last
+		}
 		r.res.Captures = append(r.res.Captures, c)
 		prog.report(true)
 	}()
@@ -542,6 +637,12 @@ func (r *runner) file(idx int, path string) (err error) {
 			prog.update(rd.Consumed())
 		}
 		c.Bytes += uint64(p.CaptureLength)
+		if c.start.IsZero() && !p.Timestamp.IsZero() {
+			c.start = p.Timestamp
+			if !r.oneLink && startsNewLink(p.Timestamp, r.linkLast) {
+				r.newLink() // another link, captured at the same time
+			}
+		}
 		c.span(p.Timestamp)
 		if p.LinkType != lastLT {
 			lastLT = p.LinkType

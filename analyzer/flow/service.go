@@ -97,6 +97,15 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 	return k
 }
 
+// svc is a Service with the positions its first-of evidence came from:
+// the earliest connection (by first packet's position) decides RSTTTL and
+// the ICMP error, whatever order connections finish in, so that services
+// folded from several trackers (Merge) come out as one tracker's would.
+type svc struct {
+	Service
+	rstPos, icmpPos Pos
+}
+
 // fold adds a finished connection to its service.
 func (t *Tracker) fold(c *Connection) {
 	t.serverTTLs(c)
@@ -119,7 +128,7 @@ func (t *Tracker) fold(c *Connection) {
 		return
 	}
 	if s == nil {
-		s = &Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}
+		s = &svc{Service: Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}}
 		t.services[k] = s
 	}
 	if c.RespTTL != 0 {
@@ -129,13 +138,13 @@ func (t *Tracker) fold(c *Connection) {
 		s.foldNames(c)
 	}
 	if c.RespRST {
-		if s.RSTs == 0 {
-			s.RSTTTL = c.RSTTTL
+		if s.RSTs == 0 || c.FirstPos.Less(s.rstPos) {
+			s.RSTTTL, s.rstPos = c.RSTTTL, c.FirstPos
 		}
 		s.RSTs++
 	}
-	if c.ICMPErrors > 0 && s.ICMPErrors == 0 {
-		s.ICMPFrom, s.ICMPType, s.ICMPCode = c.ICMPFrom, c.ICMPType, c.ICMPCode
+	if c.ICMPErrors > 0 && (s.ICMPErrors == 0 || c.FirstPos.Less(s.icmpPos)) {
+		s.ICMPFrom, s.ICMPType, s.ICMPCode, s.icmpPos = c.ICMPFrom, c.ICMPType, c.ICMPCode, c.FirstPos
 	}
 	s.Connections++
 	switch c.Outcome {
@@ -176,7 +185,7 @@ func (t *Tracker) Services() []Service {
 	t.sweeps.fold(t.services)
 	out := make([]Service, 0, len(t.services))
 	for _, s := range t.services {
-		out = append(out, *s)
+		out = append(out, s.Service)
 		if r, ok := t.serverTTL[s.Server]; ok {
 			o := &out[len(out)-1]
 			o.ServerTTLMin, o.ServerTTLMax = widenTTL(o.ServerTTLMin, o.ServerTTLMax, r[0])

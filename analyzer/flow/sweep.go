@@ -265,7 +265,7 @@ func (s *Sweep) Compare(o *Sweep) int {
 // fold moves the services made before their sweep opened into it, in
 // key order (so the bounded member set fills the same way on every run),
 // deleting them from services.
-func (w *sweeps) fold(services map[ServiceKey]*Service) {
+func (w *sweeps) fold(services map[ServiceKey]*svc) {
 	if w == nil || len(w.hosts)+len(w.ports) == 0 {
 		return
 	}
@@ -277,7 +277,7 @@ func (w *sweeps) fold(services map[ServiceKey]*Service) {
 	}
 	slices.SortFunc(keys, ServiceKey.Compare)
 	for _, k := range keys {
-		w.addService(w.find(k), services[k])
+		w.addService(w.find(k), &services[k].Service)
 		delete(services, k)
 	}
 }

@@ -132,7 +132,7 @@ type Tracker struct {
 	free       []*conn
 	nextID     uint64
 	now        int64
-	services   map[ServiceKey]*Service
+	services   map[ServiceKey]*svc
 	sweeps     *sweeps                 // nil when off
 	serverTTL  map[netip.Addr][2]uint8 // a server's lowest and highest TTL, to compare with RSTs
 	macs       map[netip.Addr]macEntry // each sender's source MAC (AddrMACs)
@@ -143,6 +143,11 @@ type Tracker struct {
 	// unaggregated holds the services not kept past MaxServices, to
 	// count them (at most maxUnaggregatedKeys).
 	unaggregated map[ServiceKey]struct{}
+
+	// Keys looked up and not found, when RecordMisses asked for them.
+	recMisses, missStarted bool
+	missStart              int64
+	misses                 []uint64
 }
 
 // NewTracker returns an empty tracker.
@@ -160,7 +165,7 @@ func NewTracker(cfg Config) *Tracker {
 		cfg:        cfg,
 		max:        cfg.MaxConnections,
 		nextExpiry: math.MaxInt64,
-		services:   make(map[ServiceKey]*Service),
+		services:   make(map[ServiceKey]*svc),
 		serverTTL:  make(map[netip.Addr][2]uint8),
 		macs:       make(map[netip.Addr]macEntry),
 	}
@@ -233,6 +238,9 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 	}
 
 	c := t.conns.get(&k)
+	if c == nil && t.recMisses {
+		t.miss(&k)
+	}
 	if c != nil && c.isTCP() && t.isReuse(c, p) {
 		t.finish(c, EndReused)
 		c = nil
@@ -327,6 +335,9 @@ func (t *Tracker) attachError(p *decode.Packet, vlan, inner uint16) bool {
 	k.set(&q.Src, &q.Dst, q.SrcPort, q.DstPort, q.Proto, kindPorts, vlan, inner)
 	c := t.conns.get(&k)
 	if c == nil {
+		if t.recMisses {
+			t.miss(&k)
+		}
 		t.stats.ICMPErrorsUnmatched++
 		return false
 	}

@@ -43,6 +43,11 @@ its content) or a directory of rotated conn.*.log.gz: each line is a
 finished connection. Its findings have no frame, filter or evidence pcap,
 and the report says so once.
 
+Several captures: one whose first packet is more than 1s before the latest
+packet of those before it is another link (its own connections); otherwise
+it continues their link (rotated parts). --rotated makes them all one link;
+--parallel reads them on all cores, with the same report.
+
 Examples:
   flowaudit analyze -i testdata/samples/ras/inventory.yaml --waivers testdata/samples/ras/waivers.yaml testdata/samples/ras/pilot.pcapng
   flowaudit analyze -i inv.yaml -f markdown -o ticket.md day1.pcap day2.pcap.gz
@@ -54,6 +59,7 @@ Examples:
   flowaudit analyze -i inv.yaml --all-products cap.pcap
   tcpdump -i eth0 -w - | flowaudit analyze -i inv.yaml -
   flowaudit analyze -i inv.yaml /opt/zeek/logs/2026-11-29/
+  flowaudit analyze -i inv.yaml --parallel site-a.pcapng site-b.pcapng
 
 Exit codes:
   0  no findings at the --fail-on level
@@ -175,6 +181,7 @@ func (f *analyzeFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.reproducible, "reproducible", false, "pin the generation time to the last packet's time, for byte-identical reports")
 	fs.BoolVar(&f.inferRoles, "infer-roles", false, "give hosts missing from the inventory the roles inferred from their traffic")
 	f.capture.register(fs)
+	f.capture.registerParallel(fs)
 }
 
 // analyzeCaptures reads the captures and audits them into a report. err

@@ -27,6 +27,7 @@ type captureFlags struct {
 	sweepThreshold                       int
 	vlanKey                              bool
 	cpuProfile                           string
+	rotated, parallel                    bool
 }
 
 func (c *captureFlags) register(fs *pflag.FlagSet) {
@@ -37,8 +38,15 @@ func (c *captureFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.maxServices, "max-services", flow.DefaultMaxServices, "services aggregated at most (client, server, protocol, port); connections of more are counted, not kept")
 	fs.IntVar(&c.sweepThreshold, "sweep-threshold", flow.DefaultSweepThreshold, "a client contacting more than `N` servers on one port, or N ports of one server, is one sweep finding instead of N services; 0: off")
 	fs.BoolVar(&c.vlanKey, "vlan-key", false, "tell connections apart by VLAN too (same addresses in several VLANs)")
+	fs.BoolVar(&c.rotated, "rotated", false, "the captures are rotated parts of one link: follow connections from each into the next whatever their times (without it, a capture starting more than 1s before the previous ones ended is another link)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (for performance work: make pgo)")
 	_ = fs.MarkHidden("cpuprofile")
+}
+
+// registerParallel adds --parallel, for the commands that aggregate
+// (analyze, roles, rules); flows writes connections as they end, in order.
+func (c *captureFlags) registerParallel(fs *pflag.FlagSet) {
+	fs.BoolVar(&c.parallel, "parallel", false, "read the captures concurrently, one per core; the report is byte-identical to reading them in order (captures of one link that share connections are read in order)")
 }
 
 // profile starts the CPU profile --cpuprofile asks for. The returned
@@ -99,7 +107,7 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
-		SweepThreshold: c.sweepThreshold,
+		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off

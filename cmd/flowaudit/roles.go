@@ -81,6 +81,7 @@ func runRoles(e *env, args []string) int {
 	fs.StringArrayVar(&catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
 	var cf captureFlags
 	cf.register(fs)
+	cf.registerParallel(fs)
 	if done, err := e.parseFlags(fs, rolesHelp, args); done {
 		if err != nil {
 			return e.fail(err)

@@ -97,6 +97,7 @@ func runRules(e *env, args []string) int {
 	fs.StringVarP(&f.format, "format", "f", "", "output syntax: "+strings.Join(firewall.Formats, ", ")+" (default: from -o's extension, else markdown)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the request to `FILE` instead of standard output")
 	f.capture.register(fs)
+	f.capture.registerParallel(fs)
 	if done, err := e.parseFlags(fs, rulesHelp, args); done {
 		if err != nil {
 			return e.fail(err)

@@ -1,0 +1,310 @@
+package flow
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// Trackers of independent inputs (captures of different links, read on
+// several cores) are combined with Merge. A service's figures do not
+// depend on the order its connections finished in (its first-of evidence
+// is that of its earliest connection by position), so merging trackers in
+// file order gives the services and sweeps reading the files into one
+// tracker would, provided no connection continues from one input into
+// another (EndKeys and Misses tell) and no bound was reached.
+
+// stableSeed hashes connection keys the same way in every tracker, so
+// that EndKeys of one can be compared with Misses of another.
+var stableSeed = connTable{seed: [4]uint64{0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9, 0x94d049bb133111eb, 0x2545f4914f6cdd1d}}
+
+// RecordMisses makes the tracker remember the keys it looked up and did
+// not find during its first longest-timeout of traffic (Misses): the
+// packets that would have continued a connection of an earlier input, had
+// the inputs been read into one tracker.
+func (t *Tracker) RecordMisses() { t.recMisses = true }
+
+// miss notes a key looked up and not found.
+func (t *Tracker) miss(k *connKey) {
+	if !t.missStarted {
+		t.missStarted, t.missStart = true, t.now
+	}
+	if t.now-t.missStart < t.maxTimeout {
+		t.misses = append(t.misses, stableSeed.hash(k))
+	}
+}
+
+// Misses returns the keys (as hashes) RecordMisses recorded, sorted.
+func (t *Tracker) Misses() []uint64 {
+	out := slices.Clone(t.misses)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// EndKeys returns the keys (as hashes, sorted) of the live connections
+// and the number of IP datagrams waiting for fragments: what a following
+// input could continue. Call it before Flush.
+func (t *Tracker) EndKeys() (keys []uint64, fragments int) {
+	t.conns.each(func(c *conn) { keys = append(keys, stableSeed.hash(&c.key)) })
+	slices.Sort(keys)
+	for i := range t.frags.slots {
+		if t.frags.slots[i].used {
+			fragments++
+		}
+	}
+	return keys, fragments
+}
+
+// Bounded says whether a bound changed what the tracker kept: connections
+// ended early (MaxConnections), services not kept (MaxServices), sweeps
+// (whose boundaries depend on the order services arrive in), or sets that
+// stopped growing (server TTLs, MACs).
+func (t *Tracker) Bounded() bool {
+	return t.stats.Evicted > 0 || t.stats.Unaggregated > 0 || t.stats.AddrMACsNotKept > 0 ||
+		len(t.serverTTL) >= maxServerTTLs ||
+		(t.sweeps != nil && len(t.sweeps.hosts)+len(t.sweeps.ports) > 0)
+}
+
+// ServiceCount is the number of services kept so far.
+func (t *Tracker) ServiceCount() int { return len(t.services) }
+
+// ContinueIDs makes t number its connections after prev's.
+func (t *Tracker) ContinueIDs(prev *Tracker) { t.nextID = prev.nextID }
+
+// Merge adds everything o tracked to t, as if o's connections had been
+// folded into t after t's: services, sweeps, the servers' TTLs, the
+// senders' MACs and the counters. Both trackers must have been flushed;
+// o is not usable afterwards. The result depends only on the two
+// trackers' contents, not on the order they were filled in.
+func (t *Tracker) Merge(o *Tracker) {
+	if t.sweeps != nil && o.sweeps != nil {
+		t.sweeps.mergeSweeps(o.sweeps)
+	}
+	keys := make([]ServiceKey, 0, len(o.services))
+	for k := range o.services {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, ServiceKey.Compare)
+	for _, k := range keys {
+		t.foldService(o.services[k])
+	}
+	addrs := make([]netip.Addr, 0, len(o.serverTTL))
+	for a := range o.serverTTL {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	for _, a := range addrs {
+		v := o.serverTTL[a]
+		r, ok := t.serverTTL[a]
+		if !ok && len(t.serverTTL) >= maxServerTTLs {
+			continue
+		}
+		r[0], r[1] = widenTTL(r[0], r[1], v[0])
+		r[0], r[1] = widenTTL(r[0], r[1], v[1])
+		t.serverTTL[a] = r
+	}
+	addrs = addrs[:0]
+	for a := range o.macs {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	for _, a := range addrs {
+		e := o.macs[a]
+		have, ok := t.macs[a]
+		switch {
+		case ok:
+			have.add(e.mac)
+			if e.n >= 2 {
+				have.add(e.second)
+			}
+			if e.n >= 3 {
+				have.n = 3
+			}
+			t.macs[a] = have
+		case len(t.macs) < MaxAddrMACs:
+			t.macs[a] = e
+		default:
+			t.stats.AddrMACsNotKept++
+		}
+	}
+	ukeys := make([]ServiceKey, 0, len(o.unaggregated))
+	for k := range o.unaggregated {
+		ukeys = append(ukeys, k)
+	}
+	slices.SortFunc(ukeys, ServiceKey.Compare)
+	for _, k := range ukeys {
+		t.countUnaggregated(k)
+	}
+	if o.stats.UnaggregatedServicesMore {
+		t.stats.UnaggregatedServicesMore = true
+	}
+	s, os := &t.stats, &o.stats
+	s.Packets += os.Packets
+	s.Ignored += os.Ignored
+	s.Connections += os.Connections
+	s.PeakLive = max(s.PeakLive, os.PeakLive)
+	s.TimedOut += os.TimedOut
+	s.Reused += os.Reused
+	s.Evicted += os.Evicted
+	s.Unaggregated += os.Unaggregated
+	s.Swept += os.Swept
+	s.ClockJumps += os.ClockJumps
+	s.ICMPErrorsAttached += os.ICMPErrorsAttached
+	s.ICMPErrorsUnmatched += os.ICMPErrorsUnmatched
+	s.Fragments += os.Fragments
+	s.FragmentsOrphaned += os.FragmentsOrphaned
+	s.AddrMACsNotKept += os.AddrMACsNotKept
+	t.nextID += o.nextID
+}
+
+// foldService adds o's service v to t as fold adds a connection.
+func (t *Tracker) foldService(v *svc) {
+	k := v.ServiceKey
+	s := t.services[k]
+	if s == nil && t.sweeps != nil {
+		sw := t.sweeps.find(k)
+		if sw == nil {
+			sw = t.sweeps.count(k)
+		}
+		if sw != nil {
+			t.sweeps.addService(sw, &v.Service)
+			t.stats.Swept += v.Connections
+			return
+		}
+	}
+	if s == nil && len(t.services) >= t.cfg.MaxServices {
+		t.stats.Unaggregated += v.Connections
+		t.countUnaggregated(k)
+		return
+	}
+	if s == nil {
+		c := *v
+		t.services[k] = &c
+		return
+	}
+	if v.ServerTTLMin != 0 {
+		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, v.ServerTTLMin)
+		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, v.ServerTTLMax)
+	}
+	if v.RSTs > 0 && (s.RSTs == 0 || v.rstPos.Less(s.rstPos)) {
+		s.RSTTTL, s.rstPos = v.RSTTTL, v.rstPos
+	}
+	if v.ICMPErrors > 0 && (s.ICMPErrors == 0 || v.icmpPos.Less(s.icmpPos)) {
+		s.ICMPFrom, s.ICMPType, s.ICMPCode, s.icmpPos = v.ICMPFrom, v.ICMPType, v.ICMPCode, v.icmpPos
+	}
+	for _, n := range v.Names {
+		i := slices.IndexFunc(s.Names, func(m ServiceName) bool { return m.Name == n.Name && m.Source == n.Source })
+		switch {
+		case i >= 0:
+			s.Names[i].Connections += n.Connections
+		case len(s.Names) < MaxServiceNames:
+			s.Names = append(s.Names, n)
+		}
+	}
+	for _, n := range v.DNSNames {
+		if !slices.Contains(s.DNSNames, n) && len(s.DNSNames) < MaxServiceNames {
+			s.DNSNames = append(s.DNSNames, n)
+		}
+	}
+	s.RSTs += v.RSTs
+	s.Connections += v.Connections
+	s.Established += v.Established
+	s.Rejected += v.Rejected
+	s.Unanswered += v.Unanswered
+	s.Partial += v.Partial
+	s.ClientPackets += v.ClientPackets
+	s.ServerPackets += v.ServerPackets
+	s.ClientBytes += v.ClientBytes
+	s.ServerBytes += v.ServerBytes
+	s.ClientIPBytes += v.ClientIPBytes
+	s.ServerIPBytes += v.ServerIPBytes
+	s.ICMPErrors += v.ICMPErrors
+	if v.First.Before(s.First) {
+		s.First = v.First
+	}
+	if v.Last.After(s.Last) {
+		s.Last = v.Last
+	}
+	if v.FirstPos.Less(s.FirstPos) {
+		s.FirstPos, s.FirstID = v.FirstPos, v.FirstID
+	}
+}
+
+// mergeSweeps adds o's sweeps to w: the same sweep's counts add up and
+// its servers or ports are united; a sweep w does not have is taken over.
+func (w *sweeps) mergeSweeps(o *sweeps) {
+	hk := make([]portKey, 0, len(o.hosts))
+	for k := range o.hosts {
+		hk = append(hk, k)
+	}
+	slices.SortFunc(hk, func(a, b portKey) int { return o.hosts[a].Compare(o.hosts[b]) })
+	for _, k := range hk {
+		os := o.hosts[k]
+		s := w.hosts[k]
+		if s == nil {
+			s = &Sweep{Kind: SweepHosts, Client: os.Client, Proto: os.Proto, Ports: os.Ports, members: map[netip.Addr]struct{}{}}
+			w.hosts[k] = s
+			delete(w.byPort, k)
+		}
+		members := make([]netip.Addr, 0, len(os.members))
+		for a := range os.members {
+			members = append(members, a)
+		}
+		slices.SortFunc(members, netip.Addr.Compare)
+		for _, a := range members {
+			w.member(s, ServiceKey{Client: os.Client, Server: a, Proto: os.Proto})
+		}
+		if os.ServersApprox {
+			s.ServersApprox = true
+			s.Servers += os.Servers - uint64(len(os.members))
+		}
+		s.addSweep(os)
+	}
+	pk := make([]serverKey, 0, len(o.ports))
+	for k := range o.ports {
+		pk = append(pk, k)
+	}
+	slices.SortFunc(pk, func(a, b serverKey) int { return o.ports[a].Compare(o.ports[b]) })
+	for _, k := range pk {
+		os := o.ports[k]
+		s := w.ports[k]
+		if s == nil {
+			s = &Sweep{Kind: SweepPorts, Client: os.Client, Server: os.Server, Proto: os.Proto, Servers: 1, ports: new([1 << 13]byte)}
+			w.ports[k] = s
+			delete(w.byServer, k)
+		}
+		for i, b := range os.ports {
+			s.ports[i] |= b
+		}
+		s.addSweep(os)
+	}
+}
+
+// addSweep adds o's counts to s.
+func (s *Sweep) addSweep(o *Sweep) {
+	if o.Connections == 0 {
+		return
+	}
+	first := s.Connections == 0
+	s.Connections += o.Connections
+	s.Established += o.Established
+	s.Rejected += o.Rejected
+	s.Unanswered += o.Unanswered
+	s.Partial += o.Partial
+	s.ClientPackets += o.ClientPackets
+	s.ServerPackets += o.ServerPackets
+	s.ClientIPBytes += o.ClientIPBytes
+	s.ServerIPBytes += o.ServerIPBytes
+	s.ICMPErrors += o.ICMPErrors
+	s.span(first, o.First, o.Last, o.FirstPos)
+}
+
+// add notes one more MAC of an address, as noteMAC does.
+func (e *macEntry) add(mac [6]byte) {
+	switch {
+	case e.mac == mac, e.n >= 3:
+	case e.n == 1:
+		e.second, e.n = mac, 2
+	case e.second != mac:
+		e.n = 3
+	}
+}
