@@ -6,6 +6,7 @@ package audit
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"path"
 	"slices"
@@ -337,7 +338,7 @@ func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, o
 		}
 		res.Flows = append(res.Flows, a.label(s))
 	}
-	for _, k := range sortedKeys(noise) {
+	for _, k := range slices.Sorted(maps.Keys(noise)) {
 		res.Noise = append(res.Noise, *noise[k])
 	}
 	sortFlows(res.Flows)
@@ -950,13 +951,4 @@ func sortFlows(fs []*Flow) {
 		}
 		return a.Port < b.Port
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,7 +2,9 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -277,7 +279,7 @@ func (r *Report) OtherTables() []Table {
 	out = append(out, r.LimitsTable())
 	if len(r.Skipped) > 0 {
 		t := Table{ID: "skipped", Title: "Packets not analyzed", Header: []string{"Reason", "Packets"}}
-		for _, k := range sortedKeys(r.Skipped) {
+		for _, k := range slices.Sorted(maps.Keys(r.Skipped)) {
 			t.Rows = append(t.Rows, []string{k, u64(r.Skipped[k])})
 		}
 		out = append(out, t)
@@ -346,19 +348,6 @@ func (r *Report) RulesTable() Table {
 		t.Rows = append(t.Rows, []string{rule.ID, rule.Description, rule.SourceText()})
 	}
 	return t
-}
-
-func sortedKeys(m map[string]uint64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // scopeText says which products hints drew on, and why.

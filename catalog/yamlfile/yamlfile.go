@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +89,7 @@ func Strict(node *yaml.Node, v any) (map[string]int, error) {
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k := node.Content[i]
 		if _, ok := allowed[k.Value]; !ok {
-			return nil, &LineError{k.Line, fmt.Errorf("unknown field %q%s", k.Value, didYouMean(k.Value, sortedKeys(allowed)))}
+			return nil, &LineError{k.Line, fmt.Errorf("unknown field %q%s", k.Value, didYouMean(k.Value, slices.Sorted(maps.Keys(allowed))))}
 		}
 		if _, dup := lines[k.Value]; dup {
 			return nil, &LineError{k.Line, fmt.Errorf("field %q given twice", k.Value)}
@@ -120,14 +122,6 @@ func yamlKeys(t reflect.Type) map[string]struct{} {
 		}
 	}
 	return m
-}
-
-func sortedKeys(m map[string]struct{}) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // StrList is a list of strings that may also be written as one scalar.

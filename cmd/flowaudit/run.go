@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/catalog"
@@ -169,18 +170,9 @@ func (e *env) dispatch(args []string) int {
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		return e.fail(usagef("unknown command %q%s (see 'flowaudit --help')", args[0], catalog.DidYouMean(args[0], keys(cmds))))
+		return e.fail(usagef("unknown command %q%s (see 'flowaudit --help')", args[0], catalog.DidYouMean(args[0], slices.Sorted(maps.Keys(cmds)))))
 	}
 	return c.run(e, args[1:])
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (e *env) topUsage(w io.Writer) {
@@ -194,7 +186,7 @@ Usage:
 Commands:
 `)
 	cmds := commands()
-	for _, name := range keys(cmds) {
+	for _, name := range slices.Sorted(maps.Keys(cmds)) {
 		fmt.Fprintf(&b, "  %-9s %s\n", name, cmds[name].summary)
 	}
 	b.WriteString(`
