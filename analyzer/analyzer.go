@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"strings"
@@ -527,17 +526,18 @@ func (r *runner) file(idx int, path string) (err error) {
 	}
 	// A regular file is hashed from its own handle on another goroutine,
 	// so the digest costs no time on the packet path when a second core is
-	// free; a pipe can only be hashed as it is read.
+	// free; a pipe can only be hashed as it is read, its bytes handed to
+	// another goroutine (teeHash).
 	var digest chan hashResult
-	var h hash.Hash
+	var h *teeHash
 	switch {
 	case r.opts.NoHash:
 	case regular:
 		digest = make(chan hashResult, 1)
 		go func() { digest <- hashFile(path) }()
 	default:
-		h = sha256.New()
-		in = io.TeeReader(in, h)
+		h = newTeeHash(in)
+		in = h
 	}
 
 	c := Capture{Path: path}
@@ -564,7 +564,7 @@ func (r *runner) file(idx int, path string) (err error) {
 				err = d.err
 			}
 		case h != nil:
-			c.SHA256 = hex.EncodeToString(h.Sum(nil))
+			c.SHA256 = h.Sum()
 		}
 		c.Complete = err == nil
 		c.Err = err
