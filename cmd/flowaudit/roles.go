@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/analyzer/infer"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/catalog"
@@ -125,7 +126,7 @@ func runRoles(e *env, args []string) int {
 	}
 	ir := infer.InferAll(analyzer.AuditServices(res.Services, capturePaths(res)), infer.NewModel(cat, products), opts)
 	rr := &rolesReport{captures: res.Captures, hosts: ir.Hosts, decision: ir.Products, score: ir.Score, minScore: *minScore, products: products,
-		macs: len(res.AddrMACs) > 0}
+		macs: len(res.AddrMACs) > 0, macsNotKept: res.Stats.AddrMACsNotKept}
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":
@@ -220,6 +221,9 @@ type rolesReport struct {
 	minScore float64
 	products []string
 	macs     bool // the captures showed source MACs (Ethernet)
+	// macsNotKept: connection sides whose sender's MAC was not recorded
+	// (flow.MaxAddrMACs addresses already were).
+	macsNotKept uint64
 }
 
 func fmtScore(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
@@ -378,6 +382,10 @@ func (rr *rolesReport) header() []string {
 			"one host (up to one IPv4 and three IPv6 addresses per MAC; a router's MAC ties",
 			"nothing), and a VRRP virtual address with its master; a multi-homed machine",
 			"appears once per interface: merge by hand.")
+		if rr.macsNotKept > 0 {
+			lines = append(lines, fmt.Sprintf("The source MACs of %d connection sides were not kept (over %d addresses sent):",
+				rr.macsNotKept, flow.MaxAddrMACs), "their senders are tied to nothing.")
+		}
 	} else {
 		lines = append(lines, "The captures show no source MACs: a dual-stack or multi-homed machine appears",
 			"once per address; merge them into one host by hand.")

@@ -976,3 +976,22 @@ func TestRolesRouterMAC(t *testing.T) {
 		t.Errorf("YAML lacks the note:\n%s", yml)
 	}
 }
+
+// TestRolesHeaderMACs: the header says whether the captures showed MACs,
+// and how many were not kept.
+func TestRolesHeaderMACs(t *testing.T) {
+	for _, c := range []struct {
+		rr   rolesReport
+		want string
+		not  string
+	}{
+		{rolesReport{}, "The captures show no source MACs: a dual-stack or multi-homed machine appears", "same source MAC"},
+		{rolesReport{macs: true}, "Addresses that sent from the same source MAC, and only from it, are proposed as", "not kept"},
+		{rolesReport{macs: true, macsNotKept: 7}, "The source MACs of 7 connection sides were not kept (over 65536 addresses sent):\ntheir senders are tied to nothing.", "show no source MACs"},
+	} {
+		h := strings.Join(c.rr.header(), "\n")
+		if !strings.Contains(h, c.want) || strings.Contains(h, c.not) {
+			t.Errorf("header:\n%s\nwant %q, not %q", h, c.want, c.not)
+		}
+	}
+}
