@@ -717,6 +717,13 @@ type hashResult struct {
 	err  error
 }
 
+// FileSHA256 is the hex SHA-256 of a file's bytes as stored (an
+// inventory's, a capture's): what reports name their inputs by.
+func FileSHA256(path string) (string, error) {
+	r := hashFile(path)
+	return r.sum, r.err
+}
+
 // hashFile is the SHA-256 of a file's bytes as stored.
 func hashFile(path string) hashResult {
 	f, err := os.Open(path)

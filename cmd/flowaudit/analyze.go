@@ -1,12 +1,9 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -202,7 +199,7 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		if inv, err = inventory.LoadIn(f.inventory, cat, products); err != nil {
 			return nil, nil, err
 		}
-		if invSHA, err = fileSHA256(f.inventory); err != nil {
+		if invSHA, err = analyzer.FileSHA256(f.inventory); err != nil {
 			return nil, nil, err
 		}
 	} else if !f.inferRoles {
@@ -356,17 +353,4 @@ func (e *env) writeReport(rep *report.Report, format, output string, wide bool) 
 		return render(rep, format, e.stdout, report.TextOptions{Color: e.color, Width: e.termWidth(), Wide: wide})
 	}
 	return e.writeOutput(output, func(w io.Writer) error { return render(rep, format, w, report.TextOptions{Wide: wide}) })
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

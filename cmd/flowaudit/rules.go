@@ -205,7 +205,7 @@ func runRules(e *env, args []string) int {
 			inputs = []string{fmt.Sprintf("%s (INCOMPLETE analysis, the rest is not evidence: %s)", f.fromReport, strings.Join(info.Incomplete, "; "))}
 			readErr = fmt.Errorf("%s: the analysis is incomplete: %s", f.fromReport, strings.Join(info.Incomplete, "; "))
 		}
-		sum, err := fileSHA256(f.inventory)
+		sum, err := analyzer.FileSHA256(f.inventory)
 		if err != nil {
 			return e.fail(err)
 		}
