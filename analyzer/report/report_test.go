@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -494,5 +495,48 @@ func TestRulesCited(t *testing.T) {
 		if got := strings.Contains(b.String(), "Rules cited"); got != tt.cites {
 			t.Errorf("%s: rules cited shown %v, want %v", tt.name, got, tt.cites)
 		}
+	}
+}
+
+// Write gives each format its renderer's bytes, and an unknown format is
+// an error naming the formats.
+func TestWriteFormats(t *testing.T) {
+	rep := testReport(t)
+	d := testDiff()
+	for _, f := range Formats {
+		var got, want bytes.Buffer
+		if err := rep.Write(&got, f, TextOptions{}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var err error
+		switch f {
+		case "table":
+			err = rep.Text(&want, TextOptions{})
+		case "markdown":
+			err = rep.Markdown(&want)
+		case "json":
+			err = rep.JSON(&want)
+		case "csv":
+			err = rep.CSV(&want)
+		case "html":
+			err = rep.HTML(&want)
+		case "dot":
+			err = rep.Graph().DOT(&want)
+		}
+		if err != nil || want.Len() == 0 || !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%s: Write gives %d bytes, the renderer %d (%v)", f, got.Len(), want.Len(), err)
+		}
+	}
+	for _, f := range DiffFormats {
+		var got bytes.Buffer
+		if err := d.Write(&got, f, TextOptions{}); err != nil || got.Len() == 0 {
+			t.Errorf("diff %s: %d bytes, %v", f, got.Len(), err)
+		}
+	}
+	if err := rep.Write(io.Discard, "xml", TextOptions{}); err == nil || !strings.Contains(err.Error(), "table, markdown") {
+		t.Errorf("report xml: %v", err)
+	}
+	if err := d.Write(io.Discard, "csv", TextOptions{}); err == nil || !strings.Contains(err.Error(), "table, markdown, json, html") {
+		t.Errorf("diff csv: %v", err)
 	}
 }

@@ -123,7 +123,7 @@ func runAnalyze(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	format, err := pickFormat("analyze", f.format, f.output, "table", "table", "markdown", "json", "csv", "html", "dot")
+	format, err := pickFormat("analyze", f.format, f.output, "table", report.Formats...)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -329,28 +329,11 @@ func parseFailOn(s string) ([]string, error) {
 	return out, nil
 }
 
-// render writes rep in format to w. to only affects tables.
-func render(rep *report.Report, format string, w io.Writer, to report.TextOptions) error {
-	switch format {
-	case "markdown":
-		return rep.Markdown(w)
-	case "json":
-		return rep.JSON(w)
-	case "csv":
-		return rep.CSV(w)
-	case "html":
-		return rep.HTML(w)
-	case "dot":
-		return rep.Graph().DOT(w)
-	}
-	return rep.Text(w, to)
-}
-
 // writeReport writes the report to -o's file, or to standard output
 // (where a terminal table is fitted to the terminal's width and coloured).
 func (e *env) writeReport(rep *report.Report, format, output string, wide bool) error {
 	if output == "" || output == "-" {
-		return render(rep, format, e.stdout, report.TextOptions{Color: e.color, Width: e.termWidth(), Wide: wide})
+		return rep.Write(e.stdout, format, report.TextOptions{Color: e.color, Width: e.termWidth(), Wide: wide})
 	}
-	return e.writeOutput(output, func(w io.Writer) error { return render(rep, format, w, report.TextOptions{Wide: wide}) })
+	return e.writeOutput(output, func(w io.Writer) error { return rep.Write(w, format, report.TextOptions{Wide: wide}) })
 }

@@ -69,7 +69,7 @@ func runDiff(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	format, err := pickFormat("diff", f.format, f.output, "table", "table", "markdown", "json", "html")
+	format, err := pickFormat("diff", f.format, f.output, "table", report.DiffFormats...)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -96,21 +96,11 @@ func runDiff(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "flowaudit: warning: %s\n", w)
 	}
 	direct := f.output == "" || f.output == "-"
-	err = e.writeOutput(f.output, func(out io.Writer) error {
-		switch format {
-		case "markdown":
-			return d.Markdown(out)
-		case "json":
-			return d.JSON(out)
-		case "html":
-			return d.HTML(out)
-		}
-		o := report.TextOptions{}
-		if direct {
-			o = report.TextOptions{Color: e.color, Width: e.termWidth()}
-		}
-		return d.Text(out, o)
-	})
+	o := report.TextOptions{}
+	if direct {
+		o = report.TextOptions{Color: e.color, Width: e.termWidth()}
+	}
+	err = e.writeOutput(f.output, func(out io.Writer) error { return d.Write(out, format, o) })
 	if err != nil {
 		return e.fail(err)
 	}

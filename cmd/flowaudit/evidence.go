@@ -138,7 +138,7 @@ func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*aud
 	} {
 		var buf bytes.Buffer
 		// report.txt has every column: the bundle is read in full.
-		if err := render(rep, f.format, &buf, report.TextOptions{Wide: true}); err != nil {
+		if err := rep.Write(&buf, f.format, report.TextOptions{Wide: true}); err != nil {
 			return err
 		}
 		files[f.name] = buf.Bytes()

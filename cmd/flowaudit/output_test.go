@@ -564,7 +564,7 @@ func TestSampleTableWidth(t *testing.T) {
 			for _, wide := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%d/wide=%v", p.family, width, wide), func(t *testing.T) {
 					var buf bytes.Buffer
-					if err := render(rep, "table", &buf, report.TextOptions{Width: width, Wide: wide}); err != nil {
+					if err := rep.Write(&buf, "table", report.TextOptions{Width: width, Wide: wide}); err != nil {
 						t.Fatal(err)
 					}
 					out := buf.String()
