@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
@@ -241,6 +242,45 @@ func BenchmarkRunMix(b *testing.B) {
 	if conns == 0 {
 		b.Fatal("no connections")
 	}
+}
+
+// BenchmarkRunMixServices measures what `flowaudit analyze` does before
+// auditing, on BenchmarkRunMix's capture: read, decode, track, learn host
+// names and fold every connection into its service (no digest). ns/op and
+// allocs/op are per packet; the services are made once per service, not
+// per connection.
+func BenchmarkRunMixServices(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "mix.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := pcapgen.Mix{Seed: 1, Flows: 5000}.Write(f, pcapgen.WriteOptions{})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := Options{ServerPorts: noPorts{}, NoHash: true}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var res *Result
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	runs := max(b.N/st.Packets, 1)
+	for range runs {
+		if res, err = Run([]string{path}, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if len(res.Services) == 0 {
+		b.Fatal("no services")
+	}
+	conns := float64(res.Stats.Connections) * float64(runs)
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/conns, "allocs/conn")
+	b.ReportMetric(float64(len(res.Services))/float64(res.Stats.Connections), "services/conn")
 }
 
 // TestCaptureSpan: First and Last are the earliest and latest timestamps
