@@ -132,7 +132,11 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		// the capture was not read to its end.
 		for _, c := range res.Captures {
 			if c.Status == analyzer.StatusCutShort {
-				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last record is incomplete; the %d frames before it were analysed)\n", c.Err, c.Packets)
+				were := "were"
+				if c.Packets == 1 {
+					were = "was"
+				}
+				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last record is incomplete; the %s before it %s analysed)\n", c.Err, countOf(int(c.Packets), "frame"), were)
 			}
 		}
 		err = errors.Join(err, res.NoData())
