@@ -171,7 +171,7 @@ func runAnalyze(e *env, args []string) int {
 func (f *analyzeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (YAML or JSON)")
 	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
-	f.products.register(fs, "", "only rules of this product (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules; without it, hints and role inference use the inventory's products",
+	f.products.register(fs, "", "only rules of product `P` (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules; without it, hints and role inference use the inventory's products",
 		"hints and role inference draw on every product, not just the inventory's")
 	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: accepted findings with a reason, a ticket and an optional expiry")
 	fs.BoolVar(&f.includeNoise, "include-noise", false, "list neighbour discovery and link-local name resolution as flows")

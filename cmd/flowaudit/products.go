@@ -13,7 +13,7 @@ type productFlags struct {
 	all    bool
 }
 
-const productUsage = "only this product: horizon, citrix, ras, lync, or the vendor (vmware, parallels, skype, microsoft); comma lists and repeats, any case"
+const productUsage = "only product `P`: horizon, citrix, ras, lync, or the vendor (vmware, parallels, skype, microsoft); comma lists and repeats, any case"
 
 // register adds --product (and --all-products when wide says what it
 // widens).

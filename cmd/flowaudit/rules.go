@@ -88,7 +88,7 @@ func runRules(e *env, args []string) int {
 	fs := newFlagSet("rules", rulesHelp)
 	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (required)")
 	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
-	fs.StringArrayVar(&f.products, "product", nil, "only rules of this product (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules")
+	fs.StringArrayVar(&f.products, "product", nil, "only rules of product `P` (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules")
 	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: waived rules are left out, with their ticket in a comment")
 	fs.StringArrayVar(&f.captures, "capture", nil, "evidence from this `CAPTURE` (pcap, pcapng, Zeek conn.log, gzip, - for stdin); repeatable, and further arguments are captures too")
 	fs.StringVar(&f.fromReport, "from-report", "", "evidence from this analyze JSON `REPORT` (flowaudit analyze -f json)")
