@@ -145,6 +145,10 @@ type Evidence struct {
 	FirstFrame  uint64 // 0 for flow records, which have no frames
 	FirstSeen   time.Time
 	BlockedBy   []string // who blocked, when the report says
+	// Seen are, for a host-name destination, the names the captures gave
+	// its connections and the addresses they went to: "crl3.digicert.com
+	// (sni) at 203.0.113.81", sorted.
+	Seen []string
 }
 
 // Justification is one catalog rule behind a line.
@@ -199,6 +203,15 @@ func (j *Justification) EvidenceText() string {
 		s += fmt.Sprintf(", first seen %s in %s", timeText(e.FirstSeen), path.Base(e.FirstFile))
 	case e.FirstFile != "":
 		s += ", first in " + path.Base(e.FirstFile)
+	}
+	if len(e.Seen) > 0 {
+		seen := e.Seen
+		more := ""
+		if len(seen) > 4 {
+			more = fmt.Sprintf(" and %d more", len(seen)-4)
+			seen = seen[:4]
+		}
+		s += ", names seen: " + strings.Join(seen, "; ") + more
 	}
 	if len(e.BlockedBy) > 0 && j.Status == Blocked {
 		s += ", blocked by " + strings.Join(e.BlockedBy, "; ")
@@ -342,6 +355,15 @@ type Observation struct {
 	Ticket         string // the waiver's ticket
 	WaiverReason   string
 	BlockedBy      string
+	// NameMatches are the host names that documented the service by
+	// host-pattern rules, per rule (the audit's name_matches).
+	NameMatches []NameMatch
+}
+
+// NameMatch is a host name that documented a service by a host-pattern
+// rule, and where the name came from (sni, http-host, dns, ...).
+type NameMatch struct {
+	Rule, Name, Evidence string
 }
 
 // Observations are the documented (and waived) services of an audit.
@@ -359,6 +381,9 @@ func Observations(res *audit.Result) []Observation {
 		}
 		if f.BlockedBy != nil {
 			o.BlockedBy = f.BlockedBy.Text
+		}
+		for _, m := range f.NameMatches {
+			o.NameMatches = append(o.NameMatches, NameMatch{Rule: m.Rule, Name: m.Name, Evidence: m.Evidence})
 		}
 		for _, r := range f.Rules {
 			o.Rules = append(o.Rules, r.ID)
@@ -753,6 +778,20 @@ func attach(entries []*entry, obs []Observation, inv *inventory.Inventory, group
 				m.add(o)
 				continue
 			}
+			if e.dst.kind == KindFQDN {
+				// The audit matched the rule by the connections' host
+				// names: the line to the name carries them.
+				if o.Multicast || e.reverse {
+					continue
+				}
+				for _, m := range o.NameMatches {
+					if m.Rule == e.rule.ID {
+						e.seen(fmt.Sprintf("%s (%s) at %s", m.Name, m.Evidence, o.Server))
+					}
+				}
+				unicast = append(unicast, o)
+				continue
+			}
 			if !e.dst.contains(o.Server, sh) {
 				continue
 			}
@@ -794,6 +833,13 @@ func (e *entry) add(o *Observation) {
 	if o.BlockedBy != "" && o.Blocked && !slices.Contains(ev.BlockedBy, o.BlockedBy) {
 		ev.BlockedBy = append(ev.BlockedBy, o.BlockedBy)
 		sort.Strings(ev.BlockedBy)
+	}
+}
+
+func (e *entry) seen(s string) {
+	if !slices.Contains(e.ev.Seen, s) {
+		e.ev.Seen = append(e.ev.Seen, s)
+		sort.Strings(e.ev.Seen)
 	}
 }
 

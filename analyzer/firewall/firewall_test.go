@@ -65,10 +65,12 @@ func load(t testing.TB) fixture {
 		svc("198.51.100.66", "192.0.2.11", 6, 1030, 0, 1, 0, 91),      // blocked on the other server
 		svc("198.51.100.66", "192.0.2.11", 6, 8443, 0, 0, 2, 95),      // blocked, the block waived
 		svc("198.51.100.21", "198.51.100.22", 17, 50042, 1, 0, 0, 99), // within one address block
+		svc("203.0.113.5", "198.18.0.10", 6, 443, 1, 0, 0, 100),       // a cloud service, documented by its TLS name
 	}
 	// The UDP 3389 attempts were refused by a firewall in the path.
 	services[2].ICMPErrors, services[2].ICMPFrom = 3, netip.MustParseAddr("192.0.2.1")
 	services[2].ICMPType, services[2].ICMPCode, services[2].ICMPName = 3, 13, "communication administratively prohibited"
+	services[len(services)-1].Names = []audit.Name{{Name: "api.example.com", Evidence: audit.EvidenceSNI, Connections: 1}}
 	// srv02 refused port 1030 itself.
 	services[10].RSTs, services[10].RSTTTL, services[10].ServerTTLMin, services[10].ServerTTLMax = 1, 128, 128, 128
 	res := audit.Audit(services, inv, cat, audit.Options{Products: []string{"fwtest"}, Now: t0, Waivers: ws})
@@ -127,7 +129,7 @@ func TestBuildStatuses(t *testing.T) {
 		"fw-peer-server-8080":            Missing,
 		"fw-peer-server-8080 (reverse)":  Observed,
 		"fw-peer-peer-vrrp → 224.0.0.18": Observed,
-		"fw-edge-cloud-443":              Missing,
+		"fw-edge-cloud-443":              Observed,
 		"fw-edge-update-443":             Missing,
 		"fw-server-metadata-80":          Observed,
 		"fw-client-client-p2p":           Observed,

@@ -73,7 +73,12 @@ type reportFlow struct {
 		Reason  string `json:"reason"`
 		Expired bool   `json:"expired"`
 	} `json:"waiver"`
-	BlockedBy json.RawMessage `json:"blocked_by"`
+	BlockedBy   json.RawMessage `json:"blocked_by"`
+	NameMatches []struct {
+		Rule     string `json:"rule"`
+		Name     string `json:"name"`
+		Evidence string `json:"evidence"`
+	} `json:"name_matches"`
 }
 
 // ReadReport reads the documented services of an analyze JSON report
@@ -160,6 +165,9 @@ func (f *reportFlow) observation() (Observation, error) {
 		o.Rules = append(o.Rules, r.ID)
 	}
 	o.BlockedBy = blockedByText(f.BlockedBy)
+	for _, m := range f.NameMatches {
+		o.NameMatches = append(o.NameMatches, NameMatch{Rule: m.Rule, Name: m.Name, Evidence: m.Evidence})
+	}
 	return o, nil
 }
 

@@ -148,6 +148,7 @@ type jsonJustified struct {
 	FirstFile   string   `json:"first_file,omitempty"`
 	FirstFrame  uint64   `json:"first_frame,omitempty"`
 	BlockedBy   []string `json:"blocked_by,omitempty"`
+	NamesSeen   []string `json:"names_seen,omitempty"`
 }
 
 type jsonObject struct {
@@ -185,7 +186,7 @@ func (r *Request) JSON(w io.Writer) error {
 				Source: j.Rule.SourceText(), Description: j.Rule.Description, Direction: j.Rule.Direction, Status: j.Status,
 				Services: e.Services, Connections: e.Connections, Established: e.Established, FirstSeen: timeText(e.FirstSeen),
 				FirstFile: e.FirstFile, FirstFrame: e.FirstFrame,
-				BlockedBy: e.BlockedBy})
+				BlockedBy: e.BlockedBy, NamesSeen: e.Seen})
 		}
 		out.Lines = append(out.Lines, jl)
 	}

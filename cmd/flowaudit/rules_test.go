@@ -33,7 +33,8 @@ type rulesRequest struct {
 			Status string
 		} `json:"justification"`
 	} `json:"lines"`
-	Waived []struct{ Rule, Ticket string } `json:"waived"`
+	Waived  []struct{ Rule, Ticket string } `json:"waived"`
+	Objects []struct{ Name, Kind string }   `json:"objects"`
 }
 
 func decodeRequest(t *testing.T, s string) *rulesRequest {
@@ -532,5 +533,74 @@ func TestRulesFromConnLog(t *testing.T) {
 	}
 	if !strings.Contains(out, `"first_seen": "2025-`) || strings.Contains(out, `"first_frame"`) {
 		t.Errorf("flow records' evidence should have first_seen and no first_frame:\n%.1500s", out)
+	}
+}
+
+// TestRulesHostNames: host-pattern rules the capture's names documented
+// (SNI, HTTP Host, DNS) are observed on their line to the FQDN object,
+// with the names and addresses seen; nft still accepts the request, the
+// names as comments.
+func TestRulesHostNames(t *testing.T) {
+	t.Chdir(sampleRoot)
+	inv, capture := "testdata/names/inventory.yaml", "testdata/names/cloud-connector.pcapng"
+	_, out, _ := analyzeCmd(t, "analyze", "-i", inv, "-f", "json", capture)
+	rep := decodeSampleReport(t, out)
+	code, out, errb := analyzeCmd(t, "rules", "-i", inv, "--capture", capture, "-f", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	req := decodeRequest(t, out)
+	kind := map[string]string{}
+	for _, o := range req.Objects {
+		kind[o.Name] = o.Kind
+	}
+	byName := 0
+	for _, f := range rep.Flows {
+		if f.Status != "documented" {
+			continue
+		}
+		found := false
+		for _, l := range req.Lines {
+			if l.Proto != f.Proto || !addrsContain(l.Src, f.Client) {
+				continue
+			}
+			for _, r := range f.Rules {
+				if kind[l.DstObject] == "fqdn" && strings.Contains(strings.Join(l.RuleIDs, " "), r.ID) {
+					found = true
+					byName++
+				}
+			}
+		}
+		if !found && req.covers(f.Client, f.Server, f.Proto, f.Port) == 0 {
+			t.Errorf("documented %s has no line", sampleFlowKey(f.Client, f.Server, f.Proto, f.Port))
+		}
+	}
+	if byName == 0 {
+		t.Error("no flow documented by name")
+	}
+	if !strings.Contains(out, `"names_seen": [`) || !strings.Contains(out, "(sni) at 203.0.113.82") {
+		t.Errorf("no names seen in the justification:\n%.2000s", out)
+	}
+	_, nft, _ := analyzeCmd(t, "rules", "-i", inv, "--capture", capture, "-f", "nft")
+	file := filepath.Join(t.TempDir(), "names.nft")
+	if err := os.WriteFile(file, []byte(nft), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	firewalltest.Check(t, "", "nft", "-c", "-f", file)
+	// The analyze report carries the names too.
+	report := filepath.Join(t.TempDir(), "report.json")
+	analyzeCmd(t, "analyze", "-i", inv, "-f", "json", "-o", report, capture)
+	_, fromReport, errb := analyzeCmd(t, "rules", "-i", inv, "--from-report", report, "-f", "nft")
+	drop := func(s string) string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(l, "# Evidence:") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	if drop(fromReport) != drop(nft) {
+		t.Errorf("--from-report differs from --capture (%s):\n%s\n---\n%s", errb, fromReport, nft)
 	}
 }

@@ -35,8 +35,8 @@ New-NetFirewallRule -DisplayName 'flowaudit 4: FW Client → FW Server tcp/443-4
 # on FW Server: srv01, srv02
 New-NetFirewallRule -DisplayName 'flowaudit 5: FW Client → FW Server udp/3389' -Group 'flowaudit' -Direction Inbound -Action Allow -Protocol UDP -LocalPort 3389 -RemoteAddress 198.51.100.0/24,2001:db8:1::/64 -Description 'fw-client-server-3389 [site rule testdata/catalog.yaml:38]: Display protocol over UDP — blocked: 3 connections, none established, first frame pilot.pcapng#20, blocked by ICMP 3/13 communication administratively prohibited from 192.0.2.1 (a router or firewall in the path)'
 
-# 6. FW Edge → *.example.com tcp/443 [missing]
-#    fw-edge-cloud-443 [site rule testdata/catalog.yaml:85]: Cloud service (outbound-only) — never seen
+# 6. FW Edge → *.example.com tcp/443 [observed]
+#    fw-edge-cloud-443 [site rule testdata/catalog.yaml:85]: Cloud service (outbound-only) — observed: 1 connection, first frame pilot.pcapng#100, names seen: api.example.com (sni) at 198.18.0.10
 # not written: destination *.example.com is a host name, unresolved: resolve it to addresses (or a name-based object) before opening
 
 # 7. FW Edge → update.example.net tcp/443 [missing]
