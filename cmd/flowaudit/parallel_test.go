@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 )
 
@@ -43,6 +46,26 @@ func TestParallelReports(t *testing.T) {
 			if code != pcode || out != pout || stderr != pstderr {
 				t.Errorf("%s, %s: exit %d and %d; reports equal: %v; stderr:\n%s\n--- with --parallel:\n%s", set.name, format, code, pcode, out == pout, stderr, pstderr)
 			}
+		}
+	}
+}
+
+// TestParallelProgress: with --parallel the files' progress arrives
+// interleaved; each file keeps one bar, not a new one at every switch.
+func TestParallelProgress(t *testing.T) {
+	e := &env{stderr: io.Discard, stderrTTY: true, getenv: func(string) string { return "" }}
+	p := e.newCaptureProgress()
+	for i := range 6 {
+		file := i % 2
+		p.update(analyzer.Progress{File: file, Path: fmt.Sprintf("link%d.pcap", file), Read: int64(i+1) << 20, Size: 64 << 20, Done: i >= 4})
+	}
+	p.stop()
+	if len(p.trackers) != 2 {
+		t.Errorf("%d progress bars for two files", len(p.trackers))
+	}
+	for f, tr := range p.trackers {
+		if !tr.IsDone() {
+			t.Errorf("file %d: bar not done", f)
 		}
 	}
 }

@@ -221,12 +221,11 @@ var progressMinSize int64 = 8 << 20
 // captureProgress draws a go-pretty progress bar on stderr for each file of
 // at least progressMinSize bytes.
 type captureProgress struct {
-	pw      progress.Writer
-	mu      sync.Mutex
-	file    int
-	tracker *progress.Tracker
-	started bool
-	done    chan struct{}
+	pw       progress.Writer
+	mu       sync.Mutex
+	trackers map[int]*progress.Tracker // per file: --parallel reads several at once
+	started  bool
+	done     chan struct{}
 }
 
 func (e *env) newCaptureProgress() *captureProgress {
@@ -243,7 +242,7 @@ func (e *env) newCaptureProgress() *captureProgress {
 	if e.getenv("NO_COLOR") != "" {
 		pw.Style().Colors = progress.StyleColors{}
 	}
-	return &captureProgress{pw: pw, file: -1, done: make(chan struct{})}
+	return &captureProgress{pw: pw, trackers: map[int]*progress.Tracker{}, done: make(chan struct{})}
 }
 
 func (p *captureProgress) update(u analyzer.Progress) {
@@ -259,14 +258,15 @@ func (p *captureProgress) update(u analyzer.Progress) {
 			close(p.done)
 		}()
 	}
-	if p.tracker == nil || p.file != u.File {
-		p.file = u.File
-		p.tracker = &progress.Tracker{Message: filepath.Base(u.Path), Total: u.Size, Units: progress.UnitsBytes}
-		p.pw.AppendTracker(p.tracker)
+	tr := p.trackers[u.File]
+	if tr == nil {
+		tr = &progress.Tracker{Message: filepath.Base(u.Path), Total: u.Size, Units: progress.UnitsBytes}
+		p.trackers[u.File] = tr
+		p.pw.AppendTracker(tr)
 	}
-	p.tracker.SetValue(u.Read)
+	tr.SetValue(u.Read)
 	if u.Done {
-		p.tracker.MarkAsDone()
+		tr.MarkAsDone()
 	}
 }
 
