@@ -13,6 +13,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/capture"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/evidence"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report"
 	"github.com/flowaudit/flowaudit/catalog"
@@ -96,7 +97,7 @@ func runAnalyze(e *env, args []string) int {
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&f.evidence, "evidence", "", "write the report in every format, a pcap per finding, the input files and SHA256SUMS to `DIR` (new, empty, or a previous bundle, which is replaced)")
 	fs.BoolVar(&f.wide, "wide", false, "table: every column (why, rules, blocked by, filters, hashes), wrapped, instead of one line per finding")
-	fs.IntVar(&f.evidenceMax, "evidence-max", defaultEvidenceMax, "at most `N` finding pcaps in --evidence; the rest are counted in the report")
+	fs.IntVar(&f.evidenceMax, "evidence-max", evidence.DefaultMax, "at most `N` finding pcaps in --evidence; the rest are counted in the report")
 	fs.StringVar(&f.failOn, "fail-on", "undocumented,blocked,sweep", "finding kinds that make the exit code 3: "+strings.Join(report.Kinds, ",")+", or none")
 	if done, err := e.parseFlags(fs, analyzeHelp, args); done {
 		if err != nil {
@@ -130,11 +131,11 @@ func runAnalyze(e *env, args []string) int {
 	if f.evidenceMax < 0 {
 		return e.fail(usagef("analyze: --evidence-max must be 0 or more, got %d", f.evidenceMax))
 	}
-	var ev *evidenceDir
+	var ev *evidence.Dir
 	if f.evidence != "" {
 		// Checked before the long read: a directory that is not ours is
 		// refused at once.
-		if ev, err = openEvidence(f.evidence); err != nil {
+		if ev, err = evidence.Open(f.evidence); err != nil {
 			return e.fail(err)
 		}
 	}
@@ -144,12 +145,12 @@ func runAnalyze(e *env, args []string) int {
 	}
 
 	if ev != nil {
-		keep, dropped := evidenceFindings(rep, f.evidenceMax)
+		keep, dropped := evidence.Findings(rep, f.evidenceMax)
 		rep.Limits.EvidenceMax, rep.Limits.EvidenceNotWritten = f.evidenceMax, dropped
 		if dropped > 0 {
 			fmt.Fprintf(e.stderr, "flowaudit: %d findings have no pcap in %s: more than --evidence-max=%d\n", dropped, f.evidence, f.evidenceMax)
 		}
-		if err := ev.write(rep, paths, keep, evidenceInputs(f.inventory, f.waivers, f.catalogs)); err != nil {
+		if err := ev.Write(rep, paths, keep, evidence.Inputs(f.inventory, f.waivers, f.catalogs)); err != nil {
 			return e.fail(err)
 		}
 	}

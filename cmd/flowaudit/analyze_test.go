@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/evidence"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden reports testdata/samples/<family>/report.{json,md}")
@@ -625,8 +626,8 @@ func TestSampleEvidence(t *testing.T) {
 				if f.Port != nil {
 					port = "-" + strconv.Itoa(*f.Port)
 				}
-				if f.Connections > evidenceConnections {
-					t.Fatalf("%s has %d connections: the evidence keeps %d, pick a smaller finding", f.Client, f.Connections, evidenceConnections)
+				if f.Connections > evidence.Connections {
+					t.Fatalf("%s has %d connections: the evidence keeps %d, pick a smaller finding", f.Client, f.Connections, evidence.Connections)
 				}
 				// The evidence holds the flow's packets and the ICMP errors
 				// quoting them, and so does its packet count.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/flowaudit/flowaudit/analyzer/evidence"
 	"github.com/flowaudit/flowaudit/analyzer/report"
 )
 
@@ -505,7 +506,7 @@ func TestEvidenceMax(t *testing.T) {
 	}
 	tests := []struct {
 		max, pcaps, notWritten int
-	}{{0, 0, findings}, {1, 1, findings - 1}, {findings, findings, 0}, {defaultEvidenceMax, findings, 0}}
+	}{{0, 0, findings}, {1, 1, findings - 1}, {findings, findings, 0}, {evidence.DefaultMax, findings, 0}}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.max), func(t *testing.T) {
 			dir := t.TempDir()

@@ -1,4 +1,10 @@
-package main
+// Package evidence writes an evidence bundle for a firewall change ticket:
+// the report in every format, a pcapng per finding holding the packets of
+// its first connections, copies of the input files, and SHA256SUMS over all
+// of them. It checks the bundle directory before the captures are read, so
+// a re-run replaces only a previous bundle's files and never mixes with, or
+// deletes, files flowaudit did not write.
+package evidence
 
 import (
 	"bufio"
@@ -23,13 +29,13 @@ import (
 	"github.com/flowaudit/flowaudit/catalog/yamlfile"
 )
 
-// evidenceConnections is how many connections of each finding go into its
+// Connections is how many connections of each finding go into its
 // pcap.
-const evidenceConnections = 10
+const Connections = 10
 
-// defaultEvidenceMax is --evidence-max's default: how many finding pcaps
+// DefaultMax is --evidence-max's default: how many finding pcaps
 // a bundle holds at most.
-const defaultEvidenceMax = 1000
+const DefaultMax = 1000
 
 // sumsName is the bundle's checksum file; it also marks a directory as a
 // flowaudit bundle, and lists the files a re-run may replace.
@@ -38,20 +44,20 @@ const sumsName = "SHA256SUMS"
 // sumsLine is one line of SHA256SUMS, as sha256sum writes it.
 var sumsLine = regexp.MustCompile(`^([0-9a-f]{64})  (\S.*)$`)
 
-// evidenceDir is an --evidence directory checked before the captures are
+// Dir is an --evidence directory checked before the captures are
 // read: new, empty, or holding a previous bundle, whose files (and only
 // those) a new bundle replaces.
-type evidenceDir struct {
+type Dir struct {
 	dir string
 	old []string // the previous bundle's files, slash-separated and relative
 }
 
-// openEvidence checks that dir can take a bundle: it does not exist, is
+// Open checks that dir can take a bundle: it does not exist, is
 // empty, or is a flowaudit bundle (its SHA256SUMS lists only plain relative
 // names). Anything else is refused, so a re-run never mixes with, or
 // deletes, files flowaudit did not write.
-func openEvidence(dir string) (*evidenceDir, error) {
-	ed := &evidenceDir{dir: dir}
+func Open(dir string) (*Dir, error) {
+	ed := &Dir{dir: dir}
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ed, nil
@@ -110,9 +116,9 @@ func bundleName(name string) bool {
 	return false
 }
 
-// evidenceFindings are the findings that get a pcap: the first max of them
+// Findings are the findings that get a pcap: the first max of them
 // in report order; the rest are counted in the report's limits.
-func evidenceFindings(rep *report.Report, max int) (keep []*audit.Flow, dropped int) {
+func Findings(rep *report.Report, max int) (keep []*audit.Flow, dropped int) {
 	for _, f := range rep.Result.Flows {
 		if !f.Finding() {
 			continue
@@ -126,12 +132,12 @@ func evidenceFindings(rep *report.Report, max int) (keep []*audit.Flow, dropped 
 	return keep, dropped
 }
 
-// write writes the bundle: the report in every format, a pcapng per kept
+// Write writes the bundle: the report in every format, a pcapng per kept
 // finding with the packets of its first connections, copies of the input
 // files (inventory, waivers, site catalogs), and SHA256SUMS over all of
 // them. Files of the previous bundle that this one does not have are then
 // removed, so no stale finding is left behind.
-func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*audit.Flow, inputs map[string]string) error {
+func (ed *Dir) Write(rep *report.Report, paths []string, findings []*audit.Flow, inputs map[string]string) error {
 	files := map[string][]byte{}
 	for _, f := range []struct{ name, format string }{
 		{"report.txt", "table"}, {"report.md", "markdown"}, {"report.json", "json"}, {"report.csv", "csv"}, {"report.html", "html"},
@@ -161,12 +167,12 @@ func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*aud
 		sels[i] = analyzer.Selection{Client: f.Client, Server: f.Server, Proto: f.Proto, Port: f.Port, Out: bufs[i]}
 	}
 	if len(sels) > 0 {
-		if _, err := analyzer.Extract(paths, sels, evidenceConnections); err != nil {
+		if _, err := analyzer.Extract(paths, sels, Connections); err != nil {
 			return fmt.Errorf("evidence: %w", err)
 		}
 	}
 	for i, f := range findings {
-		files["findings/"+evidenceName(i+1, f)] = bufs[i].Bytes()
+		files["findings/"+fileName(i+1, f)] = bufs[i].Bytes()
 	}
 
 	names := make([]string, 0, len(files))
@@ -203,7 +209,7 @@ func (ed *evidenceDir) write(rep *report.Report, paths []string, findings []*aud
 // writeFile writes one bundle file (slash-separated name) atomically. A
 // bundle holds regular files only: a symlink or device in its place is an
 // error, never written through.
-func (ed *evidenceDir) writeFile(name string, data []byte) error {
+func (ed *Dir) writeFile(name string, data []byte) error {
 	p := filepath.Join(ed.dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("evidence: %w", err)
@@ -211,26 +217,53 @@ func (ed *evidenceDir) writeFile(name string, data []byte) error {
 	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("evidence: %s: not a regular file (%s): refusing to replace it", p, fi.Mode().Type())
 	}
-	o := &output{name: p, target: p, mode: 0o644}
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
-	if err != nil {
-		return fmt.Errorf("evidence: %w", o.wrap(err))
-	}
-	o.f, o.w, o.tmp = f, f, f.Name()
-	if _, err := o.Write(data); err != nil {
-		o.Abort()
-		return fmt.Errorf("evidence: %w", err)
-	}
-	if err := o.Close(); err != nil {
+	if err := writeAtomic(p, data); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	return nil
 }
 
-// evidenceInputs are the bundle names of the input files a report depends
+// writeAtomic writes data to a temporary file beside p and renames it over
+// p when complete, so a bundle file is never half-written. Errors name p,
+// not the temporary file; after one, the temporary file is removed.
+func writeAtomic(p string, data []byte) error {
+	wrap := func(err error) error {
+		var pe *fs.PathError
+		var le *os.LinkError
+		switch {
+		case errors.As(err, &pe):
+			return fmt.Errorf("%s: %s: %w", p, pe.Op, pe.Err)
+		case errors.As(err, &le):
+			return fmt.Errorf("%s: %s: %w", p, le.Op, le.Err)
+		}
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*")
+	if err != nil {
+		return wrap(err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return wrap(err)
+	}
+	return nil
+}
+
+// Inputs are the bundle names of the input files a report depends
 // on besides the captures: inputs/inventory-<name>, inputs/waivers-<name>
 // and inputs/catalog-<n>-<name> for each --catalog.
-func evidenceInputs(inventory, waivers string, catalogs []string) map[string]string {
+func Inputs(inventory, waivers string, catalogs []string) map[string]string {
 	out := map[string]string{}
 	if inventory != "" {
 		out["inputs/inventory-"+filepath.Base(inventory)] = inventory
@@ -244,8 +277,8 @@ func evidenceInputs(inventory, waivers string, catalogs []string) map[string]str
 	return out
 }
 
-// evidenceName is "003-undocumented-192.0.2.1-192.0.2.20-tcp-8443.pcapng".
-func evidenceName(n int, f *audit.Flow) string {
+// fileName is "003-undocumented-192.0.2.1-192.0.2.20-tcp-8443.pcapng".
+func fileName(n int, f *audit.Flow) string {
 	kind := string(f.Status)
 	if f.Status == audit.Documented && f.Blocked {
 		kind = "blocked"
