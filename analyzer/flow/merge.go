@@ -206,27 +206,8 @@ func (t *Tracker) foldService(v *svc) {
 		}
 	}
 	s.RSTs += v.RSTs
-	s.Connections += v.Connections
-	s.Established += v.Established
-	s.Rejected += v.Rejected
-	s.Unanswered += v.Unanswered
-	s.Partial += v.Partial
-	s.ClientPackets += v.ClientPackets
-	s.ServerPackets += v.ServerPackets
-	s.ClientBytes += v.ClientBytes
-	s.ServerBytes += v.ServerBytes
-	s.ClientIPBytes += v.ClientIPBytes
-	s.ServerIPBytes += v.ServerIPBytes
-	s.ICMPErrors += v.ICMPErrors
-	if v.First.Before(s.First) {
-		s.First = v.First
-	}
-	if v.Last.After(s.Last) {
-		s.Last = v.Last
-	}
-	if v.FirstPos.Less(s.FirstPos) {
-		s.FirstPos, s.FirstID = v.FirstPos, v.FirstID
-	}
+	s.Counts.Add(&v.Counts)
+	s.span(v.First, v.Last, v.FirstPos, v.FirstID)
 }
 
 // mergeSweeps adds o's sweeps to w: the same sweep's counts add up and
@@ -284,18 +265,7 @@ func (s *Sweep) addSweep(o *Sweep) {
 	if o.Connections == 0 {
 		return
 	}
-	first := s.Connections == 0
-	s.Connections += o.Connections
-	s.Established += o.Established
-	s.Rejected += o.Rejected
-	s.Unanswered += o.Unanswered
-	s.Partial += o.Partial
-	s.ClientPackets += o.ClientPackets
-	s.ServerPackets += o.ServerPackets
-	s.ClientIPBytes += o.ClientIPBytes
-	s.ServerIPBytes += o.ServerIPBytes
-	s.ICMPErrors += o.ICMPErrors
-	s.span(first, o.First, o.Last, o.FirstPos)
+	s.addCounts(&o.Counts, o.First, o.Last, o.FirstPos)
 }
 
 // add notes one more MAC of an address, as noteMAC does.

@@ -37,14 +37,7 @@ func (k ServiceKey) Compare(o ServiceKey) int {
 type Service struct {
 	ServiceKey
 
-	Connections uint64 // connections folded in
-	// Connections per outcome; they add up to Connections.
-	Established, Rejected, Unanswered, Partial uint64
-
-	ClientPackets, ServerPackets uint64
-	ClientBytes, ServerBytes     uint64 // payload bytes (as Connection.OrigBytes/RespBytes)
-	ClientIPBytes, ServerIPBytes uint64 // IP bytes
-	ICMPErrors                   uint64 // ICMP errors that quoted its connections (not in the packets)
+	Counts
 
 	// Evidence of who answered for the server. ServerTTLMin and
 	// ServerTTLMax are the lowest and highest TTL (hop limit) of the
@@ -70,19 +63,71 @@ type Service struct {
 	FirstID     uint64    // Connection.ID of that connection
 }
 
+// Counts are the connection, packet and byte counts of a Service or a
+// Sweep: the sums over the connections folded into it.
+type Counts struct {
+	Connections uint64 // connections folded in
+	// Connections per outcome; they add up to Connections.
+	Established, Rejected, Unanswered, Partial uint64
+
+	ClientPackets, ServerPackets uint64
+	ClientBytes, ServerBytes     uint64 // payload bytes (as Connection.OrigBytes/RespBytes)
+	ClientIPBytes, ServerIPBytes uint64 // IP bytes
+	ICMPErrors                   uint64 // ICMP errors that quoted its connections (not in the packets)
+}
+
 // Count returns the number of connections with outcome o.
-func (s *Service) Count(o Outcome) uint64 {
+func (n *Counts) Count(o Outcome) uint64 {
 	switch o {
 	case Established:
-		return s.Established
+		return n.Established
 	case Rejected:
-		return s.Rejected
+		return n.Rejected
 	case Unanswered:
-		return s.Unanswered
+		return n.Unanswered
 	case Partial:
-		return s.Partial
+		return n.Partial
 	}
 	return 0
+}
+
+// Add adds o's counts to n.
+func (n *Counts) Add(o *Counts) {
+	n.Connections += o.Connections
+	n.Established += o.Established
+	n.Rejected += o.Rejected
+	n.Unanswered += o.Unanswered
+	n.Partial += o.Partial
+	n.ClientPackets += o.ClientPackets
+	n.ServerPackets += o.ServerPackets
+	n.ClientBytes += o.ClientBytes
+	n.ServerBytes += o.ServerBytes
+	n.ClientIPBytes += o.ClientIPBytes
+	n.ServerIPBytes += o.ServerIPBytes
+	n.ICMPErrors += o.ICMPErrors
+}
+
+// addConn counts one finished connection; an outcome other than
+// Established, Rejected and Unanswered counts as Partial.
+func (n *Counts) addConn(c *Connection) {
+	n.Connections++
+	switch c.Outcome {
+	case Established:
+		n.Established++
+	case Rejected:
+		n.Rejected++
+	case Unanswered:
+		n.Unanswered++
+	default:
+		n.Partial++
+	}
+	n.ClientPackets += c.OrigPkts
+	n.ServerPackets += c.RespPkts
+	n.ClientBytes += c.OrigBytes
+	n.ServerBytes += c.RespBytes
+	n.ClientIPBytes += c.OrigIPBytes
+	n.ServerIPBytes += c.RespIPBytes
+	n.ICMPErrors += c.ICMPErrors
 }
 
 // ServiceKeyOf returns the service a connection belongs to.
@@ -146,32 +191,22 @@ func (t *Tracker) fold(c *Connection) {
 	if c.ICMPErrors > 0 && (s.ICMPErrors == 0 || c.FirstPos.Less(s.icmpPos)) {
 		s.ICMPFrom, s.ICMPType, s.ICMPCode, s.icmpPos = c.ICMPFrom, c.ICMPType, c.ICMPCode, c.FirstPos
 	}
-	s.Connections++
-	switch c.Outcome {
-	case Established:
-		s.Established++
-	case Rejected:
-		s.Rejected++
-	case Unanswered:
-		s.Unanswered++
-	default:
-		s.Partial++
+	s.Counts.addConn(c)
+	s.span(c.Start, c.End, c.FirstPos, c.ID)
+}
+
+// span widens the service's time span to take in start..end, and makes
+// the connection id whose first packet is at pos its first if pos is
+// earlier.
+func (s *Service) span(start, end time.Time, pos Pos, id uint64) {
+	if start.Before(s.First) {
+		s.First = start
 	}
-	s.ClientPackets += c.OrigPkts
-	s.ServerPackets += c.RespPkts
-	s.ClientBytes += c.OrigBytes
-	s.ServerBytes += c.RespBytes
-	s.ClientIPBytes += c.OrigIPBytes
-	s.ServerIPBytes += c.RespIPBytes
-	s.ICMPErrors += c.ICMPErrors
-	if c.Start.Before(s.First) {
-		s.First = c.Start
+	if end.After(s.Last) {
+		s.Last = end
 	}
-	if c.End.After(s.Last) {
-		s.Last = c.End
-	}
-	if c.FirstPos.Less(s.FirstPos) {
-		s.FirstPos, s.FirstID = c.FirstPos, c.ID
+	if pos.Less(s.FirstPos) {
+		s.FirstPos, s.FirstID = pos, id
 	}
 }
 

@@ -57,12 +57,7 @@ type Sweep struct {
 	Servers       uint64
 	ServersApprox bool
 
-	Connections uint64
-	// Connections per outcome; they add up to Connections.
-	Established, Rejected, Unanswered, Partial uint64
-	ClientPackets, ServerPackets               uint64
-	ClientIPBytes, ServerIPBytes               uint64
-	ICMPErrors                                 uint64
+	Counts
 
 	First, Last time.Time
 	FirstPos    Pos // position of the earliest connection's first packet
@@ -173,44 +168,22 @@ func (w *sweeps) member(s *Sweep, k ServiceKey) {
 // add folds a finished connection into s.
 func (w *sweeps) add(s *Sweep, c *Connection, k ServiceKey) {
 	w.member(s, k)
-	s.addCounts(c.Outcome, 1, c.OrigPkts, c.RespPkts, c.OrigIPBytes, c.RespIPBytes, c.ICMPErrors, c.Start, c.End, c.FirstPos)
+	first := s.Connections == 0
+	s.Counts.addConn(c)
+	s.span(first, c.Start, c.End, c.FirstPos)
 }
 
 // addService folds a service made before its sweep opened.
 func (w *sweeps) addService(s *Sweep, v *Service) {
 	w.member(s, v.ServiceKey)
-	first := s.Connections == 0
-	s.Connections += v.Connections
-	s.Established += v.Established
-	s.Rejected += v.Rejected
-	s.Unanswered += v.Unanswered
-	s.Partial += v.Partial
-	s.ClientPackets += v.ClientPackets
-	s.ServerPackets += v.ServerPackets
-	s.ClientIPBytes += v.ClientIPBytes
-	s.ServerIPBytes += v.ServerIPBytes
-	s.ICMPErrors += v.ICMPErrors
-	s.span(first, v.First, v.Last, v.FirstPos)
+	s.addCounts(&v.Counts, v.First, v.Last, v.FirstPos)
 }
 
-func (s *Sweep) addCounts(o Outcome, conns, cp, sp, cb, sb, icmp uint64, start, end time.Time, pos Pos) {
+// addCounts adds counts n of connections that spanned start..end, the
+// earliest of them starting at pos.
+func (s *Sweep) addCounts(n *Counts, start, end time.Time, pos Pos) {
 	first := s.Connections == 0
-	s.Connections += conns
-	switch o {
-	case Established:
-		s.Established += conns
-	case Rejected:
-		s.Rejected += conns
-	case Unanswered:
-		s.Unanswered += conns
-	default:
-		s.Partial += conns
-	}
-	s.ClientPackets += cp
-	s.ServerPackets += sp
-	s.ClientIPBytes += cb
-	s.ServerIPBytes += sb
-	s.ICMPErrors += icmp
+	s.Counts.Add(n)
 	s.span(first, start, end, pos)
 }
 

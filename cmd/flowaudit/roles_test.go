@@ -598,7 +598,7 @@ func TestRolesUsage(t *testing.T) {
 
 func svcOf(client, server string, proto uint8, port uint16, established uint64) flow.Service {
 	return flow.Service{ServiceKey: flow.ServiceKey{Client: netip.MustParseAddr(client), Server: netip.MustParseAddr(server), Proto: proto, Port: port},
-		Connections: 1, Established: established, Unanswered: 1 - established}
+		Counts: flow.Counts{Connections: 1, Established: established, Unanswered: 1 - established}}
 }
 
 func TestInferMissingHosts(t *testing.T) {
