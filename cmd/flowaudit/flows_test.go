@@ -16,6 +16,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/capture"
 	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/report/connout"
 )
 
 func runCmd(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
@@ -91,7 +92,7 @@ func TestFlowsJSONLines(t *testing.T) {
 		}
 	}
 	for k := range m {
-		if !slices.Contains(flowColumns, k) {
+		if !slices.Contains(connout.Columns, k) {
 			t.Errorf("unexpected field %q", k)
 		}
 	}
@@ -169,7 +170,7 @@ func TestFlowsFormatsAndFilters(t *testing.T) {
 		if code != exitOK || err != nil || len(recs) != 10 {
 			t.Fatalf("exit %d, err %v, %d records", code, err, len(recs))
 		}
-		if !slices.Equal(recs[0], flowColumns) {
+		if !slices.Equal(recs[0], connout.Columns) {
 			t.Errorf("header %v", recs[0])
 		}
 		if recs[1][1] != "1.1.1.1" || recs[1][9] != "RSTOS0" || recs[2][25] != sip {

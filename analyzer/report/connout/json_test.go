@@ -1,4 +1,4 @@
-package main
+package connout
 
 import (
 	"bytes"
@@ -51,7 +51,7 @@ func TestAppendConnJSONMatchesEncoding(t *testing.T) {
 // traffic gives.
 func TestAppendConnJSONOnCaptures(t *testing.T) {
 	var paths []string
-	for _, pat := range []string{"../../testdata/captures/*.pcap*", "../../testdata/flowcases/*.pcap", "../../testdata/samples/*/*.pcap*"} {
+	for _, pat := range []string{"../../../testdata/captures/*.pcap*", "../../../testdata/flowcases/*.pcap", "../../../testdata/samples/*/*.pcap*"} {
 		m, _ := filepath.Glob(pat)
 		paths = append(paths, m...)
 	}

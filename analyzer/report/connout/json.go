@@ -1,4 +1,4 @@
-package main
+package connout
 
 import (
 	"net/netip"
