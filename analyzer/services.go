@@ -20,10 +20,6 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 	out := make([]audit.Service, len(ss))
 	for i := range ss {
 		s := &ss[i]
-		file := ""
-		if s.FirstPos.File >= 0 && s.FirstPos.File < len(files) {
-			file = files[s.FirstPos.File]
-		}
 		out[i] = audit.Service{
 			Client: s.Client, Server: s.Server, Proto: s.Proto, Port: s.Port,
 			Connections: int(s.Connections),
@@ -38,7 +34,7 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 			ICMPErrors:    s.ICMPErrors,
 			FirstSeen:     s.First,
 			LastSeen:      s.Last,
-			FirstFrame:    audit.Frame{File: file, Frame: s.FirstPos.Frame},
+			FirstFrame:    frameOf(s.FirstPos, files),
 			ClientPackets: s.ClientPackets,
 			ServerTTLMin:  s.ServerTTLMin,
 			ServerTTLMax:  s.ServerTTLMax,
@@ -63,6 +59,17 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 	return out
 }
 
+// frameOf is the frame at position p, its file named from files (the
+// capture paths in the order they were read; "" when p's is not among
+// them).
+func frameOf(p flow.Pos, files []string) audit.Frame {
+	f := audit.Frame{Frame: p.Frame}
+	if p.File >= 0 && p.File < len(files) {
+		f.File = files[p.File]
+	}
+	return f
+}
+
 // icmpProto is the ICMP of an error's sender: ICMPv6 from an IPv6 address.
 func icmpProto(from netip.Addr) uint8 {
 	if from.Is6() && !from.Is4In6() {
@@ -78,10 +85,6 @@ func AuditSweeps(ss []flow.Sweep, files []string) []audit.Sweep {
 	out := make([]audit.Sweep, len(ss))
 	for i := range ss {
 		s := &ss[i]
-		file := ""
-		if s.FirstPos.File >= 0 && s.FirstPos.File < len(files) {
-			file = files[s.FirstPos.File]
-		}
 		ports := make([]catalog.PortRange, len(s.Ports))
 		for j, r := range s.Ports {
 			ports[j] = catalog.PortRange{Lo: r.Lo, Hi: r.Hi}
@@ -93,7 +96,7 @@ func AuditSweeps(ss []flow.Sweep, files []string) []audit.Sweep {
 			Packets:   s.ClientPackets + s.ServerPackets + s.ICMPErrors,
 			Bytes:     s.ClientIPBytes + s.ServerIPBytes,
 			FirstSeen: s.First, LastSeen: s.Last,
-			FirstFrame: audit.Frame{File: file, Frame: s.FirstPos.Frame},
+			FirstFrame: frameOf(s.FirstPos, files),
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 )
@@ -79,20 +80,10 @@ func (t *Tracker) Merge(o *Tracker) {
 	if t.sweeps != nil && o.sweeps != nil {
 		t.sweeps.mergeSweeps(o.sweeps)
 	}
-	keys := make([]ServiceKey, 0, len(o.services))
-	for k := range o.services {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, ServiceKey.Compare)
-	for _, k := range keys {
+	for _, k := range slices.SortedFunc(maps.Keys(o.services), ServiceKey.Compare) {
 		t.foldService(o.services[k])
 	}
-	addrs := make([]netip.Addr, 0, len(o.serverTTL))
-	for a := range o.serverTTL {
-		addrs = append(addrs, a)
-	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
-	for _, a := range addrs {
+	for _, a := range slices.SortedFunc(maps.Keys(o.serverTTL), netip.Addr.Compare) {
 		v := o.serverTTL[a]
 		r, ok := t.serverTTL[a]
 		if !ok && len(t.serverTTL) >= maxServerTTLs {
@@ -102,12 +93,7 @@ func (t *Tracker) Merge(o *Tracker) {
 		r[0], r[1] = widenTTL(r[0], r[1], v[1])
 		t.serverTTL[a] = r
 	}
-	addrs = addrs[:0]
-	for a := range o.macs {
-		addrs = append(addrs, a)
-	}
-	slices.SortFunc(addrs, netip.Addr.Compare)
-	for _, a := range addrs {
+	for _, a := range slices.SortedFunc(maps.Keys(o.macs), netip.Addr.Compare) {
 		e := o.macs[a]
 		have, ok := t.macs[a]
 		switch {
@@ -126,12 +112,7 @@ func (t *Tracker) Merge(o *Tracker) {
 			t.stats.AddrMACsNotKept++
 		}
 	}
-	ukeys := make([]ServiceKey, 0, len(o.unaggregated))
-	for k := range o.unaggregated {
-		ukeys = append(ukeys, k)
-	}
-	slices.SortFunc(ukeys, ServiceKey.Compare)
-	for _, k := range ukeys {
+	for _, k := range slices.SortedFunc(maps.Keys(o.unaggregated), ServiceKey.Compare) {
 		t.countUnaggregated(k)
 	}
 	if o.stats.UnaggregatedServicesMore {
@@ -159,21 +140,11 @@ func (t *Tracker) Merge(o *Tracker) {
 // foldService adds o's service v to t as fold adds a connection.
 func (t *Tracker) foldService(v *svc) {
 	k := v.ServiceKey
-	s := t.services[k]
-	if s == nil && t.sweeps != nil {
-		sw := t.sweeps.find(k)
-		if sw == nil {
-			sw = t.sweeps.count(k)
-		}
-		if sw != nil {
-			t.sweeps.addService(sw, &v.Service)
-			t.stats.Swept += v.Connections
-			return
-		}
+	s, sw, ok := t.route(k, v.Connections)
+	if sw != nil {
+		t.sweeps.addService(sw, &v.Service)
 	}
-	if s == nil && len(t.services) >= t.cfg.MaxServices {
-		t.stats.Unaggregated += v.Connections
-		t.countUnaggregated(k)
+	if !ok {
 		return
 	}
 	if s == nil {
@@ -213,12 +184,7 @@ func (t *Tracker) foldService(v *svc) {
 // mergeSweeps adds o's sweeps to w: the same sweep's counts add up and
 // its servers or ports are united; a sweep w does not have is taken over.
 func (w *sweeps) mergeSweeps(o *sweeps) {
-	hk := make([]portKey, 0, len(o.hosts))
-	for k := range o.hosts {
-		hk = append(hk, k)
-	}
-	slices.SortFunc(hk, func(a, b portKey) int { return o.hosts[a].Compare(o.hosts[b]) })
-	for _, k := range hk {
+	for _, k := range slices.SortedFunc(maps.Keys(o.hosts), func(a, b portKey) int { return o.hosts[a].Compare(o.hosts[b]) }) {
 		os := o.hosts[k]
 		s := w.hosts[k]
 		if s == nil {
@@ -226,12 +192,7 @@ func (w *sweeps) mergeSweeps(o *sweeps) {
 			w.hosts[k] = s
 			delete(w.byPort, k)
 		}
-		members := make([]netip.Addr, 0, len(os.members))
-		for a := range os.members {
-			members = append(members, a)
-		}
-		slices.SortFunc(members, netip.Addr.Compare)
-		for _, a := range members {
+		for _, a := range slices.SortedFunc(maps.Keys(os.members), netip.Addr.Compare) {
 			w.member(s, ServiceKey{Client: os.Client, Server: a, Proto: os.Proto})
 		}
 		if os.ServersApprox {
@@ -240,12 +201,7 @@ func (w *sweeps) mergeSweeps(o *sweeps) {
 		}
 		s.addSweep(os)
 	}
-	pk := make([]serverKey, 0, len(o.ports))
-	for k := range o.ports {
-		pk = append(pk, k)
-	}
-	slices.SortFunc(pk, func(a, b serverKey) int { return o.ports[a].Compare(o.ports[b]) })
-	for _, k := range pk {
+	for _, k := range slices.SortedFunc(maps.Keys(o.ports), func(a, b serverKey) int { return o.ports[a].Compare(o.ports[b]) }) {
 		os := o.ports[k]
 		s := w.ports[k]
 		if s == nil {

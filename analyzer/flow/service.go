@@ -155,21 +155,11 @@ type svc struct {
 func (t *Tracker) fold(c *Connection) {
 	t.serverTTLs(c)
 	k := ServiceKeyOf(c)
-	s := t.services[k]
-	if s == nil && t.sweeps != nil {
-		sw := t.sweeps.find(k)
-		if sw == nil {
-			sw = t.sweeps.count(k)
-		}
-		if sw != nil {
-			t.sweeps.add(sw, c, k)
-			t.stats.Swept++
-			return
-		}
+	s, sw, ok := t.route(k, 1)
+	if sw != nil {
+		t.sweeps.add(sw, c, k)
 	}
-	if s == nil && len(t.services) >= t.cfg.MaxServices {
-		t.stats.Unaggregated++
-		t.countUnaggregated(k)
+	if !ok {
 		return
 	}
 	if s == nil {
@@ -208,6 +198,31 @@ func (s *Service) span(start, end time.Time, pos Pos, id uint64) {
 	if pos.Less(s.FirstPos) {
 		s.FirstPos, s.FirstID = pos, id
 	}
+}
+
+// route finds where n connections of service k are folded: into their
+// service s (nil when it is still to be made; ok), into a sweep sw, or
+// nowhere when the services are at MaxServices. The connections are
+// counted in Stats.Swept or Stats.Unaggregated when they go to no service.
+func (t *Tracker) route(k ServiceKey, n uint64) (s *svc, sw *Sweep, ok bool) {
+	if s = t.services[k]; s != nil {
+		return s, nil, true
+	}
+	if t.sweeps != nil {
+		if sw = t.sweeps.find(k); sw == nil {
+			sw = t.sweeps.count(k)
+		}
+		if sw != nil {
+			t.stats.Swept += n
+			return nil, sw, false
+		}
+	}
+	if len(t.services) >= t.cfg.MaxServices {
+		t.stats.Unaggregated += n
+		t.countUnaggregated(k)
+		return nil, nil, false
+	}
+	return nil, nil, true
 }
 
 // Services returns the services of every finished connection, sorted by
