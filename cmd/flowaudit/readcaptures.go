@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -284,4 +285,12 @@ func (p *captureProgress) stop() {
 	}
 	p.pw.Stop()
 	<-p.done
+}
+
+// countOf is "1 word" or "n words".
+func countOf(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

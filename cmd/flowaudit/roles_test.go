@@ -21,6 +21,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/infer"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
+	"github.com/flowaudit/flowaudit/analyzer/report"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
@@ -234,13 +235,13 @@ func recovery(hosts []*infer.Host, inv *inventory.Inventory) (recovered []string
 		for _, h := range hs {
 			switch {
 			case len(h.Roles) == 0 && len(h.Tied) > 0:
-				why = append(why, h.Addr.String()+" ambiguous: "+strings.Join(candidateNames(h.Tied), " = "))
+				why = append(why, h.Addr.String()+" ambiguous: "+report.CandidateList(h.Tied))
 			case len(h.Roles) == 0:
 				why = append(why, h.Addr.String()+" no role proposed")
 			case slices.ContainsFunc(ih.Roles, func(a inventory.Assignment) bool { return a.Role == h.Roles[0].Role }):
 				right++
 			default:
-				wrong = append(wrong, h.Addr.String()+" proposed "+candidateList(h.Roles))
+				wrong = append(wrong, h.Addr.String()+" proposed "+report.CandidateList(h.Roles))
 			}
 		}
 		if right > 0 && len(wrong) == 0 {
@@ -401,7 +402,7 @@ func TestRolesYAMLRoundTrip(t *testing.T) {
 			t.Errorf("%s (%s) missing from the proposed inventory", ih.Name, addr)
 			continue
 		}
-		if h.Name != hostName(addr) || len(h.Addresses) != 1 || h.Addresses[0].Addr() != addr {
+		if h.Name != report.ProposedHostName(addr) || len(h.Addresses) != 1 || h.Addresses[0].Addr() != addr {
 			t.Errorf("%s: proposed as %s %v", ih.Name, h.Name, h.AddressStrings())
 		}
 		if h.Roles[0].Role != ih.Roles[0].Role {
@@ -409,7 +410,7 @@ func TestRolesYAMLRoundTrip(t *testing.T) {
 		}
 	}
 	// Each entry's comment carries the evidence, in a fixed shape.
-	vda := hostName(netip.MustParseAddr("10.1.3.21"))
+	vda := report.ProposedHostName(netip.MustParseAddr("10.1.3.21"))
 	i := strings.Index(out, "- name: "+vda)
 	if i < 0 {
 		t.Fatalf("no entry for %s:\n%s", vda, out)
@@ -483,14 +484,14 @@ func TestRolesFormats(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var j rolesJSON
+	var j report.RolesDocument
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatalf("bad JSON: %v", err)
 	}
 	if len(j.Captures) != 1 || j.Captures[0].Path != capPath || len(j.Captures[0].SHA256) != 64 {
 		t.Errorf("captures = %+v", j.Captures)
 	}
-	var agent *rolesHostJSON
+	var agent *report.RolesHost
 	for i := range j.Hosts {
 		if j.Hosts[i].Address == "10.0.3.21" {
 			agent = &j.Hosts[i]
@@ -538,7 +539,7 @@ func TestRolesFormats(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	j = rolesJSON{}
+	j = report.RolesDocument{}
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatalf("bad JSON: %v", err)
 	}
@@ -882,7 +883,7 @@ func TestRolesDualStack(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			var j rolesJSON
+			var j report.RolesDocument
 			if err := json.Unmarshal([]byte(out), &j); err != nil {
 				t.Fatalf("bad JSON: %v", err)
 			}
@@ -950,7 +951,7 @@ func TestRolesRouterMAC(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var j rolesJSON
+	var j report.RolesDocument
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatalf("bad JSON: %v", err)
 	}
@@ -974,24 +975,5 @@ func TestRolesRouterMAC(t *testing.T) {
 	_, yml, _ := runCmd(t, nil, "roles", path)
 	if !strings.Contains(yml, "#   note: source MAC 02:42:0a:09:01:05 sent for 2 addresses (2 IPv4): a router or a machine") {
 		t.Errorf("YAML lacks the note:\n%s", yml)
-	}
-}
-
-// TestRolesHeaderMACs: the header says whether the captures showed MACs,
-// and how many were not kept.
-func TestRolesHeaderMACs(t *testing.T) {
-	for _, c := range []struct {
-		rr   rolesReport
-		want string
-		not  string
-	}{
-		{rolesReport{}, "The captures show no source MACs: a dual-stack or multi-homed machine appears", "same source MAC"},
-		{rolesReport{macs: true}, "Addresses that sent from the same source MAC, and only from it, are proposed as", "not kept"},
-		{rolesReport{macs: true, macsNotKept: 7}, "The source MACs of 7 connection sides were not kept (over 65536 addresses sent):\ntheir senders are tied to nothing.", "show no source MACs"},
-	} {
-		h := strings.Join(c.rr.header(), "\n")
-		if !strings.Contains(h, c.want) || strings.Contains(h, c.not) {
-			t.Errorf("header:\n%s\nwant %q, not %q", h, c.want, c.not)
-		}
 	}
 }
