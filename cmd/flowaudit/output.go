@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/jedib0t/go-pretty/v6/text"
 	"github.com/spf13/pflag"
 )
 
@@ -52,46 +48,6 @@ func checkFormat(cmd, format string, allowed ...string) error {
 		}
 	}
 	return usagef("%s: unknown format %q: want %s", cmd, format, strings.Join(allowed, ", "))
-}
-
-// newTable is a go-pretty table in the house style: light lines, bold
-// header when colours are allowed.
-func (e *env) newTable(header ...any) table.Writer {
-	t := table.NewWriter()
-	t.SetOutputMirror(e.stdout)
-	style := table.StyleLight
-	if !e.color {
-		style.Color = table.ColorOptions{}
-		style.Format.Header = text.FormatUpper
-	} else {
-		style.Color.Header = text.Colors{text.Bold}
-	}
-	t.SetStyle(style)
-	row := table.Row{}
-	row = append(row, header...)
-	t.AppendHeader(row)
-	return t
-}
-
-// writeJSON writes v as indented JSON with a trailing newline.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// writeCSV writes a header and rows.
-func writeCSV(w io.Writer, header []string, rows [][]string) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(rows); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // formatAliases are the short names -f also accepts.
