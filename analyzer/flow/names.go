@@ -55,15 +55,7 @@ type Namer interface {
 // name, found in p's payload, unless it already has one at least as
 // strong. It reports whether the connection was found.
 func (t *Tracker) SetServerName(p *decode.Packet, name string, src NameSource) bool {
-	var vlan, inner uint16
-	if t.cfg.VLANKey {
-		if p.NVLAN > 0 {
-			vlan = p.VLANs[0]
-		}
-		if p.NVLAN > 1 {
-			inner = p.VLANs[1]
-		}
-	}
+	vlan, inner := t.vlans(p)
 	var k connKey
 	k.set(&p.Src, &p.Dst, p.SrcPort, p.DstPort, p.Proto, kindPorts, vlan, inner)
 	c := t.conns.get(&k)

@@ -210,15 +210,7 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 		t.stats.Ignored++
 		return
 	}
-	var vlan, inner uint16
-	if t.cfg.VLANKey {
-		if p.NVLAN > 0 {
-			vlan = p.VLANs[0]
-		}
-		if p.NVLAN > 1 {
-			inner = p.VLANs[1]
-		}
-	}
+	vlan, inner := t.vlans(p)
 	if p.Fragment && p.FragOffset > 0 {
 		t.fragment(p, now, pos)
 		return
@@ -301,6 +293,20 @@ func (c *conn) respTTLs(p *decode.Packet) {
 	} else if c.respTTL == 0 {
 		c.respTTL = p.TTL
 	}
+}
+
+// vlans are the outer and inner VLAN IDs of p that key its connection
+// (0 without Config.VLANKey or without the tag).
+func (t *Tracker) vlans(p *decode.Packet) (vlan, inner uint16) {
+	if t.cfg.VLANKey {
+		if p.NVLAN > 0 {
+			vlan = p.VLANs[0]
+		}
+		if p.NVLAN > 1 {
+			inner = p.VLANs[1]
+		}
+	}
+	return vlan, inner
 }
 
 // icmpKey keys echo by identifier, request/reply pairs by the request type

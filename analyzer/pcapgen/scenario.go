@@ -1,6 +1,7 @@
 package pcapgen
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -425,7 +426,7 @@ type FlowInfo struct {
 func (s *Scenario) Flows() []FlowInfo {
 	fs := slices.Clone(s.flows)
 	slices.SortStableFunc(fs, func(a, b *flow) int {
-		if c := cmpDur(a.start(), b.start()); c != 0 {
+		if c := cmp.Compare(a.start(), b.start()); c != 0 {
 			return c
 		}
 		return a.id - b.id

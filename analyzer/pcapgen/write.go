@@ -2,6 +2,7 @@ package pcapgen
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"container/heap"
 	"encoding/binary"
@@ -63,7 +64,7 @@ func (s *Scenario) Write(w io.Writer, o WriteOptions) (Stats, error) {
 	}
 	flows := slices.Clone(s.flows)
 	slices.SortStableFunc(flows, func(a, b *flow) int {
-		if c := cmpDur(a.start(), b.start()); c != 0 {
+		if c := cmp.Compare(a.start(), b.start()); c != 0 {
 			return c
 		}
 		return a.id - b.id
@@ -80,16 +81,6 @@ func (s *Scenario) Write(w io.Writer, o WriteOptions) (Stats, error) {
 		i++
 		return flows[i-1]
 	}, o)
-}
-
-func cmpDur(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // flowHeap orders active flows by the time of their next packet, then by

@@ -184,9 +184,9 @@ func base62(b []byte, v uint64, n int) []byte {
 	return b
 }
 
-// appendSeconds appends d in seconds with six decimals, as Zeek writes
+// AppendSeconds appends d in seconds with six decimals, as Zeek writes
 // time and interval values.
-func appendSeconds(b []byte, d time.Duration) []byte {
+func AppendSeconds(b []byte, d time.Duration) []byte {
 	us := d.Microseconds()
 	if us < 0 {
 		b = append(b, '-')
@@ -224,7 +224,7 @@ func appendEscaped(b []byte, s string) []byte {
 func AppendTSV(b []byte, c *flow.Connection) []byte {
 	tab := func(b []byte) []byte { return append(b, Separator) }
 	num := func(b []byte, v uint64) []byte { return strconv.AppendUint(append(b, Separator), v, 10) }
-	b = appendSeconds(b, time.Duration(c.Start.UnixNano()))
+	b = AppendSeconds(b, time.Duration(c.Start.UnixNano()))
 	b = append(tab(b), UID(c)...)
 	b = c.Orig.Unmap().AppendTo(tab(b))
 	b = num(b, uint64(c.OrigPort))
@@ -239,7 +239,7 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 	if d := c.Duration(); d > 0 {
 		// As Zeek: duration and the payload byte counts only for a
 		// connection that lasted.
-		b = appendSeconds(tab(b), d)
+		b = AppendSeconds(tab(b), d)
 		b = num(b, c.OrigBytes)
 		b = num(b, c.RespBytes)
 	} else {
@@ -288,7 +288,7 @@ func AppendJSON(b []byte, c *flow.Connection) []byte {
 	num := func(b []byte, key string, v uint64) []byte {
 		return strconv.AppendUint(append(append(append(b, ",\""...), key...), "\":"...), v, 10)
 	}
-	b = appendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
+	b = AppendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
 	b = str(b, "uid", UID(c))
 	b = append(c.Orig.Unmap().AppendTo(append(b, `,"id.orig_h":"`...)), '"')
 	b = num(b, "id.orig_p", uint64(c.OrigPort))
@@ -299,7 +299,7 @@ func AppendJSON(b []byte, c *flow.Connection) []byte {
 		b = str(b, "service", c.Service)
 	}
 	if d := c.Duration(); d > 0 {
-		b = appendSeconds(append(b, `,"duration":`...), d)
+		b = AppendSeconds(append(b, `,"duration":`...), d)
 		b = num(b, "orig_bytes", c.OrigBytes)
 		b = num(b, "resp_bytes", c.RespBytes)
 	}

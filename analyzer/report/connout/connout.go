@@ -7,6 +7,7 @@ package connout
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -98,21 +99,7 @@ func tunnelName(t decode.Tunnel) string {
 
 // seconds formats t as Zeek does: seconds since the epoch with six decimals.
 func seconds(d time.Duration) json.Number {
-	return json.Number(appendSeconds(nil, d))
-}
-
-func appendSeconds(b []byte, d time.Duration) []byte {
-	us := d.Microseconds()
-	if us < 0 {
-		b = append(b, '-')
-		us = -us
-	}
-	b = strconv.AppendInt(b, us/1e6, 10)
-	// The six fraction digits, zero-padded: 1e6+frac has seven digits,
-	// and its leading 1 becomes the decimal point.
-	b = strconv.AppendInt(b, 1e6+us%1e6, 10)
-	b[len(b)-7] = '.'
-	return b
+	return json.Number(zeeklog.AppendSeconds(nil, d))
 }
 
 func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
@@ -290,7 +277,7 @@ func (fw *Writer) table() {
 		if a.fileIdx != b.fileIdx {
 			return a.fileIdx - b.fileIdx
 		}
-		return cmpUint(a.FirstFrame, b.FirstFrame)
+		return cmp.Compare(a.FirstFrame, b.FirstFrame)
 	})
 	t := fw.newTable("start", "proto", "client", "server", "server name", "state", "history", "outcome", "client by",
 		"pkts c/s", "bytes c/s", "duration", "frames")
@@ -331,14 +318,4 @@ func (fw *Writer) table() {
 	clear(fw.rows)
 	fw.rows = fw.rows[:0]
 	fw.printed = true
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

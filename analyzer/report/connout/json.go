@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/zeeklog"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
@@ -50,13 +51,13 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 		}
 		return `""`
 	}
-	b = appendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
+	b = zeeklog.AppendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
 	b = addr(b, `,"id.orig_h":"`, c.Orig)
 	b = num(b, `,"id.orig_p":`, uint64(c.OrigPort))
 	b = addr(b, `,"id.resp_h":"`, c.Resp)
 	b = num(b, `,"id.resp_p":`, uint64(c.RespPort))
 	b = name(b, `,"proto":`, catalog.ProtoName(c.Proto))
-	b = appendSeconds(append(b, `,"duration":`...), c.Duration())
+	b = zeeklog.AppendSeconds(append(b, `,"duration":`...), c.Duration())
 	b = num(b, `,"orig_bytes":`, c.OrigBytes)
 	b = num(b, `,"resp_bytes":`, c.RespBytes)
 	b = name(b, `,"conn_state":`, c.State)
