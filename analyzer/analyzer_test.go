@@ -213,11 +213,9 @@ type noPorts struct{}
 
 func (noPorts) ServerPort(uint8, uint16) bool { return false }
 
-// BenchmarkRunMix measures what `flowaudit flows` does before formatting, on
-// a generated capture with the make-bench traffic mix (5,000 flows, about
-// 100k packets): read, decode, track, and every connection handed out with
-// its history and Community ID. ns/op and allocs/op are per packet.
-func BenchmarkRunMix(b *testing.B) {
+// writeMix writes the benchmarks' capture, the make-bench traffic mix
+// (5,000 flows, about 100k packets), to a temporary file.
+func writeMix(b *testing.B) (string, pcapgen.Stats) {
 	path := filepath.Join(b.TempDir(), "mix.pcap")
 	f, err := os.Create(path)
 	if err != nil {
@@ -230,6 +228,15 @@ func BenchmarkRunMix(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return path, st
+}
+
+// BenchmarkRunMix measures what `flowaudit flows` does before formatting, on
+// a generated capture with the make-bench traffic mix (5,000 flows, about
+// 100k packets): read, decode, track, and every connection handed out with
+// its history and Community ID. ns/op and allocs/op are per packet.
+func BenchmarkRunMix(b *testing.B) {
+	path, st := writeMix(b)
 	conns := 0
 	opts := Options{ServerPorts: noPorts{}, NoHash: true, NoServices: true, OnConnection: func(*flow.Connection) { conns++ }}
 	b.ReportAllocs()
@@ -250,22 +257,12 @@ func BenchmarkRunMix(b *testing.B) {
 // allocs/op are per packet; the services are made once per service, not
 // per connection.
 func BenchmarkRunMixServices(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "mix.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := pcapgen.Mix{Seed: 1, Flows: 5000}.Write(f, pcapgen.WriteOptions{})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
+	path, st := writeMix(b)
 	opts := Options{ServerPorts: noPorts{}, NoHash: true}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var res *Result
+	var err error
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	runs := max(b.N/st.Packets, 1)
