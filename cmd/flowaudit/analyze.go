@@ -1,18 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/analysis"
 	"github.com/flowaudit/flowaudit/analyzer/audit"
-	"github.com/flowaudit/flowaudit/analyzer/capture"
-	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/evidence"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report"
@@ -182,7 +179,9 @@ func (f *analyzeFlags) register(fs *pflag.FlagSet) {
 	f.capture.registerParallel(fs)
 }
 
-// analyzeCaptures reads the captures and audits them into a report. err
+// analyzeCaptures loads what the flags name (catalogs, inventory,
+// waivers), reads the captures and has package analysis audit them into a
+// report. err
 // is an error that left nothing to report; readErr a capture that could
 // not be read to its end, with rep holding what was read before it.
 func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) (rep *report.Report, readErr error, err error) {
@@ -227,86 +226,28 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 			}
 		}
 	}
-	generated := time.Now().UTC()
-	if v := e.getenv("SOURCE_DATE_EPOCH"); v != "" {
-		sec, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return nil, nil, usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", v)
-		}
-		generated = time.Unix(sec, 0).UTC()
-	} else if f.reproducible {
-		generated = lastPacket(res).UTC()
+	generated, err := analysis.Generated(res, e.getenv("SOURCE_DATE_EPOCH"), f.reproducible, time.Now())
+	if err != nil {
+		return nil, nil, usagef("%v", err)
 	}
-	scope := f.products.scope(products, inv)
-	services := analyzer.AuditServices(res.Services, capturePaths(res))
-	res.Services = nil // the audit's copy is all that is needed from here
-	result := audit.Audit(services, inv, cat,
-		audit.Options{Products: products, Scope: scope, IncludeNoise: f.includeNoise, Now: generated, Waivers: waivers})
-	services = nil
-	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, capturePaths(res)), inv)
-	rep = &report.Report{
-		Tool: "flowaudit", Version: version, Generated: generated,
-		Inventory: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles, CatalogFiles: cat.Files(), Products: products, Scope: scope.Products(),
-		Hosts: inv.Hosts, Result: result, FailOn: failOn, Skipped: map[string]uint64{}, Packets: res.Packets,
-	}
-	st := res.Stats
-	rep.Limits = report.Limits{MaxConnections: f.capture.maxConnections, EvictedConnections: st.Evicted,
-		MaxServices: f.capture.maxServices, UnaggregatedServices: st.UnaggregatedServices,
-		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
-	if n := st.Unaggregated; n > 0 {
+	rep = analysis.Report(res, analysis.Input{
+		Tool: "flowaudit", Version: version,
+		Catalog: cat, Inventory: inv, InventoryPath: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles,
+		Products: products, Scope: f.products.scope(products, inv), Waivers: waivers, IncludeNoise: f.includeNoise,
+		FailOn: failOn, Generated: generated,
+		MaxConnections: f.capture.maxConnections, MaxServices: f.capture.maxServices,
+	})
+	if n := rep.Limits.UnaggregatedConnections; n > 0 {
 		// Always said, terminal or not: the report is incomplete.
 		fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
 	}
-	for _, s := range res.Skipped {
-		if s.Reason == decode.ReasonARP.String() && !f.includeNoise {
-			result.AddNoise("arp", s.Count)
-			continue
-		}
-		rep.Skipped[s.Reason] = s.Count
-	}
-	for _, c := range res.Captures {
-		rep.Captures = append(rep.Captures, reportCapture(c))
-	}
-
 	return rep, readErr, nil
 }
 
-// reportCapture is a capture as reports show it: its status, where
-// reading stopped and why, without the path and position the error
-// message repeats.
-func reportCapture(c analyzer.Capture) report.Capture {
-	rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last,
-		Status: string(c.Status), Analysed: c.Decoded, NothingAnalysed: c.NothingAnalysed(), NotDecoded: c.NotDecoded(),
-		Records: c.Records}
-	if c.Err != nil {
-		rc.Error = c.Err.Error()
-		var ce *capture.Error
-		if errors.As(c.Err, &ce) {
-			rc.Offset, rc.Frame, rc.Error = ce.Offset, ce.Frame, ce.Err.Error()
-		}
-	}
-	return rc
-}
-
-func capturePaths(res *analyzer.Result) []string {
-	out := make([]string, len(res.Captures))
-	for i, c := range res.Captures {
-		out[i] = c.Path
-	}
-	return out
-}
-
-// lastPacket is the latest packet time of all captures: what
-// --reproducible pins the generation time to.
-func lastPacket(res *analyzer.Result) time.Time {
-	var t time.Time
-	for _, c := range res.Captures {
-		if c.Last.After(t) {
-			t = c.Last
-		}
-	}
-	return t
-}
+// capturePaths and reportCapture are roles.go's names for
+// analyzer.Result.Paths and analysis.Capture.
+func capturePaths(res *analyzer.Result) []string      { return res.Paths() }
+func reportCapture(c analyzer.Capture) report.Capture { return analysis.Capture(c) }
 
 // parseFailOn reads --fail-on: a comma-separated list of finding kinds, or
 // "none".

@@ -116,7 +116,7 @@ func runFlows(e *env, args []string) int {
 	})
 	var end time.Time // the capture's last packet, for the conn.log's #close
 	if res != nil {
-		end = lastPacket(res)
+		end = res.LastPacket()
 	}
 	if werr := out.Close(end); werr != nil && runErr == nil {
 		runErr = fmt.Errorf("writing output: %w", werr)

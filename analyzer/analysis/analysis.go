@@ -1,0 +1,110 @@
+// Package analysis turns what the pipeline read (analyzer.Result) into the
+// audit report analyze writes and diff compares: the services and sweeps
+// audited against the inventory and the catalog, each capture's status
+// and where reading stopped, the limits that were reached and the frames
+// that were not analysed.
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/analyzer/report"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// Input is what the report is made from besides the captures.
+type Input struct {
+	Tool, Version string
+
+	Catalog   *catalog.Catalog
+	Inventory *inventory.Inventory
+	// InventoryPath and InventorySHA name the inventory file ("" for
+	// none) and its SHA-256, as the report cites them.
+	InventoryPath, InventorySHA string
+	InferRoles                  bool // the inventory holds hosts inferred from traffic
+	Products                    []string
+	Scope                       catalog.Scope
+	Waivers                     *audit.Waivers // nil for none
+	IncludeNoise                bool           // neighbour discovery and ARP as flows
+	FailOn                      []string       // the finding kinds that fail the run
+	Generated                   time.Time
+
+	// MaxConnections and MaxServices are the bounds the captures were
+	// read with, for the report's limits.
+	MaxConnections, MaxServices int
+}
+
+// Report audits res into a report. It takes res's services (res.Services
+// is nil afterwards: the audit's copy is all that is kept).
+func Report(res *analyzer.Result, in Input) *report.Report {
+	paths := res.Paths()
+	services := analyzer.AuditServices(res.Services, paths)
+	res.Services = nil
+	result := audit.Audit(services, in.Inventory, in.Catalog,
+		audit.Options{Products: in.Products, Scope: in.Scope, IncludeNoise: in.IncludeNoise, Now: in.Generated, Waivers: in.Waivers})
+	services = nil
+	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, paths), in.Inventory)
+	rep := &report.Report{
+		Tool: in.Tool, Version: in.Version, Generated: in.Generated,
+		Inventory: in.InventoryPath, InventorySHA: in.InventorySHA, InferRoles: in.InferRoles, CatalogFiles: in.Catalog.Files(),
+		Products: in.Products, Scope: in.Scope.Products(),
+		Hosts: in.Inventory.Hosts, Result: result, FailOn: in.FailOn, Skipped: map[string]uint64{}, Packets: res.Packets,
+	}
+	st := res.Stats
+	rep.Limits = report.Limits{MaxConnections: in.MaxConnections, EvictedConnections: st.Evicted,
+		MaxServices: in.MaxServices, UnaggregatedServices: st.UnaggregatedServices,
+		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
+	for _, s := range res.Skipped {
+		if s.Reason == decode.ReasonARP.String() && !in.IncludeNoise {
+			result.AddNoise("arp", s.Count)
+			continue
+		}
+		rep.Skipped[s.Reason] = s.Count
+	}
+	for _, c := range res.Captures {
+		rep.Captures = append(rep.Captures, Capture(c))
+	}
+	return rep
+}
+
+// Capture is a capture as reports show it: its status, where reading
+// stopped and why, without the path and position the error message
+// repeats.
+func Capture(c analyzer.Capture) report.Capture {
+	rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last,
+		Status: string(c.Status), Analysed: c.Decoded, NothingAnalysed: c.NothingAnalysed(), NotDecoded: c.NotDecoded(),
+		Records: c.Records}
+	if c.Err != nil {
+		rc.Error = c.Err.Error()
+		var ce *capture.Error
+		if errors.As(c.Err, &ce) {
+			rc.Offset, rc.Frame, rc.Error = ce.Offset, ce.Frame, ce.Err.Error()
+		}
+	}
+	return rc
+}
+
+// Generated is the report's generation time: SOURCE_DATE_EPOCH's seconds
+// when it is set (sourceDateEpoch, as reproducible builds use it), else
+// the last packet's time when reproducible, else now; in UTC.
+func Generated(res *analyzer.Result, sourceDateEpoch string, reproducible bool, now time.Time) (time.Time, error) {
+	switch {
+	case sourceDateEpoch != "":
+		sec, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds", sourceDateEpoch)
+		}
+		return time.Unix(sec, 0).UTC(), nil
+	case reproducible:
+		return res.LastPacket().UTC(), nil
+	}
+	return now.UTC(), nil
+}
