@@ -2,7 +2,8 @@
 // audit report analyze writes and diff compares: the services and sweeps
 // audited against the inventory and the catalog, each capture's status
 // and where reading stopped, the limits that were reached and the frames
-// that were not analysed.
+// that were not analysed; and, for analyze --infer-roles, the hosts the
+// inventory lacks with the roles their traffic shows (InferMissingHosts).
 package analysis
 
 import (

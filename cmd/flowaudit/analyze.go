@@ -219,7 +219,7 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		return nil, nil, readErr
 	}
 	if f.inferRoles {
-		inferMissingHosts(res, inv, cat, f.products.scope(products, inv).Products(), f.products.all)
+		analysis.InferMissingHosts(res, inv, cat, f.products.scope(products, inv).Products(), f.products.all)
 		if f.waivers != "" {
 			if waivers, err = audit.LoadWaivers(f.waivers, inv, cat); err != nil {
 				return nil, nil, err
@@ -243,11 +243,6 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	}
 	return rep, readErr, nil
 }
-
-// capturePaths and reportCapture are roles.go's names for
-// analyzer.Result.Paths and analysis.Capture.
-func capturePaths(res *analyzer.Result) []string      { return res.Paths() }
-func reportCapture(c analyzer.Capture) report.Capture { return analysis.Capture(c) }
 
 // parseFailOn reads --fail-on: a comma-separated list of finding kinds, or
 // "none".

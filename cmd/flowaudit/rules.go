@@ -164,7 +164,7 @@ func runRules(e *env, args []string) int {
 		if res == nil {
 			return e.fail(readErr)
 		}
-		result := audit.Audit(analyzer.AuditServices(res.Services, capturePaths(res)), inv, cat,
+		result := audit.Audit(analyzer.AuditServices(res.Services, res.Paths()), inv, cat,
 			audit.Options{Products: f.products, Now: now, Waivers: waivers})
 		opts.Observations = firewall.Observations(result)
 		for _, c := range res.Captures {
