@@ -196,7 +196,6 @@ const histCap = 31
 type conn struct {
 	key        connKey
 	id         uint64
-	orig, resp netip.Addr
 	origPort   uint16
 	respPort   uint16
 	proto      uint8
@@ -205,9 +204,11 @@ type conn struct {
 	tunnel     decode.Tunnel
 	vlan       uint16 // tags of the first packet
 	innerVLAN  uint16
-	handshake  bool // TCP: the responder's SYN-ACK was acknowledged
-	unreach    bool // an ICMP unreachable quoted this connection
-	respRST    bool // the responder sent a RST; rstTTL is its TTL
+	origIsB    bool       // the originator is key.b, the responder key.a (see orig)
+	nameSrc    NameSource // serverName's source
+	handshake  bool       // TCP: the responder's SYN-ACK was acknowledged
+	unreach    bool       // an ICMP unreachable quoted this connection
+	respRST    bool       // the responder sent a RST; rstTTL is its TTL
 	respTTL    uint8
 	rstTTL     uint8
 	macSeen    uint8 // bit dir: the MAC of that side's sender was recorded
@@ -225,9 +226,26 @@ type conn struct {
 	firstPos   Pos
 	lastPos    Pos
 	ep         [2]endpoint
-	prev, next *conn      // in the idle list
-	serverName string     // from the connection's own payload (SNI, HTTP Host)
-	nameSrc    NameSource // its source
+	prev, next *conn  // in the idle list
+	serverName string // from the connection's own payload (SNI, HTTP Host)
+}
+
+// orig and resp are the originator's and responder's addresses. They are
+// the key's two addresses, which a conn does not hold twice: 48 bytes less
+// per live connection (a conn fits the allocator's 576-byte class instead
+// of 640), on a table of 262,144 connections 16 MiB.
+func (c *conn) orig() netip.Addr {
+	if c.origIsB {
+		return c.key.b
+	}
+	return c.key.a
+}
+
+func (c *conn) resp() netip.Addr {
+	if c.origIsB {
+		return c.key.a
+	}
+	return c.key.b
 }
 
 func (c *conn) isTCP() bool { return c.proto == decode.ProtoTCP }
@@ -277,7 +295,7 @@ func (c *conn) scaledHistory(dir int, letter byte, count, next *uint32) {
 // dirOf says which side sent p: 0 the originator, 1 the responder.
 func (c *conn) dirOf(p *decode.Packet, icmpType uint8) int {
 	if p.Src != p.Dst {
-		if p.Src == c.orig {
+		if p.Src == c.orig() {
 			return 0
 		}
 		return 1
@@ -339,8 +357,8 @@ func (c *conn) outcome(state string) Outcome {
 func (c *conn) exportTo(out *Connection, reason EndReason, full bool) {
 	*out = Connection{
 		ID:          c.id,
-		Orig:        c.orig,
-		Resp:        c.resp,
+		Orig:        c.orig(),
+		Resp:        c.resp(),
 		OrigPort:    c.origPort,
 		RespPort:    c.respPort,
 		Proto:       c.proto,
@@ -379,6 +397,6 @@ func (c *conn) exportTo(out *Connection, reason EndReason, full bool) {
 	out.Outcome = c.outcome(out.State)
 	if full {
 		out.History = string(c.hist[:c.histLen])
-		out.CommunityID = CommunityID(0, c.orig, c.resp, c.origPort, c.respPort, c.proto)
+		out.CommunityID = CommunityID(0, c.orig(), c.resp(), c.origPort, c.respPort, c.proto)
 	}
 }

@@ -414,10 +414,10 @@ func (t *Tracker) open(k *connKey, p *decode.Packet, now int64, pos Pos) *conn {
 
 	srcClient, by := t.decide(p)
 	if srcClient {
-		c.orig, c.resp = p.Src, p.Dst
+		c.origIsB = p.Src != k.a
 		c.origPort, c.respPort = p.SrcPort, p.DstPort
 	} else {
-		c.orig, c.resp = p.Dst, p.Src
+		c.origIsB = p.Dst != k.a
 		c.origPort, c.respPort = p.DstPort, p.SrcPort
 	}
 	c.clientBy = by

@@ -1,14 +1,13 @@
 // Package connout writes the connections flowaudit flows prints, one per
 // finished connection, in the formats flows offers: JSON lines (Zeek
-// conn.log field names, with a zero-allocation encoder), CSV, a terminal
-// table printed in pages of TablePage connections, and Zeek's conn.log in
-// TSV and JSON (through package zeeklog).
+// conn.log field names) and CSV, both with zero-allocation encoders, a
+// terminal table printed in pages of TablePage connections, and Zeek's
+// conn.log in TSV and JSON (through package zeeklog).
 package connout
 
 import (
 	"bufio"
 	"cmp"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -68,21 +67,6 @@ var Columns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p",
 	"orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
 	"resp_ip_bytes", "vlan", "inner_vlan", "tunnel", "community_id", "outcome", "client_by", "icmp_errors",
 	"server_name", "server_name_source", "file", "first_frame", "last_file", "last_frame"}
-
-func (r *flowRecord) csv() []string {
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	opt := func(v uint64) string {
-		if v == 0 {
-			return ""
-		}
-		return u(v)
-	}
-	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto,
-		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, u(r.MissedBytes), r.History, u(r.OrigPkts),
-		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
-		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.ServerName, r.NameSource, r.File, opt(r.FirstFrame),
-		r.LastFile, opt(r.LastFrame)} // frames: none in a sensor's flow record
-}
 
 var tunnelNames = [...]string{
 	decode.TunnelVXLAN: "vxlan", decode.TunnelGENEVE: "geneve", decode.TunnelGRE: "gre",
@@ -163,9 +147,9 @@ type Writer struct {
 	format  string
 	paths   []string
 	quoted  jsonPaths // paths as JSON strings, for jsonl
+	csvPath []string  // paths as CSV fields, for csv
 	color   bool
 	buf     []byte
-	cw      *csv.Writer
 	rows    []flowRecord // the table's current page
 	printed bool         // a page of the table was printed
 	zeek    *zeeklog.Writer
@@ -184,8 +168,8 @@ func NewWriter(w io.Writer, format string, paths []string, o Options) (*Writer, 
 	fw := &Writer{w: bw, format: format, paths: paths, quoted: quotePaths(paths), color: o.Color}
 	switch format {
 	case "csv":
-		fw.cw = csv.NewWriter(bw)
-		fw.err = fw.cw.Write(Columns)
+		fw.csvPath = csvPaths(paths)
+		_, fw.err = bw.Write(appendCSVRecord(nil, Columns))
 	case "zeek":
 		fw.zeek = zeeklog.NewTSV(bw)
 	case "zeek-json":
@@ -214,15 +198,14 @@ func (fw *Writer) Add(c *flow.Connection) {
 		_, fw.err = fw.w.Write(fw.buf)
 		return
 	}
-	r := makeFlowRecord(c, fw.paths)
-	switch fw.format {
-	case "csv":
-		fw.err = fw.cw.Write(r.csv())
-	default:
-		fw.rows = append(fw.rows, r)
-		if len(fw.rows) == TablePage {
-			fw.table()
-		}
+	if fw.format == "csv" {
+		fw.buf = appendConnCSV(fw.buf[:0], c, fw.csvPath)
+		_, fw.err = fw.w.Write(fw.buf)
+		return
+	}
+	fw.rows = append(fw.rows, makeFlowRecord(c, fw.paths))
+	if len(fw.rows) == TablePage {
+		fw.table()
 	}
 }
 
@@ -235,11 +218,6 @@ const TablePage = 1000
 // last packet) and flushes. It returns the first write error.
 func (fw *Writer) Close(end time.Time) error {
 	switch fw.format {
-	case "csv":
-		fw.cw.Flush()
-		if fw.err == nil {
-			fw.err = fw.cw.Error()
-		}
 	case "table":
 		if len(fw.rows) > 0 || !fw.printed {
 			fw.table()

@@ -31,17 +31,20 @@ func TestNewWriterFormats(t *testing.T) {
 	}
 }
 
-// TestWriterAddAllocatesNothing: a JSON line per connection, millions on a
-// large capture, costs no allocation once the buffer has grown.
+// TestWriterAddAllocatesNothing: a JSON line or CSV row per connection,
+// millions on a large capture, costs no allocation once the buffer has
+// grown.
 func TestWriterAddAllocatesNothing(t *testing.T) {
-	w, err := NewWriter(io.Discard, "jsonl", []string{"/captures/pilot.pcap"}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := testConn(10)
-	w.Add(&c)
-	if n := testing.AllocsPerRun(1000, func() { w.Add(&c) }); n != 0 {
-		t.Errorf("Writer.Add (jsonl) allocates %v times per connection", n)
+	for _, format := range []string{"jsonl", "csv"} {
+		w, err := NewWriter(io.Discard, format, []string{"/captures/pilot, 1.pcap"}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := testConn(10)
+		w.Add(&c)
+		if n := testing.AllocsPerRun(1000, func() { w.Add(&c) }); n != 0 {
+			t.Errorf("Writer.Add (%s) allocates %v times per connection", format, n)
+		}
 	}
 }
 

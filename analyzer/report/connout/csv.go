@@ -1,0 +1,134 @@
+package connout
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/zeeklog"
+	"github.com/flowaudit/flowaudit/catalog"
+)
+
+// appendConnCSV appends one connection as a CSV record (Columns, line
+// ending "\n") with the same bytes encoding/csv writes for makeFlowRecord's
+// record (a test holds the two equal), straight from the connection: like
+// appendConnJSON it makes no per-row strings or slices, so that flows -f
+// csv on millions of connections leaves the collector nothing to chase.
+// paths are the capture paths already written as CSV fields.
+func appendConnCSV(b []byte, c *flow.Connection, paths []string) []byte {
+	u := func(b []byte, v uint64) []byte { return append(strconv.AppendUint(b, v, 10), ',') }
+	opt := func(b []byte, v uint64) []byte {
+		if v != 0 {
+			b = strconv.AppendUint(b, v, 10)
+		}
+		return append(b, ',')
+	}
+	str := func(b []byte, s string) []byte { return append(appendCSVField(b, s), ',') }
+	addr := func(b []byte, a netip.Addr) []byte {
+		// Without a zone an address is hex digits, dots and colons; a zone
+		// (from a sensor's record) can be anything.
+		if a.Zone() != "" {
+			return append(appendCSVField(b, a.String()), ',')
+		}
+		return append(a.AppendTo(b), ',')
+	}
+	file := func(i int) string {
+		if i >= 0 && i < len(paths) {
+			return paths[i]
+		}
+		return ""
+	}
+	b = append(zeeklog.AppendSeconds(b, time.Duration(c.Start.UnixNano())), ',')
+	b = addr(b, c.Orig)
+	b = u(b, uint64(c.OrigPort))
+	b = addr(b, c.Resp)
+	b = u(b, uint64(c.RespPort))
+	b = str(b, catalog.ProtoName(c.Proto))
+	b = append(zeeklog.AppendSeconds(b, c.Duration()), ',')
+	b = u(b, c.OrigBytes)
+	b = u(b, c.RespBytes)
+	b = str(b, c.State)
+	b = u(b, c.MissedBytes)
+	b = str(b, c.History)
+	b = u(b, c.OrigPkts)
+	b = u(b, c.OrigIPBytes)
+	b = u(b, c.RespPkts)
+	b = u(b, c.RespIPBytes)
+	b = opt(b, uint64(c.VLAN))
+	b = opt(b, uint64(c.InnerVLAN))
+	b = str(b, tunnelName(c.Tunnel))
+	b = str(b, c.CommunityID)
+	b = str(b, c.Outcome.String())
+	b = str(b, c.ClientBy.String())
+	b = opt(b, c.ICMPErrors)
+	b = str(b, c.ServerName)
+	b = str(b, c.NameSource.String())
+	b = append(append(b, file(c.FirstPos.File)...), ',')
+	b = opt(b, c.FirstPos.Frame) // frames: none in a sensor's flow record
+	if c.LastPos.File != c.FirstPos.File {
+		b = append(b, file(c.LastPos.File)...)
+	}
+	b = append(b, ',')
+	if c.LastPos.Frame != 0 {
+		b = strconv.AppendUint(b, c.LastPos.Frame, 10)
+	}
+	return append(b, '\n')
+}
+
+// csvPaths are the capture paths written once as CSV fields.
+func csvPaths(paths []string) []string {
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		q[i] = string(appendCSVField(nil, p))
+	}
+	return q
+}
+
+// appendCSVRecord appends fields as one CSV record, as encoding/csv's
+// Writer does with its defaults.
+func appendCSVRecord(b []byte, fields []string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCSVField(b, f)
+	}
+	return append(b, '\n')
+}
+
+// appendCSVField appends s as encoding/csv's Writer does with its defaults
+// (comma, "\n" line endings): quoted, with quotes doubled, when it holds a
+// comma, quote, CR or LF, begins with a space, or is `\.`.
+func appendCSVField(b []byte, s string) []byte {
+	if !csvNeedsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for the comma.
+func csvNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsSpace(r)
+}
