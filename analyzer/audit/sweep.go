@@ -32,6 +32,29 @@ type BlockEvidence struct {
 	Text         string        // one sentence saying all of the above
 }
 
+// Short is the evidence in a few words, for a terminal column:
+// "ICMP 3/13 from 192.0.2.1", "RST by the host (TTL 64)",
+// "RST by a middlebox (TTL 255, host 64)", "RST (TTL 64)",
+// "no answer: 3 SYNs in 3s". Text says it in full.
+func (e *BlockEvidence) Short() string {
+	switch e.Kind {
+	case BlockICMP:
+		return fmt.Sprintf("ICMP %d/%d from %s", e.ICMPType, e.ICMPCode, e.ICMPFrom)
+	case BlockHostReset:
+		return fmt.Sprintf("RST by the host (TTL %d)", e.RSTTTL)
+	case BlockMiddleboxReset:
+		host := fmt.Sprintf("%d", e.ServerTTLMin)
+		if e.ServerTTLMax != e.ServerTTLMin {
+			host = fmt.Sprintf("%d-%d", e.ServerTTLMin, e.ServerTTLMax)
+		}
+		return fmt.Sprintf("RST by a middlebox (TTL %d, host %s)", e.RSTTTL, host)
+	case BlockReset:
+		return fmt.Sprintf("RST (TTL %d)", e.RSTTTL)
+	}
+	// "no answer to 3 SYNs over 3s" is already short.
+	return strings.Replace(e.Text, "no answer to ", "no answer: ", 1)
+}
+
 // Block evidence kinds.
 const (
 	BlockHostReset      = "host-reset"

@@ -34,6 +34,10 @@ type Table struct {
 	// "…" to keep one line per row (names, roles, outcomes); never a rule
 	// id, a service, a count or a hash.
 	Cut map[int]bool
+	// Short are, per column, the terminal default view's cell for each
+	// row, in place of the full one (which --wide and the other formats
+	// show): "who blocked" in a few words.
+	Short map[int][]string
 	// WideOnly tables are left out of the terminal's default view (long
 	// text only); --wide and the other formats show them.
 	WideOnly bool
@@ -179,9 +183,15 @@ func (r *Report) FindingTables() []Table {
 	blk := Table{ID: "blocked", Title: fmt.Sprintf("Blocked documented services (%d)", len(s.Blocked)),
 		Intro:  "Documented traffic that was attempted but never established: refused or unanswered, as a firewall in the path would leave it.",
 		Header: []string{"Client", "Server", "Service", "Host names", "Outcome", "Blocked by", "Conns", "Packets", "First seen", "First frame", "Rules", "Filter"},
-		Code:   map[int]bool{10: true, 11: true}, Wide: map[int]bool{5: true, 7: true, 8: true, 10: true, 11: true},
-		Brief: map[int]bool{0: true, 1: true, 4: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true}}
+		Code:   map[int]bool{10: true, 11: true}, Wide: map[int]bool{7: true, 8: true, 10: true, 11: true},
+		Brief: map[int]bool{0: true, 1: true, 4: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true, 5: true},
+		Short: map[int][]string{5: nil}}
 	for _, f := range s.Blocked {
+		short := ""
+		if f.BlockedBy != nil {
+			short = f.BlockedBy.Short()
+		}
+		blk.Short[5] = append(blk.Short[5], short)
 		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f),
 			outcomeCell(f), blockedByCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
 	}

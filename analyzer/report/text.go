@@ -116,7 +116,7 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		}
 		var keep []int
 		for i := range t.Header {
-			if o.Wide || !t.Wide[i] {
+			if o.Wide || !t.Wide[i] && !emptyColumn(rows, i) {
 				keep = append(keep, i)
 			}
 		}
@@ -130,6 +130,9 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 					cells[r][n] = row[i]
 					if !o.Wide && t.Brief[i] {
 						cells[r][n] = brief(row[i])
+					}
+					if short := t.Short[i]; !o.Wide && r < len(short) {
+						cells[r][n] = short[r]
 					}
 				}
 			}
@@ -170,6 +173,18 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 			fmt.Fprintf(w, "  … and %d more rows: --format csv, json, markdown or html lists them all\n", cut)
 		}
 	}
+}
+
+// emptyColumn reports whether column i is empty in every row (and there is
+// a row): the terminal's default view leaves it out (a "Host names" column
+// on a capture without names).
+func emptyColumn(rows [][]string, i int) bool {
+	for _, row := range rows {
+		if row[i] != "" {
+			return false
+		}
+	}
+	return len(rows) > 0
 }
 
 // brief drops a cell's trailing parenthesis: "cs01 (192.0.2.20)" is
