@@ -270,8 +270,8 @@ func covers(m *MissingRule, s *Service) bool {
 // Compare compares two analyses.
 func Compare(before, after *Report) *Result {
 	res := &Result{Before: before, After: after, Warnings: warnings(before, after)}
-	bs, as := indexServices(before.Services), indexServices(after.Services)
-	bm, am := indexMissing(before.Missing), indexMissing(after.Missing)
+	bs, as := index(before.Services), index(after.Services)
+	bm, am := index(before.Missing), index(after.Missing)
 	// Services that are the evidence of a missing rule's change, so they
 	// are not listed a second time as present in one analysis only.
 	explained := map[string]bool{}
@@ -377,7 +377,7 @@ func Compare(before, after *Report) *Result {
 		}
 		res.Changes = append(res.Changes, c)
 	}
-	bw, aw := indexSweeps(before.Sweeps), indexSweeps(after.Sweeps)
+	bw, aw := index(before.Sweeps), index(after.Sweeps)
 	for _, k := range unionKeys(bw, aw) {
 		b, a := bw[k], aw[k]
 		c := Change{Kind: "sweep", Before: State{State: Absent}, After: State{State: Absent}}
@@ -526,26 +526,11 @@ func markExplained(m map[string]bool, ss []Service) {
 	}
 }
 
-func indexServices(ss []Service) map[string]*Service {
-	m := make(map[string]*Service, len(ss))
-	for i := range ss {
-		m[ss[i].key()] = &ss[i]
-	}
-	return m
-}
-
-func indexSweeps(ws []Sweep) map[string]*Sweep {
-	m := make(map[string]*Sweep, len(ws))
-	for i := range ws {
-		m[ws[i].key()] = &ws[i]
-	}
-	return m
-}
-
-func indexMissing(ms []MissingRule) map[string]*MissingRule {
-	m := make(map[string]*MissingRule, len(ms))
-	for i := range ms {
-		m[ms[i].key()] = &ms[i]
+// index is a report's list by key, pointing into the list.
+func index[T interface{ key() string }](xs []T) map[string]*T {
+	m := make(map[string]*T, len(xs))
+	for i := range xs {
+		m[xs[i].key()] = &xs[i]
 	}
 	return m
 }
