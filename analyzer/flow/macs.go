@@ -37,6 +37,21 @@ type macEntry struct {
 	n           uint8 // distinct MACs seen, saturating at 3
 }
 
+// add notes one more MAC of an address and says whether e changed.
+func (e *macEntry) add(mac [6]byte) bool {
+	switch {
+	case e.mac == mac, e.n >= 3:
+		return false
+	case e.n == 1:
+		e.second, e.n = mac, 2
+	case e.second != mac:
+		e.n = 3
+	default:
+		return false
+	}
+	return true
+}
+
 // noteMAC records the source MAC of p, a packet whose sender has not yet
 // been seen in its connection: a map lookup per connection side, nothing
 // per packet.
@@ -44,13 +59,7 @@ func (t *Tracker) noteMAC(p *decode.Packet) {
 	e, ok := t.macs[p.Src]
 	switch {
 	case ok:
-		switch {
-		case e.mac == p.SrcMAC, e.n >= 3:
-		case e.n == 1:
-			e.second, e.n = p.SrcMAC, 2
-			t.macs[p.Src] = e
-		case e.second != p.SrcMAC:
-			e.n = 3
+		if e.add(p.SrcMAC) {
 			t.macs[p.Src] = e
 		}
 	case len(t.macs) < MaxAddrMACs:

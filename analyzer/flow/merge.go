@@ -223,14 +223,3 @@ func (s *Sweep) addSweep(o *Sweep) {
 	}
 	s.addCounts(&o.Counts, o.First, o.Last, o.FirstPos)
 }
-
-// add notes one more MAC of an address, as noteMAC does.
-func (e *macEntry) add(mac [6]byte) {
-	switch {
-	case e.mac == mac, e.n >= 3:
-	case e.n == 1:
-		e.second, e.n = mac, 2
-	case e.second != mac:
-		e.n = 3
-	}
-}
