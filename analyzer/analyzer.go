@@ -460,26 +460,28 @@ func (r *runner) newLink() {
 // result flushes the trackers, merges them in order and fills the Result.
 func (r *runner) result() *Result {
 	r.tr.Flush()
-	tr := r.tr
-	if len(r.links) > 0 {
-		tr = r.links[0]
-		for _, l := range r.links[1:] {
-			tr.Merge(l)
-		}
-		tr.Merge(r.tr)
+	r.res.fill(append(r.links, r.tr), r.sniffers, &r.skipped)
+	return r.res
+}
+
+// fill merges the flushed trackers in order into the first and sets what
+// the Result takes from it, from the name sniffers and from the frames
+// skipped per reason.
+func (res *Result) fill(trackers []*flow.Tracker, sniffers []*names.Sniffer, skipped *[256]uint64) {
+	tr := trackers[0]
+	for _, o := range trackers[1:] {
+		tr.Merge(o)
 	}
-	res := r.res
 	res.Services = tr.Services()
 	res.Sweeps = tr.Sweeps()
 	res.Stats = tr.Stats()
 	res.AddrMACs = tr.AddrMACs()
-	res.Names, res.NamesSeen = nameStats(r.sniffers)
-	for reason, n := range r.skipped { // in decode's reason order
+	res.Names, res.NamesSeen = nameStats(sniffers)
+	for reason, n := range skipped { // in decode's reason order
 		if n > 0 {
 			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(reason).String(), Count: n})
 		}
 	}
-	return res
 }
 
 // nameStats adds up the sniffers' counters.

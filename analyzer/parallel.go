@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/analyzer/names"
 )
@@ -143,20 +142,7 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 		add(r, errors.Join(lerrs...))
 		trackers = append(trackers, r.tr)
 	}
-	tr := trackers[0]
-	for _, o := range trackers[1:] {
-		tr.Merge(o)
-	}
-	res.Services = tr.Services()
-	res.Sweeps = tr.Sweeps()
-	res.Stats = tr.Stats()
-	res.AddrMACs = tr.AddrMACs()
-	res.Names, res.NamesSeen = nameStats(sniffers)
-	for reason, n := range skipped {
-		if n > 0 {
-			res.Skipped = append(res.Skipped, Skip{Reason: decode.Reason(reason).String(), Count: n})
-		}
-	}
+	res.fill(trackers, sniffers, &skipped)
 	return res, errors.Join(errs...)
 }
 
