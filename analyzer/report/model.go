@@ -291,6 +291,14 @@ func (r *Report) FrameNote() string {
 		"and who blocked a connection is known only as far as its conn_state says (no TTLs, no ICMP errors)"
 }
 
+// ipField is the Wireshark field prefix for an address: "ip" or "ipv6".
+func ipField(a netip.Addr) string {
+	if a.Unmap().Is4() {
+		return "ip"
+	}
+	return "ipv6"
+}
+
 // Filter is a Wireshark display filter that shows exactly the packets of
 // a flow: both directions between client and server on the server port
 // (for protocols with ports), or of that IP protocol. A flow from flow
@@ -299,15 +307,9 @@ func Filter(f *audit.Flow) string {
 	if f.FirstFrame.Frame == 0 {
 		return ""
 	}
-	ip := func(a netip.Addr) string {
-		if a.Unmap().Is4() {
-			return "ip"
-		}
-		return "ipv6"
-	}
 	c, s := f.Client.Unmap(), f.Server.Unmap()
-	fwd := fmt.Sprintf("%s.src==%s && %s.dst==%s", ip(c), c, ip(s), s)
-	rev := fmt.Sprintf("%s.src==%s && %s.dst==%s", ip(s), s, ip(c), c)
+	fwd := fmt.Sprintf("%s.src==%s && %s.dst==%s", ipField(c), c, ipField(s), s)
+	rev := fmt.Sprintf("%s.src==%s && %s.dst==%s", ipField(s), s, ipField(c), c)
 	switch f.Proto {
 	case 6, 17, 132:
 		t := catalog.ProtoName(f.Proto)
@@ -336,20 +338,14 @@ func SweepFilter(s *audit.Sweep) string {
 	if s.FirstFrame.Frame == 0 {
 		return "" // from flow records
 	}
-	ip := func(a netip.Addr) string {
-		if a.Unmap().Is4() {
-			return "ip"
-		}
-		return "ipv6"
-	}
 	c := s.Client.Unmap()
 	name := catalog.ProtoName(s.Proto)
 	if !catalog.HasPorts(s.Proto) {
 		if s.Kind == "ports" {
 			srv := s.Server.Unmap()
-			return fmt.Sprintf("((%s.src==%s && %s.dst==%s) || (%s.src==%s && %s.dst==%s)) && %s", ip(c), c, ip(srv), srv, ip(srv), srv, ip(c), c, name)
+			return fmt.Sprintf("((%s.src==%s && %s.dst==%s) || (%s.src==%s && %s.dst==%s)) && %s", ipField(c), c, ipField(srv), srv, ipField(srv), srv, ipField(c), c, name)
 		}
-		return fmt.Sprintf("(%s.src==%s || %s.dst==%s) && %s", ip(c), c, ip(c), c, name)
+		return fmt.Sprintf("(%s.src==%s || %s.dst==%s) && %s", ipField(c), c, ipField(c), c, name)
 	}
 	ports := func(field string) string {
 		if len(s.Ports) == 1 && s.Ports[0].Lo == s.Ports[0].Hi {
@@ -373,9 +369,9 @@ func SweepFilter(s *audit.Sweep) string {
 		if dp == "" {
 			dp, sp = " && "+name, " && "+name
 		}
-		return fmt.Sprintf("(%s.src==%s && %s.dst==%s%s) || (%s.src==%s && %s.dst==%s%s)", ip(c), c, ip(srv), srv, dp, ip(srv), srv, ip(c), c, sp)
+		return fmt.Sprintf("(%s.src==%s && %s.dst==%s%s) || (%s.src==%s && %s.dst==%s%s)", ipField(c), c, ipField(srv), srv, dp, ipField(srv), srv, ipField(c), c, sp)
 	}
-	return fmt.Sprintf("(%s.src==%s%s) || (%s.dst==%s%s)", ip(c), c, ports("dstport"), ip(c), c, ports("srcport"))
+	return fmt.Sprintf("(%s.src==%s%s) || (%s.dst==%s%s)", ipField(c), c, ports("dstport"), ipField(c), c, ports("srcport"))
 }
 
 // Port is the flow's server port, or nil for port-less protocols.
