@@ -110,7 +110,7 @@ func asaPrefix(p netip.Prefix) string {
 func asaProto(l *Line) (proto, svc string) {
 	switch l.Proto {
 	case 6, 17, 132:
-		proto = map[uint8]string{6: "tcp", 17: "udp", 132: "sctp"}[l.Proto]
+		proto = l.ProtoName()
 		if len(l.Ports) > 0 {
 			svc = fmt.Sprintf("flowaudit_svc_%d", l.N)
 		}

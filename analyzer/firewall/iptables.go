@@ -40,13 +40,8 @@ func (r *Request) IPTables(w4, w6 io.Writer) error {
 // HasIPv6 says whether some line is written for IPv6.
 func (r *Request) HasIPv6() bool {
 	for _, l := range r.Lines {
-		if unresolvedReason(l) != "" {
-			continue
-		}
-		for _, f := range l.Families() {
-			if f == 6 {
-				return true
-			}
+		if unresolvedReason(l) == "" && slices.Contains(l.Families(), 6) {
+			return true
 		}
 	}
 	return false

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/flowaudit/flowaudit/catalog"
 )
 
 // NFTChain is the chain the nftables request's lines are in.
@@ -75,18 +77,10 @@ func (r *Request) NFT(w io.Writer) error {
 func nftSet(o *Object, f int) string { return fmt.Sprintf("%s_v%d", o.Name, f) }
 
 func nftProto(l *Line, family int) string {
-	name := ""
-	switch l.Proto {
-	case 6:
-		name = "tcp"
-	case 17:
-		name = "udp"
-	case 132:
-		name = "sctp"
-	}
-	if name == "" || len(l.Ports) == 0 {
+	if !catalog.HasPorts(l.Proto) || len(l.Ports) == 0 {
 		return fmt.Sprintf("meta l4proto %d", familyProto(l.Proto, family))
 	}
+	name := l.ProtoName()
 	ps := make([]string, len(l.Ports))
 	for i, p := range l.Ports {
 		ps[i] = p.String()
