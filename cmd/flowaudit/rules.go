@@ -72,7 +72,7 @@ Exit codes:
 type rulesFlags struct {
 	inventory  string
 	catalogs   []string
-	products   []string
+	products   productFlags
 	waivers    string
 	captures   []string
 	fromReport string
@@ -88,7 +88,7 @@ func runRules(e *env, args []string) int {
 	fs := newFlagSet("rules", rulesHelp)
 	fs.StringVarP(&f.inventory, "inventory", "i", "", "inventory `FILE`: which host plays which role (required)")
 	fs.StringArrayVar(&f.catalogs, "catalog", nil, "add rules and roles from this catalog `FILE`; repeatable")
-	fs.StringArrayVar(&f.products, "product", nil, "only rules of product `P` (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules")
+	f.products.register(fs, "", "only rules of product `P` (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case), and site rules", "")
 	fs.StringVar(&f.waivers, "waivers", "", "waiver `FILE`: waived rules are left out, with their ticket in a comment")
 	fs.StringArrayVar(&f.captures, "capture", nil, "evidence from this `CAPTURE` (pcap, pcapng, Zeek conn.log, gzip, - for stdin); repeatable, and further arguments are captures too")
 	fs.StringVar(&f.fromReport, "from-report", "", "evidence from this analyze JSON `REPORT` (flowaudit analyze -f json)")
@@ -132,10 +132,11 @@ func runRules(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	if f.products, err = cat.ParseProducts(f.products); err != nil {
-		return e.fail(usagef("rules: --product: %v", err))
+	products, err := f.products.parse("rules", cat)
+	if err != nil {
+		return e.fail(err)
 	}
-	inv, err := inventory.LoadIn(f.inventory, cat, f.products)
+	inv, err := inventory.LoadIn(f.inventory, cat, products)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -154,7 +155,7 @@ func runRules(e *env, args []string) int {
 		}
 	}
 
-	opts := firewall.Options{Products: f.products, GroupBy: f.groupBy, Only: firewall.Only(f.only), Waivers: waivers, Now: now, Evidence: evidence}
+	opts := firewall.Options{Products: products, GroupBy: f.groupBy, Only: firewall.Only(f.only), Waivers: waivers, Now: now, Evidence: evidence}
 	var inputs, warnings []string
 	var readErr error
 	switch {
@@ -165,7 +166,7 @@ func runRules(e *env, args []string) int {
 			return e.fail(readErr)
 		}
 		result := audit.Audit(analyzer.AuditServices(res.Services, res.Paths()), inv, cat,
-			audit.Options{Products: f.products, Now: now, Waivers: waivers})
+			audit.Options{Products: products, Now: now, Waivers: waivers})
 		opts.Observations = firewall.Observations(result)
 		for _, c := range res.Captures {
 			what := fmt.Sprintf("%d packets", c.Packets)
