@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/analysis"
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/firewall"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
@@ -140,13 +140,9 @@ func runRules(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
-	now := time.Now().UTC()
-	if v := e.getenv("SOURCE_DATE_EPOCH"); v != "" {
-		sec, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return e.fail(usagef("SOURCE_DATE_EPOCH=%q is not a number of seconds", v))
-		}
-		now = time.Unix(sec, 0).UTC()
+	now, err := analysis.Generated(nil, e.getenv("SOURCE_DATE_EPOCH"), false, time.Now())
+	if err != nil {
+		return e.fail(usagef("%v", err))
 	}
 	var waivers *audit.Waivers
 	if f.waivers != "" {
