@@ -66,8 +66,8 @@ func runRoles(e *env, args []string) int {
 	fs := newFlagSet("roles", rolesHelp)
 	var catalogs []string
 	var pf productFlags
-	pf.register(fs, "", "only propose roles of product `P` (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case) and shared infrastructure", "")
-	allProducts := fs.Bool("all-products", false, "propose roles of every product, not only of those the capture's distinctive ports show")
+	pf.register(fs, "", "only propose roles of product `P` (horizon, citrix, ras, lync, or the vendor: vmware, parallels, skype, microsoft; comma lists and repeats, any case) and shared infrastructure",
+		"propose roles of every product, not only of those the capture's distinctive ports show")
 	minScore := fs.Float64("min-score", infer.DefaultMinScore, "propose a role only from this score (0..1)")
 	format := fs.StringP("format", "f", "", "output format: yaml (an inventory), table or json (default: from -o's extension, else yaml)")
 	output := fs.StringP("output", "o", "", "write to `FILE` instead of standard output")
@@ -112,7 +112,7 @@ func runRoles(e *env, args []string) int {
 	if res == nil {
 		return e.fail(readErr)
 	}
-	opts := infer.Options{MinScore: *minScore, AllProducts: *allProducts, MACs: res.AddrMACs}
+	opts := infer.Options{MinScore: *minScore, AllProducts: pf.all, MACs: res.AddrMACs}
 	if *minScore == 0 {
 		opts.MinScore = -1 // every best role, however weak
 	}
