@@ -17,7 +17,7 @@ func TestBlockEvidenceShort(t *testing.T) {
 		{"middlebox one ttl", BlockEvidence{Kind: BlockMiddleboxReset, RSTTTL: 255, ServerTTLMin: 61, ServerTTLMax: 61}, "RST by a middlebox (TTL 255, host 61)"},
 		{"middlebox ttl range", BlockEvidence{Kind: BlockMiddleboxReset, RSTTTL: 250, ServerTTLMin: 60, ServerTTLMax: 62}, "RST by a middlebox (TTL 250, host 60-62)"},
 		{"reset", BlockEvidence{Kind: BlockReset, RSTTTL: 128}, "RST (TTL 128)"},
-		{"no answer", BlockEvidence{Kind: BlockNoAnswer, Attempts: 3, Over: 3 * time.Second, Text: "no answer to 3 SYNs over 3s"}, "no answer: 3 SYNs over 3s"},
+		{"no answer", BlockEvidence{Kind: BlockNoAnswer, Attempts: 3, Over: 3 * time.Second, What: "SYNs"}, "no answer: 3 SYNs over 3s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,13 +29,14 @@ type BlockEvidence struct {
 	ICMPFrom     netip.Addr
 	Attempts     uint64        // no-answer: packets the client sent (SYNs, datagrams)
 	Over         time.Duration // no-answer: from the first to the last of them
+	What         string        // no-answer: what they were ("SYNs", "datagrams", "packets")
 	Text         string        // one sentence saying all of the above
 }
 
 // Short is the evidence in a few words, for a terminal column:
 // "ICMP 3/13 from 192.0.2.1", "RST by the host (TTL 64)",
 // "RST by a middlebox (TTL 255, host 64)", "RST (TTL 64)",
-// "no answer: 3 SYNs in 3s". Text says it in full.
+// "no answer: 3 SYNs over 3s". Text says it in full.
 func (e *BlockEvidence) Short() string {
 	switch e.Kind {
 	case BlockICMP:
@@ -43,16 +44,19 @@ func (e *BlockEvidence) Short() string {
 	case BlockHostReset:
 		return fmt.Sprintf("RST by the host (TTL %d)", e.RSTTTL)
 	case BlockMiddleboxReset:
-		host := fmt.Sprintf("%d", e.ServerTTLMin)
-		if e.ServerTTLMax != e.ServerTTLMin {
-			host = fmt.Sprintf("%d-%d", e.ServerTTLMin, e.ServerTTLMax)
-		}
-		return fmt.Sprintf("RST by a middlebox (TTL %d, host %s)", e.RSTTTL, host)
+		return fmt.Sprintf("RST by a middlebox (TTL %d, host %s)", e.RSTTTL, ttlRange(e.ServerTTLMin, e.ServerTTLMax))
 	case BlockReset:
 		return fmt.Sprintf("RST (TTL %d)", e.RSTTTL)
 	}
-	// "no answer to 3 SYNs over 3s" is already short.
-	return strings.Replace(e.Text, "no answer to ", "no answer: ", 1)
+	return fmt.Sprintf("no answer: %d %s over %s", e.Attempts, e.What, e.Over.Round(time.Millisecond))
+}
+
+// ttlRange is "64", or "60-62" for a range.
+func ttlRange(lo, hi uint8) string {
+	if lo == hi {
+		return fmt.Sprintf("%d", lo)
+	}
+	return fmt.Sprintf("%d-%d", lo, hi)
 }
 
 // Block evidence kinds.
@@ -79,9 +83,9 @@ func blockEvidence(s *Service) *BlockEvidence {
 		return e
 	case s.RSTs > 0:
 		e := &BlockEvidence{RSTTTL: s.RSTTTL, ServerTTLMin: s.ServerTTLMin, ServerTTLMax: s.ServerTTLMax}
-		ttls := fmt.Sprintf("TTL %d", s.ServerTTLMin)
+		ttls := "TTL " + ttlRange(s.ServerTTLMin, s.ServerTTLMax)
 		if s.ServerTTLMax != s.ServerTTLMin {
-			ttls = fmt.Sprintf("TTLs %d-%d", s.ServerTTLMin, s.ServerTTLMax)
+			ttls = "TTLs" + ttls[len("TTL"):]
 		}
 		switch {
 		case s.ServerTTLMin == 0:
@@ -96,15 +100,14 @@ func blockEvidence(s *Service) *BlockEvidence {
 		}
 		return e
 	}
-	e := &BlockEvidence{Kind: BlockNoAnswer, Attempts: s.ClientPackets, Over: s.LastSeen.Sub(s.FirstSeen)}
-	what := "packets"
+	e := &BlockEvidence{Kind: BlockNoAnswer, Attempts: s.ClientPackets, Over: s.LastSeen.Sub(s.FirstSeen), What: "packets"}
 	switch s.Proto {
 	case 6:
-		what = "SYNs"
+		e.What = "SYNs"
 	case 17:
-		what = "datagrams"
+		e.What = "datagrams"
 	}
-	e.Text = fmt.Sprintf("no answer to %d %s over %s", e.Attempts, what, e.Over.Round(time.Millisecond))
+	e.Text = fmt.Sprintf("no answer to %d %s over %s", e.Attempts, e.What, e.Over.Round(time.Millisecond))
 	return e
 }
 
