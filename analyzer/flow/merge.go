@@ -89,8 +89,7 @@ func (t *Tracker) Merge(o *Tracker) {
 		if !ok && len(t.serverTTL) >= maxServerTTLs {
 			continue
 		}
-		r[0], r[1] = widenTTL(r[0], r[1], v[0])
-		r[0], r[1] = widenTTL(r[0], r[1], v[1])
+		r[0], r[1] = widenTTLs(r[0], r[1], v[0], v[1])
 		t.serverTTL[a] = r
 	}
 	for _, a := range slices.SortedFunc(maps.Keys(o.macs), netip.Addr.Compare) {
@@ -152,10 +151,7 @@ func (t *Tracker) foldService(v *svc) {
 		t.services[k] = &c
 		return
 	}
-	if v.ServerTTLMin != 0 {
-		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, v.ServerTTLMin)
-		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, v.ServerTTLMax)
-	}
+	s.ServerTTLMin, s.ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, v.ServerTTLMin, v.ServerTTLMax)
 	if v.RSTs > 0 && (s.RSTs == 0 || v.rstPos.Less(s.rstPos)) {
 		s.RSTTTL, s.rstPos = v.RSTTTL, v.rstPos
 	}

@@ -238,8 +238,7 @@ func (t *Tracker) Services() []Service {
 		out = append(out, s.Service)
 		if r, ok := t.serverTTL[s.Server]; ok {
 			o := &out[len(out)-1]
-			o.ServerTTLMin, o.ServerTTLMax = widenTTL(o.ServerTTLMin, o.ServerTTLMax, r[0])
-			o.ServerTTLMin, o.ServerTTLMax = widenTTL(o.ServerTTLMin, o.ServerTTLMax, r[1])
+			o.ServerTTLMin, o.ServerTTLMax = widenTTLs(o.ServerTTLMin, o.ServerTTLMax, r[0], r[1])
 		}
 	}
 	slices.SortFunc(out, func(a, b Service) int { return a.ServiceKey.Compare(b.ServiceKey) })
@@ -252,6 +251,16 @@ func widenTTL(lo, hi, ttl uint8) (uint8, uint8) {
 		lo = ttl
 	}
 	return lo, max(hi, ttl)
+}
+
+// widenTTLs widens the range lo..hi to take in the range olo..ohi (0..0:
+// empty, leaving lo..hi as it is).
+func widenTTLs(lo, hi, olo, ohi uint8) (uint8, uint8) {
+	if olo == 0 {
+		return lo, hi
+	}
+	lo, hi = widenTTL(lo, hi, olo)
+	return widenTTL(lo, hi, ohi)
 }
 
 // serverTTLs records the TTL of a server's packet other than a RST, for
