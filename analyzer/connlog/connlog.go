@@ -274,26 +274,12 @@ func (r *Reader) Next(c *flow.Connection) error {
 		return r.nfNext(c)
 	}
 	for {
-		line, err := r.br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			r.line++
-			return r.fail(errors.New("line longer than 256 KiB"), false)
-		}
-		if len(line) == 0 && err != nil {
+		line, last, err := r.readLine()
+		if err != nil {
 			if errors.Is(err, io.EOF) {
 				r.err = io.EOF
-				return io.EOF
 			}
-			return r.fail(err, false)
-		}
-		r.line++
-		last := err != nil // no newline: the end of the file (or a read error after it)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return r.fail(err, false)
-		}
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if len(line) == 0 {
-			continue
+			return err
 		}
 		var ok bool
 		switch r.format {
@@ -307,6 +293,33 @@ func (r *Reader) Next(c *flow.Connection) error {
 		}
 		if ok {
 			return nil
+		}
+	}
+}
+
+// readLine is the next non-empty line without its line ending; last says
+// it had no newline (the end of the file). It returns io.EOF at the end;
+// any other error has stopped the reader (see fail).
+func (r *Reader) readLine() (line []byte, last bool, err error) {
+	for {
+		line, err = r.br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			r.line++
+			return nil, false, r.fail(errors.New("line longer than 256 KiB"), false)
+		}
+		if len(line) == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, false, io.EOF
+			}
+			return nil, false, r.fail(err, false)
+		}
+		r.line++
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, r.fail(err, false)
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(line) > 0 {
+			return line, err != nil, nil
 		}
 	}
 }
@@ -383,15 +396,8 @@ func (r *Reader) nfNext(c *flow.Connection) error {
 	s := &r.nf
 	for r.nfOut >= len(s.out) {
 		s.out, r.nfOut = s.out[:0], 0
-		line, err := r.br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			r.line++
-			return r.fail(errors.New("line longer than 256 KiB"), false)
-		}
-		if len(line) == 0 && err != nil {
-			if !errors.Is(err, io.EOF) {
-				return r.fail(err, false)
-			}
+		line, last, err := r.readLine()
+		if errors.Is(err, io.EOF) {
 			r.nfFlush()
 			if len(s.out) == 0 {
 				r.err = io.EOF
@@ -399,16 +405,11 @@ func (r *Reader) nfNext(c *flow.Connection) error {
 			}
 			break
 		}
-		r.line++
-		if err != nil && !errors.Is(err, io.EOF) {
-			return r.fail(err, false)
-		}
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if len(line) == 0 {
-			continue
+		if err != nil {
+			return err
 		}
 		if perr := r.nfLine(line); perr != nil {
-			return r.fail(perr, err != nil)
+			return r.fail(perr, last)
 		}
 	}
 	*c = s.out[r.nfOut]
