@@ -3,6 +3,7 @@ package catalog
 import (
 	"embed"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -302,12 +303,7 @@ func (c *Catalog) roleProducts() []string {
 	for _, r := range c.roles {
 		seen[r.Product] = true
 	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // RoleNames is every name a role can be given by: ids, display names,

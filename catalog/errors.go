@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/flowaudit/flowaudit/catalog/yamlfile"
@@ -63,14 +64,7 @@ func holdsWords(have, want []string) (extra int, ok bool) {
 		return 0, false
 	}
 	for _, w := range want {
-		found := false
-		for _, h := range have {
-			if h == w {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(have, w) {
 			return 0, false
 		}
 	}
