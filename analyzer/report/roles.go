@@ -60,7 +60,7 @@ func observedServices(h *infer.Host, dir infer.Direction) []string {
 	var out []string
 	for _, o := range h.Observations {
 		if o.Dir == dir {
-			out = append(out, fmt.Sprintf("%s (%s, %s)", o.Service(), countOf(o.Peers, peer), countOf(o.Connections, "connection")))
+			out = append(out, fmt.Sprintf("%s (%s, %s)", o.Service(), CountOf(o.Peers, peer), CountOf(o.Connections, "connection")))
 		}
 	}
 	return out
@@ -74,7 +74,8 @@ func namedBy(n int) string {
 	return strconv.Itoa(n) + " products' tables name"
 }
 
-func countOf(n int, word string) string {
+// CountOf is "1 word" or "n words".
+func CountOf(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}

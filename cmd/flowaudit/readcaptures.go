@@ -8,13 +8,13 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/report"
 	"github.com/flowaudit/flowaudit/catalog"
 	"github.com/jedib0t/go-pretty/v6/progress"
 	"github.com/spf13/pflag"
@@ -137,7 +137,7 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 				if c.Packets == 1 {
 					were = "was"
 				}
-				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last record is incomplete; the %s before it %s analysed)\n", c.Err, countOf(int(c.Packets), "frame"), were)
+				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last record is incomplete; the %s before it %s analysed)\n", c.Err, report.CountOf(int(c.Packets), "frame"), were)
 			}
 		}
 		err = errors.Join(err, res.NoData())
@@ -208,7 +208,7 @@ func skippedText(res *analyzer.Result) string {
 	for i, s := range res.Skipped {
 		parts[i] = fmt.Sprintf("%s %d", s.Reason, s.Count)
 	}
-	t := fmt.Sprintf("skipped %s (%s)", countOf(int(res.SkippedTotal()), "frame"), strings.Join(parts, ", "))
+	t := fmt.Sprintf("skipped %s (%s)", report.CountOf(int(res.SkippedTotal()), "frame"), strings.Join(parts, ", "))
 	if res.FirstDecodeError != nil {
 		t += fmt.Sprintf("; first decode error: %v", res.FirstDecodeError)
 	}
@@ -287,10 +287,3 @@ func (p *captureProgress) stop() {
 	<-p.done
 }
 
-// countOf is "1 word" or "n words".
-func countOf(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
