@@ -286,4 +286,3 @@ func (p *captureProgress) stop() {
 	p.pw.Stop()
 	<-p.done
 }
-
