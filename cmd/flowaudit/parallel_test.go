@@ -3,12 +3,16 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/capturetest"
+	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
 )
 
 // TestParallelReports: analyze --parallel writes the report reading the
@@ -66,6 +70,77 @@ func TestParallelProgress(t *testing.T) {
 	for f, tr := range p.trackers {
 		if !tr.IsDone() {
 			t.Errorf("file %d: bar not done", f)
+		}
+	}
+}
+
+// writeScanPart writes the packets of a generated scan in [o.From,
+// o.Until) into dir.
+func writeScanPart(t testing.TB, dir, name string, sc pcapgen.Scan, o pcapgen.WriteOptions) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Write(f, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestParallelSweepReports: sweeps split over two captures — a scan cut
+// in two (parts merged as read, or read again in order where probes are
+// answered across the cut) and independent links whose client crosses the
+// threshold only once merged — give byte-identical reports with and
+// without --parallel in every format.
+func TestParallelSweepReports(t *testing.T) {
+	dir := t.TempDir()
+	slow := 10 * time.Millisecond
+	gap := func(n int, g time.Duration) time.Duration { return time.Duration(n) * g }
+	hosts := pcapgen.Scan{Seed: 1, Hosts: 400, Ports: []uint16{445, 3389}, Gap: slow}
+	ports := pcapgen.Scan{Seed: 2, Hosts: 1, Ports: portList(1, 400), Gap: slow}
+	fast := pcapgen.Scan{Seed: 3, Hosts: 400, Ports: []uint16{445}}
+	cut := gap(200, 20*time.Microsecond) + 100*time.Microsecond
+	sets := []struct {
+		name  string
+		paths []string
+	}{
+		{"hosts cut in two", []string{
+			writeScanPart(t, dir, "hosts.1.pcap", hosts, pcapgen.WriteOptions{Until: gap(200, slow)}),
+			writeScanPart(t, dir, "hosts.2.pcap", hosts, pcapgen.WriteOptions{From: gap(200, slow)}),
+		}},
+		{"ports cut in two", []string{
+			writeScanPart(t, dir, "ports.1.pcap", ports, pcapgen.WriteOptions{Until: gap(200, slow)}),
+			writeScanPart(t, dir, "ports.2.pcap", ports, pcapgen.WriteOptions{From: gap(200, slow)}),
+		}},
+		{"probes answered across the cut", []string{
+			writeScanPart(t, dir, "fast.1.pcap", fast, pcapgen.WriteOptions{Until: cut}),
+			writeScanPart(t, dir, "fast.2.pcap", fast, pcapgen.WriteOptions{From: cut}),
+		}},
+		{"independent links, a sweep only together", []string{
+			writeScanPart(t, dir, "linkA.pcap", pcapgen.Scan{Seed: 5, Hosts: 200, Ports: []uint16{445}, Gap: slow}, pcapgen.WriteOptions{}),
+			writeScanPart(t, dir, "linkB.pcap", pcapgen.Scan{Seed: 6, Hosts: 200, Ports: []uint16{445}, Gap: slow,
+				Network: netip.MustParsePrefix("10.21.0.0/16"), Start: pcapgen.DefaultStart.Add(5 * time.Millisecond)}, pcapgen.WriteOptions{}),
+		}},
+	}
+	for _, set := range sets {
+		for _, format := range []string{"table", "markdown", "json", "csv", "html", "dot"} {
+			args := append([]string{"analyze", "--reproducible", "-f", format}, set.paths...)
+			code, out, stderr := analyzeCmd(t, args...)
+			pcode, pout, pstderr := analyzeCmd(t, append([]string{"analyze", "--parallel"}, args[1:]...)...)
+			if code != exitFindings {
+				t.Fatalf("%s, %s: exit %d, want %d (sweeps): %s", set.name, format, code, exitFindings, stderr)
+			}
+			if format == "json" && !strings.Contains(out, `"sweeps": [`) {
+				t.Errorf("%s: no sweep in the report", set.name)
+			}
+			if code != pcode || out != pout || stderr != pstderr {
+				t.Errorf("%s, %s: exit %d and %d; reports equal: %v; stderr:\n%s\n--- with --parallel:\n%s", set.name, format, code, pcode, out == pout, stderr, pstderr)
+			}
 		}
 	}
 }
