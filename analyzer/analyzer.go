@@ -132,7 +132,7 @@ type Capture struct {
 	Skipped   []Skip   // frames not decoded, per reason
 	LinkTypes []uint32 // link types of its frames, in order of appearance
 
-	start time.Time // the time of its first timestamped frame: where a link starts
+	start time.Time // the time of its first frame (zero without one): where a link starts
 }
 
 // Status is how far a capture was read.
@@ -439,11 +439,18 @@ func (r *runner) newTracker() *flow.Tracker {
 // link can be a little out of time order where a capture was rotated.
 const linkSlack = time.Second
 
-// startsNewLink says whether a capture starting at start is another link
-// than the captures before it, whose latest packet was at last: it starts
-// more than linkSlack before last (both were captured at the same time).
+// startsNewLink says whether a capture whose first frame is at start is
+// another link than the captures before it, whose latest packet was at
+// last: it starts more than linkSlack before last (both were captured at
+// the same time). The first frame alone decides, so that a capture is
+// never split between links: one without a time (a pcapng simple packet
+// block) cannot be placed and continues the link, as with Rotated (its
+// frames, and the untimed frames of any capture, are tracked at the time
+// of the frame before them); one stamped zero (1970) is earlier than any
+// capture before it, so another link. Frames without a time do not move
+// last.
 func startsNewLink(start, last time.Time) bool {
-	return !last.IsZero() && start.Before(last.Add(-linkSlack))
+	return !start.IsZero() && !last.IsZero() && start.Before(last.Add(-linkSlack))
 }
 
 // newLink ends the current link: its connections end (as at the end of
@@ -639,7 +646,9 @@ func (r *runner) file(idx int, path string) (err error) {
 			prog.update(rd.Consumed())
 		}
 		c.Bytes += uint64(p.CaptureLength)
-		if c.start.IsZero() && !p.Timestamp.IsZero() {
+		if c.Packets == 1 {
+			// The first frame decides the link (see startsNewLink); one
+			// without a time continues the current link.
 			c.start = p.Timestamp
 			if !r.oneLink && startsNewLink(p.Timestamp, r.linkLast) {
 				r.newLink() // another link, captured at the same time

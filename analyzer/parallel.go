@@ -74,7 +74,7 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 	var last time.Time
 	for i := range runs {
 		c := &runs[i].r.res.Captures[0]
-		if i == 0 || (c.Records == 0 && !c.start.IsZero() && startsNewLink(c.start, last)) {
+		if i == 0 || (c.Records == 0 && startsNewLink(c.start, last)) {
 			links = append(links, link{i, i})
 			last = time.Time{}
 		}
@@ -150,7 +150,8 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 // of its own, can be merged into what one tracker reading them in order
 // would hold: no host name was learnt (a DNS answer names the
 // connections that end after it, in any file), no connection live at the end of a file is looked up at the
-// start of a later one, no IP datagram waits for fragments, no bound
+// start of a later one, no later file starts with frames without a time
+// (they take the time of the file before), no IP datagram waits for fragments, no bound
 // changed what a tracker kept, and the live connections of all of them
 // together never need more than the live table holds.
 func mergeable(runs []fileRun, maxLive, maxServices int) bool {
@@ -166,6 +167,11 @@ func mergeable(runs []fileRun, maxLive, maxServices int) bool {
 			return false
 		}
 		if i < len(runs)-1 && fr.frags > 0 {
+			return false
+		}
+		if c := &fr.r.res.Captures[0]; i > 0 && !c.FlowLog && c.Packets > 0 && c.start.IsZero() {
+			// Its first frames have no time: read in order they take
+			// the time of the file before, on their own 1970.
 			return false
 		}
 		peak += fr.peakLive

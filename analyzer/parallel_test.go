@@ -256,6 +256,8 @@ func TestStartsNewLink(t *testing.T) {
 		{last.Add(-time.Second - 1), last, true},   // earlier: captured at the same time, another link
 		{last.Add(-time.Hour), last, true},         // much earlier
 		{last.Add(-time.Hour), time.Time{}, false}, // nothing before it
+		{time.Time{}, last, false},                 // no time (a simple packet block): cannot be placed, continues
+		{time.Unix(0, 0), last, true},              // stamped zero: 1970, earlier than the link
 	} {
 		if got := startsNewLink(c.start, c.last); got != c.want {
 			t.Errorf("startsNewLink(%s, %s) = %v, want %v", c.start, c.last, got, c.want)
