@@ -52,10 +52,32 @@ func ReadDocument(name string, r io.Reader) (*Document, error) {
 	if d.Tool != "flowaudit" {
 		return nil, fmt.Errorf("%s: not a flowaudit analyze JSON report (tool %q)", name, d.Tool)
 	}
+	if d.Flows == nil {
+		// Another flowaudit document (a diff, a rules request) or a
+		// fragment says "tool": "flowaudit" too; read as a report it
+		// would be an analysis that saw nothing, and every service of
+		// the other side would be new.
+		return nil, fmt.Errorf("%s: not a flowaudit analyze JSON report (%s)", name, otherDocument(data))
+	}
 	if dec.More() {
 		return nil, fmt.Errorf("%s: offset %d: data after the report's JSON object", name, dec.InputOffset())
 	}
 	return &d, nil
+}
+
+// otherDocument says what a JSON document with "tool": "flowaudit" but
+// without a report's "flows" list is, for the error.
+func otherDocument(data []byte) string {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(data, &keys) == nil {
+		switch {
+		case keys["changes"] != nil:
+			return "it is a flowaudit diff report: compare the analyze reports it was made from"
+		case keys["lines"] != nil:
+			return "it is a flowaudit rules request"
+		}
+	}
+	return `no "flows" list: want the JSON of flowaudit analyze -f json`
 }
 
 // positioned adds the line and column to a JSON decoding error.

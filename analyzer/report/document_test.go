@@ -35,7 +35,14 @@ func TestReadDocumentErrors(t *testing.T) {
 		{"syntax", "{\n  \"tool\": \"flowaudit\",\n  \"flows\": [}\n", "a.json: line 3, column 13: invalid character '}'"},
 		{"type", "{\"tool\": \"flowaudit\", \"flows\": 3}", "a.json: line 1, column 32: json: cannot unmarshal number"},
 		{"other tool", `{"rules": []}`, `a.json: not a flowaudit analyze JSON report (tool "")`},
-		{"trailing", "{\"tool\": \"flowaudit\"}\n{}", "a.json: offset 22: data after the report's JSON object"},
+		{"trailing", "{\"tool\": \"flowaudit\", \"flows\": []}\n{}", "a.json: offset 35: data after the report's JSON object"},
+		// Other flowaudit documents say "tool": "flowaudit" too; read
+		// as an analysis that saw nothing, they made every service of
+		// the other side new in a diff.
+		{"no flows", `{"tool": "flowaudit"}`, `a.json: not a flowaudit analyze JSON report (no "flows" list: want the JSON of flowaudit analyze -f json)`},
+		{"null flows", `{"tool": "flowaudit", "flows": null}`, `a.json: not a flowaudit analyze JSON report (no "flows" list`},
+		{"diff report", `{"tool": "flowaudit", "before": {}, "changes": []}`, `a.json: not a flowaudit analyze JSON report (it is a flowaudit diff report`},
+		{"rules request", `{"tool": "flowaudit", "lines": [], "objects": []}`, `a.json: not a flowaudit analyze JSON report (it is a flowaudit rules request)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ReadDocument("a.json", strings.NewReader(tc.in))
@@ -50,7 +57,7 @@ func TestReadDocumentErrors(t *testing.T) {
 func TestReadDocumentSizeLimit(t *testing.T) {
 	defer func(n int64) { maxDocumentSize = n }(maxDocumentSize)
 	maxDocumentSize = 64 << 10 // 64 KiB for the test
-	doc := `{"tool": "flowaudit"}`
+	doc := `{"tool": "flowaudit", "flows": []}`
 	for _, tc := range []struct {
 		name, in, want string
 	}{

@@ -152,6 +152,13 @@ func TestDiffExitCodes(t *testing.T) {
 	if err := os.WriteFile(notReport, []byte(`{"rules": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A diff's own JSON says "tool": "flowaudit" too: read as a
+	// report, it was an analysis that saw nothing, and every service of
+	// the other side was regressed.
+	diffJSON := filepath.Join(tmp, "diff.json")
+	if code, _, errs := analyzeCmd(t, "diff", "-f", "json", "-o", diffJSON, "testdata/samples/ras/report.json", "testdata/samples/ras/report.json"); code != exitOK {
+		t.Fatalf("diff -o diff.json: exit %d: %s", code, errs)
+	}
 	ras := "testdata/samples/ras/report.json"
 	tests := []struct {
 		name string
@@ -171,6 +178,7 @@ func TestDiffExitCodes(t *testing.T) {
 		{"both stdin", []string{"diff", "-", "-"}, exitUsage, "standard input can be only one"},
 		{"missing file", []string{"diff", ras, filepath.Join(tmp, "none.json")}, exitError, "none.json"},
 		{"not a report", []string{"diff", ras, notReport}, exitError, "not a flowaudit analyze JSON report"},
+		{"a diff report", []string{"diff", diffJSON, ras}, exitError, "diff.json: not a flowaudit analyze JSON report (it is a flowaudit diff report"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
