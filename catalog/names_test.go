@@ -154,6 +154,9 @@ func TestParseProducts(t *testing.T) {
 		{[]string{"Parallels"}, []string{"ras"}, ""},
 		{[]string{"skype", "microsoft", "lync"}, []string{"lync"}, ""},
 		{[]string{"citrx"}, nil, `unknown product "citrx" (did you mean "citrix"?): want citrix, horizon, lync, ras (or a vendor: vmware, parallels, skype, microsoft)`},
+		// --product "$UNSET" names no product: an error, not every product.
+		{[]string{""}, nil, `no product in "": want citrix, horizon, lync, ras (or a vendor: vmware, parallels, skype, microsoft)`},
+		{[]string{" , ", ""}, nil, `no product in " , ,"`},
 	}
 	for _, tt := range tests {
 		got, err := c.ParseProducts(tt.in)

@@ -87,7 +87,9 @@ func (s Scope) String() string {
 // list; names are case-insensitive and the vendors' names stand for their
 // product (vmware: horizon, parallels: ras, skype and microsoft: lync). The
 // answer is sorted and without repeats; an unknown name is an error that
-// lists the known ones.
+// lists the known ones, and so are values that name no product at all
+// (`--product ""`, `--product "$UNSET"`), which would otherwise mean every
+// product.
 func (c *Catalog) ParseProducts(values []string) ([]string, error) {
 	known := c.roleProducts()
 	var out []string
@@ -101,12 +103,7 @@ func (c *Catalog) ParseProducts(values []string) ([]string, error) {
 				p = alias
 			}
 			if !slices.Contains(known, p) {
-				var vendor []string
-				for _, k := range known {
-					if k != SharedProduct && k != SiteProduct {
-						vendor = append(vendor, k)
-					}
-				}
+				vendor := c.vendorProducts()
 				return nil, fmt.Errorf("unknown product %q%s: want %s (or a vendor: vmware, parallels, skype, microsoft)",
 					p, DidYouMean(p, append(vendor, "vmware", "parallels", "skype", "microsoft")), strings.Join(vendor, ", "))
 			}
@@ -115,6 +112,21 @@ func (c *Catalog) ParseProducts(values []string) ([]string, error) {
 			}
 		}
 	}
+	if len(values) > 0 && len(out) == 0 {
+		return nil, fmt.Errorf("no product in %q: want %s (or a vendor: vmware, parallels, skype, microsoft)", strings.Join(values, ","), strings.Join(c.vendorProducts(), ", "))
+	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// vendorProducts are the products of the vendors' documents (not shared
+// infrastructure or site rules), sorted.
+func (c *Catalog) vendorProducts() []string {
+	var vendor []string
+	for _, k := range c.roleProducts() {
+		if k != SharedProduct && k != SiteProduct {
+			vendor = append(vendor, k)
+		}
+	}
+	return vendor
 }

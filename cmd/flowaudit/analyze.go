@@ -245,15 +245,19 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 }
 
 // parseFailOn reads --fail-on: a comma-separated list of finding kinds, or
-// "none".
+// "none", which stands alone ("none,undocumented" says two things).
 func parseFailOn(s string) ([]string, error) {
 	var out []string
-	for _, k := range strings.Split(s, ",") {
+	items := strings.Split(s, ",")
+	for _, k := range items {
 		k = strings.TrimSpace(k)
 		switch {
 		case k == "":
 			return nil, usagef("--fail-on: empty finding kind in %q: want a comma-separated list of %s, or all or none", s, strings.Join(report.Kinds, ","))
 		case k == "none":
+			if len(items) > 1 {
+				return nil, usagef("--fail-on: none in %q: none stands alone", s)
+			}
 			continue
 		case k == "all":
 			out = append(out, report.Kinds...)

@@ -168,13 +168,21 @@ func isJSON(br *bufio.Reader) bool {
 }
 
 // parseDiffFailOn reads diff's --fail-on: a comma-separated list of
-// categories, all, or none.
+// categories, all, or none. An empty list or item is a usage error, as
+// analyze's is: `--fail-on "$UNSET"` must not mean none, an exit code 0
+// whatever regressed; so is none beside categories.
 func parseDiffFailOn(s string) ([]string, error) {
 	var out []string
-	for _, k := range strings.Split(s, ",") {
+	items := strings.Split(s, ",")
+	for _, k := range items {
 		k = strings.TrimSpace(k)
 		switch {
-		case k == "" || k == "none":
+		case k == "":
+			return nil, usagef("diff --fail-on: empty category in %q: want a comma-separated list of %s, or all or none", s, strings.Join(report.DiffKinds, ","))
+		case k == "none":
+			if len(items) > 1 {
+				return nil, usagef("diff --fail-on: none in %q: none stands alone", s)
+			}
 			continue
 		case k == "all":
 			out = append(out, report.DiffKinds...)

@@ -167,6 +167,10 @@ func TestDiffExitCodes(t *testing.T) {
 		err  string
 	}{
 		{"fail-on none", rasDiffArgs("--fail-on", "none"), exitOK, ""},
+		// An unset variable must not turn a regression into exit 0.
+		{"fail-on empty", rasDiffArgs("--fail-on", ""), exitUsage, `diff --fail-on: empty category in ""`},
+		{"fail-on empty item", rasDiffArgs("--fail-on", "regressed,"), exitUsage, `diff --fail-on: empty category in "regressed,"`},
+		{"fail-on none beside a category", rasDiffArgs("--fail-on", "none,regressed"), exitUsage, `diff --fail-on: none in "none,regressed": none stands alone`},
 		{"fail-on unresolved", rasDiffArgs("--fail-on", "unresolved"), exitFindings, ""},
 		{"fail-on changed, none changed", rasDiffArgs("--fail-on", "changed"), exitOK, ""},
 		{"same report, nothing regressed", []string{"diff", ras, ras}, exitOK, "both analyses read the same capture"},
