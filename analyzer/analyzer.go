@@ -84,6 +84,13 @@ type Options struct {
 	// its own, so that the links' connections are not mixed up.
 	Rotated bool
 
+	// LateDigests lets Run return before the SHA-256 of every regular
+	// file is done: Result.WaitDigests waits for them and completes the
+	// captures. What the caller does in between (the audit) runs while
+	// the files are hashed, on the second core. Without it, or with
+	// Parallel, Run waits for them itself.
+	LateDigests bool
+
 	// Parallel reads the files concurrently, one per core, when
 	// OnConnection is nil. The Result is the same as without it: files
 	// that form one link (each starts at or after the previous ended)
@@ -319,6 +326,8 @@ type Result struct {
 	DecodeErrors     uint64       // frames the decoder failed on (also counted in Skipped, truncated or malformed)
 	FirstDecodeError *DecodeError // the first of them, nil if none
 
+	digests []pendingDigest // captures still being hashed (Options.LateDigests)
+
 	// Names counts the host names learnt (DNS answers, SNI, HTTP Host);
 	// NamesSeen says whether there was any.
 	Names     names.Stats
@@ -387,13 +396,19 @@ func Run(paths []string, opts Options) (*Result, error) {
 		return runParallel(paths, opts, cfg)
 	}
 	run := newRunner(opts, cfg)
-	var errs []error
+	run.late = true // the digests are waited for after the merge, or by the caller
+	errs := make([]error, len(paths))
 	for i, p := range paths {
-		if err := run.file(i, p); err != nil {
-			errs = append(errs, err)
-		}
+		errs[i] = run.file(i, p)
 	}
-	return run.result(), errors.Join(errs...)
+	res := run.result()
+	if !opts.LateDigests {
+		for _, d := range res.digests {
+			errs[d.file] = errors.Join(errs[d.file], res.waitDigest(d))
+		}
+		res.digests = nil
+	}
+	return res, errors.Join(errs...)
 }
 
 type runner struct {
@@ -414,10 +429,22 @@ type runner struct {
 	links    []*flow.Tracker
 	linkLast time.Time
 	oneLink  bool
+
+	// late leaves the digests of regular files to Result.waitDigest
+	// (Result.digests) instead of waiting for each at the end of its
+	// file; hashing holds a slot of hashSlots from the file's open to
+	// its digest, so that few files are hashed (open, mapped) at once.
+	late      bool
+	hashSlots chan struct{}
 }
 
+// hashQueue is how many files a runner hashes at once at most: files
+// read faster than they are hashed wait for a slot.
+const hashQueue = 2
+
 func newRunner(opts Options, cfg flow.Config) *runner {
-	r := &runner{opts: opts, cfg: cfg, ports: cfg.ServerPorts, dec: decode.NewDecoder(), res: &Result{}, oneLink: opts.Rotated}
+	r := &runner{opts: opts, cfg: cfg, ports: cfg.ServerPorts, dec: decode.NewDecoder(), res: &Result{}, oneLink: opts.Rotated,
+		hashSlots: make(chan struct{}, hashQueue)}
 	r.tr = r.newTracker()
 	return r
 }
@@ -464,7 +491,8 @@ func (r *runner) newLink() {
 	r.linkLast = time.Time{}
 }
 
-// result flushes the trackers, merges them in order and fills the Result.
+// result flushes the trackers, merges them in order and fills the Result;
+// the files may still be being hashed (Result.digests).
 func (r *runner) result() *Result {
 	r.tr.Flush()
 	r.res.fill(append(r.links, r.tr), r.sniffers, &r.skipped)
@@ -533,17 +561,28 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		in = f
 	}
-	// A regular file is hashed from its own handle on another goroutine,
-	// so the digest costs no time on the packet path when a second core is
-	// free; a pipe can only be hashed as it is read, its bytes handed to
-	// another goroutine (teeHash).
+	// A regular file is hashed from its own handle, opened now, on
+	// another goroutine (through a memory map: hashOpen), so the digest
+	// costs no time on the packet path when a second core is free; a pipe
+	// can only be hashed as it is read, its bytes handed to another
+	// goroutine (teeHash).
 	var digest chan hashResult
 	var h *teeHash
 	switch {
 	case r.opts.NoHash:
 	case regular:
 		digest = make(chan hashResult, 1)
-		go func() { digest <- hashFile(path) }()
+		r.hashSlots <- struct{}{}
+		hf, err := os.Open(path)
+		if err != nil {
+			<-r.hashSlots
+			digest <- hashResult{err: err}
+			break
+		}
+		go func() {
+			digest <- hashOpen(hf, path)
+			<-r.hashSlots
+		}()
 	default:
 		h = newTeeHash(in)
 		in = h
@@ -565,6 +604,8 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		c.Size = prog.read
 		switch {
+		case digest != nil && r.late:
+			r.res.digests = append(r.res.digests, pendingDigest{file: idx, capture: len(r.res.Captures), flowLog: log != nil, sum: digest})
 		case digest != nil:
 			d := <-digest
 			if d.err == nil {
@@ -575,27 +616,7 @@ func (r *runner) file(idx int, path string) (err error) {
 		case h != nil:
 			c.SHA256 = h.Sum()
 		}
-		c.Complete = err == nil
-		c.Err = err
-		var le *connlog.Error
-		switch {
-		case err == nil:
-			c.Status = StatusComplete
-		case log != nil && c.Records > 0 && errors.As(err, &le) && le.CutShort:
-			c.Status = StatusCutShort
-			err = nil // a warning: every complete line was read
-		case log != nil && c.Records > 0:
-			c.Status = StatusDamaged
-		case log != nil:
-			c.Status = StatusUnreadable
-		case c.Packets > 0 && capture.CutShort(err):
-			c.Status = StatusCutShort
-			err = nil // a warning: every complete record was analysed
-		case c.Packets > 0:
-			c.Status = StatusDamaged
-		default:
-			c.Status = StatusUnreadable
-		}
+		err = c.settle(err, log != nil)
 		c.Decoded = r.res.Decoded - decodedBefore
 		for reason, n := range r.skipped {
 			if n -= skippedBefore[reason]; n > 0 {
@@ -691,6 +712,72 @@ func (r *runner) file(idx int, path string) (err error) {
 	}
 }
 
+// settle sets Complete, Err and Status from err, why reading the file (a
+// connection log if flowLog) stopped, or nil; it returns err, or nil when
+// that is only a warning (a file cut short in its last record).
+func (c *Capture) settle(err error, flowLog bool) error {
+	c.Complete = err == nil
+	c.Err = err
+	var le *connlog.Error
+	switch {
+	case err == nil:
+		c.Status = StatusComplete
+	case flowLog && c.Records > 0 && errors.As(err, &le) && le.CutShort:
+		c.Status = StatusCutShort
+		err = nil // a warning: every complete line was read
+	case flowLog && c.Records > 0:
+		c.Status = StatusDamaged
+	case flowLog:
+		c.Status = StatusUnreadable
+	case c.Packets > 0 && capture.CutShort(err):
+		c.Status = StatusCutShort
+		err = nil // a warning: every complete record was analysed
+	case c.Packets > 0:
+		c.Status = StatusDamaged
+	default:
+		c.Status = StatusUnreadable
+	}
+	return err
+}
+
+// pendingDigest is the SHA-256 of a capture still being computed when its
+// file was done (runner.late).
+type pendingDigest struct {
+	file    int // index in Run's paths
+	capture int // index in Result.Captures
+	flowLog bool
+	sum     chan hashResult
+}
+
+// WaitDigests waits for the SHA-256 of the files still being hashed when
+// Run returned (Options.LateDigests) and completes their Captures: SHA256
+// and Size, or, where hashing failed a file that was read to its end,
+// Err and Status as Run would have set them. It returns those errors,
+// joined, as Run would have returned them. Once it has returned, it
+// returns nil.
+func (r *Result) WaitDigests() error {
+	var errs []error
+	for _, d := range r.digests {
+		errs = append(errs, r.waitDigest(d))
+	}
+	r.digests = nil
+	return errors.Join(errs...)
+}
+
+// waitDigest waits for one capture's digest and completes its Capture; it
+// returns the hashing error of a file that was read to its end.
+func (r *Result) waitDigest(d pendingDigest) error {
+	h := <-d.sum
+	c := &r.Captures[d.capture]
+	switch {
+	case h.err == nil:
+		c.SHA256, c.Size = h.sum, h.size
+	case c.Complete:
+		return c.settle(h.err, d.flowLog)
+	}
+	return nil
+}
+
 // progress reports how far the reading of one file is.
 type progress struct {
 	fn   func(Progress)
@@ -741,9 +828,23 @@ func hashFile(path string) hashResult {
 	if err != nil {
 		return hashResult{err: err}
 	}
+	return hashOpen(f, path)
+}
+
+// hashOpen is the SHA-256 of the bytes of f, open at its start, and
+// closes it. A regular file is hashed from a memory map of it (a window
+// at a time, capture.MapFile): the hash reads the page cache in place,
+// without the copy of a read system call, and its digest covers the file
+// as it was when opened, as the capture reader reads it.
+func hashOpen(f *os.File, path string) hashResult {
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	var src io.Reader = f
+	if m := capture.MapFile(f); m != nil {
+		defer m.Close()
+		src = m
+	}
+	n, err := io.Copy(h, src)
 	if err != nil {
 		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
 	}

@@ -45,7 +45,14 @@ type Input struct {
 
 // Report audits res into a report. It takes res's services (res.Services
 // is nil afterwards: the audit's copy is all that is kept).
-func Report(res *analyzer.Result, in Input) *report.Report {
+//
+// The captures are taken last: when res was read with
+// analyzer.Options.LateDigests, the files are still being hashed on
+// another core while their services are audited, and Report waits for
+// the digests (Result.WaitDigests) only then. The error is theirs: a file
+// read to its end that could not be hashed, which the report shows as
+// not complete.
+func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 	paths := res.Paths()
 	services := analyzer.AuditServices(res.Services, paths)
 	res.Services = nil
@@ -70,10 +77,11 @@ func Report(res *analyzer.Result, in Input) *report.Report {
 		}
 		rep.Skipped[s.Reason] = s.Count
 	}
+	err := res.WaitDigests()
 	for _, c := range res.Captures {
 		rep.Captures = append(rep.Captures, Capture(c))
 	}
-	return rep
+	return rep, err
 }
 
 // Capture is a capture as reports show it: its status, where reading

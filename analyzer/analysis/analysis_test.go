@@ -87,18 +87,27 @@ func TestReportSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := analyzer.Run([]string{dir + "pilot.pcapng"}, analyzer.Options{ServerPorts: cat})
+	// Read as analyze reads: the digest is waited for by Report, after
+	// the audit.
+	res, err := analyzer.Run([]string{dir + "pilot.pcapng"}, analyzer.Options{ServerPorts: cat, LateDigests: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	gen, _ := Generated(res, "", true, time.Time{})
-	rep := Report(res, Input{Tool: "flowaudit", Version: "test", Catalog: cat, Inventory: inv, InventoryPath: dir + "inventory.yaml",
+	rep, err := Report(res, Input{Tool: "flowaudit", Version: "test", Catalog: cat, Inventory: inv, InventoryPath: dir + "inventory.yaml",
 		Scope: inv.Scope(), Waivers: waivers, FailOn: []string{"undocumented"}, Generated: gen, MaxConnections: 10, MaxServices: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res.Services != nil {
 		t.Error("res.Services kept after the audit")
 	}
-	if len(rep.Captures) != 1 || !rep.Captures[0].Complete() || rep.Captures[0].SHA256 == "" {
-		t.Errorf("captures: %+v", rep.Captures)
+	sum, err := analyzer.FileSHA256(dir + "pilot.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Captures) != 1 || !rep.Captures[0].Complete() || rep.Captures[0].SHA256 != sum {
+		t.Errorf("captures: %+v, want SHA-256 %s", rep.Captures, sum)
 	}
 	if rep.Packets == 0 || rep.Packets != res.Packets {
 		t.Errorf("packets %d, read %d", rep.Packets, res.Packets)
@@ -125,7 +134,10 @@ func TestReportSkipped(t *testing.T) {
 	for _, noise := range []bool{false, true} {
 		res := &analyzer.Result{Skipped: []analyzer.Skip{{Reason: arp, Count: 7}, {Reason: trunc, Count: 2}},
 			Stats: flow.Stats{Evicted: 3, Unaggregated: 4}}
-		rep := Report(res, Input{Catalog: cat, Inventory: inventory.New(), IncludeNoise: noise})
+		rep, err := Report(res, Input{Catalog: cat, Inventory: inventory.New(), IncludeNoise: noise})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if rep.Skipped[trunc] != 2 {
 			t.Errorf("noise=%v: skipped %v", noise, rep.Skipped)
 		}

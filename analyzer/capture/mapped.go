@@ -93,6 +93,60 @@ func (m *mapping) Read(p []byte) (n int, err error) {
 	return n, nil
 }
 
+// WriteTo writes the rest of the file to w straight from the map, a
+// window at a time, without copying it: how a digest reads a file
+// (MapFile). A file that shrank under the map is an error, as for Read.
+func (m *mapping) WriteTo(w io.Writer) (n int64, err error) {
+	for m.err == nil {
+		if m.off == len(m.win) {
+			if err := m.mapAt(m.base + int64(len(m.win))); err != nil {
+				m.err = err
+				break
+			}
+		}
+		k, err := m.writeWindow(w)
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	if m.err == io.EOF {
+		return n, nil
+	}
+	return n, m.err
+}
+
+// writeWindow writes the rest of the window to w, turning a fault on a
+// page the file no longer has into an error.
+func (m *mapping) writeWindow(w io.Writer) (n int, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			n, err = 0, fmt.Errorf("%w: %w (at offset %d)", ErrTruncated, errChanged, m.pos())
+			m.err = err
+		}
+	}()
+	n, err = w.Write(m.win[m.off:])
+	m.off += n
+	return n, err
+}
+
+// MapFile returns a reader of the regular file f, open at its start,
+// through a sliding memory map (see mapping), or nil when f cannot be
+// mapped here. io.Copy from it writes each mapped window to its
+// destination without a copy or a read system call (WriteTo): the
+// SHA-256 of a capture costs the hash alone. Close unmaps it; f stays
+// open.
+func MapFile(f *os.File) io.ReadCloser {
+	if m := mapFile(f); m != nil {
+		return m
+	}
+	return nil
+}
+
 // cacheLine is the unit prefetchLines works in (prefetch_amd64.s steps 64
 // bytes).
 const cacheLine = 64

@@ -1,7 +1,10 @@
 package capture
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -202,4 +205,123 @@ func TestMappingPrefetch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMapFileWriteTo: io.Copy from MapFile writes the file's bytes
+// exactly, straight from the map, whatever the file's size against the
+// window (one page here): sha256sum's digest; files the map cannot take
+// (shorter than a pcap file header, or not at their start) give nil.
+func TestMapFileWriteTo(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	smallWindows(t)
+	page := os.Getpagesize()
+	for _, tc := range []struct {
+		name   string
+		size   int
+		skip   int64 // offset the file is handed over at
+		mapped bool
+	}{
+		{"too short", 23, 0, false},
+		{"file header", 24, 0, true},
+		{"less than a window", page - 1, 0, true},
+		{"one window", page, 0, true},
+		{"one byte more", page + 1, 0, true},
+		{"many windows", 7*page + 123, 0, true},
+		{"not at its start", 2 * page, 5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := make([]byte, tc.size)
+			for i := range data {
+				data[i] = byte(i*31 + i>>9)
+			}
+			path := filepath.Join(t.TempDir(), "f")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.Seek(tc.skip, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			m := MapFile(f)
+			if (m != nil) != tc.mapped {
+				t.Fatalf("mapped %v, want %v", m != nil, tc.mapped)
+			}
+			if m == nil {
+				return
+			}
+			defer m.Close()
+			h := sha256.New()
+			n, err := io.Copy(h, m)
+			if err != nil || n != int64(tc.size) || !bytes.Equal(h.Sum(nil), sha256Of(data)) {
+				t.Errorf("copied %d of %d bytes, %v; digest %x, want %x", n, tc.size, err, h.Sum(nil), sha256Of(data))
+			}
+			if n, err := io.Copy(h, m); n != 0 || err != nil {
+				t.Errorf("after the end: %d bytes, %v", n, err)
+			}
+		})
+	}
+}
+
+func sha256Of(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
+}
+
+// TestMapFileCutWhileHashed: a file truncated while it is copied from its
+// map ends the copy with an error naming the offset (a digest of a file
+// that changed is no digest), not a SIGBUS; the bytes before are written.
+func TestMapFileCutWhileHashed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	smallWindows(t)
+	page := os.Getpagesize()
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, make([]byte, 8*page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := MapFile(f)
+	if m == nil {
+		t.Fatal("not mapped")
+	}
+	defer m.Close()
+	w := &cutAfter{Hash: sha256.New(), path: path, at: 2 * page}
+	n, err := io.Copy(w, m)
+	if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), "shrank while it was being read") {
+		t.Fatalf("after %d bytes: %v", n, err)
+	}
+	if n != int64(2*page) || w.n != n {
+		t.Errorf("%d bytes copied, %d written, want %d", n, w.n, 2*page)
+	}
+}
+
+// cutAfter hashes what it is written and truncates the file at path to
+// nothing once it has been written at bytes.
+type cutAfter struct {
+	hash.Hash
+	path string
+	at   int
+	n    int64
+}
+
+func (w *cutAfter) Write(p []byte) (int, error) {
+	w.Hash.Write(p) // reads every byte: a fault on a page cut off
+	w.n += int64(len(p))
+	if w.n >= int64(w.at) {
+		if err := os.Truncate(w.path, 0); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -214,7 +215,11 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		}
 	}
 
-	res, readErr := e.readCaptures(paths, cat, f.capture, nil)
+	// The captures are hashed on the other core while they are read and
+	// audited; analysis.Report waits for their digests after the audit.
+	cf := f.capture
+	cf.lateDigests = true
+	res, readErr := e.readCaptures(paths, cat, cf, nil)
 	if res == nil {
 		return nil, nil, readErr
 	}
@@ -230,13 +235,14 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	if err != nil {
 		return nil, nil, usagef("%v", err)
 	}
-	rep = analysis.Report(res, analysis.Input{
+	rep, digestErr := analysis.Report(res, analysis.Input{
 		Tool: "flowaudit", Version: version,
 		Catalog: cat, Inventory: inv, InventoryPath: f.inventory, InventorySHA: invSHA, InferRoles: f.inferRoles,
 		Products: products, Scope: f.products.scope(products, inv), Waivers: waivers, IncludeNoise: f.includeNoise,
 		FailOn: failOn, Generated: generated,
 		MaxConnections: f.capture.maxConnections, MaxServices: f.capture.maxServices,
 	})
+	readErr = errors.Join(readErr, digestErr)
 	if n := rep.Limits.UnaggregatedConnections; n > 0 {
 		// Always said, terminal or not: the report is incomplete.
 		fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)

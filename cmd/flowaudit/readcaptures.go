@@ -29,6 +29,11 @@ type captureFlags struct {
 	vlanKey                              bool
 	cpuProfile                           string
 	rotated, parallel                    bool
+
+	// lateDigests is not a flag: analyze reads with
+	// analyzer.Options.LateDigests and waits for the captures' SHA-256
+	// after its audit (analysis.Report).
+	lateDigests bool
 }
 
 func (c *captureFlags) register(fs *pflag.FlagSet) {
@@ -109,6 +114,7 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
+		LateDigests: c.lateDigests && onConn == nil,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off
