@@ -200,11 +200,12 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		if inv, err = inventory.LoadIn(f.inventory, cat, products); err != nil {
 			return nil, nil, err
 		}
+		e.warnOutOfScope(products, inv)
 		if invSHA, err = analyzer.FileSHA256(f.inventory); err != nil {
 			return nil, nil, err
 		}
 	} else if !f.inferRoles {
-		fmt.Fprintln(e.stderr, "flowaudit: no inventory (-i): hosts have no roles, so every service is undocumented; --infer-roles proposes roles")
+		e.warnOnce("flowaudit: no inventory (-i): hosts have no roles, so every service is undocumented; --infer-roles proposes roles")
 	}
 	// Waivers are checked before the long read; with --infer-roles they
 	// are read again afterwards, so they may name inferred hosts.

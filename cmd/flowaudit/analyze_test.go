@@ -937,3 +937,34 @@ func TestProductFlags(t *testing.T) {
 		t.Errorf("catalog.scope not reported as the hints' products")
 	}
 }
+
+// TestProductOutOfScope: --product naming products no inventory host plays
+// a role of (a RAS inventory with --product horizon) makes every service
+// of theirs undocumented because of the flag; analyze, diff and rules say
+// so on stderr, once. A product the hosts play, or no --product, says
+// nothing.
+func TestProductOutOfScope(t *testing.T) {
+	t.Chdir(sampleRoot)
+	const warning = "flowaudit: warning: --product horizon: no inventory host plays a role of it (the hosts' roles are ras's): only shared infrastructure and site rules apply to them\n"
+	ras := samplePilots[2]
+	for _, tc := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"analyze, other product", ras.args("json", "--product", "horizon"), true},
+		{"analyze, the hosts' product", ras.args("json", "--product", "ras,horizon"), false},
+		{"analyze, no product", ras.args("json"), false},
+		{"diff", []string{"diff", "-i", "testdata/samples/ras/inventory.yaml", "--product", "vmware", "testdata/samples/ras/pilot.pcapng", "testdata/samples/ras/after.pcapng"}, true},
+		{"rules", []string{"rules", "-i", "testdata/samples/ras/inventory.yaml", "--product", "horizon"}, true},
+		{"rules, the hosts' product", []string{"rules", "-i", "testdata/samples/ras/inventory.yaml", "--product", "ras"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, errs := analyzeCmd(t, tc.args...)
+			// Once, though diff analyses two captures.
+			if got := strings.Count(errs, warning); got != map[bool]int{true: 1}[tc.want] {
+				t.Errorf("warning given %d times, want it %v; stderr:\n%s", got, tc.want, errs)
+			}
+		})
+	}
+}

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/catalog"
 	"github.com/spf13/pflag"
@@ -47,4 +52,33 @@ func (p *productFlags) scope(products []string, inv *inventory.Inventory) catalo
 		return catalog.Scope{}
 	}
 	return inv.Scope()
+}
+
+// warnOutOfScope says on stderr when --product names only products no
+// inventory host plays a role of while the hosts play other products'
+// roles (a RAS inventory with --product horizon): the report would call
+// their traffic undocumented, and the request would have no line for it,
+// because of the flag, not the network.
+func (e *env) warnOutOfScope(products []string, inv *inventory.Inventory) {
+	if len(products) == 0 || inv == nil {
+		return
+	}
+	var others []string
+	for _, h := range inv.Hosts {
+		for _, a := range h.Roles {
+			p := a.Role.Product
+			if slices.Contains(products, p) {
+				return
+			}
+			if p != catalog.SharedProduct && p != catalog.SiteProduct && !slices.Contains(others, p) {
+				others = append(others, p)
+			}
+		}
+	}
+	if len(others) == 0 {
+		return
+	}
+	sort.Strings(others)
+	e.warnOnce(fmt.Sprintf("flowaudit: warning: --product %s: no inventory host plays a role of it (the hosts' roles are %s's): only shared infrastructure and site rules apply to them",
+		strings.Join(products, ","), strings.Join(others, ", ")))
 }

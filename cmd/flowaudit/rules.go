@@ -140,6 +140,7 @@ func runRules(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	e.warnOutOfScope(products, inv)
 	now, err := analysis.Generated(nil, e.getenv("SOURCE_DATE_EPOCH"), false, time.Now())
 	if err != nil {
 		return e.fail(usagef("%v", err))

@@ -68,6 +68,20 @@ type env struct {
 	color          bool     // colours allowed: a terminal and NO_COLOR unset
 	getenv         func(string) string
 	lastErr        error // the last error fail reported
+	warned         map[string]bool
+}
+
+// warnOnce prints a diagnostic line on stderr once per run: diff analyses
+// two captures with the same flags, and says what they share once.
+func (e *env) warnOnce(line string) {
+	if e.warned[line] {
+		return
+	}
+	if e.warned == nil {
+		e.warned = map[string]bool{}
+	}
+	e.warned[line] = true
+	fmt.Fprintln(e.stderr, line)
 }
 
 // command is one subcommand: its one-line summary and its entry point.
