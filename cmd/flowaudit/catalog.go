@@ -119,10 +119,13 @@ func (e *env) catalogQuery(sub string, args []string) int {
 		rules := catalog.Filter(cat.Rules(), scope.HasRule)
 		return e.done(report.CatalogRules(e.stdout, rules, *format, e.color))
 	}
-	if fs.NArg() == 0 {
+	// An empty or blank QUERY (`catalog search "$UNSET"`) is no query,
+	// not a search that finds nothing.
+	query := strings.TrimSpace(strings.Join(fs.Args(), " "))
+	if query == "" {
 		return e.fail(usagef("catalog search needs a QUERY: a port, proto/port, role name or word"))
 	}
-	rules, note, err := cat.Search(strings.Join(fs.Args(), " "), scope)
+	rules, note, err := cat.Search(query, scope)
 	if errors.Is(err, catalog.ErrNotPort) {
 		err = usagef("catalog search: %w", err)
 	}

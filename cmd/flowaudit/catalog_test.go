@@ -85,6 +85,9 @@ func TestCatalogCommands(t *testing.T) {
 		{"search site rules in scope", []string{"catalog", "search", "-f", "csv", "--catalog", good, "--product", "lync", "udp/53"}, 0, []string{"my-app-dns,site"}, nil},
 		{"search not a port", []string{"catalog", "search", "udp/abc"}, 2, nil, []string{`catalog search: "udp/abc" is not a port`}},
 		{"search port too big", []string{"catalog", "search", "99999"}, 2, nil, []string{`"99999" is not a port: want 0-65535`}},
+		// `catalog search "$UNSET"` is no query, not an empty answer.
+		{"search empty query", []string{"catalog", "search", ""}, 2, nil, []string{"catalog search needs a QUERY"}},
+		{"search blank query", []string{"catalog", "search", " ", "\t"}, 2, nil, []string{"catalog search needs a QUERY"}},
 		{"search slash in a role name", []string{"catalog", "search", "-f", "csv", "VPN/CVAD"}, 0, []string{"VPN/CVAD"}, nil},
 		{"search ambiguous role", []string{"catalog", "search", "-f", "csv", "Director"}, 0, nil, []string{`role "Director" is ambiguous`}},
 		{"search ambiguous role in scope", []string{"catalog", "search", "-f", "csv", "--product", "lync", "Director"}, 0, []string{"lync-srv-dir-444"}, nil},
