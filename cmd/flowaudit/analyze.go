@@ -201,6 +201,11 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 			return nil, nil, err
 		}
 		e.warnOutOfScope(products, inv)
+		if len(inv.Hosts) == 0 && !f.inferRoles {
+			// `hosts: []` (what roles writes when it proposes none) is
+			// valid YAML and no inventory at all.
+			e.warnOnce(fmt.Sprintf("flowaudit: warning: %s lists no hosts: hosts have no roles, so every service is undocumented; --infer-roles proposes roles", f.inventory))
+		}
 		if invSHA, err = analyzer.FileSHA256(f.inventory); err != nil {
 			return nil, nil, err
 		}

@@ -968,3 +968,22 @@ func TestProductOutOfScope(t *testing.T) {
 		})
 	}
 }
+
+// An inventory of no hosts (`hosts: []`, what roles writes when it
+// proposes none) is read, and said to leave every host without a role, as
+// no inventory is.
+func TestAnalyzeEmptyInventory(t *testing.T) {
+	t.Chdir(sampleRoot)
+	inv := filepath.Join(t.TempDir(), "inv.yaml")
+	if err := os.WriteFile(inv, []byte("products: [ras]\nhosts: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "flowaudit: warning: " + inv + " lists no hosts: hosts have no roles, so every service is undocumented"
+	code, _, errs := analyzeCmd(t, "analyze", "-i", inv, "-f", "json", "testdata/samples/ras/pilot.pcapng")
+	if code != exitFindings || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, exitFindings, want)
+	}
+	if _, _, errs := analyzeCmd(t, "analyze", "-i", inv, "--infer-roles", "-f", "json", "testdata/samples/ras/pilot.pcapng"); strings.Contains(errs, "lists no hosts") {
+		t.Errorf("--infer-roles gives the hosts roles, but stderr says:\n%s", errs)
+	}
+}
