@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -115,5 +116,32 @@ func BenchmarkAnalyzeScanMemory(b *testing.B) {
 				debug.SetMemoryLimit(-1) // leave the runtime as the next benchmark expects
 			})
 		}
+	}
+}
+
+// The soft memory limit follows the bounds, and huge bounds saturate at no
+// limit instead of overflowing into a small one (or a negative one, which
+// debug.SetMemoryLimit ignores).
+func TestMemoryLimit(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name        string
+		conns, svcs int
+		services    bool
+		want        int64
+	}{
+		{"flows defaults", 262144, 65536, false, 224 * mib},
+		{"analyze defaults", 262144, 65536, true, 480 * mib},
+		{"huge connections", 1 << 58, 65536, false, math.MaxInt64},
+		{"connections that wrapped to a small limit", 28823037615171174, 65536, false, math.MaxInt64},
+		{"huge services", 262144, 1 << 61, true, math.MaxInt64},
+		{"largest int", math.MaxInt, math.MaxInt, true, math.MaxInt64},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := captureFlags{maxConnections: tc.conns, maxServices: tc.svcs}
+			if got := memoryLimit(c, tc.services); got != tc.want {
+				t.Errorf("memoryLimit = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

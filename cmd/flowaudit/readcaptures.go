@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -162,18 +163,34 @@ const (
 
 // setMemoryLimit gives Go's collector a soft memory limit from the bounds
 // the flags set (the live connections and, for commands that keep them,
-// the services), so garbage is collected before it doubles the peak: 192
-// MiB for flows and 448 MiB for analyze at the defaults. GOMEMLIMIT, when
+// the services), so garbage is collected before it doubles the peak: 224
+// MiB for flows and 480 MiB for analyze at the defaults. GOMEMLIMIT, when
 // set, wins.
 func (e *env) setMemoryLimit(c captureFlags, services bool) {
 	if e.getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(memoryBase) + int64(c.maxConnections)*memoryPerConnection
-	if services {
-		limit += memoryServices + int64(c.maxServices)*memoryPerService
+	debug.SetMemoryLimit(memoryLimit(c, services))
+}
+
+// memoryLimit is the soft limit setMemoryLimit sets. Huge bounds
+// (--max-connections 1e17) saturate at no limit instead of overflowing
+// into a small one, under which the collector would run without pause.
+func memoryLimit(c captureFlags, services bool) int64 {
+	limit := int64(memoryBase)
+	add := func(n int, per int64) {
+		if n > 0 && int64(n) > (math.MaxInt64-limit)/per {
+			limit = math.MaxInt64
+			return
+		}
+		limit += int64(n) * per
 	}
-	debug.SetMemoryLimit(limit)
+	add(c.maxConnections, memoryPerConnection)
+	if services {
+		add(1, memoryServices)
+		add(c.maxServices, memoryPerService)
+	}
+	return limit
 }
 
 // summary prints what was read on stderr.
