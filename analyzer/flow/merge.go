@@ -175,6 +175,9 @@ func (t *Tracker) foldService(v *svc) {
 	s.RSTs += v.RSTs
 	s.Counts.Add(&v.Counts)
 	s.span(v.First, v.Last, v.FirstPos, v.FirstID)
+	for _, sp := range v.Spans {
+		s.addSpan(sp)
+	}
 }
 
 // mergeSweeps adds o's sweeps to w: the same sweep's counts add up and

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // TestFoldAllocatesNothing: a connection of a service already made costs
-// no allocation, names, RST and ICMP evidence included; only a new service
+// no allocation, names, RST and ICMP evidence included, once the service
+// keeps MaxServiceSpans spans; only a new service (and its first spans)
 // does.
 func TestFoldAllocatesNothing(t *testing.T) {
 	tr := NewTracker(Config{})
@@ -17,7 +19,10 @@ func TestFoldAllocatesNothing(t *testing.T) {
 		OrigPkts: 3, RespPkts: 2, RespTTL: 64, RespRST: true, RSTTTL: 250, ICMPErrors: 1, ICMPFrom: hostS,
 		Outcome: Rejected, ServerName: "vdi.example.com", NameSource: NameSNI, DNSName: "lb.example.com",
 		Start: base, End: base.Add(time.Second)}
-	tr.AddConnection(&c)
+	for range MaxServiceSpans {
+		c.OrigPort++
+		tr.AddConnection(&c)
+	}
 	allocs := testing.AllocsPerRun(1000, func() {
 		c.OrigPort++
 		c.FirstPos.Frame++
@@ -26,7 +31,7 @@ func TestFoldAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per connection of an existing service", allocs)
 	}
-	if s := tr.Services(); len(s) != 1 || s[0].Connections != 1002 || s[0].RSTs != 1002 || len(s[0].Names) != 1 || s[0].Names[0].Connections != 1002 {
+	if s := tr.Services(); len(s) != 1 || s[0].Connections != 1009 || s[0].RSTs != 1009 || len(s[0].Names) != 1 || s[0].Names[0].Connections != 1009 || len(s[0].Spans) != MaxServiceSpans {
 		t.Errorf("services %+v", s)
 	}
 }
@@ -76,7 +81,8 @@ func TestMergeAsOne(t *testing.T) {
 			g.Names, w.Names = nil, nil // compared below, as sets: their order is that of first appearance
 			if g.ServiceKey != w.ServiceKey || g.Connections != w.Connections || g.RSTs != w.RSTs || g.RSTTTL != w.RSTTTL ||
 				g.ServerTTLMin != w.ServerTTLMin || g.ServerTTLMax != w.ServerTTLMax || g.ICMPFrom != w.ICMPFrom ||
-				g.ClientPackets != w.ClientPackets || g.First != w.First || g.Last != w.Last || g.FirstPos != w.FirstPos {
+				g.ClientPackets != w.ClientPackets || g.First != w.First || g.Last != w.Last || g.FirstPos != w.FirstPos ||
+				!slices.Equal(g.Spans, w.Spans) {
 				t.Errorf("order %v: service %d\ngot  %+v\nwant %+v", order, i, g, w)
 			}
 			names := map[string]uint64{}
@@ -98,5 +104,52 @@ func TestMergeAsOne(t *testing.T) {
 	}
 	if want[0].RSTTTL != 250 || want[0].ServerTTLMin != 60 || want[0].ServerTTLMax != 64 {
 		t.Errorf("one tracker: %+v", want[0])
+	}
+}
+
+// TestServiceSpans: a service keeps the spans of its first MaxServiceSpans
+// connections by start, whatever order they finish or trackers merge in.
+func TestServiceSpans(t *testing.T) {
+	const n = MaxServiceSpans + 5
+	conns := make([]Connection, n)
+	for i := range conns {
+		start := base.Add(time.Duration(i) * time.Second)
+		conns[i] = Connection{Orig: hostC, Resp: hostS, Proto: decode.ProtoTCP, OrigPort: uint16(50000 + i), RespPort: 443,
+			Start: start, End: start.Add(time.Duration(n-i) * time.Second), Outcome: Outcome(i % 3), FirstPos: Pos{Frame: uint64(i)}}
+	}
+	var want []Span
+	for i := range MaxServiceSpans {
+		want = append(want, Span{Start: conns[i].Start, End: conns[i].End, Outcome: conns[i].Outcome})
+	}
+	for _, c := range []struct {
+		name  string
+		order []int
+		split int // connections from split on go to a second tracker, merged in
+	}{
+		{"in order", []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, n},
+		{"reversed", []int{12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, n},
+		{"shuffled", []int{7, 12, 0, 9, 3, 11, 1, 5, 10, 2, 8, 4, 6}, n},
+		{"merged", []int{12, 1, 10, 3, 8, 5, 6, 7, 4, 9, 2, 11, 0}, 6},
+		{"merged, first later", []int{12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, 3},
+	} {
+		a, b := NewTracker(Config{}), NewTracker(Config{})
+		for k, i := range c.order {
+			tr := a
+			if k >= c.split {
+				tr = b
+			}
+			cc := conns[i]
+			tr.AddConnection(&cc)
+		}
+		if c.split < n {
+			a.Merge(b)
+		}
+		s := a.Services()
+		if len(s) != 1 {
+			t.Fatalf("%s: %d services", c.name, len(s))
+		}
+		if !slices.Equal(s[0].Spans, want) {
+			t.Errorf("%s: spans\ngot  %v\nwant %v", c.name, s[0].Spans, want)
+		}
 	}
 }

@@ -61,6 +61,48 @@ type Service struct {
 	First, Last time.Time // first and last packet of any connection
 	FirstPos    Pos       // position of the earliest connection's first packet
 	FirstID     uint64    // Connection.ID of that connection
+
+	// Spans are when its first MaxServiceSpans connections (by first
+	// packet, then last) ran, in that order: what shows one host's
+	// connections following another's (a gateway's inside address
+	// passing on its clients' connections; see package infer).
+	Spans []Span
+}
+
+// MaxServiceSpans bounds the connection spans kept per service.
+const MaxServiceSpans = 8
+
+// Span is when one connection of a service ran, and what became of it.
+type Span struct {
+	Start, End time.Time // first and last packet
+	Outcome    Outcome
+}
+
+// compareSpans orders spans by start, then end, then outcome.
+func compareSpans(a, b Span) int {
+	if c := a.Start.Compare(b.Start); c != 0 {
+		return c
+	}
+	if c := a.End.Compare(b.End); c != 0 {
+		return c
+	}
+	return int(a.Outcome) - int(b.Outcome)
+}
+
+// addSpan keeps sp among the service's spans if it is one of the first
+// MaxServiceSpans: the same spans whatever order connections finish or
+// trackers merge in.
+func (s *Service) addSpan(sp Span) {
+	if len(s.Spans) == MaxServiceSpans && compareSpans(sp, s.Spans[len(s.Spans)-1]) >= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(s.Spans, sp, compareSpans)
+	if len(s.Spans) == MaxServiceSpans {
+		copy(s.Spans[i+1:], s.Spans[i:len(s.Spans)-1])
+		s.Spans[i] = sp
+		return
+	}
+	s.Spans = slices.Insert(s.Spans, i, sp)
 }
 
 // Counts are the connection, packet and byte counts of a Service or a
@@ -183,6 +225,7 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	s.Counts.addConn(c)
 	s.span(c.Start, c.End, c.FirstPos, c.ID)
+	s.addSpan(Span{Start: c.Start, End: c.End, Outcome: c.Outcome})
 }
 
 // span widens the service's time span to take in start..end, and makes
