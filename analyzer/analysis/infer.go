@@ -33,7 +33,7 @@ func InferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *cata
 		return out
 	}
 	hosts := infer.Infer(analyzer.AuditServices(res.Services, res.Paths()), infer.NewModel(cat, products),
-		infer.Options{AllProducts: all, Known: known, MACs: res.AddrMACs})
+		infer.Options{AllProducts: all, Known: known, MACs: res.AddrMACs, Flows: res.Services})
 	for _, h := range hosts {
 		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
 			continue

@@ -13,7 +13,10 @@
 // virtual address with the only router that sent both from the group's
 // virtual MAC and from its own. Their evidence is scored together under
 // the first address (Host.Addrs, Host.TiedBy); an address left untied for
-// sharing its MAC or using several gets Host.Note.
+// sharing its MAC or using several gets Host.Note. A gateway's inside
+// address is tied to its front address after the roles are assigned,
+// when the capture shows it passing on its clients' connections (see
+// Inside addresses).
 //
 // # Evidence
 //
@@ -162,6 +165,60 @@
 // peer given the server's role. A host seen forwarding keeps the front
 // and drops the server when the front explains all the server explains.
 //
+// # Inside addresses
+//
+// A two-armed gateway (a UAG with an internal and an external NIC, each
+// with its own MAC) shows its clients one address and its servers
+// another, and no document lists the calls of the inside one: it calls
+// the Connection Server and the agents as a Horizon Client does. After the
+// joint assignment, with Options.Flows (the services with their
+// connections' spans, flow.Service.Spans), an address B is tied to a
+// front address A as its inside address when all of these hold:
+//
+//   - A's best role fronts servers (see Load balancers: the Unified
+//     Access Gateway, a load balancer) and A makes no calls other than
+//     neutral ones: calls no role documents, and calls to what shared
+//     infrastructure answers (directory, name, time, web) at hosts with no
+//     role or only infrastructure roles;
+//   - B answers no service a role of the products in scope documents,
+//     does not call A and is not called by it;
+//   - B calls, besides neutral calls, only hosts given a role of A's
+//     product that the documents have A's own callers reach directly on
+//     that service (a Horizon Client reaches the Connection Server on
+//     tcp/443 and an agent on 22443, as it reaches the UAG), and nothing
+//     else;
+//   - at least two of B's connections to those servers each started
+//     within InsideWindow (1 s) after an answered connection of a client
+//     to a service of A's role on A began, and before that connection
+//     ended;
+//   - that is unlikely by chance: with f the share of the capture's time
+//     span the clients' windows cover, and M of B's connections to the
+//     servers, N of which follow, P(X ≥ N) for X binomial (M, f) is at
+//     most 0.001;
+//   - the pairing is unique: no other address qualifies for A and no other
+//     front for B.
+//
+// B's host is then merged into A's: A's roles (and their scores) stay as
+// they were, B's addresses follow A's in Host.Addrs, its observations join
+// A's (B's calls are listed as unexplained: no document names them), the
+// host is seen forwarding, and Host.TiedBy says "B is the inside address
+// of A, tied by forwarding: N of M of its connections to the servers
+// behind it (roles) started within X ms after a client's connection to A
+// began, while that was open (by chance: p = …)". Spans are kept for the
+// first flow.MaxServiceSpans connections of each service, so M and N count
+// those.
+//
+// An internal client that logs in and opens a session each time within a
+// second after a remote user did at the gateway, when the gateway's inside
+// address is not in the capture, passes every test and is taken for it;
+// with the inside address in the capture the pairing is not unique and
+// nothing is tied. A capture of only the DMZ side (the external address
+// and no back-end calls) or only the inside (no client connections to the
+// front) ties nothing, nor does a busy gateway whose clients' connections
+// cover the capture's time: then anything follows one. A single-armed
+// gateway or load balancer calls its servers from the address it answers
+// on and is seen forwarding without this.
+//
 // # Proposals
 //
 // The best candidate becomes the host's role when it scores at least
@@ -187,13 +244,14 @@
 // services). Roles that only call the web (User Device) are never
 // proposed, and a host seen only calling infrastructure gets no role. A
 // host seen only calling what a client calls (a Connection Server nobody
-// called, a UAG's internal address) is taken for the client; a front
-// seen only answering what its server answers (a UAG answering PCoIP, a
-// HALB's virtual address not tied to its master) for the server. With
-// one or two common ports, a role documenting few ports beats one
-// documenting many by recall. A machine with two interfaces (a UAG's
-// internal and external NICs, each with its own MAC) is two hosts, and a
-// capture without MACs (raw IP, SLL, packets in tunnels) ties nothing. A
+// called, a UAG's internal address not tied to its front, see Inside
+// addresses) is taken for the client; a front seen only answering what
+// its server answers (a UAG answering PCoIP, a HALB's virtual address
+// not tied to its master) for the server. With one or two common ports,
+// a role documenting few ports beats one documenting many by recall. A
+// machine with two interfaces is two hosts unless it is a gateway seen
+// passing its clients' connections on (Inside addresses), and a capture
+// without MACs (raw IP, SLL, packets in tunnels) ties nothing by MAC. A
 // router that forwards for a single off-segment IPv4 address and has an
 // IPv6 address of its own would be taken for one dual-stack host.
 package infer

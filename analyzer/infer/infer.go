@@ -46,6 +46,11 @@ type Options struct {
 	// (analyzer.Result.AddrMACs): addresses TieAddresses ties are one
 	// host. Nil: every address is a host of its own.
 	MACs []flow.AddrMAC
+	// Flows are the services with their connections' spans
+	// (analyzer.Result.Services): a front's inside address is tied to
+	// it when its connections follow the front's clients' (see the
+	// package comment, "Inside addresses"). Nil: nothing is tied so.
+	Flows []flow.Service
 }
 
 func (o Options) minScore() float64 {
@@ -217,6 +222,8 @@ func InferAll(services []audit.Service, m *Model, opts Options) *Result {
 		}
 	}
 	res.Rounds = m.assign(hosts, scope, opts)
+	hosts = m.tieInside(hosts, opts.Flows, scope)
+	res.Hosts = hosts
 	n := 0
 	for _, h := range hosts {
 		if len(h.Roles) > 0 {

@@ -195,14 +195,16 @@ func (rr *RoleProposals) header() []string {
 		lines = append(lines, "Addresses that sent from the same source MAC, and only from it, are proposed as",
 			"one host (up to one IPv4 and three IPv6 addresses per MAC; a router's MAC ties",
 			"nothing), and a VRRP virtual address with its master; a multi-homed machine",
-			"appears once per interface: merge by hand.")
+			"appears once per interface (merge by hand), unless it is a gateway seen passing",
+			"its clients' connections on from its inside address.")
 		if rr.MACsNotKept > 0 {
 			lines = append(lines, fmt.Sprintf("The source MACs of %d connection sides were not kept (over %d addresses sent):",
 				rr.MACsNotKept, flow.MaxAddrMACs), "their senders are tied to nothing.")
 		}
 	} else {
 		lines = append(lines, "The captures show no source MACs: a dual-stack or multi-homed machine appears",
-			"once per address; merge them into one host by hand.")
+			"once per address (merge them into one host by hand), unless it is a gateway",
+			"seen passing its clients' connections on from its inside address.")
 	}
 	return append(lines,
 		"A role is proposed from --min-score "+fmtScore(rr.MinScore)+" (scores run from 0 to 1; see",

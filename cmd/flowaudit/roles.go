@@ -41,10 +41,15 @@ product. Then all hosts are scored together, round by round: a flow the
 documents name between a host's role and its peer's role counts at least
 as much as an average port, so a host the Connection Server calls on 443 is
 a vCenter. A load balancer is only proposed over the server behind it when
-the host was seen forwarding. Roles that take part in the same rules (UAG
-and Horizon Security Server) are proposed as the first in the catalog with
-the others named; other ties are reported as ambiguous. The method is
-described in full in package analyzer/infer.
+the host was seen forwarding. A gateway's inside address (a UAG's second
+NIC, which calls the Connection Server and agents as a Horizon Client does)
+is listed with its front address when at least two of its connections
+start within a second after a client's connection to the front, while that
+is open, unlikely by chance (p <= 0.001), and no other address does so; the
+evidence is the host's "one host:" line. Roles that take part in the same
+rules (UAG and Horizon Security Server) are proposed as the first in the
+catalog with the others named; other ties are reported as ambiguous. The
+method is described in full in package analyzer/infer.
 
 Examples:
   flowaudit roles pilot.pcapng > inventory.yaml
@@ -112,7 +117,7 @@ func runRoles(e *env, args []string) int {
 	if res == nil {
 		return e.fail(readErr)
 	}
-	opts := infer.Options{MinScore: *minScore, AllProducts: pf.all, MACs: res.AddrMACs}
+	opts := infer.Options{MinScore: *minScore, AllProducts: pf.all, MACs: res.AddrMACs, Flows: res.Services}
 	if *minScore == 0 {
 		opts.MinScore = -1 // every best role, however weak
 	}
