@@ -540,3 +540,32 @@ func TestWriteFormats(t *testing.T) {
 		t.Errorf("diff csv: %v", err)
 	}
 }
+
+// TestTextRowsNotMade: the terminal table made only from the rows it
+// shows (tablesUpTo, the rest counted in More) is byte for byte the table
+// made from every row and cut when written, for every row limit against
+// the test report's tables (3 undocumented, 2 blocked, 2 sweeps, ...),
+// wide or not, with the "… and N more rows" lines.
+func TestTextRowsNotMade(t *testing.T) {
+	rep := testReport(t)
+	for _, maxRows := range []int{-1, 1, 2, 3, 5} {
+		for _, wide := range []bool{false, true} {
+			o := TextOptions{MaxRows: maxRows, Wide: wide}
+			var want, got bytes.Buffer
+			writeTextTables(&want, rep.AllTables(), o)
+			writeTextTables(&got, rep.tablesUpTo(o.rowLimit()), o)
+			if got.String() != want.String() {
+				t.Errorf("MaxRows %d, wide %v:\n%s\nwant:\n%s", maxRows, wide, got.String(), want.String())
+			}
+			if maxRows == 1 && !strings.Contains(got.String(), "… and 1 more rows") {
+				t.Errorf("MaxRows 1: no row left out:\n%s", got.String())
+			}
+		}
+	}
+	all := rep.tablesUpTo(-1)
+	for i, tb := range rep.tablesUpTo(1) {
+		if tb.More != len(all[i].Rows)-len(tb.Rows) || len(tb.Rows) > 1 && tb.More > 0 {
+			t.Errorf("%s: %d rows, %d more, of %d", tb.ID, len(tb.Rows), tb.More, len(all[i].Rows))
+		}
+	}
+}

@@ -45,6 +45,11 @@ type Table struct {
 	// Note is a warning every format shows with the table, the
 	// terminal's too (which leaves Intro out).
 	Note string
+
+	// More counts the rows past Rows when the tables were made for a
+	// view that shows only so many (the terminal's: tablesUpTo), and
+	// were not made: "… and N more rows".
+	More int
 }
 
 func count(n int) string { return strconv.Itoa(n) }
@@ -161,7 +166,21 @@ func (r *Report) InputTables() []Table {
 }
 
 // FindingTables are the findings, then the documented traffic.
-func (r *Report) FindingTables() []Table {
+func (r *Report) FindingTables() []Table { return r.findingTables(-1) }
+
+// upTo is how many of n rows a table made with at most max rows (negative:
+// no limit) has.
+func upTo(n, max int) int {
+	if max < 0 {
+		return n
+	}
+	return min(n, max)
+}
+
+// findingTables are FindingTables with at most max rows each (negative:
+// all); the rows left out are counted in Table.More, not formatted: the
+// terminal shows a thousand of a scan's 65,536 findings.
+func (r *Report) findingTables(max int) []Table {
 	s := r.Split()
 	var out []Table
 
@@ -170,7 +189,8 @@ func (r *Report) FindingTables() []Table {
 		Header: []string{"Client", "Server", "Service", "Host names", "Roles", "Outcome", "Conns", "Packets", "Bytes", "First seen", "First frame", "Why", "Filter"},
 		Code:   map[int]bool{12: true}, Wide: map[int]bool{7: true, 8: true, 9: true, 11: true, 12: true},
 		Brief: map[int]bool{0: true, 1: true, 5: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true, 5: true}}
-	for _, f := range s.Undocumented {
+	und.More = len(s.Undocumented) - upTo(len(s.Undocumented), max)
+	for _, f := range s.Undocumented[:upTo(len(s.Undocumented), max)] {
 		why := strings.Join(f.Hints, "; ")
 		if f.WaiverExpired {
 			why = "waiver " + WaiverText(f.Waiver, true) + "; " + why
@@ -186,7 +206,8 @@ func (r *Report) FindingTables() []Table {
 		Code:   map[int]bool{10: true, 11: true}, Wide: map[int]bool{7: true, 8: true, 10: true, 11: true},
 		Brief: map[int]bool{0: true, 1: true, 4: true}, Cut: map[int]bool{0: true, 1: true, 3: true, 4: true, 5: true},
 		Short: map[int][]string{5: nil}}
-	for _, f := range s.Blocked {
+	blk.More = len(s.Blocked) - upTo(len(s.Blocked), max)
+	for _, f := range s.Blocked[:upTo(len(s.Blocked), max)] {
 		short := ""
 		if f.BlockedBy != nil {
 			short = f.BlockedBy.Short()
@@ -203,7 +224,8 @@ func (r *Report) FindingTables() []Table {
 		Header: []string{"Client", "Swept", "Outcomes", "Conns", "Packets", "First seen", "Last seen", "First frame", "Filter"},
 		Code:   map[int]bool{8: true}, Wide: map[int]bool{4: true, 5: true, 6: true, 8: true},
 		Brief: map[int]bool{0: true}, Cut: map[int]bool{0: true, 1: true, 2: true}}
-	for _, w := range r.Result.Sweeps {
+	sw.More = len(r.Result.Sweeps) - upTo(len(r.Result.Sweeps), max)
+	for _, w := range r.Result.Sweeps[:upTo(len(r.Result.Sweeps), max)] {
 		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), w.Describe(),
 			fmt.Sprintf("%d established, %d rejected, %d unanswered", w.Established, w.Rejected, w.Unanswered),
 			u64(w.Connections), u64(w.Packets), TS(w.FirstSeen), TS(w.LastSeen), r.fileFrame(w.FirstFrame), SweepFilter(w)})
@@ -239,7 +261,8 @@ func (r *Report) FindingTables() []Table {
 		Intro:  "Allowed by the rules listed; established, or broadcast and multicast sent by a host of the rule's role.",
 		Header: []string{"Client", "Server", "Service", "Host names", "Conns", "Packets", "Bytes", "First seen", "Rules"}, Code: map[int]bool{8: true},
 		Wide: map[int]bool{5: true, 6: true, 7: true, 8: true}, Brief: map[int]bool{0: true, 1: true}, Cut: map[int]bool{0: true, 1: true, 3: true}}
-	for _, f := range s.Documented {
+	doc.More = len(s.Documented) - upTo(len(s.Documented), max)
+	for _, f := range s.Documented[:upTo(len(s.Documented), max)] {
 		doc.Rows = append(doc.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f),
 			count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), RuleIDs(f.Rules)})
 	}
@@ -320,9 +343,13 @@ func (r *Report) LimitsTable() Table {
 }
 
 // AllTables is every table in report order.
-func (r *Report) AllTables() []Table {
+func (r *Report) AllTables() []Table { return r.tablesUpTo(-1) }
+
+// tablesUpTo are AllTables with at most max rows in each table of
+// findings (negative: all; see findingTables).
+func (r *Report) tablesUpTo(max int) []Table {
 	out := []Table{r.SummaryTable()}
-	out = append(out, r.FindingTables()...)
+	out = append(out, r.findingTables(max)...)
 	out = append(out, r.OtherTables()...)
 	out = append(out, r.RulesTable())
 	return append(out, r.InputTables()...)

@@ -59,8 +59,18 @@ func (r *Report) Text(out io.Writer, o TextOptions) error {
 			fmt.Fprintf(w, "  - %s\n", why)
 		}
 	}
-	writeTextTables(w, r.AllTables(), o)
+	// The findings' rows past what the tables show are not made.
+	writeTextTables(w, r.tablesUpTo(o.rowLimit()), o)
 	return w.err
+}
+
+// rowLimit is how many rows a table shows: MaxRows, DefaultMaxRows for 0,
+// or negative for all.
+func (o TextOptions) rowLimit() int {
+	if o.MaxRows == 0 {
+		return DefaultMaxRows
+	}
+	return o.MaxRows
 }
 
 // writeTextTables writes tables as go-pretty tables, each under its title.
@@ -86,7 +96,7 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		if t.Note != "" {
 			fmt.Fprintf(w, "  Note: %s\n", t.Note)
 		}
-		if len(t.Rows) == 0 {
+		if len(t.Rows) == 0 && t.More == 0 {
 			fmt.Fprintln(w, "  none")
 			continue
 		}
@@ -105,14 +115,9 @@ func writeTextTables(w io.Writer, tables []Table, o TextOptions) {
 		style.Format.Header = text.FormatDefault
 		style.Format.Footer = text.FormatDefault
 		tw.SetStyle(style)
-		rows, cut := t.Rows, 0
-		if limit := o.MaxRows; limit >= 0 {
-			if limit == 0 {
-				limit = DefaultMaxRows
-			}
-			if len(rows) > limit {
-				rows, cut = rows[:limit], len(rows)-limit
-			}
+		rows, cut := t.Rows, t.More
+		if limit := o.rowLimit(); limit >= 0 && len(rows) > limit {
+			rows, cut = rows[:limit], cut+len(rows)-limit
 		}
 		var keep []int
 		for i := range t.Header {
