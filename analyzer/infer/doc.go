@@ -13,7 +13,8 @@
 // virtual address with the only router that sent both from the group's
 // virtual MAC and from its own. Their evidence is scored together under
 // the first address (Host.Addrs, Host.TiedBy); an address left untied for
-// sharing its MAC or using several gets Host.Note. A gateway's inside
+// sharing its MAC or using several gets Host.Note, and so does, when the
+// captures show MACs, one they show none for (NoMACNote). A gateway's inside
 // address is tied to its front address after the roles are assigned,
 // when the capture shows it passing on its clients' connections (see
 // Inside addresses).

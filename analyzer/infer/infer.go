@@ -241,6 +241,12 @@ func InferAll(services []audit.Service, m *Model, opts Options) *Result {
 // addresses as one host's, under its first address.
 func collect(services []audit.Service, m *Model, macs []flow.AddrMAC) []*Host {
 	ties, notes := TieAddresses(macs)
+	// An address without a MAC, when the captures show MACs, is listed
+	// with a note: nothing could tie it.
+	hasMAC := make(map[netip.Addr]bool, len(macs))
+	for _, m := range macs {
+		hasMAC[m.Addr.Unmap()] = true
+	}
 	first := map[netip.Addr]int{} // tied address → its tie
 	for i, t := range ties {
 		for _, a := range t.Addrs {
@@ -302,6 +308,9 @@ func collect(services []audit.Service, m *Model, macs []flow.AddrMAC) []*Host {
 	for _, k := range keys {
 		if len(hosts) == 0 || hosts[len(hosts)-1].Addr != k.addr {
 			h := &Host{Addr: k.addr, Addrs: []netip.Addr{k.addr}, Note: notes[k.addr]}
+			if len(macs) > 0 && !hasMAC[k.addr] {
+				h.Note = NoMACNote
+			}
 			if i, ok := first[k.addr]; ok {
 				h.Addrs, h.TiedBy = ties[i].Addrs, ties[i].How
 			}

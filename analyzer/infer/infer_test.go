@@ -773,9 +773,13 @@ func TestPreferServerToLoadBalancer(t *testing.T) {
 		svc("10.3.2.52", "10.3.1.21", 6, 5061, 2, 2), svc("10.3.2.52", "10.3.1.21", 6, 443, 2, 2), svc("10.3.2.52", "10.3.1.21", 6, 444, 2, 2),
 		svc("10.3.2.52", "10.3.1.22", 6, 5061, 2, 2), svc("10.3.2.52", "10.3.1.22", 6, 443, 2, 2), svc("10.3.2.52", "10.3.1.22", 6, 444, 2, 2))
 	h = host(fwd, "10.3.1.20")
-	t.Logf("member: %v", names(host(fwd, "10.3.1.21").Roles))
-	if !h.Forwarding || !has(h.Roles, lb) && !has(h.RunnersUp, lb) {
-		t.Errorf("forwarding to Directors: roles %v, runners-up %v, want the load balancer among them", names(h.Roles), names(h.RunnersUp))
+	if !h.Forwarding || len(h.Roles) == 0 || h.Roles[0].Name() != lb {
+		t.Errorf("forwarding to Directors: roles %v, runners-up %v, want the load balancer first", names(h.Roles), names(h.RunnersUp))
+	}
+	for _, member := range []string{"10.3.1.21", "10.3.1.22"} {
+		if h := host(fwd, member); len(h.Roles) == 0 || h.Roles[0].Name() != "Lync Director" {
+			t.Errorf("pool member %s: roles %v, want Lync Director", member, names(h.Roles))
+		}
 	}
 }
 

@@ -22,6 +22,11 @@ type Tie struct {
 	How   string       // the evidence, for a reader
 }
 
+// NoMACNote is the note of an address the captures show no source MAC
+// for, when they show some for others: it is tied to nothing.
+const NoMACNote = "no source MAC recorded for it (it sent no Ethernet frame outside a tunnel, or its MAC was past " +
+	"the addresses kept): not tied to other addresses"
+
 // vrrpMAC says whether m is a VRRP group's virtual MAC (RFC 5798:
 // 00-00-5E-00-01-{VRID} for IPv4, 00-00-5E-00-02-{VRID} for IPv6).
 func vrrpMAC(m [6]byte) bool {
@@ -48,7 +53,8 @@ func macString(m [6]byte) string { return net.HardwareAddr(m[:]).String() }
 //
 // An address seen from two MACs (other than a VRRP master's pair) or from
 // more is tied to nothing. notes says, for each address left untied for
-// one of these reasons, why.
+// one of these reasons, why. (An address with no MAC at all gets its note
+// from NoMACNote.)
 func TieAddresses(macs []flow.AddrMAC) (ties []Tie, notes map[netip.Addr]string) {
 	notes = map[netip.Addr]string{}
 	by := map[[6]byte][]netip.Addr{}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
 
@@ -78,6 +79,40 @@ func TestTieAddresses(t *testing.T) {
 			}
 			if len(c.notes) == 0 && len(notes) != 0 {
 				t.Errorf("notes %v, want none", notes)
+			}
+		})
+	}
+}
+
+// TestHostNotes: when the captures show MACs, an address they show none
+// for (in a tunnel, past the addresses kept) is listed on its own with
+// NoMACNote; without any MACs no host gets a note (the report's header
+// says the captures show none).
+func TestHostNotes(t *testing.T) {
+	m := builtinModel(t)
+	services := []audit.Service{
+		svc("192.0.2.51", "192.0.2.10", 6, 443, 1, 1),
+		svc("2001:db8::51", "192.0.2.10", 6, 443, 1, 1),
+		svc("198.51.100.7", "192.0.2.10", 6, 443, 1, 1),
+	}
+	mac := func(a string, last byte) flow.AddrMAC {
+		return flow.AddrMAC{Addr: netip.MustParseAddr(a), MAC: [6]byte{2, 0, 0, 0, 0, last}, MACs: 1}
+	}
+	for _, c := range []struct {
+		name  string
+		macs  []flow.AddrMAC
+		notes map[string]string
+	}{
+		{name: "no MACs at all", notes: map[string]string{}},
+		{name: "some addresses without a MAC",
+			macs:  []flow.AddrMAC{mac("192.0.2.10", 0x10), mac("192.0.2.51", 0x51), mac("2001:db8::51", 0x51)},
+			notes: map[string]string{"198.51.100.7": NoMACNote}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, h := range Infer(services, m, Options{MACs: c.macs}) {
+				if h.Note != c.notes[h.Addr.String()] {
+					t.Errorf("%s: note %q, want %q", h.Addr, h.Note, c.notes[h.Addr.String()])
+				}
 			}
 		})
 	}
