@@ -211,7 +211,8 @@ type Reader struct {
 
 	tsv   tsvState
 	nf    nfState
-	nfOut int // the next of nf.out to hand out
+	nfOut int   // the next of nf.out to hand out
+	nfErr error // the line that stopped reading, returned once nf.out is handed out
 	addrs map[string]netip.Addr
 
 	// ServerPorts decides the client of a NetFlow record whose reverse
@@ -395,6 +396,10 @@ func (r *Reader) Close() error {
 func (r *Reader) nfNext(c *flow.Connection) error {
 	s := &r.nf
 	for r.nfOut >= len(s.out) {
+		if r.nfErr != nil {
+			r.err = r.nfErr
+			return r.err
+		}
 		s.out, r.nfOut = s.out[:0], 0
 		line, last, err := r.readLine()
 		if errors.Is(err, io.EOF) {
@@ -405,11 +410,18 @@ func (r *Reader) nfNext(c *flow.Connection) error {
 			}
 			break
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			if perr := r.nfLine(line); perr != nil {
+				err = r.fail(perr, last)
+			}
 		}
-		if perr := r.nfLine(line); perr != nil {
-			return r.fail(perr, last)
+		if err != nil {
+			// Reading stops here, but the records read before the
+			// line that are still waiting for their reverse were
+			// read: they go out as one-way connections, then the
+			// error.
+			r.err, r.nfErr = nil, err
+			r.nfFlush()
 		}
 	}
 	*c = s.out[r.nfOut]

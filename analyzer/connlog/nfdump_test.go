@@ -160,3 +160,38 @@ func FuzzNfdump(f *testing.F) {
 		}
 	})
 }
+
+// A line that does not read stops reading, but never loses what was read
+// before it: records still waiting for their reverse are handed out as
+// one-way connections first, then the error.
+func TestNfdumpErrorKeepsWaitingRecords(t *testing.T) {
+	const t0, t1 = "2026-11-29 10:00:00.100", "2026-11-29 10:00:01.000"
+	log := nfHeader16 +
+		nfLine16(t0, t0, "192.0.2.1", "192.0.2.10", 51000, "443", "TCP", "S", 1, 60, 0, 0) + // waits for its reverse
+		nfLine16(t0, t0, "192.0.2.1", "192.0.2.11", 51001, "53", "UDP", "", 1, 70, 0, 0) + // so does this one
+		nfLine16(t1, t1, "192.0.2.1", "bogus", 1, "443", "TCP", "S", 1, 60, 0, 0)
+	got, _, err := nfRead(t, log)
+	if err == nil || !strings.Contains(err.Error(), `flows.csv:4: destination: address "bogus"`) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []nfWant{
+		{"192.0.2.1:51000 > 192.0.2.10:443 6", 1, 0, flow.Unanswered},
+		{"192.0.2.1:51001 > 192.0.2.11:53 17", 1, 0, flow.Unanswered},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("connections before the error:\n got %v\nwant %v", got, want)
+	}
+	// The error stays: reading does not resume past the bad line.
+	r, _ := NewReader("flows.csv", strings.NewReader(log))
+	var c flow.Connection
+	for range 2 {
+		if err := r.Next(&c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := r.Next(&c); err == nil || !strings.Contains(err.Error(), "flows.csv:4:") {
+			t.Fatalf("after the waiting records: %v", err)
+		}
+	}
+}
