@@ -258,6 +258,17 @@ func TestConnLogDirectoryAndErrors(t *testing.T) {
 		t.Errorf("bad line: exit %d, stderr %q, want %q and a report of the damaged log", code, errs, wantLine)
 	}
 
+	// A log whose last line is cut short is a warning that counts the
+	// records read before it, not frames (a log has none).
+	cut := filepath.Join(tmp, "cut.log")
+	os.WriteFile(cut, []byte(strings.Join(header, "")+body[0]+body[1]+body[2][:20]), 0o644)
+	args[len(args)-1] = cut
+	code, _, errs = analyzeCmd(t, args...)
+	wantCut := fmt.Sprintf("cut.log:%d: 2 columns, the #fields header names 23 (its last line is incomplete; the 2 connection records before it were read)", len(header)+3)
+	if code == exitError || !strings.Contains(errs, wantCut) {
+		t.Errorf("cut log: exit %d, stderr %q, want %q", code, errs, wantCut)
+	}
+
 	empty := filepath.Join(tmp, "empty.log")
 	os.WriteFile(empty, []byte(strings.Join(header, "")), 0o644)
 	args[len(args)-1] = empty

@@ -140,11 +140,17 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		// the capture was not read to its end.
 		for _, c := range res.Captures {
 			if c.Status == analyzer.StatusCutShort {
+				// A connection log counts records, not frames (its
+				// packets are those the records count).
+				last, n, what, done := "record", c.Packets, "frame", "analysed"
+				if c.FlowLog {
+					last, n, what, done = "line", c.Records, "connection record", "read"
+				}
 				were := "were"
-				if c.Packets == 1 {
+				if n == 1 {
 					were = "was"
 				}
-				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last record is incomplete; the %s before it %s analysed)\n", c.Err, report.CountOf(int(c.Packets), "frame"), were)
+				fmt.Fprintf(e.stderr, "flowaudit: warning: %v (its last %s is incomplete; the %s before it %s %s)\n", c.Err, last, report.CountOf(int(n), what), were, done)
 			}
 		}
 		err = errors.Join(err, res.NoData())
