@@ -163,6 +163,9 @@ func TestErrors(t *testing.T) {
 		{"bad time", fields + "yesterday\t192.0.2.1\t1\t192.0.2.2\t2\ttcp\tSF\n", `conn.log:2: ts "yesterday"`, 0, false},
 		{"unset ts", fields + "-\t192.0.2.1\t1\t192.0.2.2\t2\ttcp\tSF\n", "conn.log:2: ts unset", 0, false},
 		{"a last line cut short", fields + good + "1764410400.1\t192.0.2.1\t1\t192.0", "conn.log:3: 4 columns, the #fields header names 7", 1, true},
+		// Cut in its last column, the line still reads ("SF" cut to
+		// "S" would be another state): without its newline it is not taken.
+		{"a last line without newline", fields + good + strings.TrimSuffix(good, "\n"), "conn.log:3: the last line has no newline: cut short", 1, true},
 		{"bad escape", "#separator \\xZZ\n", `conn.log:1: #separator: escape`, 0, false},
 		{"json without a key", `{"id.orig_h":"192.0.2.1","ts":1}` + "\n", "conn.log:1: no id.orig_p", 0, false},
 		{"json not an object", `{"id.orig_h":"192.0.2.1"}` + "\n[1]\n", "conn.log:1: no ts", 0, false},
