@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/flowaudit/flowaudit/analyzer"
@@ -15,9 +16,12 @@ import (
 // know the roles inference proposes for them (analyze --infer-roles). The
 // hosts it adds are marked inferred, and so is each of their roles. An
 // inventory entry always wins: an address inside any inventory host or
-// block is left alone, and ambiguous or weak hosts get nothing. The
-// inventory's roles are what the other hosts see of their peers in the
-// joint assignment. products are the products in scope (nil: decided from the capture, or every
+// block is left alone, and ambiguous or weak hosts get nothing. An
+// address the capture ties to an inventory host (its other address by
+// MAC, a VRRP virtual address, a gateway's inside address; see
+// infer.Host.TiedBy) gets that host's roles, marked inferred; tied to
+// several, it gets nothing. The inventory's roles are what the other
+// hosts see of their peers in the joint assignment. products are the products in scope (nil: decided from the capture, or every
 // product with all).
 func InferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *catalog.Catalog, products []string, all bool) {
 	// The inventory's hosts are their peers' known roles.
@@ -35,24 +39,45 @@ func InferMissingHosts(res *analyzer.Result, inv *inventory.Inventory, cat *cata
 	hosts := infer.Infer(analyzer.AuditServices(res.Services, res.Paths()), infer.NewModel(cat, products),
 		infer.Options{AllProducts: all, Known: known, MACs: res.AddrMACs, Flows: res.Services})
 	for _, h := range hosts {
-		if len(h.Roles) == 0 || inv.Lookup(h.Addr) != nil {
-			continue
-		}
-		ih := &inventory.Host{
-			Name:        uniqueHostName(inv, h.Addr),
-			Inferred:    true,
-			Description: "roles inferred from traffic: " + report.CandidateList(h.Roles),
-		}
-		for _, a := range h.AllAddrs() { // a tied address the inventory names stays its
-			if inv.Lookup(a) == nil {
-				ih.Addresses = append(ih.Addresses, netip.PrefixFrom(a, a.BitLen()))
+		// The inventory hosts that name one of h's addresses, and the
+		// addresses none names.
+		var named []*inventory.Host
+		var free []netip.Prefix
+		for _, a := range h.AllAddrs() {
+			if ih := inv.Lookup(a); ih == nil {
+				free = append(free, netip.PrefixFrom(a, a.BitLen()))
+			} else if !slices.Contains(named, ih) {
+				named = append(named, ih)
 			}
 		}
-		for _, c := range h.Roles {
-			ih.Roles = append(ih.Roles, inventory.Assignment{Role: c.Role, Mode: c.Mode, Inferred: true})
+		if len(free) == 0 {
+			continue
 		}
-		// Lookup said the address is free and the name is unique, so Add
-		// cannot fail; if it does, the host is left out rather than
+		var ih *inventory.Host
+		switch {
+		case len(named) == 1:
+			// The capture ties the other addresses to an inventory host
+			// (one MAC, a VRRP master, a gateway's inside address): they
+			// are its, with its roles.
+			ih = &inventory.Host{Name: uniqueHostName(inv, free[0].Addr()), Inferred: true, Addresses: free,
+				Description: "tied to " + named[0].Name + " by the capture: " + h.TiedBy}
+			for _, r := range named[0].Roles {
+				r.Inferred = true
+				ih.Roles = append(ih.Roles, r)
+			}
+		case len(named) > 1 || len(h.Roles) == 0:
+			// Tied to several inventory hosts: the inventory and the
+			// capture disagree, and nothing is guessed.
+			continue
+		default:
+			ih = &inventory.Host{Name: uniqueHostName(inv, h.Addr), Inferred: true, Addresses: free,
+				Description: "roles inferred from traffic: " + report.CandidateList(h.Roles)}
+			for _, c := range h.Roles {
+				ih.Roles = append(ih.Roles, inventory.Assignment{Role: c.Role, Mode: c.Mode, Inferred: true})
+			}
+		}
+		// Lookup said the addresses are free and the name is unique, so
+		// Add cannot fail; if it does, the host is left out rather than
 		// overriding the inventory.
 		_ = inv.Add(ih)
 	}

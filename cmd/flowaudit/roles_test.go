@@ -639,6 +639,46 @@ func TestAnalyzeInferRoles(t *testing.T) {
 	}
 }
 
+// TestAnalyzeInferRolesTied: with an inventory naming only the UAG's
+// external address, the internal one (tied to it by forwarding) gets the
+// UAG's role, inferred, instead of a Horizon Client's.
+func TestAnalyzeInferRolesTied(t *testing.T) {
+	capPath := filepath.Join("..", "..", "testdata", "samples", "horizon", "pilot.pcapng")
+	if _, err := os.Stat(capPath); err != nil {
+		t.Skipf("no generated sample: %v", err)
+	}
+	invPath := filepath.Join(t.TempDir(), "uag.yaml")
+	if err := os.WriteFile(invPath, []byte("hosts:\n  - {name: uag-ext, addresses: [203.0.113.10], roles: [Unified Access Gateway]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errOut := runCmd(t, nil, "analyze", "--infer-roles", "-i", invPath, "-f", "json", "--fail-on", "none", capPath)
+	var rep struct {
+		Hosts []struct {
+			Name        string   `json:"name"`
+			Addresses   []string `json:"addresses"`
+			Roles       []string `json:"roles"`
+			Inferred    bool     `json:"inferred"`
+			Description string   `json:"description"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("bad JSON (%v): %s", err, errOut)
+	}
+	found := false
+	for _, h := range rep.Hosts {
+		if !slices.Contains(h.Addresses, "192.0.2.20") {
+			continue
+		}
+		found = true
+		if h.Name != "host-192-0-2-20" || !h.Inferred || !slices.Equal(h.Roles, []string{"Unified Access Gateway"}) {
+			t.Errorf("internal address: %+v, want host-192-0-2-20 inferred as the Unified Access Gateway", h)
+		}
+	}
+	if !found {
+		t.Errorf("no host for 192.0.2.20:\n%s", out)
+	}
+}
+
 // smallPilots are pilots as small as real ones: a handful of hosts per
 // product, with the domain controller they all call.
 var smallPilots = []pilot{
