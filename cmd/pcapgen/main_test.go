@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,6 +38,9 @@ func TestRun(t *testing.T) {
 		{"read", []string{"read", filepath.Join(dir, "fc", "conn-SF.pcap"), filepath.Join(dir, "fc", "conn-REJ.pcap")}, 0, `conn-SF.pcap: 36 packets, .*\n.*conn-REJ.pcap: 2 packets`},
 		{"read missing", []string{"read", filepath.Join(dir, "none.pcap")}, 1, `none.pcap: after 0 packets: open`},
 		{"read nothing", []string{"read"}, 2, `usage: pcapgen read`},
+		{"sha256", []string{"sha256", filepath.Join(dir, "fc", "conn-SF.pcap")}, 0, `^[0-9a-f]{64}  .*conn-SF.pcap: \d+ bytes hashed in `},
+		{"sha256 missing", []string{"sha256", filepath.Join(dir, "none.pcap")}, 1, `none.pcap: no such file`},
+		{"sha256 nothing", []string{"sha256"}, 2, `usage: pcapgen sha256`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +61,18 @@ func TestRun(t *testing.T) {
 	}
 	if n := regexp.MustCompile(`: (\d+) packets`).FindStringSubmatch(out.String()); n == nil || n[1] == "0" {
 		t.Errorf("read found no packets: %s", out.String())
+	}
+	// sha256 prints sha256sum's digest of the bench capture
+	out.Reset()
+	if run([]string{"sha256", bench}, &out, &out) != 0 {
+		t.Fatalf("sha256 %s: %s", bench, out.String())
+	}
+	data, err := os.ReadFile(bench)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x  %s: %d bytes hashed in ", sha256.Sum256(data), bench, len(data)); !strings.HasPrefix(out.String(), want) {
+		t.Errorf("sha256: %s\nwant %s...", out.String(), want)
 	}
 	readme, err := os.ReadFile(filepath.Join(dir, "fc", "README.md"))
 	if err != nil || !strings.Contains(string(readme), "| conn-REJ.pcap |") {
