@@ -218,7 +218,9 @@
 // front) ties nothing, nor does a busy gateway whose clients' connections
 // cover the capture's time: then anything follows one. A single-armed
 // gateway or load balancer calls its servers from the address it answers
-// on and is seen forwarding without this.
+// on and is seen forwarding without this. The two sides captured by two
+// taps must share a clock: a skew of more than a fraction of a second
+// ties nothing.
 //
 // # Proposals
 //
@@ -255,4 +257,10 @@
 // without MACs (raw IP, SLL, packets in tunnels) ties nothing by MAC. A
 // router that forwards for a single off-segment IPv4 address and has an
 // IPv6 address of its own would be taken for one dual-stack host.
+// Distinctive services come from the catalog, not from a list: a generic
+// port that only one product's table happens to name counts for that
+// product (514/udp, 161/tcp, 623/tcp, 4001/tcp, which Horizon agents use
+// for JMS though the Horizon table does not name it, and 8000/tcp for
+// Citrix; 3389/udp and 3000/tcp for RAS; 5060/tcp and 1434/udp for Lync),
+// and two of them make it present.
 package infer
