@@ -15,6 +15,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer"
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/capture"
+	"github.com/flowaudit/flowaudit/analyzer/connlog"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report"
@@ -96,6 +97,10 @@ func Capture(c analyzer.Capture) report.Capture {
 		var ce *capture.Error
 		if errors.As(c.Err, &ce) {
 			rc.Offset, rc.Frame, rc.Error = ce.Offset, ce.Frame, ce.Err.Error()
+		}
+		var le *connlog.Error
+		if errors.As(c.Err, &le) {
+			rc.ReadToEnd = le.AtEnd
 		}
 	}
 	return rc

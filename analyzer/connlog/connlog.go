@@ -1,13 +1,15 @@
 // Package connlog reads connection records that sensors already wrote —
-// Zeek's conn.log, in its ASCII (TSV) and JSON formats, and NetFlow/IPFIX
-// records as `nfdump -o csv` prints them (one-way records paired with
-// their reverse) — into flow.Connection values, so a site that runs Zeek rather than keeping
-// captures can feed the same service aggregation and audit as a capture
-// does.
+// Zeek's conn.log, in its ASCII (TSV) and JSON formats, NetFlow/IPFIX
+// records as `nfdump -o csv` and `-o json` print them, and IPFIX files
+// (RFC 7011 messages, decoded by goflow2's netflow package), one-way
+// records paired with their reverse — into flow.Connection values, so a
+// site that runs Zeek or a flow collector rather than keeping captures
+// can feed the same service aggregation and audit as a capture does.
 //
 // A file is recognised by its content, not its name: a TSV conn.log by its
 // #separator or #fields header line, a JSON log by a first object with the
-// "id.orig_h" key, nfdump's CSV by its header line; any may be
+// "id.orig_h" key, nfdump's CSV by its header line, nfdump's JSON by its
+// keys, IPFIX by its first message header; any may be
 // gzip-compressed (as Zeek's log rotation
 // leaves them: conn.2026-11-29-10-00-00.log.gz). Sniff tells a conn.log
 // from anything else (a capture) by its first bytes; Files lists the
@@ -23,9 +25,11 @@
 // What a flow record cannot give — frame numbers, the packets themselves,
 // TTLs, the ICMP errors that quoted a connection — is left zero.
 //
-// A line that cannot be read is an *Error naming the file and line.
-// Reading allocates nothing per line once the addresses seen have been
-// parsed (they are kept in a bounded cache).
+// A line that cannot be read is an *Error naming the file and line (an
+// IPFIX message: its number and offset; an nfdump JSON record: its
+// index). Reading a conn.log allocates nothing per line once the
+// addresses seen have been parsed (they are kept in a bounded cache);
+// IPFIX allocates per record in goflow2.
 package connlog
 
 import (
@@ -50,10 +54,12 @@ type Format uint8
 
 // Formats.
 const (
-	None      Format = iota // not a connection log
-	ZeekTSV                 // Zeek's ASCII writer: header lines and tab-separated columns
-	ZeekJSON                // Zeek's JSON writer: one object per line
-	NfdumpCSV               // nfdump -o csv: NetFlow/IPFIX records, a header line naming the columns
+	None       Format = iota // not a connection log
+	ZeekTSV                  // Zeek's ASCII writer: header lines and tab-separated columns
+	ZeekJSON                 // Zeek's JSON writer: one object per line
+	NfdumpCSV                // nfdump -o csv: NetFlow/IPFIX records, a header line naming the columns
+	NfdumpJSON               // nfdump -o json (an array of records) or -o json-log (one record a line)
+	IPFIX                    // RFC 7011 messages one after another (RFC 5655's file format)
 )
 
 func (f Format) String() string {
@@ -64,6 +70,10 @@ func (f Format) String() string {
 		return "zeek conn.log (JSON)"
 	case NfdumpCSV:
 		return "nfdump csv"
+	case NfdumpJSON:
+		return "nfdump json"
+	case IPFIX:
+		return "ipfix"
 	}
 	return "none"
 }
@@ -85,8 +95,13 @@ func Sniff(head []byte) Format {
 		n, _ := io.ReadFull(zr, buf) // a head cut inside the stream still gives its start
 		head = buf[:n]
 	}
+	if sniffIPFIX(head) {
+		return IPFIX
+	}
 	head = bytes.TrimLeft(head, " \t\r\n")
 	switch {
+	case sniffNfdumpJSON(head):
+		return NfdumpJSON
 	case bytes.HasPrefix(head, []byte("#separator")), bytes.HasPrefix(head, []byte("#fields")):
 		return ZeekTSV
 	case len(head) > 0 && head[0] == '{':
@@ -153,14 +168,24 @@ func Files(dir string) ([]string, error) {
 	return out, nil
 }
 
-// Error is a line of a log that could not be read.
+// Error is a line of a log that could not be read, or a message of an
+// IPFIX file, or a record of nfdump's JSON.
 type Error struct {
 	Path string
-	Line int // 1-based; 0 when the error is not in a line (the gzip layer at the end)
-	Err  error
+	Line int // 1-based; 0 when the error is not in a line (the gzip layer at the end, a binary or JSON file)
+	// Message is the 1-based IPFIX message the error is in and Offset
+	// its byte offset in the (decompressed) file; Record is the 1-based
+	// record of nfdump's JSON and Offset where it ends. 0 when not so.
+	Message, Record int
+	Offset          int64
+	Err             error
 	// CutShort: the last line of the file has no newline and does not
 	// read (a log copied while written); every line before it was read.
 	CutShort bool
+	// AtEnd: the file was read to its end, but some of its records were
+	// not (IPFIX data sets without a template, records that are no
+	// connection): Err says how many and why.
+	AtEnd bool
 }
 
 func (e *Error) Error() string {
@@ -168,7 +193,12 @@ func (e *Error) Error() string {
 	if name == "-" {
 		name = "<stdin>"
 	}
-	if e.Line == 0 {
+	switch {
+	case e.Message > 0:
+		return fmt.Sprintf("%s: offset %d (message %d): %v", name, e.Offset, e.Message, e.Err)
+	case e.Record > 0:
+		return fmt.Sprintf("%s: record %d (offset %d): %v", name, e.Record, e.Offset, e.Err)
+	case e.Line == 0:
 		return fmt.Sprintf("%s: %v", name, e.Err)
 	}
 	return fmt.Sprintf("%s:%d: %v", name, e.Line, e.Err)
@@ -211,8 +241,9 @@ type Reader struct {
 
 	tsv   tsvState
 	nf    nfState
-	nfOut int   // the next of nf.out to hand out
-	nfErr error // the line that stopped reading, returned once nf.out is handed out
+	nfOut int // the next of nf.out to hand out
+	ix    ipfixState
+	js    nfJSONState
 	addrs map[string]netip.Addr
 
 	// ServerPorts decides the client of a NetFlow record whose reverse
@@ -241,7 +272,7 @@ func NewReader(path string, r io.Reader) (*Reader, error) {
 	head, _ := br.Peek(SniffSize)
 	rd.format = Sniff(head)
 	if rd.format == None {
-		return nil, &Error{Path: path, Err: errors.New("not a zeek conn.log (no #separator or #fields header, no JSON object with id.orig_h) nor nfdump csv")}
+		return nil, &Error{Path: path, Err: errors.New("not a zeek conn.log (no #separator or #fields header, no JSON object with id.orig_h), nfdump csv or json, nor IPFIX")}
 	}
 	rd.tsv.reset()
 	for i := range rd.nf.cols {
@@ -271,7 +302,7 @@ func (r *Reader) Next(c *flow.Connection) error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.format == NfdumpCSV {
+	if r.format == NfdumpCSV || r.format == NfdumpJSON || r.format == IPFIX {
 		return r.nfNext(c)
 	}
 	for {
@@ -398,40 +429,45 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-// nfNext hands out the next NetFlow connection, reading lines until one
-// is complete (its reverse came, or can no longer come).
+// nfNext hands out the next NetFlow connection, reading records until
+// one is complete (its reverse came, or can no longer come). When reading
+// stops, at the end or at an error, the records still waiting for their
+// reverse are handed out first: what was read is never lost.
 func (r *Reader) nfNext(c *flow.Connection) error {
 	s := &r.nf
 	for r.nfOut >= len(s.out) {
-		if r.nfErr != nil {
-			r.err = r.nfErr
-			return r.err
+		if s.stop != nil {
+			r.err = s.stop
+			return s.stop
 		}
 		s.out, r.nfOut = s.out[:0], 0
-		line, last, err := r.readLine()
-		if errors.Is(err, io.EOF) {
-			r.nfFlush()
-			if len(s.out) == 0 {
-				r.err = io.EOF
-				return io.EOF
-			}
-			break
-		}
-		if err == nil {
-			if perr := r.nfLine(line); perr != nil {
-				err = r.fail(perr, last)
-			}
-		}
-		if err != nil {
-			// Reading stops here, but the records read before the
-			// line that are still waiting for their reverse were
-			// read: they go out as one-way connections, then the
-			// error.
-			r.err, r.nfErr = nil, err
+		if err := r.nfFill(); err != nil {
+			r.err = nil // until the waiting records are out
+			s.stop = err
 			r.nfFlush()
 		}
 	}
 	*c = s.out[r.nfOut]
 	r.nfOut++
+	return nil
+}
+
+// nfFill reads the next record of a NetFlow format (a CSV line, a JSON
+// record, an IPFIX message) into the pending table. It returns io.EOF at
+// the end, or the *Error that stopped reading.
+func (r *Reader) nfFill() error {
+	switch r.format {
+	case IPFIX:
+		return r.ipfixMessage()
+	case NfdumpJSON:
+		return r.nfJSONRecord()
+	}
+	line, last, err := r.readLine()
+	if err != nil {
+		return err
+	}
+	if perr := r.nfLine(line); perr != nil {
+		return r.fail(perr, last)
+	}
 	return nil
 }

@@ -34,7 +34,10 @@ func FuzzReader(f *testing.F) {
 			}
 			if err != nil {
 				var e *Error
-				if !errors.As(err, &e) || e.Line == 0 && !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+				// A binary or JSON file's error names a message or record;
+				// its end, what was not read.
+				lineless := r.Kind() == IPFIX || r.Kind() == NfdumpJSON || bytes.HasPrefix(data, []byte{0x1f, 0x8b})
+				if !errors.As(err, &e) || e.Line == 0 && !lineless {
 					t.Fatalf("%T %v", err, err)
 				}
 				if err2 := r.Next(&c); err2 != err {
@@ -42,7 +45,7 @@ func FuzzReader(f *testing.F) {
 				}
 				return
 			}
-			if c.Outcome != flow.Established && c.Outcome != flow.Rejected && c.Outcome != flow.Unanswered {
+			if c.Outcome != flow.Established && c.Outcome != flow.Rejected && c.Outcome != flow.Unanswered && (c.Outcome != flow.Partial || r.Kind() < NfdumpCSV) {
 				t.Fatalf("outcome %v", c.Outcome)
 			}
 			if c.State != "" && internState([]byte(c.State)) == "" {

@@ -72,6 +72,7 @@ type nfRecord struct {
 	sp, dp     uint16
 	proto      uint8
 	flags      string
+	revFlags   string // a bidirectional record's reverse TCP flags (IPFIX biflow), else ""
 	start, end int64
 	pkts, ipb  uint64
 	opkts, ob  uint64
@@ -99,6 +100,21 @@ type nfState struct {
 	// ServerPorts names documented server ports, for the client of a
 	// record whose reverse never came.
 	ports flow.ServerPorts
+	// stop is why reading stopped (io.EOF at the end): the records still
+	// waiting for their reverse are handed out before it.
+	stop error
+	// Records read that cannot be a connection (IPFIX records without
+	// addresses, nfdump's JSON events): how many, and the first's why.
+	unusable uint64
+	why      string
+}
+
+// skip counts a record that cannot be a connection.
+func (s *nfState) skip(why string) {
+	if s.unusable == 0 {
+		s.why = why
+	}
+	s.unusable++
 }
 
 const (
@@ -205,6 +221,15 @@ func (r *Reader) nfLine(line []byte) error {
 			}
 		}
 	}
+	r.nfAdd(rec)
+	return nil
+}
+
+// nfAdd takes a one-way (or bidirectional) record, from any of the
+// NetFlow formats, into the pending table; connections made complete are
+// queued in out.
+func (r *Reader) nfAdd(rec *nfRecord) {
+	s := &r.nf
 	s.seq++
 	rec.seq = s.seq
 	r.nfExpire(rec.start)
@@ -213,7 +238,7 @@ func (r *Reader) nfLine(line []byte) error {
 		rev.done = true
 		delete(s.pending, k.reverse())
 		s.out = append(s.out, r.nfConn(rev, rec))
-		return nil
+		return
 	}
 	if old, ok := s.pending[k]; ok && !old.done {
 		old.done = true // a new flow on the same tuple: the old one had no reverse
@@ -221,11 +246,10 @@ func (r *Reader) nfLine(line []byte) error {
 	}
 	if rec.opkts > 0 || rec.ob > 0 {
 		s.out = append(s.out, r.nfConn(rec, nil)) // bidirectional already
-		return nil
+		return
 	}
 	s.pending[k] = rec
 	s.fifo = append(s.fifo, rec)
-	return nil
 }
 
 func abs(v int64) int64 {
@@ -317,7 +341,7 @@ func (r *Reader) nfConn(a, b *nfRecord) flow.Connection {
 		cli, srv = b, a
 	}
 	c := flow.Connection{ClientBy: flow.ByRecord}
-	if srv == nil && !r.isRequestSide(a) {
+	if srv == nil && a.opkts == 0 && a.ob == 0 && !r.isRequestSide(a) {
 		// Only the server's direction was exported.
 		c.Orig, c.Resp, c.OrigPort, c.RespPort = a.dst, a.src, a.dp, a.sp
 		c.RespPkts, c.RespIPBytes = a.pkts, a.ipb
@@ -354,7 +378,7 @@ func (r *Reader) nfConn(a, b *nfRecord) flow.Connection {
 			c.RespPort = 129
 		}
 	}
-	var respFlags string
+	respFlags := a.revFlags
 	if srv != nil {
 		respFlags = srv.flags
 	}
@@ -363,7 +387,7 @@ func (r *Reader) nfConn(a, b *nfRecord) flow.Connection {
 		c.Outcome = flow.Partial // only the server's side was seen
 	case c.RespPkts == 0:
 		c.Outcome = flow.Unanswered
-	case c.Proto == decode.ProtoTCP && srv != nil && hasFlag(respFlags, 'R') && !hasFlag(respFlags, 'S'):
+	case c.Proto == decode.ProtoTCP && hasFlag(respFlags, 'R') && !hasFlag(respFlags, 'S'):
 		c.Outcome = flow.Rejected // the answer to the SYN was a reset
 	default:
 		c.Outcome = flow.Established

@@ -38,6 +38,10 @@ type Capture struct {
 	// the byte offset of the record or block and its frame number.
 	Offset int64
 	Frame  uint64
+	// ReadToEnd: a damaged connection log was read to its end, but some
+	// of its records were not (IPFIX data sets without a template):
+	// Error says which.
+	ReadToEnd bool
 	// Analysed is how many frames were decoded into connections;
 	// NothingAnalysed says why none was, for a file with frames.
 	Analysed        uint64
@@ -77,7 +81,9 @@ func (c *Capture) StatusText() string {
 	}
 	switch {
 	case c.Records > 0 && c.Status == StatusCutShort:
-		s = fmt.Sprintf("cut short in its last line: %s; the %d connection records before it were read", c.Error, c.Records)
+		s = fmt.Sprintf("cut short in its last record: %s; the %d connection records before it were read", c.Error, c.Records)
+	case c.Records > 0 && c.Status == StatusDamaged && c.ReadToEnd:
+		s = fmt.Sprintf("incomplete: %s; the other %d connection records were read", c.Error, c.Records)
 	case c.Records > 0 && c.Status == StatusDamaged:
 		s = fmt.Sprintf("damaged: %s; the %d connection records before it were read, nothing after it", c.Error, c.Records)
 	case c.Status == StatusCutShort:
@@ -288,7 +294,7 @@ func (r *Report) FrameNote() string {
 		return ""
 	}
 	return "flow records (" + strings.Join(logs, ", ") + ") hold no packets: what they gave has no first frame, Wireshark filter or evidence pcap, " +
-		"and who blocked a connection is known only as far as its conn_state says (no TTLs, no ICMP errors)"
+		"and who blocked a connection is known only as far as its conn_state (or, for NetFlow/IPFIX, its TCP flags) says (no TTLs, no ICMP errors)"
 }
 
 // ipField is the Wireshark field prefix for an address: "ip" or "ipv6".

@@ -36,7 +36,8 @@ first frame, and a Wireshark display filter that shows its packets.
 
 A CAPTURE may also be a Zeek conn.log (TSV or JSON, gzip or not; known by
 its content) or a directory of rotated conn.*.log.gz: each line is a
-finished connection. Its findings have no frame, filter or evidence pcap,
+finished connection; or NetFlow/IPFIX records: nfdump -o csv or -o json,
+or an IPFIX file (RFC 7011 messages), their one-way records paired. Its findings have no frame, filter or evidence pcap,
 and the report says so once.
 
 Several captures: one whose first packet is more than 1s before the latest
@@ -61,7 +62,9 @@ Exit codes:
   0  no findings at the --fail-on level
   1  error: a capture damaged before its end or unreadable (the others are
      still read, and the report covers everything readable), a conn.log
-     line that does not read (FILE:LINE), no frame of any capture analysed
+     line that does not read (FILE:LINE), an IPFIX message that does not
+     (FILE: offset N (message M)) or data sets without their template, no
+     frame of any capture analysed
      (empty, a link type not decoded, no IP), or the report could not be
      written
   2  usage error

@@ -55,14 +55,15 @@ func TestSampleConnLogs(t *testing.T) {
 				if err := json.Unmarshal([]byte(logJSON), &logRep); err != nil {
 					t.Fatalf("conn.log report: %v: %s\n%.400s", err, errs, logJSON)
 				}
-				compareLogReport(t, capRep, logRep, path)
+				compareLogReport(t, capRep, logRep, path, "zeek conn.log")
 			})
 		}
 	}
 }
 
-// compareLogReport holds a conn.log's report to its capture's.
-func compareLogReport(t *testing.T, capRep, logRep map[string]any, path string) {
+// compareLogReport holds a conn.log's (or other flow records') report to
+// its capture's; format is how the captures table names the log.
+func compareLogReport(t *testing.T, capRep, logRep map[string]any, path, format string) {
 	t.Helper()
 	if logRep["complete"] != true {
 		t.Errorf("conn.log report incomplete: %v", logRep["incomplete"])
@@ -76,7 +77,7 @@ func compareLogReport(t *testing.T, capRep, logRep map[string]any, path string) 
 	}
 	caps := logRep["captures"].([]any)
 	if len(caps) != 1 || caps[0].(map[string]any)["records"].(float64) == 0 ||
-		!strings.HasPrefix(caps[0].(map[string]any)["format"].(string), "zeek conn.log") {
+		!strings.HasPrefix(caps[0].(map[string]any)["format"].(string), format) {
 		t.Errorf("captures = %v", caps)
 	}
 

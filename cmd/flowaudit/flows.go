@@ -29,7 +29,8 @@ standard input. Several files are read in order as one capture (rotated
 files): frames are numbered per file, connections continue across files.
 A Zeek conn.log (TSV or JSON, gzip or not, known by its content), or a
 directory of them, is read too: each line is a finished connection, with
-client_by "record" and no frames.
+client_by "record" and no frames; so are nfdump -o csv and -o json, and
+IPFIX files, their one-way records paired.
 
 Connections are printed as they end (closed, idle past their timeout, or
 replaced by a new SYN); those still open at the end of input follow, in

@@ -1,0 +1,302 @@
+// Package ipfixgen writes finished connections as an IPFIX file (RFC
+// 7011 messages one after another, RFC 5655's file format) the way a
+// metering process exports them: each direction that carried packets is
+// a one-way record (uniflow), or, with Options.Biflow, one RFC 5103
+// biflow record carries both. It exists for flowaudit's tests: the
+// sample captures written as IPFIX and read back by connlog, and IPFIX
+// over UDP for Wireshark to cross-check. Production code only reads
+// IPFIX (connlog, through goflow2).
+package ipfixgen
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+)
+
+// Options choose how records are written.
+type Options struct {
+	Domain uint32 // observation domain ID
+	// Biflow writes one record per connection with RFC 5103's reverse
+	// elements (enterprise 29305) for the responder's direction.
+	Biflow bool
+	// PerMessage is the most records a message holds (0: 20); each
+	// message is at most 65,535 bytes.
+	PerMessage int
+	// TemplateEvery repeats the templates every so many messages (0:
+	// only in the first), as exporters over UDP do.
+	TemplateEvery int
+	// ExportTime is every message's export time (zero: each message's
+	// latest flow end).
+	ExportTime time.Time
+}
+
+// Information elements (IANA) and the templates' IDs.
+const (
+	ieOctetDelta   = 1
+	iePacketDelta  = 2
+	ieProtocol     = 4
+	ieTCPFlags     = 6
+	ieSrcPort      = 7
+	ieSrcIPv4      = 8
+	ieDstPort      = 11
+	ieDstIPv4      = 12
+	ieSrcIPv6      = 27
+	ieDstIPv6      = 28
+	ieICMPTypeCode = 32
+	ieICMPv6TC     = 139
+	ieStartNanos   = 156
+	ieEndNanos     = 157
+	penReverse     = 29305
+
+	tmplV4 = 256
+	tmplV6 = 257
+)
+
+type field struct {
+	id, length uint16
+	pen        uint32
+}
+
+func template(v6 bool, biflow bool) []field {
+	addr, sa, da, icmp := uint16(4), uint16(ieSrcIPv4), uint16(ieDstIPv4), uint16(ieICMPTypeCode)
+	if v6 {
+		addr, sa, da, icmp = 16, ieSrcIPv6, ieDstIPv6, ieICMPv6TC
+	}
+	f := []field{
+		{ieStartNanos, 8, 0}, {ieEndNanos, 8, 0},
+		{sa, addr, 0}, {da, addr, 0},
+		{ieSrcPort, 2, 0}, {ieDstPort, 2, 0}, {ieProtocol, 1, 0},
+		{ieTCPFlags, 2, 0}, {icmp, 2, 0},
+		{iePacketDelta, 8, 0}, {ieOctetDelta, 8, 0},
+	}
+	if biflow {
+		f = append(f, field{iePacketDelta, 8, penReverse}, field{ieOctetDelta, 8, penReverse}, field{ieTCPFlags, 2, penReverse})
+	}
+	return f
+}
+
+// record is one data record's values.
+type record struct {
+	start, end   time.Time
+	src, dst     netip.Addr
+	sp, dp       uint16
+	proto        uint8
+	flags        uint16
+	icmp         uint16
+	pkts, octs   uint64
+	rpkts, rocts uint64
+	rflags       uint16
+	v6           bool
+}
+
+// Write writes conns to w as IPFIX messages.
+func Write(w io.Writer, conns []flow.Connection, o Options) error {
+	msgs, err := Messages(conns, o)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if _, err := w.Write(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Messages are conns as IPFIX messages, each a []byte (a UDP payload, or
+// one after another a file).
+func Messages(conns []flow.Connection, o Options) ([][]byte, error) {
+	var recs []record
+	for i := range conns {
+		recs = append(recs, records(&conns[i], o.Biflow)...)
+	}
+	return messages(recs, o)
+}
+
+// records are a connection's data records: one per direction that
+// carried packets, or one biflow record. TCP flags come from Zeek's
+// history letters (S, H/h, A, D, F, R: upper case the originator's).
+func records(c *flow.Connection, biflow bool) []record {
+	of, rf := historyFlags(c.History)
+	base := record{start: c.Start, end: c.End, proto: c.Proto, v6: !c.Orig.Unmap().Is4()}
+	fwd := base
+	fwd.src, fwd.dst, fwd.sp, fwd.dp = c.Orig.Unmap(), c.Resp.Unmap(), c.OrigPort, c.RespPort
+	fwd.pkts, fwd.octs, fwd.flags = c.OrigPkts, c.OrigIPBytes, of
+	rev := base
+	rev.src, rev.dst, rev.sp, rev.dp = c.Resp.Unmap(), c.Orig.Unmap(), c.RespPort, c.OrigPort
+	rev.pkts, rev.octs, rev.flags = c.RespPkts, c.RespIPBytes, rf
+	if icmp(c.Proto) {
+		// Zeek's ICMP "ports": the client's type and the reply's type
+		// (echo) or the code. Exporters put type<<8 | code in
+		// icmpTypeCode.
+		fwd.sp, fwd.dp, rev.sp, rev.dp = 0, 0, 0, 0
+		if c.RespPkts > 0 {
+			fwd.icmp, rev.icmp = c.OrigPort<<8, c.RespPort<<8
+		} else {
+			fwd.icmp = c.OrigPort<<8 | c.RespPort&0xff
+		}
+	}
+	if biflow {
+		fwd.rpkts, fwd.rocts, fwd.rflags = rev.pkts, rev.octs, rev.flags
+		return []record{fwd}
+	}
+	var out []record
+	if fwd.pkts > 0 {
+		out = append(out, fwd)
+	}
+	if rev.pkts > 0 {
+		out = append(out, rev)
+	}
+	return out
+}
+
+func icmp(proto uint8) bool { return proto == 1 || proto == 58 }
+
+func historyFlags(h string) (orig, resp uint16) {
+	const fin, syn, rst, psh, ack = 0x01, 0x02, 0x04, 0x08, 0x10
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		f := &orig
+		if c >= 'a' && c <= 'z' {
+			f, c = &resp, c-'a'+'A'
+		}
+		switch c {
+		case 'S':
+			*f |= syn
+		case 'H':
+			*f |= syn | ack
+		case 'A':
+			*f |= ack
+		case 'D':
+			*f |= ack | psh
+		case 'F':
+			*f |= fin
+		case 'R':
+			*f |= rst
+		}
+	}
+	return orig, resp
+}
+
+// messages encodes records into IPFIX messages.
+func messages(recs []record, o Options) ([][]byte, error) {
+	per := o.PerMessage
+	if per <= 0 {
+		per = 20
+	}
+	var msgs [][]byte
+	var seq uint32
+	for i, n := 0, 0; i < len(recs) || n == 0; n++ {
+		j := min(i+per, len(recs))
+		batch := recs[i:j]
+		i = j
+		var body []byte
+		if n == 0 || o.TemplateEvery > 0 && n%o.TemplateEvery == 0 {
+			body = appendTemplates(body, o.Biflow)
+		}
+		for _, v6 := range []bool{false, true} {
+			id := uint16(tmplV4)
+			if v6 {
+				id = tmplV6
+			}
+			var set []byte
+			for _, r := range batch {
+				if r.v6 == v6 {
+					set = appendRecord(set, r, o.Biflow)
+				}
+			}
+			if len(set) > 0 {
+				body = binary.BigEndian.AppendUint16(body, id)
+				body = binary.BigEndian.AppendUint16(body, uint16(4+len(set)))
+				body = append(body, set...)
+			}
+		}
+		export := o.ExportTime
+		if export.IsZero() {
+			for _, r := range batch {
+				if r.end.After(export) {
+					export = r.end
+				}
+			}
+		}
+		if 16+len(body) > 0xffff {
+			return nil, errors.New("ipfixgen: a message over 65,535 bytes: fewer records per message")
+		}
+		m := make([]byte, 0, 16+len(body))
+		m = binary.BigEndian.AppendUint16(m, 10)
+		m = binary.BigEndian.AppendUint16(m, uint16(16+len(body)))
+		m = binary.BigEndian.AppendUint32(m, uint32(export.Unix()+1))
+		m = binary.BigEndian.AppendUint32(m, seq)
+		m = binary.BigEndian.AppendUint32(m, o.Domain)
+		m = append(m, body...)
+		msgs = append(msgs, m)
+		seq += uint32(len(batch))
+		if len(recs) == 0 {
+			break
+		}
+	}
+	return msgs, nil
+}
+
+func appendTemplates(b []byte, biflow bool) []byte {
+	var set []byte
+	for _, v6 := range []bool{false, true} {
+		id := uint16(tmplV4)
+		if v6 {
+			id = tmplV6
+		}
+		fs := template(v6, biflow)
+		set = binary.BigEndian.AppendUint16(set, id)
+		set = binary.BigEndian.AppendUint16(set, uint16(len(fs)))
+		for _, f := range fs {
+			if f.pen != 0 {
+				set = binary.BigEndian.AppendUint16(set, f.id|0x8000)
+				set = binary.BigEndian.AppendUint16(set, f.length)
+				set = binary.BigEndian.AppendUint32(set, f.pen)
+				continue
+			}
+			set = binary.BigEndian.AppendUint16(set, f.id)
+			set = binary.BigEndian.AppendUint16(set, f.length)
+		}
+	}
+	b = binary.BigEndian.AppendUint16(b, 2)
+	b = binary.BigEndian.AppendUint16(b, uint16(4+len(set)))
+	return append(b, set...)
+}
+
+// NTP is t as an NTP timestamp (dateTimeNanoseconds), rounded.
+func NTP(t time.Time) uint64 {
+	sec := uint64(t.Unix() + 2208988800)
+	frac := (uint64(t.Nanosecond())<<32 + 5e8) / 1e9
+	return sec<<32 + frac
+}
+
+func appendRecord(b []byte, r record, biflow bool) []byte {
+	b = binary.BigEndian.AppendUint64(b, NTP(r.start))
+	b = binary.BigEndian.AppendUint64(b, NTP(r.end))
+	if r.v6 {
+		s, d := r.src.As16(), r.dst.As16()
+		b = append(append(b, s[:]...), d[:]...)
+	} else {
+		s, d := r.src.As4(), r.dst.As4()
+		b = append(append(b, s[:]...), d[:]...)
+	}
+	b = binary.BigEndian.AppendUint16(b, r.sp)
+	b = binary.BigEndian.AppendUint16(b, r.dp)
+	b = append(b, r.proto)
+	b = binary.BigEndian.AppendUint16(b, r.flags)
+	b = binary.BigEndian.AppendUint16(b, r.icmp)
+	b = binary.BigEndian.AppendUint64(b, r.pkts)
+	b = binary.BigEndian.AppendUint64(b, r.octs)
+	if biflow {
+		b = binary.BigEndian.AppendUint64(b, r.rpkts)
+		b = binary.BigEndian.AppendUint64(b, r.rocts)
+		b = binary.BigEndian.AppendUint16(b, r.rflags)
+	}
+	return b
+}
