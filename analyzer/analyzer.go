@@ -95,7 +95,9 @@ type Options struct {
 	// OnConnection is nil. The Result is the same as without it: files
 	// that form one link (each starts at or after the previous ended)
 	// and share connections, or where a bound was reached, are read
-	// again in order, in one connection table.
+	// again in order, in one connection table. The files read at once
+	// share MaxConnections, so memory is that of one table; a file that
+	// needs more than its share is read again with the whole bound.
 	Parallel bool
 }
 
@@ -436,11 +438,20 @@ type runner struct {
 	// its digest, so that few files are hashed (open, mapped) at once.
 	late      bool
 	hashSlots chan struct{}
+
+	// stopIfEvicted stops reading a file once the tracker ended a
+	// connection early: runParallel's first pass, whose share of the
+	// live bound is too small for the file; it is read again.
+	stopIfEvicted bool
 }
 
 // hashQueue is how many files a runner hashes at once at most: files
 // read faster than they are hashed wait for a slot.
 const hashQueue = 2
+
+// errShareExceeded stops a file of runParallel's first pass that needs
+// more than its share of the live-connection bound.
+var errShareExceeded = errors.New("more live connections than this file's share of --max-connections")
 
 func newRunner(opts Options, cfg flow.Config) *runner {
 	r := &runner{opts: opts, cfg: cfg, ports: cfg.ServerPorts, dec: decode.NewDecoder(), res: &Result{}, oneLink: opts.Rotated,
@@ -663,8 +674,13 @@ func (r *runner) file(idx int, path string) (err error) {
 			return err
 		}
 		c.Packets++
-		if c.Packets%progressEvery == 0 && prog.fn != nil {
-			prog.update(rd.Consumed())
+		if c.Packets%progressEvery == 0 {
+			if prog.fn != nil {
+				prog.update(rd.Consumed())
+			}
+			if r.stopIfEvicted && r.tr.Stats().Evicted > 0 {
+				return errShareExceeded
+			}
 		}
 		c.Bytes += uint64(p.CaptureLength)
 		if c.Packets == 1 {

@@ -25,8 +25,10 @@ type fileRun struct {
 // merged as read, or read again in order.
 var testOnLink func(from, to int, merged bool)
 
-// runParallel reads each file on its own core, into a tracker of its own,
-// then puts the files together as Run would read them in order: files of
+// runParallel reads each file on its own core, into a tracker of its own
+// (the files read at once share the live-connection bound), then puts the
+// files together as Run would read them in order: a file that needed more
+// than its share of the bound is read again; files of
 // one link (each starts within linkSlack of the latest packet before it,
 // or later) are merged only when no connection could have continued from
 // one into the next and no bound was reached; otherwise that link is read
@@ -42,16 +44,29 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 			fn(p)
 		}
 	}
+	maxLive := cfg.MaxConnections
+	if maxLive <= 0 {
+		maxLive = flow.DefaultMaxConnections
+	}
+	// The files read at once share the live-connection bound, so that
+	// memory stays what one table of --max-connections takes, whatever
+	// the cores: a file that needs more than its share (it ended
+	// connections early) is read again on its own, with the whole bound,
+	// as reading in order would (its first reading stops there).
+	workers := min(runtime.GOMAXPROCS(0), len(paths))
+	shared := cfg
+	shared.MaxConnections = max(1, maxLive/workers)
 	runs := make([]fileRun, len(paths))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(paths)) {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
 				fr := &runs[i]
-				fr.r = newRunner(opts, cfg)
+				fr.r = newRunner(opts, shared)
+				fr.r.stopIfEvicted = shared.MaxConnections < maxLive
 				fr.r.oneLink = true
 				fr.r.tr.RecordMisses()
 				fr.err = fr.r.file(i, paths[i])
@@ -83,10 +98,6 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 			last = c.Last
 		}
 	}
-	max := cfg.MaxConnections
-	if max <= 0 {
-		max = flow.DefaultMaxConnections
-	}
 	maxServices := cfg.MaxServices
 	if maxServices <= 0 {
 		maxServices = flow.DefaultMaxServices
@@ -117,8 +128,15 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 		}
 	}
 	for _, l := range links {
-		ok := l.to-l.from == 1 || mergeable(runs[l.from:l.to], max, maxServices)
-		if testOnLink != nil && l.to-l.from > 1 {
+		var ok bool
+		if l.to-l.from == 1 {
+			// Alone on its link: as read, unless its share of the
+			// live bound changed what it kept.
+			ok = shared.MaxConnections == maxLive || runs[l.from].r.tr.Stats().Evicted == 0
+		} else {
+			ok = mergeable(runs[l.from:l.to], maxLive, maxServices)
+		}
+		if testOnLink != nil && (l.to-l.from > 1 || !ok) {
 			testOnLink(l.from, l.to, ok)
 		}
 		if ok {
@@ -128,7 +146,9 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 			}
 			continue
 		}
-		// One link whose files share connections: read it in order.
+		// One link whose files share connections, or a file that
+		// needed more than its share of the live bound: read it in
+		// order, with the whole bound.
 		r := newRunner(opts, cfg)
 		r.oneLink = true
 		var lerrs []error

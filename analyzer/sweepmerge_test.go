@@ -1,14 +1,18 @@
 package analyzer
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
+	"github.com/flowaudit/flowaudit/catalog"
 )
 
 // scanFile writes a generated scan (only the packets in [o.From, o.Until)
@@ -130,6 +134,73 @@ func TestParallelSweepBoundaries(t *testing.T) {
 			}
 			if !reflect.DeepEqual(links, want) {
 				t.Errorf("links of several files %q, want %q", links, want)
+			}
+		})
+	}
+}
+
+// TestParallelSharesLiveBound: the files read at once share
+// --max-connections, so two tables take no more memory than one; a file
+// that needed more than its share is read again with the whole bound, and
+// the Result is the serial one, whether the whole bound suffices or not.
+func TestParallelSharesLiveBound(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	dir := t.TempDir()
+	// 1,000 probes 10 ms apart (about 1,500 frames), about half never
+	// answered: they stay live. The small scan is captured at the same
+	// time: another link.
+	big := scanFile(t, dir, "big.pcap", pcapgen.Scan{Seed: 1, Hosts: 1000, Ports: []uint16{445}, Gap: 10 * time.Millisecond}, pcapgen.WriteOptions{})
+	small := scanFile(t, dir, "small.pcap", pcapgen.Scan{Seed: 2, Hosts: 20, Ports: []uint16{445}, Gap: 10 * time.Millisecond,
+		Network: netip.MustParsePrefix("10.21.0.0/16"), Start: pcapgen.DefaultStart.Add(5 * time.Millisecond)}, pcapgen.WriteOptions{})
+	one, err := Run([]string{big}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := one.Stats.PeakLive
+	if peak < 300 {
+		t.Fatalf("the scan keeps at most %d connections live", peak)
+	}
+	// The first reading of a file that exceeds its share stops there.
+	r := newRunner(Options{}, flow.Config{MaxConnections: peak / 2, ServerPorts: catalog.BuiltinServerPorts()})
+	r.stopIfEvicted = true
+	if err := r.file(0, big); !errors.Is(err, errShareExceeded) || r.res.Captures[0].Packets >= one.Packets {
+		t.Errorf("a file past its share: %v after %d of %d frames", err, r.res.Captures[0].Packets, one.Packets)
+	}
+	for _, tc := range []struct {
+		name    string
+		max     int
+		reread  []int // files read again
+		evicted bool  // even the whole bound is too small
+	}{
+		{"the whole bound suffices, the share does not", peak + peak/2, []int{0}, false},
+		{"even the whole bound is too small", peak / 2, []int{0}, true},
+		{"the share suffices", 4 * peak, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var reread []int
+			testOnLink = func(from, to int, ok bool) {
+				if !ok {
+					reread = append(reread, from)
+				}
+			}
+			defer func() { testOnLink = nil }()
+			opts := Options{MaxConnections: tc.max}
+			serial, serr := Run([]string{big, small}, opts)
+			opts.Parallel = true
+			par, perr := Run([]string{big, small}, opts)
+			if serr != nil || perr != nil {
+				t.Fatalf("errors: %v, %v", serr, perr)
+			}
+			if (serial.Stats.Evicted > 0) != tc.evicted {
+				t.Fatalf("%d connections ended early reading in order", serial.Stats.Evicted)
+			}
+			s, _ := comparable(serial)
+			p, _ := comparable(par)
+			if !reflect.DeepEqual(s, p) {
+				diffResults(t, s, p)
+			}
+			if !reflect.DeepEqual(reread, tc.reread) {
+				t.Errorf("files read again %v, want %v", reread, tc.reread)
 			}
 		})
 	}

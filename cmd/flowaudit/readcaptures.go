@@ -53,7 +53,7 @@ func (c *captureFlags) register(fs *pflag.FlagSet) {
 // registerParallel adds --parallel, for the commands that aggregate
 // (analyze, roles, rules); flows writes connections as they end, in order.
 func (c *captureFlags) registerParallel(fs *pflag.FlagSet) {
-	fs.BoolVar(&c.parallel, "parallel", false, "read the captures concurrently, one per core; the report is byte-identical to reading them in order (captures of one link that share connections are read in order)")
+	fs.BoolVar(&c.parallel, "parallel", false, "read the captures concurrently, one per core, sharing --max-connections; the report is byte-identical to reading them in order (captures of one link that share connections, and one needing more than its share, are read again in order)")
 }
 
 // profile starts the CPU profile --cpuprofile asks for. The returned
@@ -170,8 +170,9 @@ const (
 // setMemoryLimit gives Go's collector a soft memory limit from the bounds
 // the flags set (the live connections and, for commands that keep them,
 // the services), so garbage is collected before it doubles the peak: 224
-// MiB for flows and 480 MiB for analyze at the defaults. GOMEMLIMIT, when
-// set, wins.
+// MiB for flows and 480 MiB for analyze at the defaults. --parallel needs
+// no more: the files read at once share --max-connections (runParallel).
+// GOMEMLIMIT, when set, wins.
 func (e *env) setMemoryLimit(c captureFlags, services bool) {
 	if e.getenv("GOMEMLIMIT") != "" {
 		return
