@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -426,5 +427,38 @@ func TestLoadWaiversFiles(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("LoadWaivers(%s) = %v, want %q", tt.path, err, tt.want)
 		}
+	}
+}
+
+// TestLabelAllCores: services labelled on every core (labelAll, past
+// labelChunk) give the flows one core labelling them in turn gives: every
+// kind of the TestLabel cases, repeated over many clients and ports,
+// noise among them.
+func TestLabelAllCores(t *testing.T) {
+	cat, inv := fixture(t)
+	servers := []string{"192.0.2.10", "192.0.2.20", "2001:db8::20", "192.0.2.40", "192.0.2.41", "224.0.0.18", "169.254.169.254", "198.51.100.99"}
+	clients := []string{"192.0.2.1", "192.0.2.20", "192.0.2.30", "198.51.100.7"}
+	ports := []uint16{443, 4172, 8443, 53, 80, 3389, 20009, 123, 0, 5353}
+	var services []Service
+	for i := 0; len(services) < 5*labelChunk; i++ {
+		s := svc(clients[i%len(clients)], servers[i/3%len(servers)], []uint8{6, 17, 112}[i%3], ports[i/7%len(ports)], []Outcome{Established, Rejected, Unanswered}[i/11%3])
+		s.Port += uint16(i / 2000) // more ports than the cases: the caches fill
+		services = append(services, s)
+	}
+	opts := Options{Products: []string{"custom"}, Now: t0}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // four runs of labels, whatever the machine
+	all := Audit(services, inv, cat, opts)
+	runtime.GOMAXPROCS(1)
+	one := Audit(services, inv, cat, opts)
+	if len(one.Flows) < 4*labelChunk || len(one.Noise) == 0 {
+		t.Fatalf("%d flows, %d noise: the test needs more of both", len(one.Flows), len(one.Noise))
+	}
+	if !reflect.DeepEqual(all, one) {
+		for i := range one.Flows {
+			if i >= len(all.Flows) || !reflect.DeepEqual(all.Flows[i], one.Flows[i]) {
+				t.Fatalf("flow %d on every core:\n%+v\non one:\n%+v", i, all.Flows[i], one.Flows[i])
+			}
+		}
+		t.Fatalf("results differ:\n%+v\n%+v", all, one)
 	}
 }
