@@ -27,3 +27,17 @@ func TestBlockEvidenceShort(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordReset: a service flow records call rejected (no frame, no
+// RST or ICMP error seen) says a reset answered, not that nothing did;
+// one a capture saw rejected without either is still no answer.
+func TestRecordReset(t *testing.T) {
+	rec := &Service{Proto: 6, Rejected: 1, ClientPackets: 1}
+	if e := blockEvidence(rec); e.Kind != BlockRecordReset || e.Short() != "RST (flow record, no TTL)" {
+		t.Errorf("flow record: %+v %q", e, e.Short())
+	}
+	capt := &Service{Proto: 6, Rejected: 1, ClientPackets: 1, FirstFrame: Frame{File: "a.pcap", Frame: 3}}
+	if e := blockEvidence(capt); e.Kind != BlockNoAnswer {
+		t.Errorf("capture: %+v", e)
+	}
+}

@@ -17,6 +17,7 @@ type BlockEvidence struct {
 	//   host-reset       a RST with a TTL of the server's other packets: the host refused (service down, port closed)
 	//   middlebox-reset  a RST whose TTL is outside those of the server's other packets: something in the path answered for it
 	//   reset            a RST from the server's address, with no other packet of it to compare TTLs
+	//   record-reset     flow records (conn.log, NetFlow, IPFIX) say a reset answered; they keep no TTL
 	//   icmp             an ICMP error (admin-prohibited is 3/13) from the address that sent it
 	//   no-answer        nothing came back
 	Kind         string
@@ -47,6 +48,8 @@ func (e *BlockEvidence) Short() string {
 		return fmt.Sprintf("RST by a middlebox (TTL %d, host %s)", e.RSTTTL, ttlRange(e.ServerTTLMin, e.ServerTTLMax))
 	case BlockReset:
 		return fmt.Sprintf("RST (TTL %d)", e.RSTTTL)
+	case BlockRecordReset:
+		return "RST (flow record, no TTL)"
 	}
 	return fmt.Sprintf("no answer: %d %s over %s", e.Attempts, e.What, e.Over.Round(time.Millisecond))
 }
@@ -64,6 +67,7 @@ const (
 	BlockHostReset      = "host-reset"
 	BlockMiddleboxReset = "middlebox-reset"
 	BlockReset          = "reset"
+	BlockRecordReset    = "record-reset"
 	BlockICMP           = "icmp"
 	BlockNoAnswer       = "no-answer"
 )
@@ -99,6 +103,11 @@ func blockEvidence(s *Service) *BlockEvidence {
 			e.Text = fmt.Sprintf("RST with TTL %d where %s's other packets have %s: a middlebox answered for it", s.RSTTTL, srv, ttls)
 		}
 		return e
+	case s.Rejected > 0 && s.FirstFrame.Frame == 0:
+		// Rejected without a RST or ICMP error seen: flow records
+		// (conn_state REJ, RSTOS0, RSTRH; NetFlow/IPFIX TCP flags) said
+		// so, and hold no packet to tell who sent the reset.
+		return &BlockEvidence{Kind: BlockRecordReset, Text: "a reset answered, as the flow records say (conn_state or TCP flags); they keep no TTL to tell the host from a middlebox"}
 	}
 	e := &BlockEvidence{Kind: BlockNoAnswer, Attempts: s.ClientPackets, Over: s.LastSeen.Sub(s.FirstSeen), What: "packets"}
 	switch s.Proto {
