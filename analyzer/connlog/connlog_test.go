@@ -252,12 +252,14 @@ func TestFiles(t *testing.T) {
 	write("2026-11-28/conn.23:00:00-00:00:00.log", "x")
 	write("sensor-a.json", `{"ts":1,"id.orig_h":"192.0.2.1"}`)
 	write("notes.txt", "hello")
+	write("exporter/2026112910.dat", string(ixMsg(ixExport, 0, ixSet(2, ixTemplate(300, ixField{8, 4, 0})))))
+	write("flows.json", "[\n{\n\t\"type\" : \"FLOW\",\n\t\"sampled\" : 0,\n\t\"export_sysid\" : 1,\n")
 	got, err := Files(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"2026-11-28/conn.23:00:00-00:00:00.log", "2026-11-29/conn.09:00:00-10:00:00.log.gz",
-		"2026-11-29/conn.10:00:00-11:00:00.log.gz", "sensor-a.json"}
+		"2026-11-29/conn.10:00:00-11:00:00.log.gz", "exporter/2026112910.dat", "flows.json", "sensor-a.json"}
 	for i := range want {
 		want[i] = filepath.Join(dir, want[i])
 	}

@@ -107,9 +107,10 @@ func (t *ipfixTemplates) AddTemplate(version uint16, domain uint32, id uint16, t
 		fixed, count = fixedLen(tp.Scopes, tp.Options), len(tp.Scopes)+len(tp.Options)
 	}
 	if count == 0 { // a withdrawal (RFC 7011 8.1); ID 2 or 3: all of the domain's
-		if id == 2 || id == 3 {
-			for k := range t.m {
-				if k>>16 == templateKey(version, domain, 0)>>16 {
+		if id == 2 || id == 3 { // every template (2) or options template (3)
+			for k, tp := range t.m {
+				_, plain := tp.(netflow.TemplateRecord)
+				if k>>16 == templateKey(version, domain, 0)>>16 && plain == (id == 2) {
 					delete(t.m, k)
 				}
 			}
@@ -200,6 +201,8 @@ func (r *Reader) ipfixMessage() error {
 		}
 		return r.ipfixFail(err, false)
 	}
+	domain := binary.BigEndian.Uint32(hdr[12:])
+	withdrawn := false
 	for off := ipfixHeaderLen; off < length; {
 		if length-off < 4 {
 			return r.ipfixFail(fmt.Errorf("%d bytes after the last set, too few for a set header", length-off), false)
@@ -213,8 +216,21 @@ func (r *Reader) ipfixMessage() error {
 			return r.ipfixFail(fmt.Errorf("set at byte %d (ID %d): %d bytes, past the end of the %d-byte message", off, id, sl, length), false)
 		case id < 256 && id != 2 && id != 3:
 			return r.ipfixFail(fmt.Errorf("set at byte %d: set ID %d is reserved (2 templates, 3 options templates, 256 and up data)", off, id), false)
+		case id == 3 && optionsWithdrawals(msg[off+4:off+sl]):
+			// goflow2 reads an options template record's scope field
+			// count, which a withdrawal (RFC 7011 8.1: ID and a field
+			// count of 0) has not: the withdrawals are done here and the
+			// set taken out of what goflow2 sees.
+			for w := msg[off+4 : off+sl]; len(w) >= 4; w = w[4:] {
+				s.tmpl.AddTemplate(10, domain, binary.BigEndian.Uint16(w), netflow.IPFIXOptionsTemplateRecord{})
+			}
+			binary.BigEndian.PutUint16(msg[off:], 0xffff) // marked for removal below
+			withdrawn = true
 		}
 		off += sl
+	}
+	if withdrawn {
+		msg = dropMarkedSets(msg)
 	}
 	s.pkt = netflow.IPFIXPacket{}
 	err = netflow.DecodeMessageVersion(bytes.NewBuffer(msg), s.tmpl, &s.v9, &s.pkt)
@@ -222,7 +238,6 @@ func (r *Reader) ipfixMessage() error {
 		// Only a missing template lets goflow2 go on past a set.
 		return r.ipfixFail(fmt.Errorf("goflow2: %w", err), false)
 	}
-	domain := s.pkt.ObservationDomainId
 	export := int64(s.pkt.ExportTime) * 1e9
 	for _, fs := range s.pkt.FlowSets {
 		switch set := fs.(type) {
@@ -251,6 +266,37 @@ func (r *Reader) ipfixMessage() error {
 	}
 	s.off += int64(length)
 	return nil
+}
+
+// optionsWithdrawals says whether an options template set's records are
+// all withdrawals: a template ID and a field count of 0 each (padding
+// aside).
+func optionsWithdrawals(set []byte) bool {
+	if len(set) < 4 {
+		return false
+	}
+	for ; len(set) >= 4; set = set[4:] {
+		if binary.BigEndian.Uint16(set[2:]) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// dropMarkedSets takes the sets marked with ID 0xffff out of a message,
+// in place, and sets its length.
+func dropMarkedSets(msg []byte) []byte {
+	out := ipfixHeaderLen
+	for off := ipfixHeaderLen; off < len(msg); {
+		sl := int(binary.BigEndian.Uint16(msg[off+2:]))
+		if binary.BigEndian.Uint16(msg[off:]) != 0xffff {
+			copy(msg[out:], msg[off:off+sl])
+			out += sl
+		}
+		off += sl
+	}
+	binary.BigEndian.PutUint16(msg[2:], uint16(out))
+	return msg[:out]
 }
 
 // ipfixEnd is the end of the file: io.EOF when every data record was

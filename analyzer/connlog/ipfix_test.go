@@ -349,6 +349,40 @@ func TestIPFIXErrors(t *testing.T) {
 	}
 }
 
+// TestIPFIXWithdrawals: a withdrawn options template (RFC 7011 8.1, a
+// record goflow2 would misread) and a withdrawn template no longer
+// decode data sets: those are counted as without template.
+func TestIPFIXWithdrawals(t *testing.T) {
+	opts := ixSet(3, bytes.Join([][]byte{be(400, 2), be(2, 2), be(1, 2), be(149, 2), be(4, 2), be(160, 2), be(8, 2)}, nil))
+	optData := ixSet(400, be(9, 4), be(1795936000000, 8))
+	tmpl := ixSet(2, ixTemplate(300, ixField{8, 4, 0}, ixField{12, 4, 0}, ixField{4, 1, 0}, ixField{2, 4, 0}))
+	data := ixSet(300, v4("192.0.2.1"), v4("192.0.2.2"), []byte{17}, be(3, 4))
+	for _, tt := range []struct {
+		name  string
+		msgs  [][]byte
+		conns int
+		want  string
+	}{
+		{"options template withdrawn", [][]byte{ixMsg(ixExport, 9, opts, optData, tmpl, data), ixMsg(ixExport, 9, ixSet(3, be(400, 2), be(0, 2)), data, optData)}, 2,
+			"records without template: 1 data sets (12 bytes)"},
+		{"all options templates withdrawn, the templates kept", [][]byte{ixMsg(ixExport, 9, opts, tmpl), ixMsg(ixExport, 9, ixSet(3, be(3, 2), be(0, 2)), data, optData)}, 1,
+			"records without template: 1 data sets (12 bytes)"},
+		{"every template withdrawn", [][]byte{ixMsg(ixExport, 9, opts, tmpl), ixMsg(ixExport, 9, ixSet(2, be(2, 2), be(0, 2)), data, optData)}, 0,
+			"records without template: 1 data sets (13 bytes)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conns, err := ixRead(t, bytes.Join(tt.msgs, nil))
+			var e *Error
+			if !errors.As(err, &e) || !e.AtEnd || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if len(conns) != tt.conns {
+				t.Errorf("%d connections, want %d", len(conns), tt.conns)
+			}
+		})
+	}
+}
+
 func TestSniffIPFIX(t *testing.T) {
 	var b bytes.Buffer
 	ipfixgen.Write(&b, ixConns()[:1], ipfixgen.Options{})
