@@ -70,7 +70,7 @@ func TestSampleIPFIX(t *testing.T) {
 				if err := json.Unmarshal([]byte(logJSON), &logRep); err != nil {
 					t.Fatalf("ipfix report: %v: %s\n%.400s", err, errs, logJSON)
 				}
-				compareLogReport(t, capRep, logRep, path, "ipfix")
+				compareLogReport(t, capRep, logRep, path, "ipfix", time.Microsecond)
 			})
 		}
 	}
@@ -235,6 +235,75 @@ func TestIPFIXDamage(t *testing.T) {
 			if !strings.Contains(table, tt.status) {
 				t.Errorf("the captures table does not say %q:\n%s", tt.status, table)
 			}
+		})
+	}
+}
+
+// nfdumpJSON writes connections as `nfdump -o json` prints their one-way
+// records (output_json.c's keys, a tab before each), times to the
+// millisecond.
+func nfdumpJSON(conns []flow.Connection) string {
+	var b strings.Builder
+	b.WriteString("[\n")
+	n := 0
+	flags := func(f uint16) string {
+		out := []byte("........")
+		for i, l := range "CEUAPRSF" {
+			if f&(0x80>>i) != 0 {
+				out[i] = byte(l)
+			}
+		}
+		return string(out)
+	}
+	for i := range conns {
+		for _, r := range ipfixgen.Records(&conns[i], false) {
+			if n > 0 {
+				b.WriteString(",\n")
+			}
+			n++
+			v := "4"
+			if r.V6 {
+				v = "6"
+			}
+			const layout = "2006-01-02T15:04:05.000"
+			fmt.Fprintf(&b, "{\n\t\"type\" : \"FLOW\",\n\t\"sampled\" : 0,\n\t\"export_sysid\" : 1,\n\t\"first\" : \"%s\",\n\t\"last\" : \"%s\",\n\t\"received\" : \"%s\",\n\t\"in_packets\" : %d,\n\t\"in_bytes\" : %d,\n\t\"proto\" : %d,\n",
+				r.Start.UTC().Format(layout), r.End.UTC().Format(layout), r.End.UTC().Format(layout), r.Packets, r.Octets, r.Proto)
+			if r.Proto == 1 || r.Proto == 58 {
+				fmt.Fprintf(&b, "\t\"icmp_type\" : %d,\n\t\"icmp_code\" : %d,\n", r.ICMP>>8, r.ICMP&0xff)
+			} else {
+				fmt.Fprintf(&b, "\t\"tcp_flags\" : \"%s\",\n\t\"src_port\" : %d,\n\t\"dst_port\" : %d,\n\t\"fwd_status\" : 0,\n", flags(r.Flags), r.SrcPort, r.DstPort)
+			}
+			fmt.Fprintf(&b, "\t\"src_tos\" : 0,\n\t\"src%s_addr\" : \"%s\",\n\t\"dst%s_addr\" : \"%s\",\n\t\"src_geo\" : \"\",\n\t\"dst_geo\" : \"\",\n\t\"label\" : \"<none>\"\n}", v, r.Src, v, r.Dst)
+		}
+	}
+	b.WriteString("]\n")
+	return b.String()
+}
+
+// TestSampleNfdumpJSON: each sample pilot's connections as `nfdump -o
+// json` prints their one-way records give the capture's findings, with a
+// conn.log's differences and times to the millisecond.
+func TestSampleNfdumpJSON(t *testing.T) {
+	t.Chdir(sampleRoot)
+	tmp := t.TempDir()
+	for _, p := range samplePilots {
+		t.Run(p.family, func(t *testing.T) {
+			path := filepath.Join(tmp, p.family+".out") // the content decides
+			if err := os.WriteFile(path, []byte(nfdumpJSON(sampleConnections(t, p.capture()))), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := p.args("json")
+			_, capJSON, _ := analyzeCmd(t, args...)
+			args[len(args)-1] = path
+			_, logJSON, errs := analyzeCmd(t, args...)
+			var capRep, logRep map[string]any
+			if err := json.Unmarshal([]byte(capJSON), &capRep); err != nil {
+				t.Fatalf("capture report: %v", err)
+			}
+			if err := json.Unmarshal([]byte(logJSON), &logRep); err != nil {
+				t.Fatalf("nfdump json report: %v: %s\n%.400s", err, errs, logJSON)
+			}
+			compareLogReport(t, capRep, logRep, path, "nfdump json", time.Millisecond)
 		})
 	}
 }

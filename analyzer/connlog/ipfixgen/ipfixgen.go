@@ -80,18 +80,19 @@ func template(v6 bool, biflow bool) []field {
 	return f
 }
 
-// record is one data record's values.
-type record struct {
-	start, end   time.Time
-	src, dst     netip.Addr
-	sp, dp       uint16
-	proto        uint8
-	flags        uint16
-	icmp         uint16
-	pkts, octs   uint64
-	rpkts, rocts uint64
-	rflags       uint16
-	v6           bool
+// Record is one data record's values: one direction of a connection, or
+// both (biflow: the Rev fields).
+type Record struct {
+	Start, End            time.Time
+	Src, Dst              netip.Addr
+	SrcPort, DstPort      uint16 // 0 for ICMP
+	Proto                 uint8
+	Flags                 uint16 // tcpControlBits
+	ICMP                  uint16 // type<<8 | code, for ICMP
+	Packets, Octets       uint64
+	RevPackets, RevOctets uint64
+	RevFlags              uint16
+	V6                    bool
 }
 
 // Write writes conns to w as IPFIX messages.
@@ -111,45 +112,45 @@ func Write(w io.Writer, conns []flow.Connection, o Options) error {
 // Messages are conns as IPFIX messages, each a []byte (a UDP payload, or
 // one after another a file).
 func Messages(conns []flow.Connection, o Options) ([][]byte, error) {
-	var recs []record
+	var recs []Record
 	for i := range conns {
-		recs = append(recs, records(&conns[i], o.Biflow)...)
+		recs = append(recs, Records(&conns[i], o.Biflow)...)
 	}
 	return messages(recs, o)
 }
 
-// records are a connection's data records: one per direction that
+// Records are a connection's data records: one per direction that
 // carried packets, or one biflow record. TCP flags come from Zeek's
 // history letters (S, H/h, A, D, F, R: upper case the originator's).
-func records(c *flow.Connection, biflow bool) []record {
+func Records(c *flow.Connection, biflow bool) []Record {
 	of, rf := historyFlags(c.History)
-	base := record{start: c.Start, end: c.End, proto: c.Proto, v6: !c.Orig.Unmap().Is4()}
+	base := Record{Start: c.Start, End: c.End, Proto: c.Proto, V6: !c.Orig.Unmap().Is4()}
 	fwd := base
-	fwd.src, fwd.dst, fwd.sp, fwd.dp = c.Orig.Unmap(), c.Resp.Unmap(), c.OrigPort, c.RespPort
-	fwd.pkts, fwd.octs, fwd.flags = c.OrigPkts, c.OrigIPBytes, of
+	fwd.Src, fwd.Dst, fwd.SrcPort, fwd.DstPort = c.Orig.Unmap(), c.Resp.Unmap(), c.OrigPort, c.RespPort
+	fwd.Packets, fwd.Octets, fwd.Flags = c.OrigPkts, c.OrigIPBytes, of
 	rev := base
-	rev.src, rev.dst, rev.sp, rev.dp = c.Resp.Unmap(), c.Orig.Unmap(), c.RespPort, c.OrigPort
-	rev.pkts, rev.octs, rev.flags = c.RespPkts, c.RespIPBytes, rf
+	rev.Src, rev.Dst, rev.SrcPort, rev.DstPort = c.Resp.Unmap(), c.Orig.Unmap(), c.RespPort, c.OrigPort
+	rev.Packets, rev.Octets, rev.Flags = c.RespPkts, c.RespIPBytes, rf
 	if icmp(c.Proto) {
 		// Zeek's ICMP "ports": the client's type and the reply's type
 		// (echo) or the code. Exporters put type<<8 | code in
 		// icmpTypeCode.
-		fwd.sp, fwd.dp, rev.sp, rev.dp = 0, 0, 0, 0
+		fwd.SrcPort, fwd.DstPort, rev.SrcPort, rev.DstPort = 0, 0, 0, 0
 		if c.RespPkts > 0 {
-			fwd.icmp, rev.icmp = c.OrigPort<<8, c.RespPort<<8
+			fwd.ICMP, rev.ICMP = c.OrigPort<<8, c.RespPort<<8
 		} else {
-			fwd.icmp = c.OrigPort<<8 | c.RespPort&0xff
+			fwd.ICMP = c.OrigPort<<8 | c.RespPort&0xff
 		}
 	}
 	if biflow {
-		fwd.rpkts, fwd.rocts, fwd.rflags = rev.pkts, rev.octs, rev.flags
-		return []record{fwd}
+		fwd.RevPackets, fwd.RevOctets, fwd.RevFlags = rev.Packets, rev.Octets, rev.Flags
+		return []Record{fwd}
 	}
-	var out []record
-	if fwd.pkts > 0 {
+	var out []Record
+	if fwd.Packets > 0 {
 		out = append(out, fwd)
 	}
-	if rev.pkts > 0 {
+	if rev.Packets > 0 {
 		out = append(out, rev)
 	}
 	return out
@@ -184,7 +185,7 @@ func historyFlags(h string) (orig, resp uint16) {
 }
 
 // messages encodes records into IPFIX messages.
-func messages(recs []record, o Options) ([][]byte, error) {
+func messages(recs []Record, o Options) ([][]byte, error) {
 	per := o.PerMessage
 	if per <= 0 {
 		per = 20
@@ -206,7 +207,7 @@ func messages(recs []record, o Options) ([][]byte, error) {
 			}
 			var set []byte
 			for _, r := range batch {
-				if r.v6 == v6 {
+				if r.V6 == v6 {
 					set = appendRecord(set, r, o.Biflow)
 				}
 			}
@@ -219,8 +220,8 @@ func messages(recs []record, o Options) ([][]byte, error) {
 		export := o.ExportTime
 		if export.IsZero() {
 			for _, r := range batch {
-				if r.end.After(export) {
-					export = r.end
+				if r.End.After(export) {
+					export = r.End
 				}
 			}
 		}
@@ -276,27 +277,27 @@ func NTP(t time.Time) uint64 {
 	return sec<<32 + frac
 }
 
-func appendRecord(b []byte, r record, biflow bool) []byte {
-	b = binary.BigEndian.AppendUint64(b, NTP(r.start))
-	b = binary.BigEndian.AppendUint64(b, NTP(r.end))
-	if r.v6 {
-		s, d := r.src.As16(), r.dst.As16()
+func appendRecord(b []byte, r Record, biflow bool) []byte {
+	b = binary.BigEndian.AppendUint64(b, NTP(r.Start))
+	b = binary.BigEndian.AppendUint64(b, NTP(r.End))
+	if r.V6 {
+		s, d := r.Src.As16(), r.Dst.As16()
 		b = append(append(b, s[:]...), d[:]...)
 	} else {
-		s, d := r.src.As4(), r.dst.As4()
+		s, d := r.Src.As4(), r.Dst.As4()
 		b = append(append(b, s[:]...), d[:]...)
 	}
-	b = binary.BigEndian.AppendUint16(b, r.sp)
-	b = binary.BigEndian.AppendUint16(b, r.dp)
-	b = append(b, r.proto)
-	b = binary.BigEndian.AppendUint16(b, r.flags)
-	b = binary.BigEndian.AppendUint16(b, r.icmp)
-	b = binary.BigEndian.AppendUint64(b, r.pkts)
-	b = binary.BigEndian.AppendUint64(b, r.octs)
+	b = binary.BigEndian.AppendUint16(b, r.SrcPort)
+	b = binary.BigEndian.AppendUint16(b, r.DstPort)
+	b = append(b, r.Proto)
+	b = binary.BigEndian.AppendUint16(b, r.Flags)
+	b = binary.BigEndian.AppendUint16(b, r.ICMP)
+	b = binary.BigEndian.AppendUint64(b, r.Packets)
+	b = binary.BigEndian.AppendUint64(b, r.Octets)
 	if biflow {
-		b = binary.BigEndian.AppendUint64(b, r.rpkts)
-		b = binary.BigEndian.AppendUint64(b, r.rocts)
-		b = binary.BigEndian.AppendUint16(b, r.rflags)
+		b = binary.BigEndian.AppendUint64(b, r.RevPackets)
+		b = binary.BigEndian.AppendUint64(b, r.RevOctets)
+		b = binary.BigEndian.AppendUint16(b, r.RevFlags)
 	}
 	return b
 }
