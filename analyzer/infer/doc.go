@@ -94,8 +94,11 @@
 //
 // Infer first decides which products the capture shows. An item is
 // distinctive of a product when it is a single port that only that
-// product's roles name (tcp/1494 and 2598 Citrix, tcp and udp 4172 and
-// 22443 Horizon, tcp/20002, 20009, 30004 RAS, tcp/5061, 5067, 444 Lync).
+// product's roles name, in at least two rules not marked optional
+// (tcp/1494 and 2598 Citrix, tcp and udp 4172 and 22443 Horizon,
+// tcp/20002, 20009, 30004 RAS, tcp/5061, 5067, 444 Lync): a port one rule
+// names (4001/tcp to a Citrix ADC's lights-out board, which Horizon agents
+// use for JMS) is a generic service a table happens to mention.
 // A product is present when at least two of its distinctive services
 // (protocol and port) were answered or called by any host; when no
 // product reaches two, one is enough; when none shows anything
@@ -258,9 +261,7 @@
 // router that forwards for a single off-segment IPv4 address and has an
 // IPv6 address of its own would be taken for one dual-stack host.
 // Distinctive services come from the catalog, not from a list: a generic
-// port that only one product's table happens to name counts for that
-// product (514/udp, 161/tcp, 623/tcp, 4001/tcp, which Horizon agents use
-// for JMS though the Horizon table does not name it, and 8000/tcp for
-// Citrix; 3389/udp and 3000/tcp for RAS; 5060/tcp and 1434/udp for Lync),
-// and two of them make it present.
+// port that only one product's table names, in two rules or more, still
+// counts for that product (514/udp for Citrix, 3389/udp for RAS, 1434/udp
+// for Lync), and two of them make it present.
 package infer

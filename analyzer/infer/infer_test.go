@@ -666,6 +666,14 @@ func TestDecideProducts(t *testing.T) {
 			[]string{"citrix"}, "distinctive services"},
 		{"nothing distinctive: every product", []audit.Service{svc("10.0.2.51", "10.0.3.21", 6, 443, 1, 1)}, Options{},
 			[]string{"citrix", "horizon", "lync", "ras"}, "nothing distinctive"},
+		// Ports only one product's table names, but in one rule each: the
+		// agents' JMS to the Connection Server on 4001 (a Citrix ADC's
+		// lights-out port), a web console on 8000 and IPMI on 623.
+		{"generic ports one rule names are not distinctive", slices.Concat(horizon, []audit.Service{
+			svc("10.0.3.21", "10.0.1.10", 6, 4001, 1, 1),
+			svc("10.0.1.10", "10.0.0.60", 6, 8000, 1, 1),
+			svc("10.0.2.60", "10.0.0.61", 6, 623, 1, 1),
+		}), Options{}, []string{"horizon"}, "distinctive services"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,10 @@ import (
 // product reaches that, one distinctive service is enough.
 const minDistinctive = 2
 
+// minDistinctiveRules is how many rules, not optional, must name a single
+// port for it to be distinctive of the product whose roles alone name it.
+const minDistinctiveRules = 2
+
 // ProductEvidence is why a product's roles are proposed or not.
 type ProductEvidence struct {
 	Product string

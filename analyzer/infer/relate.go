@@ -137,9 +137,30 @@ func (m *Model) relate(roles []*catalog.Role, rules []*catalog.Rule, portRoles m
 			}
 		}
 	}
+	// A single port is only distinctive of a product when the tables
+	// rely on it: at least minDistinctiveRules rules not marked optional
+	// name it. A port one rule names (514/udp from a Citrix ADC to its
+	// ADM, 4001/tcp to its lights-out board) is a generic service some
+	// table happens to mention, and other products' hosts use it too.
+	named := map[protoRange]int{}
+	for _, r := range rules {
+		if r.Optional {
+			continue
+		}
+		for _, p := range r.Protocols {
+			if !catalog.HasPorts(p) {
+				continue
+			}
+			for _, pr := range r.Ports {
+				if pr.Lo == pr.Hi {
+					named[protoRange{p, pr}]++
+				}
+			}
+		}
+	}
 	m.distinctive = make([]string, len(m.items))
 	for i, it := range m.items {
-		if !it.ports || it.r.Lo != it.r.Hi || m.weight[i] == 0 {
+		if !it.ports || it.r.Lo != it.r.Hi || m.weight[i] == 0 || named[protoRange{it.proto, it.r}] < minDistinctiveRules {
 			continue
 		}
 		product := ""
