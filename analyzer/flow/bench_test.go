@@ -76,3 +76,22 @@ func BenchmarkNewConnections(b *testing.B) {
 		tr.Add(&p, ts, Pos{Frame: uint64(i)})
 	}
 }
+
+// BenchmarkServices measures the end of an analysis with the services at
+// DefaultMaxServices (a scan, the make-bench capture): Services copies
+// them out of the tracker, sorted.
+func BenchmarkServices(b *testing.B) {
+	tr := NewTracker(Config{SweepThreshold: -1})
+	for i := range DefaultMaxServices {
+		c := Connection{Orig: netip.AddrFrom4([4]byte{10, 1, byte(i >> 12), byte(i >> 4)}), Resp: netip.AddrFrom4([4]byte{10, 20, byte(i * 7), byte(i)}),
+			OrigPort: 40000, RespPort: uint16(i * 13), Proto: decode.ProtoTCP, Start: base, End: base.Add(time.Second), Outcome: Established,
+			OrigPkts: 3, RespPkts: 2, RespTTL: 64}
+		tr.AddConnection(&c)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(tr.Services()) != DefaultMaxServices {
+			b.Fatal("services lost")
+		}
+	}
+}

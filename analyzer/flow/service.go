@@ -276,15 +276,25 @@ func (t *Tracker) route(k ServiceKey, n uint64) (s *svc, sw *Sweep, ok bool) {
 // their sweep here.
 func (t *Tracker) Services() []Service {
 	t.sweeps.fold(t.services)
-	out := make([]Service, 0, len(t.services))
-	for _, s := range t.services {
-		out = append(out, s.Service)
+	// Sorted as keys, then copied once: a Service is a few hundred bytes,
+	// and sorting 65,536 of them by value moves each many times.
+	type keyed struct {
+		k ServiceKey
+		s *svc
+	}
+	sorted := make([]keyed, 0, len(t.services))
+	for k, s := range t.services {
+		sorted = append(sorted, keyed{k, s})
+	}
+	slices.SortFunc(sorted, func(a, b keyed) int { return a.k.Compare(b.k) })
+	out := make([]Service, len(sorted))
+	for i, ks := range sorted {
+		s := ks.s
+		out[i] = s.Service
 		if r, ok := t.serverTTL[s.Server]; ok {
-			o := &out[len(out)-1]
-			o.ServerTTLMin, o.ServerTTLMax = widenTTLs(o.ServerTTLMin, o.ServerTTLMax, r[0], r[1])
+			out[i].ServerTTLMin, out[i].ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, r[0], r[1])
 		}
 	}
-	slices.SortFunc(out, func(a, b Service) int { return a.ServiceKey.Compare(b.ServiceKey) })
 	return out
 }
 
