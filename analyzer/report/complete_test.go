@@ -317,3 +317,21 @@ waivers:
 		}
 	}
 }
+
+// TestSummaryFailOnNone: the summary's findings row names the kinds
+// --fail-on counted, and says none for none, not an empty "--fail-on ".
+func TestSummaryFailOnNone(t *testing.T) {
+	rep := testReport(t)
+	for _, tc := range []struct {
+		failOn []string
+		want   string
+	}{
+		{nil, "Findings (--fail-on none)"},
+		{[]string{"undocumented", "blocked"}, "Findings (--fail-on undocumented,blocked)"},
+	} {
+		rep.FailOn = tc.failOn
+		if got := rep.SummaryTable().Rows; got[len(got)-1][0] != tc.want {
+			t.Errorf("--fail-on %q: row %q, want %q", tc.failOn, got[len(got)-1][0], tc.want)
+		}
+	}
+}

@@ -120,7 +120,11 @@ func (r *Report) SummaryTable() Table {
 	add("Documented services", r.DocumentedCount())
 	add("Waived", c.Waived)
 	add("Expired waivers", c.ExpiredWaivers)
-	add(fmt.Sprintf("Findings (--fail-on %s)", strings.Join(r.FailOn, ",")), r.FindingCount())
+	failOn := strings.Join(r.FailOn, ",")
+	if failOn == "" {
+		failOn = "none"
+	}
+	add(fmt.Sprintf("Findings (--fail-on %s)", failOn), r.FindingCount())
 	return t
 }
 
