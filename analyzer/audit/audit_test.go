@@ -364,6 +364,10 @@ func TestWaiverErrors(t *testing.T) {
 		{"waivers:\n  - {reason: r, ticket: t}\n", "w.yaml:2: a waiver must name a rule"},
 		{"waivers:\n  - {port: 80, reason: r, ticket: t, why: x}\n", `w.yaml:2: unknown field "why"`},
 		{"waivers:\n  - {proto: tcpp, reason: r, ticket: t}\n", `w.yaml:2: unknown protocol "tcpp"`},
+		// A port on a protocol without ports matches nothing: the
+		// waiver would be listed unused, its finding standing.
+		{"waivers:\n  - reason: r\n    ticket: t\n    proto: icmp\n    port: 8\n", `w.yaml:5: port 8: icmp has no ports; leave port out`},
+		{"waivers:\n  - {proto: vrrp, port: 112, reason: r, ticket: t}\n", `w.yaml:2: port 112: vrrp has no ports`},
 		{"waivers:\n  - reason: r\n    ticket: t\n    client: 192.0.2.1/24\n",
 			`w.yaml:4: client: address block "192.0.2.1/24" has host bits set (did you mean 192.0.2.0/24?)`},
 		{"waivers:\n  - {server: '2001:db8::1/64', reason: r, ticket: t}\n",

@@ -174,15 +174,23 @@ func ParseWaivers(name string, data []byte, inv *inventory.Inventory, cat *catal
 				errf(at("server"), "server: %v", err)
 				ok = false
 			}
+			portless := false // proto names a protocol without ports
 			if yw.Proto != "" {
 				if w.Proto, err = catalog.ParseProto(yw.Proto); err != nil {
 					errf(at("proto"), "%v", err)
 					ok = false
+				} else {
+					portless = !catalog.HasPorts(w.Proto)
 				}
 				w.HasProto = true
 			}
 			if w.Ports, err = catalog.ParsePorts(string(yw.Port)); err != nil {
 				errf(at("port"), "%v", err)
+				ok = false
+			} else if len(w.Ports) > 0 && portless {
+				// It would match nothing, and be listed as unused
+				// instead of the finding it was written for.
+				errf(at("port"), "port %s: %s has no ports; leave port out", yw.Port, yw.Proto)
 				ok = false
 			}
 		}
