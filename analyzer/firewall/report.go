@@ -91,6 +91,11 @@ func ReadReport(name string, r io.Reader) ([]Observation, *ReportInfo, error) {
 	if len(data) > maxReportSize {
 		return nil, nil, fmt.Errorf("%s: larger than %d MiB: not an analyze report", name, maxReportSize>>20)
 	}
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		// A capture, a CSV report or a conn.log given to --from-report:
+		// say what it wants, not where the JSON syntax broke.
+		return nil, nil, fmt.Errorf("%s: not a flowaudit analyze JSON report (it does not start with '{'; a capture or a conn.log goes to --capture)", name)
+	}
 	var rep analyzeReport
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, jsonPosition(data, err))

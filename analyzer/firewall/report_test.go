@@ -32,6 +32,8 @@ func TestReadReport(t *testing.T) {
 		{"syntax error", "{\"tool\": \"flowaudit\",\n \"flows\": [}", "error: r.json: line 2 (offset 34): invalid character '}'"},
 		{"type error", `{"tool": "flowaudit", "flows": [{"client": 1}]}`, "error: r.json: line 1 (offset 44): json: cannot unmarshal number"},
 		{"not a report", `{"hosts": []}`, "error: r.json: not a flowaudit analyze JSON report"},
+		{"a capture", "\x0a\x0d\x0d\x0a\x1c\x00\x00\x00", "error: r.json: not a flowaudit analyze JSON report (it does not start with '{'; a capture or a conn.log goes to --capture)"},
+		{"a csv report", "kind,status,blocked\n", "error: r.json: not a flowaudit analyze JSON report (it does not start with '{'"},
 		{"bad address", `{"tool": "flowaudit", "flows": [{"client": "host", "server": "192.0.2.2", "proto": "tcp", "port": 1, "rules": [{"id": "r"}]}]}`,
 			"error: r.json: flows[0]: client: ParseAddr(\"host\")"},
 		{"bad port", `{"tool": "flowaudit", "flows": [{"client": "192.0.2.1", "server": "192.0.2.2", "proto": "tcp", "port": 70000, "rules": [{"id": "r"}]}]}`,
