@@ -32,7 +32,9 @@ func (e *env) parseFlags(fs *pflag.FlagSet, help string, args []string) (done bo
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprint(e.stdout, help)
-			fmt.Fprintf(e.stdout, "\nFlags:\n%s", fs.FlagUsages())
+			if u := fs.FlagUsages(); u != "" {
+				fmt.Fprintf(e.stdout, "\nFlags:\n%s", u)
+			}
 			return true, nil
 		}
 		return true, usagef("%s: %v (see 'flowaudit %s --help')", fs.Name(), err, fs.Name())

@@ -664,3 +664,25 @@ func TestStdinOnce(t *testing.T) {
 		}
 	}
 }
+
+// Every command's --help (and `help COMMAND`) has an Examples block and
+// exits 0; a command without flags lists none; version takes no
+// arguments.
+func TestEveryHelpHasExamples(t *testing.T) {
+	for name := range commands() {
+		for _, args := range [][]string{{name, "--help"}, {"help", name}} {
+			var out, errb strings.Builder
+			code := run(args, strings.NewReader(""), &out, &errb)
+			if code != exitOK || !strings.Contains(out.String(), "\nExamples:\n") {
+				t.Errorf("%v: exit %d, no Examples block:\n%s%s", args, code, out.String(), errb.String())
+			}
+			if strings.HasSuffix(out.String(), "Flags:\n") {
+				t.Errorf("%v: an empty Flags section", args)
+			}
+		}
+	}
+	var out, errb strings.Builder
+	if code := run([]string{"version", "extra"}, strings.NewReader(""), &out, &errb); code != exitUsage || !strings.Contains(errb.String(), `version takes no arguments, got "extra"`) {
+		t.Errorf("version extra: exit %d, %q", code, errb.String())
+	}
+}

@@ -223,7 +223,25 @@ Run 'flowaudit <command> --help' for a command's flags.
 	fmt.Fprint(w, b.String())
 }
 
-func runVersion(e *env, _ []string) int {
+const versionHelp = `Usage:
+  flowaudit version
+
+Prints the version, as reports give it ("Tool" in the inputs table, JSON
+"version").
+
+Examples:
+  flowaudit version
+  flowaudit --version
+`
+
+func runVersion(e *env, args []string) int {
+	fs := newFlagSet("version", versionHelp)
+	if done, err := e.parseFlags(fs, versionHelp, args); done {
+		return e.done(err)
+	}
+	if fs.NArg() > 0 {
+		return e.fail(usagef("version takes no arguments, got %q", strings.Join(fs.Args(), " ")))
+	}
 	fmt.Fprintf(e.stdout, "flowaudit %s\n", version)
 	return exitOK
 }
