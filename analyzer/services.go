@@ -2,8 +2,10 @@ package analyzer
 
 import (
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
@@ -16,8 +18,31 @@ import (
 // so a position names its file. A partial connection (the server answered
 // but the handshake did not complete, such as a SYN-ACK the client reset)
 // counts as established: the path through the firewall was open.
+//
+// A scan's tens of thousands of services are converted on every core, a
+// run of them each (the second core is free once the digest is done).
 func AuditServices(ss []flow.Service, files []string) []audit.Service {
 	out := make([]audit.Service, len(ss))
+	workers := min(runtime.GOMAXPROCS(0), len(ss)/convertChunk)
+	if workers <= 1 {
+		convertServices(out, ss, files)
+		return out
+	}
+	per := (len(ss) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for from := 0; from < len(ss); from += per {
+		to := min(from+per, len(ss))
+		wg.Go(func() { convertServices(out[from:to], ss[from:to], files) })
+	}
+	wg.Wait()
+	return out
+}
+
+// convertChunk is the fewest services a core converts on its own.
+const convertChunk = 4096
+
+// convertServices converts ss into out (as long).
+func convertServices(out []audit.Service, ss []flow.Service, files []string) {
 	for i := range ss {
 		s := &ss[i]
 		out[i] = audit.Service{
@@ -56,7 +81,6 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 			out[i].ICMPName = decode.ICMPName(icmpProto(s.ICMPFrom), s.ICMPType, s.ICMPCode)
 		}
 	}
-	return out
 }
 
 // frameOf is the frame at position p, its file named from files (the

@@ -1,0 +1,48 @@
+package analyzer
+
+import (
+	"net/netip"
+	"reflect"
+	"runtime"
+	"testing"
+
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+)
+
+// TestAuditServicesAllCores: services converted on every core (past
+// convertChunk) are what one core converting them in turn gives, names,
+// DNS names and ICMP errors included, each in its place.
+func TestAuditServicesAllCores(t *testing.T) {
+	ss := make([]flow.Service, 5*convertChunk+17)
+	for i := range ss {
+		s := &ss[i]
+		s.Client = netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		s.Server = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i)})
+		s.Proto, s.Port = 6, uint16(i)
+		s.Connections, s.Established, s.ClientPackets = uint64(i%5+1), uint64(i%5+1), uint64(i)
+		s.FirstPos = flow.Pos{File: i % 3, Frame: uint64(i)}
+		if i%7 == 0 {
+			s.Names = []flow.ServiceName{{Name: "b.example", Source: flow.NameSource(1 + i%3), Connections: 1}, {Name: "a.example", Source: flow.NameSource(1), Connections: 2}}
+			s.DNSNames = []string{"z.example", "y.example"}
+		}
+		if i%11 == 0 {
+			s.ICMPErrors, s.ICMPFrom, s.ICMPType, s.ICMPCode = 1, netip.MustParseAddr("2001:db8::fe"), 1, 1
+		}
+	}
+	files := []string{"a.pcap", "b.pcap"}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // four runs, whatever the machine
+	all := AuditServices(ss, files)
+	runtime.GOMAXPROCS(1)
+	one := AuditServices(ss, files)
+	if len(all) != len(ss) || !reflect.DeepEqual(all, one) {
+		for i := range one {
+			if !reflect.DeepEqual(all[i], one[i]) {
+				t.Fatalf("service %d on every core:\n%+v\non one:\n%+v", i, all[i], one[i])
+			}
+		}
+		t.Fatalf("%d services, want %d", len(all), len(one))
+	}
+	if one[7].Names[0].Name != "a.example" || one[7].DNSNames[0] != "y.example" || one[11].ICMPName == "" || one[5].FirstFrame.File != "" {
+		t.Errorf("converted: %+v, %+v, %+v", one[7], one[11], one[5])
+	}
+}
