@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -96,6 +97,33 @@ func (m *Model) tieInside(hosts []*Host, flows []flow.Service, scope map[string]
 	if span <= 0 {
 		return hosts
 	}
+	// The addresses that may be inside ones: they called something and
+	// answered nothing a role of the products in scope documents.
+	x := &context{scope: scope}
+	docItem := make([]bool, len(m.items))
+	for k := range m.cands {
+		if c := &m.cands[k]; x.allowed(c) {
+			for _, i := range c.items {
+				docItem[i] = true
+			}
+		}
+	}
+	var insides []*Host
+	for _, b := range hosts {
+		calls, documented := false, false
+		for _, o := range b.Observations {
+			if o.Dir == Called {
+				calls = true
+				continue
+			}
+			for _, i := range m.match(o.Dir, o.Proto, o.Port) {
+				documented = documented || docItem[i]
+			}
+		}
+		if calls && !documented {
+			insides = append(insides, b)
+		}
+	}
 	var ties []insideTie
 	for _, a := range hosts {
 		fc := m.frontOf(a, hostOf)
@@ -107,12 +135,16 @@ func (m *Model) tieInside(hosts []*Host, flows []flow.Service, scope map[string]
 			continue
 		}
 		f := min(1, float64(coverage(windows))/float64(span))
-		x := &context{scope: scope}
-		for _, b := range hosts {
+		// The endpoints that call the front, by the documents.
+		callers := map[string]bool{}
+		for _, sd := range fc.answers {
+			callers[sd.other.String()] = true
+		}
+		for _, b := range insides {
 			if b == a {
 				continue
 			}
-			backends, roles := m.insideCalls(a, fc, b, hostOf, x)
+			backends, roles := m.insideCalls(a, b, hostOf, fc, callers)
 			if len(backends) == 0 {
 				continue
 			}
@@ -141,14 +173,14 @@ func (m *Model) tieInside(hosts []*Host, flows []flow.Service, scope map[string]
 	}
 	// Only a unique pairing ties: one inside address per front, one front
 	// per inside address.
-	fronts, insides := map[*Host]int{}, map[*Host]int{}
+	perFront, perInside := map[*Host]int{}, map[*Host]int{}
 	for _, t := range ties {
-		fronts[t.front]++
-		insides[t.inside]++
+		perFront[t.front]++
+		perInside[t.inside]++
 	}
 	gone := map[*Host]bool{}
 	for _, t := range ties {
-		if fronts[t.front] != 1 || insides[t.inside] != 1 || gone[t.front] || gone[t.inside] {
+		if perFront[t.front] != 1 || perInside[t.inside] != 1 || gone[t.front] || gone[t.inside] {
 			continue
 		}
 		mergeInside(t)
@@ -294,22 +326,18 @@ func servicePort(proto uint8, port uint16) uint16 {
 	return port
 }
 
-// insideCalls returns b's calls to the servers behind front a (role fc):
-// to a peer given a role fc fronts, on a service the documents have the
-// front's callers reach that role on. It returns nothing when b answered
-// a service a role of the products in scope (x) documents, called a or
-// was called by it, or made any other call that is not neutral; roles
-// are the roles it called behind a.
-func (m *Model) insideCalls(a *Host, fc *candidate, b *Host, hostOf map[netip.Addr]*Host, x *context) (map[backendKey]bool, []string) {
-	for oi, o := range b.Observations {
-		if o.Dir == Answered && m.documented(o, x) || slices.Contains(b.peers[oi], a.Addr) {
+// insideCalls returns b's calls to the servers behind front a (role fc,
+// called by the endpoints callers): to a peer given a role of fc's
+// product that the documents have the front's callers reach directly on
+// that service (see behind). It returns nothing when b called a or was
+// called by it, or made any other call that is not neutral; roles are the
+// roles it called behind a. b answered nothing documented (tieInside
+// checks).
+func (m *Model) insideCalls(a, b *Host, hostOf map[netip.Addr]*Host, fc *candidate, callers map[string]bool) (map[backendKey]bool, []string) {
+	for oi := range b.Observations {
+		if slices.Contains(b.peers[oi], a.Addr) {
 			return nil, nil
 		}
-	}
-	// The endpoints that call the front, by the documents.
-	callers := map[string]bool{}
-	for _, sd := range fc.answers {
-		callers[sd.other.String()] = true
 	}
 	out := map[backendKey]bool{}
 	roles := map[string]bool{}
@@ -329,25 +357,7 @@ func (m *Model) insideCalls(a *Host, fc *candidate, b *Host, hostOf map[netip.Ad
 			}
 		}
 	}
-	return out, slices.Sorted(func(yield func(string) bool) {
-		for r := range roles {
-			if !yield(r) {
-				return
-			}
-		}
-	})
-}
-
-// documented says whether a candidate the context allows documents o.
-func (m *Model) documented(o Observation, x *context) bool {
-	items := m.match(o.Dir, o.Proto, o.Port)
-	for k := range m.cands {
-		c := &m.cands[k]
-		if x.allowed(c) && slices.ContainsFunc(items, func(i int) bool { return containsInt(c.items, i) }) {
-			return true
-		}
-	}
-	return false
+	return out, slices.Sorted(maps.Keys(roles))
 }
 
 // behind is the name of the role peer plays behind front fc when the
