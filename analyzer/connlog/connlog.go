@@ -1,7 +1,8 @@
 // Package connlog reads connection records that sensors already wrote —
 // Zeek's conn.log, in its ASCII (TSV) and JSON formats, NetFlow/IPFIX
-// records as `nfdump -o csv` and `-o json` print them, and IPFIX files
-// (RFC 7011 messages, decoded by goflow2's netflow package), one-way
+// records as `nfdump -o csv` and `-o json` print them, and IPFIX and
+// NetFlow v9 files (RFC 7011 messages, RFC 3954 packets, decoded by
+// goflow2's netflow package), one-way
 // records paired with their reverse — into flow.Connection values, so a
 // site that runs Zeek or a flow collector rather than keeping captures
 // can feed the same service aggregation and audit as a capture does.
@@ -60,6 +61,7 @@ const (
 	NfdumpCSV                // nfdump -o csv: NetFlow/IPFIX records, a header line naming the columns
 	NfdumpJSON               // nfdump -o json (an array of records) or -o json-log (one record a line)
 	IPFIX                    // RFC 7011 messages one after another (RFC 5655's file format)
+	NetFlowV9                // RFC 3954 packets one after another (a raw dump of an exporter's datagrams)
 )
 
 func (f Format) String() string {
@@ -74,6 +76,8 @@ func (f Format) String() string {
 		return "nfdump json"
 	case IPFIX:
 		return "ipfix"
+	case NetFlowV9:
+		return "netflow v9"
 	}
 	return "none"
 }
@@ -97,6 +101,9 @@ func Sniff(head []byte) Format {
 	}
 	if sniffIPFIX(head) {
 		return IPFIX
+	}
+	if sniffNFv9(head) {
+		return NetFlowV9
 	}
 	head = bytes.TrimLeft(head, " \t\r\n")
 	switch {
@@ -272,7 +279,7 @@ func NewReader(path string, r io.Reader) (*Reader, error) {
 	head, _ := br.Peek(SniffSize)
 	rd.format = Sniff(head)
 	if rd.format == None {
-		return nil, &Error{Path: path, Err: errors.New("not a zeek conn.log (no #separator or #fields header, no JSON object with id.orig_h), nfdump csv or json, nor IPFIX")}
+		return nil, &Error{Path: path, Err: errors.New("not a zeek conn.log (no #separator or #fields header, no JSON object with id.orig_h), nfdump csv or json, IPFIX nor NetFlow v9")}
 	}
 	rd.tsv.reset()
 	for i := range rd.nf.cols {
@@ -302,7 +309,7 @@ func (r *Reader) Next(c *flow.Connection) error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.format == NfdumpCSV || r.format == NfdumpJSON || r.format == IPFIX {
+	if r.format >= NfdumpCSV {
 		return r.nfNext(c)
 	}
 	for {
@@ -459,6 +466,8 @@ func (r *Reader) nfFill() error {
 	switch r.format {
 	case IPFIX:
 		return r.ipfixMessage()
+	case NetFlowV9:
+		return r.v9Packet()
 	case NfdumpJSON:
 		return r.nfJSONRecord()
 	}

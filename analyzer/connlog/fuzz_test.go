@@ -36,7 +36,7 @@ func FuzzReader(f *testing.F) {
 				var e *Error
 				// A binary or JSON file's error names a message or record;
 				// its end, what was not read.
-				lineless := r.Kind() == IPFIX || r.Kind() == NfdumpJSON || bytes.HasPrefix(data, []byte{0x1f, 0x8b})
+				lineless := r.Kind() == IPFIX || r.Kind() == NetFlowV9 || r.Kind() == NfdumpJSON || bytes.HasPrefix(data, []byte{0x1f, 0x8b})
 				if !errors.As(err, &e) || e.Line == 0 && !lineless {
 					t.Fatalf("%T %v", err, err)
 				}

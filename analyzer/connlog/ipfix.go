@@ -50,7 +50,27 @@ func sniffIPFIX(head []byte) bool {
 		(id == 2 || id == 3 || id >= 256) && sl >= 4 && ipfixHeaderLen+sl <= n
 }
 
-// ipfixState reads an IPFIX file.
+// NetFlow v9 (RFC 3954) packets one after another, as a raw dump of
+// what an exporter sent: a v9 header has a record count but no length,
+// so a packet is its header and the flowsets after it up to the next
+// packet's header, which starts with 9 where no flowset ID can (2 to 255
+// are reserved), or the end of the file.
+const v9HeaderLen = 20
+
+// sniffNFv9 says whether head starts a NetFlow v9 packet: version 9, a
+// plausible export time, and a first flowset of templates, options
+// templates or data, no shorter than its header.
+func sniffNFv9(head []byte) bool {
+	if len(head) < v9HeaderLen+4 || head[0] != 0 || head[1] != 9 {
+		return false
+	}
+	t := binary.BigEndian.Uint32(head[8:])
+	id := binary.BigEndian.Uint16(head[20:])
+	sl := int(binary.BigEndian.Uint16(head[22:]))
+	return t >= ipfixMinExport && t < ipfixMaxExport && (id == 0 || id == 1 || id >= 256) && sl >= 4
+}
+
+// ipfixState reads an IPFIX or NetFlow v9 file.
 type ipfixState struct {
 	tmpl *ipfixTemplates
 	buf  []byte
@@ -238,8 +258,17 @@ func (r *Reader) ipfixMessage() error {
 		// Only a missing template lets goflow2 go on past a set.
 		return r.ipfixFail(fmt.Errorf("goflow2: %w", err), false)
 	}
-	export := int64(s.pkt.ExportTime) * 1e9
-	for _, fs := range s.pkt.FlowSets {
+	r.takeSets(s.pkt.FlowSets, domain, int64(s.pkt.ExportTime)*1e9)
+	s.off += int64(length)
+	return nil
+}
+
+// takeSets takes a message's decoded sets in: the data records, the
+// exporter's boot time from options data, the data sets goflow2 could
+// not decode for want of a template.
+func (r *Reader) takeSets(sets []any, domain uint32, export int64) {
+	s := &r.ix
+	for _, fs := range sets {
 		switch set := fs.(type) {
 		case netflow.DataFlowSet:
 			for i := range set.Records {
@@ -264,8 +293,6 @@ func (r *Reader) ipfixMessage() error {
 			}
 		}
 	}
-	s.off += int64(length)
-	return nil
 }
 
 // optionsWithdrawals says whether an options template set's records are
@@ -297,6 +324,90 @@ func dropMarkedSets(msg []byte) []byte {
 	}
 	binary.BigEndian.PutUint16(msg[2:], uint16(out))
 	return msg[:out]
+}
+
+// v9Packet reads the next NetFlow v9 packet and takes its data records
+// in, as ipfixMessage does an IPFIX message's.
+func (r *Reader) v9Packet() error {
+	s := &r.ix
+	if s.tmpl == nil {
+		s.tmpl = &ipfixTemplates{m: make(map[uint64]any)}
+		s.buf = make([]byte, 1<<16)
+		s.initTime = make(map[uint32]uint64)
+	}
+	hdr := s.buf[:v9HeaderLen]
+	n, err := io.ReadFull(r.br, hdr)
+	if n == 0 && errors.Is(err, io.EOF) {
+		return r.ipfixEnd()
+	}
+	s.msg++
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) && (n < 2 || binary.BigEndian.Uint16(hdr) == 9) {
+			return r.ipfixFail(fmt.Errorf("the file ends inside a packet header (%d of %d bytes)", n, v9HeaderLen), true)
+		}
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			return r.ipfixFail(err, false)
+		}
+	}
+	if v := binary.BigEndian.Uint16(hdr); v != 9 {
+		return r.ipfixFail(fmt.Errorf("version %d where a packet should start (NetFlow v9 is 9): not NetFlow v9, or garbage after the last packet", v), false)
+	}
+	length := v9HeaderLen
+	for {
+		p, err := r.br.Peek(4)
+		if len(p) == 0 && errors.Is(err, io.EOF) {
+			break
+		}
+		if len(p) >= 2 && binary.BigEndian.Uint16(p) == 9 {
+			break // the next packet
+		}
+		if len(p) < 4 {
+			if err == nil || errors.Is(err, io.EOF) {
+				return r.ipfixFail(fmt.Errorf("the file ends inside a flowset header at byte %d of the packet", length), true)
+			}
+			return r.ipfixFail(err, false)
+		}
+		id := binary.BigEndian.Uint16(p)
+		sl := int(binary.BigEndian.Uint16(p[2:]))
+		switch {
+		case sl < 4:
+			return r.ipfixFail(fmt.Errorf("flowset at byte %d: length %d, shorter than its header", length, sl), false)
+		case id >= 2 && id < 256:
+			return r.ipfixFail(fmt.Errorf("flowset at byte %d: flowset ID %d is reserved (0 templates, 1 options templates, 256 and up data)", length, id), false)
+		case length+sl > len(s.buf):
+			return r.ipfixFail(fmt.Errorf("flowset at byte %d: the packet would be longer than 65,536 bytes", length), false)
+		}
+		if n, err := io.ReadFull(r.br, s.buf[length:length+sl]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return r.ipfixFail(fmt.Errorf("the file ends inside the flowset at byte %d: %d of its %d bytes", length, n, sl), true)
+			}
+			return r.ipfixFail(err, false)
+		}
+		length += sl
+	}
+	msg := s.buf[:length]
+	uptime := uint64(binary.BigEndian.Uint32(hdr[4:]))
+	unix := uint64(binary.BigEndian.Uint32(hdr[8:]))
+	source := binary.BigEndian.Uint32(hdr[16:])
+	// FIRST_SWITCHED and LAST_SWITCHED count milliseconds of the
+	// exporter's uptime: it booted uptime before the export time.
+	if boot := unix * 1000; boot >= uptime {
+		s.initTime[source] = boot - uptime
+	}
+	// Each flowset on its own: goflow2's packet loop stops after the
+	// header's count of flowsets, which exporters fill with records.
+	buf := bytes.NewBuffer(msg[v9HeaderLen:])
+	var sets []any
+	for buf.Len() > 0 {
+		fs, err := netflow.DecodeMessageCommonFlowSet(buf, s.tmpl, source, 9)
+		if err != nil && !errors.Is(err, netflow.ErrorTemplateNotFound) {
+			return r.ipfixFail(fmt.Errorf("goflow2: %w", err), false)
+		}
+		sets = append(sets, fs)
+	}
+	r.takeSets(sets, source, int64(unix)*1e9)
+	s.off += int64(length)
+	return nil
 }
 
 // ipfixEnd is the end of the file: io.EOF when every data record was

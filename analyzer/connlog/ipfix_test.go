@@ -107,6 +107,8 @@ func TestIPFIXRoundTrip(t *testing.T) {
 		{"uniflow, a record a message, templates repeated", ipfixgen.Options{PerMessage: 1, TemplateEvery: 3, Domain: 7}, false},
 		{"biflow", ipfixgen.Options{Biflow: true}, false},
 		{"uniflow gzip", ipfixgen.Options{PerMessage: 3}, true},
+		{"netflow v9", ipfixgen.Options{V9: true, PerMessage: 3, Domain: 5}, false},
+		{"netflow v9 gzip, templates repeated", ipfixgen.Options{V9: true, PerMessage: 1, TemplateEvery: 2}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -121,7 +123,11 @@ func TestIPFIXRoundTrip(t *testing.T) {
 				zw.Close()
 				data = z.Bytes()
 			}
-			if f := Sniff(data[:min(len(data), SniffSize)]); f != IPFIX {
+			kind, unit := IPFIX, time.Nanosecond
+			if tt.o.V9 {
+				kind, unit = NetFlowV9, time.Millisecond // FIRST_SWITCHED, LAST_SWITCHED
+			}
+			if f := Sniff(data[:min(len(data), SniffSize)]); f != kind {
 				t.Fatalf("Sniff = %v", f)
 			}
 			conns, err := ixRead(t, data)
@@ -142,7 +148,7 @@ func TestIPFIXRoundTrip(t *testing.T) {
 			}
 			for _, c := range conns {
 				w := in[ixKey(&c)]
-				if !c.Start.Equal(w.Start) || !c.End.Equal(w.End) || c.OrigIPBytes != w.OrigIPBytes || c.RespIPBytes != w.RespIPBytes || c.ClientBy != flow.ByRecord {
+				if !c.Start.Equal(w.Start.Truncate(unit)) || !c.End.Equal(w.End.Truncate(unit)) || c.OrigIPBytes != w.OrigIPBytes || c.RespIPBytes != w.RespIPBytes || c.ClientBy != flow.ByRecord {
 					t.Errorf("%s: %v–%v %d/%d bytes, want %v–%v %d/%d", ixKey(&c), c.Start, c.End, c.OrigIPBytes, c.RespIPBytes, w.Start, w.End, w.OrigIPBytes, w.RespIPBytes)
 				}
 			}
@@ -383,6 +389,52 @@ func TestIPFIXWithdrawals(t *testing.T) {
 	}
 }
 
+// TestNFv9Errors: NetFlow v9 packets are framed by their flowsets up to
+// the next packet's header; damage stops reading as in IPFIX, naming the
+// packet and its offset.
+func TestNFv9Errors(t *testing.T) {
+	var b bytes.Buffer
+	if err := ipfixgen.Write(&b, ixConns()[:1], ipfixgen.Options{V9: true, PerMessage: 1}); err != nil {
+		t.Fatal(err)
+	}
+	good := b.Bytes()
+	// The first packet: header, template flowset, data flowset.
+	first := 20 + int(binary.BigEndian.Uint16(good[22:]))
+	first += int(binary.BigEndian.Uint16(good[first+2:]))
+	second := good[first:]
+	reserved := bytes.Clone(second)
+	binary.BigEndian.PutUint16(reserved[20:], 7)
+	noTemplate := bytes.Clone(second)
+	binary.BigEndian.PutUint16(noTemplate[20:], 999)
+	for _, tt := range []struct {
+		name     string
+		data     []byte
+		conns    int
+		want     string
+		cutShort bool
+	}{
+		{"cut inside the second packet's flowset", good[:len(good)-3], 1,
+			fmt.Sprintf("offset %d (message 2): the file ends inside the flowset at byte 20: ", first), true},
+		{"garbage after the last packet", append(bytes.Clone(good), "\x00\x09"...), 1,
+			fmt.Sprintf("offset %d (message 3): the file ends inside a packet header (2 of 20 bytes)", len(good)), true},
+		{"not a packet after the last", append(bytes.Clone(good), "\x00\x07 trailing garbage"...), 1,
+			fmt.Sprintf("flows.ipfix: offset %d (message 2): flowset at byte %d: flowset ID 7 is reserved", first, len(second)), false},
+		{"a reserved flowset ID", append(bytes.Clone(good[:first]), reserved...), 1, "(message 2): flowset at byte 20: flowset ID 7 is reserved", false},
+		{"a flowset without template", append(bytes.Clone(good[:first]), noTemplate...), 1, "records without template: 1 data sets", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conns, err := ixRead(t, tt.data)
+			var e *Error
+			if !errors.As(err, &e) || !strings.Contains(err.Error(), tt.want) || e.CutShort != tt.cutShort {
+				t.Fatalf("err = %v (cut short %v), want %q", err, e != nil && e.CutShort, tt.want)
+			}
+			if len(conns) != tt.conns {
+				t.Errorf("%d connections, want %d", len(conns), tt.conns)
+			}
+		})
+	}
+}
+
 func TestSniffIPFIX(t *testing.T) {
 	var b bytes.Buffer
 	ipfixgen.Write(&b, ixConns()[:1], ipfixgen.Options{})
@@ -400,7 +452,7 @@ func TestSniffIPFIX(t *testing.T) {
 		{"ipfix", good, IPFIX},
 		{"export time in 1970", old, None},
 		{"pcapng", pcapng, None},
-		{"netflow v9", v9, None},
+		{"an IPFIX header saying version 9", v9, None},
 		{"too short", good[:18], None},
 	} {
 		if got := Sniff(tt.head); got != tt.want {
@@ -414,7 +466,7 @@ func TestSniffIPFIX(t *testing.T) {
 // connection has addresses, a known outcome, and ends no earlier than it
 // starts.
 func FuzzIPFIX(f *testing.F) {
-	for _, o := range []ipfixgen.Options{{}, {Biflow: true, PerMessage: 2}} {
+	for _, o := range []ipfixgen.Options{{}, {Biflow: true, PerMessage: 2}, {V9: true, PerMessage: 3}} {
 		var b bytes.Buffer
 		ipfixgen.Write(&b, ixConns(), o)
 		f.Add(b.Bytes())
@@ -426,7 +478,7 @@ func FuzzIPFIX(f *testing.F) {
 		ixSet(300, bytes.Join([][]byte{v4("192.0.2.1"), v4("192.0.2.13"), {17}, be(10400000, 4), be(10400000, 4), {2, 0, 1}}, nil))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := NewReader("fuzz.ipfix", bytes.NewReader(data))
-		if err != nil || r.Kind() != IPFIX {
+		if err != nil || r.Kind() != IPFIX && r.Kind() != NetFlowV9 {
 			return
 		}
 		for {

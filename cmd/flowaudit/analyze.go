@@ -37,7 +37,8 @@ first frame, and a Wireshark display filter that shows its packets.
 A CAPTURE may also be a Zeek conn.log (TSV or JSON, gzip or not; known by
 its content) or a directory of rotated conn.*.log.gz: each line is a
 finished connection; or NetFlow/IPFIX records: nfdump -o csv or -o json,
-or an IPFIX file (RFC 7011 messages), their one-way records paired. Its findings have no frame, filter or evidence pcap,
+or an IPFIX or NetFlow v9 file (RFC 7011 messages, RFC 3954 packets),
+their one-way records paired. Its findings have no frame, filter or evidence pcap,
 and the report says so once.
 
 Several captures: one whose first packet is more than 1s before the latest

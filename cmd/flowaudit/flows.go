@@ -30,7 +30,7 @@ files): frames are numbered per file, connections continue across files.
 A Zeek conn.log (TSV or JSON, gzip or not, known by its content), or a
 directory of them, is read too: each line is a finished connection, with
 client_by "record" and no frames; so are nfdump -o csv and -o json, and
-IPFIX files, their one-way records paired.
+IPFIX and NetFlow v9 files, their one-way records paired.
 
 Connections are printed as they end (closed, idle past their timeout, or
 replaced by a new SYN); those still open at the end of input follow, in

@@ -8,11 +8,13 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/connlog"
 	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,9 +49,15 @@ func TestSampleIPFIX(t *testing.T) {
 	for _, p := range samplePilots {
 		conns := sampleConnections(t, p.capture())
 		for _, o := range []struct {
-			name string
-			opts ipfixgen.Options
-		}{{"uniflow", ipfixgen.Options{}}, {"biflow", ipfixgen.Options{Biflow: true, PerMessage: 7}}} {
+			name   string
+			opts   ipfixgen.Options
+			format string
+			tol    time.Duration
+		}{
+			{"uniflow", ipfixgen.Options{}, "ipfix", time.Microsecond},
+			{"biflow", ipfixgen.Options{Biflow: true, PerMessage: 7}, "ipfix", time.Microsecond},
+			{"netflow-v9", ipfixgen.Options{V9: true, PerMessage: 24}, "netflow v9", time.Millisecond}, // FIRST_SWITCHED: milliseconds
+		} {
 			t.Run(p.family+"/"+o.name, func(t *testing.T) {
 				var b bytes.Buffer
 				if err := ipfixgen.Write(&b, conns, o.opts); err != nil {
@@ -70,7 +78,7 @@ func TestSampleIPFIX(t *testing.T) {
 				if err := json.Unmarshal([]byte(logJSON), &logRep); err != nil {
 					t.Fatalf("ipfix report: %v: %s\n%.400s", err, errs, logJSON)
 				}
-				compareLogReport(t, capRep, logRep, path, "ipfix", time.Microsecond)
+				compareLogReport(t, capRep, logRep, path, o.format, o.tol)
 			})
 		}
 	}
@@ -89,7 +97,19 @@ func TestIPFIXWireshark(t *testing.T) {
 	}
 	t.Chdir(sampleRoot)
 	conns := sampleConnections(t, samplePilots[2].capture()) // ras: IPv4 and IPv6, TCP, UDP, ICMP
-	msgs, err := ipfixgen.Messages(conns, ipfixgen.Options{PerMessage: 1})
+	for _, v9 := range []bool{false, true} {
+		name := "ipfix"
+		if v9 {
+			name = "netflow-v9"
+		}
+		t.Run(name, func(t *testing.T) { wiresharkCheck(t, tshark, conns, v9) })
+	}
+}
+
+// wiresharkCheck writes conns as IPFIX (or NetFlow v9) over UDP and holds
+// what tshark decodes of it to what connlog reads.
+func wiresharkCheck(t *testing.T, tshark string, conns []flow.Connection, v9 bool) {
+	msgs, err := ipfixgen.Messages(conns, ipfixgen.Options{PerMessage: 1, V9: v9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +131,7 @@ func TestIPFIXWireshark(t *testing.T) {
 	cmd := exec.Command(tshark, "-r", pcap, "-d", "udp.port==4739,cflow", "-T", "fields", "-E", "separator=|",
 		"-e", "cflow.srcaddr", "-e", "cflow.srcaddrv6", "-e", "cflow.dstaddr", "-e", "cflow.dstaddrv6",
 		"-e", "cflow.srcport", "-e", "cflow.dstport", "-e", "cflow.protocol", "-e", "cflow.packets", "-e", "cflow.octets",
-		"-e", "cflow.abstimestart", "-e", "cflow.abstimeend")
+		"-e", "cflow.abstimestart", "-e", "cflow.abstimeend", "-e", "cflow.timestart", "-e", "cflow.timeend")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -128,17 +148,30 @@ func TestIPFIXWireshark(t *testing.T) {
 	var shark []rec
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(l, "|")
-		if len(f) != 11 {
+		if len(f) != 13 {
 			t.Fatalf("tshark line %q", l)
 		}
 		sp, dp := f[4], f[5]
 		if f[6] == "1" || f[6] == "58" {
 			sp, dp = "-", "-"
 		}
-		st, err1 := time.Parse("Jan 2, 2006 15:04:05.999999999 MST", f[9])
-		en, err2 := time.Parse("Jan 2, 2006 15:04:05.999999999 MST", f[10])
-		if err1 != nil || err2 != nil {
-			t.Fatalf("tshark times %q %q", f[9], f[10])
+		var st, en time.Time
+		if v9 {
+			// FIRST_SWITCHED, LAST_SWITCHED, as tshark shows them:
+			// seconds relative to the packet.
+			a, err1 := strconv.ParseFloat(f[11], 64)
+			b, err2 := strconv.ParseFloat(f[12], 64)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("tshark times %q %q", f[11], f[12])
+			}
+			st, en = time.Unix(0, int64(math.Round(a*1e3))*1e6), time.Unix(0, int64(math.Round(b*1e3))*1e6)
+		} else {
+			var err1, err2 error
+			st, err1 = time.Parse("Jan 2, 2006 15:04:05.999999999 MST", f[9])
+			en, err2 = time.Parse("Jan 2, 2006 15:04:05.999999999 MST", f[10])
+			if err1 != nil || err2 != nil {
+				t.Fatalf("tshark times %q %q", f[9], f[10])
+			}
 		}
 		shark = append(shark, rec{strings.Join([]string{f[0] + f[1], f[2] + f[3], sp, dp, f[6], f[7], f[8]}, " "), st, en})
 	}
@@ -170,6 +203,15 @@ func TestIPFIXWireshark(t *testing.T) {
 		}
 		if c.RespPkts > 0 {
 			dir(c.Resp, c.Orig, c.RespPort, c.OrigPort, c.RespPkts, c.RespIPBytes)
+		}
+	}
+	if v9 {
+		// tshark shows FIRST_SWITCHED and LAST_SWITCHED against each
+		// packet's own uptime: compare the durations, not the instants.
+		for _, rs := range [][]rec{shark, mine} {
+			for i := range rs {
+				rs[i].start, rs[i].end = time.Unix(0, 0), time.Unix(0, int64(rs[i].end.Sub(rs[i].start)))
+			}
 		}
 	}
 	order := func(a, b rec) int { return strings.Compare(a.key+a.start.String(), b.key+b.start.String()) }

@@ -1,5 +1,6 @@
 // Package ipfixgen writes finished connections as an IPFIX file (RFC
-// 7011 messages one after another, RFC 5655's file format) the way a
+// 7011 messages one after another, RFC 5655's file format), or NetFlow v9
+// packets (RFC 3954) one after another, the way a
 // metering process exports them: each direction that carried packets is
 // a one-way record (uniflow), or, with Options.Biflow, one RFC 5103
 // biflow record carries both. It exists for flowaudit's tests: the
@@ -33,7 +34,15 @@ type Options struct {
 	// ExportTime is every message's export time (zero: each message's
 	// latest flow end).
 	ExportTime time.Time
+	// V9 writes NetFlow v9 packets (RFC 3954) instead: a 20-byte header
+	// without length, template flowset 0, and the times as
+	// FIRST_SWITCHED/LAST_SWITCHED, milliseconds of an uptime of a day
+	// at the export time. Not with Biflow.
+	V9 bool
 }
+
+// v9Uptime is the exporter's uptime at each v9 packet's export time.
+const v9Uptime = 86400000
 
 // Information elements (IANA) and the templates' IDs.
 const (
@@ -51,6 +60,8 @@ const (
 	ieICMPv6TC     = 139
 	ieStartNanos   = 156
 	ieEndNanos     = 157
+	ieLastSwitched = 21
+	ieFirstSwitch  = 22
 	penReverse     = 29305
 
 	tmplV4 = 256
@@ -62,7 +73,7 @@ type field struct {
 	pen        uint32
 }
 
-func template(v6 bool, biflow bool) []field {
+func template(v6, biflow, v9 bool) []field {
 	addr, sa, da, icmp := uint16(4), uint16(ieSrcIPv4), uint16(ieDstIPv4), uint16(ieICMPTypeCode)
 	if v6 {
 		addr, sa, da, icmp = 16, ieSrcIPv6, ieDstIPv6, ieICMPv6TC
@@ -73,6 +84,9 @@ func template(v6 bool, biflow bool) []field {
 		{ieSrcPort, 2, 0}, {ieDstPort, 2, 0}, {ieProtocol, 1, 0},
 		{ieTCPFlags, 2, 0}, {icmp, 2, 0},
 		{iePacketDelta, 8, 0}, {ieOctetDelta, 8, 0},
+	}
+	if v9 {
+		f[0], f[1] = field{ieFirstSwitch, 4, 0}, field{ieLastSwitched, 4, 0}
 	}
 	if biflow {
 		f = append(f, field{iePacketDelta, 8, penReverse}, field{ieOctetDelta, 8, penReverse}, field{ieTCPFlags, 2, penReverse})
@@ -190,15 +204,30 @@ func messages(recs []Record, o Options) ([][]byte, error) {
 	if per <= 0 {
 		per = 20
 	}
+	if o.V9 && o.Biflow {
+		return nil, errors.New("ipfixgen: NetFlow v9 has no biflow records")
+	}
 	var msgs [][]byte
 	var seq uint32
 	for i, n := 0, 0; i < len(recs) || n == 0; n++ {
 		j := min(i+per, len(recs))
 		batch := recs[i:j]
 		i = j
+		export := o.ExportTime
+		if export.IsZero() {
+			for _, r := range batch {
+				if r.End.After(export) {
+					export = r.End
+				}
+			}
+		}
+		unix := export.Unix() + 1
+		boot := unix*1000 - v9Uptime // ms since 1970 when the v9 exporter booted
 		var body []byte
+		count := len(batch)
 		if n == 0 || o.TemplateEvery > 0 && n%o.TemplateEvery == 0 {
-			body = appendTemplates(body, o.Biflow)
+			body = appendTemplates(body, o.Biflow, o.V9)
+			count += 2
 		}
 		for _, v6 := range []bool{false, true} {
 			id := uint16(tmplV4)
@@ -208,7 +237,7 @@ func messages(recs []Record, o Options) ([][]byte, error) {
 			var set []byte
 			for _, r := range batch {
 				if r.V6 == v6 {
-					set = appendRecord(set, r, o.Biflow)
+					set = appendRecord(set, r, o.Biflow, o.V9, boot)
 				}
 			}
 			if len(set) > 0 {
@@ -217,21 +246,20 @@ func messages(recs []Record, o Options) ([][]byte, error) {
 				body = append(body, set...)
 			}
 		}
-		export := o.ExportTime
-		if export.IsZero() {
-			for _, r := range batch {
-				if r.End.After(export) {
-					export = r.End
-				}
-			}
-		}
-		if 16+len(body) > 0xffff {
+		if 20+len(body) > 0xffff {
 			return nil, errors.New("ipfixgen: a message over 65,535 bytes: fewer records per message")
 		}
-		m := make([]byte, 0, 16+len(body))
-		m = binary.BigEndian.AppendUint16(m, 10)
-		m = binary.BigEndian.AppendUint16(m, uint16(16+len(body)))
-		m = binary.BigEndian.AppendUint32(m, uint32(export.Unix()+1))
+		m := make([]byte, 0, 20+len(body))
+		if o.V9 {
+			m = binary.BigEndian.AppendUint16(m, 9)
+			m = binary.BigEndian.AppendUint16(m, uint16(count))
+			m = binary.BigEndian.AppendUint32(m, v9Uptime)
+			m = binary.BigEndian.AppendUint32(m, uint32(unix))
+		} else {
+			m = binary.BigEndian.AppendUint16(m, 10)
+			m = binary.BigEndian.AppendUint16(m, uint16(16+len(body)))
+			m = binary.BigEndian.AppendUint32(m, uint32(unix))
+		}
 		m = binary.BigEndian.AppendUint32(m, seq)
 		m = binary.BigEndian.AppendUint32(m, o.Domain)
 		m = append(m, body...)
@@ -244,14 +272,14 @@ func messages(recs []Record, o Options) ([][]byte, error) {
 	return msgs, nil
 }
 
-func appendTemplates(b []byte, biflow bool) []byte {
+func appendTemplates(b []byte, biflow, v9 bool) []byte {
 	var set []byte
 	for _, v6 := range []bool{false, true} {
 		id := uint16(tmplV4)
 		if v6 {
 			id = tmplV6
 		}
-		fs := template(v6, biflow)
+		fs := template(v6, biflow, v9)
 		set = binary.BigEndian.AppendUint16(set, id)
 		set = binary.BigEndian.AppendUint16(set, uint16(len(fs)))
 		for _, f := range fs {
@@ -265,7 +293,11 @@ func appendTemplates(b []byte, biflow bool) []byte {
 			set = binary.BigEndian.AppendUint16(set, f.length)
 		}
 	}
-	b = binary.BigEndian.AppendUint16(b, 2)
+	id := uint16(2)
+	if v9 {
+		id = 0
+	}
+	b = binary.BigEndian.AppendUint16(b, id)
 	b = binary.BigEndian.AppendUint16(b, uint16(4+len(set)))
 	return append(b, set...)
 }
@@ -277,9 +309,14 @@ func NTP(t time.Time) uint64 {
 	return sec<<32 + frac
 }
 
-func appendRecord(b []byte, r Record, biflow bool) []byte {
-	b = binary.BigEndian.AppendUint64(b, NTP(r.Start))
-	b = binary.BigEndian.AppendUint64(b, NTP(r.End))
+func appendRecord(b []byte, r Record, biflow, v9 bool, boot int64) []byte {
+	if v9 {
+		b = binary.BigEndian.AppendUint32(b, uint32(r.Start.UnixMilli()-boot))
+		b = binary.BigEndian.AppendUint32(b, uint32(r.End.UnixMilli()-boot))
+	} else {
+		b = binary.BigEndian.AppendUint64(b, NTP(r.Start))
+		b = binary.BigEndian.AppendUint64(b, NTP(r.End))
+	}
 	if r.V6 {
 		s, d := r.Src.As16(), r.Dst.As16()
 		b = append(append(b, s[:]...), d[:]...)
