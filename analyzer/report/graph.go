@@ -65,6 +65,9 @@ type Graph struct {
 	Nodes   []GraphNode
 	Edges   []GraphEdge
 	Grouped bool // one edge per role pair: the graph had more than MaxGraphEdges edges
+	// Note is the report's FrameNote (inputs that were flow records),
+	// written by DOT as a comment: the graph's only text outside it.
+	Note string
 }
 
 // GraphNode is a role (or "no role", "broadcast/multicast", a rule's
@@ -222,7 +225,7 @@ func (r *Report) Graph() *Graph {
 	missing(s.Missing, EdgeMissing)
 	missing(s.WaivedMissing, EdgeWaived)
 
-	g := &Graph{}
+	g := &Graph{Note: r.FrameNote()}
 	roles := make([]string, 0, len(hosts))
 	for k := range hosts {
 		roles = append(roles, k)
@@ -347,6 +350,9 @@ func (g *Graph) DOT(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("// flowaudit role-to-role graph. Edges: documented (green), undocumented (red, bold),\n")
 	b.WriteString("// blocked (orange, bold, tee), never seen (purple, dashed), waived (teal, dotted).\n")
+	if g.Note != "" {
+		b.WriteString("// Note: " + strings.ReplaceAll(g.Note, "\n", "\n// ") + ".\n")
+	}
 	b.WriteString("digraph flowaudit {\n")
 	b.WriteString("  graph [rankdir=TB, fontname=\"Verdana\", fontsize=11, nodesep=0.35, ranksep=0.7, pad=0.2];\n")
 	b.WriteString("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\", color=\"#757575\", fontname=\"Verdana\", fontsize=12];\n")

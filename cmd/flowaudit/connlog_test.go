@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/report"
 )
 
 // TestSampleConnLogs: each sample pilot written as a Zeek conn.log by
@@ -299,4 +301,33 @@ func stripFirstFile(v any) any {
 		}
 	}
 	return out
+}
+
+// TestFrameNoteEveryFormat: a report of flow records says once, in every
+// format (the DOT graph as a comment), that its findings have no frame,
+// filter or evidence pcap; a report of captures alone says nothing of it.
+func TestFrameNoteEveryFormat(t *testing.T) {
+	t.Chdir(sampleRoot)
+	p := samplePilots[0]
+	code, log, errs := analyzeCmd(t, "flows", "--format", "zeek", p.capture())
+	if code != 0 {
+		t.Fatalf("flows: exit %d: %s", code, errs)
+	}
+	path := filepath.Join(t.TempDir(), "conn.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const note = "hold no packets: what they gave has no first frame, Wireshark filter or evidence pcap"
+	for _, format := range report.Formats {
+		args := p.args(format)
+		_, capOut, _ := analyzeCmd(t, args...)
+		args[len(args)-1] = path
+		_, logOut, errs := analyzeCmd(t, args...)
+		if n := strings.Count(logOut, note); n != 1 {
+			t.Errorf("%s: the note %d times in the conn.log's report (%s)", format, n, errs)
+		}
+		if strings.Contains(capOut, note) {
+			t.Errorf("%s: the note in the capture's report", format)
+		}
+	}
 }
