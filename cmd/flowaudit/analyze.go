@@ -130,6 +130,9 @@ func runAnalyze(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	if err := outputIsInput("analyze", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), paths...)...); err != nil {
+		return e.fail(err)
+	}
 	if f.evidenceMax < 0 {
 		return e.fail(usagef("analyze: --evidence-max must be 0 or more, got %d", f.evidenceMax))
 	}

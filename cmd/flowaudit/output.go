@@ -42,6 +42,32 @@ func (e *env) parseFlags(fs *pflag.FlagSet, help string, args []string) (done bo
 	return false, nil
 }
 
+// outputIsInput refuses an -o naming one of the command's inputs (the same
+// file by any path: ./x, a symlink, a hard link). The output is written
+// after the inputs are read, so the report would silently replace the
+// capture, inventory or report it was made from: the evidence of the
+// change ticket. A new path, or a device written in place, is no input.
+func outputIsInput(cmd string, outputs []string, inputs ...string) error {
+	for _, output := range outputs {
+		if output == "" || output == "-" {
+			continue
+		}
+		out, err := os.Stat(output)
+		if err != nil || !out.Mode().IsRegular() {
+			continue
+		}
+		for _, in := range inputs {
+			if in == "" || in == "-" {
+				continue
+			}
+			if fi, err := os.Stat(in); err == nil && os.SameFile(out, fi) {
+				return usagef("%s: -o %s is also an input (%s): writing there would replace it", cmd, output, in)
+			}
+		}
+	}
+	return nil
+}
+
 // checkFormat validates a --format value against the allowed ones.
 func checkFormat(cmd, format string, allowed ...string) error {
 	for _, a := range allowed {

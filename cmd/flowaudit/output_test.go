@@ -686,3 +686,61 @@ func TestEveryHelpHasExamples(t *testing.T) {
 		t.Errorf("version extra: exit %d, %q", code, errb.String())
 	}
 }
+
+// -o naming an input (the capture, the inventory, diff's BEFORE, by any
+// path) is a usage error before anything is read: the report was written
+// over the evidence it was made from. The input is left as it was.
+func TestOutputIsInput(t *testing.T) {
+	t.Chdir(sampleRoot)
+	tmp := t.TempDir()
+	copyFile := func(src, name string) string {
+		t.Helper()
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	capture := copyFile("testdata/samples/ras/pilot.pcapng", "pilot.pcapng")
+	inv := copyFile("testdata/samples/ras/inventory.yaml", "inventory.yaml")
+	before := copyFile("testdata/samples/ras/report.json", "before.json")
+	link := filepath.Join(tmp, "link.json")
+	if err := os.Symlink(capture, link); err != nil {
+		t.Fatal(err)
+	}
+	v4 := filepath.Join(tmp, "req.v4")
+	v6 := copyFile("testdata/samples/ras/inventory.yaml", "req.v6")
+	want := map[string][]byte{}
+	for _, p := range []string{capture, inv, before, v6} {
+		want[p], _ = os.ReadFile(p)
+	}
+	for _, tc := range []struct {
+		name, input string
+		args        []string
+	}{
+		{"analyze over its capture", capture, []string{"analyze", "-i", inv, "-f", "json", "-o", capture, capture}},
+		{"analyze over its capture by another path", capture, []string{"analyze", "-f", "json", "-o", filepath.Join(tmp, ".", "pilot.pcapng"), capture}},
+		{"analyze through a symlink", capture, []string{"analyze", "-o", link, capture}},
+		{"analyze over its inventory", inv, []string{"analyze", "-i", inv, "-f", "json", "-o", inv, capture}},
+		{"diff over BEFORE", before, []string{"diff", "-i", inv, "-o", before, before, capture}},
+		{"roles over its capture", capture, []string{"roles", "-f", "yaml", "-o", capture, capture}},
+		{"rules over its inventory", inv, []string{"rules", "-i", inv, "-f", "json", "-o", inv}},
+		{"rules' IPv6 part over an input", v6, []string{"rules", "-i", inv, "--waivers", v6, "-o", v4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := analyzeCmd(t, tc.args...)
+			if code != exitUsage || !strings.Contains(errs, "is also an input ("+tc.input+"): writing there would replace it") {
+				t.Errorf("exit %d, stderr %q; want a usage error naming %s", code, errs, tc.input)
+			}
+			for p, b := range want {
+				if got, _ := os.ReadFile(p); !bytes.Equal(got, b) {
+					t.Fatalf("%s was changed", p)
+				}
+			}
+		})
+	}
+}

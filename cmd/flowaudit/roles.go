@@ -94,6 +94,9 @@ func runRoles(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	if err := outputIsInput("roles", []string{*output}, append(append([]string{}, catalogs...), paths...)...); err != nil {
+		return e.fail(err)
+	}
 	if math.IsNaN(*minScore) || *minScore < 0 || *minScore > 1 {
 		return e.fail(usagef("roles: --min-score must be between 0 and 1, got %v", *minScore))
 	}

@@ -118,6 +118,13 @@ func runRules(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	outputs := []string{f.output}
+	if format == "iptables" && f.output != "" && f.output != "-" {
+		outputs = append(outputs, ip6Name(f.output))
+	}
+	if err := outputIsInput("rules", outputs, append(append([]string{f.inventory, f.waivers, f.fromReport}, f.catalogs...), f.captures...)...); err != nil {
+		return e.fail(err)
+	}
 	if f.only != "" && !slices.Contains(firewall.OnlyValues, f.only) {
 		return e.fail(usagef("rules: --only %q: want %s", f.only, strings.Join(firewall.OnlyValues, ", ")))
 	}
