@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 	"github.com/flowaudit/flowaudit/analyzer/report"
+	"github.com/flowaudit/flowaudit/analyzer/report/connout"
 )
 
 // TestSampleConnLogs: each sample pilot written as a Zeek conn.log by
@@ -328,6 +332,57 @@ func TestFrameNoteEveryFormat(t *testing.T) {
 		}
 		if strings.Contains(capOut, note) {
 			t.Errorf("%s: the note in the capture's report", format)
+		}
+	}
+}
+
+// TestFlowsKeepZeekFields: flows keeps a conn.log's service, local_orig
+// and local_resp in every format (left out, or empty, where the log has
+// them unset), and a capture's lines have none of them.
+func TestFlowsKeepZeekFields(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "conn.log")
+	data := "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n" +
+		"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n" +
+		"1764410400.000000\tC1\t10.0.0.1\t50000\t10.0.0.2\t443\ttcp\tssl,http\t1.5\t100\t200\tSF\tT\tF\t0\tShADadFf\t5\t400\t4\t500\n" +
+		"1764410401.000000\tC2\t10.0.0.1\t50001\t10.0.0.3\t53\tudp\t-\t-\t-\t-\tS0\t-\t-\t0\tD\t1\t60\t0\t0\n"
+	if err := os.WriteFile(log, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, nil, "flows", "--format", "jsonl", log)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := jsonLines(t, out)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	if lines[0]["service"] != "ssl,http" || lines[0]["local_orig"] != true || lines[0]["local_resp"] != false {
+		t.Errorf("first line %v", lines[0])
+	}
+	for _, k := range []string{"service", "local_orig", "local_resp", "first_frame", "last_frame"} {
+		if _, ok := lines[1][k]; ok {
+			t.Errorf("second line has %s (unset in the log, or no frames): %v", k, lines[1])
+		}
+	}
+	code, out, errs = runCmd(t, nil, "flows", "--format", "csv", log)
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if code != exitOK || err != nil || len(recs) != 3 {
+		t.Fatalf("csv: exit %d, %v, %d records: %s", code, err, len(recs), errs)
+	}
+	col := func(name string) int { return slices.Index(connout.Columns, name) }
+	if r := recs[1]; r[col("service")] != "ssl,http" || r[col("local_orig")] != "T" || r[col("local_resp")] != "F" {
+		t.Errorf("csv row %v", r)
+	}
+	if r := recs[2]; r[col("service")] != "" || r[col("local_orig")] != "" || r[col("local_resp")] != "" {
+		t.Errorf("csv row %v", r)
+	}
+	_, out, _ = runCmd(t, nil, "flows", "--format", "jsonl", filepath.Join(capturetest.Dir(t), "sip.pcap"))
+	for _, m := range jsonLines(t, out) {
+		for _, k := range []string{"service", "local_orig", "local_resp"} {
+			if _, ok := m[k]; ok {
+				t.Errorf("a capture's line has %s: %v", k, m)
+			}
 		}
 	}
 }

@@ -173,7 +173,8 @@ func TestFlowsFormatsAndFilters(t *testing.T) {
 		if !slices.Equal(recs[0], connout.Columns) {
 			t.Errorf("header %v", recs[0])
 		}
-		if recs[1][1] != "1.1.1.1" || recs[1][9] != "RSTOS0" || recs[2][25] != sip {
+		col := func(name string) int { return slices.Index(connout.Columns, name) }
+		if recs[1][1] != "1.1.1.1" || recs[1][col("conn_state")] != "RSTOS0" || recs[2][col("file")] != sip {
 			t.Errorf("rows %v / %v", recs[1], recs[2])
 		}
 	})

@@ -34,10 +34,13 @@ type flowRecord struct {
 	RespH       string      `json:"id.resp_h"`
 	RespP       uint16      `json:"id.resp_p"`
 	Proto       string      `json:"proto"`
+	Service     string      `json:"service,omitempty"` // a sensor's record: Zeek's service
 	Duration    json.Number `json:"duration"`
 	OrigBytes   uint64      `json:"orig_bytes"`
 	RespBytes   uint64      `json:"resp_bytes"`
 	ConnState   string      `json:"conn_state"`
+	LocalOrig   *bool       `json:"local_orig,omitempty"` // a sensor's record: Zeek's local_orig, local_resp
+	LocalResp   *bool       `json:"local_resp,omitempty"`
 	MissedBytes uint64      `json:"missed_bytes"`
 	History     string      `json:"history,omitempty"`
 	OrigPkts    uint64      `json:"orig_pkts"`
@@ -54,17 +57,17 @@ type flowRecord struct {
 	ServerName  string      `json:"server_name,omitempty"`
 	NameSource  string      `json:"server_name_source,omitempty"`
 	File        string      `json:"file"`
-	FirstFrame  uint64      `json:"first_frame"`
+	FirstFrame  uint64      `json:"first_frame,omitempty"` // left out for a sensor's record, which has no frames
 	LastFile    string      `json:"last_file,omitempty"`
-	LastFrame   uint64      `json:"last_frame"`
+	LastFrame   uint64      `json:"last_frame,omitempty"`
 
 	start   time.Time // for the table
 	fileIdx int
 }
 
 // Columns are the CSV header: the JSON lines' keys, in their order.
-var Columns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
-	"orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
+var Columns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+	"orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
 	"resp_ip_bytes", "vlan", "inner_vlan", "tunnel", "community_id", "outcome", "client_by", "icmp_errors",
 	"server_name", "server_name_source", "file", "first_frame", "last_file", "last_frame"}
 
@@ -100,10 +103,13 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 		RespH:       c.Resp.String(),
 		RespP:       c.RespPort,
 		Proto:       catalog.ProtoName(c.Proto),
+		Service:     c.Service,
 		Duration:    seconds(c.Duration()),
 		OrigBytes:   c.OrigBytes,
 		RespBytes:   c.RespBytes,
 		ConnState:   c.State,
+		LocalOrig:   zeekBool(c.LocalOrig),
+		LocalResp:   zeekBool(c.LocalResp),
 		MissedBytes: c.MissedBytes,
 		History:     c.History,
 		OrigPkts:    c.OrigPkts,
@@ -129,6 +135,16 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 		r.LastFile = file(c.LastPos.File)
 	}
 	return r
+}
+
+// zeekBool is a record's local_orig or local_resp ("T", "F", "" unset)
+// as JSON: true, false, or nil (left out).
+func zeekBool(v string) *bool {
+	if v == "" {
+		return nil
+	}
+	b := v == "T"
+	return &b
 }
 
 // Formats are the formats a Writer writes: JSON lines, CSV, the terminal

@@ -47,10 +47,13 @@ func appendConnCSV(b []byte, c *flow.Connection, paths []string) []byte {
 	b = addr(b, c.Resp)
 	b = u(b, uint64(c.RespPort))
 	b = str(b, catalog.ProtoName(c.Proto))
+	b = str(b, c.Service)
 	b = append(zeeklog.AppendSeconds(b, c.Duration()), ',')
 	b = u(b, c.OrigBytes)
 	b = u(b, c.RespBytes)
 	b = str(b, c.State)
+	b = str(b, c.LocalOrig) // T, F or empty, as Zeek writes them
+	b = str(b, c.LocalResp)
 	b = u(b, c.MissedBytes)
 	b = str(b, c.History)
 	b = u(b, c.OrigPkts)

@@ -24,8 +24,17 @@ func (r *flowRecord) csv() []string {
 		}
 		return u(v)
 	}
-	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto,
-		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, u(r.MissedBytes), r.History, u(r.OrigPkts),
+	tf := func(b *bool) string {
+		switch {
+		case b == nil:
+			return ""
+		case *b:
+			return "T"
+		}
+		return "F"
+	}
+	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto, r.Service,
+		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, tf(r.LocalOrig), tf(r.LocalResp), u(r.MissedBytes), r.History, u(r.OrigPkts),
 		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
 		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.ServerName, r.NameSource, r.File, opt(r.FirstFrame),
 		r.LastFile, opt(r.LastFrame)}
@@ -57,6 +66,7 @@ func TestAppendConnCSVMatchesEncoding(t *testing.T) {
 		// A sensor's record: no frames, a zone, text that needs quoting.
 		{Orig: netip.MustParseAddr("fe80::1%a,b"), Resp: netip.MustParseAddr("fe80::2%eth0"), Proto: 17, Start: start, End: start,
 			State: `\.`, History: " Dd", CommunityID: "x\"y", Outcome: flow.Partial, ClientBy: flow.ByRecord,
+			Service: "ssl,\"http\"", LocalOrig: "T", LocalResp: "F",
 			FirstPos: flow.Pos{File: 2}, LastPos: flow.Pos{File: 5}},
 	}
 	paths := []string{"a.pcap", "we\"ird, name\n\r\t.pcap", " lead.log"}

@@ -57,10 +57,18 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	b = addr(b, `,"id.resp_h":"`, c.Resp)
 	b = num(b, `,"id.resp_p":`, uint64(c.RespPort))
 	b = name(b, `,"proto":`, catalog.ProtoName(c.Proto))
+	if c.Service != "" { // a sensor's text: escaped
+		b = appendJSONString(append(b, `,"service":`...), c.Service)
+	}
 	b = zeeklog.AppendSeconds(append(b, `,"duration":`...), c.Duration())
 	b = num(b, `,"orig_bytes":`, c.OrigBytes)
 	b = num(b, `,"resp_bytes":`, c.RespBytes)
 	b = name(b, `,"conn_state":`, c.State)
+	for _, l := range [2]struct{ key, v string }{{`,"local_orig":`, c.LocalOrig}, {`,"local_resp":`, c.LocalResp}} {
+		if l.v != "" {
+			b = strconv.AppendBool(append(b, l.key...), l.v == "T")
+		}
+	}
 	b = num(b, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		b = name(b, `,"history":`, c.History)

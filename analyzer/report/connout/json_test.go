@@ -27,6 +27,13 @@ func TestAppendConnJSONMatchesEncoding(t *testing.T) {
 			FirstPos: flow.Pos{File: 0, Frame: 1}, LastPos: flow.Pos{File: 1, Frame: 99}},
 		{Orig: netip.MustParseAddr("::1"), Resp: netip.MustParseAddr("224.0.0.18"), Proto: 112, Start: time.Unix(0, 0).Add(-500 * time.Millisecond),
 			End: time.Unix(0, 0), State: "OTH", Outcome: flow.Unanswered, ClientBy: flow.ByFirstPacket, FirstPos: flow.Pos{File: 1, Frame: 7}, LastPos: flow.Pos{File: 1, Frame: 7}},
+		// A sensor's record: Zeek's service (any text), local_orig and local_resp.
+		{Orig: netip.MustParseAddr("192.0.2.1"), Resp: netip.MustParseAddr("192.0.2.2"), Proto: 6, Start: start, End: start,
+			State: "SF", Outcome: flow.Established, ClientBy: flow.ByRecord, Service: "ssl,\"h\\ttp\"\x01", LocalOrig: "F", LocalResp: "T",
+			FirstPos: flow.Pos{File: 0}, LastPos: flow.Pos{File: 0}},
+		{Orig: netip.MustParseAddr("192.0.2.1"), Resp: netip.MustParseAddr("192.0.2.2"), Proto: 17, Start: start, End: start,
+			State: "S0", Outcome: flow.Unanswered, ClientBy: flow.ByRecord, Service: "dns", LocalOrig: "T",
+			FirstPos: flow.Pos{File: 1}, LastPos: flow.Pos{File: 1}},
 	}
 	paths := []string{"a.pcap", "we\"ird\\ name\n\t\x01\u2028é\xff.pcap"}
 	for i := range conns {
