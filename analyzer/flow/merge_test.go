@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -31,7 +32,7 @@ func TestFoldAllocatesNothing(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%v allocations per connection of an existing service", allocs)
 	}
-	if s := tr.Services(); len(s) != 1 || s[0].Connections != 1009 || s[0].RSTs != 1009 || len(s[0].Names) != 1 || s[0].Names[0].Connections != 1009 || len(s[0].Spans) != MaxServiceSpans {
+	if s := tr.Services(); len(s) != 1 || s[0].Connections != 1001+MaxServiceSpans || s[0].RSTs != 1001+MaxServiceSpans || len(s[0].Names) != 1 || s[0].Names[0].Connections != 1001+MaxServiceSpans || len(s[0].Spans) != MaxServiceSpans {
 		t.Errorf("services %+v", s)
 	}
 }
@@ -119,18 +120,26 @@ func TestServiceSpans(t *testing.T) {
 	}
 	var want []Span
 	for i := range MaxServiceSpans {
-		want = append(want, Span{Start: conns[i].Start, End: conns[i].End, Outcome: conns[i].Outcome})
+		want = append(want, SpanOf(&conns[i]))
 	}
+	inOrder := make([]int, n)
+	for i := range inOrder {
+		inOrder[i] = i
+	}
+	reversed := slices.Clone(inOrder)
+	slices.Reverse(reversed)
+	shuffled := slices.Clone(inOrder)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	for _, c := range []struct {
 		name  string
 		order []int
 		split int // connections from split on go to a second tracker, merged in
 	}{
-		{"in order", []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, n},
-		{"reversed", []int{12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, n},
-		{"shuffled", []int{7, 12, 0, 9, 3, 11, 1, 5, 10, 2, 8, 4, 6}, n},
-		{"merged", []int{12, 1, 10, 3, 8, 5, 6, 7, 4, 9, 2, 11, 0}, 6},
-		{"merged, first later", []int{12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, 3},
+		{"in order", inOrder, n},
+		{"reversed", reversed, n},
+		{"shuffled", shuffled, n},
+		{"merged", shuffled, n / 2},
+		{"merged, first later", reversed, 3},
 	} {
 		a, b := NewTracker(Config{}), NewTracker(Config{})
 		for k, i := range c.order {

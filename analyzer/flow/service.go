@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"time"
@@ -69,21 +70,33 @@ type Service struct {
 	Spans []Span
 }
 
-// MaxServiceSpans bounds the connection spans kept per service.
-const MaxServiceSpans = 8
+// MaxServiceSpans bounds the connection spans kept per service (24 bytes
+// each).
+const MaxServiceSpans = 16
 
 // Span is when one connection of a service ran, and what became of it.
 type Span struct {
-	Start, End time.Time // first and last packet
+	Start, End int64 // first and last packet, Unix nanoseconds
 	Outcome    Outcome
 }
 
+// SpanOf is the span of connection c.
+func SpanOf(c *Connection) Span {
+	return Span{Start: c.Start.UnixNano(), End: c.End.UnixNano(), Outcome: c.Outcome}
+}
+
+// StartTime and EndTime are the span's first and last packet times, in UTC.
+func (sp Span) StartTime() time.Time { return time.Unix(0, sp.Start).UTC() }
+
+// EndTime: see StartTime.
+func (sp Span) EndTime() time.Time { return time.Unix(0, sp.End).UTC() }
+
 // compareSpans orders spans by start, then end, then outcome.
 func compareSpans(a, b Span) int {
-	if c := a.Start.Compare(b.Start); c != 0 {
+	if c := cmp.Compare(a.Start, b.Start); c != 0 {
 		return c
 	}
-	if c := a.End.Compare(b.End); c != 0 {
+	if c := cmp.Compare(a.End, b.End); c != 0 {
 		return c
 	}
 	return int(a.Outcome) - int(b.Outcome)
@@ -225,7 +238,7 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	s.Counts.addConn(c)
 	s.span(c.Start, c.End, c.FirstPos, c.ID)
-	s.addSpan(Span{Start: c.Start, End: c.End, Outcome: c.Outcome})
+	s.addSpan(SpanOf(c))
 }
 
 // span widens the service's time span to take in start..end, and makes

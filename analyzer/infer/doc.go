@@ -199,6 +199,12 @@
 //     span the clients' windows cover, and M of B's connections to the
 //     servers, N of which follow, P(X ≥ N) for X binomial (M, f) is at
 //     most 0.001;
+//   - B follows most of the clients: more than half of those clients'
+//     connections to A each have one of B's connections starting in their
+//     window (a gateway passes on every client; an internal client that
+//     happened to start a session right after one remote user's does not
+//     follow the others, and a client's own connections, which come in a
+//     fixed pattern, are not independent as the binomial assumes);
 //   - the pairing is unique: no other address qualifies for A and no other
 //     front for B.
 //
@@ -208,15 +214,17 @@
 // host is seen forwarding, and Host.TiedBy says "B is the inside address
 // of A, tied by forwarding: N of M of its connections to the servers
 // behind it (roles) started within X ms after a client's connection to A
-// began, while that was open (by chance: p = …)". Spans are kept for the
-// first flow.MaxServiceSpans connections of each service, so M and N count
-// those.
+// began, while that was open (by chance: p = …); F of the W clients'
+// connections it could pass on were followed". Spans are kept for the
+// first flow.MaxServiceSpans (16) connections of each service, so M, N, F
+// and W count those: a UAG's health checks of its Connection Server fill
+// the spans of that service when they come first.
 //
-// An internal client that logs in and opens a session each time within a
-// second after a remote user did at the gateway, when the gateway's inside
+// An internal client that logs in and opens a session within a second
+// after the only remote user did at the gateway, when the gateway's inside
 // address is not in the capture, passes every test and is taken for it;
-// with the inside address in the capture the pairing is not unique and
-// nothing is tied. A capture of only the DMZ side (the external address
+// with other remote users it follows few of them, and with the inside
+// address in the capture the pairing is not unique: nothing is tied. A capture of only the DMZ side (the external address
 // and no back-end calls) or only the inside (no client connections to the
 // front) ties nothing, nor does a busy gateway whose clients' connections
 // cover the capture's time: then anything follows one. A single-armed

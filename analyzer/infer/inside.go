@@ -34,15 +34,19 @@ type insideTie struct {
 	front, inside *Host
 	n, m          int
 	lag           time.Duration // the longest delay of the n
-	chance        float64
-	servers       []string // the roles it called behind the front
+	// followed of the windows (the clients' connections to the front it
+	// could pass on) hold the start of one of its connections.
+	followed, windows int
+	chance            float64
+	servers           []string // the roles it called behind the front
 }
 
 func (t insideTie) text() string {
 	return fmt.Sprintf("%s is the inside address of %s, tied by forwarding: %d of %d of its connections to the servers behind it (%s) "+
-		"started within %d ms after a client's connection to %s began, while that was open (by chance: p %s)",
+		"started within %d ms after a client's connection to %s began, while that was open (by chance: p %s); "+
+		"%d of the %d clients' connections it could pass on were followed",
 		strings.Join(addrStrings(t.inside.AllAddrs()), ", "), t.front.Addr, t.n, t.m, strings.Join(t.servers, ", "),
-		t.lag.Milliseconds(), t.front.Addr, chanceText(t.chance))
+		t.lag.Milliseconds(), t.front.Addr, chanceText(t.chance), t.followed, t.windows)
 }
 
 func addrStrings(as []netip.Addr) []string {
@@ -148,7 +152,8 @@ func (m *Model) tieInside(hosts []*Host, flows []flow.Service, scope map[string]
 			if len(backends) == 0 {
 				continue
 			}
-			t := insideTie{front: a, inside: b, servers: roles}
+			t := insideTie{front: a, inside: b, servers: roles, windows: len(windows)}
+			var starts []time.Time
 			for _, i := range byClient[b] {
 				s := &flows[i]
 				if !backends[backendKey{hostOf[s.Server.Unmap()], s.Proto, servicePort(s.Proto, s.Port)}] {
@@ -156,13 +161,15 @@ func (m *Model) tieInside(hosts []*Host, flows []flow.Service, scope map[string]
 				}
 				for _, sp := range s.Spans {
 					t.m++
-					if lag, ok := follows(windows, sp.Start); ok {
+					starts = append(starts, sp.StartTime())
+					if lag, ok := follows(windows, sp.StartTime()); ok {
 						t.n++
 						t.lag = max(t.lag, lag)
 					}
 				}
 			}
-			if t.n < insideMinFollowing {
+			t.followed = followed(windows, starts)
+			if t.n < insideMinFollowing || 2*t.followed <= t.windows {
 				continue
 			}
 			t.chance = binomialTail(t.m, t.n, f)
@@ -255,14 +262,14 @@ func (m *Model) clientWindows(a *Host, fc *candidate, flows []flow.Service, serv
 			continue
 		}
 		for _, sp := range s.Spans {
-			if sp.Outcome != flow.Established && sp.Outcome != flow.Partial || sp.End.Before(sp.Start) {
+			if sp.Outcome != flow.Established && sp.Outcome != flow.Partial || sp.End < sp.Start {
 				continue
 			}
-			to := sp.Start.Add(InsideWindow)
-			if sp.End.Before(to) {
-				to = sp.End
+			from, to := sp.StartTime(), sp.EndTime()
+			if d := from.Add(InsideWindow); d.Before(to) {
+				to = d
 			}
-			out = append(out, window{sp.Start, to})
+			out = append(out, window{from, to})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -309,6 +316,19 @@ func follows(ws []window, t time.Time) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// followed is how many windows (sorted by start) hold one of starts.
+func followed(ws []window, starts []time.Time) int {
+	slices.SortFunc(starts, time.Time.Compare)
+	n := 0
+	for _, w := range ws {
+		i := sort.Search(len(starts), func(i int) bool { return !starts[i].Before(w.from) })
+		if i < len(starts) && !starts[i].After(w.to) {
+			n++
+		}
+	}
+	return n
 }
 
 type backendKey struct {

@@ -49,7 +49,7 @@ func pilotServices(conns []pilotConn) ([]audit.Service, []flow.Service) {
 		if sec(c.at + c.dur).After(s.Last) {
 			s.Last = sec(c.at + c.dur)
 		}
-		s.Spans = append(s.Spans, flow.Span{Start: sec(c.at), End: sec(c.at + c.dur), Outcome: c.outcome})
+		s.Spans = append(s.Spans, flow.Span{Start: sec(c.at).UnixNano(), End: sec(c.at + c.dur).UnixNano(), Outcome: c.outcome})
 	}
 	as := make([]audit.Service, len(fs))
 	for i, s := range fs {
@@ -117,7 +117,7 @@ func TestInsideAddress(t *testing.T) {
 		{name: "inside address follows the users", conns: horizonDMZ, tied: []string{"203.0.113.10", "10.0.9.20"},
 			how: "10.0.9.20 is the inside address of 203.0.113.10, tied by forwarding: 2 of 2 of its connections to the servers behind it " +
 				"(Horizon Agent, Horizon Connection Server) started within 400 ms after a client's connection to 203.0.113.10 began, " +
-				"while that was open (by chance: p < 0.0001)"},
+				"while that was open (by chance: p < 0.0001); 2 of the 3 clients' connections it could pass on were followed"},
 		{name: "a third connection that follows nothing",
 			conns: with(horizonDMZ, nil, pilotConn{"10.0.9.20", "10.0.1.10", 6, 443, 200, 0.5, flow.Established}),
 			tied:  []string{"203.0.113.10", "10.0.9.20"}, how: "2 of 3 of its connections"},
@@ -135,6 +135,11 @@ func TestInsideAddress(t *testing.T) {
 			conns: with(horizonDMZ, func(c pilotConn) bool { return inside(c) && c.port == 22443 },
 				pilotConn{"10.0.9.20", "10.0.3.22", 6, 22443, 82.4, 2, flow.Established})},
 		{name: "busy front: as likely by chance", conns: with(horizonDMZ, nil, busy...)},
+		{name: "follows few of the clients",
+			conns: with(horizonDMZ, nil,
+				pilotConn{"203.0.113.172", "203.0.113.10", 6, 443, 150, 0.5, flow.Established},
+				pilotConn{"203.0.113.173", "203.0.113.10", 6, 443, 160, 0.5, flow.Established},
+				pilotConn{"203.0.113.174", "203.0.113.10", 6, 443, 170, 0.5, flow.Established})},
 		{name: "two addresses follow: not unique",
 			conns: with(horizonDMZ, nil,
 				pilotConn{"10.0.9.21", "10.0.1.10", 6, 443, 60.35, 0.7, flow.Established},

@@ -45,8 +45,9 @@ the host was seen forwarding. A gateway's inside address (a UAG's second
 NIC, which calls the Connection Server and agents as a Horizon Client does)
 is listed with its front address when at least two of its connections
 start within a second after a client's connection to the front, while that
-is open, unlikely by chance (p <= 0.001), and no other address does so; the
-evidence is the host's "one host:" line. Roles that take part in the same
+is open, unlikely by chance (p <= 0.001), it follows most of the clients'
+connections, and no other address does so; the evidence is the host's
+"one host:" line. Roles that take part in the same
 rules (UAG and Horizon Security Server) are proposed as the first in the
 catalog with the others named; other ties are reported as ambiguous. The
 method is described in full in package analyzer/infer.
