@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +93,8 @@ type Options struct {
 	LateDigests bool
 
 	// Parallel reads the files concurrently, one per core, when
-	// OnConnection is nil. The Result is the same as without it: files
+	// OnConnection is nil and none is standard input ("-", which could
+	// not be read again). The Result is the same as without it: files
 	// that form one link (each starts at or after the previous ended)
 	// and share connections, or where a bound was reached, are read
 	// again in order, in one connection table. The files read at once
@@ -394,7 +396,9 @@ func Run(paths []string, opts Options) (*Result, error) {
 		MaxServices:    opts.MaxServices,
 		SweepThreshold: opts.SweepThreshold,
 	}
-	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 {
+	// Standard input can be read only once, and runParallel may read a
+	// file again: with "-" among the files they are read in order.
+	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !slices.Contains(paths, "-") {
 		return runParallel(paths, opts, cfg)
 	}
 	run := newRunner(opts, cfg)

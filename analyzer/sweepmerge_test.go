@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"os"
@@ -203,5 +204,32 @@ func TestParallelSharesLiveBound(t *testing.T) {
 				t.Errorf("files read again %v, want %v", reread, tc.reread)
 			}
 		})
+	}
+}
+
+// TestParallelStdin: standard input among the files of --parallel is read
+// once, in order with the others, even where a link would be read again:
+// the Result is the serial one, without an "empty file" error.
+func TestParallelStdin(t *testing.T) {
+	dir := t.TempDir()
+	fast := pcapgen.Scan{Seed: 3, Hosts: 400, Ports: []uint16{445}}
+	cut := 200*20*time.Microsecond + 100*time.Microsecond
+	a := scanFile(t, dir, "fast.1.pcap", fast, pcapgen.WriteOptions{Until: cut})
+	b := scanFile(t, dir, "fast.2.pcap", fast, pcapgen.WriteOptions{From: cut})
+	data, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, paths := range [][]string{{"-", b}, {b, "-"}} {
+		serial, serr := Run(paths, Options{Stdin: bytes.NewReader(data)})
+		par, perr := Run(paths, Options{Stdin: bytes.NewReader(data), Parallel: true})
+		if serr != nil || perr != nil {
+			t.Fatalf("%v: errors %v, %v", paths, serr, perr)
+		}
+		s, _ := comparable(serial)
+		p, _ := comparable(par)
+		if !reflect.DeepEqual(s, p) {
+			diffResults(t, s, p)
+		}
 	}
 }
