@@ -397,6 +397,10 @@ func (c *Catalog) lookupIn(name string, scope Scope, site bool) (*Role, string, 
 	}
 	switch len(refs) {
 	case 0:
+		if strings.TrimSpace(name) == "" {
+			// Nothing is "closest" to no name ("did you mean CA?").
+			return nil, "", fmt.Errorf("%w %q: the role name is empty", ErrUnknownRole, name)
+		}
 		return nil, "", fmt.Errorf("%w %q%s", ErrUnknownRole, name, DidYouMean(name, c.RoleNamesIn(scope)))
 	case 1:
 		return refs[0].role, refs[0].mode, nil

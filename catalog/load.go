@@ -266,6 +266,9 @@ func (b *builder) key(file string, line int, name string, ref roleRef, primary b
 
 func (b *builder) addRole(f parsedFile, y *yRole) {
 	switch {
+	case y.ID == "":
+		b.errf(f.name, y.line, "role has no id")
+		return
 	case !idPattern.MatchString(y.ID):
 		b.errf(f.name, yamlfile.LineOf(y.lines, "id", y.line), "role id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
 		return
@@ -454,6 +457,10 @@ func (b *builder) endpoint(f parsedFile, line int, name string) (Endpoint, bool)
 
 func (b *builder) addRule(f parsedFile, y *yRule) {
 	file, at := f.name, func(k string) int { return yamlfile.LineOf(y.lines, k, y.line) }
+	if y.ID == "" {
+		b.errf(file, y.line, "rule has no id")
+		return
+	}
 	if !idPattern.MatchString(y.ID) {
 		b.errf(file, at("id"), "rule id %q must be lower-case letters, digits, '-', '.' or '_'", y.ID)
 		return

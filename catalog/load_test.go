@@ -113,6 +113,8 @@ func TestLoadErrors(t *testing.T) {
 		{"ports on vrrp", "rules:\n  - id: a\n    from: Any\n    to: Any\n    protocols: [vrrp]\n    ports: 112\n", []string{"6: rule \"a\": vrrp has no ports"}},
 		{"tcp without ports", "rules:\n  - id: a\n    from: Any\n    to: Any\n    protocols: [tcp]\n", []string{"2: rule \"a\": tcp needs ports"}},
 		{"duplicate rule", "rules:\n  - {id: a, from: Any, to: Any, protocols: [icmp]}\n  - {id: a, from: Any, to: Any, protocols: [icmp]}\n", []string{"3: duplicate rule id \"a\""}},
+		{"rule without id", "rules:\n  - {from: Any, to: Any, protocols: [icmp]}\n", []string{"2: rule has no id"}},
+		{"role without id", "roles:\n  - {name: My App}\n", []string{"2: role has no id"}},
 		{"duplicate role id", "roles:\n  - {id: dns-server, name: X, product: p}\n", []string{"2: duplicate role id \"dns-server\""}},
 		{"alias taken", "roles:\n  - {id: x, name: X, product: p, aliases: [NTP Server]}\n", []string{"2: name \"NTP Server\" already names NTP Server"}},
 		{"bad direction", "rules:\n  - {id: a, from: Any, to: Any, protocols: [icmp], direction: sideways}\n", []string{"2: direction \"sideways\""}},

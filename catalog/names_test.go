@@ -64,6 +64,8 @@ func TestEngineerNames(t *testing.T) {
 		{"Lync Director", citrix, "lync-director", "", ""},
 		// The mail recipients of a Citrix row are no host.
 		{"Users", all, "", "", `unknown role "Users"`},
+		{"", all, "", "", `unknown role "": the role name is empty`},
+		{"  ", all, "", "", `unknown role "  ": the role name is empty`},
 		{"ユーザー", citrix, "", "", `unknown role "ユーザー"`},
 		// Generic words are names only within their product.
 		{"API", all, "", "", `unknown role "API"`},
