@@ -75,7 +75,7 @@ func (d *Diff) DiffTables() []Table {
 	}
 	sum.Rows = append(sum.Rows, []string{"Unchanged", count(r.Unchanged)})
 	sum.Rows = append(sum.Rows, []string{"Warnings", count(len(r.Warnings))})
-	sum.Rows = append(sum.Rows, []string{fmt.Sprintf("Failures (--fail-on %s)", strings.Join(d.FailOn, ",")), count(d.Failures())})
+	sum.Rows = append(sum.Rows, []string{fmt.Sprintf("Failures (--fail-on %s)", failOnList(d.FailOn)), count(d.Failures())})
 	out := []Table{sum}
 	if len(r.Warnings) > 0 {
 		w := Table{ID: "warnings", Title: fmt.Sprintf("Warnings (%d)", len(r.Warnings)), Header: []string{"Warning"}}

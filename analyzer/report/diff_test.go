@@ -120,3 +120,22 @@ func TestDiffJSON(t *testing.T) {
 		t.Errorf("--fail-on mismatch: %d failures, want 1 (the warning)", d.Failures())
 	}
 }
+
+// The summary's failures row names --fail-on's categories, and none for
+// none, not an empty "--fail-on ".
+func TestDiffSummaryFailOnNone(t *testing.T) {
+	d := testDiff()
+	for _, tc := range []struct {
+		failOn []string
+		want   string
+	}{
+		{nil, "Failures (--fail-on none)"},
+		{[]string{diff.Regressed, diff.Changed}, "Failures (--fail-on regressed,changed)"},
+	} {
+		d.FailOn = tc.failOn
+		rows := d.DiffTables()[0].Rows
+		if got := rows[len(rows)-1][0]; got != tc.want {
+			t.Errorf("--fail-on %q: row %q, want %q", tc.failOn, got, tc.want)
+		}
+	}
+}

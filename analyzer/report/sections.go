@@ -120,12 +120,16 @@ func (r *Report) SummaryTable() Table {
 	add("Documented services", r.DocumentedCount())
 	add("Waived", c.Waived)
 	add("Expired waivers", c.ExpiredWaivers)
-	failOn := strings.Join(r.FailOn, ",")
-	if failOn == "" {
-		failOn = "none"
-	}
-	add(fmt.Sprintf("Findings (--fail-on %s)", failOn), r.FindingCount())
+	add(fmt.Sprintf("Findings (--fail-on %s)", failOnList(r.FailOn)), r.FindingCount())
 	return t
+}
+
+// failOnList is --fail-on as given: its kinds, or none.
+func failOnList(kinds []string) string {
+	if len(kinds) == 0 {
+		return "none"
+	}
+	return strings.Join(kinds, ",")
 }
 
 // InputTables describe the captures, inventory and catalog.
