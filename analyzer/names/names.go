@@ -385,7 +385,13 @@ func (s *Sniffer) dns(msg []byte, client netip.Addr, ts int64) {
 		if h.n == 0 {
 			continue
 		}
-		name, ok := s.name(h.bytes())
+		// DNS labels may hold any byte; a name is held to what an SNI
+		// or Host name is (no formula, escape or newline reaches a
+		// report, none matches a host pattern by its odd bytes).
+		if !cleanName(h.bytes(), &s.nm) {
+			continue
+		}
+		name, ok := s.name(s.nm.bytes())
 		if !ok {
 			continue
 		}

@@ -438,3 +438,38 @@ func BenchmarkPacket(b *testing.B) {
 		s.Packet(p, data, 1)
 	}
 }
+
+// TestDNSNamesAreHostNames: a DNS answer's name is held to what SNI and
+// HTTP Host names are (cleanName): a name with bytes no host name has
+// (a spreadsheet formula, terminal escapes, a newline) names no
+// connection, so it can neither match a host-pattern rule ("*.digicert.com"
+// matched "=hyperlink(...).digicert.com") nor reach a report.
+func TestDNSNamesAreHostNames(t *testing.T) {
+	s := New(Limits{})
+	addr := func(i byte) netip.Addr { return netip.AddrFrom4([4]byte{192, 0, 2, 100 + i}) }
+	names := []string{
+		`=HYPERLINK("http://evil"|x).digicert.com`,
+		"a\x1b[31mred\x1b[0m.digicert.com",
+		"line\nbreak.digicert.com",
+		"sp ace.example",
+		"OCSP.DigiCert.com", // lower-cased, as before
+	}
+	for i, name := range names {
+		msg := pcapgen.DNSResponse(1, name, false, pcapgen.DNSRecord{Name: name, Addr: addr(byte(i))})
+		s.Packet(pkt(decode.ProtoUDP, dnsSrv, client, 53, 40000, 0, msg), msg, 1e9)
+	}
+	for i, name := range names {
+		c := &flow.Connection{Orig: client, Resp: addr(byte(i)), Start: time.Unix(2, 0)}
+		s.Name(c)
+		want := ""
+		if i == len(names)-1 {
+			want = "ocsp.digicert.com"
+		}
+		if c.ServerName != want {
+			t.Errorf("answer %q names the connection %q, want %q", name, c.ServerName, want)
+		}
+		if got := s.Answers(addr(byte(i))); (want == "") != (len(got) == 0) {
+			t.Errorf("answer %q: Answers %q", name, got)
+		}
+	}
+}
