@@ -307,3 +307,34 @@ func TestParseIPv4(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcomeWithoutPacketColumns: a log whose filter dropped the packet
+// columns (or conn_state) still tells an OTH connection that carried
+// traffic both ways from one that did not, by its bytes or its history;
+// the states that decide alone are untouched.
+func TestOutcomeWithoutPacketColumns(t *testing.T) {
+	const hdr = "#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\torig_bytes\tresp_bytes\thistory\n"
+	tests := []struct {
+		line string
+		want flow.Outcome
+	}{
+		{"OTH\t100\t200\t-", flow.Established},
+		{"OTH\t100\t0\t-", flow.Unanswered},
+		{"OTH\t-\t-\tDd", flow.Established},
+		{"OTH\t-\t-\t^dd", flow.Unanswered},
+		{"OTH\t-\t-\t-", flow.Unanswered},
+		{"-\t5\t5\t-", flow.Established}, // no conn_state: as OTH
+		{"S0\t0\t0\tS", flow.Unanswered},
+		{"REJ\t0\t0\tSr", flow.Rejected},
+		{"SF\t-\t-\t-", flow.Established},
+	}
+	for _, tt := range tests {
+		conns, err := readAll(t, hdr+"1764410400.0\t10.0.0.1\t50000\t10.0.0.2\t443\ttcp\t"+tt.line+"\n")
+		if err != nil || len(conns) != 1 {
+			t.Fatalf("%q: %v, %d connections", tt.line, err, len(conns))
+		}
+		if conns[0].Outcome != tt.want {
+			t.Errorf("%q: %v, want %v", tt.line, conns[0].Outcome, tt.want)
+		}
+	}
+}

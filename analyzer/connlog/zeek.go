@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
@@ -275,11 +276,22 @@ func (r *Reader) tsvLine(line []byte, c *flow.Connection) (ok bool, err error) {
 func (r *Reader) finish(c *flow.Connection, start int64, dur time.Duration) {
 	c.Start = time.Unix(0, start).UTC()
 	c.End = c.Start.Add(dur)
-	o, _ := Outcome(c.State, c.OrigPkts, c.RespPkts)
-	if c.State == "" {
-		o, _ = Outcome("OTH", c.OrigPkts, c.RespPkts)
+	// Which sides carried packets (OTH): a log without the packet
+	// columns (a site's Log::Filter) tells it by the bytes, or by the
+	// history's letters (upper case the originator's, lower case the
+	// responder's); with the columns, those agree with the packets.
+	op, rp := c.OrigPkts, c.RespPkts
+	if op == 0 && (c.OrigIPBytes > 0 || c.OrigBytes > 0 || strings.IndexFunc(c.History, unicode.IsUpper) >= 0) {
+		op = 1
 	}
-	c.Outcome = o
+	if rp == 0 && (c.RespIPBytes > 0 || c.RespBytes > 0 || strings.IndexFunc(c.History, unicode.IsLower) >= 0) {
+		rp = 1
+	}
+	state := c.State
+	if state == "" {
+		state = "OTH"
+	}
+	c.Outcome, _ = Outcome(state, op, rp)
 }
 
 // intern returns the string of an unescaped value, shared between the
