@@ -166,7 +166,7 @@ func TestReadFile(t *testing.T) {
 	}{
 		{small, ""},
 		{big, big + ": larger than 16 MiB"},
-		{dir, dir + ": read " + dir + ": is a directory"},
+		{dir, dir + ": is a directory, not a file"}, // the path said once
 		{filepath.Join(dir, "none"), "no such file"},
 	}
 	for _, tt := range tests {
