@@ -92,6 +92,7 @@ func TestCatalogCommands(t *testing.T) {
 		{"search ambiguous role", []string{"catalog", "search", "-f", "csv", "Director"}, 0, nil, []string{`role "Director" is ambiguous`}},
 		{"search ambiguous role in scope", []string{"catalog", "search", "-f", "csv", "--product", "lync", "Director"}, 0, []string{"lync-srv-dir-444"}, nil},
 		{"lint missing", []string{"catalog", "lint", filepath.Join(dir, "nope.yaml")}, 1, nil, []string{"no such file"}},
+		{"lint a directory", []string{"catalog", "lint", dir}, 1, nil, []string{dir + ": is a directory, not a file\n"}},
 		{"list with user catalog", []string{"catalog", "list", "--catalog", good, "--format", "csv"}, 0, []string{"my-app-dns,site"}, nil},
 		{"help", []string{"catalog", "--help"}, 0, []string{"Examples:"}, nil},
 		{"unknown command", []string{"analyse"}, 2, nil, []string{`did you mean "analyze"`}},
