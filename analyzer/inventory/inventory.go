@@ -112,17 +112,19 @@ type Inventory struct {
 	// Declared are the products the inventory's products: list names.
 	Declared []string
 
-	byAddr map[netip.Addr]*Host
-	blocks []block // CIDR blocks, most specific first
-}
-
-type block struct {
-	p netip.Prefix
-	h *Host
+	byAddr  map[netip.Addr]*Host
+	byBlock map[netip.Prefix]*Host // CIDR blocks (masked)
+	lengths []int                  // the prefix lengths of byBlock, longest (most specific) first
+	byName  map[string]*Host       // by nameKey
 }
 
 // New is an empty inventory, to which hosts are added.
-func New() *Inventory { return &Inventory{byAddr: map[netip.Addr]*Host{}} }
+func New() *Inventory {
+	return &Inventory{byAddr: map[netip.Addr]*Host{}, byBlock: map[netip.Prefix]*Host{}, byName: map[string]*Host{}}
+}
+
+// nameKey is a host name's index key: names are case-insensitive.
+func nameKey(name string) string { return strings.ToLower(name) }
 
 // Scope is the product scope of the pilot: its Products, or every product
 // when it has none (an empty inventory).
@@ -151,9 +153,13 @@ func (inv *Inventory) Lookup(a netip.Addr) *Host {
 	if h, ok := inv.byAddr[a]; ok {
 		return h
 	}
-	for _, b := range inv.blocks {
-		if b.p.Contains(a) {
-			return b.h
+	// Two blocks of one length cannot both hold a: the longest block
+	// that does is the most specific.
+	for _, bits := range inv.lengths {
+		if p, err := a.Prefix(bits); err == nil {
+			if h, ok := inv.byBlock[p]; ok {
+				return h
+			}
 		}
 	}
 	return nil
@@ -161,12 +167,7 @@ func (inv *Inventory) Lookup(a netip.Addr) *Host {
 
 // Host is the host with the given name, or nil.
 func (inv *Inventory) Host(name string) *Host {
-	for _, h := range inv.Hosts {
-		if strings.EqualFold(h.Name, name) {
-			return h
-		}
-	}
-	return nil
+	return inv.byName[nameKey(name)]
 }
 
 // Add puts a host into the inventory. It fails if the name or one of the
@@ -182,20 +183,24 @@ func (inv *Inventory) Add(h *Host) error {
 			}
 			continue
 		}
-		for _, b := range inv.blocks {
-			if b.p == p {
-				return fmt.Errorf("address block %s is already host %q's", p, b.h.Name)
-			}
+		if old, ok := inv.byBlock[p.Masked()]; ok {
+			return fmt.Errorf("address block %s is already host %q's", p, old.Name)
 		}
 	}
 	for _, p := range h.Addresses {
 		if p.IsSingleIP() {
 			inv.byAddr[p.Addr()] = h
-		} else {
-			inv.blocks = append(inv.blocks, block{p, h})
+			continue
+		}
+		if _, ok := inv.byBlock[p.Masked()]; !ok {
+			inv.byBlock[p.Masked()] = h
+		}
+		if !slices.Contains(inv.lengths, p.Bits()) {
+			inv.lengths = append(inv.lengths, p.Bits())
+			slices.SortFunc(inv.lengths, func(a, b int) int { return b - a })
 		}
 	}
-	sort.SliceStable(inv.blocks, func(i, j int) bool { return inv.blocks[i].p.Bits() > inv.blocks[j].p.Bits() })
+	inv.byName[nameKey(h.Name)] = h
 	inv.Hosts = append(inv.Hosts, h)
 	for _, a := range h.Roles {
 		inv.addProduct(a.Role.Product)
