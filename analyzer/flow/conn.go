@@ -15,8 +15,15 @@ type Pos struct {
 	Frame uint64
 }
 
-// Less orders positions by file, then frame.
+// Less orders positions by file, then frame; a flow record's position
+// (Frame 0: a conn.log line has no frame) comes after every packet's, so
+// that where a capture and a log hold connections of one service, its
+// first-of evidence (first frame, filter, evidence pcap) is the capture's
+// whatever order the files were given in.
 func (p Pos) Less(q Pos) bool {
+	if (p.Frame == 0) != (q.Frame == 0) {
+		return p.Frame != 0
+	}
 	if p.File != q.File {
 		return p.File < q.File
 	}

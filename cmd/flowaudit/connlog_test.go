@@ -386,3 +386,62 @@ func TestFlowsKeepZeekFields(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedLogAndCapture: a conn.log given before a capture of the same
+// traffic does not hide the capture's frames: every finding keeps its
+// first frame, filter and evidence pcap from the capture, as when the
+// capture comes first.
+func TestMixedLogAndCapture(t *testing.T) {
+	t.Chdir(sampleRoot)
+	p := samplePilots[0]
+	code, log, errs := analyzeCmd(t, "flows", "--format", "zeek", p.capture())
+	if code != 0 {
+		t.Fatalf("flows: exit %d: %s", code, errs)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "conn.log")
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frames := func(args ...string) map[string]string {
+		t.Helper()
+		_, out, errs := analyzeCmd(t, args...)
+		var rep struct {
+			Flows []struct {
+				Client, Server, Proto string
+				Port                  *int
+				FirstFile             string `json:"first_file"`
+				FirstFrame            uint64 `json:"first_frame"`
+				Filter                string
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Flows) == 0 {
+			t.Fatalf("%v: %d flows: %s", err, len(rep.Flows), errs)
+		}
+		m := map[string]string{}
+		for _, f := range rep.Flows {
+			port := -1
+			if f.Port != nil {
+				port = *f.Port
+			}
+			m[fmt.Sprint(f.Client, " ", f.Server, " ", f.Proto, "/", port)] = fmt.Sprint(f.FirstFile, "#", f.FirstFrame, " ", f.Filter)
+			if f.FirstFrame == 0 || f.Filter == "" || f.FirstFile != p.capture() {
+				t.Errorf("%s %s %s: first frame %s#%d, filter %q", f.Client, f.Server, f.Proto, f.FirstFile, f.FirstFrame, f.Filter)
+			}
+		}
+		return m
+	}
+	args := []string{"analyze", "-i", p.dir() + "/inventory.yaml", "--reproducible", "-f", "json"}
+	logFirst := frames(append(args, path, p.capture())...)
+	capFirst := frames(append(args, p.capture(), path)...)
+	if !reflect.DeepEqual(logFirst, capFirst) {
+		t.Errorf("first frames differ with the log first:\n%v\n%v", logFirst, capFirst)
+	}
+	ev := filepath.Join(dir, "evidence")
+	if code, _, errs := analyzeCmd(t, append(args, "--evidence", ev, path, p.capture())...); code != exitFindings {
+		t.Fatalf("--evidence: exit %d: %s", code, errs)
+	}
+	if pcaps, _ := filepath.Glob(filepath.Join(ev, "findings", "*.pcapng")); len(pcaps) == 0 {
+		t.Errorf("--evidence with the log first: no finding pcap")
+	}
+}
