@@ -24,7 +24,11 @@
 // Zeek wrote them, and a connection's outcome follows from conn_state
 // (Outcome); service, local_orig and local_resp are kept where present.
 // What a flow record cannot give — frame numbers, the packets themselves,
-// TTLs, the ICMP errors that quoted a connection — is left zero.
+// TTLs, the ICMP errors that quoted a connection — is left zero; the
+// counts and duration it did not give (a conn.log's unset fields, a
+// NetFlow record's payload bytes and missed_bytes, its end or octets when
+// missing) are marked in flow.Connection.Unknown, so that outputs leave
+// them absent instead of printing a zero.
 //
 // A line that cannot be read is an *Error naming the file and line (an
 // IPFIX message: its number and offset; an nfdump JSON record: its

@@ -20,6 +20,10 @@ const zeekHeader = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n
 	"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\n" +
 	"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\n"
 
+// unsetAll are the fields of a conn.log line that has none of them (no
+// column, or unset).
+const unsetAll = flow.FieldDuration | flow.FieldOrigBytes | flow.FieldRespBytes | flow.FieldMissedBytes | flow.FieldOrigPkts | flow.FieldRespPkts | flow.FieldOrigIPBytes | flow.FieldRespIPBytes
+
 func readAll(t *testing.T, data string) ([]flow.Connection, error) {
 	t.Helper()
 	r, err := NewReader("conn.log", strings.NewReader(data))
@@ -58,26 +62,27 @@ func TestZeekTSV(t *testing.T) {
 			"#fields\tproto\tid.resp_p\tid.resp_h\tid.orig_p\tid.orig_h\tts\tconn_state\tduration\n" +
 				"udp\t53\t2001:db8::53\t40000\t2001:db8::1\t1764410400.123456\tS0\t-\n",
 			flow.Connection{Orig: netip.MustParseAddr("2001:db8::1"), Resp: netip.MustParseAddr("2001:db8::53"), OrigPort: 40000, RespPort: 53,
-				Proto: 17, Start: t0, End: t0, State: "S0", Outcome: flow.Unanswered, ClientBy: flow.ByRecord}},
+				Proto: 17, Start: t0, End: t0, State: "S0", Outcome: flow.Unanswered, ClientBy: flow.ByRecord, Unknown: unsetAll}},
 		{"a separator of its own, escaped markers, (empty) service",
 			"#separator \\x7c\n#unset_field|NONE\n#empty_field|EMPTY\n#fields|ts|id.orig_h|id.orig_p|id.resp_h|id.resp_p|proto|service|conn_state|history\n" +
 				"1764410400.123456|192.0.2.1|1|192.0.2.2|2|tcp|EMPTY|REJ|S\\x7cr\n",
 			flow.Connection{Orig: netip.MustParseAddr("192.0.2.1"), Resp: netip.MustParseAddr("192.0.2.2"), OrigPort: 1, RespPort: 2,
-				Proto: 6, Start: t0, End: t0, State: "REJ", History: "S|r", Outcome: flow.Rejected, ClientBy: flow.ByRecord}},
+				Proto: 6, Start: t0, End: t0, State: "REJ", History: "S|r", Outcome: flow.Rejected, ClientBy: flow.ByRecord, Unknown: unsetAll}},
 		{"icmpv6 from the address family",
 			"#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_pkts\tresp_pkts\tconn_state\n" +
 				"1764410400.123456\t2001:db8::1\t128\t2001:db8::2\t129\ticmp\t1\t1\tOTH\n",
 			flow.Connection{Orig: netip.MustParseAddr("2001:db8::1"), Resp: netip.MustParseAddr("2001:db8::2"), OrigPort: 128, RespPort: 129,
-				Proto: 58, Start: t0, End: t0, OrigPkts: 1, RespPkts: 1, State: "OTH", Outcome: flow.Established, ClientBy: flow.ByRecord}},
+				Proto: 58, Start: t0, End: t0, OrigPkts: 1, RespPkts: 1, State: "OTH", Outcome: flow.Established, ClientBy: flow.ByRecord,
+				Unknown: unsetAll &^ (flow.FieldOrigPkts | flow.FieldRespPkts)}},
 		{"unknown_transport with ip_proto",
 			"#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tip_proto\tconn_state\n" +
 				"1764410400.123456\t192.0.2.30\t0\t224.0.0.18\t0\tunknown_transport\t112\tOTH\n",
 			flow.Connection{Orig: netip.MustParseAddr("192.0.2.30"), Resp: netip.MustParseAddr("224.0.0.18"),
-				Proto: 112, Start: t0, End: t0, State: "OTH", Outcome: flow.Unanswered, ClientBy: flow.ByRecord}},
+				Proto: 112, Start: t0, End: t0, State: "OTH", Outcome: flow.Unanswered, ClientBy: flow.ByRecord, Unknown: unsetAll}},
 		{"CRLF line ends, blank lines and #close",
 			"#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\r\n\r\n1764410400.123456\t192.0.2.1\t1\t192.0.2.2\t2\tudp\r\n#close\t2026-11-29-11-00-00\r\n",
 			flow.Connection{Orig: netip.MustParseAddr("192.0.2.1"), Resp: netip.MustParseAddr("192.0.2.2"), OrigPort: 1, RespPort: 2,
-				Proto: 17, Start: t0, End: t0, Outcome: flow.Unanswered, ClientBy: flow.ByRecord}},
+				Proto: 17, Start: t0, End: t0, Outcome: flow.Unanswered, ClientBy: flow.ByRecord, Unknown: unsetAll}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -645,6 +645,7 @@ func (r *Reader) ipfixRecord(values []netflow.DataField, domain uint32, export i
 	case haveInitCnt:
 		rec.ipb = initOcts
 	}
+	rec.noBytes = !have[1][0] && !have[1][1] && !haveInitCnt
 	if !havePkts {
 		r.ipfixUnusable(setID, "no packet count (packetDeltaCount, packetTotalCount, initiatorPackets)")
 		return
@@ -680,6 +681,7 @@ func (r *Reader) ipfixRecord(values []netflow.DataField, domain uint32, export i
 			break
 		}
 	}
+	rec.noEnd = !found || !endFound && !haveDurUs && !haveDurMs
 	switch {
 	case !endFound && found && haveDurUs:
 		rec.end = rec.start + int64(durMicros)*1e3

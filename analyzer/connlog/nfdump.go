@@ -77,6 +77,8 @@ type nfRecord struct {
 	pkts, ipb  uint64
 	opkts, ob  uint64
 	done       bool // paired or emitted
+	// What the record left out: its end (so its duration), its octets.
+	noEnd, noBytes bool
 }
 
 // nfKey is a record's direction: a reverse record has src and dst, sp and
@@ -184,7 +186,8 @@ func (r *Reader) nfLine(line []byte) error {
 	if rec.start, err = nfTime(f[nfStart]); err != nil {
 		return fmt.Errorf("first seen %q: %w", f[nfStart], err)
 	}
-	rec.end = rec.start
+	rec.end, rec.noEnd = rec.start, f[nfEnd] == nil
+	rec.noBytes = len(f[nfInBytes]) == 0
 	if f[nfEnd] != nil {
 		if rec.end, err = nfTime(f[nfEnd]); err != nil {
 			return fmt.Errorf("last seen %q: %w", f[nfEnd], err)
@@ -340,18 +343,35 @@ func (r *Reader) nfConn(a, b *nfRecord) flow.Connection {
 	if b != nil && (b.start < a.start || b.start == a.start && r.isRequestSide(b) && !r.isRequestSide(a)) {
 		cli, srv = b, a
 	}
-	c := flow.Connection{ClientBy: flow.ByRecord}
+	// A record's octets are IP bytes, headers included: never Zeek's
+	// payload bytes, nor its missed_bytes.
+	c := flow.Connection{ClientBy: flow.ByRecord, Unknown: flow.FlowRecordUnknown}
 	if srv == nil && a.opkts == 0 && a.ob == 0 && !r.isRequestSide(a) {
 		// Only the server's direction was exported.
 		c.Orig, c.Resp, c.OrigPort, c.RespPort = a.dst, a.src, a.dp, a.sp
 		c.RespPkts, c.RespIPBytes = a.pkts, a.ipb
+		if a.noBytes {
+			c.Unknown |= flow.FieldRespIPBytes
+		}
 	} else {
 		c.Orig, c.Resp, c.OrigPort, c.RespPort = cli.src, cli.dst, cli.sp, cli.dp
 		c.OrigPkts, c.OrigIPBytes = cli.pkts, cli.ipb
 		c.RespPkts, c.RespIPBytes = cli.opkts, cli.ob
-		if srv != nil {
-			c.RespPkts, c.RespIPBytes = srv.pkts, srv.ipb
+		if cli.noBytes {
+			c.Unknown |= flow.FieldOrigIPBytes
 		}
+		switch {
+		case srv != nil:
+			c.RespPkts, c.RespIPBytes = srv.pkts, srv.ipb
+			if srv.noBytes {
+				c.Unknown |= flow.FieldRespIPBytes
+			}
+		case cli.noBytes && cli.opkts > 0:
+			c.Unknown |= flow.FieldRespIPBytes // a biflow without octets
+		}
+	}
+	if a.noEnd || b != nil && b.noEnd {
+		c.Unknown |= flow.FieldDuration
 	}
 	c.Proto = a.proto
 	icmpField := a.dp // nfdump's type<<8 | code of the record the client's type comes from

@@ -195,3 +195,38 @@ func TestNfdumpErrorKeepsWaitingRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestNfdumpUnknown: what a NetFlow record cannot give is marked unknown,
+// never left as a zero that outputs would print: always the payload bytes
+// and missed_bytes (its octets are IP bytes), and the duration and IP
+// bytes when the columns are missing.
+func TestNfdumpUnknown(t *testing.T) {
+	tests := []struct {
+		name string
+		log  string
+		want flow.Fields
+	}{
+		{"nfdump's columns", nfHeader16 + nfLine16("2026-11-29 10:00:00.100", "2026-11-29 10:00:05.200", "192.0.2.1", "192.0.2.10", 51000, "443", "TCP", "...AP.SF", 12, 1800, 0, 0) +
+			nfLine16("2026-11-29 10:00:00.101", "2026-11-29 10:00:05.100", "192.0.2.10", "192.0.2.1", 443, "51000", "TCP", "...AP.SF", 10, 9000, 0, 0),
+			flow.FlowRecordUnknown},
+		{"no end, no bytes", "ts,sa,da,sp,dp,pr,ipkt\n2026-11-29 10:00:00.100,192.0.2.1,192.0.2.10,51000,443,TCP,3\n",
+			flow.FlowRecordUnknown | flow.FieldDuration | flow.FieldOrigIPBytes},
+		{"no bytes, answered", "ts,te,sa,da,sp,dp,pr,ipkt\n2026-11-29 10:00:00.100,2026-11-29 10:00:01.100,192.0.2.1,192.0.2.10,51000,443,TCP,3\n" +
+			"2026-11-29 10:00:00.200,2026-11-29 10:00:01.000,192.0.2.10,192.0.2.1,443,51000,TCP,2\n",
+			flow.FlowRecordUnknown | flow.FieldOrigIPBytes | flow.FieldRespIPBytes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAll(t, tt.log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d connections, want 1", len(got))
+			}
+			if got[0].Unknown != tt.want {
+				t.Errorf("unknown %08b, want %08b", got[0].Unknown, tt.want)
+			}
+		})
+	}
+}

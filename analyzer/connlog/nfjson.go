@@ -119,7 +119,7 @@ func (r *Reader) nfJSONRecord() error {
 	if rec.start, err = nfJSONTime(first); err != nil {
 		return r.nfJSONFail(fmt.Errorf("first %q: %w", first, err))
 	}
-	rec.end = rec.start
+	rec.end, rec.noEnd = rec.start, last == ""
 	if last != "" {
 		if rec.end, err = nfJSONTime(last); err != nil {
 			return r.nfJSONFail(fmt.Errorf("last %q: %w", last, err))

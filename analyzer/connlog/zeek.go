@@ -228,7 +228,9 @@ func (r *Reader) tsvLine(line []byte, c *flow.Connection) (ok bool, err error) {
 		return false, err
 	}
 	var dur time.Duration
-	if v := vals[colDuration]; v != nil {
+	if v := vals[colDuration]; v == nil {
+		c.Unknown |= flow.FieldDuration
+	} else {
 		if dur, err = parseInterval(v); err == nil && dur < 0 {
 			err = errors.New("negative")
 		}
@@ -237,12 +239,17 @@ func (r *Reader) tsvLine(line []byte, c *flow.Connection) (ok bool, err error) {
 		}
 	}
 	counts := [...]struct {
-		col int
-		dst *uint64
-	}{{colOrigBytes, &c.OrigBytes}, {colRespBytes, &c.RespBytes}, {colMissed, &c.MissedBytes},
-		{colOrigPkts, &c.OrigPkts}, {colOrigIPBytes, &c.OrigIPBytes}, {colRespPkts, &c.RespPkts}, {colRespIPBytes, &c.RespIPBytes}}
+		col   int
+		dst   *uint64
+		field flow.Fields
+	}{{colOrigBytes, &c.OrigBytes, flow.FieldOrigBytes}, {colRespBytes, &c.RespBytes, flow.FieldRespBytes},
+		{colMissed, &c.MissedBytes, flow.FieldMissedBytes}, {colOrigPkts, &c.OrigPkts, flow.FieldOrigPkts},
+		{colOrigIPBytes, &c.OrigIPBytes, flow.FieldOrigIPBytes}, {colRespPkts, &c.RespPkts, flow.FieldRespPkts},
+		{colRespIPBytes, &c.RespIPBytes, flow.FieldRespIPBytes}}
 	for _, f := range counts {
-		if v := vals[f.col]; v != nil {
+		if v := vals[f.col]; v == nil {
+			c.Unknown |= f.field // unset, or no such column
+		} else {
 			if *f.dst, err = parseCount(v); err != nil {
 				return false, fmt.Errorf("%s %q: %w", fieldName(f.col), v, err)
 			}
@@ -468,19 +475,34 @@ type jsonConn struct {
 	Proto       *string         `json:"proto"`
 	Service     *string         `json:"service"`
 	Duration    *float64        `json:"duration"`
-	OrigBytes   uint64          `json:"orig_bytes"`
-	RespBytes   uint64          `json:"resp_bytes"`
+	OrigBytes   optCount        `json:"orig_bytes"`
+	RespBytes   optCount        `json:"resp_bytes"`
 	State       *string         `json:"conn_state"`
 	LocalOrig   *bool           `json:"local_orig"`
 	LocalResp   *bool           `json:"local_resp"`
-	MissedBytes uint64          `json:"missed_bytes"`
+	MissedBytes optCount        `json:"missed_bytes"`
 	History     string          `json:"history"`
-	OrigPkts    uint64          `json:"orig_pkts"`
-	OrigIPBytes uint64          `json:"orig_ip_bytes"`
-	RespPkts    uint64          `json:"resp_pkts"`
-	RespIPBytes uint64          `json:"resp_ip_bytes"`
+	OrigPkts    optCount        `json:"orig_pkts"`
+	OrigIPBytes optCount        `json:"orig_ip_bytes"`
+	RespPkts    optCount        `json:"resp_pkts"`
+	RespIPBytes optCount        `json:"resp_ip_bytes"`
 	IPProto     *uint8          `json:"ip_proto"`
 	CommunityID string          `json:"community_id"`
+}
+
+// optCount is a count a JSON log may leave out (unset): set says it was
+// there. A null is unset too.
+type optCount struct {
+	v   uint64
+	set bool
+}
+
+func (o *optCount) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	o.set = true
+	return json.Unmarshal(b, &o.v)
 }
 
 // jsonLine reads one line of a JSON log.
@@ -522,10 +544,20 @@ func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
 			start = int64(f * 1e9)
 		}
 	}
-	*c = flow.Connection{ClientBy: flow.ByRecord, OrigPort: *j.OrigP, RespPort: *j.RespP,
-		OrigBytes: j.OrigBytes, RespBytes: j.RespBytes, MissedBytes: j.MissedBytes,
-		OrigPkts: j.OrigPkts, OrigIPBytes: j.OrigIPBytes, RespPkts: j.RespPkts, RespIPBytes: j.RespIPBytes,
-		History: j.History}
+	*c = flow.Connection{ClientBy: flow.ByRecord, OrigPort: *j.OrigP, RespPort: *j.RespP, History: j.History}
+	for _, f := range [...]struct {
+		o     optCount
+		dst   *uint64
+		field flow.Fields
+	}{{j.OrigBytes, &c.OrigBytes, flow.FieldOrigBytes}, {j.RespBytes, &c.RespBytes, flow.FieldRespBytes},
+		{j.MissedBytes, &c.MissedBytes, flow.FieldMissedBytes}, {j.OrigPkts, &c.OrigPkts, flow.FieldOrigPkts},
+		{j.OrigIPBytes, &c.OrigIPBytes, flow.FieldOrigIPBytes}, {j.RespPkts, &c.RespPkts, flow.FieldRespPkts},
+		{j.RespIPBytes, &c.RespIPBytes, flow.FieldRespIPBytes}} {
+		*f.dst = f.o.v
+		if !f.o.set {
+			c.Unknown |= f.field // left out: unset
+		}
+	}
 	var err error
 	if c.Orig, err = r.addr([]byte(*j.OrigH)); err != nil {
 		return false, fmt.Errorf("id.orig_h: %w", err)
@@ -541,7 +573,9 @@ func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
 		return false, err
 	}
 	var dur time.Duration
-	if j.Duration != nil {
+	if j.Duration == nil {
+		c.Unknown |= flow.FieldDuration
+	} else {
 		if *j.Duration < 0 || *j.Duration > 1e9 || math.IsNaN(*j.Duration) {
 			return false, fmt.Errorf("duration %v: out of range", *j.Duration)
 		}

@@ -161,7 +161,36 @@ type Connection struct {
 	ServerName string
 	NameSource NameSource
 	DNSName    string
+
+	// Unknown are the counts and the duration the connection's source
+	// could not give (a sensor's record: connlog), which outputs leave
+	// absent rather than print as zero. A capture knows them all (0).
+	// The strings above are unknown when empty.
+	Unknown Fields
 }
+
+// Fields is a set of a Connection's numeric fields.
+type Fields uint16
+
+// The fields a Fields set holds.
+const (
+	FieldDuration    Fields = 1 << iota // End, and so Duration (Start is always known)
+	FieldOrigBytes                      // payload bytes, as Zeek's orig_bytes
+	FieldRespBytes                      // payload bytes, as Zeek's resp_bytes
+	FieldMissedBytes                    // Zeek's missed_bytes
+	FieldOrigPkts
+	FieldRespPkts
+	FieldOrigIPBytes
+	FieldRespIPBytes
+)
+
+// FlowRecordUnknown are the fields a NetFlow/IPFIX record never gives:
+// its octets are IP bytes (headers included), not payload, and it has no
+// view of TCP sequence gaps.
+const FlowRecordUnknown = FieldOrigBytes | FieldRespBytes | FieldMissedBytes
+
+// Known says whether the connection's source gave every field of f.
+func (c *Connection) Known(f Fields) bool { return c.Unknown&f == 0 }
 
 // Duration is the time from the first to the last packet.
 func (c *Connection) Duration() time.Duration { return c.End.Sub(c.Start) }

@@ -13,7 +13,10 @@
 // corresponding analysis: service (no protocol detection), local_orig and
 // local_resp (no Site::local_nets) — unless the connection came from a
 // sensor's conn.log that had them (connlog) —, tunnel_parents (a tunnel is analysed by
-// its inner flow; the outer connection is not logged).
+// its inner flow; the outer connection is not logged). So is what a
+// sensor's record did not give (flow.Connection.Unknown, an empty
+// conn_state or history): a NetFlow/IPFIX record's payload bytes,
+// missed_bytes, conn_state and history, a conn.log's unset fields.
 //
 // Output is deterministic: uid is derived from the connection (its
 // creation order, addresses, ports, protocol and start), and #open and
@@ -219,6 +222,12 @@ func appendEscaped(b []byte, s string) []byte {
 	return b
 }
 
+// durationSet says whether the log sets the connection's duration: as
+// Zeek, only for one that lasted, and only when its source knew it.
+func durationSet(c *flow.Connection) bool {
+	return c.Duration() > 0 && c.Known(flow.FieldDuration)
+}
+
 // AppendTSV appends the connection as one conn.log line, without the
 // newline.
 func AppendTSV(b []byte, c *flow.Connection) []byte {
@@ -236,16 +245,31 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 	} else {
 		b = append(tab(b), UnsetField...) // service
 	}
-	if d := c.Duration(); d > 0 {
-		// As Zeek: duration and the payload byte counts only for a
-		// connection that lasted.
-		b = AppendSeconds(tab(b), d)
-		b = num(b, c.OrigBytes)
-		b = num(b, c.RespBytes)
+	// What the source could not give (a sensor's record) is unset.
+	opt := func(b []byte, f flow.Fields, v uint64) []byte {
+		if !c.Known(f) {
+			return append(tab(b), UnsetField...)
+		}
+		return num(b, v)
+	}
+	// As Zeek: duration and the payload byte counts only for a
+	// connection that lasted (or, from a log without its duration, as
+	// the log gave them).
+	lasted := durationSet(c)
+	if lasted {
+		b = AppendSeconds(tab(b), c.Duration())
 	} else {
 		b = append(tab(b), UnsetField...)
-		b = append(tab(b), UnsetField...)
-		b = append(tab(b), UnsetField...)
+	}
+	for _, f := range [2]struct {
+		f flow.Fields
+		v uint64
+	}{{flow.FieldOrigBytes, c.OrigBytes}, {flow.FieldRespBytes, c.RespBytes}} {
+		if lasted || !c.Known(flow.FieldDuration) {
+			b = opt(b, f.f, f.v)
+		} else {
+			b = append(tab(b), UnsetField...)
+		}
 	}
 	if c.State != "" {
 		b = appendEscaped(tab(b), c.State)
@@ -258,16 +282,16 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 		}
 		b = append(tab(b), l...)
 	}
-	b = num(b, c.MissedBytes)
+	b = opt(b, flow.FieldMissedBytes, c.MissedBytes)
 	if c.History != "" {
 		b = appendEscaped(tab(b), c.History)
 	} else {
 		b = append(tab(b), UnsetField...)
 	}
-	b = num(b, c.OrigPkts)
-	b = num(b, c.OrigIPBytes)
-	b = num(b, c.RespPkts)
-	b = num(b, c.RespIPBytes)
+	b = opt(b, flow.FieldOrigPkts, c.OrigPkts)
+	b = opt(b, flow.FieldOrigIPBytes, c.OrigIPBytes)
+	b = opt(b, flow.FieldRespPkts, c.RespPkts)
+	b = opt(b, flow.FieldRespIPBytes, c.RespIPBytes)
 	b = append(tab(b), UnsetField...) // tunnel_parents
 	b = num(b, uint64(c.Proto))
 	if c.CommunityID != "" {
@@ -298,10 +322,19 @@ func AppendJSON(b []byte, c *flow.Connection) []byte {
 	if c.Service != "" {
 		b = str(b, "service", c.Service)
 	}
-	if d := c.Duration(); d > 0 {
-		b = AppendSeconds(append(b, `,"duration":`...), d)
-		b = num(b, "orig_bytes", c.OrigBytes)
-		b = num(b, "resp_bytes", c.RespBytes)
+	opt := func(b []byte, f flow.Fields, key string, v uint64) []byte {
+		if !c.Known(f) {
+			return b
+		}
+		return num(b, key, v)
+	}
+	lasted := durationSet(c)
+	if lasted {
+		b = AppendSeconds(append(b, `,"duration":`...), c.Duration())
+	}
+	if lasted || !c.Known(flow.FieldDuration) {
+		b = opt(b, flow.FieldOrigBytes, "orig_bytes", c.OrigBytes)
+		b = opt(b, flow.FieldRespBytes, "resp_bytes", c.RespBytes)
 	}
 	if c.State != "" {
 		b = str(b, "conn_state", c.State)
@@ -312,14 +345,14 @@ func AppendJSON(b []byte, c *flow.Connection) []byte {
 	if c.LocalResp != "" {
 		b = append(append(b, `,"local_resp":`...), strconv.FormatBool(c.LocalResp == "T")...)
 	}
-	b = num(b, "missed_bytes", c.MissedBytes)
+	b = opt(b, flow.FieldMissedBytes, "missed_bytes", c.MissedBytes)
 	if c.History != "" {
 		b = str(b, "history", c.History)
 	}
-	b = num(b, "orig_pkts", c.OrigPkts)
-	b = num(b, "orig_ip_bytes", c.OrigIPBytes)
-	b = num(b, "resp_pkts", c.RespPkts)
-	b = num(b, "resp_ip_bytes", c.RespIPBytes)
+	b = opt(b, flow.FieldOrigPkts, "orig_pkts", c.OrigPkts)
+	b = opt(b, flow.FieldOrigIPBytes, "orig_ip_bytes", c.OrigIPBytes)
+	b = opt(b, flow.FieldRespPkts, "resp_pkts", c.RespPkts)
+	b = opt(b, flow.FieldRespIPBytes, "resp_ip_bytes", c.RespIPBytes)
 	b = num(b, "ip_proto", uint64(c.Proto))
 	if c.CommunityID != "" {
 		b = str(b, "community_id", c.CommunityID)

@@ -27,6 +27,9 @@ import (
 
 // flowRecord is one connection as printed, with Zeek conn.log names.
 // ts and duration are decimal seconds with microseconds, as Zeek writes.
+// What the connection's source could not give (a sensor's flow record:
+// flow.Connection.Unknown, an empty state or Community ID) is left out,
+// as Zeek's JSON writer leaves out unset fields.
 type flowRecord struct {
 	TS          json.Number `json:"ts"`
 	OrigH       string      `json:"id.orig_h"`
@@ -35,22 +38,22 @@ type flowRecord struct {
 	RespP       uint16      `json:"id.resp_p"`
 	Proto       string      `json:"proto"`
 	Service     string      `json:"service,omitempty"` // a sensor's record: Zeek's service
-	Duration    json.Number `json:"duration"`
-	OrigBytes   uint64      `json:"orig_bytes"`
-	RespBytes   uint64      `json:"resp_bytes"`
-	ConnState   string      `json:"conn_state"`
+	Duration    json.Number `json:"duration,omitempty"`
+	OrigBytes   *uint64     `json:"orig_bytes,omitempty"`
+	RespBytes   *uint64     `json:"resp_bytes,omitempty"`
+	ConnState   string      `json:"conn_state,omitempty"`
 	LocalOrig   *bool       `json:"local_orig,omitempty"` // a sensor's record: Zeek's local_orig, local_resp
 	LocalResp   *bool       `json:"local_resp,omitempty"`
-	MissedBytes uint64      `json:"missed_bytes"`
+	MissedBytes *uint64     `json:"missed_bytes,omitempty"`
 	History     string      `json:"history,omitempty"`
-	OrigPkts    uint64      `json:"orig_pkts"`
-	OrigIPBytes uint64      `json:"orig_ip_bytes"`
-	RespPkts    uint64      `json:"resp_pkts"`
-	RespIPBytes uint64      `json:"resp_ip_bytes"`
+	OrigPkts    *uint64     `json:"orig_pkts,omitempty"`
+	OrigIPBytes *uint64     `json:"orig_ip_bytes,omitempty"`
+	RespPkts    *uint64     `json:"resp_pkts,omitempty"`
+	RespIPBytes *uint64     `json:"resp_ip_bytes,omitempty"`
 	VLAN        uint16      `json:"vlan,omitempty"`
 	InnerVLAN   uint16      `json:"inner_vlan,omitempty"`
 	Tunnel      string      `json:"tunnel,omitempty"`
-	CommunityID string      `json:"community_id"`
+	CommunityID string      `json:"community_id,omitempty"`
 	Outcome     string      `json:"outcome"`
 	ClientBy    string      `json:"client_by"`
 	ICMPErrors  uint64      `json:"icmp_errors,omitempty"`
@@ -104,18 +107,10 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 		RespP:       c.RespPort,
 		Proto:       catalog.ProtoName(c.Proto),
 		Service:     c.Service,
-		Duration:    seconds(c.Duration()),
-		OrigBytes:   c.OrigBytes,
-		RespBytes:   c.RespBytes,
 		ConnState:   c.State,
 		LocalOrig:   zeekBool(c.LocalOrig),
 		LocalResp:   zeekBool(c.LocalResp),
-		MissedBytes: c.MissedBytes,
 		History:     c.History,
-		OrigPkts:    c.OrigPkts,
-		OrigIPBytes: c.OrigIPBytes,
-		RespPkts:    c.RespPkts,
-		RespIPBytes: c.RespIPBytes,
 		VLAN:        c.VLAN,
 		InnerVLAN:   c.InnerVLAN,
 		Tunnel:      tunnelName(c.Tunnel),
@@ -134,6 +129,22 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 	if c.LastPos.File != c.FirstPos.File {
 		r.LastFile = file(c.LastPos.File)
 	}
+	if c.Known(flow.FieldDuration) {
+		r.Duration = seconds(c.Duration())
+	}
+	count := func(f flow.Fields, v uint64) *uint64 {
+		if !c.Known(f) {
+			return nil
+		}
+		return &v
+	}
+	r.OrigBytes = count(flow.FieldOrigBytes, c.OrigBytes)
+	r.RespBytes = count(flow.FieldRespBytes, c.RespBytes)
+	r.MissedBytes = count(flow.FieldMissedBytes, c.MissedBytes)
+	r.OrigPkts = count(flow.FieldOrigPkts, c.OrigPkts)
+	r.OrigIPBytes = count(flow.FieldOrigIPBytes, c.OrigIPBytes)
+	r.RespPkts = count(flow.FieldRespPkts, c.RespPkts)
+	r.RespIPBytes = count(flow.FieldRespIPBytes, c.RespIPBytes)
 	return r
 }
 
@@ -145,6 +156,21 @@ func zeekBool(v string) *bool {
 	}
 	b := v == "T"
 	return &b
+}
+
+// pair is a c/s pair of the table: blank when neither side is known, "-"
+// for the side that is not.
+func pair(c, s *uint64) string {
+	if c == nil && s == nil {
+		return ""
+	}
+	side := func(v *uint64) string {
+		if v == nil {
+			return "-"
+		}
+		return strconv.FormatUint(*v, 10)
+	}
+	return side(c) + "/" + side(s)
 }
 
 // Formats are the formats a Writer writes: JSON lines, CSV, the terminal
@@ -304,7 +330,7 @@ func (fw *Writer) table() {
 		}
 		t.AppendRow(table.Row{start, proto, hostPort(r.OrigH, r.OrigP, r.Proto), hostPort(r.RespH, r.RespP, r.Proto),
 			name, r.ConnState, r.History, r.Outcome, r.ClientBy,
-			fmt.Sprintf("%d/%d", r.OrigPkts, r.RespPkts), fmt.Sprintf("%d/%d", r.OrigBytes, r.RespBytes),
+			pair(r.OrigPkts, r.RespPkts), pair(r.OrigBytes, r.RespBytes),
 			string(r.Duration), frames})
 	}
 	t.SetOutputMirror(fw.w)

@@ -48,18 +48,29 @@ func appendConnCSV(b []byte, c *flow.Connection, paths []string) []byte {
 	b = u(b, uint64(c.RespPort))
 	b = str(b, catalog.ProtoName(c.Proto))
 	b = str(b, c.Service)
-	b = append(zeeklog.AppendSeconds(b, c.Duration()), ',')
-	b = u(b, c.OrigBytes)
-	b = u(b, c.RespBytes)
+	// What the source could not give (a sensor's record) is an empty
+	// field, as is an unknown state.
+	known := func(b []byte, f flow.Fields, v uint64) []byte {
+		if !c.Known(f) {
+			return append(b, ',')
+		}
+		return u(b, v)
+	}
+	if c.Known(flow.FieldDuration) {
+		b = zeeklog.AppendSeconds(b, c.Duration())
+	}
+	b = append(b, ',')
+	b = known(b, flow.FieldOrigBytes, c.OrigBytes)
+	b = known(b, flow.FieldRespBytes, c.RespBytes)
 	b = str(b, c.State)
 	b = str(b, c.LocalOrig) // T, F or empty, as Zeek writes them
 	b = str(b, c.LocalResp)
-	b = u(b, c.MissedBytes)
+	b = known(b, flow.FieldMissedBytes, c.MissedBytes)
 	b = str(b, c.History)
-	b = u(b, c.OrigPkts)
-	b = u(b, c.OrigIPBytes)
-	b = u(b, c.RespPkts)
-	b = u(b, c.RespIPBytes)
+	b = known(b, flow.FieldOrigPkts, c.OrigPkts)
+	b = known(b, flow.FieldOrigIPBytes, c.OrigIPBytes)
+	b = known(b, flow.FieldRespPkts, c.RespPkts)
+	b = known(b, flow.FieldRespIPBytes, c.RespIPBytes)
 	b = opt(b, uint64(c.VLAN))
 	b = opt(b, uint64(c.InnerVLAN))
 	b = str(b, tunnelName(c.Tunnel))

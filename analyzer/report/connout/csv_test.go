@@ -33,9 +33,16 @@ func (r *flowRecord) csv() []string {
 		}
 		return "F"
 	}
+	known := func(v *uint64) string { // unknown: empty
+		if v == nil {
+			return ""
+		}
+		return u(*v)
+	}
 	return []string{string(r.TS), r.OrigH, u(uint64(r.OrigP)), r.RespH, u(uint64(r.RespP)), r.Proto, r.Service,
-		string(r.Duration), u(r.OrigBytes), u(r.RespBytes), r.ConnState, tf(r.LocalOrig), tf(r.LocalResp), u(r.MissedBytes), r.History, u(r.OrigPkts),
-		u(r.OrigIPBytes), u(r.RespPkts), u(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
+		string(r.Duration), known(r.OrigBytes), known(r.RespBytes), r.ConnState, tf(r.LocalOrig), tf(r.LocalResp),
+		known(r.MissedBytes), r.History, known(r.OrigPkts),
+		known(r.OrigIPBytes), known(r.RespPkts), known(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
 		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.ServerName, r.NameSource, r.File, opt(r.FirstFrame),
 		r.LastFile, opt(r.LastFrame)}
 }

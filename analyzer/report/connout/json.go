@@ -60,23 +60,28 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	if c.Service != "" { // a sensor's text: escaped
 		b = appendJSONString(append(b, `,"service":`...), c.Service)
 	}
-	b = zeeklog.AppendSeconds(append(b, `,"duration":`...), c.Duration())
-	b = num(b, `,"orig_bytes":`, c.OrigBytes)
-	b = num(b, `,"resp_bytes":`, c.RespBytes)
-	b = name(b, `,"conn_state":`, c.State)
+	// What the source could not give (a sensor's record) is left out.
+	if c.Known(flow.FieldDuration) {
+		b = zeeklog.AppendSeconds(append(b, `,"duration":`...), c.Duration())
+	}
+	b = optNum(b, c, flow.FieldOrigBytes, `,"orig_bytes":`, c.OrigBytes)
+	b = optNum(b, c, flow.FieldRespBytes, `,"resp_bytes":`, c.RespBytes)
+	if c.State != "" {
+		b = name(b, `,"conn_state":`, c.State)
+	}
 	for _, l := range [2]struct{ key, v string }{{`,"local_orig":`, c.LocalOrig}, {`,"local_resp":`, c.LocalResp}} {
 		if l.v != "" {
 			b = strconv.AppendBool(append(b, l.key...), l.v == "T")
 		}
 	}
-	b = num(b, `,"missed_bytes":`, c.MissedBytes)
+	b = optNum(b, c, flow.FieldMissedBytes, `,"missed_bytes":`, c.MissedBytes)
 	if c.History != "" {
 		b = name(b, `,"history":`, c.History)
 	}
-	b = num(b, `,"orig_pkts":`, c.OrigPkts)
-	b = num(b, `,"orig_ip_bytes":`, c.OrigIPBytes)
-	b = num(b, `,"resp_pkts":`, c.RespPkts)
-	b = num(b, `,"resp_ip_bytes":`, c.RespIPBytes)
+	b = optNum(b, c, flow.FieldOrigPkts, `,"orig_pkts":`, c.OrigPkts)
+	b = optNum(b, c, flow.FieldOrigIPBytes, `,"orig_ip_bytes":`, c.OrigIPBytes)
+	b = optNum(b, c, flow.FieldRespPkts, `,"resp_pkts":`, c.RespPkts)
+	b = optNum(b, c, flow.FieldRespIPBytes, `,"resp_ip_bytes":`, c.RespIPBytes)
 	if c.VLAN != 0 {
 		b = num(b, `,"vlan":`, uint64(c.VLAN))
 	}
@@ -86,7 +91,9 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	if t := tunnelName(c.Tunnel); t != "" {
 		b = name(b, `,"tunnel":`, t)
 	}
-	b = name(b, `,"community_id":`, c.CommunityID)
+	if c.CommunityID != "" {
+		b = name(b, `,"community_id":`, c.CommunityID)
+	}
 	b = name(b, `,"outcome":`, c.Outcome.String())
 	b = name(b, `,"client_by":`, c.ClientBy.String())
 	if c.ICMPErrors != 0 {
@@ -110,6 +117,14 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 	}
 	b = num(b, `,"last_frame":`, c.LastPos.Frame)
 	return append(b, '}')
+}
+
+// optNum appends key and v when the connection's source gave field f.
+func optNum(b []byte, c *flow.Connection, f flow.Fields, key string, v uint64) []byte {
+	if !c.Known(f) {
+		return b
+	}
+	return strconv.AppendUint(append(b, key...), v, 10)
 }
 
 const hexDigits = "0123456789abcdef"
