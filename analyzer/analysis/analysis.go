@@ -63,7 +63,7 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, paths), in.Inventory)
 	rep := &report.Report{
 		Tool: in.Tool, Version: in.Version, Generated: in.Generated,
-		Inventory: in.InventoryPath, InventorySHA: in.InventorySHA, InferRoles: in.InferRoles, CatalogFiles: in.Catalog.Files(),
+		Inventory: in.InventoryPath, InventorySHA: in.InventorySHA, InferRoles: in.InferRoles, IncludeNoise: in.IncludeNoise, CatalogFiles: in.Catalog.Files(),
 		Products: in.Products, Scope: in.Scope.Products(),
 		Hosts: in.Inventory.Hosts, Result: result, FailOn: in.FailOn, Skipped: map[string]uint64{}, Packets: res.Packets,
 	}

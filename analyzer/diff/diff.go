@@ -79,6 +79,9 @@ type Identity struct {
 	// Incomplete says why the analysis did not read every frame (a
 	// capture cut short, connections or services past the limits).
 	Incomplete []string
+	// IncludeNoise: link-local housekeeping (neighbour discovery,
+	// LLMNR, mDNS, …) is listed as services, not summarized.
+	IncludeNoise bool
 }
 
 // File is a path and its SHA-256.
@@ -568,6 +571,9 @@ func warnings(b, a *Report) []string {
 	}
 	if !slices.Equal(bi.Products, ai.Products) {
 		w = append(w, fmt.Sprintf("the product filters differ (%s; %s)", productList(bi.Products), productList(ai.Products)))
+	}
+	if bi.IncludeNoise != ai.IncludeNoise {
+		w = append(w, "only one analysis listed link-local housekeeping as services (--include-noise), the other counted it apart: its services are absent from that one, neither fixed nor new")
 	}
 	if bi.Version != ai.Version {
 		w = append(w, fmt.Sprintf("different flowaudit versions (%s, %s)", bi.Version, ai.Version))

@@ -146,6 +146,7 @@ func TestCompareMissing(t *testing.T) {
 }
 
 func TestWarnings(t *testing.T) {
+	noisy := func(i Identity) Identity { i.IncludeNoise = true; return i }
 	id := func(inv string, rules int, version string, capture string) Identity {
 		i := Identity{Version: version, CatalogFiles: []string{"catalog/data/ras.yaml"}, Rules: rules,
 			Captures: []File{{Path: capture, SHA256: capture + "sha"}}}
@@ -165,6 +166,9 @@ func TestWarnings(t *testing.T) {
 		{"catalogs", id("aa", 10, "v1", "b"), id("aa", 11, "v1", "a"), []string{"the catalogs differ (10 rules"}},
 		{"versions", id("aa", 10, "v1", "b"), id("aa", 10, "v2", "a"), []string{"different flowaudit versions (v1, v2)"}},
 		{"same capture", id("aa", 10, "v1", "x"), id("aa", 10, "v1", "x"), []string{"both analyses read the same capture"}},
+		// Noise listed on one side only reads as fixed or new services.
+		{"include-noise on one side", noisy(id("aa", 10, "v1", "b")), id("aa", 10, "v1", "a"), []string{"only one analysis listed link-local housekeeping as services (--include-noise)"}},
+		{"include-noise on both", noisy(id("aa", 10, "v1", "b")), noisy(id("aa", 10, "v1", "a")), nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

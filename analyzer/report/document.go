@@ -106,6 +106,7 @@ func (d *Document) DiffReport(name string) *diff.Report {
 	r := &diff.Report{Name: name, Identity: diff.Identity{Version: d.Version, Generated: d.Generated,
 		CatalogFiles: d.Catalog.Files, Products: d.Catalog.Products, Rules: d.Catalog.Rules}}
 	r.Identity.Incomplete = d.Incomplete
+	r.Identity.IncludeNoise = d.IncludeNoise
 	for _, w := range d.Sweeps {
 		r.Sweeps = append(r.Sweeps, diff.Sweep{Kind: w.Kind, Client: w.Client, ClientHost: w.ClientHost, Server: w.Server,
 			ServerHost: w.ServerHost, Proto: w.Proto, Ports: portList(w.Ports), Servers: w.Servers, Connections: w.Connections})

@@ -72,3 +72,26 @@ func TestReadDocumentSizeLimit(t *testing.T) {
 		})
 	}
 }
+
+// include_noise is written when --include-noise listed the noise, and read
+// back for diff, which warns when one side listed it and the other not.
+func TestDocumentIncludeNoise(t *testing.T) {
+	rep := testReport(t)
+	for _, noise := range []bool{false, true} {
+		rep.IncludeNoise = noise
+		var b bytes.Buffer
+		if err := rep.JSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), `"include_noise": true`); got != noise {
+			t.Errorf("--include-noise %v: include_noise written %v", noise, got)
+		}
+		d, err := ReadDocument("r.json", &b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.DiffReport("r.json").Identity.IncludeNoise; got != noise {
+			t.Errorf("--include-noise %v: read back %v", noise, got)
+		}
+	}
+}

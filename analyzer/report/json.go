@@ -28,6 +28,7 @@ type jsonReport struct {
 	FrameNote     string             `json:"frame_note,omitempty"` // inputs that were flow records: what their findings lack
 	Inventory     *jsonFile          `json:"inventory"`
 	InferRoles    bool               `json:"infer_roles"`
+	IncludeNoise  bool               `json:"include_noise,omitempty"` // --include-noise: noise listed as flows, not counted in noise
 	Catalog       jsonCatalog        `json:"catalog"`
 	Summary       jsonSummary        `json:"summary"`
 	Hosts         []jsonHost         `json:"hosts"`
@@ -311,6 +312,7 @@ func (r *Report) Document() *Document {
 		out.Inventory = &jsonFile{r.Inventory, r.InventorySHA}
 	}
 	out.InferRoles = r.InferRoles
+	out.IncludeNoise = r.IncludeNoise
 	for _, h := range r.Hosts {
 		out.Hosts = append(out.Hosts, jsonHost{Name: h.Name, Addresses: h.AddressStrings(), Roles: h.RoleNames(), Inferred: h.Inferred})
 	}

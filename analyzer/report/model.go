@@ -132,6 +132,7 @@ type Report struct {
 	Inventory     string // path, "" without one
 	InventorySHA  string
 	InferRoles    bool // hosts missing from the inventory got inferred roles
+	IncludeNoise  bool // --include-noise: link-local housekeeping listed as flows
 	CatalogFiles  []string
 	Products      []string // product filter; empty for all
 	// Scope are the products hints drew on (--product, else the
