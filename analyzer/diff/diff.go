@@ -82,6 +82,9 @@ type Identity struct {
 	// IncludeNoise: link-local housekeeping (neighbour discovery,
 	// LLMNR, mDNS, …) is listed as services, not summarized.
 	IncludeNoise bool
+	// InferRoles: hosts missing from the inventory got roles inferred
+	// from the traffic.
+	InferRoles bool
 }
 
 // File is a path and its SHA-256.
@@ -571,6 +574,9 @@ func warnings(b, a *Report) []string {
 	}
 	if !slices.Equal(bi.Products, ai.Products) {
 		w = append(w, fmt.Sprintf("the product filters differ (%s; %s)", productList(bi.Products), productList(ai.Products)))
+	}
+	if bi.InferRoles != ai.InferRoles {
+		w = append(w, "only one analysis inferred roles (--infer-roles): a label may have changed with the inference, not the network")
 	}
 	if bi.IncludeNoise != ai.IncludeNoise {
 		w = append(w, "only one analysis listed link-local housekeeping as services (--include-noise), the other counted it apart: its services are absent from that one, neither fixed nor new")

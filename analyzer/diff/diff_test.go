@@ -147,6 +147,7 @@ func TestCompareMissing(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	noisy := func(i Identity) Identity { i.IncludeNoise = true; return i }
+	inferred := func(i Identity) Identity { i.InferRoles = true; return i }
 	id := func(inv string, rules int, version string, capture string) Identity {
 		i := Identity{Version: version, CatalogFiles: []string{"catalog/data/ras.yaml"}, Rules: rules,
 			Captures: []File{{Path: capture, SHA256: capture + "sha"}}}
@@ -169,6 +170,7 @@ func TestWarnings(t *testing.T) {
 		// Noise listed on one side only reads as fixed or new services.
 		{"include-noise on one side", noisy(id("aa", 10, "v1", "b")), id("aa", 10, "v1", "a"), []string{"only one analysis listed link-local housekeeping as services (--include-noise)"}},
 		{"include-noise on both", noisy(id("aa", 10, "v1", "b")), noisy(id("aa", 10, "v1", "a")), nil},
+		{"infer-roles on one side", id("aa", 10, "v1", "b"), inferred(id("aa", 10, "v1", "a")), []string{"only one analysis inferred roles (--infer-roles)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -107,6 +107,7 @@ func (d *Document) DiffReport(name string) *diff.Report {
 		CatalogFiles: d.Catalog.Files, Products: d.Catalog.Products, Rules: d.Catalog.Rules}}
 	r.Identity.Incomplete = d.Incomplete
 	r.Identity.IncludeNoise = d.IncludeNoise
+	r.Identity.InferRoles = d.InferRoles
 	for _, w := range d.Sweeps {
 		r.Sweeps = append(r.Sweeps, diff.Sweep{Kind: w.Kind, Client: w.Client, ClientHost: w.ClientHost, Server: w.Server,
 			ServerHost: w.ServerHost, Proto: w.Proto, Ports: portList(w.Ports), Servers: w.Servers, Connections: w.Connections})
