@@ -158,9 +158,18 @@ func csvFlow(kind string, f *audit.Flow) []string {
 		f.Server.Unmap().String(), hostName(f.ServerHost), strings.Join(Roles(f.ServerHost), "; "),
 		catalog.ProtoName(f.Proto), port, strconv.Itoa(f.Connections), strconv.Itoa(f.Established), strconv.Itoa(f.Rejected),
 		strconv.Itoa(f.Unanswered), strconv.FormatUint(f.Packets, 10), strconv.FormatUint(f.Bytes, 10), TS(f.FirstSeen), TS(f.LastSeen),
-		f.FirstFrame.File, strconv.FormatUint(f.FirstFrame.Frame, 10), plainRuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
+		f.FirstFrame.File, csvFrame(f.FirstFrame.Frame), plainRuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
 		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f),
 		NamesText(f.Names), NameMatchesText(f.NameMatches)}
+}
+
+// csvFrame is a first frame as a CSV field: empty for flow records,
+// which have none (0), rather than a frame number 0 no capture has.
+func csvFrame(frame uint64) string {
+	if frame == 0 {
+		return ""
+	}
+	return strconv.FormatUint(frame, 10)
 }
 
 func csvSweep(w *audit.Sweep) []string {
@@ -178,7 +187,7 @@ func csvSweep(w *audit.Sweep) []string {
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	return []string{CSVSweep, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
 		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
-		u(w.Unanswered), u(w.Packets), u(w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, u(w.FirstFrame.Frame),
+		u(w.Unanswered), u(w.Packets), u(w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, csvFrame(w.FirstFrame.Frame),
 		"", "", "", "", w.Describe(), SweepFilter(w), "", "", ""}
 }
 

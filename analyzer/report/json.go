@@ -139,8 +139,8 @@ type jsonFlow struct {
 	Bytes          uint64      `json:"bytes"`
 	FirstSeen      string      `json:"first_seen"`
 	LastSeen       string      `json:"last_seen"`
-	FirstFrame     uint64      `json:"first_frame"`
-	Filter         string      `json:"filter"`
+	FirstFrame     *uint64     `json:"first_frame"` // null: from flow records, no frame
+	Filter         *string     `json:"filter"`      // null: from flow records
 	Rules          []jsonRule  `json:"rules"`
 	ClientHost     string      `json:"client_host,omitempty"`
 	ServerHost     string      `json:"server_host,omitempty"`
@@ -202,8 +202,26 @@ type jsonSweep struct {
 	FirstSeen     string      `json:"first_seen"`
 	LastSeen      string      `json:"last_seen"`
 	FirstFile     string      `json:"first_file"`
-	FirstFrame    uint64      `json:"first_frame"`
-	Filter        string      `json:"filter"`
+	FirstFrame    *uint64     `json:"first_frame"` // null: from flow records, no frame
+	Filter        *string     `json:"filter"`      // null: from flow records
+}
+
+// frameJSON is a first frame for JSON: null for flow records, which have
+// none (0), rather than a frame number 0 no capture has.
+func frameJSON(frame uint64) *uint64 {
+	if frame == 0 {
+		return nil
+	}
+	return &frame
+}
+
+// filterJSON is a Wireshark filter for JSON: null where there is no frame
+// to show (flow records).
+func filterJSON(filter string) *string {
+	if filter == "" {
+		return nil
+	}
+	return &filter
 }
 
 func blockJSON(e *audit.BlockEvidence) *jsonBlock {
@@ -229,8 +247,8 @@ func sweepJSON(s *audit.Sweep) jsonSweep {
 	j := jsonSweep{Kind: s.Kind, Client: s.Client.Unmap().String(), ClientRoles: Roles(s.ClientHost), Proto: catalog.ProtoName(s.Proto),
 		Ports: [][2]uint16{}, Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
 		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: s.Packets, Bytes: s.Bytes,
-		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: s.FirstFrame.Frame,
-		Filter: SweepFilter(s)}
+		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: frameJSON(s.FirstFrame.Frame),
+		Filter: filterJSON(SweepFilter(s))}
 	j.ClientHost = hostName(s.ClientHost)
 	if s.Server.IsValid() {
 		j.Server = s.Server.Unmap().String()
@@ -335,7 +353,7 @@ func (r *Report) Document() *Document {
 			Client: f.Client.Unmap().String(), Server: f.Server.Unmap().String(), Proto: catalog.ProtoName(f.Proto), Port: Port(f),
 			ClientRoles: Roles(f.ClientHost), ServerRoles: Roles(f.ServerHost), Status: string(f.Status), Outcome: string(f.Outcome),
 			Connections: f.Connections, Packets: f.Packets, Bytes: f.Bytes, FirstSeen: TS(f.FirstSeen), LastSeen: TS(f.LastSeen),
-			FirstFrame: f.FirstFrame.Frame, Filter: Filter(f), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
+			FirstFrame: frameJSON(f.FirstFrame.Frame), Filter: filterJSON(Filter(f)), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
 			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
 			ICMPErrors: f.ICMPErrors, Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
 			BlockedBy: blockJSON(f.BlockedBy), Names: f.Names, NameMatches: f.NameMatches, DNSNames: f.DNSNames,

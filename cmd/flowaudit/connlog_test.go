@@ -108,10 +108,10 @@ func compareLogReport(t *testing.T, capRep, logRep map[string]any, path, format 
 			t.Errorf("%s: missing from the conn.log's report", k)
 			continue
 		}
-		if lf["first_frame"].(float64) != 0 || lf["filter"] != "" {
+		if lf["first_frame"] != nil || lf["filter"] != nil { // null: no frame to name
 			t.Errorf("%s: conn.log flow has frame %v, filter %q", k, lf["first_frame"], lf["filter"])
 		}
-		if cf["first_frame"].(float64) == 0 || cf["filter"] == "" {
+		if cf["first_frame"] == nil || cf["first_frame"].(float64) == 0 || cf["filter"] == nil || cf["filter"] == "" {
 			t.Errorf("%s: capture flow has no frame or filter", k)
 		}
 		want := copyMap(cf)
@@ -332,6 +332,47 @@ func TestFrameNoteEveryFormat(t *testing.T) {
 		}
 		if strings.Contains(capOut, note) {
 			t.Errorf("%s: the note in the capture's report", format)
+		}
+		// No frame is absent, not frame 0: null in JSON (the schema
+		// has the key always), empty in CSV.
+		switch format {
+		case "json":
+			var rep struct{ Flows, Sweeps []map[string]any }
+			if err := json.Unmarshal([]byte(logOut), &rep); err != nil || len(rep.Flows) == 0 {
+				t.Fatalf("json: %v, %d flows", err, len(rep.Flows))
+			}
+			for _, f := range slices.Concat(rep.Flows, rep.Sweeps) {
+				for _, k := range []string{"first_frame", "filter"} {
+					if v, ok := f[k]; !ok || v != nil {
+						t.Errorf("json: %s is %v (present %v), want null: %v", k, v, ok, f)
+					}
+				}
+			}
+		case "csv":
+			cr := csv.NewReader(strings.NewReader(logOut))
+			cr.FieldsPerRecord = -1 // the note line
+			recs, err := cr.ReadAll()
+			if err != nil {
+				t.Fatalf("csv: %v", err)
+			}
+			var col int
+			rows := 0
+			for _, r := range recs {
+				if len(r) > 0 && strings.HasPrefix(r[0], "#") {
+					continue // the note
+				}
+				if i := slices.Index(r, "first_frame"); i >= 0 {
+					col = i
+					continue
+				}
+				rows++
+				if r[col] != "" {
+					t.Errorf("csv: first_frame %q, want empty: %v", r[col], r)
+				}
+			}
+			if col == 0 || rows == 0 {
+				t.Errorf("csv: no first_frame column (%d) or rows (%d)", col, rows)
+			}
 		}
 	}
 }
