@@ -25,6 +25,10 @@ type fileRun struct {
 // merged as read, or read again in order.
 var testOnLink func(from, to int, merged bool)
 
+// testOnRetained, when set by a test, is told after each later file of a
+// link is merged how many of the files read so far still hold a tracker.
+var testOnRetained func(file, trackers int)
+
 // runParallel reads each file on its own core, into a tracker of its own
 // (the files read at once share the live-connection bound), then puts the
 // files together as Run would read them in order: a file that needed more
@@ -56,7 +60,15 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 	workers := min(runtime.GOMAXPROCS(0), len(paths))
 	shared := cfg
 	shared.MaxConnections = max(1, maxLive/workers)
+	maxServices := cfg.MaxServices
+	if maxServices <= 0 {
+		maxServices = flow.DefaultMaxServices
+	}
 	runs := make([]fileRun, len(paths))
+	done := make([]chan struct{}, len(paths))
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
@@ -74,34 +86,98 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 				fr.misses = fr.r.tr.Misses()
 				fr.r.tr.Flush()
 				fr.peakLive = fr.r.tr.Stats().PeakLive
+				close(done[i])
 			}
 		}()
 	}
-	for i := range paths {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	go func() {
+		for i := range paths {
+			work <- i
+		}
+		close(work)
+	}()
 
-	// The links Run would see, and whether each can be merged as read.
-	type link struct{ from, to int } // files [from, to)
-	var links []link
+	// The links Run would see, taken in file order as the files finish:
+	// the files of a link are merged into one tracker as they come while
+	// the link stays mergeable (so that memory holds one table of
+	// services per link, as reading in order does, not one per file);
+	// a link that is not is dropped at once and read again, in order,
+	// once every file has been read.
+	type link struct {
+		from, to int           // files [from, to)
+		acc      *flow.Tracker // the files merged so far; nil once the link must be read again
+		peak     int
+		services int
+	}
+	var links []*link
 	var last time.Time
-	for i := range runs {
-		c := &runs[i].r.res.Captures[0]
+	drop := func(l *link) {
+		l.acc = nil
+		for i := l.from; i < l.to; i++ {
+			runs[i].r.tr = nil
+			runs[i].endKeys, runs[i].misses = nil, nil
+		}
+	}
+	closeLink := func(l *link) {
+		ok := l.acc != nil
+		if ok && l.to-l.from == 1 {
+			// Alone on its link: as read, unless its share of the
+			// live bound changed what it kept.
+			ok = shared.MaxConnections == maxLive || runs[l.from].r.tr.Stats().Evicted == 0
+		}
+		if testOnLink != nil && (l.to-l.from > 1 || !ok) {
+			testOnLink(l.from, l.to, ok)
+		}
+		if !ok {
+			drop(l)
+		}
+	}
+	for i := range paths {
+		<-done[i]
+		fr := &runs[i]
+		c := &fr.r.res.Captures[0]
 		if i == 0 || (c.Records == 0 && startsNewLink(c.start, last)) {
-			links = append(links, link{i, i})
+			if len(links) > 0 {
+				closeLink(links[len(links)-1])
+			}
+			links = append(links, &link{from: i, to: i, acc: fr.r.tr})
 			last = time.Time{}
 		}
-		links[len(links)-1].to = i + 1
 		if c.Records == 0 && c.Last.After(last) {
 			last = c.Last
 		}
+		l := links[len(links)-1]
+		l.to = i + 1
+		if l.acc == nil {
+			fr.r.tr = nil // the link is read again
+			continue
+		}
+		if i == l.from {
+			l.peak, l.services = fr.peakLive, fr.r.tr.ServiceCount()
+			continue
+		}
+		// A later file of the link: the first must be mergeable too.
+		if (i == l.from+1 && !mergeable(runs, l.from, l.from)) || !mergeable(runs, l.from, i) ||
+			l.peak+fr.peakLive > maxLive || l.services+fr.r.tr.ServiceCount() > maxServices {
+			drop(l)
+			continue
+		}
+		l.peak += fr.peakLive
+		l.services += fr.r.tr.ServiceCount()
+		l.acc.Merge(fr.r.tr)
+		fr.r.tr = nil
+		if testOnRetained != nil {
+			n := 0
+			for j := range i + 1 {
+				if runs[j].r != nil && runs[j].r.tr != nil {
+					n++
+				}
+			}
+			testOnRetained(i, n)
+		}
 	}
-	maxServices := cfg.MaxServices
-	if maxServices <= 0 {
-		maxServices = flow.DefaultMaxServices
-	}
+	closeLink(links[len(links)-1])
+	wg.Wait()
 
 	res := &Result{}
 	var skipped [256]uint64
@@ -128,22 +204,11 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 		}
 	}
 	for _, l := range links {
-		var ok bool
-		if l.to-l.from == 1 {
-			// Alone on its link: as read, unless its share of the
-			// live bound changed what it kept.
-			ok = shared.MaxConnections == maxLive || runs[l.from].r.tr.Stats().Evicted == 0
-		} else {
-			ok = mergeable(runs[l.from:l.to], maxLive, maxServices)
-		}
-		if testOnLink != nil && (l.to-l.from > 1 || !ok) {
-			testOnLink(l.from, l.to, ok)
-		}
-		if ok {
+		if l.acc != nil {
 			for i := l.from; i < l.to; i++ {
 				add(runs[i].r, runs[i].err)
-				trackers = append(trackers, runs[i].r.tr)
 			}
+			trackers = append(trackers, l.acc)
 			continue
 		}
 		// One link whose files share connections, or a file that
@@ -154,6 +219,8 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 		var lerrs []error
 		for i := l.from; i < l.to; i++ {
 			runs[i] = fileRun{}
+		}
+		for i := l.from; i < l.to; i++ {
 			if err := r.file(i, paths[i]); err != nil {
 				lerrs = append(lerrs, err)
 			}
@@ -166,43 +233,43 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 	return res, errors.Join(errs...)
 }
 
-// mergeable says whether the files of one link, each read into a tracker
-// of its own, can be merged into what one tracker reading them in order
-// would hold: no host name was learnt (a DNS answer names the
-// connections that end after it, in any file), no connection live at the end of a file is looked up at the
-// start of a later one, no later file starts with frames without a time
-// (they take the time of the file before), no IP datagram waits for fragments, no bound
-// changed what a tracker kept, and the live connections of all of them
-// together never need more than the live table holds.
-func mergeable(runs []fileRun, maxLive, maxServices int) bool {
-	peak, services := 0, 0
-	for i := range runs {
-		fr := &runs[i]
-		if fr.r.tr.Bounded() {
-			return false
-		}
-		if fr.r.names != nil && fr.r.names.Seen() {
-			// A DNS answer in one file names connections that end
-			// after it, in any file of the link.
-			return false
-		}
-		if i < len(runs)-1 && fr.frags > 0 {
-			return false
-		}
-		if c := &fr.r.res.Captures[0]; i > 0 && !c.FlowLog && c.Packets > 0 && c.start.IsZero() {
-			// Its first frames have no time: read in order they take
-			// the time of the file before, on their own 1970.
-			return false
-		}
-		peak += fr.peakLive
-		services += fr.r.tr.ServiceCount()
-		for j := range i {
-			for _, k := range fr.misses {
-				if _, found := slices.BinarySearch(runs[j].endKeys, k); found {
-					return false
-				}
+// mergeable says whether file k of the link that starts at file from,
+// read into a tracker of its own, can be merged with the files before it
+// into what one tracker reading them in order would hold: no host name
+// was learnt (a DNS answer names the connections that end after it, in
+// any file), no connection live at the end of an earlier file is looked
+// up at its start, it does not start with frames without a time (they
+// take the time of the file before), no IP datagram waits for fragments
+// at the end of the file before, and no bound changed what its tracker
+// kept. runParallel checks too that the live connections and services of
+// the link's files together stay within the bounds.
+func mergeable(runs []fileRun, from, k int) bool {
+	fr := &runs[k]
+	if fr.r.tr.Bounded() {
+		return false
+	}
+	if fr.r.names != nil && fr.r.names.Seen() {
+		// A DNS answer in one file names connections that end
+		// after it, in any file of the link.
+		return false
+	}
+	if k == from {
+		return true
+	}
+	if runs[k-1].frags > 0 {
+		return false
+	}
+	if c := &fr.r.res.Captures[0]; !c.FlowLog && c.Packets > 0 && c.start.IsZero() {
+		// Its first frames have no time: read in order they take
+		// the time of the file before, on their own 1970.
+		return false
+	}
+	for j := from; j < k; j++ {
+		for _, key := range fr.misses {
+			if _, found := slices.BinarySearch(runs[j].endKeys, key); found {
+				return false
 			}
 		}
 	}
-	return peak <= maxLive && services <= maxServices
+	return true
 }

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -231,5 +232,62 @@ func TestParallelStdin(t *testing.T) {
 		if !reflect.DeepEqual(s, p) {
 			diffResults(t, s, p)
 		}
+	}
+}
+
+// TestParallelMergesLinkAsRead: the rotated parts of one link are merged
+// into one tracker as they are read, so --parallel holds one table of
+// services for the link, as reading in order does, not one per part; a
+// link that must be read again holds none.
+func TestParallelMergesLinkAsRead(t *testing.T) {
+	dir := t.TempDir()
+	slow := 10 * time.Millisecond
+	sc := pcapgen.Scan{Seed: 1, Hosts: 240, Ports: []uint16{445}, Gap: slow}
+	fast := pcapgen.Scan{Seed: 2, Hosts: 240, Ports: []uint16{445}}
+	var parts, fastParts []string
+	for k := range 6 {
+		o := pcapgen.WriteOptions{From: time.Duration(40*k) * slow, Until: time.Duration(40*(k+1)) * slow}
+		parts = append(parts, scanFile(t, dir, fmt.Sprintf("part%d.pcap", k), sc, o))
+		o = pcapgen.WriteOptions{From: time.Duration(40*k)*20*time.Microsecond + 100*time.Microsecond, Until: time.Duration(40*(k+1))*20*time.Microsecond + 100*time.Microsecond}
+		if k == 0 {
+			o.From = 0
+		}
+		if k == 5 {
+			o.Until = 0
+		}
+		fastParts = append(fastParts, scanFile(t, dir, fmt.Sprintf("fast%d.pcap", k), fast, o))
+	}
+	for _, tc := range []struct {
+		name    string
+		paths   []string
+		merged  bool
+		maxHeld int
+	}{
+		{"parts merged as read", parts, true, 1},
+		{"parts sharing connections, read again", fastParts, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var links []bool
+			held := 0
+			testOnLink = func(from, to int, ok bool) { links = append(links, ok) }
+			testOnRetained = func(file, n int) { held = max(held, n) }
+			defer func() { testOnLink, testOnRetained = nil, nil }()
+			serial, serr := Run(tc.paths, Options{})
+			par, perr := Run(tc.paths, Options{Parallel: true})
+			if serr != nil || perr != nil {
+				t.Fatalf("errors %v, %v", serr, perr)
+			}
+			s, _ := comparable(serial)
+			p, _ := comparable(par)
+			if !reflect.DeepEqual(s, p) {
+				diffResults(t, s, p)
+			}
+			if !reflect.DeepEqual(links, []bool{tc.merged}) {
+				t.Errorf("links %v, want one merged %v", links, tc.merged)
+			}
+			if held > tc.maxHeld || (tc.merged && held == 0) {
+				t.Errorf("%d trackers held at once for one link, want at most %d", held, tc.maxHeld)
+			}
+		})
 	}
 }
