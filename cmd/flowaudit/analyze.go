@@ -130,6 +130,9 @@ func runAnalyze(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	if err := fileFlags("analyze", map[string][]string{"-i": {f.inventory}, "--waivers": {f.waivers}, "--catalog": f.catalogs}); err != nil {
+		return e.fail(err)
+	}
 	if err := outputIsInput("analyze", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), paths...)...); err != nil {
 		return e.fail(err)
 	}

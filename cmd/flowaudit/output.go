@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,6 +41,18 @@ func (e *env) parseFlags(fs *pflag.FlagSet, help string, args []string) (done bo
 		return true, usagef("%s: %v (see 'flowaudit %s --help')", fs.Name(), err, fs.Name())
 	}
 	return false, nil
+}
+
+// fileFlags refuses "-" for flags that name a file read by path (the
+// inventory, waivers, catalogs, a report): standard input is for captures,
+// and "open -: no such file or directory" says nothing of that.
+func fileFlags(cmd string, flags map[string][]string) error {
+	for _, name := range slices.Sorted(maps.Keys(flags)) {
+		if slices.Contains(flags[name], "-") {
+			return usagef("%s: %s -: give a file (standard input is for a capture)", cmd, name)
+		}
+	}
+	return nil
 }
 
 // outputIsInput refuses an -o naming one of the command's inputs (the same

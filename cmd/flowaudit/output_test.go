@@ -744,3 +744,25 @@ func TestOutputIsInput(t *testing.T) {
 		})
 	}
 }
+
+// "-" for a flag that names a file read by path is a usage error that
+// says so, not "open -: no such file or directory".
+func TestFileFlagsRefuseStdin(t *testing.T) {
+	t.Chdir(sampleRoot)
+	const capture = "testdata/samples/ras/pilot.pcapng"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"analyze", "-i", "-", capture}, "analyze: -i -: give a file (standard input is for a capture)"},
+		{[]string{"analyze", "--waivers", "-", capture}, "analyze: --waivers -: give a file"},
+		{[]string{"diff", "--catalog", "-", capture, capture}, "diff: --catalog -: give a file"},
+		{[]string{"roles", "--catalog", "-", capture}, "roles: --catalog -: give a file"},
+		{[]string{"rules", "-i", "testdata/samples/ras/inventory.yaml", "--from-report", "-"}, "rules: --from-report -: give a file"},
+	} {
+		code, _, errs := analyzeCmd(t, tc.args...)
+		if code != exitUsage || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, exitUsage, tc.want)
+		}
+	}
+}

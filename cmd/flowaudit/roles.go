@@ -95,6 +95,9 @@ func runRoles(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	if err := fileFlags("roles", map[string][]string{"--catalog": catalogs}); err != nil {
+		return e.fail(err)
+	}
 	if err := outputIsInput("roles", []string{*output}, append(append([]string{}, catalogs...), paths...)...); err != nil {
 		return e.fail(err)
 	}

@@ -122,6 +122,9 @@ func runRules(e *env, args []string) int {
 	if format == "iptables" && f.output != "" && f.output != "-" {
 		outputs = append(outputs, ip6Name(f.output))
 	}
+	if err := fileFlags("rules", map[string][]string{"-i": {f.inventory}, "--waivers": {f.waivers}, "--catalog": f.catalogs, "--from-report": {f.fromReport}}); err != nil {
+		return e.fail(err)
+	}
 	if err := outputIsInput("rules", outputs, append(append([]string{f.inventory, f.waivers, f.fromReport}, f.catalogs...), f.captures...)...); err != nil {
 		return e.fail(err)
 	}
