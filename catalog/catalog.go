@@ -243,7 +243,16 @@ type Catalog struct {
 	files   []string
 	// ports marks the ports some rule documents as a destination.
 	ports PortSet
+	// replaced says which built-in files a --catalog file of the same
+	// name replaced (see Load).
+	replaced []string
 }
+
+// Replaced says, one sentence each, which built-in files --catalog files
+// of the same name replaced: their roles and rules are not in the
+// catalog. A site file named after a product (ras.yaml) drops the
+// vendor's table; the commands warn.
+func (c *Catalog) Replaced() []string { return c.replaced }
 
 type roleRef struct {
 	role *Role

@@ -77,8 +77,21 @@ func Load(userFiles ...string) (*Catalog, error) {
 		errs = append(errs, perrs...)
 		files = append(files, pf)
 	}
+	// A user file named like a built-in one replaces it (see above).
+	var replacedBy []*ParseError
+	for _, f := range userFiles {
+		if builtinName[filepath.Base(f)] {
+			replacedBy = append(replacedBy, &ParseError{File: f, Err: fmt.Errorf(
+				"replaces the built-in catalog/data/%s (same file name): the built-in file's roles and rules are not loaded (to add rules to them, give the file another name)", filepath.Base(f))})
+		}
+	}
 	c, berrs := build(files)
 	errs = append(errs, berrs...)
+	if c != nil {
+		for _, r := range replacedBy {
+			c.replaced = append(c.replaced, r.Error())
+		}
+	}
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {
 			if errs[i].File != errs[j].File {
@@ -86,7 +99,9 @@ func Load(userFiles ...string) (*Catalog, error) {
 			}
 			return errs[i].Line < errs[j].Line
 		})
-		return c, errs
+		// Roles the replaced file defined are unknown now: say why
+		// first, before the errors it causes elsewhere.
+		return c, append(ErrorList(replacedBy), errs...)
 	}
 	return c, nil
 }

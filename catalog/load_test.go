@@ -362,3 +362,44 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("error %v is not fs.ErrNotExist", err)
 	}
 }
+
+// TestReplacedBuiltin: a --catalog file named like a built-in one replaces
+// it. Catalog.Replaced says so when the catalog loads; when the roles the
+// built-in file defined are then unknown, the first error says why.
+func TestReplacedBuiltin(t *testing.T) {
+	dir := t.TempDir()
+	site := filepath.Join(dir, "site-rules.yaml")
+	named := filepath.Join(dir, "shared.yaml") // a team's shared rules, named like the built-in file
+	body := "rules:\n  - {id: site-x, from: Any, to: DNS Server, protocols: [udp], ports: \"53\", description: x}\n"
+	for _, p := range []string{site, named} {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load(site)
+	if err != nil || len(c.Replaced()) != 0 {
+		t.Fatalf("a site file of its own name: %v, replaced %q", err, c.Replaced())
+	}
+	_, err = Load(named)
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) < 2 {
+		t.Fatalf("shared.yaml: err %v, want the errors its missing roles cause", err)
+	}
+	want := named + ": replaces the built-in catalog/data/shared.yaml (same file name): the built-in file's roles and rules are not loaded"
+	if !strings.HasPrefix(list[0].Error(), want) {
+		t.Errorf("first error %q, want %q", list[0], want)
+	}
+	// An edited copy of a built-in file loads, and says what it replaced.
+	data, err := os.ReadFile("data/ras.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ras := filepath.Join(dir, "ras.yaml")
+	if err := os.WriteFile(ras, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(ras)
+	if err != nil || len(c.Replaced()) != 1 || !strings.HasPrefix(c.Replaced()[0], ras+": replaces the built-in catalog/data/ras.yaml") {
+		t.Errorf("edited ras.yaml: %v, replaced %q", err, c.Replaced())
+	}
+}

@@ -196,7 +196,7 @@ func (f *analyzeFlags) register(fs *pflag.FlagSet) {
 // is an error that left nothing to report; readErr a capture that could
 // not be read to its end, with rep holding what was read before it.
 func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) (rep *report.Report, readErr error, err error) {
-	cat, err := catalog.Load(f.catalogs...)
+	cat, err := e.loadCatalog(f.catalogs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -97,7 +97,7 @@ func (e *env) catalogQuery(sub string, args []string) int {
 	if err := checkFormat("catalog "+sub, *format, "table", "json", "csv"); err != nil {
 		return e.fail(err)
 	}
-	cat, err := catalog.Load(extra...)
+	cat, err := e.loadCatalog(extra)
 	if err != nil {
 		return e.fail(err)
 	}
@@ -160,7 +160,7 @@ func (e *env) catalogLint(args []string) int {
 	if fs.NArg() == 0 {
 		return e.fail(usagef("catalog lint needs at least one FILE"))
 	}
-	cat, err := catalog.Load(fs.Args()...)
+	cat, err := e.loadCatalog(fs.Args())
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return exitError

@@ -54,6 +54,19 @@ func (p *productFlags) scope(products []string, inv *inventory.Inventory) catalo
 	return inv.Scope()
 }
 
+// loadCatalog loads the built-in catalog and the --catalog files, and
+// warns (once) of a file that replaced a built-in one of the same name
+// (a site file named ras.yaml drops RAS's table).
+func (e *env) loadCatalog(files []string) (*catalog.Catalog, error) {
+	cat, err := catalog.Load(files...)
+	if cat != nil && err == nil {
+		for _, r := range cat.Replaced() {
+			e.warnOnce("flowaudit: warning: " + r)
+		}
+	}
+	return cat, err
+}
+
 // warnOutOfScope says on stderr when --product names only products no
 // inventory host plays a role of while the hosts play other products'
 // roles (a RAS inventory with --product horizon): the report would call

@@ -8,7 +8,6 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/analysis"
 	"github.com/flowaudit/flowaudit/analyzer/infer"
 	"github.com/flowaudit/flowaudit/analyzer/report"
-	"github.com/flowaudit/flowaudit/catalog"
 )
 
 const rolesHelp = `Usage:
@@ -112,7 +111,7 @@ func runRoles(e *env, args []string) int {
 		return e.fail(err)
 	}
 	defer stopProfile()
-	cat, err := catalog.Load(catalogs...)
+	cat, err := e.loadCatalog(catalogs)
 	if err != nil {
 		return e.fail(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/firewall"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
-	"github.com/flowaudit/flowaudit/catalog"
 )
 
 const rulesHelp = `Usage:
@@ -138,7 +137,7 @@ func runRules(e *env, args []string) int {
 	if f.groupBy != firewall.GroupRole && f.groupBy != firewall.GroupHost {
 		return e.fail(usagef("rules: --group-by %q: want role or host", f.groupBy))
 	}
-	cat, err := catalog.Load(f.catalogs...)
+	cat, err := e.loadCatalog(f.catalogs)
 	if err != nil {
 		return e.fail(err)
 	}
