@@ -128,9 +128,14 @@ type Capture struct {
 	// connection log (Format names it); 0 for a capture. A record has no
 	// frames: Decoded, Skipped and LinkTypes stay empty.
 	Records uint64
-	FlowLog bool      // the file is a connection log (connlog), not a capture
-	First   time.Time // earliest and latest frame timestamp (zero without timestamped frames)
-	Last    time.Time
+	// Uncounted is how many of those records gave no packet or no IP
+	// byte count for a direction (a conn.log without those columns or
+	// with them unset, a NetFlow record without octets): Packets, Bytes
+	// and the services' counts take them as 0.
+	Uncounted uint64
+	FlowLog   bool      // the file is a connection log (connlog), not a capture
+	First     time.Time // earliest and latest frame timestamp (zero without timestamped frames)
+	Last      time.Time
 	// Complete is true when the file was read to its end without error.
 	Complete bool
 	// Status says how far the file was read; Err why it was not read to
@@ -928,6 +933,9 @@ func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progres
 		conn.LastPos = conn.FirstPos
 		if log.Full && conn.CommunityID == "" {
 			conn.CommunityID = flow.CommunityID(0, conn.Orig, conn.Resp, conn.OrigPort, conn.RespPort, conn.Proto)
+		}
+		if !conn.Known(flow.FieldOrigPkts | flow.FieldRespPkts | flow.FieldOrigIPBytes | flow.FieldRespIPBytes) {
+			c.Uncounted++
 		}
 		pkts := conn.OrigPkts + conn.RespPkts
 		bytes := conn.OrigIPBytes + conn.RespIPBytes

@@ -145,6 +145,15 @@ func TestZeekJSON(t *testing.T) {
 			t.Errorf("ts %s:\ngot  %+v\nwant %+v", ts, got, want)
 		}
 	}
+	// Left out or null: unset, so unknown (not 0).
+	got, err := readAll(t, `{"ts":1764410400.123456,"id.orig_h":"192.0.2.1","id.orig_p":51000,"id.resp_h":"192.0.2.10","id.resp_p":443,"proto":"tcp",`+
+		`"orig_pkts":3,"resp_pkts":null,"orig_ip_bytes":0}`+"\n")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%v, %d connections", err, len(got))
+	}
+	if want := unsetAll &^ (flow.FieldOrigPkts | flow.FieldOrigIPBytes); got[0].Unknown != want || got[0].OrigPkts != 3 {
+		t.Errorf("unknown %08b, want %08b; orig_pkts %d", got[0].Unknown, want, got[0].OrigPkts)
+	}
 }
 
 func TestErrors(t *testing.T) {
@@ -173,6 +182,10 @@ func TestErrors(t *testing.T) {
 		{"a last line without newline", fields + good + strings.TrimSuffix(good, "\n"), "conn.log:3: the last line has no newline: cut short", 1, true},
 		{"bad escape", "#separator \\xZZ\n", `conn.log:1: #separator: escape`, 0, false},
 		{"json without a key", `{"id.orig_h":"192.0.2.1","ts":1}` + "\n", "conn.log:1: no id.orig_p", 0, false},
+		{"json count not a count", `{"ts":1,"id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"tcp","orig_bytes":-1}` + "\n",
+			"conn.log:1: not a JSON conn.log object: count -1: not a count", 0, false},
+		{"json count too large", `{"ts":1,"id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"tcp","resp_pkts":18446744073709551616}` + "\n",
+			"conn.log:1: not a JSON conn.log object: count 18446744073709551616: not a count", 0, false},
 		{"json not an object", `{"id.orig_h":"192.0.2.1"}` + "\n[1]\n", "conn.log:1: no ts", 0, false},
 	}
 	for _, tt := range tests {

@@ -501,8 +501,21 @@ func (o *optCount) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	o.set = true
-	return json.Unmarshal(b, &o.v)
+	// A count is digits (Zeek writes nothing else): read here, without a
+	// decoder per field.
+	if len(b) == 0 || len(b) > 20 {
+		return fmt.Errorf("count %s: not a count", b)
+	}
+	var v uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if d > 9 || v > (math.MaxUint64-d)/10 {
+			return fmt.Errorf("count %s: not a count", b)
+		}
+		v = v*10 + d
+	}
+	o.v, o.set = v, true
+	return nil
 }
 
 // jsonLine reads one line of a JSON log.

@@ -107,7 +107,8 @@ type jsonCapture struct {
 	Analysed        uint64  `json:"analysed_frames"`
 	NothingAnalysed string  `json:"nothing_analysed,omitempty"`
 	NotDecoded      string  `json:"not_decoded,omitempty"`
-	Records         uint64  `json:"records,omitempty"` // connection records of a flow log (zeek conn.log)
+	Records         uint64  `json:"records,omitempty"`           // connection records of a flow log (zeek conn.log)
+	Uncounted       uint64  `json:"uncounted_records,omitempty"` // records without a packet or byte count (counted as 0)
 }
 
 type jsonRule struct {
@@ -338,7 +339,7 @@ func (r *Report) Document() *Document {
 		jc := jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
 			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error,
 			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed, NotDecoded: cp.NotDecoded,
-			Records: cp.Records}
+			Records: cp.Records, Uncounted: cp.Uncounted}
 		if jc.Status == "" {
 			jc.Status = StatusComplete
 		}

@@ -53,6 +53,9 @@ type Capture struct {
 	// Records is how many connection records a sensor's log (a Zeek
 	// conn.log) gave; 0 for a capture. Records have no frames.
 	Records uint64
+	// Uncounted is how many of the records gave no packet or no IP byte
+	// count (counted as 0: FrameNote says so).
+	Uncounted uint64
 }
 
 // Capture statuses.
@@ -286,16 +289,24 @@ func (r *Report) Split() Sections {
 // "" when every input is a capture.
 func (r *Report) FrameNote() string {
 	var logs []string
+	var uncounted uint64
 	for _, c := range r.Captures {
 		if c.Records > 0 {
 			logs = append(logs, c.Path)
+			uncounted += c.Uncounted
 		}
 	}
 	if len(logs) == 0 {
 		return ""
 	}
-	return "flow records (" + strings.Join(logs, ", ") + ") hold no packets: what they gave has no first frame, Wireshark filter or evidence pcap, " +
+	note := "flow records (" + strings.Join(logs, ", ") + ") hold no packets: what they gave has no first frame, Wireshark filter or evidence pcap, " +
 		"and who blocked a connection is known only as far as its conn_state (or, for NetFlow/IPFIX, its TCP flags) says (no TTLs, no ICMP errors)"
+	if uncounted > 0 {
+		// A log without the packet or byte columns (or with them unset):
+		// its services' packets and bytes are lower bounds.
+		note += fmt.Sprintf("; %d of the records gave no packet or byte count, taken as 0 in the packets and bytes", uncounted)
+	}
+	return note
 }
 
 // ipField is the Wireshark field prefix for an address: "ip" or "ipv6".

@@ -486,3 +486,49 @@ func TestMixedLogAndCapture(t *testing.T) {
 		t.Errorf("--evidence with the log first: no finding pcap")
 	}
 }
+
+// TestUncountedRecords: records that gave no packet or byte count (a
+// conn.log without those columns, or with them unset) are counted as 0,
+// and every report format says how many, once, in its note of flow
+// records; a log that gave every count says nothing of it.
+func TestUncountedRecords(t *testing.T) {
+	dir := t.TempDir()
+	const head = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
+	subset := filepath.Join(dir, "subset.log")
+	data := head + "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\torig_pkts\tresp_pkts\n" +
+		"1764410400.000000\t10.0.0.1\t50000\t10.0.0.2\t443\ttcp\tSF\t5\t4\n" +
+		"1764410401.000000\t10.0.0.1\t50001\t10.0.0.3\t53\tudp\tS0\t-\t-\n"
+	if err := os.WriteFile(subset, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	full := filepath.Join(dir, "full.log")
+	data = head + "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n" +
+		"1764410400.000000\t10.0.0.1\t50000\t10.0.0.2\t443\ttcp\tSF\t5\t400\t4\t500\n"
+	if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const note = "2 of the records gave no packet or byte count, taken as 0 in the packets and bytes"
+	for _, format := range report.Formats {
+		_, out, errs := analyzeCmd(t, "analyze", "--fail-on", "none", "-f", format, subset)
+		if n := strings.Count(out, note); n != 1 {
+			t.Errorf("%s: the note %d times (%s):\n%.2000s", format, n, errs, out)
+		}
+		_, out, _ = analyzeCmd(t, "analyze", "--fail-on", "none", "-f", format, full)
+		if strings.Contains(out, "gave no packet or byte count") {
+			t.Errorf("%s: a log with every count says some had none", format)
+		}
+	}
+	_, out, _ := analyzeCmd(t, "analyze", "--fail-on", "none", "-f", "json", subset)
+	var rep struct {
+		Captures []struct {
+			Records   uint64 `json:"records"`
+			Uncounted uint64 `json:"uncounted_records"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Captures) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if c := rep.Captures[0]; c.Records != 2 || c.Uncounted != 2 {
+		t.Errorf("records %d, uncounted_records %d; want 2, 2", c.Records, c.Uncounted)
+	}
+}
