@@ -133,6 +133,10 @@ func runAnalyze(e *env, args []string) int {
 	if err := fileFlags("analyze", map[string][]string{"-i": {f.inventory}, "--waivers": {f.waivers}, "--catalog": f.catalogs}); err != nil {
 		return e.fail(err)
 	}
+	if inside(f.output, f.evidence) {
+		// The bundle's SHA256SUMS would no longer hold.
+		return e.fail(usagef("analyze: -o %s is inside the --evidence bundle %s, which holds the report in every format: write it elsewhere", f.output, f.evidence))
+	}
 	if err := outputIsInput("analyze", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), paths...)...); err != nil {
 		return e.fail(err)
 	}

@@ -55,6 +55,21 @@ func fileFlags(cmd string, flags map[string][]string) error {
 	return nil
 }
 
+// inside says whether path is in directory dir (or below it), by their
+// absolute paths; "" and "-" are in nothing.
+func inside(path, dir string) bool {
+	if path == "" || path == "-" || dir == "" {
+		return false
+	}
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 // outputIsInput refuses an -o naming one of the command's inputs (the same
 // file by any path: ./x, a symlink, a hard link). The output is written
 // after the inputs are read, so the report would silently replace the

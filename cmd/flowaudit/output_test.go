@@ -766,3 +766,20 @@ func TestFileFlagsRefuseStdin(t *testing.T) {
 		}
 	}
 }
+
+// -o inside the --evidence bundle would overwrite one of its files after
+// SHA256SUMS was written: a usage error.
+func TestOutputInsideEvidence(t *testing.T) {
+	t.Chdir(sampleRoot)
+	dir := filepath.Join(t.TempDir(), "bundle")
+	for _, out := range []string{filepath.Join(dir, "report.md"), filepath.Join(dir, "findings", "x.txt")} {
+		code, _, errs := analyzeCmd(t, "analyze", "--evidence", dir, "-f", "table", "-o", out, "testdata/samples/ras/pilot.pcapng")
+		if code != exitUsage || !strings.Contains(errs, "is inside the --evidence bundle") {
+			t.Errorf("-o %s: exit %d, %q", out, code, errs)
+		}
+	}
+	// Beside the bundle is fine.
+	if code, _, errs := analyzeCmd(t, "analyze", "--fail-on", "none", "--evidence", dir, "-o", dir+".md", "testdata/samples/ras/pilot.pcapng"); code != exitOK {
+		t.Errorf("-o beside the bundle: exit %d, %s", code, errs)
+	}
+}
