@@ -466,3 +466,18 @@ func TestLabelAllCores(t *testing.T) {
 		t.Fatalf("results differ:\n%+v\n%+v", all, one)
 	}
 }
+
+// TestWaiverMappedBlock: an IPv4-mapped block in a waiver
+// (::ffff:192.0.2.0/120) waives the IPv4 addresses it names, as the
+// inventory reads it; it matched nothing before.
+func TestWaiverMappedBlock(t *testing.T) {
+	cat, inv := fixture(t)
+	ws, err := ParseWaivers("w.yaml", []byte("waivers:\n  - {server: \"::ffff:192.0.2.0/120\", proto: tcp, port: 8443, reason: r, ticket: CHG-9}\n"), inv, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Audit([]Service{svc("192.0.2.1", "192.0.2.10", 6, 8443, Established)}, inv, cat, Options{Products: []string{"custom"}, Waivers: ws, Now: t0})
+	if len(res.Flows) != 1 || res.Flows[0].Status != Waived {
+		t.Errorf("flows %+v, want the service waived", res.Flows)
+	}
+}

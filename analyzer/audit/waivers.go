@@ -224,7 +224,7 @@ func parseMatcher(s string, inv *inventory.Inventory, cat *catalog.Catalog) (mat
 		if p.Masked() != p {
 			return matcher{}, fmt.Errorf("address block %q has host bits set (did you mean %s?)", s, p.Masked())
 		}
-		return matcher{prefix: p}, nil
+		return matcher{prefix: inventory.UnmapPrefix(p)}, nil
 	}
 	if inv != nil && inv.Host(s) != nil {
 		return matcher{host: s}, nil

@@ -349,6 +349,17 @@ func ParseIn(name string, data []byte, cat *catalog.Catalog, products []string) 
 	return inv, nil
 }
 
+// UnmapPrefix is an IPv4-mapped IPv6 block (::ffff:192.0.2.0/120) as the
+// IPv4 block it names (192.0.2.0/24): addresses are looked up unmapped,
+// as single addresses are, so the mapped block would hold none of them.
+// p has no host bits set, so a mapped one is /96 or longer.
+func UnmapPrefix(p netip.Prefix) netip.Prefix {
+	if !p.Addr().Is4In6() || p.Bits() < 96 {
+		return p
+	}
+	return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+}
+
 func parseAddress(s string) (netip.Prefix, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
@@ -359,7 +370,7 @@ func parseAddress(s string) (netip.Prefix, error) {
 		if p.Masked() != p {
 			return p, fmt.Errorf("address block %q has host bits set (did you mean %s?)", s, p.Masked())
 		}
-		return p, nil
+		return UnmapPrefix(p), nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {

@@ -88,6 +88,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown field", "hosts:\n  - name: a\n    address: [192.0.2.1]\n", []string{`inv.yaml:3: unknown field "address" (did you mean "addresses"?)`}},
 		{"bad address", "hosts:\n  - name: a\n    addresses: [192.0.2.300]\n    roles: [DNS Server]\n", []string{`inv.yaml:3: host "a": bad address "192.0.2.300"`}},
 		{"host bits", "hosts:\n  - name: a\n    addresses: [192.0.2.1/24]\n    roles: [DNS Server]\n", []string{`did you mean 192.0.2.0/24?`}},
+		{"mapped block taken", "hosts:\n  - {name: a, addresses: [192.0.2.0/24], roles: [DNS Server]}\n  - {name: b, addresses: [\"::ffff:192.0.2.0/120\"], roles: [DNS Server]}\n",
+			[]string{`inv.yaml:3: host "b": address block 192.0.2.0/24 is already host "a"'s`}},
 		{"duplicate address", "hosts:\n  - {name: a, addresses: [192.0.2.1], roles: [DNS Server]}\n  - {name: b, addresses: [192.0.2.1], roles: [DNS Server]}\n",
 			[]string{`inv.yaml:3: host "b": address 192.0.2.1 is already host "a"'s`}},
 		{"duplicate name", "hosts:\n  - {name: a, addresses: [192.0.2.1], roles: [DNS Server]}\n  - {name: A, addresses: [192.0.2.2], roles: [DNS Server]}\n",
@@ -219,6 +221,7 @@ hosts:
   - {name: middle, addresses: [10.1.0.0/16], roles: [NTP Server]}
   - {name: one, addresses: [10.1.2.3], roles: [NTP Server]}
   - {name: all4, addresses: [0.0.0.0/0], roles: [NTP Server]}
+  - {name: mapped, addresses: ["::ffff:172.16.5.0/120"], roles: [NTP Server]}
 `
 	inv, err := Parse("inv.yaml", []byte(doc), defaultCatalog(t))
 	if err != nil {
@@ -233,7 +236,9 @@ hosts:
 		{"::ffff:10.1.2.4", "narrow"},
 		{"2001:db8:1::5", "narrow"},
 		{"2001:db8:2::5", "wide"},
-		{"2001:db9::1", ""}, // 0.0.0.0/0 is IPv4's
+		{"2001:db9::1", ""},             // 0.0.0.0/0 is IPv4's
+		{"172.16.5.9", "mapped"},        // ::ffff:172.16.5.0/120 is 172.16.5.0/24
+		{"::ffff:172.16.5.9", "mapped"}, // looked up unmapped
 	} {
 		got := ""
 		if h := inv.Lookup(netip.MustParseAddr(tt.addr)); h != nil {
