@@ -57,6 +57,8 @@ func convertServices(out []audit.Service, ss []flow.Service, files []string) {
 			Packets:       s.ClientPackets + s.ServerPackets + s.ICMPErrors,
 			Bytes:         s.ClientIPBytes + s.ServerIPBytes,
 			ICMPErrors:    s.ICMPErrors,
+			NoPackets:     int(s.NoPackets),
+			NoBytes:       int(s.NoBytes),
 			FirstSeen:     s.First,
 			LastSeen:      s.Last,
 			FirstFrame:    frameOf(s.FirstPos, files),

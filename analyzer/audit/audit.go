@@ -43,6 +43,11 @@ type Service struct {
 	LastSeen       time.Time
 	FirstFrame     Frame
 
+	// NoPackets and NoBytes are the connections whose flow records gave
+	// no packet, or no byte, count, taken as 0 in Packets and Bytes (see
+	// PacketsCounted, BytesCounted).
+	NoPackets, NoBytes int
+
 	// Evidence of who answered for the server (see BlockEvidence).
 	ClientPackets uint64 // packets the client sent: SYNs or datagrams when unanswered
 	ServerTTLMin  uint8  // lowest and highest TTL of the server's packets other than RSTs (0: none seen)
@@ -134,6 +139,14 @@ func (s *Service) Outcome() Outcome {
 }
 
 // Flow is a labelled service.
+// PacketsCounted says whether the service's Packets count anything:
+// false when every connection came from a flow record that gave no packet
+// count (the sum is not a zero seen but a count unknown).
+func (s *Service) PacketsCounted() bool { return s.NoPackets < s.Connections || s.Connections == 0 }
+
+// BytesCounted is PacketsCounted for Bytes.
+func (s *Service) BytesCounted() bool { return s.NoBytes < s.Connections || s.Connections == 0 }
+
 type Flow struct {
 	Service
 	ClientHost, ServerHost *inventory.Host // nil when not in the inventory

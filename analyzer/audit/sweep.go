@@ -28,7 +28,8 @@ type BlockEvidence struct {
 	ICMPCode     uint8
 	ICMPName     string
 	ICMPFrom     netip.Addr
-	Attempts     uint64        // no-answer: packets the client sent (SYNs, datagrams)
+	Attempts     uint64        // no-answer: packets the client sent (SYNs, datagrams); unknown when Uncounted
+	Uncounted    bool          // no-answer: the flow records gave no packet count
 	Over         time.Duration // no-answer: from the first to the last of them
 	What         string        // no-answer: what they were ("SYNs", "datagrams", "packets")
 	Text         string        // one sentence saying all of the above
@@ -50,6 +51,9 @@ func (e *BlockEvidence) Short() string {
 		return fmt.Sprintf("RST (TTL %d)", e.RSTTTL)
 	case BlockRecordReset:
 		return "RST (flow record, no TTL)"
+	}
+	if e.Uncounted {
+		return fmt.Sprintf("no answer over %s (no packet count)", e.Over.Round(time.Millisecond))
 	}
 	return fmt.Sprintf("no answer: %d %s over %s", e.Attempts, e.What, e.Over.Round(time.Millisecond))
 }
@@ -115,6 +119,13 @@ func blockEvidence(s *Service) *BlockEvidence {
 		e.What = "SYNs"
 	case 17:
 		e.What = "datagrams"
+	}
+	if !s.PacketsCounted() {
+		// Flow records without packet counts: how many were sent is not
+		// known, not 0.
+		e.Attempts, e.Uncounted = 0, true
+		e.Text = fmt.Sprintf("no answer over %s (the flow records give no packet count)", e.Over.Round(time.Millisecond))
+		return e
 	}
 	e.Text = fmt.Sprintf("no answer to %d %s over %s", e.Attempts, e.What, e.Over.Round(time.Millisecond))
 	return e

@@ -129,6 +129,10 @@ type Counts struct {
 	ClientBytes, ServerBytes     uint64 // payload bytes (as Connection.OrigBytes/RespBytes)
 	ClientIPBytes, ServerIPBytes uint64 // IP bytes
 	ICMPErrors                   uint64 // ICMP errors that quoted its connections (not in the packets)
+	// NoPackets and NoBytes are the connections whose source gave no
+	// packet, or no IP byte, count for a direction (Connection.Unknown):
+	// the sums above take them as 0.
+	NoPackets, NoBytes uint64
 }
 
 // Count returns the number of connections with outcome o.
@@ -160,6 +164,8 @@ func (n *Counts) Add(o *Counts) {
 	n.ClientIPBytes += o.ClientIPBytes
 	n.ServerIPBytes += o.ServerIPBytes
 	n.ICMPErrors += o.ICMPErrors
+	n.NoPackets += o.NoPackets
+	n.NoBytes += o.NoBytes
 }
 
 // addConn counts one finished connection; an outcome other than
@@ -183,6 +189,14 @@ func (n *Counts) addConn(c *Connection) {
 	n.ClientIPBytes += c.OrigIPBytes
 	n.ServerIPBytes += c.RespIPBytes
 	n.ICMPErrors += c.ICMPErrors
+	if c.Unknown != 0 { // a sensor's record that left counts out
+		if c.Unknown&(FieldOrigPkts|FieldRespPkts) != 0 {
+			n.NoPackets++
+		}
+		if c.Unknown&(FieldOrigIPBytes|FieldRespIPBytes) != 0 {
+			n.NoBytes++
+		}
+	}
 }
 
 // ServiceKeyOf returns the service a connection belongs to.

@@ -157,10 +157,19 @@ func csvFlow(kind string, f *audit.Flow) []string {
 		f.Client.Unmap().String(), hostName(f.ClientHost), strings.Join(Roles(f.ClientHost), "; "),
 		f.Server.Unmap().String(), hostName(f.ServerHost), strings.Join(Roles(f.ServerHost), "; "),
 		catalog.ProtoName(f.Proto), port, strconv.Itoa(f.Connections), strconv.Itoa(f.Established), strconv.Itoa(f.Rejected),
-		strconv.Itoa(f.Unanswered), strconv.FormatUint(f.Packets, 10), strconv.FormatUint(f.Bytes, 10), TS(f.FirstSeen), TS(f.LastSeen),
+		strconv.Itoa(f.Unanswered), countCell(f.PacketsCounted(), f.Packets), countCell(f.BytesCounted(), f.Bytes), TS(f.FirstSeen), TS(f.LastSeen),
 		f.FirstFrame.File, csvFrame(f.FirstFrame.Frame), plainRuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
 		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f),
 		NamesText(f.Names), NameMatchesText(f.NameMatches)}
+}
+
+// countCell is a service's packet or byte count as a table cell: empty
+// when its flow records gave none (audit.Service.PacketsCounted), not 0.
+func countCell(counted bool, v uint64) string {
+	if !counted {
+		return ""
+	}
+	return strconv.FormatUint(v, 10)
 }
 
 // csvFrame is a first frame as a CSV field: empty for flow records,

@@ -136,8 +136,8 @@ type jsonFlow struct {
 	Status         string      `json:"status"`
 	Outcome        string      `json:"outcome"`
 	Connections    int         `json:"connections"`
-	Packets        uint64      `json:"packets"`
-	Bytes          uint64      `json:"bytes"`
+	Packets        *uint64     `json:"packets"` // null: flow records that gave no count
+	Bytes          *uint64     `json:"bytes"`
 	FirstSeen      string      `json:"first_seen"`
 	LastSeen       string      `json:"last_seen"`
 	FirstFrame     *uint64     `json:"first_frame"` // null: from flow records, no frame
@@ -207,6 +207,15 @@ type jsonSweep struct {
 	Filter        *string     `json:"filter"`      // null: from flow records
 }
 
+// countJSON is a service's packet or byte count for JSON: null when its
+// flow records gave none (audit.Service.PacketsCounted), not 0.
+func countJSON(counted bool, v uint64) *uint64 {
+	if !counted {
+		return nil
+	}
+	return &v
+}
+
 // frameJSON is a first frame for JSON: null for flow records, which have
 // none (0), rather than a frame number 0 no capture has.
 func frameJSON(frame uint64) *uint64 {
@@ -240,6 +249,9 @@ func blockJSON(e *audit.BlockEvidence) *jsonBlock {
 	case audit.BlockNoAnswer:
 		sec := json.Number(strconv.FormatFloat(e.Over.Seconds(), 'f', 6, 64))
 		j.Attempts, j.Seconds = &e.Attempts, &sec
+		if e.Uncounted {
+			j.Attempts = nil // flow records without packet counts: not known
+		}
 	}
 	return j
 }
@@ -353,7 +365,7 @@ func (r *Report) Document() *Document {
 		jf := jsonFlow{
 			Client: f.Client.Unmap().String(), Server: f.Server.Unmap().String(), Proto: catalog.ProtoName(f.Proto), Port: Port(f),
 			ClientRoles: Roles(f.ClientHost), ServerRoles: Roles(f.ServerHost), Status: string(f.Status), Outcome: string(f.Outcome),
-			Connections: f.Connections, Packets: f.Packets, Bytes: f.Bytes, FirstSeen: TS(f.FirstSeen), LastSeen: TS(f.LastSeen),
+			Connections: f.Connections, Packets: countJSON(f.PacketsCounted(), f.Packets), Bytes: countJSON(f.BytesCounted(), f.Bytes), FirstSeen: TS(f.FirstSeen), LastSeen: TS(f.LastSeen),
 			FirstFrame: frameJSON(f.FirstFrame.Frame), Filter: filterJSON(Filter(f)), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
 			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
 			ICMPErrors: f.ICMPErrors, Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),

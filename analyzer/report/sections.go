@@ -204,7 +204,7 @@ func (r *Report) findingTables(max int) []Table {
 			why = "waiver " + WaiverText(f.Waiver, true) + "; " + why
 		}
 		und.Rows = append(und.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f), rolesCell(f),
-			outcomeCell(f), count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), r.frameCell(f), why, Filter(f)})
+			outcomeCell(f), count(f.Connections), countCell(f.PacketsCounted(), f.Packets), countCell(f.BytesCounted(), f.Bytes), TS(f.FirstSeen), r.frameCell(f), why, Filter(f)})
 	}
 	out = append(out, und)
 
@@ -222,7 +222,7 @@ func (r *Report) findingTables(max int) []Table {
 		}
 		blk.Short[5] = append(blk.Short[5], short)
 		blk.Rows = append(blk.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f),
-			outcomeCell(f), blockedByCell(f), count(f.Connections), u64(f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
+			outcomeCell(f), blockedByCell(f), count(f.Connections), countCell(f.PacketsCounted(), f.Packets), TS(f.FirstSeen), r.frameCell(f), RuleIDs(f.Rules), Filter(f)})
 	}
 	out = append(out, blk)
 
@@ -272,7 +272,7 @@ func (r *Report) findingTables(max int) []Table {
 	doc.More = len(s.Documented) - upTo(len(s.Documented), max)
 	for _, f := range s.Documented[:upTo(len(s.Documented), max)] {
 		doc.Rows = append(doc.Rows, []string{HostLabel(f.ClientHost, f.Client), HostLabel(f.ServerHost, f.Server), Service(f), namesCell(f),
-			count(f.Connections), u64(f.Packets), u64(f.Bytes), TS(f.FirstSeen), RuleIDs(f.Rules)})
+			count(f.Connections), countCell(f.PacketsCounted(), f.Packets), countCell(f.BytesCounted(), f.Bytes), TS(f.FirstSeen), RuleIDs(f.Rules)})
 	}
 	out = append(out, doc)
 

@@ -531,4 +531,56 @@ func TestUncountedRecords(t *testing.T) {
 	if c := rep.Captures[0]; c.Records != 2 || c.Uncounted != 2 {
 		t.Errorf("records %d, uncounted_records %d; want 2, 2", c.Records, c.Uncounted)
 	}
+	// Per service: a count no record gave is null (not 0), one some gave
+	// is their sum; no answer to an unknown number of datagrams.
+	var flows struct {
+		Flows []struct {
+			Port           int
+			Packets, Bytes *uint64
+			BlockedBy      map[string]any `json:"blocked_by"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &flows); err != nil || len(flows.Flows) != 2 {
+		t.Fatalf("%v: %d flows", err, len(flows.Flows))
+	}
+	for _, f := range flows.Flows {
+		switch f.Port {
+		case 443:
+			if f.Packets == nil || *f.Packets != 9 || f.Bytes != nil {
+				t.Errorf("443: packets %v, bytes %v; want 9, null", f.Packets, f.Bytes)
+			}
+		case 53:
+			if f.Packets != nil || f.Bytes != nil {
+				t.Errorf("53: packets %v, bytes %v; want null, null", f.Packets, f.Bytes)
+			}
+			if _, ok := f.BlockedBy["attempts"]; ok || f.BlockedBy["kind"] != "no-answer" ||
+				!strings.Contains(fmt.Sprint(f.BlockedBy["text"]), "give no packet count") {
+				t.Errorf("53: blocked_by %v", f.BlockedBy)
+			}
+		default:
+			t.Errorf("flow to port %d", f.Port)
+		}
+	}
+	for _, format := range []string{"table", "markdown", "csv", "html"} {
+		_, out, _ := analyzeCmd(t, "analyze", "--fail-on", "none", "-f", format, subset)
+		if strings.Contains(out, "no answer to 0") || strings.Contains(out, "no answer: 0") {
+			t.Errorf("%s: no answer to 0 packets, where the records gave no count:\n%s", format, out)
+		}
+	}
+	_, out, _ = analyzeCmd(t, "analyze", "--fail-on", "none", "-f", "csv", subset)
+	cr := csv.NewReader(strings.NewReader(out))
+	cr.Comment, cr.FieldsPerRecord = '#', -1
+	recs, err := cr.ReadAll()
+	if err != nil || len(recs) < 3 {
+		t.Fatalf("csv: %v, %d records", err, len(recs))
+	}
+	col := func(name string) int { return slices.Index(recs[0], name) }
+	for _, r := range recs[1:] {
+		if r[col("port")] == "53" && (r[col("packets")] != "" || r[col("bytes")] != "") {
+			t.Errorf("csv: 53: packets %q, bytes %q; want empty", r[col("packets")], r[col("bytes")])
+		}
+		if r[col("port")] == "443" && (r[col("packets")] != "9" || r[col("bytes")] != "") {
+			t.Errorf("csv: 443: packets %q, bytes %q; want 9, empty", r[col("packets")], r[col("bytes")])
+		}
+	}
 }
