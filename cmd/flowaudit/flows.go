@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/inventory"
 	"github.com/flowaudit/flowaudit/analyzer/report/connout"
 	"github.com/flowaudit/flowaudit/catalog"
 )
@@ -147,7 +148,9 @@ func parseFlowFilter(hosts, ports, protos []string) (*flowFilter, error) {
 	for _, h := range hosts {
 		h = strings.TrimSpace(h)
 		if p, err := netip.ParsePrefix(h); err == nil {
-			f.prefixes = append(f.prefixes, p.Masked())
+			// A mapped block stands for its IPv4 one: addresses are
+			// matched unmapped.
+			f.prefixes = append(f.prefixes, inventory.UnmapPrefix(p.Masked()))
 			continue
 		}
 		a, err := netip.ParseAddr(h)

@@ -147,6 +147,7 @@ func TestFlowsFormatsAndFilters(t *testing.T) {
 		{"proto", []string{"--proto", "udp", syn}, 0},
 		{"proto tcp", []string{"--proto", "TCP", syn}, 1},
 		{"host CIDR", []string{"--host", "1.1.1.0/30", syn}, 1},
+		{"host IPv4-mapped CIDR", []string{"--host", "::ffff:1.1.1.0/126", syn}, 1},
 		{"host address", []string{"--host", "1.1.1.2", syn}, 1},
 		{"other host", []string{"--host", "9.9.9.9", syn}, 0},
 		{"two files", []string{syn, sip}, 9},
