@@ -137,7 +137,7 @@ func runAnalyze(e *env, args []string) int {
 		// The bundle's SHA256SUMS would no longer hold.
 		return e.fail(usagef("analyze: -o %s is inside the --evidence bundle %s, which holds the report in every format: write it elsewhere", f.output, f.evidence))
 	}
-	if err := outputIsInput("analyze", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), paths...)...); err != nil {
+	if err := checkOutputs("analyze", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), paths...)...); err != nil {
 		return e.fail(err)
 	}
 	if f.evidenceMax < 0 {

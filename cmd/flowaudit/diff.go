@@ -76,7 +76,7 @@ func runDiff(e *env, args []string) int {
 	if err := fileFlags("diff", map[string][]string{"-i": {f.inventory}, "--waivers": {f.waivers}, "--catalog": f.catalogs}); err != nil {
 		return e.fail(err)
 	}
-	if err := outputIsInput("diff", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), fs.Args()...)...); err != nil {
+	if err := checkOutputs("diff", []string{f.output}, append(append([]string{f.inventory, f.waivers}, f.catalogs...), fs.Args()...)...); err != nil {
 		return e.fail(err)
 	}
 	if err := f.capture.validate("diff"); err != nil {

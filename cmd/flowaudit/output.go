@@ -70,18 +70,30 @@ func inside(path, dir string) bool {
 	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// outputIsInput refuses an -o naming one of the command's inputs (the same
-// file by any path: ./x, a symlink, a hard link). The output is written
+// checkOutputs checks -o before anything is read, so a typo costs no
+// long read: a directory, or a file in a directory that does not exist,
+// is an error; so is one of the command's inputs (the same file by any
+// path: ./x, a symlink, a hard link), a usage error: the output is written
 // after the inputs are read, so the report would silently replace the
-// capture, inventory or report it was made from: the evidence of the
+// capture, inventory or report it was made from, the evidence of the
 // change ticket. A new path, or a device written in place, is no input.
-func outputIsInput(cmd string, outputs []string, inputs ...string) error {
+func checkOutputs(cmd string, outputs []string, inputs ...string) error {
 	for _, output := range outputs {
 		if output == "" || output == "-" {
 			continue
 		}
 		out, err := os.Stat(output)
-		if err != nil || !out.Mode().IsRegular() {
+		if err != nil {
+			dir := filepath.Dir(output)
+			if _, derr := os.Stat(dir); errors.Is(derr, fs.ErrNotExist) {
+				return fmt.Errorf("%s: directory %s does not exist", output, dir)
+			}
+			continue
+		}
+		if out.IsDir() {
+			return fmt.Errorf("%s: is a directory", output)
+		}
+		if !out.Mode().IsRegular() {
 			continue
 		}
 		for _, in := range inputs {

@@ -783,3 +783,25 @@ func TestOutputInsideEvidence(t *testing.T) {
 		t.Errorf("-o beside the bundle: exit %d, %s", code, errs)
 	}
 }
+
+// An -o in a directory that does not exist, or naming a directory, fails
+// before the captures are read (standard input here, which would be read
+// as an empty capture), not after a long read.
+func TestOutputCheckedBeforeReading(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-dir", "r.json")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"analyze", "-o", missing, "-"}, "flowaudit: " + missing + ": directory " + filepath.Dir(missing) + " does not exist\n"},
+		{[]string{"analyze", "-f", "json", "-o", dir, "-"}, "flowaudit: " + dir + ": is a directory\n"},
+		{[]string{"roles", "-o", missing, "-"}, "flowaudit: " + missing + ": directory " + filepath.Dir(missing) + " does not exist\n"},
+		{[]string{"diff", "-o", missing, "-", "b.json"}, "flowaudit: " + missing + ": directory " + filepath.Dir(missing) + " does not exist\n"},
+	} {
+		code, _, errs := analyzeCmd(t, tc.args...)
+		if code != exitError || errs != tc.want {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, exitError, tc.want)
+		}
+	}
+}

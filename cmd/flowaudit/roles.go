@@ -97,7 +97,7 @@ func runRoles(e *env, args []string) int {
 	if err := fileFlags("roles", map[string][]string{"--catalog": catalogs}); err != nil {
 		return e.fail(err)
 	}
-	if err := outputIsInput("roles", []string{*output}, append(append([]string{}, catalogs...), paths...)...); err != nil {
+	if err := checkOutputs("roles", []string{*output}, append(append([]string{}, catalogs...), paths...)...); err != nil {
 		return e.fail(err)
 	}
 	if math.IsNaN(*minScore) || *minScore < 0 || *minScore > 1 {

@@ -124,7 +124,7 @@ func runRules(e *env, args []string) int {
 	if err := fileFlags("rules", map[string][]string{"-i": {f.inventory}, "--waivers": {f.waivers}, "--catalog": f.catalogs, "--from-report": {f.fromReport}}); err != nil {
 		return e.fail(err)
 	}
-	if err := outputIsInput("rules", outputs, append(append([]string{f.inventory, f.waivers, f.fromReport}, f.catalogs...), f.captures...)...); err != nil {
+	if err := checkOutputs("rules", outputs, append(append([]string{f.inventory, f.waivers, f.fromReport}, f.catalogs...), f.captures...)...); err != nil {
 		return e.fail(err)
 	}
 	if f.only != "" && !slices.Contains(firewall.OnlyValues, f.only) {
