@@ -121,6 +121,7 @@ func AuditSweeps(ss []flow.Sweep, files []string) []audit.Sweep {
 			Established: s.Established + s.Partial, Rejected: s.Rejected, Unanswered: s.Unanswered,
 			Packets:   s.ClientPackets + s.ServerPackets + s.ICMPErrors,
 			Bytes:     s.ClientIPBytes + s.ServerIPBytes,
+			NoPackets: s.NoPackets, NoBytes: s.NoBytes,
 			FirstSeen: s.First, LastSeen: s.Last,
 			FirstFrame: frameOf(s.FirstPos, files),
 		}

@@ -150,7 +150,18 @@ type Sweep struct {
 	Bytes                  uint64
 	FirstSeen, LastSeen    time.Time
 	FirstFrame             Frame
+
+	// NoPackets and NoBytes are the connections whose flow records gave
+	// no packet, or no byte, count (taken as 0), as for a Service.
+	NoPackets, NoBytes uint64
 }
+
+// PacketsCounted says whether Packets counts anything (see
+// Service.PacketsCounted).
+func (s *Sweep) PacketsCounted() bool { return s.NoPackets < s.Connections || s.Connections == 0 }
+
+// BytesCounted is PacketsCounted for Bytes.
+func (s *Sweep) BytesCounted() bool { return s.NoBytes < s.Connections || s.Connections == 0 }
 
 // PortsText is the ports as ranges, "1-1024, 3389".
 func (s *Sweep) PortsText() string { return catalog.FormatPorts(s.Ports) }

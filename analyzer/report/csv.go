@@ -196,7 +196,7 @@ func csvSweep(w *audit.Sweep) []string {
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
 	return []string{CSVSweep, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
 		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
-		u(w.Unanswered), u(w.Packets), u(w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, csvFrame(w.FirstFrame.Frame),
+		u(w.Unanswered), countCell(w.PacketsCounted(), w.Packets), countCell(w.BytesCounted(), w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, csvFrame(w.FirstFrame.Frame),
 		"", "", "", "", w.Describe(), SweepFilter(w), "", "", ""}
 }
 

@@ -198,8 +198,8 @@ type jsonSweep struct {
 	Established   uint64      `json:"established"`
 	Rejected      uint64      `json:"rejected"`
 	Unanswered    uint64      `json:"unanswered"`
-	Packets       uint64      `json:"packets"`
-	Bytes         uint64      `json:"bytes"`
+	Packets       *uint64     `json:"packets"` // null: flow records that gave no count
+	Bytes         *uint64     `json:"bytes"`
 	FirstSeen     string      `json:"first_seen"`
 	LastSeen      string      `json:"last_seen"`
 	FirstFile     string      `json:"first_file"`
@@ -259,7 +259,7 @@ func blockJSON(e *audit.BlockEvidence) *jsonBlock {
 func sweepJSON(s *audit.Sweep) jsonSweep {
 	j := jsonSweep{Kind: s.Kind, Client: s.Client.Unmap().String(), ClientRoles: Roles(s.ClientHost), Proto: catalog.ProtoName(s.Proto),
 		Ports: [][2]uint16{}, Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
-		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: s.Packets, Bytes: s.Bytes,
+		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: countJSON(s.PacketsCounted(), s.Packets), Bytes: countJSON(s.BytesCounted(), s.Bytes),
 		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: frameJSON(s.FirstFrame.Frame),
 		Filter: filterJSON(SweepFilter(s))}
 	j.ClientHost = hostName(s.ClientHost)

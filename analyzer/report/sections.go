@@ -236,7 +236,7 @@ func (r *Report) findingTables(max int) []Table {
 	for _, w := range r.Result.Sweeps[:upTo(len(r.Result.Sweeps), max)] {
 		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), w.Describe(),
 			fmt.Sprintf("%d established, %d rejected, %d unanswered", w.Established, w.Rejected, w.Unanswered),
-			u64(w.Connections), u64(w.Packets), TS(w.FirstSeen), TS(w.LastSeen), r.fileFrame(w.FirstFrame), SweepFilter(w)})
+			u64(w.Connections), countCell(w.PacketsCounted(), w.Packets), TS(w.FirstSeen), TS(w.LastSeen), r.fileFrame(w.FirstFrame), SweepFilter(w)})
 	}
 	out = append(out, sw)
 

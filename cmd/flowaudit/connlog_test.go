@@ -584,3 +584,48 @@ func TestUncountedRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestUncountedSweep: a sweep of flow records that gave no packet or byte
+// count has them null in JSON and empty in CSV, not 0.
+func TestUncountedSweep(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "1764410400.%06d\t10.0.0.1\t%d\t10.0.1.%d\t22\ttcp\tS0\n", i, 40000+i, i+1)
+	}
+	path := filepath.Join(t.TempDir(), "sweep.log")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errs := analyzeCmd(t, "analyze", "--fail-on", "none", "--sweep-threshold", "10", "-f", "json", path)
+	var rep struct {
+		Sweeps []map[string]any
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Sweeps) != 1 {
+		t.Fatalf("%v: %d sweeps: %s", err, len(rep.Sweeps), errs)
+	}
+	for _, k := range []string{"packets", "bytes"} {
+		if v, ok := rep.Sweeps[0][k]; !ok || v != nil {
+			t.Errorf("sweep %s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	_, out, _ = analyzeCmd(t, "analyze", "--fail-on", "none", "--sweep-threshold", "10", "-f", "csv", path)
+	cr := csv.NewReader(strings.NewReader(out))
+	cr.Comment, cr.FieldsPerRecord = '#', -1
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, r := range recs[1:] {
+		if r[0] == report.CSVSweep {
+			rows++
+			if p, by := r[slices.Index(recs[0], "packets")], r[slices.Index(recs[0], "bytes")]; p != "" || by != "" {
+				t.Errorf("csv sweep: packets %q, bytes %q; want empty", p, by)
+			}
+		}
+	}
+	if rows != 1 {
+		t.Errorf("%d sweep rows in the csv", rows)
+	}
+}
