@@ -16,6 +16,7 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte(zeekHeader + "1764410400.123456\tCabc\t192.0.2.1\t51000\t192.0.2.10\t443\ttcp\tssl\t1.500000\t500\t4000\tSF\tT\tF\t0\tShADadFf\t10\t1020\t8\t4420\t-\t6\n"))
 	f.Add([]byte("#separator \\x7c\n#fields|ts|id.orig_h|id.orig_p|id.resp_h|id.resp_p|proto|history\n1.5|::1|1|::2|2|icmp|S\\x7c\n"))
 	f.Add([]byte(`{"ts":1.5,"id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"udp","conn_state":"OTH","orig_pkts":1}` + "\n"))
+	f.Add([]byte(`{"ts":1.5,"id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"tcp","orig_bytes":null,"resp_pkts":3,"missed_bytes":18446744073709551615}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := NewReader("fuzz.log", bytes.NewReader(data))
 		if err != nil {
@@ -53,6 +54,22 @@ func FuzzReader(f *testing.F) {
 			}
 			if c.End.Before(c.Start) || !c.Orig.IsValid() || !c.Resp.IsValid() {
 				t.Fatalf("connection %+v", c)
+			}
+			// What the record did not give is marked unknown and left 0
+			// (outputs leave it absent); a NetFlow record never has payload
+			// bytes or missed_bytes.
+			for _, f := range [...]struct {
+				field flow.Fields
+				v     uint64
+			}{{flow.FieldOrigBytes, c.OrigBytes}, {flow.FieldRespBytes, c.RespBytes}, {flow.FieldMissedBytes, c.MissedBytes},
+				{flow.FieldOrigPkts, c.OrigPkts}, {flow.FieldRespPkts, c.RespPkts}, {flow.FieldOrigIPBytes, c.OrigIPBytes},
+				{flow.FieldRespIPBytes, c.RespIPBytes}} {
+				if !c.Known(f.field) && f.v != 0 {
+					t.Fatalf("unknown field %08b is %d: %+v", f.field, f.v, c)
+				}
+			}
+			if r.Kind() >= NfdumpCSV && c.Unknown&flow.FlowRecordUnknown != flow.FlowRecordUnknown {
+				t.Fatalf("a NetFlow record with payload bytes: %+v", c)
 			}
 		}
 	})
