@@ -685,6 +685,13 @@ func TestEveryHelpHasExamples(t *testing.T) {
 	if code := run([]string{"version", "extra"}, strings.NewReader(""), &out, &errb); code != exitUsage || !strings.Contains(errb.String(), `version takes no arguments, got "extra"`) {
 		t.Errorf("version extra: exit %d, %q", code, errb.String())
 	}
+	// help of a command that does not exist is a usage error, not the
+	// overview and exit 0.
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"help", "analyse"}, strings.NewReader(""), &out, &errb); code != exitUsage || !strings.Contains(errb.String(), `help: unknown command "analyse" (did you mean "analyze"?)`) {
+		t.Errorf("help analyse: exit %d, %q", code, errb.String())
+	}
 }
 
 // -o naming an input (the capture, the inventory, diff's BEFORE, by any

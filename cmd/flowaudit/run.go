@@ -173,9 +173,11 @@ func (e *env) dispatch(args []string) int {
 	switch args[0] {
 	case "-h", "--help", "help":
 		if len(args) > 1 {
-			if c, ok := cmds[args[1]]; ok {
-				return c.run(e, []string{"--help"})
+			c, ok := cmds[args[1]]
+			if !ok {
+				return e.fail(usagef("help: unknown command %q%s (see 'flowaudit --help')", args[1], catalog.DidYouMean(args[1], slices.Sorted(maps.Keys(cmds)))))
 			}
+			return c.run(e, append(slices.Clone(args[2:]), "--help"))
 		}
 		e.topUsage(e.stdout)
 		return exitOK
