@@ -133,9 +133,13 @@ type Capture struct {
 	// with them unset, a NetFlow record without octets): Packets, Bytes
 	// and the services' counts take them as 0.
 	Uncounted uint64
-	FlowLog   bool      // the file is a connection log (connlog), not a capture
-	First     time.Time // earliest and latest frame timestamp (zero without timestamped frames)
-	Last      time.Time
+	// OneWay says that the file holds NetFlow/IPFIX records none of
+	// which saw packets both ways: its exporter may see one direction
+	// only, so that "unanswered" may mean a reply not exported.
+	OneWay  bool
+	FlowLog bool      // the file is a connection log (connlog), not a capture
+	First   time.Time // earliest and latest frame timestamp (zero without timestamped frames)
+	Last    time.Time
 	// Complete is true when the file was read to its end without error.
 	Complete bool
 	// Status says how far the file was read; Err why it was not read to
@@ -917,6 +921,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // finished connection at position (idx, 0), since a record has no frame.
 func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progress, in *countingReader) error {
 	var conn flow.Connection
+	netflow := log.Kind() >= connlog.NfdumpCSV // one-way records, paired
+	bothWays := false
+	defer func() { c.OneWay = netflow && c.Records > 0 && !bothWays }()
 	for {
 		if err := log.Next(&conn); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -924,6 +931,7 @@ func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progres
 			}
 			return err
 		}
+		bothWays = bothWays || conn.OrigPkts > 0 && conn.RespPkts > 0
 		c.Records++
 		r.res.Records++
 		if c.Records%progressEvery == 0 && prog.fn != nil {

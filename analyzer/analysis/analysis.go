@@ -91,7 +91,7 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 func Capture(c analyzer.Capture) report.Capture {
 	rc := report.Capture{Path: c.Path, SHA256: c.SHA256, Format: c.Format, Packets: c.Packets, Bytes: c.Bytes, First: c.First, Last: c.Last,
 		Status: string(c.Status), Analysed: c.Decoded, NothingAnalysed: c.NothingAnalysed(), NotDecoded: c.NotDecoded(),
-		Records: c.Records, Uncounted: c.Uncounted}
+		Records: c.Records, Uncounted: c.Uncounted, OneWay: c.OneWay}
 	if c.Err != nil {
 		rc.Error = c.Err.Error()
 		var ce *capture.Error

@@ -109,6 +109,7 @@ type jsonCapture struct {
 	NotDecoded      string  `json:"not_decoded,omitempty"`
 	Records         uint64  `json:"records,omitempty"`           // connection records of a flow log (zeek conn.log)
 	Uncounted       uint64  `json:"uncounted_records,omitempty"` // records without a packet or byte count (counted as 0)
+	OneWay          bool    `json:"one_way,omitempty"`           // NetFlow/IPFIX records none of which saw packets both ways
 }
 
 type jsonRule struct {
@@ -351,7 +352,7 @@ func (r *Report) Document() *Document {
 		jc := jsonCapture{Path: cp.Path, SHA256: cp.SHA256, Packets: cp.Packets,
 			First: TS(cp.First), Last: TS(cp.Last), Format: cp.Format, Bytes: cp.Bytes, Error: cp.Error,
 			Status: cp.Status, Analysed: cp.Analysed, NothingAnalysed: cp.NothingAnalysed, NotDecoded: cp.NotDecoded,
-			Records: cp.Records, Uncounted: cp.Uncounted}
+			Records: cp.Records, Uncounted: cp.Uncounted, OneWay: cp.OneWay}
 		if jc.Status == "" {
 			jc.Status = StatusComplete
 		}

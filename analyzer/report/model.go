@@ -56,6 +56,9 @@ type Capture struct {
 	// Uncounted is how many of the records gave no packet or no IP byte
 	// count (counted as 0: FrameNote says so).
 	Uncounted uint64
+	// OneWay: NetFlow/IPFIX records none of which saw packets both ways
+	// (an exporter that may see one direction only: FrameNote says so).
+	OneWay bool
 }
 
 // Capture statuses.
@@ -288,12 +291,15 @@ func (r *Report) Split() Sections {
 // FrameNote says, once per report, what findings from flow records lack:
 // "" when every input is a capture.
 func (r *Report) FrameNote() string {
-	var logs []string
+	var logs, oneWay []string
 	var uncounted uint64
 	for _, c := range r.Captures {
 		if c.Records > 0 {
 			logs = append(logs, c.Path)
 			uncounted += c.Uncounted
+		}
+		if c.OneWay {
+			oneWay = append(oneWay, c.Path)
 		}
 	}
 	if len(logs) == 0 {
@@ -305,6 +311,13 @@ func (r *Report) FrameNote() string {
 		// A log without the packet or byte columns (or with them unset):
 		// its services' packets and bytes are lower bounds.
 		note += fmt.Sprintf("; %d of the records gave no packet or byte count, taken as 0 in the packets and bytes", uncounted)
+	}
+	if len(oneWay) > 0 {
+		// No connection seen both ways: "unanswered" may be an exporter
+		// that sees (or exports) one direction only, not a reply that
+		// never came.
+		note += "; no connection of " + strings.Join(oneWay, ", ") + " had packets both ways: if its exporter sees only one direction, " +
+			"the replies were not exported and unanswered does not mean that no reply came"
 	}
 	return note
 }

@@ -629,3 +629,37 @@ func TestUncountedSweep(t *testing.T) {
 		t.Errorf("%d sweep rows in the csv", rows)
 	}
 }
+
+// TestOneWayNetFlow: NetFlow records none of which saw packets both ways
+// (an exporter that may see one direction only) make every report format
+// say once that "unanswered" there does not mean no reply came; a file
+// with answered connections says nothing of it.
+func TestOneWayNetFlow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ingress.csv")
+	data := "ts,te,sa,da,sp,dp,pr,ipkt,ibyt\n" +
+		"2026-11-29 10:00:00.100,2026-11-29 10:00:01.100,192.0.2.1,192.0.2.10,51000,443,TCP,3,180\n" +
+		"2026-11-29 10:00:02.100,2026-11-29 10:00:03.100,192.0.2.1,192.0.2.11,51001,443,TCP,3,180\n"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const note = "had packets both ways: if its exporter sees only one direction, the replies were not exported and unanswered does not mean that no reply came"
+	for _, format := range report.Formats {
+		_, out, errs := analyzeCmd(t, "analyze", "--fail-on", "none", "-f", format, path)
+		if n := strings.Count(out, note); n != 1 {
+			t.Errorf("%s: the note %d times (%s)", format, n, errs)
+		}
+		_, out, _ = analyzeCmd(t, "analyze", "--fail-on", "none", "-f", format, "../../analyzer/testdata/nfdump.csv")
+		if strings.Contains(out, note) {
+			t.Errorf("%s: a NetFlow file with answered connections says none was", format)
+		}
+	}
+	_, out, _ := analyzeCmd(t, "analyze", "--fail-on", "none", "-f", "json", path)
+	var rep struct {
+		Captures []struct {
+			OneWay bool `json:"one_way"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Captures) != 1 || !rep.Captures[0].OneWay {
+		t.Errorf("%v: captures %+v, want one_way", err, rep.Captures)
+	}
+}
