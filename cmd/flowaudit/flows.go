@@ -31,7 +31,12 @@ files): frames are numbered per file, connections continue across files.
 A Zeek conn.log (TSV or JSON, gzip or not, known by its content), or a
 directory of them, is read too: each line is a finished connection, with
 client_by "record" and no frames; so are nfdump -o csv and -o json, and
-IPFIX and NetFlow v9 files, their one-way records paired.
+IPFIX and NetFlow v9 files, their one-way records paired. What a record
+does not give is absent, never 0 or "": left out of jsonl and zeek-json,
+"-" in zeek, empty in csv and the table. NetFlow/IPFIX octets count IP
+headers: they are orig_ip_bytes/resp_ip_bytes, and orig_bytes,
+resp_bytes, missed_bytes, conn_state and history are absent; a conn.log's
+unset fields stay unset and the rest is written back as the log had it.
 
 Connections are printed as they end (closed, idle past their timeout, or
 replaced by a new SYN); those still open at the end of input follow, in

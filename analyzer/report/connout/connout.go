@@ -2,7 +2,11 @@
 // finished connection, in the formats flows offers: JSON lines (Zeek
 // conn.log field names) and CSV, both with zero-allocation encoders, a
 // terminal table printed in pages of TablePage connections, and Zeek's
-// conn.log in TSV and JSON (through package zeeklog).
+// conn.log in TSV and JSON (through package zeeklog). What a connection's
+// source did not give (a sensor's record: flow.Connection.Unknown, an empty
+// conn_state, history or Community ID) is absent in every format — left out
+// of JSON, "-" in Zeek's TSV, an empty CSV field, a blank table cell —
+// never printed as 0 or "".
 package connout
 
 import (
