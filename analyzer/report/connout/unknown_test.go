@@ -149,8 +149,11 @@ func TestUnknownIsAbsent(t *testing.T) {
 		{Orig: netip.MustParseAddr("192.0.2.1"), OrigPort: 51001, Resp: netip.MustParseAddr("192.0.2.11"), RespPort: 3389, Proto: 6,
 			Start: t0.Add(time.Second), End: t0.Add(time.Second), OrigPkts: 1, OrigIPBytes: 60, History: "S"},
 	}
-	var ipfix, v9 bytes.Buffer
+	var ipfix, biflow, v9 bytes.Buffer
 	if err := ipfixgen.Write(&ipfix, genConns, ipfixgen.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ipfixgen.Write(&biflow, genConns, ipfixgen.Options{Biflow: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ipfixgen.Write(&v9, genConns, ipfixgen.Options{V9: true}); err != nil {
@@ -187,6 +190,8 @@ func TestUnknownIsAbsent(t *testing.T) {
 		{"nfdump json", write("flows.json", []byte(unknownNfdumpJSON)), [][]string{recordAbsent},
 			[][]string{append(recordPresent, "duration")}, []row{{"orig_ip_bytes": "1800", "resp_ip_bytes": "9000", "duration": "5.100000"}}},
 		{"ipfix", write("flows.ipfix", ipfix.Bytes()), [][]string{recordAbsent}, [][]string{append(recordPresent, "duration")},
+			[]row{{"orig_ip_bytes": "1800", "resp_ip_bytes": "9000", "orig_pkts": "12", "resp_pkts": "10", "duration": "5.000000"}}},
+		{"ipfix biflow", write("biflow.ipfix", biflow.Bytes()), [][]string{recordAbsent}, [][]string{append(recordPresent, "duration")},
 			[]row{{"orig_ip_bytes": "1800", "resp_ip_bytes": "9000", "orig_pkts": "12", "resp_pkts": "10", "duration": "5.000000"}}},
 		{"netflow v9", write("flows.v9", v9.Bytes()), [][]string{recordAbsent}, [][]string{append(recordPresent, "duration")},
 			[]row{{"orig_ip_bytes": "1800", "resp_ip_bytes": "9000", "orig_pkts": "12", "resp_pkts": "10", "duration": "5.000000"}}},
