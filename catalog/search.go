@@ -144,6 +144,11 @@ func sideCovers(ep Endpoint, role *Role, mode string) bool {
 // ("99999", "udp/abc") is a usage error.
 func parsePortQuery(q string) (proto uint8, port uint16, isPort bool, err error) {
 	num, protoName := q, ""
+	// "tcp 443" and "443 tcp" (two arguments) are "tcp/443", not the
+	// words tcp and 443 in descriptions.
+	if f := strings.Fields(q); len(f) == 2 && (isProto(f[0]) && isDigits(f[1]) || isDigits(f[0]) && isProto(f[1])) {
+		q = f[0] + "/" + f[1]
+	}
 	if a, b, slash := strings.Cut(q, "/"); slash {
 		switch {
 		case isProto(a):

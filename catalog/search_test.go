@@ -75,3 +75,29 @@ func TestSearchQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchProtoPortWords: "tcp 443" (two arguments) is the port query
+// tcp/443, not the words tcp and 443 in descriptions, which found 12 of
+// the 117 rules.
+func TestSearchProtoPortWords(t *testing.T) {
+	cat, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := cat.Search("tcp/443", NewScope())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"tcp 443", "443 tcp", " TCP  443 "} {
+		got, _, err := cat.Search(q, NewScope())
+		if err != nil || len(got) != len(want) {
+			t.Errorf("%q: %d rules, %v; want the %d of tcp/443", q, len(got), err, len(want))
+		}
+	}
+	if _, _, err := cat.Search("udp 99999", NewScope()); !errors.Is(err, ErrNotPort) {
+		t.Errorf("udp 99999: %v, want ErrNotPort", err)
+	}
+	if got, _, _ := cat.Search("Connection Server", NewScope()); len(got) == 0 {
+		t.Error("two words that are no port are still a role or words")
+	}
+}
