@@ -152,6 +152,7 @@ func SniffFile(path string) (Format, error) {
 // conn.log. An empty list is an error.
 func Files(dir string) ([]string, error) {
 	var out []string
+	others := 0 // regular files that are no flow records
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -166,6 +167,8 @@ func Files(dir string) ([]string, error) {
 		}
 		if f, err := SniffFile(path); err == nil && f != None {
 			out = append(out, path)
+		} else {
+			others++
 		}
 		return nil
 	})
@@ -173,7 +176,12 @@ func Files(dir string) ([]string, error) {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: a directory without conn.log files (conn.log, conn.*.log, conn.*.log.gz)", dir)
+		why := ""
+		if others > 0 {
+			// A directory of captures: they are not looked for.
+			why = fmt.Sprintf("; its %d other files are not read: give captures as files, not their directory", others)
+		}
+		return nil, fmt.Errorf("%s: a directory without conn.log files (conn.log, conn.*.log, conn.*.log.gz)%s", dir, why)
 	}
 	slices.Sort(out)
 	return out, nil

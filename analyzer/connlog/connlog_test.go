@@ -284,8 +284,18 @@ func TestFiles(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Files =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if _, err := Files(t.TempDir()); err == nil || !strings.Contains(err.Error(), "without conn.log files") {
+	if _, err := Files(t.TempDir()); err == nil || !strings.Contains(err.Error(), "without conn.log files") || strings.Contains(err.Error(), "other files") {
 		t.Errorf("empty directory: %v", err)
+	}
+	// A directory of captures says they are not read from a directory.
+	caps := t.TempDir()
+	for _, name := range []string{"a.pcap", "b.pcapng"} {
+		if err := os.WriteFile(filepath.Join(caps, name), []byte("\xd4\xc3\xb2\xa1"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Files(caps); err == nil || !strings.HasSuffix(err.Error(), "without conn.log files (conn.log, conn.*.log, conn.*.log.gz); its 2 other files are not read: give captures as files, not their directory") {
+		t.Errorf("directory of captures: %v", err)
 	}
 }
 
