@@ -91,6 +91,7 @@ func ReadReport(name string, r io.Reader) ([]Observation, *ReportInfo, error) {
 	if len(data) > maxReportSize {
 		return nil, nil, fmt.Errorf("%s: larger than %d MiB: not an analyze report", name, maxReportSize>>20)
 	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a UTF-8 byte order mark (a Windows editor's)
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] != '{' {
 		// A capture, a CSV report or a conn.log given to --from-report:
 		// say what it wants, not where the JSON syntax broke.

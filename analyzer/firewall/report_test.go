@@ -34,6 +34,8 @@ func TestReadReport(t *testing.T) {
 		{"not a report", `{"hosts": []}`, "error: r.json: not a flowaudit analyze JSON report"},
 		{"a capture", "\x0a\x0d\x0d\x0a\x1c\x00\x00\x00", "error: r.json: not a flowaudit analyze JSON report (it does not start with '{'; a capture or a conn.log goes to --capture)"},
 		{"a csv report", "kind,status,blocked\n", "error: r.json: not a flowaudit analyze JSON report (it does not start with '{'"},
+		{"a byte order mark", "\ufeff" + `{"tool": "flowaudit", "flows": [` + flowJSON + `]}`,
+			"198.51.100.7 192.0.2.10 6 443 [fw-client-server-443] blocked=false by="},
 		{"bad address", `{"tool": "flowaudit", "flows": [{"client": "host", "server": "192.0.2.2", "proto": "tcp", "port": 1, "rules": [{"id": "r"}]}]}`,
 			"error: r.json: flows[0]: client: ParseAddr(\"host\")"},
 		{"bad port", `{"tool": "flowaudit", "flows": [{"client": "192.0.2.1", "server": "192.0.2.2", "proto": "tcp", "port": 70000, "rules": [{"id": "r"}]}]}`,

@@ -44,6 +44,7 @@ func ReadDocument(name string, r io.Reader) (*Document, error) {
 	if int64(len(data)) > maxDocumentSize {
 		return nil, fmt.Errorf("%s: larger than %d MiB: not an analyze report", name, maxDocumentSize>>20)
 	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a UTF-8 byte order mark (a Windows editor's)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var d Document
 	if err := dec.Decode(&d); err != nil {

@@ -43,6 +43,7 @@ func TestReadDocumentErrors(t *testing.T) {
 		{"null flows", `{"tool": "flowaudit", "flows": null}`, `a.json: not a flowaudit analyze JSON report (no "flows" list`},
 		{"diff report", `{"tool": "flowaudit", "before": {}, "changes": []}`, `a.json: not a flowaudit analyze JSON report (it is a flowaudit diff report`},
 		{"rules request", `{"tool": "flowaudit", "lines": [], "objects": []}`, `a.json: not a flowaudit analyze JSON report (it is a flowaudit rules request)`},
+		{"byte order mark, other tool", "\ufeff{\"rules\": []}", `a.json: not a flowaudit analyze JSON report (tool "")`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ReadDocument("a.json", strings.NewReader(tc.in))
@@ -93,5 +94,18 @@ func TestDocumentIncludeNoise(t *testing.T) {
 		if got := d.DiffReport("r.json").Identity.IncludeNoise; got != noise {
 			t.Errorf("--include-noise %v: read back %v", noise, got)
 		}
+	}
+}
+
+// A report saved by a Windows editor starts with a UTF-8 byte order mark;
+// it reads as the report.
+func TestReadDocumentByteOrderMark(t *testing.T) {
+	var b bytes.Buffer
+	if err := testReport(t).JSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadDocument("r.json", strings.NewReader("\ufeff"+b.String()))
+	if err != nil || len(d.Flows) == 0 {
+		t.Fatalf("report with a BOM: %v", err)
 	}
 }

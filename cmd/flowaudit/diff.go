@@ -157,7 +157,11 @@ func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, 
 // isJSON peeks past white space at the first byte: '{' starts a JSON
 // report.
 func isJSON(br *bufio.Reader) bool {
-	for i := 1; i <= 512; i++ {
+	start := 1
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		start = 4 // a UTF-8 byte order mark (a Windows editor's)
+	}
+	for i := start; i <= 512; i++ {
 		b, err := br.Peek(i)
 		if err != nil {
 			return false

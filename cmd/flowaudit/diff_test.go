@@ -230,3 +230,21 @@ func TestDiffCutCapture(t *testing.T) {
 		t.Errorf("--fail-on mismatch: exit %d, want %d", code, exitFindings)
 	}
 }
+
+// A report saved with a UTF-8 byte order mark is a report, not a capture
+// that does not read.
+func TestDiffReportWithByteOrderMark(t *testing.T) {
+	t.Chdir(sampleRoot)
+	data, err := os.ReadFile("testdata/samples/ras/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bom := filepath.Join(t.TempDir(), "before.json")
+	if err := os.WriteFile(bom, append([]byte("\ufeff"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := analyzeCmd(t, "diff", bom, "testdata/samples/ras/report.json")
+	if code != exitOK || strings.Contains(errs, "not a pcap") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
