@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -93,8 +92,8 @@ type Options struct {
 	LateDigests bool
 
 	// Parallel reads the files concurrently, one per core, when
-	// OnConnection is nil and none is standard input ("-", which could
-	// not be read again). The Result is the same as without it: files
+	// OnConnection is nil and none is standard input ("-") or another
+	// pipe, which could not be read again. The Result is the same as without it: files
 	// that form one link (each starts at or after the previous ended)
 	// and share connections, or where a bound was reached, are read
 	// again in order, in one connection table. The files read at once
@@ -368,9 +367,11 @@ func (r *Result) SkippedTotal() uint64 {
 // Captures name the files read.
 func Run(paths []string, opts Options) (*Result, error) {
 	var expanded []string
+	once := false // a file that can be read only once: standard input, a pipe
 	for _, p := range paths {
 		if p == "-" {
 			expanded = append(expanded, p)
+			once = true
 			continue
 		}
 		st, err := os.Stat(p)
@@ -379,6 +380,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		if !st.IsDir() {
 			expanded = append(expanded, p)
+			once = once || !st.Mode().IsRegular()
 			continue
 		}
 		files, err := connlog.Files(p)
@@ -405,9 +407,10 @@ func Run(paths []string, opts Options) (*Result, error) {
 		MaxServices:    opts.MaxServices,
 		SweepThreshold: opts.SweepThreshold,
 	}
-	// Standard input can be read only once, and runParallel may read a
-	// file again: with "-" among the files they are read in order.
-	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !slices.Contains(paths, "-") {
+	// Standard input or a pipe (bash's <(zcat ...)) can be read only
+	// once, and runParallel may read a file again: with one among the
+	// files they are read in order.
+	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !once {
 		return runParallel(paths, opts, cfg)
 	}
 	run := newRunner(opts, cfg)

@@ -214,15 +214,32 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 		// One link whose files share connections, or a file that
 		// needed more than its share of the live bound: read it in
 		// order, with the whole bound.
-		r := newRunner(opts, cfg)
+		// The files were hashed whole by the first reading: their
+		// digests are kept, not computed again.
+		ropts := opts
+		var first []Capture
+		for i := l.from; i < l.to; i++ {
+			c := runs[i].r.res.Captures[0]
+			ropts.NoHash = ropts.NoHash || c.SHA256 != ""
+			first = append(first, c)
+			runs[i] = fileRun{}
+		}
+		for _, c := range first {
+			if c.SHA256 == "" {
+				ropts.NoHash = opts.NoHash
+			}
+		}
+		r := newRunner(ropts, cfg)
 		r.oneLink = true
 		var lerrs []error
 		for i := l.from; i < l.to; i++ {
-			runs[i] = fileRun{}
-		}
-		for i := l.from; i < l.to; i++ {
 			if err := r.file(i, paths[i]); err != nil {
 				lerrs = append(lerrs, err)
+			}
+		}
+		if ropts.NoHash && !opts.NoHash {
+			for k := range r.res.Captures {
+				r.res.Captures[k].SHA256, r.res.Captures[k].Size = first[k].SHA256, first[k].Size
 			}
 		}
 		r.tr.Flush()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,8 +222,27 @@ func TestParallelStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, paths := range [][]string{{"-", b}, {b, "-"}} {
+	// A named pipe (as bash's <(zcat a.pcap.gz) gives) is read once too.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	feed := func() { // one writer for one run's reading
+		go func() {
+			if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+				f.Write(data)
+				f.Close()
+			}
+		}()
+	}
+	for _, paths := range [][]string{{"-", b}, {b, "-"}, {fifo, b}} {
+		if paths[0] == fifo {
+			feed()
+		}
 		serial, serr := Run(paths, Options{Stdin: bytes.NewReader(data)})
+		if paths[0] == fifo {
+			feed()
+		}
 		par, perr := Run(paths, Options{Stdin: bytes.NewReader(data), Parallel: true})
 		if serr != nil || perr != nil {
 			t.Fatalf("%v: errors %v, %v", paths, serr, perr)
