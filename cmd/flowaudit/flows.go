@@ -153,9 +153,14 @@ func parseFlowFilter(hosts, ports, protos []string) (*flowFilter, error) {
 	for _, h := range hosts {
 		h = strings.TrimSpace(h)
 		if p, err := netip.ParsePrefix(h); err == nil {
+			if p.Masked() != p {
+				// As in the inventory and waivers: 192.0.2.1/24 is a
+				// typo for a host or for its block, not the block.
+				return nil, usagef("flows: --host %q has host bits set (did you mean %s?)", h, p.Masked())
+			}
 			// A mapped block stands for its IPv4 one: addresses are
 			// matched unmapped.
-			f.prefixes = append(f.prefixes, inventory.UnmapPrefix(p.Masked()))
+			f.prefixes = append(f.prefixes, inventory.UnmapPrefix(p))
 			continue
 		}
 		a, err := netip.ParseAddr(h)

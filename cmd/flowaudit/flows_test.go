@@ -248,6 +248,7 @@ func TestFlowsUsage(t *testing.T) {
 		{[]string{"flows"}, exitUsage, "no capture file"},
 		{[]string{"flows", "--format", "xml", syn}, exitUsage, "unknown format"},
 		{[]string{"flows", "--host", "nowhere", syn}, exitUsage, "neither an address"},
+		{[]string{"flows", "--host", "1.1.1.2/30", syn}, exitUsage, `--host "1.1.1.2/30" has host bits set (did you mean 1.1.1.0/30?)`},
 		{[]string{"flows", "--port", "70000", syn}, exitUsage, "not a port"},
 		{[]string{"flows", "--proto", "carrier-pigeon", syn}, exitUsage, "--proto"},
 		{[]string{"flows", "--udp-timeout", "0s", syn}, exitUsage, "must be positive"},
