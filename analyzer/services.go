@@ -117,7 +117,7 @@ func AuditSweeps(ss []flow.Sweep, files []string) []audit.Sweep {
 		}
 		out[i] = audit.Sweep{
 			Kind: s.Kind.String(), Client: s.Client, Server: s.Server, Proto: s.Proto, Ports: ports,
-			Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
+			Servers: s.Servers, ServersApprox: s.ServersApprox, ServerLo: s.ServerLo, ServerHi: s.ServerHi, Connections: s.Connections,
 			Established: s.Established + s.Partial, Rejected: s.Rejected, Unanswered: s.Unanswered,
 			Packets:   s.ClientPackets + s.ServerPackets + s.ICMPErrors,
 			Bytes:     s.ClientIPBytes + s.ServerIPBytes,

@@ -61,6 +61,7 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 		audit.Options{Products: in.Products, Scope: in.Scope, IncludeNoise: in.IncludeNoise, Now: in.Generated, Waivers: in.Waivers})
 	services = nil
 	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, paths), in.Inventory)
+	in.Waivers.ApplySweeps(result, in.Generated)
 	rep := &report.Report{
 		Tool: in.Tool, Version: in.Version, Generated: in.Generated,
 		Inventory: in.InventoryPath, InventorySHA: in.InventorySHA, InferRoles: in.InferRoles, IncludeNoise: in.IncludeNoise, CatalogFiles: in.Catalog.Files(),

@@ -235,7 +235,7 @@ type Result struct {
 // Counts of each kind of finding.
 type Counts struct {
 	Documented, Undocumented, Blocked, Waived, Missing, MissingOptional, ExpiredWaivers int
-	Sweeps                                                                              int
+	Sweeps                                                                              int // not waived
 }
 
 // Counts tallies the result.
@@ -257,7 +257,16 @@ func (r *Result) Counts() Counts {
 			c.ExpiredWaivers++
 		}
 	}
-	c.Sweeps = len(r.Sweeps)
+	for _, s := range r.Sweeps {
+		switch {
+		case s.Waived():
+			c.Waived++
+			continue
+		case s.WaiverExpired:
+			c.ExpiredWaivers++
+		}
+		c.Sweeps++
+	}
 	for _, m := range r.Missing {
 		if m.Waiver != nil && !m.WaiverExpired {
 			c.Waived++

@@ -142,19 +142,32 @@ type Sweep struct {
 	Ports                  []catalog.PortRange
 	Servers                uint64
 	ServersApprox          bool // more servers than flowaudit remembers: repeated probes may count twice
-	Connections            uint64
-	Established            uint64
-	Rejected               uint64
-	Unanswered             uint64
-	Packets                uint64 // both ways, with the ICMP errors that quoted its connections
-	Bytes                  uint64
-	FirstSeen, LastSeen    time.Time
-	FirstFrame             Frame
+	// ServerLo and ServerHi are the lowest and highest server address
+	// contacted (a "ports" sweep: Server), exact even when ServersApprox.
+	ServerLo, ServerHi  netip.Addr
+	Connections         uint64
+	Established         uint64
+	Rejected            uint64
+	Unanswered          uint64
+	Packets             uint64 // both ways, with the ICMP errors that quoted its connections
+	Bytes               uint64
+	FirstSeen, LastSeen time.Time
+	FirstFrame          Frame
 
 	// NoPackets and NoBytes are the connections whose flow records gave
 	// no packet, or no byte, count (taken as 0), as for a Service.
 	NoPackets, NoBytes uint64
+
+	// Waiver is the first waiver that covers the whole sweep
+	// (Waiver.CoversSweep); WaiverExpired says it has lapsed, and the
+	// sweep is still a finding.
+	Waiver        *Waiver
+	WaiverExpired bool
 }
+
+// Waived says whether a waiver in force accepts the sweep: it is not a
+// finding.
+func (s *Sweep) Waived() bool { return s.Waiver != nil && !s.WaiverExpired }
 
 // PacketsCounted says whether Packets counts anything (see
 // Service.PacketsCounted).

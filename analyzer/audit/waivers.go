@@ -267,6 +267,103 @@ func (w *Waiver) matchesFlow(f *Flow) bool {
 	return w.client.match(f.Client, f.ClientHost) && w.server.match(f.Server, f.ServerHost)
 }
 
+// covers says whether every address from lo to hi matches: "any", or a
+// block holding both (and so all between). A host or role names its
+// addresses one by one, and a sweep's servers are not all kept, so it
+// covers no server extent.
+func (m matcher) covers(lo, hi netip.Addr) bool {
+	switch {
+	case m.any:
+		return true
+	case m.prefix.IsValid():
+		return lo.IsValid() && hi.IsValid() && m.prefix.Contains(lo.Unmap()) && m.prefix.Contains(hi.Unmap())
+	}
+	return false
+}
+
+// portsCover says whether the union of ws holds every port of r.
+func portsCover(ws []catalog.PortRange, r catalog.PortRange) bool {
+	p := int(r.Lo)
+	for p <= int(r.Hi) {
+		next := -1
+		for _, w := range ws {
+			if int(w.Lo) <= p && p <= int(w.Hi) && int(w.Hi) > next {
+				next = int(w.Hi)
+			}
+		}
+		if next < 0 {
+			return false
+		}
+		p = next + 1
+	}
+	return true
+}
+
+// CoversSweep says whether the waiver accepts the whole sweep: its
+// protocol, every port swept, the client, and every server the sweep
+// could have touched. A "ports" sweep has one server, matched as a
+// service's; a "hosts" sweep's servers are its extent (ServerLo to
+// ServerHi, exact even when the count is approximate), which only "any"
+// or an address block holding it covers: a waiver naming a host or a
+// role cannot be shown to cover servers not kept one by one. A rule
+// waiver covers no sweep.
+func (w *Waiver) CoversSweep(s *Sweep) bool {
+	if w.Rule != "" {
+		return false
+	}
+	if w.HasProto && w.Proto != s.Proto {
+		return false
+	}
+	if len(w.Ports) > 0 {
+		if !catalog.HasPorts(s.Proto) || len(s.Ports) == 0 {
+			return false
+		}
+		for _, r := range s.Ports {
+			if !portsCover(w.Ports, r) {
+				return false
+			}
+		}
+	}
+	if !w.client.match(s.Client, s.ClientHost) {
+		return false
+	}
+	if s.Kind == "ports" {
+		return w.server.match(s.Server, s.ServerHost)
+	}
+	return w.server.covers(s.ServerLo, s.ServerHi)
+}
+
+// ApplySweeps marks the result's sweeps a waiver covers entirely
+// (CoversSweep) as waived, in the file's order as for services: an
+// expired waiver leaves the sweep a finding and says so, and a later
+// waiver in force still applies. A waiver used only by sweeps leaves
+// the unused list. ws may be nil.
+func (ws *Waivers) ApplySweeps(res *Result, now time.Time) {
+	if ws == nil {
+		return
+	}
+	for _, s := range res.Sweeps {
+		for _, w := range ws.List {
+			if !w.CoversSweep(s) {
+				continue
+			}
+			w.Used = true
+			s.Waiver = w
+			s.WaiverExpired = w.Expired(now)
+			if !s.WaiverExpired {
+				break
+			}
+		}
+	}
+	unused := res.UnusedWaivers[:0]
+	for _, w := range res.UnusedWaivers {
+		if !w.Used {
+			unused = append(unused, w)
+		}
+	}
+	res.UnusedWaivers = unused
+}
+
 // apply marks waived findings; an expired waiver leaves the finding
 // standing and says so.
 func (ws *Waivers) apply(res *Result, _ *inventory.Inventory, now time.Time) {

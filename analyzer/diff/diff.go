@@ -17,10 +17,12 @@
 //   - regressed: established before and blocked after; established
 //     before and missing after (the rule that carried it never
 //     appeared); undocumented after and not undocumented before; a new
-//     sweep; a waiver expired after that was not expired before.
+//     sweep, or one waived before and not after; a waiver expired after
+//     that was not expired before.
 //   - changed: everything else that differs: a new outcome (refused
 //     instead of unanswered), different matching rules or label (a
-//     catalog or inventory change), a finding that became waived, and
+//     catalog or inventory change), a finding (or sweep) that became
+//     waived, a waived sweep in one analysis only, and
 //     services present in only one analysis that are neither (the
 //     traffic simply did not occur).
 //   - unresolved: findings in both analyses (undocumented, blocked,
@@ -131,6 +133,19 @@ type Sweep struct {
 	Ports              string // "22" or "1-1024,3389"
 	Servers            uint64
 	Connections        uint64
+	Waived             bool   // a waiver in force covers it: not a finding
+	Waiver             string // the covering waiver's ticket, in force or expired
+	WaiverExpired      bool
+}
+
+// state is the sweep's state: swept, or waived; an expired waiver
+// leaves it swept and says so.
+func (w *Sweep) state() State {
+	st := State{State: Swept, Connections: int(w.Connections), Waiver: w.Waiver, Expired: w.WaiverExpired}
+	if w.Waived {
+		st.State = Waived
+	}
+	return st
 }
 
 func (w Sweep) key() string {
@@ -389,11 +404,11 @@ func Compare(before, after *Report) *Result {
 		c := Change{Kind: "sweep", Before: State{State: Absent}, After: State{State: Absent}}
 		w := b // shown as it was after, when it still was
 		if b != nil {
-			c.Before = State{State: Swept, Connections: int(b.Connections)}
+			c.Before = b.state()
 		}
 		if a != nil {
 			w = a
-			c.After = State{State: Swept, Connections: int(a.Connections)}
+			c.After = a.state()
 		}
 		c.Client, c.Proto, c.Ports = Label(w.ClientHost, w.Client), w.Proto, w.Ports
 		if w.Kind == "ports" {
@@ -402,10 +417,23 @@ func Compare(before, after *Report) *Result {
 			c.Server = fmt.Sprintf("%d servers", w.Servers)
 		}
 		switch {
+		case c.After.Expired && !c.Before.Expired:
+			c.Category, c.Reason = Regressed, "waiver "+c.After.Waiver+" expired"
+		case b == nil && a.Waived:
+			c.Category, c.Reason = Changed, "new sweep ("+w.Kind+"), waived ("+a.Waiver+")"
 		case b == nil:
 			c.Category, c.Reason = Regressed, "new sweep ("+w.Kind+")"
+		case a == nil && b.Waived:
+			c.Category, c.Reason = Changed, "only before: the waived sweep did not occur after"
 		case a == nil:
 			c.Category, c.Reason = Fixed, "sweep before, gone after"
+		case b.Waived && a.Waived:
+			res.Unchanged++
+			continue
+		case a.Waived:
+			c.Category, c.Reason = Changed, "sweep before, waived after ("+a.Waiver+")"
+		case b.Waived:
+			c.Category, c.Reason = Regressed, "waived before, sweep after"
 		default:
 			c.Category, c.Reason = Unresolved, "sweep in both"
 		}

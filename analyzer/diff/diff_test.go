@@ -249,3 +249,45 @@ func TestIncompleteWarning(t *testing.T) {
 		t.Errorf("warnings %q", r.Warnings)
 	}
 }
+
+// TestCompareWaivedSweeps: a waived sweep is no finding: waived in both is
+// unchanged, a sweep that became waived is a change, one whose waiver was
+// removed or expired a regression, as for services.
+func TestCompareWaivedSweeps(t *testing.T) {
+	hosts := func(port string, waiver string, waived, expired bool) Sweep {
+		return Sweep{Kind: "hosts", Client: "192.0.2.9", Proto: "tcp", Ports: port, Servers: 300, Connections: 300,
+			Waiver: waiver, Waived: waived, WaiverExpired: expired}
+	}
+	b := &Report{Sweeps: []Sweep{
+		hosts("22", "CHG-1", true, false),   // waived in both
+		hosts("139", "", false, false),      // waived after
+		hosts("445", "CHG-2", true, false),  // its waiver removed
+		hosts("3389", "CHG-3", true, false), // its waiver expired
+		hosts("5900", "CHG-4", true, false), // gone
+	}}
+	a := &Report{Sweeps: []Sweep{
+		hosts("22", "CHG-1", true, false),
+		hosts("139", "CHG-5", true, false),
+		hosts("445", "", false, false),
+		hosts("3389", "CHG-3", false, true),
+		hosts("8080", "CHG-6", true, false), // new, waived
+	}}
+	r := Compare(b, a)
+	var got []string
+	for _, c := range r.Changes {
+		got = append(got, c.Category+" "+c.ServiceName()+": "+c.Before.State+" → "+c.After.State+": "+c.Reason)
+	}
+	want := []string{
+		"regressed tcp/3389: waived → sweep: waiver CHG-3 expired",
+		"regressed tcp/445: waived → sweep: waived before, sweep after",
+		"changed tcp/139: sweep → waived: sweep before, waived after (CHG-5)",
+		"changed tcp/5900: waived → absent: only before: the waived sweep did not occur after",
+		"changed tcp/8080: absent → waived: new sweep (hosts), waived (CHG-6)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r.Unchanged != 1 {
+		t.Errorf("unchanged = %d, want 1 (tcp/22 waived in both)", r.Unchanged)
+	}
+}

@@ -194,6 +194,8 @@ func (w *sweeps) mergeSweeps(o *sweeps) {
 		for _, a := range slices.SortedFunc(maps.Keys(os.members), netip.Addr.Compare) {
 			w.member(s, ServiceKey{Client: os.Client, Server: a, Proto: os.Proto})
 		}
+		s.extend(os.ServerLo)
+		s.extend(os.ServerHi)
 		if os.ServersApprox {
 			s.ServersApprox = true
 			s.Servers += os.Servers - uint64(len(os.members))
@@ -204,7 +206,8 @@ func (w *sweeps) mergeSweeps(o *sweeps) {
 		os := o.ports[k]
 		s := w.ports[k]
 		if s == nil {
-			s = &Sweep{Kind: SweepPorts, Client: os.Client, Server: os.Server, Proto: os.Proto, Servers: 1, ports: new([1 << 13]byte)}
+			s = &Sweep{Kind: SweepPorts, Client: os.Client, Server: os.Server, Proto: os.Proto, Servers: 1,
+				ServerLo: os.Server, ServerHi: os.Server, ports: new([1 << 13]byte)}
 			w.ports[k] = s
 			delete(w.byServer, k)
 		}

@@ -56,6 +56,11 @@ type Sweep struct {
 	// connection to a server not remembered counts as a new one.
 	Servers       uint64
 	ServersApprox bool
+	// ServerLo and ServerHi are the lowest and highest server address a
+	// SweepHosts contacted (the extent of its servers), exact even when
+	// ServersApprox: a waiver covers the sweep only if it covers them
+	// both and all between. For SweepPorts both are Server.
+	ServerLo, ServerHi netip.Addr
 
 	Counts
 
@@ -139,7 +144,7 @@ func (w *sweeps) count(k ServiceKey) *Sweep {
 		return s
 	case ns > w.threshold:
 		s := &Sweep{Kind: SweepPorts, Client: k.Client, Server: k.Server, Proto: k.Proto, Servers: 1,
-			ports: new([1 << 13]byte)}
+			ServerLo: k.Server, ServerHi: k.Server, ports: new([1 << 13]byte)}
 		w.ports[sk] = s
 		delete(w.byServer, sk)
 		return s
@@ -153,6 +158,7 @@ func (w *sweeps) member(s *Sweep, k ServiceKey) {
 		s.ports[k.Port>>3] |= 1 << (k.Port & 7)
 		return
 	}
+	s.extend(k.Server)
 	if _, ok := s.members[k.Server]; ok {
 		return
 	}
@@ -163,6 +169,19 @@ func (w *sweeps) member(s *Sweep, k ServiceKey) {
 	}
 	s.members[k.Server] = struct{}{}
 	w.members++
+}
+
+// extend widens the sweep's server extent to a.
+func (s *Sweep) extend(a netip.Addr) {
+	if !a.IsValid() {
+		return
+	}
+	if !s.ServerLo.IsValid() || a.Less(s.ServerLo) {
+		s.ServerLo = a
+	}
+	if !s.ServerHi.IsValid() || s.ServerHi.Less(a) {
+		s.ServerHi = a
+	}
 }
 
 // add folds a finished connection into s.

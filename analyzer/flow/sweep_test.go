@@ -134,17 +134,17 @@ func TestSweeps(t *testing.T) {
 	}{
 		{"at the threshold: services", 10, hosts(10, 445), want{services: 10}},
 		{"one past: a host sweep", 10, hosts(11, 445), want{sweeps: []Sweep{
-			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 11, Counts: Counts{Connections: 11, Established: 4, Rejected: 4, Unanswered: 3}}}}},
+			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 11, ServerLo: addr4(0), ServerHi: addr4(10), Counts: Counts{Connections: 11, Established: 4, Rejected: 4, Unanswered: 3}}}}},
 		{"repeated probes count servers once", 10, cat(hosts(20, 445), hosts(20, 445)), want{sweeps: []Sweep{
-			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 20, Counts: Counts{Connections: 40, Established: 14, Rejected: 14, Unanswered: 12}}}}},
+			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 20, ServerLo: addr4(0), ServerHi: addr4(19), Counts: Counts{Connections: 40, Established: 14, Rejected: 14, Unanswered: 12}}}}},
 		{"port sweep with ranges", 10, cat(ports(hostS, 1, 8), ports(hostS, 20, 25), ports(hostS, 443, 443)), want{sweeps: []Sweep{
-			{Kind: SweepPorts, Client: hostC, Server: hostS, Proto: 6, Ports: []PortRange{{1, 8}, {20, 25}, {443, 443}}, Servers: 1, Counts: Counts{Connections: 15, Rejected: 15}}}}},
+			{Kind: SweepPorts, Client: hostC, Server: hostS, Proto: 6, Ports: []PortRange{{1, 8}, {20, 25}, {443, 443}}, Servers: 1, ServerLo: hostS, ServerHi: hostS, Counts: Counts{Connections: 15, Rejected: 15}}}}},
 		{"two sweeps and a service left alone", 10, cat(hosts(12, 445), hosts(12, 139), []probe{{hostS, 22, "synack", 64}}), want{services: 1, sweeps: []Sweep{
-			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{139, 139}}, Servers: 12, Counts: Counts{Connections: 12, Established: 4, Rejected: 4, Unanswered: 4}},
-			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 12, Counts: Counts{Connections: 12, Established: 4, Rejected: 4, Unanswered: 4}}}}},
+			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{139, 139}}, Servers: 12, ServerLo: addr4(0), ServerHi: addr4(11), Counts: Counts{Connections: 12, Established: 4, Rejected: 4, Unanswered: 4}},
+			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 12, ServerLo: addr4(0), ServerHi: addr4(11), Counts: Counts{Connections: 12, Established: 4, Rejected: 4, Unanswered: 4}}}}},
 		{"detection off", -1, hosts(300, 445), want{services: 300}},
 		{"default threshold 256", 0, hosts(257, 445), want{sweeps: []Sweep{
-			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 257, Counts: Counts{Connections: 257, Established: 86, Rejected: 86, Unanswered: 85}}}}},
+			{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, Servers: 257, ServerLo: addr4(0), ServerHi: addr4(256), Counts: Counts{Connections: 257, Established: 86, Rejected: 86, Unanswered: 85}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,5 +181,30 @@ func TestSweeps(t *testing.T) {
 				t.Errorf("second Sweeps call differs: %+v", again)
 			}
 		})
+	}
+}
+
+// TestSweepExtent: a host sweep's server extent is its lowest and highest
+// server, kept exactly when the servers are no longer remembered one by
+// one (ServersApprox), so a waiver can be judged against it.
+func TestSweepExtent(t *testing.T) {
+	w := &sweeps{members: maxSweepMembers} // the bound is reached: no server is remembered
+	s := &Sweep{Kind: SweepHosts, Client: hostC, Proto: 6, Ports: []PortRange{{445, 445}}, members: map[netip.Addr]struct{}{}}
+	for _, i := range []int{300, 7, 4000, 7, 12} {
+		w.member(s, ServiceKey{Client: hostC, Server: addr4(i), Proto: 6, Port: 445})
+	}
+	if !s.ServersApprox || s.Servers != 5 {
+		t.Errorf("servers %d approx %v: want 5 counted approximately (7 twice)", s.Servers, s.ServersApprox)
+	}
+	if s.ServerLo != addr4(7) || s.ServerHi != addr4(4000) {
+		t.Errorf("extent %s..%s, want %s..%s", s.ServerLo, s.ServerHi, addr4(7), addr4(4000))
+	}
+	// Merged from another reader, the extent is the union.
+	o := &Sweep{Kind: SweepHosts, ServerLo: addr4(2), ServerHi: addr4(9)}
+	s.extend(o.ServerLo)
+	s.extend(o.ServerHi)
+	s.extend(netip.Addr{}) // a sweep with no extent widens nothing
+	if s.ServerLo != addr4(2) || s.ServerHi != addr4(4000) {
+		t.Errorf("merged extent %s..%s, want %s..%s", s.ServerLo, s.ServerHi, addr4(2), addr4(4000))
 	}
 }

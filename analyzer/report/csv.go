@@ -118,7 +118,7 @@ func (r *Report) CSV(w io.Writer) error {
 			return err
 		}
 	}
-	for _, w := range r.Result.Sweeps {
+	for _, w := range s.Sweeps {
 		if err := cw.Write(csvSweep(w)); err != nil {
 			return err
 		}
@@ -130,6 +130,11 @@ func (r *Report) CSV(w io.Writer) error {
 	}
 	for _, m := range s.WaivedMissing {
 		if err := cw.Write(csvMissing(CSVWaived, m)); err != nil {
+			return err
+		}
+	}
+	for _, w := range s.WaivedSweeps {
+		if err := cw.Write(csvSweep(w)); err != nil {
 			return err
 		}
 	}
@@ -194,10 +199,14 @@ func csvSweep(w *audit.Sweep) []string {
 		outcome = "rejected"
 	}
 	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	return []string{CSVSweep, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
+	kind := CSVSweep
+	if w.Waived() {
+		kind = CSVWaived
+	}
+	return []string{kind, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
 		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
 		u(w.Unanswered), countCell(w.PacketsCounted(), w.Packets), countCell(w.BytesCounted(), w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, csvFrame(w.FirstFrame.Frame),
-		"", "", "", "", w.Describe(), SweepFilter(w), "", "", ""}
+		"", "", "", WaiverText(w.Waiver, w.WaiverExpired), w.Describe(), SweepFilter(w), "", "", ""}
 }
 
 // csvRule is a row for a rule: its id, description, source, roles,

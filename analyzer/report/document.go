@@ -111,7 +111,11 @@ func (d *Document) DiffReport(name string) *diff.Report {
 	r.Identity.InferRoles = d.InferRoles
 	for _, w := range d.Sweeps {
 		r.Sweeps = append(r.Sweeps, diff.Sweep{Kind: w.Kind, Client: w.Client, ClientHost: w.ClientHost, Server: w.Server,
-			ServerHost: w.ServerHost, Proto: w.Proto, Ports: portList(w.Ports), Servers: w.Servers, Connections: w.Connections})
+			ServerHost: w.ServerHost, Proto: w.Proto, Ports: portList(w.Ports), Servers: w.Servers, Connections: w.Connections,
+			Waived: w.Status == "waived"})
+		if w.Waiver != nil {
+			r.Sweeps[len(r.Sweeps)-1].Waiver, r.Sweeps[len(r.Sweeps)-1].WaiverExpired = w.Waiver.Ticket, w.Waiver.Expired
+		}
 	}
 	if d.Inventory != nil {
 		r.Identity.Inventory = &diff.File{Path: d.Inventory.Path, SHA256: d.Inventory.SHA256}

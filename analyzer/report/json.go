@@ -195,17 +195,22 @@ type jsonSweep struct {
 	Ports         [][2]uint16 `json:"ports"`
 	Servers       uint64      `json:"servers"`
 	ServersApprox bool        `json:"servers_approx,omitempty"`
-	Connections   uint64      `json:"connections"`
-	Established   uint64      `json:"established"`
-	Rejected      uint64      `json:"rejected"`
-	Unanswered    uint64      `json:"unanswered"`
-	Packets       *uint64     `json:"packets"` // null: flow records that gave no count
-	Bytes         *uint64     `json:"bytes"`
-	FirstSeen     string      `json:"first_seen"`
-	LastSeen      string      `json:"last_seen"`
-	FirstFile     string      `json:"first_file"`
-	FirstFrame    *uint64     `json:"first_frame"` // null: from flow records, no frame
-	Filter        *string     `json:"filter"`      // null: from flow records
+	// ServerRange is a hosts sweep's lowest and highest server address:
+	// the extent a waiver's server side must cover.
+	ServerRange []string    `json:"server_range,omitempty"`
+	Status      string      `json:"status"` // "sweep", or "waived" when a waiver in force covers it
+	Waiver      *jsonWaiver `json:"waiver,omitempty"`
+	Connections uint64      `json:"connections"`
+	Established uint64      `json:"established"`
+	Rejected    uint64      `json:"rejected"`
+	Unanswered  uint64      `json:"unanswered"`
+	Packets     *uint64     `json:"packets"` // null: flow records that gave no count
+	Bytes       *uint64     `json:"bytes"`
+	FirstSeen   string      `json:"first_seen"`
+	LastSeen    string      `json:"last_seen"`
+	FirstFile   string      `json:"first_file"`
+	FirstFrame  *uint64     `json:"first_frame"` // null: from flow records, no frame
+	Filter      *string     `json:"filter"`      // null: from flow records
 }
 
 // countJSON is a service's packet or byte count for JSON: null when its
@@ -262,7 +267,13 @@ func sweepJSON(s *audit.Sweep) jsonSweep {
 		Ports: [][2]uint16{}, Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
 		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: countJSON(s.PacketsCounted(), s.Packets), Bytes: countJSON(s.BytesCounted(), s.Bytes),
 		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: frameJSON(s.FirstFrame.Frame),
-		Filter: filterJSON(SweepFilter(s))}
+		Filter: filterJSON(SweepFilter(s)), Status: "sweep", Waiver: waiverJSON(s.Waiver, s.WaiverExpired)}
+	if s.Waived() {
+		j.Status = "waived"
+	}
+	if s.Kind == "hosts" && s.ServerLo.IsValid() {
+		j.ServerRange = []string{s.ServerLo.Unmap().String(), s.ServerHi.Unmap().String()}
+	}
 	j.ClientHost = hostName(s.ClientHost)
 	if s.Server.IsValid() {
 		j.Server = s.Server.Unmap().String()

@@ -239,8 +239,16 @@ func (r *Report) FindingCount() int {
 		}
 		n++
 	}
-	if on[KindSweep] {
-		n += len(r.Result.Sweeps)
+	for _, w := range r.Result.Sweeps {
+		switch {
+		case w.Waived():
+			continue
+		case on[KindExpiredWaiver] && w.WaiverExpired:
+		case on[KindSweep]:
+		default:
+			continue
+		}
+		n++
 	}
 	return n
 }
@@ -258,6 +266,7 @@ func (r *Report) DocumentedCount() int {
 type Sections struct {
 	Undocumented, Blocked, Documented, Waived []*audit.Flow
 	Missing, OptionalMissing, WaivedMissing   []*audit.Missing
+	Sweeps, WaivedSweeps                      []*audit.Sweep
 }
 
 // Split sorts the audit's flows and missing rules into sections.
@@ -283,6 +292,13 @@ func (r *Report) Split() Sections {
 			s.OptionalMissing = append(s.OptionalMissing, m)
 		default:
 			s.Missing = append(s.Missing, m)
+		}
+	}
+	for _, w := range r.Result.Sweeps {
+		if w.Waived() {
+			s.WaivedSweeps = append(s.WaivedSweeps, w)
+		} else {
+			s.Sweeps = append(s.Sweeps, w)
 		}
 	}
 	return s

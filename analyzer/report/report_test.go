@@ -79,12 +79,15 @@ func testReportWaivers(t *testing.T, waiverYAML string) *Report {
 	result := audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: t0, Waivers: waivers})
 	result.AddSweeps([]audit.Sweep{
 		{Kind: "hosts", Client: netip.MustParseAddr("198.51.100.9"), Proto: 6, Ports: []catalog.PortRange{{Lo: 445, Hi: 445}}, Servers: 65536,
+			ServerLo: netip.MustParseAddr("10.0.0.0"), ServerHi: netip.MustParseAddr("10.0.255.255"),
 			Connections: 65536, Established: 12, Rejected: 40000, Unanswered: 25524, Packets: 131000, Bytes: 5240000,
 			FirstSeen: t0.Add(60 * time.Second), LastSeen: t0.Add(900 * time.Second), FirstFrame: audit.Frame{File: "pilot.pcap", Frame: 60}},
 		{Kind: "ports", Client: netip.MustParseAddr("198.51.100.9"), Server: netip.MustParseAddr("192.0.2.10"), Proto: 6,
-			Ports: []catalog.PortRange{{Lo: 1, Hi: 1024}, {Lo: 3389, Hi: 3389}}, Servers: 1, Connections: 1025, Established: 2, Rejected: 1023,
+			Ports: []catalog.PortRange{{Lo: 1, Hi: 1024}, {Lo: 3389, Hi: 3389}}, Servers: 1,
+			ServerLo: netip.MustParseAddr("192.0.2.10"), ServerHi: netip.MustParseAddr("192.0.2.10"), Connections: 1025, Established: 2, Rejected: 1023,
 			Packets: 2050, Bytes: 82000, FirstSeen: t0.Add(61 * time.Second), LastSeen: t0.Add(62 * time.Second), FirstFrame: audit.Frame{File: "pilot.pcap", Frame: 61}},
 	}, inv)
+	waivers.ApplySweeps(result, t0)
 	return &Report{
 		Tool: "flowaudit", Version: "test", Generated: t0,
 		Captures: []Capture{{Path: "pilot.pcap", SHA256: strings.Repeat("ab", 32), Format: "pcap", Packets: 123, Bytes: 45678, First: t0, Last: t0.Add(time.Minute),
@@ -108,6 +111,62 @@ func TestFormatsGolden(t *testing.T) {
 		{"report.html", func(b *bytes.Buffer) error { return rep.HTML(b) }},
 	}
 	checkGolden(t, formats)
+}
+
+// TestWaivedSweepsGolden: a sweep a waiver covers is listed as waived in
+// every format (the Waived table, CSV kind waived, JSON status waived with
+// its waiver) and is no finding; a sweep whose waiver expired stays a
+// sweep finding and says so.
+func TestWaivedSweepsGolden(t *testing.T) {
+	rep := testReportWaivers(t, `
+waivers:
+  - {client: 198.51.100.9, server: 10.0.0.0/16, proto: tcp, port: 445, reason: vulnerability scanner, ticket: CHG-900}
+  - {client: 198.51.100.9, server: broker1, proto: tcp, reason: port scan of the broker, ticket: CHG-901, expires: 2026-10-31}
+`)
+	c := rep.Result.Counts()
+	if c.Sweeps != 1 || c.Waived != 1 || c.ExpiredWaivers != 1 {
+		t.Fatalf("counts %+v: want 1 sweep, 1 waived, 1 expired waiver", c)
+	}
+	if len(rep.Result.UnusedWaivers) != 0 {
+		t.Errorf("unused waivers %v: both were used by sweeps", rep.Result.UnusedWaivers)
+	}
+	base := testReport(t)
+	rep.FailOn = []string{KindSweep}
+	base.FailOn = []string{KindSweep}
+	if got, was := rep.FindingCount(), base.FindingCount(); got != was-1 {
+		t.Errorf("--fail-on sweep: %d findings with the waivers, %d without: the waived sweep must not count", got, was)
+	}
+	rep.FailOn = []string{KindExpiredWaiver}
+	if got := rep.FindingCount(); got != 1 {
+		t.Errorf("--fail-on expired-waiver: %d findings, want 1 (the port sweep)", got)
+	}
+	rep.FailOn = []string{KindUndocumented, KindBlocked, KindSweep}
+	var j bytes.Buffer
+	if err := rep.JSON(&j); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := ReadDocument("report.json", &j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Sweeps) != 2 {
+		t.Fatalf("JSON has %d sweeps, want both", len(doc.Sweeps))
+	}
+	for _, w := range doc.Sweeps {
+		switch {
+		case w.Kind == "hosts" && (w.Status != "waived" || w.Waiver == nil || w.Waiver.Ticket != "CHG-900" || w.Waiver.Expired):
+			t.Errorf("hosts sweep: status %q waiver %+v, want waived by CHG-900", w.Status, w.Waiver)
+		case w.Kind == "ports" && (w.Status != "sweep" || w.Waiver == nil || w.Waiver.Ticket != "CHG-901" || !w.Waiver.Expired):
+			t.Errorf("ports sweep: status %q waiver %+v, want sweep with CHG-901 expired", w.Status, w.Waiver)
+		}
+	}
+	checkGolden(t, []goldenFormat{
+		{"waived-sweeps.txt", func(b *bytes.Buffer) error { return rep.Text(b, TextOptions{}) }},
+		{"waived-sweeps.md", func(b *bytes.Buffer) error { return rep.Markdown(b) }},
+		{"waived-sweeps.json", func(b *bytes.Buffer) error { return rep.JSON(b) }},
+		{"waived-sweeps.csv", func(b *bytes.Buffer) error { return rep.CSV(b) }},
+		{"waived-sweeps.html", func(b *bytes.Buffer) error { return rep.HTML(b) }},
+	})
 }
 
 // goldenFormat is one rendering checked against testdata/<name>.

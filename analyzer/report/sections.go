@@ -226,15 +226,19 @@ func (r *Report) findingTables(max int) []Table {
 	}
 	out = append(out, blk)
 
-	sw := Table{ID: "sweeps", Title: fmt.Sprintf("Sweeps (%d)", len(r.Result.Sweeps)),
+	sw := Table{ID: "sweeps", Title: fmt.Sprintf("Sweeps (%d)", len(s.Sweeps)),
 		Intro: "Clients that contacted more servers on one port, or more ports of one server, than --sweep-threshold: scans, summarized " +
 			"instead of listed service by service (their services are in no other section).",
 		Header: []string{"Client", "Swept", "Outcomes", "Conns", "Packets", "First seen", "Last seen", "First frame", "Filter"},
 		Code:   map[int]bool{8: true}, Wide: map[int]bool{4: true, 5: true, 6: true, 8: true},
 		Brief: map[int]bool{0: true}, Cut: map[int]bool{0: true, 1: true, 2: true}}
-	sw.More = len(r.Result.Sweeps) - upTo(len(r.Result.Sweeps), max)
-	for _, w := range r.Result.Sweeps[:upTo(len(r.Result.Sweeps), max)] {
-		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), w.Describe(),
+	sw.More = len(s.Sweeps) - upTo(len(s.Sweeps), max)
+	for _, w := range s.Sweeps[:upTo(len(s.Sweeps), max)] {
+		swept := w.Describe()
+		if w.WaiverExpired {
+			swept += " [waiver " + WaiverText(w.Waiver, true) + "]"
+		}
+		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), swept,
 			fmt.Sprintf("%d established, %d rejected, %d unanswered", w.Established, w.Rejected, w.Unanswered),
 			u64(w.Connections), countCell(w.PacketsCounted(), w.Packets), TS(w.FirstSeen), TS(w.LastSeen), r.fileFrame(w.FirstFrame), SweepFilter(w)})
 	}
@@ -276,8 +280,8 @@ func (r *Report) findingTables(max int) []Table {
 	}
 	out = append(out, doc)
 
-	if len(s.Waived) > 0 || len(s.WaivedMissing) > 0 {
-		w := Table{ID: "waived", Title: fmt.Sprintf("Waived (%d)", len(s.Waived)+len(s.WaivedMissing)),
+	if len(s.Waived) > 0 || len(s.WaivedMissing) > 0 || len(s.WaivedSweeps) > 0 {
+		w := Table{ID: "waived", Title: fmt.Sprintf("Waived (%d)", len(s.Waived)+len(s.WaivedMissing)+len(s.WaivedSweeps)),
 			Header: []string{"Finding", "Service", "Waiver", "Where"}, Cut: map[int]bool{2: true, 3: true}}
 		for _, f := range s.Waived {
 			w.Rows = append(w.Rows, []string{HostLabel(f.ClientHost, f.Client) + " → " + HostLabel(f.ServerHost, f.Server), Service(f),
@@ -285,6 +289,10 @@ func (r *Report) findingTables(max int) []Table {
 		}
 		for _, m := range s.WaivedMissing {
 			w.Rows = append(w.Rows, []string{"never seen: " + RuleRef(m.Rule), MissingProto(m), WaiverText(m.Waiver, false), m.Waiver.Where()})
+		}
+		for _, sw := range s.WaivedSweeps {
+			w.Rows = append(w.Rows, []string{"sweep: " + HostLabel(sw.ClientHost, sw.Client) + " → " + sw.Describe(),
+				strings.ReplaceAll(sw.PortsText(), " ", "") + "/" + catalog.ProtoName(sw.Proto), WaiverText(sw.Waiver, false), sw.Waiver.Where()})
 		}
 		out = append(out, w)
 	}

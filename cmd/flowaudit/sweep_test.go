@@ -158,3 +158,93 @@ func TestFlowsTablePages(t *testing.T) {
 		})
 	}
 }
+
+// TestAnalyzeWaivedSweep: a waiver covering a scanner's whole sweep (its
+// client, port and every server: a block holding the sweep's extent)
+// waives it, so it fails no run; expired, it fails the run again and says
+// so; one narrower than the sweep waives nothing and is listed as unused.
+func TestAnalyzeWaivedSweep(t *testing.T) {
+	dir := t.TempDir()
+	scan := writeScan(t, dir, "hosts300.pcap", pcapgen.Scan{Seed: 1, Hosts: 300, Ports: []uint16{445}})
+	type doc struct {
+		Sweeps []struct {
+			Status      string
+			ServerRange []string `json:"server_range"`
+			Waiver      *struct {
+				Ticket  string
+				Expired bool
+			}
+		}
+		Summary struct {
+			Sweeps, Waived, Findings int
+			ExpiredWaivers           int `json:"expired_waivers"`
+		}
+		UnusedWaivers []struct{ Ticket string } `json:"unused_waivers"`
+	}
+	read := func(out string) doc {
+		var d doc
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Sweeps) != 1 {
+			t.Fatalf("%d sweeps, want 1", len(d.Sweeps))
+		}
+		return d
+	}
+	code, out, errOut := runCmd(t, nil, "analyze", "-f", "json", scan)
+	if code != exitFindings {
+		t.Fatalf("no waivers: exit %d: %s", code, errOut)
+	}
+	rng := read(out).Sweeps[0].ServerRange
+	if len(rng) != 2 || !strings.HasPrefix(rng[0], "10.20.") || !strings.HasPrefix(rng[1], "10.20.") {
+		t.Fatalf("server_range %v, want the scan's lowest and highest server in 10.20.0.0/16", rng)
+	}
+	waivers := func(entry string) string {
+		p := filepath.Join(dir, "waivers.yaml")
+		if err := os.WriteFile(p, []byte("waivers:\n  - {"+entry+", reason: vulnerability scanner, ticket: CHG-77}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, entry    string
+		args           []string
+		code           int
+		status         string
+		waiver, unused bool
+		expired        bool
+	}{
+		{"covered: not a finding", "client: 10.99.0.1, server: 10.20.0.0/16, proto: tcp, port: 445", nil, exitOK, "waived", true, false, false},
+		{"any server", "client: 10.99.0.1, port: 445", nil, exitOK, "waived", true, false, false},
+		{"expired: a finding again", "client: 10.99.0.1, server: 10.20.0.0/16, port: 445, expires: 2020-01-31", nil, exitFindings, "sweep", true, false, true},
+		{"expired, --fail-on expired-waiver", "server: 10.20.0.0/16, port: 445, expires: 2020-01-31", []string{"--fail-on", "expired-waiver"}, exitFindings, "sweep", true, false, true},
+		{"narrower than the sweep", "client: 10.99.0.1, server: " + rng[0] + ", port: 445", nil, exitFindings, "sweep", false, true, false},
+		{"another port", "client: 10.99.0.1, port: 139", nil, exitFindings, "sweep", false, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"analyze", "-f", "json", "--waivers", waivers(tc.entry)}, tc.args...)
+			code, out, errOut := runCmd(t, nil, append(args, scan)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut)
+			}
+			d := read(out)
+			sw := d.Sweeps[0]
+			if sw.Status != tc.status || (sw.Waiver != nil) != tc.waiver || (sw.Waiver != nil && (sw.Waiver.Ticket != "CHG-77" || sw.Waiver.Expired != tc.expired)) {
+				t.Errorf("sweep status %q waiver %+v, want %q waiver %v expired %v", sw.Status, sw.Waiver, tc.status, tc.waiver, tc.expired)
+			}
+			if (len(d.UnusedWaivers) == 1) != tc.unused {
+				t.Errorf("unused waivers %v, want unused %v", d.UnusedWaivers, tc.unused)
+			}
+			waived, sweeps, expired := 0, 1, 0
+			if tc.status == "waived" {
+				waived, sweeps = 1, 0
+			}
+			if tc.expired {
+				expired = 1
+			}
+			if s := d.Summary; s.Waived != waived || s.Sweeps != sweeps || s.ExpiredWaivers != expired || (s.Findings == 0) != (tc.code == exitOK) {
+				t.Errorf("summary %+v, want waived %d, sweeps %d, expired waivers %d", s, waived, sweeps, expired)
+			}
+		})
+	}
+}
