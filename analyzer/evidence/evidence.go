@@ -33,6 +33,11 @@ import (
 // pcap.
 const Connections = 10
 
+// SweepConnections is how many connections of each sweep go into its
+// pcap: the first probes of the scan, each server (a host sweep) or port
+// (a port sweep) one connection, a ping sweep's each server one.
+const SweepConnections = 100
+
 // DefaultMax is --evidence-max's default: how many finding pcaps
 // a bundle holds at most.
 const DefaultMax = 1000
@@ -116,15 +121,32 @@ func bundleName(name string) bool {
 	return false
 }
 
-// Findings are the findings that get a pcap: the first max of them
-// in report order; the rest are counted in the report's limits.
-func Findings(rep *report.Report, max int) (keep []*audit.Flow, dropped int) {
+// Kept are the findings that get a pcap.
+type Kept struct {
+	Flows  []*audit.Flow
+	Sweeps []*audit.Sweep // not waived
+}
+
+// Findings are the findings that get a pcap: the first max of them,
+// services then sweeps (a waived sweep is no finding); the rest are
+// counted in the report's limits.
+func Findings(rep *report.Report, max int) (keep Kept, dropped int) {
 	for _, f := range rep.Result.Flows {
 		if !f.Finding() {
 			continue
 		}
-		if len(keep) < max {
-			keep = append(keep, f)
+		if len(keep.Flows) < max {
+			keep.Flows = append(keep.Flows, f)
+		} else {
+			dropped++
+		}
+	}
+	for _, s := range rep.Result.Sweeps {
+		if s.Waived() {
+			continue
+		}
+		if len(keep.Flows)+len(keep.Sweeps) < max {
+			keep.Sweeps = append(keep.Sweeps, s)
 		} else {
 			dropped++
 		}
@@ -133,11 +155,12 @@ func Findings(rep *report.Report, max int) (keep []*audit.Flow, dropped int) {
 }
 
 // Write writes the bundle: the report in every format, a pcapng per kept
-// finding with the packets of its first connections, copies of the input
+// finding with the packets of its first connections (a sweep's first
+// SweepConnections), copies of the input
 // files (inventory, waivers, site catalogs), and SHA256SUMS over all of
 // them. Files of the previous bundle that this one does not have are then
 // removed, so no stale finding is left behind.
-func (ed *Dir) Write(rep *report.Report, paths []string, findings []*audit.Flow, inputs map[string]string) error {
+func (ed *Dir) Write(rep *report.Report, paths []string, keep Kept, inputs map[string]string) error {
 	files := map[string][]byte{}
 	for _, f := range []struct{ name, format string }{
 		{"report.txt", "table"}, {"report.md", "markdown"}, {"report.json", "json"}, {"report.csv", "csv"}, {"report.html", "html"},
@@ -159,29 +182,38 @@ func (ed *Dir) Write(rep *report.Report, paths []string, findings []*audit.Flow,
 
 	// A finding from flow records (a conn.log) has no packets to copy:
 	// no pcap, as the report's frame_note says.
-	findings = slices.DeleteFunc(slices.Clone(findings), func(f *audit.Flow) bool { return f.FirstFrame.Frame == 0 })
-	bufs := make([]*bytes.Buffer, len(findings))
-	sels := make([]analyzer.Selection, len(findings))
+	findings := slices.DeleteFunc(slices.Clone(keep.Flows), func(f *audit.Flow) bool { return f.FirstFrame.Frame == 0 })
+	sweeps := slices.DeleteFunc(slices.Clone(keep.Sweeps), func(s *audit.Sweep) bool { return s.FirstFrame.Frame == 0 })
+	var names []string
+	var sels []analyzer.Selection
 	for i, f := range findings {
-		bufs[i] = &bytes.Buffer{}
-		sels[i] = analyzer.Selection{Client: f.Client, Server: f.Server, Proto: f.Proto, Port: f.Port, Out: bufs[i]}
+		names = append(names, fileName(i+1, f))
+		sels = append(sels, analyzer.Selection{Client: f.Client, Server: f.Server, Proto: f.Proto, Port: f.Port, Out: &bytes.Buffer{}})
+	}
+	for i, s := range sweeps {
+		sel := analyzer.Selection{Client: s.Client, Server: s.Server, Proto: s.Proto, Sweep: s.Kind, Conns: SweepConnections, Out: &bytes.Buffer{}}
+		if s.Kind == "hosts" && len(s.Ports) > 0 {
+			sel.Port = s.Ports[0].Lo
+		}
+		names = append(names, sweepFileName(len(findings)+i+1, s))
+		sels = append(sels, sel)
 	}
 	if len(sels) > 0 {
 		if _, err := analyzer.Extract(paths, sels, Connections); err != nil {
 			return fmt.Errorf("evidence: %w", err)
 		}
 	}
-	for i, f := range findings {
-		files["findings/"+fileName(i+1, f)] = bufs[i].Bytes()
+	for i, sel := range sels {
+		files["findings/"+names[i]] = sel.Out.(*bytes.Buffer).Bytes()
 	}
 
-	names := make([]string, 0, len(files))
+	all := make([]string, 0, len(files))
 	for n := range files {
-		names = append(names, n)
+		all = append(all, n)
 	}
-	sort.Strings(names)
+	sort.Strings(all)
 	var sums strings.Builder
-	for _, n := range names {
+	for _, n := range all {
 		if err := ed.writeFile(n, files[n]); err != nil {
 			return err
 		}
@@ -290,4 +322,19 @@ func fileName(n int, f *audit.Flow) string {
 	addr := func(s string) string { return strings.ReplaceAll(s, ":", "_") }
 	return fmt.Sprintf("%03d-%s-%s-%s-%s%s.pcapng", n, kind, addr(f.Client.Unmap().String()), addr(f.Server.Unmap().String()),
 		strings.ReplaceAll(catalog.ProtoName(f.Proto), "/", "_"), port)
+}
+
+// sweepFileName is "012-sweep-10.99.0.1-any-tcp-445.pcapng" for a host
+// sweep (any server), "013-sweep-10.99.0.1-10.20.0.1-tcp-ports.pcapng"
+// for a port sweep (many ports).
+func sweepFileName(n int, s *audit.Sweep) string {
+	addr := func(s string) string { return strings.ReplaceAll(s, ":", "_") }
+	server, port := "any", ""
+	if s.Kind == "ports" {
+		server, port = addr(s.Server.Unmap().String()), "-ports"
+	} else if catalog.HasPorts(s.Proto) && len(s.Ports) > 0 {
+		port = fmt.Sprintf("-%d", s.Ports[0].Lo)
+	}
+	return fmt.Sprintf("%03d-sweep-%s-%s-%s%s.pcapng", n, addr(s.Client.Unmap().String()), server,
+		strings.ReplaceAll(catalog.ProtoName(s.Proto), "/", "_"), port)
 }

@@ -160,6 +160,13 @@ waivers:
 			t.Errorf("ports sweep: status %q waiver %+v, want sweep with CHG-901 expired", w.Status, w.Waiver)
 		}
 	}
+	// diff reads the waiver back from the JSON.
+	for _, w := range doc.DiffReport("report.json").Sweeps {
+		if w.Kind == "hosts" && (!w.Waived || w.Waiver != "CHG-900" || w.WaiverExpired) ||
+			w.Kind == "ports" && (w.Waived || w.Waiver != "CHG-901" || !w.WaiverExpired) {
+			t.Errorf("diff's view of the %s sweep: %+v", w.Kind, w)
+		}
+	}
 	checkGolden(t, []goldenFormat{
 		{"waived-sweeps.txt", func(b *bytes.Buffer) error { return rep.Text(b, TextOptions{}) }},
 		{"waived-sweeps.md", func(b *bytes.Buffer) error { return rep.Markdown(b) }},
