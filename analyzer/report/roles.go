@@ -37,6 +37,20 @@ type RoleProposals struct {
 	// MACsNotKept: connection sides whose sender's MAC was not recorded
 	// (flow.MaxAddrMACs addresses already were).
 	MACsNotKept uint64
+	// Unaggregated connections were counted, not kept, past MaxServices
+	// services: the proposals rest on partial services.
+	Unaggregated uint64
+	MaxServices  int
+}
+
+// Incomplete says why the proposals rest on partial services; empty when
+// they do not.
+func (rr *RoleProposals) Incomplete() []string {
+	if rr.Unaggregated == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d connections were not analysed: more than --max-services=%d services (a scan?): roles rest on partial services; raise --max-services",
+		rr.Unaggregated, rr.MaxServices)}
 }
 
 func fmtScore(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) }
@@ -176,6 +190,9 @@ func (rr *RoleProposals) evidence(h *infer.Host) []string {
 
 func (rr *RoleProposals) header() []string {
 	lines := []string{"Inventory proposed by 'flowaudit roles' from the traffic in:"}
+	for _, why := range rr.Incomplete() {
+		lines = append([]string{"INCOMPLETE: " + why}, lines...)
+	}
 	for _, c := range rr.Captures {
 		l := "  " + c.Path
 		if c.SHA256 != "" {
@@ -344,6 +361,11 @@ func roleNames(rs []*catalog.Role) []string {
 // Table writes a table of the hosts, their proposed roles and evidence;
 // color makes the header bold.
 func (rr *RoleProposals) Table(w io.Writer, color bool) error {
+	for _, why := range rr.Incomplete() {
+		if _, err := fmt.Fprintln(w, "INCOMPLETE: "+why); err != nil {
+			return err
+		}
+	}
 	t := newTable(w, color, "Address", "Proposed roles", "Answered", "Called", "Runners-up")
 	t.SetColumnConfigs([]table.ColumnConfig{
 		{Number: 2, WidthMax: 40, WidthMaxEnforcer: text.WrapSoft},
@@ -379,7 +401,10 @@ func serviceList(h *infer.Host, dir infer.Direction) string {
 
 // RolesDocument is the document 'flowaudit roles -f json' writes.
 type RolesDocument struct {
-	Captures        []RolesCapture `json:"captures"`
+	Captures []RolesCapture `json:"captures"`
+	// Incomplete: why the proposals rest on partial services (connections
+	// past --max-services); absent when they do not.
+	Incomplete      []string       `json:"incomplete,omitempty"`
 	Products        []string       `json:"products"`
 	ProductDecision []RolesProduct `json:"product_decision"`
 	AssignmentScore float64        `json:"assignment_score"`
@@ -446,7 +471,7 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // JSON writes the proposals as 'flowaudit roles -f json' prints them.
 func (rr *RoleProposals) JSON(w io.Writer) error {
 	out := RolesDocument{Captures: []RolesCapture{}, Products: append([]string{}, rr.Products...), ProductDecision: []RolesProduct{},
-		AssignmentScore: round3(rr.Score), MinScore: rr.MinScore, Hosts: []RolesHost{}}
+		AssignmentScore: round3(rr.Score), MinScore: rr.MinScore, Hosts: []RolesHost{}, Incomplete: rr.Incomplete()}
 	for _, p := range rr.Decision {
 		out.ProductDecision = append(out.ProductDecision, RolesProduct{p.Product, p.Present, p.Reason, append([]string{}, p.Services...)})
 	}

@@ -66,8 +66,9 @@ Exit codes:
      line that does not read (FILE:LINE), an IPFIX message that does not
      (FILE: offset N (message M)) or data sets without their template, no
      frame of any capture analysed
-     (empty, a link type not decoded, no IP), or the report could not be
-     written
+     (empty, a link type not decoded, no IP), connections past
+     --max-services (their services were not analysed), or the report
+     could not be written
   2  usage error
   3  findings at the --fail-on level
 A capture cut short in its last record is a warning (stderr and the top of
@@ -264,8 +265,10 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	})
 	readErr = errors.Join(readErr, digestErr)
 	if n := rep.Limits.UnaggregatedConnections; n > 0 {
-		// Always said, terminal or not: the report is incomplete.
-		fmt.Fprintf(e.stderr, "flowaudit: %d connections were not analyzed: more than --max-services=%d services (a scan?)\n", n, f.capture.maxServices)
+		// Their services were never audited: the report is incomplete,
+		// and the exit code is 1 whatever the findings, as for a damaged
+		// capture (the report of everything analysed is still written).
+		readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
 	}
 	return rep, readErr, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,7 +45,9 @@ Examples:
 
 Exit codes:
   0  nothing of the --fail-on categories
-  1  error (a capture analyze fails on is diffed as far as it was read)
+  1  error (a capture analyze fails on, or a report analyze exited 1 with:
+     a capture damaged or unreadable, connections past --max-services, is
+     diffed as far as it was read)
   2  usage error
   3  changes of the --fail-on categories (default: regressed)
 `
@@ -92,9 +95,7 @@ func runDiff(e *env, args []string) int {
 		if err != nil {
 			return e.fail(err)
 		}
-		if rerr != nil && readErr == nil {
-			readErr = rerr
-		}
+		readErr = errors.Join(readErr, rerr) // each side's, on its own line
 		sides[i] = r
 	}
 	d := &report.Diff{Tool: "flowaudit", Version: version, Result: diff.Compare(sides[0], sides[1]), FailOn: failOn}
@@ -140,7 +141,7 @@ func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, 
 		if err != nil {
 			return nil, nil, err
 		}
-		return doc.DiffReport(path), nil, nil
+		return doc.DiffReport(path), failedReport(path, doc), nil
 	}
 	if path == "-" {
 		// The capture reader takes standard input from the env; hand it
@@ -152,6 +153,27 @@ func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, 
 		return nil, nil, err
 	}
 	return rep.Document().DiffReport(path), readErr, nil
+}
+
+// failedReport is the error analyze exited 1 with when it wrote doc: a
+// capture damaged or unreadable, connections past --max-services. A
+// saved report is judged as its capture would be: diffed as far as it
+// goes, then exit 1. A capture cut short in its last record stays a
+// warning, as it is for analyze.
+func failedReport(path string, doc *report.Document) error {
+	var why []string
+	for _, c := range doc.Captures {
+		if c.Status == report.StatusDamaged || c.Status == report.StatusUnreadable {
+			why = append(why, fmt.Sprintf("%s: %s: %s", c.Path, c.Status, c.Error))
+		}
+	}
+	if l := doc.Limits; l.UnaggregatedConnections > 0 {
+		why = append(why, fmt.Sprintf("%d connections were not analysed: more than --max-services=%d services (a scan?)", l.UnaggregatedConnections, l.MaxServices))
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: the analysis is incomplete: %s", path, strings.Join(why, "; "))
 }
 
 // isJSON peeks past white space at the first byte: '{' starts a JSON

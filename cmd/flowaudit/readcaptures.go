@@ -316,3 +316,11 @@ func (p *captureProgress) stop() {
 	p.pw.Stop()
 	<-p.done
 }
+
+// unaggregatedError says that connections past --max-services were
+// counted, not analysed: their services were never audited, so every
+// command that reads captures exits 1 on it, as on a damaged capture,
+// after writing what it has.
+func unaggregatedError(conns uint64, maxServices int) error {
+	return fmt.Errorf("%d connections were not analysed: more than --max-services=%d services (a scan?): the analysis is incomplete; raise --max-services to analyse them", conns, maxServices)
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"math"
 
@@ -63,7 +64,9 @@ Examples:
 Exit codes:
   0  success
   1  error (a damaged or unreadable capture still gets the roles of what
-     was read; no frame of any capture analysed)
+     was read; no frame of any capture analysed; connections past
+     --max-services, whose services were not analysed: the proposals are
+     written, marked INCOMPLETE)
   2  usage error
 `
 
@@ -133,7 +136,13 @@ func runRoles(e *env, args []string) int {
 		captures[i] = analysis.Capture(c)
 	}
 	rr := &report.RoleProposals{Captures: captures, Hosts: ir.Hosts, Decision: ir.Products, Score: ir.Score, MinScore: *minScore, Products: products,
-		MACs: len(res.AddrMACs) > 0, MACsNotKept: res.Stats.AddrMACsNotKept}
+		MACs: len(res.AddrMACs) > 0, MACsNotKept: res.Stats.AddrMACsNotKept,
+		Unaggregated: res.Stats.Unaggregated, MaxServices: cf.maxServices}
+	if n := res.Stats.Unaggregated; n > 0 {
+		// Roles inferred from part of the services: written, then exit
+		// 1, as for a damaged capture.
+		readErr = errors.Join(readErr, unaggregatedError(n, cf.maxServices))
+	}
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":

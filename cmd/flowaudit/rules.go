@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,7 +65,10 @@ Examples:
 Exit codes:
   0  the request was written
   1  error: a file could not be read or parsed (an unreadable capture still
-     gets the request of what was read, and exit 1)
+     gets the request of what was read, and exit 1); the analysis is
+     incomplete (a capture cut short or damaged, connections past
+     --max-services, a --from-report that says so): the request is written,
+     marked INCOMPLETE
   2  usage error
 `
 
@@ -191,7 +195,10 @@ func runRules(e *env, args []string) int {
 			inputs = append(inputs, in)
 		}
 		if n := res.Stats.Unaggregated; n > 0 {
-			warnings = append(warnings, fmt.Sprintf("%d connections were not analysed (more than --max-services=%d services: a scan?): a rule listed as missing may have been used by them", n, f.capture.maxServices))
+			// Their services were never audited: the request says so and,
+			// as for a capture cut short, the exit code is 1.
+			warnings = append(warnings, fmt.Sprintf("INCOMPLETE analysis: %d connections were not analysed (more than --max-services=%d services: a scan?): a rule listed as missing may have been used by them, and rules they needed are not in this request", n, f.capture.maxServices))
+			readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
 		}
 	case f.fromReport != "":
 		r, err := os.Open(f.fromReport)

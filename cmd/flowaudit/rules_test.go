@@ -488,13 +488,13 @@ func TestRulesStdin(t *testing.T) {
 }
 
 // TestRulesMaxServicesWarns: services past --max-services are not
-// evidence, and the request says so.
+// evidence: the request says so, and the exit code is 1.
 func TestRulesMaxServicesWarns(t *testing.T) {
 	t.Chdir(sampleRoot)
 	code, out, errb := analyzeCmd(t, "rules", "-i", "testdata/samples/ras/inventory.yaml", "--capture", "testdata/samples/ras/pilot.pcapng",
 		"--max-services", "3", "--only", "missing", "-f", "nft")
-	if code != exitOK {
-		t.Fatalf("exit %d: %s", code, errb)
+	if code != exitError {
+		t.Fatalf("exit %d, want %d: %s", code, exitError, errb)
 	}
 	if !strings.Contains(out, "# WARNING: ") || !strings.Contains(out, "connections were not analysed (more than --max-services=3") ||
 		!strings.Contains(errb, "warning: ") {
