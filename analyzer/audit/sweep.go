@@ -163,6 +163,9 @@ type Sweep struct {
 	// sweep is still a finding.
 	Waiver        *Waiver
 	WaiverExpired bool
+	// Hints say why a waiver written for the sweep's client does not
+	// cover it (not every server, or not every port).
+	Hints []string
 }
 
 // Waived says whether a waiver in force accepts the sweep: it is not a

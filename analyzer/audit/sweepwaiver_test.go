@@ -2,6 +2,7 @@ package audit
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/flowaudit/flowaudit/catalog"
@@ -102,12 +103,30 @@ waivers:
 	if rdp.Waiver != nil {
 		t.Errorf("RDP sweep past 10.0.0.0/24 waived by %s", rdp.Waiver.Ticket)
 	}
+	// Why CHG-4, written for the RDP sweep, does not cover it; CHG-3 (one
+	// server of the client's) is no near miss of the host sweeps.
+	if len(rdp.Hints) != 1 || !strings.Contains(rdp.Hints[0], "waiver CHG-4 (waivers.yaml:6) does not cover every server swept (10.0.0.1 to 10.0.1.144)") {
+		t.Errorf("RDP sweep hints %q", rdp.Hints)
+	}
+	if len(hosts.Hints) != 0 {
+		t.Errorf("a waived sweep keeps hints %q", hosts.Hints)
+	}
 	if len(res.UnusedWaivers) != 1 || res.UnusedWaivers[0].Ticket != "CHG-4" {
 		t.Errorf("unused waivers = %v, want CHG-4 alone", res.UnusedWaivers)
 	}
 	c := res.Counts()
 	if c.Sweeps != 2 || c.Waived != 1 || c.ExpiredWaivers != 1 {
 		t.Errorf("counts = %+v, want 2 sweeps, 1 waived, 1 expired waiver", c)
+	}
+	// A port sweep's waiver holding only some of its ports says so.
+	near, err := ParseWaivers("w.yaml", []byte("waivers:\n  - {client: 192.0.2.1, server: 192.0.2.10, port: 1-100, reason: r, ticket: CHG-8}\n"), inv, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port.Hints = nil
+	near.ApplySweeps(res, t0)
+	if len(port.Hints) != 1 || !strings.Contains(port.Hints[0], "waiver CHG-8 (w.yaml:2) holds only some of the ports swept (1-1024)") {
+		t.Errorf("port sweep hints %q", port.Hints)
 	}
 	var none *Waivers
 	none.ApplySweeps(res, t0) // no waiver file: nothing changes

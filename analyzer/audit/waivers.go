@@ -281,6 +281,25 @@ func (m matcher) covers(lo, hi netip.Addr) bool {
 	return false
 }
 
+// overlaps says whether the matcher names some of the addresses lo to
+// hi: a block reaching into them; a host or role only when the waiver
+// names the port (portNamed), written for the sweep rather than for one
+// of the client's services.
+func (m matcher) overlaps(lo, hi netip.Addr, portNamed bool) bool {
+	if !lo.IsValid() || !hi.IsValid() {
+		return false
+	}
+	lo, hi = lo.Unmap(), hi.Unmap()
+	switch {
+	case m.any:
+		return true
+	case m.prefix.IsValid():
+		first := m.prefix.Masked().Addr()
+		return m.prefix.Contains(lo) || m.prefix.Contains(hi) || (lo.Less(first) && first.Less(hi))
+	}
+	return portNamed
+}
+
 // portsCover says whether the union of ws holds every port of r.
 func portsCover(ws []catalog.PortRange, r catalog.PortRange) bool {
 	p := int(r.Lo)
@@ -333,6 +352,37 @@ func (w *Waiver) CoversSweep(s *Sweep) bool {
 	return w.server.covers(s.ServerLo, s.ServerHi)
 }
 
+// nearSweep says why w, written for the sweep's client and protocol,
+// does not cover it: "" when w is not meant for it (another client,
+// protocol, port or server) or covers it.
+func (w *Waiver) nearSweep(s *Sweep) string {
+	if w.Rule != "" || w.HasProto && w.Proto != s.Proto || !w.client.match(s.Client, s.ClientHost) || w.CoversSweep(s) {
+		return ""
+	}
+	some := len(w.Ports) == 0 // the waiver's ports hold at least one of the sweep's
+	for _, r := range s.Ports {
+		for _, p := range w.Ports {
+			if p.Lo <= r.Hi && r.Lo <= p.Hi {
+				some = true
+			}
+		}
+	}
+	if !some {
+		return ""
+	}
+	if s.Kind == "ports" {
+		if !w.server.match(s.Server, s.ServerHost) {
+			return ""
+		}
+		return fmt.Sprintf("waiver %s (%s) holds only some of the ports swept (%s): a port sweep is waived when every port is", w.Ticket, w.Where(), s.PortsText())
+	}
+	if w.server.covers(s.ServerLo, s.ServerHi) || !w.server.overlaps(s.ServerLo, s.ServerHi, len(w.Ports) > 0) {
+		return ""
+	}
+	return fmt.Sprintf("waiver %s (%s) does not cover every server swept (%s to %s): only a waiver with any server, or an address block holding them all, waives a host sweep",
+		w.Ticket, w.Where(), s.ServerLo.Unmap(), s.ServerHi.Unmap())
+}
+
 // ApplySweeps marks the result's sweeps a waiver covers entirely
 // (CoversSweep) as waived, in the file's order as for services: an
 // expired waiver leaves the sweep a finding and says so, and a later
@@ -345,6 +395,9 @@ func (ws *Waivers) ApplySweeps(res *Result, now time.Time) {
 	for _, s := range res.Sweeps {
 		for _, w := range ws.List {
 			if !w.CoversSweep(s) {
+				if h := w.nearSweep(s); h != "" {
+					s.Hints = append(s.Hints, h)
+				}
 				continue
 			}
 			w.Used = true
@@ -353,6 +406,11 @@ func (ws *Waivers) ApplySweeps(res *Result, now time.Time) {
 			if !s.WaiverExpired {
 				break
 			}
+		}
+	}
+	for _, s := range res.Sweeps {
+		if s.Waived() {
+			s.Hints = nil // a waiver in force covers it: the near misses do not matter
 		}
 	}
 	unused := res.UnusedWaivers[:0]

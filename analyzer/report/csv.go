@@ -206,7 +206,7 @@ func csvSweep(w *audit.Sweep) []string {
 	return []string{kind, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
 		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
 		u(w.Unanswered), countCell(w.PacketsCounted(), w.Packets), countCell(w.BytesCounted(), w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, csvFrame(w.FirstFrame.Frame),
-		"", "", "", WaiverText(w.Waiver, w.WaiverExpired), w.Describe(), SweepFilter(w), "", "", ""}
+		"", "", "", WaiverText(w.Waiver, w.WaiverExpired), strings.Join(append([]string{w.Describe()}, w.Hints...), "; "), SweepFilter(w), "", "", ""}
 }
 
 // csvRule is a row for a rule: its id, description, source, roles,

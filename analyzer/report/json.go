@@ -200,6 +200,7 @@ type jsonSweep struct {
 	ServerRange []string    `json:"server_range,omitempty"`
 	Status      string      `json:"status"` // "sweep", or "waived" when a waiver in force covers it
 	Waiver      *jsonWaiver `json:"waiver,omitempty"`
+	Hints       []string    `json:"hints,omitempty"` // why a waiver for its client does not cover it
 	Connections uint64      `json:"connections"`
 	Established uint64      `json:"established"`
 	Rejected    uint64      `json:"rejected"`
@@ -267,7 +268,7 @@ func sweepJSON(s *audit.Sweep) jsonSweep {
 		Ports: [][2]uint16{}, Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
 		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: countJSON(s.PacketsCounted(), s.Packets), Bytes: countJSON(s.BytesCounted(), s.Bytes),
 		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: frameJSON(s.FirstFrame.Frame),
-		Filter: filterJSON(SweepFilter(s)), Status: "sweep", Waiver: waiverJSON(s.Waiver, s.WaiverExpired)}
+		Filter: filterJSON(SweepFilter(s)), Status: "sweep", Waiver: waiverJSON(s.Waiver, s.WaiverExpired), Hints: s.Hints}
 	if s.Waived() {
 		j.Status = "waived"
 	}

@@ -238,6 +238,9 @@ func (r *Report) findingTables(max int) []Table {
 		if w.WaiverExpired {
 			swept += " [waiver " + WaiverText(w.Waiver, true) + "]"
 		}
+		for _, h := range w.Hints {
+			swept += " [" + h + "]"
+		}
 		sw.Rows = append(sw.Rows, []string{HostLabel(w.ClientHost, w.Client), swept,
 			fmt.Sprintf("%d established, %d rejected, %d unanswered", w.Established, w.Rejected, w.Unanswered),
 			u64(w.Connections), countCell(w.PacketsCounted(), w.Packets), TS(w.FirstSeen), TS(w.LastSeen), r.fileFrame(w.FirstFrame), SweepFilter(w)})
