@@ -61,7 +61,7 @@ func convertServices(out []audit.Service, ss []flow.Service, files []string) {
 			NoBytes:       int(s.NoBytes),
 			FirstSeen:     s.First,
 			LastSeen:      s.Last,
-			FirstFrame:    frameOf(s.FirstPos, files),
+			FirstFrame:    frameOf(s.FirstPos, &s.FirstUID, files),
 			ClientPackets: s.ClientPackets,
 			ServerTTLMin:  s.ServerTTLMin,
 			ServerTTLMax:  s.ServerTTLMax,
@@ -87,9 +87,13 @@ func convertServices(out []audit.Service, ss []flow.Service, files []string) {
 
 // frameOf is the frame at position p, its file named from files (the
 // capture paths in the order they were read; "" when p's is not among
-// them).
-func frameOf(p flow.Pos, files []string) audit.Frame {
+// them); a position without a frame (a sensor's record) carries the first
+// Zeek uid.
+func frameOf(p flow.Pos, uid *flow.FirstUID, files []string) audit.Frame {
 	f := audit.Frame{Frame: p.Frame}
+	if p.Frame == 0 {
+		f.UID = uid.UID.String()
+	}
 	if p.File >= 0 && p.File < len(files) {
 		f.File = files[p.File]
 	}
@@ -123,7 +127,7 @@ func AuditSweeps(ss []flow.Sweep, files []string) []audit.Sweep {
 			Bytes:     s.ClientIPBytes + s.ServerIPBytes,
 			NoPackets: s.NoPackets, NoBytes: s.NoBytes,
 			FirstSeen: s.First, LastSeen: s.Last,
-			FirstFrame: frameOf(s.FirstPos, files),
+			FirstFrame: frameOf(s.FirstPos, &s.FirstUID, files),
 		}
 	}
 	return out

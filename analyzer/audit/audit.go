@@ -21,9 +21,13 @@ import (
 )
 
 // Frame names one packet: a capture file and its 1-based frame number.
+// From a sensor's records there is no packet (Frame 0): UID is then the
+// Zeek uid of the earliest connection from a conn.log, if any, which finds
+// the evidence in Zeek's logs.
 type Frame struct {
 	File  string
 	Frame uint64
+	UID   string
 }
 
 // Service is every connection between one client and one server over one

@@ -86,7 +86,7 @@ var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 func svc(client, server string, proto uint8, port uint16, outcome Outcome) Service {
 	s := Service{Client: netip.MustParseAddr(client), Server: netip.MustParseAddr(server), Proto: proto, Port: port,
-		Connections: 1, Packets: 3, Bytes: 100, FirstSeen: t0, LastSeen: t0.Add(time.Second), FirstFrame: Frame{"a.pcap", 1}}
+		Connections: 1, Packets: 3, Bytes: 100, FirstSeen: t0, LastSeen: t0.Add(time.Second), FirstFrame: Frame{File: "a.pcap", Frame: 1}}
 	switch outcome {
 	case Established:
 		s.Established = 1

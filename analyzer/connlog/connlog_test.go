@@ -57,7 +57,7 @@ func TestZeekTSV(t *testing.T) {
 			flow.Connection{Orig: netip.MustParseAddr("192.0.2.1"), Resp: netip.MustParseAddr("192.0.2.10"), OrigPort: 51000, RespPort: 443,
 				Proto: 6, Start: t0, End: t0.Add(1500 * time.Millisecond), OrigPkts: 10, RespPkts: 8, OrigBytes: 500, RespBytes: 4000,
 				OrigIPBytes: 1020, RespIPBytes: 4420, State: "SF", History: "ShADadFf", Outcome: flow.Established, ClientBy: flow.ByRecord,
-				Service: "ssl", LocalOrig: "T", LocalResp: "F"}},
+				Service: "ssl", LocalOrig: "T", LocalResp: "F", UID: uid("Cabc")}},
 		{"columns in another order, a subset, unset duration",
 			"#fields\tproto\tid.resp_p\tid.resp_h\tid.orig_p\tid.orig_h\tts\tconn_state\tduration\n" +
 				"udp\t53\t2001:db8::53\t40000\t2001:db8::1\t1764410400.123456\tS0\t-\n",
@@ -127,7 +127,7 @@ func TestZeekJSON(t *testing.T) {
 	base := flow.Connection{Orig: netip.MustParseAddr("192.0.2.1"), Resp: netip.MustParseAddr("192.0.2.10"), OrigPort: 51000, RespPort: 443,
 		Proto: 6, Start: t0, End: t0.Add(1500 * time.Millisecond), OrigPkts: 10, RespPkts: 8, OrigBytes: 500, RespBytes: 4000,
 		OrigIPBytes: 1020, RespIPBytes: 4420, State: "SF", History: "ShADadFf", Outcome: flow.Established, ClientBy: flow.ByRecord,
-		Service: "ssl", LocalOrig: "T", LocalResp: "F", CommunityID: "1:abc="}
+		Service: "ssl", LocalOrig: "T", LocalResp: "F", CommunityID: "1:abc=", UID: uid("C1")}
 	line := `{"ts":%s,"uid":"C1","id.orig_h":"192.0.2.1","id.orig_p":51000,"id.resp_h":"192.0.2.10","id.resp_p":443,"proto":"tcp","service":"ssl",` +
 		`"duration":1.5,"orig_bytes":500,"resp_bytes":4000,"conn_state":"SF","local_orig":true,"local_resp":false,"missed_bytes":0,"history":"ShADadFf",` +
 		`"orig_pkts":10,"orig_ip_bytes":1020,"resp_pkts":8,"resp_ip_bytes":4420,"ip_proto":6,"community_id":"1:abc=","tunnel_parents":[]}` + "\n"
@@ -186,6 +186,10 @@ func TestErrors(t *testing.T) {
 			"conn.log:1: not a JSON conn.log object: count -1: not a count", 0, false},
 		{"json count too large", `{"ts":1,"id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"tcp","resp_pkts":18446744073709551616}` + "\n",
 			"conn.log:1: not a JSON conn.log object: count 18446744073709551616: not a count", 0, false},
+		{"bad uid", "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n" + "1764410400.1\tC-1\t192.0.2.1\t1\t192.0.2.2\t2\ttcp\n",
+			`conn.log:2: uid "C-1": not a zeek uid`, 0, false},
+		{"json uid too long", `{"ts":1,"uid":"C123456789012345678901234","id.orig_h":"192.0.2.1","id.orig_p":1,"id.resp_h":"192.0.2.2","id.resp_p":2,"proto":"tcp"}` + "\n",
+			`conn.log:1: uid "C123456789012345678901234": not a zeek uid`, 0, false},
 		{"json not an object", `{"id.orig_h":"192.0.2.1"}` + "\n[1]\n", "conn.log:1: no ts", 0, false},
 	}
 	for _, tt := range tests {
@@ -365,4 +369,13 @@ func TestOutcomeWithoutPacketColumns(t *testing.T) {
 			t.Errorf("%q: %v, want %v", tt.line, conns[0].Outcome, tt.want)
 		}
 	}
+}
+
+// uid is s as a flow.UID, for wants.
+func uid(s string) flow.UID {
+	u, ok := flow.ParseUID([]byte(s))
+	if !ok {
+		panic("bad uid " + s)
+	}
+	return u
 }

@@ -40,6 +40,7 @@ const (
 	colRespIPBytes
 	colIPProto
 	colCommunityID
+	colUID
 	numCols
 )
 
@@ -49,6 +50,7 @@ var colNames = map[string]int{
 	"resp_bytes": colRespBytes, "conn_state": colState, "local_orig": colLocalOrig, "local_resp": colLocalResp,
 	"missed_bytes": colMissed, "history": colHistory, "orig_pkts": colOrigPkts, "orig_ip_bytes": colOrigIPBytes,
 	"resp_pkts": colRespPkts, "resp_ip_bytes": colRespIPBytes, "ip_proto": colIPProto, "community_id": colCommunityID,
+	"uid": colUID,
 }
 
 // required are the columns without which a line is no connection.
@@ -275,6 +277,9 @@ func (r *Reader) tsvLine(line []byte, c *flow.Connection) (ok bool, err error) {
 	if v := vals[colCommunityID]; len(v) > 0 && r.Full {
 		c.CommunityID = string(v)
 	}
+	if err := setUID(c, vals[colUID]); err != nil {
+		return false, err
+	}
 	r.finish(c, start, dur)
 	return true, nil
 }
@@ -488,6 +493,7 @@ type jsonConn struct {
 	RespIPBytes optCount        `json:"resp_ip_bytes"`
 	IPProto     *uint8          `json:"ip_proto"`
 	CommunityID string          `json:"community_id"`
+	UID         string          `json:"uid"`
 }
 
 // optCount is a count a JSON log may leave out (unset): set says it was
@@ -615,6 +621,25 @@ func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
 	if r.Full {
 		c.CommunityID = j.CommunityID
 	}
+	if j.UID != "" {
+		if err := setUID(c, []byte(j.UID)); err != nil {
+			return false, err
+		}
+	}
 	r.finish(c, start, dur)
 	return true, nil
+}
+
+// setUID keeps the record's uid (nil: unset, or no uid column) on c, so
+// that what is written of the connection matches Zeek's other logs.
+func setUID(c *flow.Connection, v []byte) error {
+	if v == nil {
+		return nil
+	}
+	u, ok := flow.ParseUID(v)
+	if !ok {
+		return fmt.Errorf("uid %q: not a zeek uid (1 to %d letters and digits)", v, flow.MaxUIDLen)
+	}
+	c.UID = u
+	return nil
 }

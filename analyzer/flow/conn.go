@@ -162,6 +162,10 @@ type Connection struct {
 	NameSource NameSource
 	DNSName    string
 
+	// UID is the uid a Zeek conn.log gave the connection (connlog); none
+	// for a capture's.
+	UID UID
+
 	// Unknown are the counts and the duration the connection's source
 	// could not give (a sensor's record: connlog), which outputs leave
 	// absent rather than print as zero. A capture knows them all (0).

@@ -175,6 +175,7 @@ func (t *Tracker) foldService(v *svc) {
 	s.RSTs += v.RSTs
 	s.Counts.Add(&v.Counts)
 	s.span(v.First, v.Last, v.FirstPos, v.FirstID)
+	s.FirstUID.Merge(&v.FirstUID)
 	for _, sp := range v.Spans {
 		s.addSpan(sp)
 	}
@@ -224,4 +225,5 @@ func (s *Sweep) addSweep(o *Sweep) {
 		return
 	}
 	s.addCounts(&o.Counts, o.First, o.Last, o.FirstPos)
+	s.FirstUID.Merge(&o.FirstUID)
 }

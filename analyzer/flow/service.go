@@ -62,6 +62,10 @@ type Service struct {
 	First, Last time.Time // first and last packet of any connection
 	FirstPos    Pos       // position of the earliest connection's first packet
 	FirstID     uint64    // Connection.ID of that connection
+	// FirstUID is the Zeek uid of the earliest connection from a conn.log
+	// (none when no connection had one): a finding from records, without a
+	// frame, is found by it in Zeek's logs.
+	FirstUID FirstUID
 
 	// Spans are when its first MaxServiceSpans connections (by first
 	// packet, then last) ran, in that order: what shows one host's
@@ -252,6 +256,7 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	s.Counts.addConn(c)
 	s.span(c.Start, c.End, c.FirstPos, c.ID)
+	s.FirstUID.Add(&c.UID, c.Start.UnixNano())
 	s.addSpan(SpanOf(c))
 }
 

@@ -65,7 +65,8 @@ type Sweep struct {
 	Counts
 
 	First, Last time.Time
-	FirstPos    Pos // position of the earliest connection's first packet
+	FirstPos    Pos      // position of the earliest connection's first packet
+	FirstUID    FirstUID // Zeek uid of the earliest connection from a conn.log
 
 	members map[netip.Addr]struct{} // SweepHosts: servers seen
 	ports   *[1 << 13]byte          // SweepPorts: bitmap of ports seen
@@ -190,12 +191,14 @@ func (w *sweeps) add(s *Sweep, c *Connection, k ServiceKey) {
 	first := s.Connections == 0
 	s.Counts.addConn(c)
 	s.span(first, c.Start, c.End, c.FirstPos)
+	s.FirstUID.Add(&c.UID, c.Start.UnixNano())
 }
 
 // addService folds a service made before its sweep opened.
 func (w *sweeps) addService(s *Sweep, v *Service) {
 	w.member(s, v.ServiceKey)
 	s.addCounts(&v.Counts, v.First, v.Last, v.FirstPos)
+	s.FirstUID.Merge(&v.FirstUID)
 }
 
 // addCounts adds counts n of connections that spanned start..end, the

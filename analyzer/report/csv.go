@@ -32,7 +32,7 @@ const (
 var CSVHeader = []string{"kind", "status", "blocked", "outcome", "client", "client_host", "client_roles", "server", "server_host", "server_roles",
 	"proto", "port", "connections", "established", "rejected", "unanswered", "packets", "bytes", "first_seen", "last_seen",
 	"first_file", "first_frame", "rules", "descriptions", "sources", "waiver", "hints", "filter", "blocked_by",
-	"host_names", "name_evidence"}
+	"host_names", "name_evidence", "first_uid"}
 
 // csvColumn is a column's index in CSVHeader.
 func csvColumn(name string) int {
@@ -165,7 +165,7 @@ func csvFlow(kind string, f *audit.Flow) []string {
 		strconv.Itoa(f.Unanswered), countCell(f.PacketsCounted(), f.Packets), countCell(f.BytesCounted(), f.Bytes), TS(f.FirstSeen), TS(f.LastSeen),
 		f.FirstFrame.File, csvFrame(f.FirstFrame.Frame), plainRuleIDs(f.Rules), strings.Join(descs, "; "), strings.Join(sources, "; "),
 		WaiverText(f.Waiver, f.WaiverExpired), strings.Join(f.Hints, "; "), Filter(f), blockedByCell(f),
-		NamesText(f.Names), NameMatchesText(f.NameMatches)}
+		NamesText(f.Names), NameMatchesText(f.NameMatches), f.FirstFrame.UID}
 }
 
 // countCell is a service's packet or byte count as a table cell: empty
@@ -206,7 +206,7 @@ func csvSweep(w *audit.Sweep) []string {
 	return []string{kind, "sweep", "false", outcome, w.Client.Unmap().String(), hostName(w.ClientHost), strings.Join(Roles(w.ClientHost), "; "),
 		server, host, roles, catalog.ProtoName(w.Proto), w.PortsText(), u(w.Connections), u(w.Established), u(w.Rejected),
 		u(w.Unanswered), countCell(w.PacketsCounted(), w.Packets), countCell(w.BytesCounted(), w.Bytes), TS(w.FirstSeen), TS(w.LastSeen), w.FirstFrame.File, csvFrame(w.FirstFrame.Frame),
-		"", "", "", WaiverText(w.Waiver, w.WaiverExpired), strings.Join(append([]string{w.Describe()}, w.Hints...), "; "), SweepFilter(w), "", "", ""}
+		"", "", "", WaiverText(w.Waiver, w.WaiverExpired), strings.Join(append([]string{w.Describe()}, w.Hints...), "; "), SweepFilter(w), "", "", "", w.FirstFrame.UID}
 }
 
 // csvRule is a row for a rule: its id, description, source, roles,

@@ -141,8 +141,9 @@ type jsonFlow struct {
 	Bytes          *uint64     `json:"bytes"`
 	FirstSeen      string      `json:"first_seen"`
 	LastSeen       string      `json:"last_seen"`
-	FirstFrame     *uint64     `json:"first_frame"` // null: from flow records, no frame
-	Filter         *string     `json:"filter"`      // null: from flow records
+	FirstFrame     *uint64     `json:"first_frame"`         // null: from flow records, no frame
+	FirstUID       string      `json:"first_uid,omitempty"` // no frame: the first Zeek uid from a conn.log
+	Filter         *string     `json:"filter"`              // null: from flow records
 	Rules          []jsonRule  `json:"rules"`
 	ClientHost     string      `json:"client_host,omitempty"`
 	ServerHost     string      `json:"server_host,omitempty"`
@@ -210,8 +211,9 @@ type jsonSweep struct {
 	FirstSeen   string      `json:"first_seen"`
 	LastSeen    string      `json:"last_seen"`
 	FirstFile   string      `json:"first_file"`
-	FirstFrame  *uint64     `json:"first_frame"` // null: from flow records, no frame
-	Filter      *string     `json:"filter"`      // null: from flow records
+	FirstFrame  *uint64     `json:"first_frame"`         // null: from flow records, no frame
+	FirstUID    string      `json:"first_uid,omitempty"` // no frame: the first Zeek uid from a conn.log
+	Filter      *string     `json:"filter"`              // null: from flow records
 }
 
 // countJSON is a service's packet or byte count for JSON: null when its
@@ -267,7 +269,7 @@ func sweepJSON(s *audit.Sweep) jsonSweep {
 	j := jsonSweep{Kind: s.Kind, Client: s.Client.Unmap().String(), ClientRoles: Roles(s.ClientHost), Proto: catalog.ProtoName(s.Proto),
 		Ports: [][2]uint16{}, Servers: s.Servers, ServersApprox: s.ServersApprox, Connections: s.Connections,
 		Established: s.Established, Rejected: s.Rejected, Unanswered: s.Unanswered, Packets: countJSON(s.PacketsCounted(), s.Packets), Bytes: countJSON(s.BytesCounted(), s.Bytes),
-		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: frameJSON(s.FirstFrame.Frame),
+		FirstSeen: TS(s.FirstSeen), LastSeen: TS(s.LastSeen), FirstFile: s.FirstFrame.File, FirstFrame: frameJSON(s.FirstFrame.Frame), FirstUID: s.FirstFrame.UID,
 		Filter: filterJSON(SweepFilter(s)), Status: "sweep", Waiver: waiverJSON(s.Waiver, s.WaiverExpired), Hints: s.Hints}
 	if s.Waived() {
 		j.Status = "waived"
@@ -379,7 +381,7 @@ func (r *Report) Document() *Document {
 			Client: f.Client.Unmap().String(), Server: f.Server.Unmap().String(), Proto: catalog.ProtoName(f.Proto), Port: Port(f),
 			ClientRoles: Roles(f.ClientHost), ServerRoles: Roles(f.ServerHost), Status: string(f.Status), Outcome: string(f.Outcome),
 			Connections: f.Connections, Packets: countJSON(f.PacketsCounted(), f.Packets), Bytes: countJSON(f.BytesCounted(), f.Bytes), FirstSeen: TS(f.FirstSeen), LastSeen: TS(f.LastSeen),
-			FirstFrame: frameJSON(f.FirstFrame.Frame), Filter: filterJSON(Filter(f)), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
+			FirstFrame: frameJSON(f.FirstFrame.Frame), FirstUID: f.FirstFrame.UID, Filter: filterJSON(Filter(f)), Rules: []jsonRule{}, FirstFile: f.FirstFrame.File,
 			Blocked: f.Blocked && f.Status != audit.Undocumented, Established: f.Established, Rejected: f.Rejected, Unanswered: f.Unanswered,
 			ICMPErrors: f.ICMPErrors, Multicast: f.Multicast, Hints: f.Hints, Waiver: waiverJSON(f.Waiver, f.WaiverExpired),
 			BlockedBy: blockJSON(f.BlockedBy), Names: f.Names, NameMatches: f.NameMatches, DNSNames: f.DNSNames,

@@ -67,7 +67,7 @@ func outcomeCell(f *audit.Flow) string {
 // captures table has the full paths).
 func (r *Report) frameCell(f *audit.Flow) string {
 	if f.FirstFrame.Frame == 0 {
-		return "" // flow records have no frames
+		return uidCell(f.FirstFrame) // flow records have no frames
 	}
 	if len(r.Captures) == 1 {
 		return fmt.Sprintf("#%d", f.FirstFrame.Frame)
@@ -75,10 +75,20 @@ func (r *Report) frameCell(f *audit.Flow) string {
 	return fmt.Sprintf("%s #%d", filepath.Base(f.FirstFrame.File), f.FirstFrame.Frame)
 }
 
+// uidCell is what a frame cell shows for a finding from a sensor's
+// records: the first connection's Zeek uid ("uid CHhAvVGS1DHFjwGM9", for
+// grep in Zeek's logs), blank without one.
+func uidCell(fr audit.Frame) string {
+	if fr.UID == "" {
+		return ""
+	}
+	return "uid " + fr.UID
+}
+
 // fileFrame is frameCell for any frame.
 func (r *Report) fileFrame(fr audit.Frame) string {
 	if fr.Frame == 0 {
-		return "" // flow records have no frames
+		return uidCell(fr) // flow records have no frames
 	}
 	if len(r.Captures) == 1 {
 		return fmt.Sprintf("#%d", fr.Frame)

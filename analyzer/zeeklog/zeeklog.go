@@ -147,10 +147,22 @@ func Proto(p uint8) string {
 	return "unknown_transport"
 }
 
+// appendUID appends UID(c), without a string for a conn.log's uid.
+func appendUID(b []byte, c *flow.Connection) []byte {
+	if !c.UID.IsZero() {
+		return c.UID.AppendTo(b)
+	}
+	return append(b, UID(c)...)
+}
+
 // UID is the connection's uid: "C" and 17 base-62 digits, as Zeek's look,
 // from a hash of the connection's creation order, endpoints, protocol and
-// start, so the same capture always gives the same uids.
+// start, so the same capture always gives the same uids; a connection
+// from a Zeek conn.log keeps the uid Zeek gave it.
 func UID(c *flow.Connection) string {
+	if !c.UID.IsZero() {
+		return c.UID.String()
+	}
 	var b [40 + 8 + 8 + 5]byte
 	o, r := c.Orig.As16(), c.Resp.As16()
 	k := append(b[:0], o[:]...)
@@ -234,7 +246,7 @@ func AppendTSV(b []byte, c *flow.Connection) []byte {
 	tab := func(b []byte) []byte { return append(b, Separator) }
 	num := func(b []byte, v uint64) []byte { return strconv.AppendUint(append(b, Separator), v, 10) }
 	b = AppendSeconds(b, time.Duration(c.Start.UnixNano()))
-	b = append(tab(b), UID(c)...)
+	b = appendUID(tab(b), c)
 	b = c.Orig.Unmap().AppendTo(tab(b))
 	b = num(b, uint64(c.OrigPort))
 	b = c.Resp.Unmap().AppendTo(tab(b))

@@ -62,7 +62,25 @@ func TestSampleConnLogs(t *testing.T) {
 					t.Fatalf("conn.log report: %v: %s\n%.400s", err, errs, logJSON)
 				}
 				compareLogReport(t, capRep, logRep, path, "zeek conn.log", time.Microsecond)
+				checkFirstUIDs(t, logRep, log)
 			})
+		}
+	}
+}
+
+// checkFirstUIDs: every finding of a conn.log's report (no frame) names
+// the uid of its earliest connection, one the log holds, so that Zeek's
+// logs can be searched for it; its table says the same.
+func checkFirstUIDs(t *testing.T, rep map[string]any, log string) {
+	t.Helper()
+	for _, kind := range []string{"flows", "sweeps"} {
+		list, _ := rep[kind].([]any)
+		for _, f := range list {
+			m := f.(map[string]any)
+			uid, _ := m["first_uid"].(string)
+			if m["first_frame"] != nil || uid == "" || !strings.Contains(log, "\t"+uid+"\t") && !strings.Contains(log, `"uid":"`+uid+`"`) {
+				t.Errorf("%s %v %v: first_frame %v, first_uid %q: want a uid of the log", kind, m["client"], m["server"], m["first_frame"], uid)
+			}
 		}
 	}
 }
@@ -142,7 +160,7 @@ func compareLogReport(t *testing.T, capRep, logRep map[string]any, path, format 
 			delete(got, k)
 		}
 		for _, m := range []map[string]any{want, got} {
-			for _, k := range []string{"first_frame", "filter", "first_file", "blocked_by"} {
+			for _, k := range []string{"first_frame", "first_uid", "filter", "first_file", "blocked_by"} {
 				delete(m, k)
 			}
 		}
@@ -322,6 +340,25 @@ func TestFrameNoteEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	const note = "hold no packets: what they gave has no first frame, Wireshark filter or evidence pcap"
+	// Where a frame would be, each finding names its first connection's
+	// Zeek uid, in every format.
+	jargs := p.args("json")
+	jargs[len(jargs)-1] = path
+	_, jsonOut, _ := analyzeCmd(t, jargs...)
+	var jrep struct{ Flows, Sweeps []map[string]any }
+	if err := json.Unmarshal([]byte(jsonOut), &jrep); err != nil || len(jrep.Flows) == 0 {
+		t.Fatalf("json: %v, %d flows", err, len(jrep.Flows))
+	}
+	var uids []string // of the findings the text formats list with a frame column
+	for i, f := range slices.Concat(jrep.Flows, jrep.Sweeps) {
+		u, _ := f["first_uid"].(string)
+		if u == "" || !strings.Contains(log, "\t"+u+"\t") {
+			t.Errorf("json: first_uid %q not a uid of the log: %v", u, f)
+		}
+		if i >= len(jrep.Flows) || f["status"] == "undocumented" || f["blocked"] == true {
+			uids = append(uids, u)
+		}
+	}
 	for _, format := range report.Formats {
 		args := p.args(format)
 		_, capOut, _ := analyzeCmd(t, args...)
@@ -332,6 +369,14 @@ func TestFrameNoteEveryFormat(t *testing.T) {
 		}
 		if strings.Contains(capOut, note) {
 			t.Errorf("%s: the note in the capture's report", format)
+		}
+		for _, u := range uids {
+			if format != "dot" && !strings.Contains(logOut, u) { // the graph shows no frames
+				t.Errorf("%s: first uid %s not in the conn.log's report", format, u)
+			}
+		}
+		if strings.Contains(capOut, `"first_uid"`) || strings.Contains(capOut, "uid C") {
+			t.Errorf("%s: a uid in the capture's report", format)
 		}
 		// No frame is absent, not frame 0: null in JSON (the schema
 		// has the key always), empty in CSV.
@@ -406,6 +451,15 @@ func TestFlowsKeepZeekFields(t *testing.T) {
 			t.Errorf("second line has %s (unset in the log, or no frames): %v", k, lines[1])
 		}
 	}
+	if lines[0]["uid"] != "C1" || lines[1]["uid"] != "C2" {
+		t.Errorf("jsonl uids %v, %v: want the log's C1, C2", lines[0]["uid"], lines[1]["uid"])
+	}
+	for _, format := range []string{"zeek", "zeek-json", "table"} {
+		_, out, _ := runCmd(t, nil, "flows", "--format", format, log)
+		if !strings.Contains(out, "C1") || !strings.Contains(out, "C2") {
+			t.Errorf("flows --format %s lost the log's uids:\n%s", format, out)
+		}
+	}
 	code, out, errs = runCmd(t, nil, "flows", "--format", "csv", log)
 	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if code != exitOK || err != nil || len(recs) != 3 {
@@ -417,6 +471,9 @@ func TestFlowsKeepZeekFields(t *testing.T) {
 	}
 	if r := recs[2]; r[col("service")] != "" || r[col("local_orig")] != "" || r[col("local_resp")] != "" {
 		t.Errorf("csv row %v", r)
+	}
+	if recs[1][col("uid")] != "C1" || recs[2][col("uid")] != "C2" {
+		t.Errorf("csv uids %q, %q: want the log's C1, C2", recs[1][col("uid")], recs[2][col("uid")])
 	}
 	_, out, _ = runCmd(t, nil, "flows", "--format", "jsonl", filepath.Join(capturetest.Dir(t), "sip.pcap"))
 	for _, m := range jsonLines(t, out) {

@@ -36,6 +36,7 @@ import (
 // as Zeek's JSON writer leaves out unset fields.
 type flowRecord struct {
 	TS          json.Number `json:"ts"`
+	UID         string      `json:"uid,omitempty"` // a Zeek conn.log's uid
 	OrigH       string      `json:"id.orig_h"`
 	OrigP       uint16      `json:"id.orig_p"`
 	RespH       string      `json:"id.resp_h"`
@@ -72,11 +73,12 @@ type flowRecord struct {
 	fileIdx int
 }
 
-// Columns are the CSV header: the JSON lines' keys, in their order.
+// Columns are the CSV header: the JSON lines' keys, in their order, but
+// uid last (a Zeek conn.log's uid; empty for a capture's connections).
 var Columns = []string{"ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
 	"orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts",
 	"resp_ip_bytes", "vlan", "inner_vlan", "tunnel", "community_id", "outcome", "client_by", "icmp_errors",
-	"server_name", "server_name_source", "file", "first_frame", "last_file", "last_frame"}
+	"server_name", "server_name_source", "file", "first_frame", "last_file", "last_frame", "uid"}
 
 var tunnelNames = [...]string{
 	decode.TunnelVXLAN: "vxlan", decode.TunnelGENEVE: "geneve", decode.TunnelGRE: "gre",
@@ -105,6 +107,7 @@ func makeFlowRecord(c *flow.Connection, paths []string) flowRecord {
 	}
 	r := flowRecord{
 		TS:          seconds(time.Duration(c.Start.UnixNano())),
+		UID:         c.UID.String(),
 		OrigH:       c.Orig.String(),
 		OrigP:       c.OrigPort,
 		RespH:       c.Resp.String(),
@@ -323,7 +326,10 @@ func (fw *Writer) table() {
 		}
 		frames := fmt.Sprintf("%d-%d", r.FirstFrame, r.LastFrame)
 		if r.FirstFrame == 0 {
-			frames = "" // a sensor's flow record
+			frames = "" // a sensor's flow record: its Zeek uid, if any
+			if r.UID != "" {
+				frames = "uid " + r.UID
+			}
 		}
 		if multi {
 			frames = filepath.Base(r.File) + ":" + frames

@@ -89,6 +89,7 @@ func appendConnCSV(b []byte, c *flow.Connection, paths []string) []byte {
 	if c.LastPos.Frame != 0 {
 		b = strconv.AppendUint(b, c.LastPos.Frame, 10)
 	}
+	b = c.UID.AppendTo(append(b, ',')) // letters and digits: never quoted
 	return append(b, '\n')
 }
 

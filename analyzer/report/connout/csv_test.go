@@ -44,7 +44,7 @@ func (r *flowRecord) csv() []string {
 		known(r.MissedBytes), r.History, known(r.OrigPkts),
 		known(r.OrigIPBytes), known(r.RespPkts), known(r.RespIPBytes), opt(uint64(r.VLAN)), opt(uint64(r.InnerVLAN)),
 		r.Tunnel, r.CommunityID, r.Outcome, r.ClientBy, opt(r.ICMPErrors), r.ServerName, r.NameSource, r.File, opt(r.FirstFrame),
-		r.LastFile, opt(r.LastFrame)}
+		r.LastFile, opt(r.LastFrame), r.UID}
 }
 
 func encodingCSV(t testing.TB, records ...[]string) []byte {

@@ -52,6 +52,9 @@ func appendConnJSON(b []byte, c *flow.Connection, paths jsonPaths) []byte {
 		return `""`
 	}
 	b = zeeklog.AppendSeconds(append(b, `{"ts":`...), time.Duration(c.Start.UnixNano()))
+	if !c.UID.IsZero() { // a Zeek conn.log's uid: letters and digits
+		b = append(c.UID.AppendTo(append(b, `,"uid":"`...)), '"')
+	}
 	b = addr(b, `,"id.orig_h":"`, c.Orig)
 	b = num(b, `,"id.orig_p":`, uint64(c.OrigPort))
 	b = addr(b, `,"id.resp_h":"`, c.Resp)

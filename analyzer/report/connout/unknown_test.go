@@ -118,6 +118,9 @@ func parseRows(t *testing.T, format string, out []byte) []row {
 			r := row{}
 			for i, v := range cells {
 				if k, ok := tableKeys[header[i]]; ok && v != "" {
+					if u, isUID := strings.CutPrefix(v, "uid "); isUID && k == "first_frame" {
+						k, v = "uid", u // a record's Zeek uid where the frames would be
+					}
 					r[k] = v
 				}
 			}
@@ -284,5 +287,60 @@ func TestUnknownIsAbsent(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestZeekUIDKept: a conn.log's uids are written back as Zeek gave them in
+// every format (the table's where the frames would be), so rows still match Zeek's other logs; a capture's
+// connections get none in jsonl and the table.
+func TestZeekUIDKept(t *testing.T) {
+	dir := t.TempDir()
+	for _, in := range []struct{ name, text string }{{"conn.log", unknownConnLog}, {"conn.json", unknownConnJSON}} {
+		path := filepath.Join(dir, in.name)
+		if err := os.WriteFile(path, []byte(in.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var conns []flow.Connection
+		if _, err := analyzer.Run([]string{path}, analyzer.Options{NoHash: true, NoServices: true,
+			OnConnection: func(c *flow.Connection) { conns = append(conns, *c) }}); err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range Formats {
+			t.Run(in.name+"/"+format, func(t *testing.T) {
+				var out bytes.Buffer
+				w, err := NewWriter(&out, format, []string{path}, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range conns {
+					w.Add(&conns[i])
+				}
+				if err := w.Close(time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+				rows := parseRows(t, format, out.Bytes())
+				if len(rows) != 2 {
+					t.Fatalf("%d rows, want 2:\n%s", len(rows), out.Bytes())
+				}
+				for i, want := range []string{"Cabc", "Cdef"} {
+					if got := strings.Trim(rows[i]["uid"], `"`); got != want {
+						t.Errorf("row %d: uid %q, want Zeek's %q", i, got, want)
+					}
+				}
+			})
+		}
+	}
+	var conns []flow.Connection
+	if _, err := analyzer.Run([]string{"../../../testdata/samples/horizon/pilot.pcapng"}, analyzer.Options{NoHash: true, NoServices: true,
+		OnConnection: func(c *flow.Connection) { conns = append(conns, *c) }}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range conns {
+		if !conns[i].UID.IsZero() {
+			t.Fatalf("capture connection %d has uid %s", i, conns[i].UID)
+		}
+	}
+	if b := appendConnJSON(nil, &conns[0], quotePaths([]string{"x"})); bytes.Contains(b, []byte(`"uid"`)) {
+		t.Errorf("a capture's jsonl has a uid: %s", b)
 	}
 }
