@@ -198,8 +198,11 @@ type Error struct {
 	Message, Record int
 	Offset          int64
 	Err             error
-	// CutShort: the last line of the file has no newline and does not
-	// read (a log copied while written); every line before it was read.
+	// CutShort: the file ends inside its last record (a log copied
+	// while written): a last line without its newline (TSV or nfdump
+	// csv, whether it reads or not; a JSON line that does not read), an
+	// nfdump JSON record or an IPFIX message the file ends inside; every
+	// record before it was read.
 	CutShort bool
 	// AtEnd: the file was read to its end, but some of its records were
 	// not (IPFIX data sets without a template, records that are no
@@ -487,8 +490,18 @@ func (r *Reader) nfFill() error {
 	if err != nil {
 		return err
 	}
-	if perr := r.nfLine(line); perr != nil {
+	rec, perr := r.nfLine(line)
+	if perr != nil {
 		return r.fail(perr, last)
+	}
+	if rec != nil && last {
+		// nfdump ends every line with a newline, as Zeek does: a last
+		// record without one that reads may still be cut in its last
+		// column ("1582" bytes cut to "15"): it is not taken.
+		return r.fail(errors.New("the last line has no newline: cut short (a file copied while written?)"), true)
+	}
+	if rec != nil {
+		r.nfAdd(rec)
 	}
 	return nil
 }

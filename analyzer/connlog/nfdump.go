@@ -147,24 +147,24 @@ func (rec *nfRecord) key() nfKey {
 	return k
 }
 
-// nfLine reads one record line into the pending table; connections made
-// complete are queued in out.
-func (r *Reader) nfLine(line []byte) error {
+// nfLine reads one line: a record (for nfAdd), or nil for the header
+// and the summary lines after the records.
+func (r *Reader) nfLine(line []byte) (*nfRecord, error) {
 	s := &r.nf
 	if s.summary {
-		return nil
+		return nil, nil
 	}
 	if bytes.Equal(bytes.TrimSpace(line), []byte("Summary")) {
 		s.summary = true
-		return nil
+		return nil, nil
 	}
 	if s.cols[nfStart] < 0 {
 		cols, ok := nfHeader(line)
 		if !ok {
-			return errors.New("not an nfdump -o csv header (want ts/firstSeen, sa/srcAddr, da/dstAddr, sp, dp, pr, ipkt columns)")
+			return nil, errors.New("not an nfdump -o csv header (want ts/firstSeen, sa/srcAddr, da/dstAddr, sp, dp, pr, ipkt columns)")
 		}
 		s.cols = cols
-		return nil
+		return nil, nil
 	}
 	var f [nfCols][]byte
 	n := 0
@@ -178,39 +178,39 @@ func (r *Reader) nfLine(line []byte) error {
 	}
 	for _, role := range nfRequired {
 		if s.cols[role] >= n {
-			return fmt.Errorf("%d columns, the header names more", n)
+			return nil, fmt.Errorf("%d columns, the header names more", n)
 		}
 	}
 	rec := &nfRecord{line: r.line}
 	var err error
 	if rec.start, err = nfTime(f[nfStart]); err != nil {
-		return fmt.Errorf("first seen %q: %w", f[nfStart], err)
+		return nil, fmt.Errorf("first seen %q: %w", f[nfStart], err)
 	}
 	rec.end, rec.noEnd = rec.start, f[nfEnd] == nil
 	rec.noBytes = len(f[nfInBytes]) == 0
 	if f[nfEnd] != nil {
 		if rec.end, err = nfTime(f[nfEnd]); err != nil {
-			return fmt.Errorf("last seen %q: %w", f[nfEnd], err)
+			return nil, fmt.Errorf("last seen %q: %w", f[nfEnd], err)
 		}
 		if rec.end < rec.start {
-			return fmt.Errorf("last seen %s before first seen %s", f[nfEnd], f[nfStart])
+			return nil, fmt.Errorf("last seen %s before first seen %s", f[nfEnd], f[nfStart])
 		}
 	}
 	if rec.src, err = r.addr(f[nfSrc]); err != nil {
-		return fmt.Errorf("source: %w", err)
+		return nil, fmt.Errorf("source: %w", err)
 	}
 	if rec.dst, err = r.addr(f[nfDst]); err != nil {
-		return fmt.Errorf("destination: %w", err)
+		return nil, fmt.Errorf("destination: %w", err)
 	}
 	if rec.proto, err = nfProtoNum(f[nfProto]); err != nil {
-		return err
+		return nil, err
 	}
 	icmp := rec.proto == decode.ProtoICMP || rec.proto == decode.ProtoICMPv6
 	if rec.sp, err = nfPort(f[nfSrcPort], false); err != nil {
-		return fmt.Errorf("source port: %w", err)
+		return nil, fmt.Errorf("source port: %w", err)
 	}
 	if rec.dp, err = nfPort(f[nfDstPort], icmp); err != nil {
-		return fmt.Errorf("destination port: %w", err)
+		return nil, fmt.Errorf("destination port: %w", err)
 	}
 	rec.flags = string(f[nfFlags])
 	counts := [...]struct {
@@ -220,12 +220,11 @@ func (r *Reader) nfLine(line []byte) error {
 	for _, c := range counts {
 		if v := f[c.role]; len(v) > 0 {
 			if *c.dst, err = nfCount(v); err != nil {
-				return fmt.Errorf("%q: %w", v, err)
+				return nil, fmt.Errorf("%q: %w", v, err)
 			}
 		}
 	}
-	r.nfAdd(rec)
-	return nil
+	return rec, nil
 }
 
 // nfAdd takes a one-way (or bidirectional) record, from any of the

@@ -230,3 +230,42 @@ func TestNfdumpUnknown(t *testing.T) {
 		})
 	}
 }
+
+// TestNfdumpLastLineWithoutNewline: nfdump ends every line with a
+// newline. A last record line without one is cut short (a warning, not
+// taken) even when it reads, since it may be cut in its last column ("60"
+// bytes cut to "6"), as a Zeek TSV line is; the records before it are
+// handed out, those waiting for their reverse as one-way. Summary lines
+// after the records are not records: without a newline they are whole.
+func TestNfdumpLastLineWithoutNewline(t *testing.T) {
+	const t0 = "2026-11-29 10:00:00.100"
+	first := nfLine16(t0, t0, "192.0.2.1", "192.0.2.10", 51000, "443", "TCP", "S", 1, 60, 0, 0)
+	last := nfLine16(t0, t0, "192.0.2.1", "192.0.2.11", 51001, "53", "UDP", "", 1, 70, 0, 0)
+	firstOnly := []nfWant{{"192.0.2.1:51000 > 192.0.2.10:443 6", 1, 0, flow.Unanswered}}
+	both := append(firstOnly, nfWant{"192.0.2.1:51001 > 192.0.2.11:53 17", 1, 0, flow.Unanswered})
+	summary := "Summary\nflows,bytes,packets,avg_bps,avg_pps,avg_bpp\n2,130,2,0,0,65"
+	tests := []struct {
+		name, log, err string // err "": no error
+		want           []nfWant
+	}{
+		{"a last record that reads", nfHeader16 + first + strings.TrimSuffix(last, "\n"), "flows.csv:3: the last line has no newline: cut short", firstOnly},
+		{"a last record that does not read", nfHeader16 + first + last[:30], "flows.csv:3: 2 columns", firstOnly},
+		{"with its newline", nfHeader16 + first + last, "", both},
+		{"a summary line without newline", nfHeader16 + first + last + summary, "", both},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := nfRead(t, tt.log)
+			var e *Error
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tt.err != "" && (!errors.As(err, &e) || !e.CutShort || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("err = %v (%+v), want cut short: %q", err, e, tt.err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("connections:\n got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -99,7 +99,13 @@ func (r *Reader) nfJSONRecord() error {
 			return r.nfEnd()
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return r.nfJSONFail(errors.New("the file ends inside the record"))
+			// Cut short (a file copied while written), as an IPFIX file
+			// that ends inside its last message: a warning, the record
+			// not taken. A json-log line whole to its closing brace is
+			// taken, newline or not, as a Zeek JSON line is.
+			e := r.nfJSONFail(errors.New("the file ends inside the record: cut short (a file copied while written?)")).(*Error)
+			e.CutShort = true
+			return e
 		}
 		return r.nfJSONFail(err)
 	}

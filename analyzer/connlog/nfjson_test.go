@@ -153,3 +153,41 @@ func FuzzNfdumpJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestNfdumpJSONCutShort: a JSON record is whole by its closing brace, so
+// a json-log file's last line without its newline is taken (as a Zeek
+// JSON line is); a file that ends inside its last record (copied while
+// nfdump wrote it) is cut short, a warning as for an IPFIX file that ends
+// inside its last message: the record is not taken, those before it are.
+func TestNfdumpJSONCutShort(t *testing.T) {
+	const t0 = "2026-11-29T10:00:00.100"
+	line := func(dst string, dp int) string {
+		return strings.NewReplacer("\n", "", "\t", "").Replace(nfJSONRec(t0, t0, "192.0.2.1", dst, 51000, dp, 6, "......S.", 1, 60, "")) + "\n"
+	}
+	a, b := line("192.0.2.10", 443), line("192.0.2.11", 8443)
+	first := []nfWant{{"192.0.2.1:51000 > 192.0.2.10:443 6", 1, 0, flow.Unanswered}}
+	both := append(first, nfWant{"192.0.2.1:51000 > 192.0.2.11:8443 6", 1, 0, flow.Unanswered})
+	tests := []struct {
+		name, log, err string
+		want           []nfWant
+	}{
+		{"json-log: a last line without newline", a + strings.TrimSuffix(b, "\n"), "", both},
+		{"json-log: the file ends inside the last record", a + b[:len(b)/2], "flows.csv: record 2 (offset ", first},
+		{"json: the file ends inside the last record", nfJSONArray(a, b)[:len(a)+len(b)/2], "the file ends inside the record: cut short", first},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := nfRead(t, tt.log)
+			var e *Error
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tt.err != "" && (!errors.As(err, &e) || !e.CutShort || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("err = %v (%+v), want cut short: %q", err, e, tt.err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("connections:\n got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
