@@ -7,7 +7,9 @@
 // Each entry records who is the client (originator) and who the server
 // (responder), packets and bytes each way, first and last packet time and
 // frame, and for TCP a port of Zeek's endpoint state machine, so that the
-// conn_state and history columns read like Zeek's conn.log.
+// conn_state, history and missed_bytes columns read like Zeek's conn.log
+// (content gaps are counted hole by hole, as Zeek's reassembler counts them,
+// over a fixed set of holes per side: see maxHoles).
 //
 // The client is the sender of a SYN, the receiver of a SYN-ACK, the sender
 // of an ICMP request; otherwise a ServerPorts implementation (the catalog)

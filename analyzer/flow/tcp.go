@@ -37,6 +37,8 @@ type endpoint struct {
 
 	// TCP only.
 	state, prev tcpState
+	nooo        uint8 // blocks in ooo, below
+	gapsOff     bool  // gap accounting given up for this side (see maxAhead)
 	finCnt      uint32
 	start       uint32 // initial sequence number (minus one for mid-stream starts)
 	lastRel     uint64 // highest sequence end sent, relative to start
@@ -53,14 +55,35 @@ type endpoint struct {
 	didClose    bool // sent a FIN or RST (Zeek's did_close)
 
 	// Content gaps, as Zeek's reassembler finds them: reasm is the next
-	// byte expected in order (relative), ooo one block of data seen
-	// beyond a hole, finRel the sequence number after the FIN.
+	// byte expected in order (relative; Zeek's last_reassem_seq), trim
+	// the highest acknowledgement processed (trim_seq), finRel the
+	// sequence number after the FIN. ooo holds the nooo blocks of data
+	// seen beyond holes, as offsets from oooBase: sorted, disjoint, not
+	// touching, each beginning above reasm (see maxHoles).
 	reasm, trim     uint64
-	oooLo, oooHi    uint64
 	finRel          uint64
 	gapCnt, gapNext uint32
 	missed          uint64 // bytes acknowledged by the peer but never seen
+	oooBase         uint64 // last: touched only while holes are open
+	ooo             [maxHoles][2]uint32
 }
+
+// maxHoles bounds the blocks of out-of-order data an endpoint remembers
+// beyond holes, and so the holes it accounts for exactly: an
+// acknowledgement passing over any number of them counts each hole's bytes
+// in missed_bytes and each hole as one gap in the history, as Zeek's
+// Reassembler::Undelivered does. A fifth disjoint block merges the two
+// neighbouring blocks with the smallest hole between them, so that hole is
+// then taken as seen: missed_bytes can only undercount, by at most the
+// bytes of the holes so merged, and only on a side that had more than
+// maxHoles holes open at once (not yet filled or acknowledged).
+const maxHoles = 4
+
+// maxAhead bounds how far beyond the in-order point data is kept for the
+// gap bookkeeping (the offsets are 32-bit). Zeek gives up reassembly long
+// before that (tcp_excessive_data_without_further_acks, 10 MB); beyond it
+// flowaudit stops reporting gaps on that side rather than guess.
+const maxAhead = 1<<32 - 1
 
 func (e *endpoint) setState(s tcpState) {
 	if s != e.state {
@@ -77,7 +100,7 @@ func (e *endpoint) resetSeq(seq, seqEnd uint32) {
 	e.start = seq
 	e.ackRel = 0
 	e.lastRel = uint64(seqEnd - seq)
-	e.reasm, e.trim, e.oooLo, e.oooHi = 0, 0, 0, 0
+	e.reasm, e.trim, e.nooo = 0, 0, 0
 }
 
 // size is the payload the endpoint sent, from sequence numbers, as Zeek's
@@ -228,9 +251,9 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 }
 
 // dataSent records the payload [seq, seq+n) of an endpoint for the content
-// gap bookkeeping: data in order moves reasm on; data beyond a hole is kept
-// as one block (the span of all such data) until the hole is filled or
-// acknowledged.
+// gap bookkeeping: data in order moves reasm on (over any blocks it now
+// reaches); data beyond a hole is kept as a block of its own, up to
+// maxHoles blocks (see there).
 func (e *endpoint) dataSent(seq, n uint64) {
 	if e.reasm == 0 {
 		e.reasm, e.trim = 1, 1
@@ -241,24 +264,95 @@ func (e *endpoint) dataSent(seq, n uint64) {
 		return // seen before
 	case seq <= e.reasm:
 		e.reasm = end
-	case e.oooHi == 0:
-		e.oooLo, e.oooHi = seq, end
-		return
-	default:
-		e.oooLo, e.oooHi = min(e.oooLo, seq), max(e.oooHi, end)
+		if e.nooo > 0 {
+			e.deliverBlocks()
+		}
+	case !e.gapsOff:
+		e.addBlock(seq, end)
+	}
+}
+
+// addBlock records data [lo, hi) beyond a hole (lo > reasm), merging it with
+// the blocks it overlaps or touches.
+func (e *endpoint) addBlock(lo, hi uint64) {
+	if e.nooo == 0 {
+		e.oooBase = e.reasm
+	}
+	if hi-e.oooBase > maxAhead {
+		e.gapsOff, e.nooo = true, 0
 		return
 	}
-	if e.oooHi != 0 && e.oooLo <= e.reasm {
-		e.reasm = max(e.reasm, e.oooHi)
-		e.oooLo, e.oooHi = 0, 0
+	l, h := uint32(lo-e.oooBase), uint32(hi-e.oooBase)
+	var out [maxHoles + 1][2]uint32
+	n, placed := 0, false
+	for _, b := range e.ooo[:e.nooo] {
+		switch {
+		case b[1] < l: // wholly before the new data
+			out[n] = b
+			n++
+		case h < b[0]: // wholly after
+			if !placed {
+				out[n] = [2]uint32{l, h}
+				n, placed = n+1, true
+			}
+			out[n] = b
+			n++
+		default: // overlapping or touching: one block
+			l, h = min(l, b[0]), max(h, b[1])
+		}
+	}
+	if !placed {
+		out[n] = [2]uint32{l, h}
+		n++
+	}
+	if n > maxHoles {
+		// Too many holes: fill the smallest one between two blocks (the
+		// first, lowest, of equals).
+		m := 1
+		for i := 2; i < n; i++ {
+			if out[i][0]-out[i-1][1] < out[m][0]-out[m-1][1] {
+				m = i
+			}
+		}
+		out[m-1][1] = out[m][1]
+		copy(out[m:n], out[m+1:n])
+		n--
+	}
+	copy(e.ooo[:], out[:n])
+	e.nooo = uint8(n)
+}
+
+// block returns the i-th block beyond a hole in relative sequence numbers.
+func (e *endpoint) block(i int) (lo, hi uint64) {
+	return e.oooBase + uint64(e.ooo[i][0]), e.oooBase + uint64(e.ooo[i][1])
+}
+
+// popBlock drops the first block beyond a hole.
+func (e *endpoint) popBlock() {
+	copy(e.ooo[:], e.ooo[1:e.nooo])
+	e.nooo--
+}
+
+// deliverBlocks moves reasm over the blocks it has reached, as Zeek's
+// BlockInserted delivers data once a leading hole is filled.
+func (e *endpoint) deliverBlocks() {
+	for e.nooo > 0 {
+		lo, hi := e.block(0)
+		if lo > e.reasm {
+			return
+		}
+		e.reasm = max(e.reasm, hi)
+		e.popBlock()
 	}
 }
 
 // ackReceived is Zeek's TCP_Reassembler::AckReceived for the stream of side
 // dir: the peer acknowledged everything below ack, so bytes below it never
-// seen were lost to the capture (a content gap: 'G'/'g' in the history,
-// counted in missed_bytes), reported only while both endpoints are
-// established or closing cleanly.
+// seen were lost to the capture. As Zeek's Reassembler::Undelivered, each
+// hole the acknowledgement passes over (before each block of data seen
+// beyond reasm, and the last one up to ack) is one content gap: 'G'/'g' in
+// the history, its bytes counted in missed_bytes, reported only while both
+// endpoints are established or closing cleanly.
 func (c *conn) ackReceived(dir int, ack uint64) {
 	e, peer := &c.ep[dir], &c.ep[1-dir]
 	if e.reasm == 0 {
@@ -274,18 +368,28 @@ func (c *conn) ackReceived(dir int, ack uint64) {
 	if ack <= e.reasm {
 		return
 	}
-	var missed uint64
-	if e.oooHi != 0 && e.oooLo < ack {
-		missed += e.oooLo - e.reasm
-		e.reasm = e.oooHi
-		e.oooLo, e.oooHi = 0, 0
+	report := !e.gapsOff && e.clean() && peer.clean()
+	for e.nooo > 0 {
+		lo, hi := e.block(0)
+		if lo >= ack {
+			break
+		}
+		c.gap(dir, lo-e.reasm, report)
+		e.reasm = hi
+		e.popBlock()
 	}
 	if ack > e.reasm {
-		missed += ack - e.reasm
+		c.gap(dir, ack-e.reasm, report)
 		e.reasm = ack
+		e.deliverBlocks() // a block beginning right at ack
 	}
-	if missed > 0 && e.clean() && peer.clean() {
-		e.missed += missed
+}
+
+// gap records one content gap of n bytes on side dir, when report says so.
+func (c *conn) gap(dir int, n uint64, report bool) {
+	if report {
+		e := &c.ep[dir]
+		e.missed += n
 		c.scaledHistory(dir, 'G', &e.gapCnt, &e.gapNext)
 	}
 }
