@@ -114,6 +114,18 @@ func TestRulesMaxServicesExit(t *testing.T) {
 	if code, _, errb := analyzeCmd(t, "rules", "-i", inv, "--capture", capture, "--only", "all", "-f", "nft"); code != exitOK {
 		t.Errorf("within --max-services: exit %d: %s", code, errb)
 	}
+	// The same from the report of that analysis: its "incomplete" says
+	// so, and --from-report fails on it as on a capture cut short.
+	_, rep, _ := analyzeCmd(t, "analyze", "-i", inv, "-f", "json", "--max-services", "3", capture)
+	saved := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(saved, []byte(rep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errb = analyzeCmd(t, "rules", "-i", inv, "--from-report", saved, "--only", "all", "-f", "nft")
+	if code != exitError || !strings.Contains(out, "INCOMPLETE analysis") ||
+		!strings.Contains(errb, "the analysis is incomplete: 5 connections of 5 services were not analysed: more than --max-services=3") {
+		t.Errorf("--from-report: exit %d, want %d and INCOMPLETE:\n%.1200s\n%s", code, exitError, out, errb)
+	}
 }
 
 // TestRolesMaxServicesExit: roles inferred from part of the services are
