@@ -100,6 +100,10 @@ type Options struct {
 	// share MaxConnections, so memory is that of one table; a file that
 	// needs more than its share is read again with the whole bound.
 	Parallel bool
+
+	// zeekNames are the host names of Zeek's ssl.log and http.log by uid
+	// (Run finds them; see ZeekNames).
+	zeekNames *connlog.Names
 }
 
 // Progress reports how far Run is through one file.
@@ -344,6 +348,10 @@ type Result struct {
 	// NamesSeen says whether there was any.
 	Names     names.Stats
 	NamesSeen bool
+
+	// ZeekNames are the host names Zeek's ssl.log and http.log gave the
+	// conn.log's connections by uid; nil when no such log was read.
+	ZeekNames *ZeekNames
 }
 
 // SkippedTotal is the number of frames skipped for any reason.
@@ -389,7 +397,11 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		expanded = append(expanded, files...)
 	}
-	paths = expanded
+	paths, zeekNames, zeekErr := zeekNameLogs(expanded)
+	if paths == nil && zeekErr != nil {
+		return nil, zeekErr
+	}
+	opts.zeekNames = zeekNames
 	sp := opts.ServerPorts
 	if sp == nil {
 		sp = catalog.BuiltinServerPorts()
@@ -411,7 +423,11 @@ func Run(paths []string, opts Options) (*Result, error) {
 	// once, and runParallel may read a file again: with one among the
 	// files they are read in order.
 	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !once {
-		return runParallel(paths, opts, cfg)
+		res, err := runParallel(paths, opts, cfg)
+		if res != nil {
+			res.ZeekNames = zeekNamesOf(zeekNames)
+		}
+		return res, errors.Join(zeekErr, err)
 	}
 	run := newRunner(opts, cfg)
 	run.late = true // the digests are waited for after the merge, or by the caller
@@ -426,7 +442,8 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		res.digests = nil
 	}
-	return res, errors.Join(errs...)
+	res.ZeekNames = zeekNamesOf(zeekNames)
+	return res, errors.Join(append([]error{zeekErr}, errs...)...)
 }
 
 type runner struct {
@@ -957,6 +974,9 @@ func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progres
 		r.res.WireBytes += bytes
 		c.span(conn.Start)
 		c.span(conn.End)
+		if r.opts.zeekNames != nil {
+			r.opts.zeekNames.Name(&conn) // ssl.log, http.log: by uid
+		}
 		r.tr.AddConnection(&conn)
 	}
 }

@@ -72,6 +72,9 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 	rep.Limits = report.Limits{MaxConnections: in.MaxConnections, EvictedConnections: st.Evicted,
 		MaxServices: in.MaxServices, UnaggregatedServices: st.UnaggregatedServices,
 		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
+	if zn := res.ZeekNames; zn != nil {
+		rep.Limits.NameLogOverflow, rep.Limits.NameLogMax = zn.Overflow, connlog.DefaultMaxNames
+	}
 	for _, s := range res.Skipped {
 		if s.Reason == decode.ReasonARP.String() && !in.IncludeNoise {
 			result.AddNoise("arp", s.Count)

@@ -161,6 +161,9 @@ func Files(dir string) ([]string, error) {
 			return nil
 		}
 		name := d.Name()
+		if IsNameLogName(name) {
+			return nil // ssl.log, http.log: read beside the conn.log (Names)
+		}
 		if strings.HasPrefix(name, "conn") && (strings.HasSuffix(name, ".log") || strings.HasSuffix(name, ".log.gz")) {
 			out = append(out, path)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/flowaudit/flowaudit/analyzer/flow"
@@ -70,6 +71,31 @@ func FuzzReader(f *testing.F) {
 			}
 			if r.Kind() >= NfdumpCSV && c.Unknown&flow.FlowRecordUnknown != flow.FlowRecordUnknown {
 				t.Fatalf("a NetFlow record with payload bytes: %+v", c)
+			}
+		}
+	})
+}
+
+// FuzzNames: any bytes read as an ssl.log or http.log either give names
+// or stop at an *Error naming a line; nothing panics, the bound holds,
+// and every name kept is a clean host name.
+func FuzzNames(f *testing.F) {
+	f.Add([]byte(sslHeader + "1.0\tC1\t192.0.2.1\t1\t192.0.2.2\t443\tTLSv13\t-\tOCSP.example.\tT\n"))
+	f.Add([]byte("#separator \\x7c\n#path|http\n#fields|uid|host\nC1|a.example:80\nC2|[::1]:80\n"))
+	f.Add([]byte(`{"uid":"C1","server_name":"a.example"}` + "\n" + `{"uid":"C2","host":"b.example:8080","method":"GET"}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := Names{Max: 4}
+		err := n.Read("fuzz.log", bytes.NewReader(data))
+		var e *Error
+		if err != nil && !errors.As(err, &e) {
+			t.Fatalf("%T: %v", err, err)
+		}
+		if n.Len() > 4 {
+			t.Fatalf("%d uids past the bound 4", n.Len())
+		}
+		for u, z := range n.m {
+			if u.IsZero() || z.name == "" || strings.ToLower(z.name) != z.name || strings.HasSuffix(z.name, ".") {
+				t.Fatalf("uid %q name %q", u.String(), z.name)
 			}
 		}
 	})

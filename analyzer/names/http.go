@@ -132,3 +132,18 @@ func cleanName(b []byte, out *dnsName) bool {
 	out.n = uint8(len(b))
 	return true
 }
+
+// CleanHost is a host name as a sensor logged it (Zeek's ssl.log
+// server_name, http.log host), checked and written as a capture's SNI or
+// Host header would give it: lower case, no trailing dot, a Host's :port
+// removed; ok is false for what no host name is (an address literal ...).
+func CleanHost(b []byte, hostHeader bool) (string, bool) {
+	if hostHeader {
+		b = stripPort(b)
+	}
+	var out dnsName
+	if len(b) > len(out.b) || !cleanName(b, &out) {
+		return "", false
+	}
+	return string(out.bytes()), true
+}

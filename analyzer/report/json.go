@@ -80,6 +80,9 @@ type jsonLimits struct {
 	EvidenceNotWritten  int  `json:"evidence_not_written"`
 	MaxConnections      int  `json:"max_connections"`
 	MaxServices         int  `json:"max_services"`
+	// NameLogOverflow: host names of Zeek's ssl.log and http.log not kept
+	// (past the uid bound); left out when none.
+	NameLogOverflow uint64 `json:"name_log_overflow,omitempty"`
 }
 
 type jsonHost struct {
@@ -347,7 +350,8 @@ func (r *Report) Document() *Document {
 	l := r.Limits
 	out.Limits = jsonLimits{EvictedConnections: l.EvictedConnections, UnaggregatedServices: l.UnaggregatedServices,
 		UnaggregatedConnections: l.UnaggregatedConnections, UnaggregatedAtLeast: l.UnaggregatedServicesMore,
-		MaxConnections: l.MaxConnections, MaxServices: l.MaxServices, EvidenceNotWritten: l.EvidenceNotWritten}
+		MaxConnections: l.MaxConnections, MaxServices: l.MaxServices, EvidenceNotWritten: l.EvidenceNotWritten,
+		NameLogOverflow: l.NameLogOverflow}
 	if out.Noise == nil {
 		out.Noise = []audit.Noise{}
 	}

@@ -128,6 +128,11 @@ type Limits struct {
 
 	EvidenceMax        int // --evidence-max (with --evidence)
 	EvidenceNotWritten int // findings without a pcap in the evidence bundle, past EvidenceMax
+
+	// NameLogOverflow are host names of Zeek's ssl.log and http.log not
+	// kept: past NameLogMax uids (connlog.DefaultMaxNames).
+	NameLogOverflow uint64
+	NameLogMax      int
 }
 
 // Report is everything a report shows.

@@ -368,6 +368,9 @@ func (r *Report) LimitsTable() Table {
 	if l.EvidenceNotWritten > 0 {
 		t.Rows = append(t.Rows, []string{"--evidence-max", count(l.EvidenceMax), count(l.EvidenceNotWritten) + " findings without a pcap in the evidence bundle"})
 	}
+	if l.NameLogOverflow > 0 {
+		t.Rows = append(t.Rows, []string{"ssl.log/http.log uids", count(l.NameLogMax), u64(l.NameLogOverflow) + " host names not kept: their connections are unnamed"})
+	}
 	return t
 }
 

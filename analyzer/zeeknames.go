@@ -1,0 +1,101 @@
+package analyzer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/flowaudit/flowaudit/analyzer/connlog"
+)
+
+// ZeekNames is what Zeek's ssl.log and http.log files gave a run whose
+// input holds a Zeek conn.log: host names by uid (ssl.log server_name,
+// http.log host), given to the conn.log's connections as a capture's SNI
+// and Host headers name them.
+type ZeekNames struct {
+	Files    []string // the ssl.log and http.log files read, in order
+	Names    int      // connections (uids) with a name
+	Overflow uint64   // names not kept: past connlog.DefaultMaxNames uids
+}
+
+// zeekNameLogs takes the ssl.log and http.log files out of paths (inputs
+// recognised by their content) and reads them, with those beside every
+// Zeek conn.log among paths (connlog.NameLogsBeside). names is nil when
+// there are none; err joins the logs' errors (file:line), the names read
+// before an error kept.
+func zeekNameLogs(paths []string) (rest []string, names *connlog.Names, err error) {
+	var given, conns []string
+	for _, p := range paths {
+		if p != "-" {
+			if st, serr := os.Stat(p); serr == nil && st.Mode().IsRegular() {
+				if kind := nameLogKind(p); kind != "" {
+					given = append(given, p)
+					continue
+				}
+				if f, _ := connlog.SniffFile(p); f == connlog.ZeekTSV || f == connlog.ZeekJSON {
+					conns = append(conns, p)
+				}
+			}
+		}
+		rest = append(rest, p)
+	}
+	if len(rest) == 0 && len(given) > 0 {
+		return nil, nil, fmt.Errorf("%s: an %s.log names the connections of a Zeek conn.log, and none is given", given[0], nameLogKind(given[0]))
+	}
+	seen := map[string]bool{}
+	var files []string
+	add := func(p string) {
+		abs, aerr := filepath.Abs(p)
+		if aerr != nil {
+			abs = p
+		}
+		if !seen[abs] {
+			seen[abs] = true
+			files = append(files, p)
+		}
+	}
+	for _, p := range given {
+		add(p)
+	}
+	dirs := map[string]bool{}
+	for _, p := range conns {
+		if d := filepath.Dir(p); !dirs[d] {
+			dirs[d] = true
+			for _, q := range connlog.NameLogsBeside(p) {
+				if nameLogKind(q) != "" {
+					add(q)
+				}
+			}
+		}
+	}
+	if len(files) == 0 {
+		return rest, nil, nil
+	}
+	names = &connlog.Names{}
+	var errs []error
+	for _, f := range files {
+		errs = append(errs, names.ReadFile(f))
+	}
+	return rest, names, errors.Join(errs...)
+}
+
+// nameLogKind is connlog.NameLogKind of the head of the file at path.
+func nameLogKind(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, connlog.SniffSize)
+	n, _ := f.Read(head)
+	return connlog.NameLogKind(head[:n])
+}
+
+// zeekNamesOf is the ZeekNames of names (nil: none).
+func zeekNamesOf(names *connlog.Names) *ZeekNames {
+	if names == nil {
+		return nil
+	}
+	return &ZeekNames{Files: names.Files, Names: names.Len(), Overflow: names.Overflow}
+}

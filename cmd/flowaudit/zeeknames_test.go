@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer"
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/zeeklog"
+)
+
+// writeZeekLogs writes capture's connections as Zeek would log them: a
+// conn.log, an ssl.log (TSV) with the SNI of each connection that sent
+// one and an http.log (JSON, gzip-compressed and rotated when gz) with
+// each Host header, the uids tying them together. It returns the paths.
+func writeZeekLogs(t *testing.T, capture, dir string, gz bool) (conn, ssl, http string) {
+	t.Helper()
+	var conns []flow.Connection
+	if _, err := analyzer.Run([]string{capture}, analyzer.Options{NoHash: true,
+		OnConnection: func(c *flow.Connection) { conns = append(conns, *c) }}); err != nil {
+		t.Fatal(err)
+	}
+	var cb, sb, hb bytes.Buffer
+	w := zeeklog.NewTSV(&cb)
+	sb.WriteString("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tssl\n" +
+		"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tcurve\tserver_name\tresumed\testablished\n" +
+		"#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tstring\tbool\tbool\n")
+	last := time.Time{}
+	for i := range conns {
+		c := &conns[i]
+		if err := w.Write(c); err != nil {
+			t.Fatal(err)
+		}
+		last = c.End
+		uid := zeeklog.UID(c)
+		ts := zeeklog.AppendSeconds(nil, time.Duration(c.Start.UnixNano()))
+		switch c.NameSource {
+		case flow.NameSNI:
+			fmt.Fprintf(&sb, "%s\t%s\t%s\t%d\t%s\t%d\tTLSv13\t-\t-\t%s\tF\tT\n", ts, uid, c.Orig, c.OrigPort, c.Resp, c.RespPort, strings.ToUpper(c.ServerName))
+		case flow.NameHTTPHost:
+			line, _ := json.Marshal(map[string]any{"ts": json.Number(ts), "uid": uid, "id.orig_h": c.Orig.String(), "id.orig_p": c.OrigPort,
+				"id.resp_h": c.Resp.String(), "id.resp_p": c.RespPort, "trans_depth": 1, "method": "GET", "host": c.ServerName + ":" + fmt.Sprint(c.RespPort), "uri": "/"})
+			hb.Write(append(line, '\n'))
+		}
+	}
+	if err := w.Close(last); err != nil {
+		t.Fatal(err)
+	}
+	sb.WriteString("#close\t2026-11-29-10-00-00\n")
+	conn, ssl, http = filepath.Join(dir, "conn.log"), filepath.Join(dir, "ssl.log"), filepath.Join(dir, "http.log")
+	hdata := hb.Bytes()
+	if gz {
+		http = filepath.Join(dir, "http.10:00:00-11:00:00.log.gz")
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		zw.Write(hdata)
+		zw.Close()
+		hdata = z.Bytes()
+	}
+	for p, data := range map[string][]byte{conn: cb.Bytes(), ssl: sb.Bytes(), http: hdata} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sb.Len() < 400 || hb.Len() == 0 {
+		t.Fatalf("the capture gave no SNI (%d bytes) or Host (%d bytes)", sb.Len(), hb.Len())
+	}
+	return conn, ssl, http
+}
+
+// TestZeekNameLogs: the Cloud Connector pilot written as Zeek's conn.log,
+// ssl.log and http.log gives the capture's host-name findings for every
+// service named by SNI or Host header (DNS is not in these logs): the
+// same status, rules and name evidence, whether the ssl.log and http.log
+// lie beside the conn.log (http.log rotated and compressed) or are given
+// as inputs. Without them the host-pattern rules cannot document those
+// services.
+func TestZeekNameLogs(t *testing.T) {
+	t.Chdir(sampleRoot)
+	const capture = "testdata/names/cloud-connector.pcapng"
+	args := func(inputs ...string) []string {
+		return append([]string{"analyze", "-i", "testdata/names/inventory.yaml", "--product", "citrix", "--reproducible", "-f", "json"}, inputs...)
+	}
+	type flowRep struct {
+		Status, Client, Server, Proto string
+		Port                          int
+		Rules                         []struct{ ID string }
+		Names                         []struct{ Name, Evidence string }
+		NameMatches                   []struct{ Rule, Name, Evidence string } `json:"name_matches"`
+	}
+	report := func(args []string) map[string]flowRep {
+		t.Helper()
+		code, out, errs := analyzeCmd(t, args...)
+		var r struct{ Flows []flowRep }
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("exit %d: %v: %s", code, err, errs)
+		}
+		m := map[string]flowRep{}
+		for _, f := range r.Flows {
+			m[fmt.Sprint(f.Client, " ", f.Server, " ", f.Proto, "/", f.Port)] = f
+		}
+		return m
+	}
+	authoritative := func(f flowRep) bool {
+		if len(f.Names) == 0 {
+			return false
+		}
+		for _, n := range f.Names {
+			if n.Evidence != "sni" && n.Evidence != "http-host" {
+				return false
+			}
+		}
+		return true
+	}
+	capFlows := report(args(capture))
+
+	beside := t.TempDir()
+	conn, _, _ := writeZeekLogs(t, capture, beside, true)
+	other := t.TempDir()
+	conn2, ssl2, http2 := writeZeekLogs(t, capture, other, false)
+	alone := filepath.Join(t.TempDir(), "conn.log")
+	data, _ := os.ReadFile(conn2)
+	os.WriteFile(alone, data, 0o644)
+
+	for _, tc := range []struct {
+		name   string
+		inputs []string
+	}{
+		{"beside the conn.log", []string{conn}},
+		{"given as files", []string{alone, ssl2, http2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logFlows := report(args(tc.inputs...))
+			compared := 0
+			for k, cf := range capFlows {
+				if !authoritative(cf) {
+					continue
+				}
+				lf, ok := logFlows[k]
+				if !ok {
+					t.Errorf("%s: not in the logs' report", k)
+					continue
+				}
+				compared++
+				if !slices.Equal(cf.Rules, lf.Rules) || cf.Status != lf.Status || !slices.Equal(cf.NameMatches, lf.NameMatches) || !slices.Equal(cf.Names, lf.Names) {
+					t.Errorf("%s:\n capture %+v\n logs    %+v", k, cf, lf)
+				}
+			}
+			t.Logf("%s: %d services compared", tc.name, compared)
+			if compared < 3 {
+				t.Errorf("%d services named by SNI or Host compared, want the pilot's 3 or more", compared)
+			}
+		})
+	}
+	// Without the ssl.log and http.log: no names, so not documented by
+	// the host-pattern rules.
+	noNames := report(args(alone))
+	for k, cf := range capFlows {
+		if authoritative(cf) && len(cf.NameMatches) > 0 {
+			if lf := noNames[k]; len(lf.NameMatches) != 0 || len(lf.Names) != 0 {
+				t.Errorf("%s: names without ssl.log or http.log: %+v", k, lf)
+			}
+		}
+	}
+}
+
+// TestZeekNameLogAlone: an ssl.log without a conn.log is a usage of the
+// wrong file, said so, not an empty report that looks fine.
+func TestZeekNameLogAlone(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ssl.log")
+	if err := os.WriteFile(p, []byte("#separator \\x09\n#path\tssl\n#fields\tuid\tserver_name\nC1\ta.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, nil, "flows", p)
+	if code == exitOK || !strings.Contains(errs, "names the connections of a Zeek conn.log, and none is given") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
