@@ -38,7 +38,7 @@ type endpoint struct {
 	// TCP only.
 	state, prev tcpState
 	nooo        uint8 // blocks in ooo, below
-	gapsOff     bool  // gap accounting given up for this side (see maxAhead)
+	gapsOff     bool  // gap accounting given up for this side (see checkBuffered)
 	finCnt      uint32
 	start       uint32 // initial sequence number (minus one for mid-stream starts)
 	lastRel     uint64 // highest sequence end sent, relative to start
@@ -80,9 +80,9 @@ type endpoint struct {
 const maxHoles = 4
 
 // maxAhead bounds how far beyond the in-order point data is kept for the
-// gap bookkeeping (the offsets are 32-bit). Zeek gives up reassembly long
-// before that (tcp_excessive_data_without_further_acks, 10 MB); beyond it
-// flowaudit stops reporting gaps on that side rather than guess.
+// gap bookkeeping (the offsets are 32-bit); beyond it flowaudit stops
+// reporting gaps on that side rather than guess. Zeek gives up long before
+// (checkBuffered), so this is only a guard.
 const maxAhead = 1<<32 - 1
 
 func (e *endpoint) setState(s tcpState) {
@@ -261,14 +261,49 @@ func (e *endpoint) dataSent(seq, n uint64) {
 	end := seq + n
 	switch {
 	case end <= e.reasm:
-		return // seen before
 	case seq <= e.reasm:
 		e.reasm = end
 		if e.nooo > 0 {
 			e.deliverBlocks()
 		}
+		if e.ackRel <= 1 && e.lastRel > zeekMaxInitialWindow+1 {
+			// Zeek's BlockInserted: none of the data acknowledged yet,
+			// so what was delivered is not kept (tcp_max_initial_window).
+			e.trim = e.reasm
+		}
 	case !e.gapsOff:
 		e.addBlock(seq, end)
+	}
+	if !e.gapsOff && end > e.ackRel {
+		e.checkBuffered()
+	}
+}
+
+// Zeek's defaults for what its TCP reassembler buffers (init-bare.zeek).
+const (
+	zeekMaxInitialWindow       = 16384            // tcp_max_initial_window
+	zeekMaxAboveHoleWithoutAck = 16384            // tcp_max_above_hole_without_any_acks
+	zeekExcessiveData          = 10 * 1024 * 1024 // tcp_excessive_data_without_further_acks
+)
+
+// checkBuffered is the end of Zeek's TCP_Reassembler::DataSent: past either
+// limit Zeek drops what it buffered for this side and stops delivering it,
+// so no gap is reported on this side again. The limits: more than 16 KiB
+// beyond a hole before any of the side's data was acknowledged, and more
+// than 10 MiB held (seen but not acknowledged, and data beyond holes).
+func (e *endpoint) checkBuffered() {
+	var above, held uint64
+	if e.nooo > 0 {
+		_, hi := e.block(int(e.nooo) - 1)
+		above = hi - e.reasm
+		for i := range int(e.nooo) {
+			lo, hi := e.block(i)
+			held += hi - lo
+		}
+	}
+	held += e.reasm - e.trim
+	if (e.ackRel <= 1 && above > zeekMaxAboveHoleWithoutAck) || held > zeekExcessiveData {
+		e.gapsOff, e.nooo = true, 0
 	}
 }
 

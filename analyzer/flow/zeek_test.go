@@ -540,6 +540,63 @@ func TestSeveralHoles(t *testing.T) {
 			}
 			s.s("A", 0)
 		}, "ShADaG", 1505 - 5 - 200, "S1", 4}, // the 5- and 200-byte holes merged
+		{"16 KiB beyond a hole before any data is acknowledged: Zeek gives up", func(s *session) {
+			s.steps(handshake...)
+			lose(s, true, 100)
+			for range 12 { // 100 + 16,800 above the hole: more than 16,384
+				s.c("PA", 1400)
+			}
+			s.s("A", 0)
+		}, "ShADa", 0, "S1", 0},
+		{"just under 16 KiB beyond a hole before any ACK", func(s *session) {
+			s.steps(handshake...)
+			lose(s, true, 100)
+			for range 11 { // 100 + 15,400
+				s.c("PA", 1400)
+			}
+			s.s("A", 0)
+		}, "ShADaG", 100, "S1", 1},
+		{"16 KiB beyond a hole once data was acknowledged", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			s.s("A", 0)
+			lose(s, true, 100)
+			for range 12 {
+				s.c("PA", 1400)
+			}
+			s.s("A", 0)
+		}, "ShADaG", 100, "S1", 1},
+		{"10 MiB held without further ACKs: Zeek gives up", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			s.s("A", 0)
+			lose(s, true, 100)
+			for range 7500 { // 10,500,000 bytes: more than 10,485,760
+				s.c("PA", 1400)
+			}
+			s.s("A", 0)
+		}, "ShADa", 0, "S1", 0},
+		{"just under 10 MiB held", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			s.s("A", 0)
+			lose(s, true, 100)
+			for range 7480 { // 10,472,000 bytes
+				s.c("PA", 1400)
+			}
+			s.s("A", 0)
+		}, "ShADaG", 100, "S1", 1},
+		{"10 MiB in order without ACKs, then a hole: Zeek gives up", func(s *session) {
+			s.steps(handshake...)
+			s.c("PA", 10)
+			s.s("A", 0)
+			for range 7500 {
+				s.c("PA", 1400)
+			}
+			lose(s, true, 100)
+			s.c("PA", 10)
+			s.s("A", 0)
+		}, "ShADa", 0, "S1", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
