@@ -57,15 +57,22 @@ type endpoint struct {
 	// Content gaps, as Zeek's reassembler finds them: reasm is the next
 	// byte expected in order (relative; Zeek's last_reassem_seq), trim
 	// the highest acknowledgement processed (trim_seq), finRel the
-	// sequence number after the FIN. ooo holds the nooo blocks of data
-	// seen beyond holes, as offsets from oooBase: sorted, disjoint, not
-	// touching, each beginning above reasm (see maxHoles).
+	// sequence number after the FIN. The nooo blocks of data seen beyond
+	// holes are kept apart, in the connection's holes (see holeSet).
 	reasm, trim     uint64
 	finRel          uint64
 	gapCnt, gapNext uint32
 	missed          uint64 // bytes acknowledged by the peer but never seen
-	oooBase         uint64 // last: touched only while holes are open
-	ooo             [maxHoles][2]uint32
+}
+
+// holeSet holds the blocks of data one side sent beyond holes in its
+// stream, as offsets from base: sorted, disjoint, not touching, each
+// beginning above the endpoint's reasm; endpoint.nooo says how many are in
+// use. It lives at the end of the connection, away from the fields every
+// packet touches, as it is read only while holes are open.
+type holeSet struct {
+	base uint64
+	b    [maxHoles][2]uint32
 }
 
 // maxHoles bounds the blocks of out-of-order data an endpoint remembers
@@ -236,7 +243,7 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 		if syn {
 			start++
 		}
-		e.dataSent(start, uint64(n))
+		e.dataSent(&c.holes[dir], start, uint64(n))
 	}
 
 	if n > 0 && !rst {
@@ -254,7 +261,7 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 // gap bookkeeping: data in order moves reasm on (over any blocks it now
 // reaches); data beyond a hole is kept as a block of its own, up to
 // maxHoles blocks (see there).
-func (e *endpoint) dataSent(seq, n uint64) {
+func (e *endpoint) dataSent(h *holeSet, seq, n uint64) {
 	if e.reasm == 0 {
 		e.reasm, e.trim = 1, 1
 	}
@@ -264,7 +271,7 @@ func (e *endpoint) dataSent(seq, n uint64) {
 	case seq <= e.reasm:
 		e.reasm = end
 		if e.nooo > 0 {
-			e.deliverBlocks()
+			e.deliverBlocks(h)
 		}
 		if e.ackRel <= 1 && e.lastRel > zeekMaxInitialWindow+1 {
 			// Zeek's BlockInserted: none of the data acknowledged yet,
@@ -272,10 +279,10 @@ func (e *endpoint) dataSent(seq, n uint64) {
 			e.trim = e.reasm
 		}
 	case !e.gapsOff:
-		e.addBlock(seq, end)
+		e.addBlock(h, seq, end)
 	}
-	if !e.gapsOff && end > e.ackRel {
-		e.checkBuffered()
+	if !e.gapsOff && end > e.ackRel && (e.nooo > 0 || e.reasm-e.trim > zeekExcessiveData) {
+		e.checkBuffered(h) // without blocks beyond holes, only held data counts
 	}
 }
 
@@ -291,13 +298,13 @@ const (
 // so no gap is reported on this side again. The limits: more than 16 KiB
 // beyond a hole before any of the side's data was acknowledged, and more
 // than 10 MiB held (seen but not acknowledged, and data beyond holes).
-func (e *endpoint) checkBuffered() {
+func (e *endpoint) checkBuffered(h *holeSet) {
 	var above, held uint64
 	if e.nooo > 0 {
-		_, hi := e.block(int(e.nooo) - 1)
+		_, hi := h.block(int(e.nooo) - 1)
 		above = hi - e.reasm
 		for i := range int(e.nooo) {
-			lo, hi := e.block(i)
+			lo, hi := h.block(i)
 			held += hi - lo
 		}
 	}
@@ -309,35 +316,35 @@ func (e *endpoint) checkBuffered() {
 
 // addBlock records data [lo, hi) beyond a hole (lo > reasm), merging it with
 // the blocks it overlaps or touches.
-func (e *endpoint) addBlock(lo, hi uint64) {
+func (e *endpoint) addBlock(h *holeSet, lo, hi uint64) {
 	if e.nooo == 0 {
-		e.oooBase = e.reasm
+		h.base = e.reasm
 	}
-	if hi-e.oooBase > maxAhead {
+	if hi-h.base > maxAhead {
 		e.gapsOff, e.nooo = true, 0
 		return
 	}
-	l, h := uint32(lo-e.oooBase), uint32(hi-e.oooBase)
+	l, u := uint32(lo-h.base), uint32(hi-h.base)
 	var out [maxHoles + 1][2]uint32
 	n, placed := 0, false
-	for _, b := range e.ooo[:e.nooo] {
+	for _, b := range h.b[:e.nooo] {
 		switch {
 		case b[1] < l: // wholly before the new data
 			out[n] = b
 			n++
-		case h < b[0]: // wholly after
+		case u < b[0]: // wholly after
 			if !placed {
-				out[n] = [2]uint32{l, h}
+				out[n] = [2]uint32{l, u}
 				n, placed = n+1, true
 			}
 			out[n] = b
 			n++
 		default: // overlapping or touching: one block
-			l, h = min(l, b[0]), max(h, b[1])
+			l, u = min(l, b[0]), max(u, b[1])
 		}
 	}
 	if !placed {
-		out[n] = [2]uint32{l, h}
+		out[n] = [2]uint32{l, u}
 		n++
 	}
 	if n > maxHoles {
@@ -353,31 +360,31 @@ func (e *endpoint) addBlock(lo, hi uint64) {
 		copy(out[m:n], out[m+1:n])
 		n--
 	}
-	copy(e.ooo[:], out[:n])
+	copy(h.b[:], out[:n])
 	e.nooo = uint8(n)
 }
 
 // block returns the i-th block beyond a hole in relative sequence numbers.
-func (e *endpoint) block(i int) (lo, hi uint64) {
-	return e.oooBase + uint64(e.ooo[i][0]), e.oooBase + uint64(e.ooo[i][1])
+func (h *holeSet) block(i int) (lo, hi uint64) {
+	return h.base + uint64(h.b[i][0]), h.base + uint64(h.b[i][1])
 }
 
 // popBlock drops the first block beyond a hole.
-func (e *endpoint) popBlock() {
-	copy(e.ooo[:], e.ooo[1:e.nooo])
+func (e *endpoint) popBlock(h *holeSet) {
+	copy(h.b[:], h.b[1:e.nooo])
 	e.nooo--
 }
 
 // deliverBlocks moves reasm over the blocks it has reached, as Zeek's
 // BlockInserted delivers data once a leading hole is filled.
-func (e *endpoint) deliverBlocks() {
+func (e *endpoint) deliverBlocks(h *holeSet) {
 	for e.nooo > 0 {
-		lo, hi := e.block(0)
+		lo, hi := h.block(0)
 		if lo > e.reasm {
 			return
 		}
 		e.reasm = max(e.reasm, hi)
-		e.popBlock()
+		e.popBlock(h)
 	}
 }
 
@@ -389,7 +396,7 @@ func (e *endpoint) deliverBlocks() {
 // the history, its bytes counted in missed_bytes, reported only while both
 // endpoints are established or closing cleanly.
 func (c *conn) ackReceived(dir int, ack uint64) {
-	e, peer := &c.ep[dir], &c.ep[1-dir]
+	e, peer, h := &c.ep[dir], &c.ep[1-dir], &c.holes[dir]
 	if e.reasm == 0 {
 		e.reasm, e.trim = 1, 1
 	}
@@ -405,18 +412,18 @@ func (c *conn) ackReceived(dir int, ack uint64) {
 	}
 	report := !e.gapsOff && e.clean() && peer.clean()
 	for e.nooo > 0 {
-		lo, hi := e.block(0)
+		lo, hi := h.block(0)
 		if lo >= ack {
 			break
 		}
 		c.gap(dir, lo-e.reasm, report)
 		e.reasm = hi
-		e.popBlock()
+		e.popBlock(h)
 	}
 	if ack > e.reasm {
 		c.gap(dir, ack-e.reasm, report)
 		e.reasm = ack
-		e.deliverBlocks() // a block beginning right at ack
+		e.deliverBlocks(h) // a block beginning right at ack
 	}
 }
 
