@@ -33,6 +33,44 @@ func BenchmarkEstablished(b *testing.B) {
 	}
 }
 
+// BenchmarkHoles is BenchmarkEstablished with one data segment in four
+// lost to the capture, and every ACK passing over holes: the content gap
+// bookkeeping's worst steady case.
+func BenchmarkHoles(b *testing.B) {
+	tr := NewTracker(Config{})
+	syn := decode.Packet{Src: hostC, Dst: hostS, SrcPort: 50000, DstPort: 443, Proto: decode.ProtoTCP, TCPFlags: decode.FlagSYN, Seq: 1 << 31, IPLen: 40}
+	tr.Add(&syn, base, Pos{Frame: 1})
+	synAck := decode.Packet{Src: hostS, Dst: hostC, SrcPort: 443, DstPort: 50000, Proto: decode.ProtoTCP,
+		TCPFlags: decode.FlagSYN | decode.FlagACK, Seq: 0, Ack: 1<<31 + 1, Window: 512, IPLen: 40}
+	tr.Add(&synAck, base, Pos{Frame: 2})
+	data := decode.Packet{Src: hostC, Dst: hostS, SrcPort: 50000, DstPort: 443, Proto: decode.ProtoTCP,
+		TCPFlags: decode.FlagACK | decode.FlagPSH, Seq: 1<<31 + 1 - 1460, Ack: 1, Window: 512, IPLen: 1500, PayloadLen: 1460}
+	ack := decode.Packet{Src: hostS, Dst: hostC, SrcPort: 443, DstPort: 50000, Proto: decode.ProtoTCP,
+		TCPFlags: decode.FlagACK, Seq: 1, Window: 512, IPLen: 40}
+	ts := base
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		ts = ts.Add(time.Microsecond)
+		switch {
+		case i%8 == 7:
+			ack.Ack = data.Seq + 1460
+			tr.Add(&ack, ts, Pos{Frame: uint64(i)})
+		case i%8 == 2:
+			data.Seq += 1460 // lost
+		default:
+			data.Seq += 1460
+			tr.Add(&data, ts, Pos{Frame: uint64(i)})
+		}
+	}
+	b.StopTimer()
+	var missed uint64
+	tr.conns.each(func(c *conn) { missed = c.ep[0].missed })
+	if b.N >= 8 && missed == 0 {
+		b.Fatal("no content gap counted")
+	}
+}
+
 // BenchmarkManyConnections spreads packets over 10,000 live UDP and TCP
 // connections, so map lookups miss the CPU cache as on a busy link.
 func BenchmarkManyConnections(b *testing.B) {

@@ -266,9 +266,9 @@ type conn struct {
 	firstPos   Pos
 	lastPos    Pos
 	ep         [2]endpoint
-	prev, next *conn      // in the idle list
-	serverName string     // from the connection's own payload (SNI, HTTP Host)
-	holes      [2]holeSet // TCP: data beyond content holes, per side (cold: last)
+	prev, next *conn       // in the idle list
+	serverName string      // from the connection's own payload (SNI, HTTP Host)
+	holes      *[2]holeSet // TCP: data beyond content holes, per side, from the first hole on
 }
 
 // orig and resp are the originator's and responder's addresses. They are

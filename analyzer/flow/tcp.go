@@ -68,8 +68,10 @@ type endpoint struct {
 // holeSet holds the blocks of data one side sent beyond holes in its
 // stream, as offsets from base: sorted, disjoint, not touching, each
 // beginning above the endpoint's reasm; endpoint.nooo says how many are in
-// use. It lives at the end of the connection, away from the fields every
-// packet touches, as it is read only while holes are open.
+// use. A connection gets its two sets on its first hole (holeSet, once per
+// connection, never per packet, and kept when the tracker reuses the
+// connection's memory), so the connections without holes — nearly all —
+// stay as small as they were.
 type holeSet struct {
 	base uint64
 	b    [maxHoles][2]uint32
@@ -243,7 +245,7 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 		if syn {
 			start++
 		}
-		e.dataSent(&c.holes[dir], start, uint64(n))
+		c.dataSent(dir, start, uint64(n))
 	}
 
 	if n > 0 && !rst {
@@ -261,7 +263,8 @@ func (c *conn) tcpPacket(p *decode.Packet, dir int) {
 // gap bookkeeping: data in order moves reasm on (over any blocks it now
 // reaches); data beyond a hole is kept as a block of its own, up to
 // maxHoles blocks (see there).
-func (e *endpoint) dataSent(h *holeSet, seq, n uint64) {
+func (c *conn) dataSent(dir int, seq, n uint64) {
+	e := &c.ep[dir]
 	if e.reasm == 0 {
 		e.reasm, e.trim = 1, 1
 	}
@@ -271,7 +274,7 @@ func (e *endpoint) dataSent(h *holeSet, seq, n uint64) {
 	case seq <= e.reasm:
 		e.reasm = end
 		if e.nooo > 0 {
-			e.deliverBlocks(h)
+			e.deliverBlocks(&c.holes[dir])
 		}
 		if e.ackRel <= 1 && e.lastRel > zeekMaxInitialWindow+1 {
 			// Zeek's BlockInserted: none of the data acknowledged yet,
@@ -279,10 +282,10 @@ func (e *endpoint) dataSent(h *holeSet, seq, n uint64) {
 			e.trim = e.reasm
 		}
 	case !e.gapsOff:
-		e.addBlock(h, seq, end)
+		e.addBlock(c.holeSet(dir), seq, end)
 	}
 	if !e.gapsOff && end > e.ackRel && (e.nooo > 0 || e.reasm-e.trim > zeekExcessiveData) {
-		e.checkBuffered(h) // without blocks beyond holes, only held data counts
+		e.checkBuffered(c.holes, dir) // without blocks beyond holes, only held data counts
 	}
 }
 
@@ -298,9 +301,10 @@ const (
 // so no gap is reported on this side again. The limits: more than 16 KiB
 // beyond a hole before any of the side's data was acknowledged, and more
 // than 10 MiB held (seen but not acknowledged, and data beyond holes).
-func (e *endpoint) checkBuffered(h *holeSet) {
+func (e *endpoint) checkBuffered(hs *[2]holeSet, dir int) {
 	var above, held uint64
 	if e.nooo > 0 {
+		h := &hs[dir]
 		_, hi := h.block(int(e.nooo) - 1)
 		above = hi - e.reasm
 		for i := range int(e.nooo) {
@@ -364,6 +368,15 @@ func (e *endpoint) addBlock(h *holeSet, lo, hi uint64) {
 	e.nooo = uint8(n)
 }
 
+// holeSet returns side dir's blocks beyond holes, allocating the
+// connection's sets on its first hole.
+func (c *conn) holeSet(dir int) *holeSet {
+	if c.holes == nil {
+		c.holes = new([2]holeSet)
+	}
+	return &c.holes[dir]
+}
+
 // block returns the i-th block beyond a hole in relative sequence numbers.
 func (h *holeSet) block(i int) (lo, hi uint64) {
 	return h.base + uint64(h.b[i][0]), h.base + uint64(h.b[i][1])
@@ -396,7 +409,7 @@ func (e *endpoint) deliverBlocks(h *holeSet) {
 // the history, its bytes counted in missed_bytes, reported only while both
 // endpoints are established or closing cleanly.
 func (c *conn) ackReceived(dir int, ack uint64) {
-	e, peer, h := &c.ep[dir], &c.ep[1-dir], &c.holes[dir]
+	e, peer := &c.ep[dir], &c.ep[1-dir]
 	if e.reasm == 0 {
 		e.reasm, e.trim = 1, 1
 	}
@@ -411,6 +424,10 @@ func (c *conn) ackReceived(dir int, ack uint64) {
 		return
 	}
 	report := !e.gapsOff && e.clean() && peer.clean()
+	var h *holeSet
+	if c.holes != nil {
+		h = &c.holes[dir]
+	}
 	for e.nooo > 0 {
 		lo, hi := h.block(0)
 		if lo >= ack {

@@ -403,8 +403,9 @@ func (t *Tracker) open(k *connKey, p *decode.Packet, now int64, pos Pos) *conn {
 		c = new(conn)
 	}
 	t.nextID++
+	holes := c.holes // reused with the memory (endpoint.nooo starts at 0)
 	*c = conn{key: *k, id: t.nextID, proto: p.Proto, kind: k.kind, tunnel: p.Tunnel,
-		start: now, last: now, firstPos: pos, lastPos: pos, list: noList}
+		start: now, last: now, firstPos: pos, lastPos: pos, list: noList, holes: holes}
 	if p.NVLAN > 0 {
 		c.vlan = p.VLANs[0]
 	}
@@ -643,7 +644,7 @@ func (t *Tracker) finish(c *conn, reason EndReason) {
 	if t.cfg.OnConnection != nil {
 		t.cfg.OnConnection(rec)
 	}
-	*c = conn{list: noList}
+	*c = conn{list: noList, holes: c.holes} // the hole sets are reused with the memory
 	if len(t.free) < 4096 {
 		t.free = append(t.free, c)
 	}

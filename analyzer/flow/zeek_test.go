@@ -636,7 +636,7 @@ func TestHolesAgainstByteModel(t *testing.T) {
 			if r.IntN(3) > 0 {
 				seq, n := 1+uint64(r.IntN(size)), 1+uint64(r.IntN(25))
 				script = append(script, fmt.Sprintf("data %d+%d", seq, n))
-				c.ep[0].dataSent(&c.holes[0], seq, n)
+				c.dataSent(0, seq, n)
 				for b := max(seq, trim); b < seq+n; b++ {
 					seen[b] = true
 				}
