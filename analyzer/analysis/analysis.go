@@ -74,6 +74,7 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
 	if zn := res.ZeekNames; zn != nil {
 		rep.Limits.NameLogOverflow, rep.Limits.NameLogMax = zn.Overflow, connlog.DefaultMaxNames
+		rep.NameLogs = zn.Files
 	}
 	for _, s := range res.Skipped {
 		if s.Reason == decode.ReasonARP.String() && !in.IncludeNoise {

@@ -140,12 +140,15 @@ type Report struct {
 	Tool, Version string
 	Generated     time.Time
 	Captures      []Capture
-	Inventory     string // path, "" without one
-	InventorySHA  string
-	InferRoles    bool // hosts missing from the inventory got inferred roles
-	IncludeNoise  bool // --include-noise: link-local housekeeping listed as flows
-	CatalogFiles  []string
-	Products      []string // product filter; empty for all
+	// NameLogs are the Zeek ssl.log and http.log files whose host names
+	// named the conn.log's connections by uid (FrameNote says so).
+	NameLogs     []string
+	Inventory    string // path, "" without one
+	InventorySHA string
+	InferRoles   bool // hosts missing from the inventory got inferred roles
+	IncludeNoise bool // --include-noise: link-local housekeeping listed as flows
+	CatalogFiles []string
+	Products     []string // product filter; empty for all
 	// Scope are the products hints drew on (--product, else the
 	// inventory's); empty for every product.
 	Scope   []string
@@ -339,6 +342,9 @@ func (r *Report) FrameNote() string {
 		// never came.
 		note += "; no connection of " + strings.Join(oneWay, ", ") + " had packets both ways: if its exporter sees only one direction, " +
 			"the replies were not exported and unanswered does not mean that no reply came"
+	}
+	if len(r.NameLogs) > 0 {
+		note += "; host names (sni, http-host) by uid from " + strings.Join(r.NameLogs, ", ") + ", none from DNS"
 	}
 	return note
 }

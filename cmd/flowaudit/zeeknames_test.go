@@ -139,6 +139,15 @@ func TestZeekNameLogs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			logFlows := report(args(tc.inputs...))
+			// The report names the logs the names came from.
+			_, out, _ := analyzeCmd(t, args(tc.inputs...)...)
+			var note struct {
+				FrameNote string `json:"frame_note"`
+			}
+			json.Unmarshal([]byte(out), &note)
+			if !strings.Contains(note.FrameNote, "host names (sni, http-host) by uid from ") || !strings.Contains(note.FrameNote, "ssl.log") {
+				t.Errorf("frame_note %q does not name the ssl.log and http.log", note.FrameNote)
+			}
 			compared := 0
 			for k, cf := range capFlows {
 				if !authoritative(cf) {
