@@ -101,6 +101,11 @@ type Options struct {
 	// needs more than its share is read again with the whole bound.
 	Parallel bool
 
+	// MaxNames bounds the uids whose host names Zeek's ssl.log and
+	// http.log give (0: connlog.DefaultMaxNames); names past it are
+	// counted in ZeekNames.Overflow, their connections left unnamed.
+	MaxNames int
+
 	// zeekNames are the host names of Zeek's ssl.log and http.log by uid
 	// (Run finds them; see ZeekNames).
 	zeekNames *connlog.Names
@@ -397,7 +402,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		expanded = append(expanded, files...)
 	}
-	paths, zeekNames, zeekErr := zeekNameLogs(expanded)
+	paths, zeekNames, zeekErr := zeekNameLogs(expanded, opts.MaxNames)
 	if paths == nil && zeekErr != nil {
 		return nil, zeekErr
 	}

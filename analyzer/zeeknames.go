@@ -15,8 +15,10 @@ import (
 // and Host headers name them.
 type ZeekNames struct {
 	Files    []string // the ssl.log and http.log files read, in order
+	SHA256   []string // their SHA-256 (hex), one each
 	Names    int      // connections (uids) with a name
-	Overflow uint64   // names not kept: past connlog.DefaultMaxNames uids
+	Max      int      // the uid bound (Options.MaxNames, else connlog.DefaultMaxNames)
+	Overflow uint64   // names not kept: past Max uids; their connections are unnamed
 }
 
 // zeekNameLogs takes the ssl.log and http.log files out of paths (inputs
@@ -24,7 +26,7 @@ type ZeekNames struct {
 // Zeek conn.log among paths (connlog.NameLogsBeside). names is nil when
 // there are none; err joins the logs' errors (file:line), the names read
 // before an error kept.
-func zeekNameLogs(paths []string) (rest []string, names *connlog.Names, err error) {
+func zeekNameLogs(paths []string, max int) (rest []string, names *connlog.Names, err error) {
 	var given, conns []string
 	for _, p := range paths {
 		if p != "-" {
@@ -72,7 +74,7 @@ func zeekNameLogs(paths []string) (rest []string, names *connlog.Names, err erro
 	if len(files) == 0 {
 		return rest, nil, nil
 	}
-	names = &connlog.Names{}
+	names = &connlog.Names{Max: max}
 	var errs []error
 	for _, f := range files {
 		errs = append(errs, names.ReadFile(f))
@@ -97,5 +99,9 @@ func zeekNamesOf(names *connlog.Names) *ZeekNames {
 	if names == nil {
 		return nil
 	}
-	return &ZeekNames{Files: names.Files, Names: names.Len(), Overflow: names.Overflow}
+	max := names.Max
+	if max <= 0 {
+		max = connlog.DefaultMaxNames
+	}
+	return &ZeekNames{Files: names.Files, SHA256: names.SHA256, Names: names.Len(), Max: max, Overflow: names.Overflow}
 }

@@ -73,8 +73,10 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 		MaxServices: in.MaxServices, UnaggregatedServices: st.UnaggregatedServices,
 		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
 	if zn := res.ZeekNames; zn != nil {
-		rep.Limits.NameLogOverflow, rep.Limits.NameLogMax = zn.Overflow, connlog.DefaultMaxNames
-		rep.NameLogs = zn.Files
+		rep.Limits.NameLogOverflow, rep.Limits.NameLogMax = zn.Overflow, zn.Max
+		for i, f := range zn.Files {
+			rep.NameLogs = append(rep.NameLogs, report.NameLog{Path: f, SHA256: zn.SHA256[i]})
+		}
 	}
 	for _, s := range res.Skipped {
 		if s.Reason == decode.ReasonARP.String() && !in.IncludeNoise {

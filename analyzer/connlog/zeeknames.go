@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,9 +28,13 @@ type Names struct {
 	Max      int      // uids kept; 0: DefaultMaxNames
 	Overflow uint64   // names not kept: the map was full
 	Files    []string // the logs read, in order
-	Lines    uint64   // log lines that named a connection
-	m        map[flow.UID]zeekName
-	intern   map[string]string
+	// SHA256 are the hex SHA-256 of Files' bytes (as stored, compressed
+	// or not), one each; ReadFile hashes the whole file as it reads it,
+	// Read leaves "".
+	SHA256 []string
+	Lines  uint64 // log lines that named a connection
+	m      map[flow.UID]zeekName
+	intern map[string]string
 }
 
 // DefaultMaxNames bounds the uids Names keeps (about 64 bytes each, the
@@ -121,7 +127,18 @@ func (n *Names) ReadFile(path string) error {
 		return err
 	}
 	defer f.Close()
-	return n.Read(path, f)
+	h := sha256.New()
+	before := len(n.Files)
+	err = n.Read(path, io.TeeReader(f, h))
+	if len(n.Files) > before {
+		// The file is cited with its hash, read to its end even where
+		// its names stopped at an error.
+		if _, cerr := io.Copy(h, f); cerr != nil && err == nil {
+			err = &Error{Path: path, Err: cerr}
+		}
+		n.SHA256[before] = hex.EncodeToString(h.Sum(nil))
+	}
+	return err
 }
 
 // Read reads an ssl.log or http.log, TSV or JSON, from r (named path in
@@ -137,6 +154,7 @@ func (n *Names) Read(path string, r io.Reader) error {
 		br = bufio.NewReaderSize(zr, 64<<10)
 	}
 	n.Files = append(n.Files, path)
+	n.SHA256 = append(n.SHA256, "")
 	var (
 		src             flow.NameSource // from #path or the JSON keys
 		uidCol, nameCol = -1, -1

@@ -3,6 +3,8 @@ package connlog
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/netip"
 	"os"
@@ -166,5 +168,50 @@ func TestNameLogFiles(t *testing.T) {
 		if IsNameLogName(filepath.Base(f)) {
 			t.Errorf("Files took %s for a conn.log", f)
 		}
+	}
+}
+
+// TestNamesReadFileSHA256: ReadFile hashes each log's whole bytes as
+// stored (gzip-compressed or not), even where its names stop at an error,
+// so the report can cite the file it read; Read, of a stream, leaves "".
+func TestNamesReadFileSHA256(t *testing.T) {
+	dir := t.TempDir()
+	good := "#separator \\x09\n#path\tssl\n#fields\tuid\tserver_name\nCAbc1234567890abcd\ta.example\n"
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(good))
+	zw.Close()
+	bad := good + "CAbc1234567890abce\n" + strings.Repeat("#x\n", 30000) // an error, then 90 KB more
+	tests := []struct {
+		name    string
+		data    []byte
+		wantErr bool
+	}{
+		{"ssl.log", []byte(good), false},
+		{"ssl.log.gz", gz.Bytes(), false},
+		{"bad-ssl.log", []byte(bad), true},
+	}
+	var n Names
+	for _, tt := range tests {
+		p := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(p, tt.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.ReadFile(p); (err != nil) != tt.wantErr {
+			t.Errorf("%s: error %v, want one: %v", tt.name, err, tt.wantErr)
+		}
+	}
+	if len(n.Files) != len(tests) || len(n.SHA256) != len(tests) {
+		t.Fatalf("files %q, sums %q", n.Files, n.SHA256)
+	}
+	for i, tt := range tests {
+		h := sha256.Sum256(tt.data)
+		if n.SHA256[i] != hex.EncodeToString(h[:]) {
+			t.Errorf("%s: sha256 %s, want %x", tt.name, n.SHA256[i], h)
+		}
+	}
+	var s Names
+	if err := s.Read("-", strings.NewReader(good)); err != nil || len(s.SHA256) != 1 || s.SHA256[0] != "" {
+		t.Errorf("Read: %v, sums %q", err, s.SHA256)
 	}
 }

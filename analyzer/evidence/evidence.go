@@ -294,8 +294,10 @@ func writeAtomic(p string, data []byte) error {
 
 // Inputs are the bundle names of the input files a report depends
 // on besides the captures: inputs/inventory-<name>, inputs/waivers-<name>
-// and inputs/catalog-<n>-<name> for each --catalog.
-func Inputs(inventory, waivers string, catalogs []string) map[string]string {
+// and inputs/catalog-<n>-<name> for each --catalog, and
+// inputs/names-<n>-<name> for each Zeek ssl.log or http.log that named
+// connections (Report.NameLogs).
+func Inputs(inventory, waivers string, catalogs []string, nameLogs []report.NameLog) map[string]string {
 	out := map[string]string{}
 	if inventory != "" {
 		out["inputs/inventory-"+filepath.Base(inventory)] = inventory
@@ -305,6 +307,11 @@ func Inputs(inventory, waivers string, catalogs []string) map[string]string {
 	}
 	for i, c := range catalogs {
 		out[fmt.Sprintf("inputs/catalog-%d-%s", i+1, filepath.Base(c))] = c
+	}
+	// The Zeek ssl.log and http.log whose host names named connections,
+	// numbered in the report's order.
+	for i, l := range nameLogs {
+		out[fmt.Sprintf("inputs/names-%d-%s", i+1, filepath.Base(l.Path))] = l.Path
 	}
 	return out
 }

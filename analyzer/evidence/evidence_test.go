@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"github.com/flowaudit/flowaudit/analyzer/report"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -114,13 +115,18 @@ func TestFileName(t *testing.T) {
 	}
 }
 
-// Inputs names each input file under inputs/, catalogs numbered in order.
+// Inputs names each input file under inputs/, catalogs and Zeek name logs
+// numbered in order.
 func TestInputs(t *testing.T) {
-	got := Inputs("site/inv.yaml", "", []string{"a/cat.yaml", "b/cat.yaml"})
+	got := Inputs("site/inv.yaml", "", []string{"a/cat.yaml", "b/cat.yaml"},
+		[]report.NameLog{{Path: "z/ssl.log", SHA256: "aa"}, {Path: "y/ssl.log", SHA256: "bb"}, {Path: "z/http.log.gz", SHA256: "cc"}})
 	want := map[string]string{
-		"inputs/inventory-inv.yaml": "site/inv.yaml",
-		"inputs/catalog-1-cat.yaml": "a/cat.yaml",
-		"inputs/catalog-2-cat.yaml": "b/cat.yaml",
+		"inputs/inventory-inv.yaml":  "site/inv.yaml",
+		"inputs/catalog-1-cat.yaml":  "a/cat.yaml",
+		"inputs/catalog-2-cat.yaml":  "b/cat.yaml",
+		"inputs/names-1-ssl.log":     "z/ssl.log",
+		"inputs/names-2-ssl.log":     "y/ssl.log",
+		"inputs/names-3-http.log.gz": "z/http.log.gz",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Inputs = %v, want %v", got, want)

@@ -27,6 +27,7 @@ type jsonReport struct {
 	Incomplete    []string           `json:"incomplete"`
 	FrameNote     string             `json:"frame_note,omitempty"` // inputs that were flow records: what their findings lack
 	Inventory     *jsonFile          `json:"inventory"`
+	NameLogs      []jsonFile         `json:"name_logs,omitempty"` // zeek ssl.log, http.log whose host names named the conn.log's connections
 	InferRoles    bool               `json:"infer_roles"`
 	IncludeNoise  bool               `json:"include_noise,omitempty"` // --include-noise: noise listed as flows, not counted in noise
 	Catalog       jsonCatalog        `json:"catalog"`
@@ -360,6 +361,9 @@ func (r *Report) Document() *Document {
 	}
 	if r.Inventory != "" {
 		out.Inventory = &jsonFile{r.Inventory, r.InventorySHA}
+	}
+	for _, l := range r.NameLogs {
+		out.NameLogs = append(out.NameLogs, jsonFile{l.Path, l.SHA256})
 	}
 	out.InferRoles = r.InferRoles
 	out.IncludeNoise = r.IncludeNoise

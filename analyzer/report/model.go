@@ -141,8 +141,9 @@ type Report struct {
 	Generated     time.Time
 	Captures      []Capture
 	// NameLogs are the Zeek ssl.log and http.log files whose host names
-	// named the conn.log's connections by uid (FrameNote says so).
-	NameLogs     []string
+	// named the conn.log's connections by uid (FrameNote says so), in the
+	// order read, with their SHA-256: inputs, as the captures are.
+	NameLogs     []NameLog
 	Inventory    string // path, "" without one
 	InventorySHA string
 	InferRoles   bool // hosts missing from the inventory got inferred roles
@@ -196,7 +197,17 @@ func (r *Report) Incomplete() []string {
 		out = append(out, fmt.Sprintf("%d connections of %s%d services were not analysed: more than --max-services=%d services (a scan?)",
 			l.UnaggregatedConnections, more, l.UnaggregatedServices, l.MaxServices))
 	}
+	if l := r.Limits; l.NameLogOverflow > 0 {
+		out = append(out, fmt.Sprintf("%d host names of the ssl.log and http.log were not kept: more than %d uids; their connections are unnamed, so a host-name rule may have left their service undocumented",
+			l.NameLogOverflow, l.NameLogMax))
+	}
 	return out
+}
+
+// NameLog is a Zeek ssl.log or http.log that named connections, with its
+// SHA-256 (hex).
+type NameLog struct {
+	Path, SHA256 string
 }
 
 // incompleteNote is what never-seen findings say when the report is
@@ -344,7 +355,11 @@ func (r *Report) FrameNote() string {
 			"the replies were not exported and unanswered does not mean that no reply came"
 	}
 	if len(r.NameLogs) > 0 {
-		note += "; host names (sni, http-host) by uid from " + strings.Join(r.NameLogs, ", ") + ", none from DNS"
+		var files []string
+		for _, l := range r.NameLogs {
+			files = append(files, l.Path)
+		}
+		note += "; host names (sni, http-host) by uid from " + strings.Join(files, ", ") + ", none from DNS"
 	}
 	return note
 }

@@ -167,11 +167,16 @@ func (r *Report) InputTables() []Table {
 	inputs.Rows = [][]string{
 		{"Inventory", inv, r.InventorySHA},
 		{"Catalog", strings.Join(r.CatalogFiles, ", "), ""},
+	}
+	for _, l := range r.NameLogs {
+		inputs.Rows = append(inputs.Rows, []string{"Host names (Zeek log)", l.Path, l.SHA256})
+	}
+	inputs.Rows = append(inputs.Rows, [][]string{
 		{"Products", fmt.Sprintf("%s (%d rules)", products, r.Result.Rules), ""},
 		{"Products in scope", scopeText(r), ""},
 		{"Tool", r.Tool + " " + r.Version, ""},
 		{"Generated", TS(r.Generated), ""},
-	}
+	}...)
 	hosts := Table{ID: "hosts", Title: "Hosts", Header: []string{"Host", "Addresses", "Roles"}}
 	for _, h := range r.Hosts {
 		roles := strings.Join(h.RoleNames(), ", ")

@@ -67,8 +67,9 @@ Exit codes:
      (FILE: offset N (message M)) or data sets without their template, no
      frame of any capture analysed
      (empty, a link type not decoded, no IP), connections past
-     --max-services (their services were not analysed), or the report
-     could not be written
+     --max-services (their services were not analysed), host names of a
+     Zeek ssl.log/http.log past the uid bound (their connections unnamed),
+     or the report could not be written
   2  usage error
   3  findings at the --fail-on level
 A capture cut short in its last record is a warning (stderr and the top of
@@ -163,7 +164,7 @@ func runAnalyze(e *env, args []string) int {
 		if dropped > 0 {
 			fmt.Fprintf(e.stderr, "flowaudit: %d findings have no pcap in %s: more than --evidence-max=%d\n", dropped, f.evidence, f.evidenceMax)
 		}
-		if err := ev.Write(rep, paths, keep, evidence.Inputs(f.inventory, f.waivers, f.catalogs)); err != nil {
+		if err := ev.Write(rep, paths, keep, evidence.Inputs(f.inventory, f.waivers, f.catalogs, rep.NameLogs)); err != nil {
 			return e.fail(err)
 		}
 	}
@@ -269,6 +270,9 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		// and the exit code is 1 whatever the findings, as for a damaged
 		// capture (the report of everything analysed is still written).
 		readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
+	}
+	if l := rep.Limits; l.NameLogOverflow > 0 {
+		readErr = errors.Join(readErr, nameOverflowError(l.NameLogOverflow, l.NameLogMax))
 	}
 	return rep, readErr, nil
 }

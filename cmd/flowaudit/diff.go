@@ -170,6 +170,9 @@ func failedReport(path string, doc *report.Document) error {
 	if l := doc.Limits; l.UnaggregatedConnections > 0 {
 		why = append(why, fmt.Sprintf("%d connections were not analysed: more than --max-services=%d services (a scan?)", l.UnaggregatedConnections, l.MaxServices))
 	}
+	if l := doc.Limits; l.NameLogOverflow > 0 {
+		why = append(why, fmt.Sprintf("%d host names of the ssl.log and http.log were not kept (their connections are unnamed)", l.NameLogOverflow))
+	}
 	if len(why) == 0 {
 		return nil
 	}

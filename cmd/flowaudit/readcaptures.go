@@ -115,7 +115,7 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
-		LateDigests: c.lateDigests && onConn == nil,
+		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off
@@ -323,4 +323,16 @@ func (p *captureProgress) stop() {
 // after writing what it has.
 func unaggregatedError(conns uint64, maxServices int) error {
 	return fmt.Errorf("%d connections were not analysed: more than --max-services=%d services (a scan?): the analysis is incomplete; raise --max-services to analyse them", conns, maxServices)
+}
+
+// maxNames bounds the uids of Zeek's ssl.log and http.log host names (0:
+// connlog.DefaultMaxNames); tests lower it to reach the bound.
+var maxNames int
+
+// nameOverflowError says that host names of Zeek's ssl.log and http.log
+// past the uid bound were not kept: their connections are unnamed, so a
+// host-name rule may have left a service undocumented. Every command that
+// reads captures exits 1 on it, after writing what it has.
+func nameOverflowError(overflow uint64, max int) error {
+	return fmt.Errorf("%d host names of the ssl.log and http.log were not kept: more than %d uids: their connections are unnamed and a host-name rule may have left their service undocumented: the analysis is incomplete", overflow, max)
 }

@@ -200,6 +200,10 @@ func runRules(e *env, args []string) int {
 			warnings = append(warnings, fmt.Sprintf("INCOMPLETE analysis: %d connections were not analysed (more than --max-services=%d services: a scan?): a rule listed as missing may have been used by them, and rules they needed are not in this request", n, f.capture.maxServices))
 			readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
 		}
+		if zn := res.ZeekNames; zn != nil && zn.Overflow > 0 {
+			warnings = append(warnings, "INCOMPLETE analysis: "+nameOverflowError(zn.Overflow, zn.Max).Error())
+			readErr = errors.Join(readErr, nameOverflowError(zn.Overflow, zn.Max))
+		}
 	case f.fromReport != "":
 		r, err := os.Open(f.fromReport)
 		if err != nil {
