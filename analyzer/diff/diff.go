@@ -71,10 +71,13 @@ type Report struct {
 
 // Identity says what an analysis was made of, so two can be compared.
 type Identity struct {
-	Version      string
-	Generated    string
-	Captures     []File
-	Inventory    *File // nil without an inventory
+	Version   string
+	Generated string
+	Captures  []File
+	Inventory *File // nil without an inventory
+	// NameLogs are the Zeek ssl.log and http.log files whose host names
+	// named a conn.log's connections (none for a capture).
+	NameLogs     []File
 	CatalogFiles []string
 	Products     []string
 	Rules        int // rules in the catalog

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -172,7 +173,12 @@ func (ed *Dir) Write(rep *report.Report, paths []string, keep Kept, inputs map[s
 		}
 		files[f.name] = buf.Bytes()
 	}
+	copies := map[string]string{} // name logs: streamed, not held
 	for name, src := range inputs {
+		if strings.HasPrefix(name, namesPrefix) {
+			copies[name] = src
+			continue
+		}
 		data, err := yamlfile.ReadFile(src)
 		if err != nil {
 			return fmt.Errorf("evidence: %w", err)
@@ -207,13 +213,30 @@ func (ed *Dir) Write(rep *report.Report, paths []string, keep Kept, inputs map[s
 		files["findings/"+names[i]] = sel.Out.(*bytes.Buffer).Bytes()
 	}
 
-	all := make([]string, 0, len(files))
+	all := make([]string, 0, len(files)+len(copies))
 	for n := range files {
+		all = append(all, n)
+	}
+	for n := range copies {
 		all = append(all, n)
 	}
 	sort.Strings(all)
 	var sums strings.Builder
 	for _, n := range all {
+		if src, ok := copies[n]; ok {
+			sum, err := ed.copyFile(n, src)
+			if err != nil {
+				return err
+			}
+			// The copy is of the file the report cites, or none.
+			for _, l := range rep.NameLogs {
+				if l.Path == src && l.SHA256 != "" && l.SHA256 != sum {
+					return fmt.Errorf("evidence: %s changed since it was read: sha256 %s, the report cites %s", src, sum, l.SHA256)
+				}
+			}
+			fmt.Fprintf(&sums, "%s  %s\n", sum, n)
+			continue
+		}
 		if err := ed.writeFile(n, files[n]); err != nil {
 			return err
 		}
@@ -225,6 +248,9 @@ func (ed *Dir) Write(rep *report.Report, paths []string, keep Kept, inputs map[s
 	}
 	for _, n := range ed.old {
 		if _, ok := files[n]; ok {
+			continue
+		}
+		if _, ok := copies[n]; ok {
 			continue
 		}
 		if err := os.Remove(filepath.Join(ed.dir, filepath.FromSlash(n))); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -242,6 +268,33 @@ func (ed *Dir) Write(rep *report.Report, paths []string, keep Kept, inputs map[s
 // bundle holds regular files only: a symlink or device in its place is an
 // error, never written through.
 func (ed *Dir) writeFile(name string, data []byte) error {
+	return ed.writeFrom(name, bytes.NewReader(data))
+}
+
+// namesPrefix starts the bundle names of Zeek name logs, which may be far
+// larger than the other inputs: copied as streams, without a size limit.
+const namesPrefix = "inputs/names-"
+
+// copyFile copies the file at src to the bundle file name as writeFile
+// writes, and returns the hex SHA-256 of what it copied.
+func (ed *Dir) copyFile(name, src string) (string, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return "", fmt.Errorf("evidence: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("evidence: %s: not a regular file", src)
+	}
+	h := sha256.New()
+	if err := ed.writeFrom(name, io.TeeReader(f, h)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeFrom writes one bundle file from r, as writeFile does.
+func (ed *Dir) writeFrom(name string, r io.Reader) error {
 	p := filepath.Join(ed.dir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("evidence: %w", err)
@@ -249,16 +302,16 @@ func (ed *Dir) writeFile(name string, data []byte) error {
 	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("evidence: %s: not a regular file (%s): refusing to replace it", p, fi.Mode().Type())
 	}
-	if err := writeAtomic(p, data); err != nil {
+	if err := writeAtomic(p, r); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	return nil
 }
 
-// writeAtomic writes data to a temporary file beside p and renames it over
+// writeAtomic writes what r holds to a temporary file beside p and renames it over
 // p when complete, so a bundle file is never half-written. Errors name p,
 // not the temporary file; after one, the temporary file is removed.
-func writeAtomic(p string, data []byte) error {
+func writeAtomic(p string, r io.Reader) error {
 	wrap := func(err error) error {
 		var pe *fs.PathError
 		var le *os.LinkError
@@ -275,7 +328,7 @@ func writeAtomic(p string, data []byte) error {
 		return wrap(err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	_, err = io.Copy(f, r)
 	if cerr := f.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -1,7 +1,9 @@
 package evidence
 
 import (
-	"github.com/flowaudit/flowaudit/analyzer/report"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
+	"github.com/flowaudit/flowaudit/analyzer/report"
 )
 
 // bundleName accepts only the names a bundle's files can have.
@@ -130,5 +133,51 @@ func TestInputs(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Inputs = %v, want %v", got, want)
+	}
+}
+
+// TestWriteNameLogs: a Zeek name log is copied as a stream, byte for byte,
+// with its line in SHA256SUMS; one whose bytes are no longer those the
+// report cites is refused, not copied as if it were.
+func TestWriteNameLogs(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "ssl.log")
+	data := []byte("#separator \\x09\n#path\tssl\n#fields\tuid\tserver_name\nCAbc1234567890abcd\ta.example\n")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(data)
+	sum := hex.EncodeToString(h[:])
+	for _, tc := range []struct {
+		name, cited, wantErr string
+	}{
+		{"as read", sum, ""},
+		{"changed", strings.Repeat("0", 64), "changed since it was read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "bundle")
+			d, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := &report.Report{Tool: "flowaudit", Result: &audit.Result{}, NameLogs: []report.NameLog{{Path: src, SHA256: tc.cited}}}
+			err = d.Write(rep, nil, Kept{}, Inputs("", "", nil, rep.NameLogs))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Write: %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "inputs", "names-1-ssl.log"))
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("copy: %v, %q", err, got)
+			}
+			sums, _ := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+			if !strings.Contains(string(sums), sum+"  inputs/names-1-ssl.log\n") {
+				t.Errorf("SHA256SUMS:\n%s", sums)
+			}
+		})
 	}
 }

@@ -122,6 +122,15 @@ func (d *Diff) DiffTables() []Table {
 		}
 		return f.Path + " (sha256 " + f.SHA256 + ")"
 	}
+	if len(b.NameLogs) > 0 || len(a.NameLogs) > 0 {
+		none := func(s string) string {
+			if s == "" {
+				return "none"
+			}
+			return s
+		}
+		in.Rows = append(in.Rows, []string{"Host names (Zeek logs)", none(caps(b.NameLogs)), none(caps(a.NameLogs))})
+	}
 	in.Rows = append(in.Rows, []string{"Inventory", inv(b.Inventory), inv(a.Inventory)})
 	cat := func(i diff.Identity) string {
 		return fmt.Sprintf("%s; %s (%d rules)", strings.Join(i.CatalogFiles, ", "), productList(i.Products), i.Rules)
@@ -200,6 +209,7 @@ type jsonDiffInput struct {
 	Report    string      `json:"report"`
 	Captures  []diff.File `json:"captures"`
 	Inventory *diff.File  `json:"inventory"`
+	NameLogs  []diff.File `json:"name_logs,omitempty"` // zeek ssl.log, http.log that named the conn.log's connections
 	Catalog   jsonCatalog `json:"catalog"`
 	Version   string      `json:"version"`
 	Generated string      `json:"generated"`
@@ -217,7 +227,7 @@ type jsonDiffSummary struct {
 
 func diffInputJSON(r *diff.Report) jsonDiffInput {
 	i := r.Identity
-	out := jsonDiffInput{Report: r.Name, Captures: i.Captures, Inventory: i.Inventory, Version: i.Version, Generated: i.Generated,
+	out := jsonDiffInput{Report: r.Name, Captures: i.Captures, Inventory: i.Inventory, NameLogs: i.NameLogs, Version: i.Version, Generated: i.Generated,
 		Catalog: jsonCatalog{Files: names(i.CatalogFiles), Products: names(i.Products), Rules: i.Rules}}
 	if out.Captures == nil {
 		out.Captures = []diff.File{}

@@ -120,6 +120,9 @@ func (d *Document) DiffReport(name string) *diff.Report {
 	if d.Inventory != nil {
 		r.Identity.Inventory = &diff.File{Path: d.Inventory.Path, SHA256: d.Inventory.SHA256}
 	}
+	for _, l := range d.NameLogs {
+		r.Identity.NameLogs = append(r.Identity.NameLogs, diff.File{Path: l.Path, SHA256: l.SHA256})
+	}
 	for _, c := range d.Captures {
 		r.Identity.Captures = append(r.Identity.Captures, diff.File{Path: c.Path, SHA256: c.SHA256})
 	}

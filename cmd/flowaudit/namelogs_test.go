@@ -160,3 +160,63 @@ func TestZeekNameOverflowIncomplete(t *testing.T) {
 		}
 	}
 }
+
+// TestZeekNameOverflowOtherCommands: rules from the conn.log, rules from
+// the saved report and diff of the saved report exit 1 on names not kept,
+// as analyze does, and rules says INCOMPLETE in its request.
+func TestZeekNameOverflowOtherCommands(t *testing.T) {
+	t.Chdir(sampleRoot)
+	const inv = "testdata/names/inventory.yaml"
+	conn, _, _ := writeZeekLogs(t, "testdata/names/cloud-connector.pcapng", t.TempDir(), true)
+	dir := t.TempDir()
+	save := func(name string) string {
+		t.Helper()
+		_, out, _ := analyzeCmd(t, "analyze", "-i", inv, "--product", "citrix", "--reproducible", "-f", "json", conn)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	full := save("full.json")
+	if code, _, errs := analyzeCmd(t, "rules", "-i", inv, "--product", "citrix", "--capture", conn, "--only", "all", "-f", "nft"); code != exitOK {
+		t.Errorf("rules within the bound: exit %d: %s", code, errs)
+	}
+	maxNames = 1
+	t.Cleanup(func() { maxNames = 0 })
+	partial := save("partial.json")
+	const why = "host names of the ssl.log and http.log were not kept"
+	code, out, errs := analyzeCmd(t, "rules", "-i", inv, "--product", "citrix", "--capture", conn, "--only", "all", "-f", "nft")
+	if code != exitError || !strings.Contains(out, "INCOMPLETE analysis: ") || !strings.Contains(out, why) || !strings.Contains(errs, why) {
+		t.Errorf("rules --capture: exit %d, want %d and INCOMPLETE:\n%.1500s\n%s", code, exitError, out, errs)
+	}
+	maxNames = 0
+	if code, _, errs := analyzeCmd(t, "rules", "-i", inv, "--product", "citrix", "--from-report", partial, "--only", "all", "-f", "nft"); code != exitError || !strings.Contains(errs, why) {
+		t.Errorf("rules --from-report: exit %d, want %d: %s", code, exitError, errs)
+	}
+	// diff cites both sides' name logs with their SHA-256.
+	_, out, _ = analyzeCmd(t, "diff", "-f", "json", full, full)
+	var d struct {
+		Before struct {
+			NameLogs []struct{ Path, SHA256 string } `json:"name_logs"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil || len(d.Before.NameLogs) != 2 || len(d.Before.NameLogs[0].SHA256) != 64 {
+		t.Errorf("diff json: %v: name_logs %+v", err, d.Before.NameLogs)
+	}
+	if _, out, _ = analyzeCmd(t, "diff", full, full); !strings.Contains(out, "Host names (Zeek logs)") || !strings.Contains(out, "ssl.log (sha256 ") {
+		t.Errorf("diff table does not cite the name logs:\n%s", out)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"complete reports", []string{full, full}, exitOK},
+		{"partial report after", []string{full, partial}, exitError},
+	} {
+		if code, _, errs := analyzeCmd(t, append([]string{"diff"}, tc.args...)...); code != tc.want {
+			t.Errorf("diff %s: exit %d, want %d: %s", tc.name, code, tc.want, errs)
+		}
+	}
+}
