@@ -221,19 +221,30 @@ func (ed *Dir) Write(rep *report.Report, paths []string, keep Kept, inputs map[s
 		all = append(all, n)
 	}
 	sort.Strings(all)
+	// The name logs first: one changed since it was read stops the
+	// bundle before the report files are replaced.
+	copied := map[string]string{}
+	for _, n := range all {
+		src, ok := copies[n]
+		if !ok {
+			continue
+		}
+		sum, err := ed.copyFile(n, src)
+		if err != nil {
+			return err
+		}
+		// The copy is of the file the report cites, or none.
+		for _, l := range rep.NameLogs {
+			if l.Path == src && l.SHA256 != "" && l.SHA256 != sum {
+				os.Remove(filepath.Join(ed.dir, filepath.FromSlash(n)))
+				return fmt.Errorf("evidence: %s changed since it was read: sha256 %s, the report cites %s", src, sum, l.SHA256)
+			}
+		}
+		copied[n] = sum
+	}
 	var sums strings.Builder
 	for _, n := range all {
-		if src, ok := copies[n]; ok {
-			sum, err := ed.copyFile(n, src)
-			if err != nil {
-				return err
-			}
-			// The copy is of the file the report cites, or none.
-			for _, l := range rep.NameLogs {
-				if l.Path == src && l.SHA256 != "" && l.SHA256 != sum {
-					return fmt.Errorf("evidence: %s changed since it was read: sha256 %s, the report cites %s", src, sum, l.SHA256)
-				}
-			}
+		if sum, ok := copied[n]; ok {
 			fmt.Fprintf(&sums, "%s  %s\n", sum, n)
 			continue
 		}

@@ -165,6 +165,12 @@ func TestWriteNameLogs(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Write: %v, want %q", err, tc.wantErr)
 				}
+				// Nothing written: no report, no copy of another file.
+				for _, n := range []string{"report.json", "inputs/names-1-ssl.log", "SHA256SUMS"} {
+					if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(n))); err == nil {
+						t.Errorf("%s written", n)
+					}
+				}
 				return
 			}
 			if err != nil {
