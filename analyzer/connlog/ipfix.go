@@ -182,33 +182,46 @@ func (r *Reader) ipfixFail(err error, cutShort bool) error {
 	return r.err
 }
 
-// ipfixMessage reads the next message and takes its data records in. At
-// the end of the file it returns io.EOF, or an *Error when data sets had
-// no template or records could not be used (the report must not say the
-// file was analysed whole).
-func (r *Reader) ipfixMessage() error {
+// flowHeader reads the fixed header (hlen bytes) of the next IPFIX message
+// or NetFlow v9 packet (unit) and checks its version. A nil header means
+// the reading ends here with err: io.EOF at the end of the file, else the
+// error ipfixFail made of it.
+func (r *Reader) flowHeader(hlen int, version uint16, unit, format string) ([]byte, error) {
 	s := &r.ix
 	if s.tmpl == nil {
 		s.tmpl = &ipfixTemplates{m: make(map[uint64]any)}
 		s.buf = make([]byte, 1<<16)
 		s.initTime = make(map[uint32]uint64)
 	}
-	hdr := s.buf[:ipfixHeaderLen]
+	hdr := s.buf[:hlen]
 	n, err := io.ReadFull(r.br, hdr)
 	if n == 0 && errors.Is(err, io.EOF) {
-		return r.ipfixEnd()
+		return nil, r.ipfixEnd()
 	}
 	s.msg++
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) && (n < 2 || binary.BigEndian.Uint16(hdr) == 10) {
-			return r.ipfixFail(fmt.Errorf("the file ends inside a message header (%d of %d bytes)", n, ipfixHeaderLen), true)
+		if errors.Is(err, io.ErrUnexpectedEOF) && (n < 2 || binary.BigEndian.Uint16(hdr) == version) {
+			return nil, r.ipfixFail(fmt.Errorf("the file ends inside a %s header (%d of %d bytes)", unit, n, hlen), true)
 		}
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
-			return r.ipfixFail(err, false)
+			return nil, r.ipfixFail(err, false)
 		}
 	}
-	if v := binary.BigEndian.Uint16(hdr); v != 10 {
-		return r.ipfixFail(fmt.Errorf("version %d where a message should start (IPFIX is 10): not IPFIX, or garbage after the last message", v), false)
+	if v := binary.BigEndian.Uint16(hdr); v != version {
+		return nil, r.ipfixFail(fmt.Errorf("version %d where a %s should start (%s is %d): not %s, or garbage after the last %s", v, unit, format, version, format, unit), false)
+	}
+	return hdr, nil
+}
+
+// ipfixMessage reads the next message and takes its data records in. At
+// the end of the file it returns io.EOF, or an *Error when data sets had
+// no template or records could not be used (the report must not say the
+// file was analysed whole).
+func (r *Reader) ipfixMessage() error {
+	s := &r.ix
+	hdr, err := r.flowHeader(ipfixHeaderLen, 10, "message", "IPFIX")
+	if hdr == nil {
+		return err
 	}
 	length := int(binary.BigEndian.Uint16(hdr[2:]))
 	if length < ipfixHeaderLen {
@@ -330,27 +343,9 @@ func dropMarkedSets(msg []byte) []byte {
 // in, as ipfixMessage does an IPFIX message's.
 func (r *Reader) v9Packet() error {
 	s := &r.ix
-	if s.tmpl == nil {
-		s.tmpl = &ipfixTemplates{m: make(map[uint64]any)}
-		s.buf = make([]byte, 1<<16)
-		s.initTime = make(map[uint32]uint64)
-	}
-	hdr := s.buf[:v9HeaderLen]
-	n, err := io.ReadFull(r.br, hdr)
-	if n == 0 && errors.Is(err, io.EOF) {
-		return r.ipfixEnd()
-	}
-	s.msg++
-	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) && (n < 2 || binary.BigEndian.Uint16(hdr) == 9) {
-			return r.ipfixFail(fmt.Errorf("the file ends inside a packet header (%d of %d bytes)", n, v9HeaderLen), true)
-		}
-		if !errors.Is(err, io.ErrUnexpectedEOF) {
-			return r.ipfixFail(err, false)
-		}
-	}
-	if v := binary.BigEndian.Uint16(hdr); v != 9 {
-		return r.ipfixFail(fmt.Errorf("version %d where a packet should start (NetFlow v9 is 9): not NetFlow v9, or garbage after the last packet", v), false)
+	hdr, err := r.flowHeader(v9HeaderLen, 9, "packet", "NetFlow v9")
+	if hdr == nil {
+		return err
 	}
 	length := v9HeaderLen
 	for {
