@@ -132,7 +132,7 @@ for round in $(seq "$rounds"); do
 		case $t in
 		read) run "pcapgo-read" "$work/pcapgen" read "$file" ;;
 		flows) [ -n "$fa" ] && run "flowaudit-flows" "$fa" flows -f jsonl "$file" ;;
-		analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze --fail-on none "$file" ;;
+		analyze) [ -n "$fa" ] && run "flowaudit-analyze" "$fa" analyze --fail-on none --max-services 262144 "$file" ;;
 		tshark) command -v tshark >/dev/null && run "tshark-conv" tshark -n -q -z conv,tcp -z conv,udp -r "$file" ;;
 		argus) command -v argus >/dev/null && command -v ra >/dev/null &&
 			run "argus+ra" sh -c 'argus -r "$1" -w - | ra -r - -n' sh "$file" ;;
