@@ -135,9 +135,7 @@ func TestIPFIXRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, want := ixSummary(conns), ixSummary(nil)
-			for _, w := range ixWants {
-				want = append(want, w)
-			}
+			want = append(want, ixWants...)
 			slices.SortFunc(want, func(a, b ixWant) int { return strings.Compare(a.conn, b.conn) })
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("got  %v\nwant %v", got, want)

@@ -363,7 +363,7 @@ func (r *Report) Document() *Document {
 		out.Inventory = &jsonFile{r.Inventory, r.InventorySHA}
 	}
 	for _, l := range r.NameLogs {
-		out.NameLogs = append(out.NameLogs, jsonFile{l.Path, l.SHA256})
+		out.NameLogs = append(out.NameLogs, jsonFile(l))
 	}
 	out.InferRoles = r.InferRoles
 	out.IncludeNoise = r.IncludeNoise
