@@ -201,8 +201,9 @@ func runRules(e *env, args []string) int {
 			readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
 		}
 		if zn := res.ZeekNames; zn != nil && zn.Overflow > 0 {
-			warnings = append(warnings, "INCOMPLETE analysis: "+nameOverflowError(zn.Overflow, zn.Max).Error())
-			readErr = errors.Join(readErr, nameOverflowError(zn.Overflow, zn.Max))
+			err := nameOverflowError(zn.Overflow, zn.Max)
+			warnings = append(warnings, "INCOMPLETE analysis: "+err.Error())
+			readErr = errors.Join(readErr, err)
 		}
 	case f.fromReport != "":
 		r, err := os.Open(f.fromReport)
