@@ -610,18 +610,30 @@ func (r *runner) file(idx int, path string) (err error) {
 		}
 		in = f
 	}
-	// A regular file is hashed from its own handle, opened now, on
-	// another goroutine (through a memory map: hashOpen), so the digest
-	// costs no time on the packet path when a second core is free; a pipe
-	// can only be hashed as it is read, its bytes handed to another
+	// A regular file is hashed on another goroutine, so the digest costs
+	// no time on the packet path when a second core is free: through the
+	// memory map the capture reader reads it by (capture.Share: each
+	// window mapped once for both, the digest of exactly the bytes read),
+	// or, where the file cannot be mapped, from its own handle (hashOpen);
+	// a pipe can only be hashed as it is read, its bytes handed to another
 	// goroutine (teeHash).
 	var digest chan hashResult
 	var h *teeHash
+	var mapped io.ReadCloser // the reader's side of the shared map
 	switch {
 	case r.opts.NoHash:
 	case regular:
 		digest = make(chan hashResult, 1)
 		r.hashSlots <- struct{}{}
+		if sh := capture.Share(in.(*os.File), 2); sh != nil {
+			mapped = sh[0]
+			defer mapped.Close() // a flow log, or a capture that failed to open
+			go func() {
+				digest <- hashMapped(sh[1], path)
+				<-r.hashSlots
+			}()
+			break
+		}
 		hf, err := os.Open(path)
 		if err != nil {
 			<-r.hashSlots
@@ -685,6 +697,9 @@ func (r *runner) file(idx int, path string) (err error) {
 		return fmt.Errorf("%s: %w", displayName(path), err)
 	}
 	if format != connlog.None {
+		if mapped != nil {
+			mapped.Close() // read as a log, not through the map
+		}
 		logRead = &countingReader{r: in}
 		if log, err = connlog.NewReader(path, logRead); err != nil {
 			return err
@@ -696,6 +711,9 @@ func (r *runner) file(idx int, path string) (err error) {
 		return r.records(log, idx, &c, &prog, logRead)
 	}
 
+	if mapped != nil {
+		in = mapped
+	}
 	rd, err = capture.NewReader(path, in)
 	if err != nil {
 		rd = nil
@@ -899,6 +917,18 @@ func hashOpen(f *os.File, path string) hashResult {
 		src = m
 	}
 	n, err := io.Copy(h, src)
+	if err != nil {
+		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
+	}
+	return hashResult{sum: hex.EncodeToString(h.Sum(nil)), size: n}
+}
+
+// hashMapped is the SHA-256 of the bytes m reads (one reader of a
+// capture.Share, at the file's start), and closes m.
+func hashMapped(m io.ReadCloser, path string) hashResult {
+	defer m.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, m)
 	if err != nil {
 		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
 	}

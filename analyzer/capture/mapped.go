@@ -30,6 +30,11 @@ type mapping struct {
 	off  int    // read position in win
 	pf   int    // win is prefetched up to here
 	err  error  // sticky: io.EOF, or why the input failed
+
+	// sh, when set, is the mapping of the file this cursor shares with
+	// others (Share); cur is this cursor's index in it.
+	sh  *shared
+	cur int
 }
 
 // errChanged is the cause when the mapped file shrank under the reader.
@@ -55,6 +60,9 @@ func mapFile(f *os.File) *mapping {
 
 // mapAt replaces the window by the one starting at base.
 func (m *mapping) mapAt(base int64) error {
+	if m.sh != nil {
+		return m.sh.move(m, base)
+	}
 	if m.win != nil {
 		unmapRange(m.win)
 		m.win = nil
@@ -168,6 +176,10 @@ func (m *mapping) prefetch(ahead int) {
 func (m *mapping) pos() int64 { return m.base + int64(m.off) }
 
 func (m *mapping) Close() error {
+	if m.sh != nil {
+		m.sh.leave(m)
+		return nil
+	}
 	if m.win != nil {
 		unmapRange(m.win)
 		m.win = nil

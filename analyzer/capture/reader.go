@@ -149,12 +149,16 @@ func NewReader(name string, r io.Reader) (*Reader, error) {
 }
 
 func (r *Reader) init(in io.Reader) error {
-	if f, ok := in.(*os.File); ok {
+	switch f := in.(type) {
+	case *os.File:
 		if m := mapFile(f); m != nil {
 			r.closers = append(r.closers, m)
 			r.mapped = m
 			in = m
 		}
+	case *mapping: // one reader of a Share
+		r.closers = append(r.closers, f)
+		r.mapped = f
 	}
 	r.in = &counter{r: in}
 	in = r.in
