@@ -106,6 +106,10 @@ type Options struct {
 	// counted in ZeekNames.Overflow, their connections left unnamed.
 	MaxNames int
 
+	// Early is the first capture, opened and its digest begun before Run
+	// (StartEarly); Run reads it when it reads that path.
+	Early *Early
+
 	// zeekNames are the host names of Zeek's ssl.log and http.log by uid
 	// (Run finds them; see ZeekNames).
 	zeekNames *connlog.Names
@@ -428,12 +432,14 @@ func Run(paths []string, opts Options) (*Result, error) {
 	// once, and runParallel may read a file again: with one among the
 	// files they are read in order.
 	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !once {
+		defer opts.Early.Close()
 		res, err := runParallel(paths, opts, cfg)
 		if res != nil {
 			res.ZeekNames = zeekNamesOf(zeekNames)
 		}
 		return res, errors.Join(zeekErr, err)
 	}
+	defer opts.Early.Close() // not read: its path was not among the files
 	run := newRunner(opts, cfg)
 	run.late = true // the digests are waited for after the merge, or by the caller
 	errs := make([]error, len(paths))
@@ -592,12 +598,20 @@ func (r *runner) file(idx int, path string) (err error) {
 	prog := progress{idx: idx, path: path, size: -1, fn: r.opts.Progress}
 	var in io.Reader
 	regular := false
-	if path == "-" {
+	early := r.opts.Early.take(path)
+	switch {
+	case early != nil:
+		defer early.f.Close()
+		if st, err := early.f.Stat(); err == nil {
+			prog.size = st.Size()
+		}
+		in, regular = early.f, true
+	case path == "-":
 		in = r.opts.Stdin
 		if in == nil {
 			in = os.Stdin
 		}
-	} else {
+	default:
 		f, err := os.Open(path)
 		if err != nil {
 			r.res.Captures = append(r.res.Captures, Capture{Path: path, Status: StatusUnreadable, Err: err})
@@ -621,6 +635,9 @@ func (r *runner) file(idx int, path string) (err error) {
 	var h *teeHash
 	var mapped io.ReadCloser // the reader's side of the shared map
 	switch {
+	case early != nil: // begun before Run, holding no slot
+		mapped, digest = early.mapped, early.digest
+		defer mapped.Close()
 	case r.opts.NoHash:
 	case regular:
 		digest = make(chan hashResult, 1)
@@ -629,7 +646,7 @@ func (r *runner) file(idx int, path string) (err error) {
 			mapped = sh[0]
 			defer mapped.Close() // a flow log, or a capture that failed to open
 			go func() {
-				digest <- hashMapped(sh[1], path)
+				digest <- hashMapped(sh[1], path, nil)
 				<-r.hashSlots
 			}()
 			break
@@ -917,18 +934,6 @@ func hashOpen(f *os.File, path string) hashResult {
 		src = m
 	}
 	n, err := io.Copy(h, src)
-	if err != nil {
-		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
-	}
-	return hashResult{sum: hex.EncodeToString(h.Sum(nil)), size: n}
-}
-
-// hashMapped is the SHA-256 of the bytes m reads (one reader of a
-// capture.Share, at the file's start), and closes m.
-func hashMapped(m io.ReadCloser, path string) hashResult {
-	defer m.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, m)
 	if err != nil {
 		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
 	}

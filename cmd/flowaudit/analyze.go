@@ -153,6 +153,10 @@ func runAnalyze(e *env, args []string) int {
 			return e.fail(err)
 		}
 	}
+	// The first capture's digest, the longest task of the analysis, is
+	// begun now, while the catalogs, inventory and waivers load.
+	f.capture.early = analyzer.StartEarly(paths[0])
+	defer f.capture.early.Close()
 	rep, readErr, err := e.analyzeCaptures(&f, paths, failOn)
 	if err != nil {
 		return e.fail(err)

@@ -35,6 +35,9 @@ type captureFlags struct {
 	// analyzer.Options.LateDigests and waits for the captures' SHA-256
 	// after its audit (analysis.Report).
 	lateDigests bool
+	// early is the first capture, its digest begun before the catalogs
+	// and inventory load (analyze: analyzer.StartEarly).
+	early *analyzer.Early
 }
 
 func (c *captureFlags) register(fs *pflag.FlagSet) {
@@ -116,6 +119,7 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
+		Early: c.early,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off

@@ -1,0 +1,118 @@
+package analyzer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestEarly: a capture whose digest was begun before Run (StartEarly)
+// gives the Result of one Run opened itself, in every position and kind
+// (the first capture, a conn.log, with late digests, with --parallel);
+// the early file is taken once and the handle closed at the end.
+func TestEarly(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	dir := filepath.Join("..", "testdata", "captures")
+	pcapA := filepath.Join(dir, "link-ipv4.pcap")
+	pcapB := filepath.Join(dir, "mpls.pcap")
+	gz := filepath.Join(dir, "pcapng-le.pcapng.gz")
+	csv := filepath.Join("testdata", "nfdump.csv")
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		opts  Options
+	}{
+		{"one capture", []string{pcapA}, Options{}},
+		{"late digests", []string{pcapA, pcapB}, Options{LateDigests: true}},
+		{"gzip", []string{gz, pcapA}, Options{}},
+		{"flow log", []string{csv}, Options{}},
+		{"parallel", []string{pcapA, pcapB}, Options{Parallel: true}},
+		{"given twice", []string{pcapA, pcapA}, Options{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantErr := Run(tc.paths, tc.opts)
+			opts := tc.opts
+			opts.Early = StartEarly(tc.paths[0])
+			if opts.Early == nil {
+				t.Fatal("not started")
+			}
+			got, gotErr := Run(tc.paths, opts)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Fatalf("Run: %v\nwithout Early: %v", gotErr, wantErr)
+			}
+			if tc.opts.LateDigests {
+				if err := want.WaitDigests(); err != nil {
+					t.Fatal(err)
+				}
+				if err := got.WaitDigests(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !reflect.DeepEqual(got.Captures, want.Captures) || !reflect.DeepEqual(got.Services, want.Services) {
+				t.Errorf("with Early:\n%+v\nwithout:\n%+v", got.Captures, want.Captures)
+			}
+			data, err := os.ReadFile(tc.paths[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum := sha256.Sum256(data); got.Captures[0].SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("digest %s, want %x", got.Captures[0].SHA256, sum)
+			}
+			if !opts.Early.taken {
+				t.Error("the early file was not taken")
+			}
+			if _, err := opts.Early.f.Stat(); err == nil {
+				t.Error("the early file is still open after Run")
+			}
+		})
+	}
+}
+
+// TestEarlyNotRead: an early file Run does not read (another path; the
+// command failed before Run) is given up: its digest stops, its handle
+// is closed, and Close after that, or twice, does nothing.
+func TestEarlyNotRead(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	// Large enough that the digest is still running when it is stopped.
+	path := filepath.Join(t.TempDir(), "big")
+	data := make([]byte, 64<<20)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := StartEarly(path)
+	if e == nil {
+		t.Fatal("not started")
+	}
+	other := filepath.Join("..", "testdata", "captures", "link-ipv4.pcap")
+	if _, err := Run([]string{other}, Options{Early: e}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.f.Stat(); err == nil {
+		t.Error("the file Run did not read is still open")
+	}
+	select {
+	case d := <-e.digest:
+		if d.err != nil && !errors.Is(d.err, errStopped) {
+			t.Errorf("digest: %v", d.err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the digest did not stop")
+	}
+	e.Close()
+	var nilEarly *Early
+	nilEarly.Close()
+	if StartEarly("-") != nil || StartEarly(t.TempDir()) != nil || StartEarly(filepath.Join(t.TempDir(), "none")) != nil {
+		t.Error("started for standard input, a directory or a missing file")
+	}
+}
