@@ -103,7 +103,8 @@ type Options struct {
 
 	// MaxNames bounds the uids whose host names Zeek's ssl.log and
 	// http.log give (0: connlog.DefaultMaxNames); names past it are
-	// counted in ZeekNames.Overflow, their connections left unnamed.
+	// counted in ZeekNames.Overflow, their connections left unnamed. It
+	// bounds the dns.log's address answers too (ZeekNames.DNSOverflow).
 	MaxNames int
 
 	// Early is the first capture, opened and its digest begun before Run
@@ -111,7 +112,7 @@ type Options struct {
 	Early *Early
 
 	// zeekNames are the host names of Zeek's ssl.log and http.log by uid
-	// (Run finds them; see ZeekNames).
+	// and the dns.log's answers (Run finds them; see ZeekNames).
 	zeekNames *connlog.Names
 }
 
@@ -359,7 +360,8 @@ type Result struct {
 	NamesSeen bool
 
 	// ZeekNames are the host names Zeek's ssl.log and http.log gave the
-	// conn.log's connections by uid; nil when no such log was read.
+	// conn.log's connections by uid, and its dns.log by address; nil when
+	// no such log was read.
 	ZeekNames *ZeekNames
 }
 
@@ -1015,7 +1017,7 @@ func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progres
 		c.span(conn.Start)
 		c.span(conn.End)
 		if r.opts.zeekNames != nil {
-			r.opts.zeekNames.Name(&conn) // ssl.log, http.log: by uid
+			r.opts.zeekNames.Name(&conn) // ssl.log, http.log: by uid; dns.log: by address
 		}
 		r.tr.AddConnection(&conn)
 	}

@@ -9,19 +9,25 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/connlog"
 )
 
-// ZeekNames is what Zeek's ssl.log and http.log files gave a run whose
-// input holds a Zeek conn.log: host names by uid (ssl.log server_name,
-// http.log host), given to the conn.log's connections as a capture's SNI
-// and Host headers name them.
+// ZeekNames is what Zeek's ssl.log, http.log and dns.log files gave a run
+// whose input holds a Zeek conn.log: host names by uid (ssl.log
+// server_name, http.log host) and DNS answers by address (dns.log query
+// and answers), given to the conn.log's connections as a capture's SNI,
+// Host headers and DNS answers name them.
 type ZeekNames struct {
-	Files    []string // the ssl.log and http.log files read, in order
+	Files    []string // the ssl.log, http.log and dns.log files read, in order
+	Kinds    []string // what each file is: "ssl", "http" or "dns"
 	SHA256   []string // their SHA-256 (hex), one each
 	Names    int      // connections (uids) with a name
-	Max      int      // the uid bound (Options.MaxNames, else connlog.DefaultMaxNames)
+	Max      int      // the uid bound, and the DNS answer bound (Options.MaxNames, else connlog.DefaultMaxNames)
 	Overflow uint64   // names not kept: past Max uids; their connections are unnamed
+
+	DNSResponses uint64 // dns.log lines with a response from port 53
+	DNSAnswers   int    // address answers kept
+	DNSOverflow  uint64 // address answers not kept: past Max answers
 }
 
-// zeekNameLogs takes the ssl.log and http.log files out of paths (inputs
+// zeekNameLogs takes the ssl.log, http.log and dns.log files out of paths (inputs
 // recognised by their content) and reads them, with those beside every
 // Zeek conn.log among paths (connlog.NameLogsBeside). names is nil when
 // there are none; err joins the logs' errors (file:line), the names read
@@ -43,7 +49,12 @@ func zeekNameLogs(paths []string, max int) (rest []string, names *connlog.Names,
 		rest = append(rest, p)
 	}
 	if len(rest) == 0 && len(given) > 0 {
-		return nil, nil, fmt.Errorf("%s: an %s.log names the connections of a Zeek conn.log, and none is given", given[0], nameLogKind(given[0]))
+		kind := nameLogKind(given[0])
+		article := "an"
+		if kind == "dns" {
+			article = "a"
+		}
+		return nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", given[0], article, kind)
 	}
 	seen := map[string]bool{}
 	var files []string
@@ -103,5 +114,6 @@ func zeekNamesOf(names *connlog.Names) *ZeekNames {
 	if max <= 0 {
 		max = connlog.DefaultMaxNames
 	}
-	return &ZeekNames{Files: names.Files, SHA256: names.SHA256, Names: names.Len(), Max: max, Overflow: names.Overflow}
+	return &ZeekNames{Files: names.Files, Kinds: names.Kinds, SHA256: names.SHA256, Names: names.Len(), Max: max, Overflow: names.Overflow,
+		DNSResponses: names.DNSResponses, DNSAnswers: names.DNS.Len(), DNSOverflow: names.DNS.Overflow}
 }

@@ -73,9 +73,9 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 		MaxServices: in.MaxServices, UnaggregatedServices: st.UnaggregatedServices,
 		UnaggregatedServicesMore: st.UnaggregatedServicesMore, UnaggregatedConnections: st.Unaggregated}
 	if zn := res.ZeekNames; zn != nil {
-		rep.Limits.NameLogOverflow, rep.Limits.NameLogMax = zn.Overflow, zn.Max
+		rep.Limits.NameLogOverflow, rep.Limits.NameLogMax, rep.Limits.DNSLogOverflow = zn.Overflow, zn.Max, zn.DNSOverflow
 		for i, f := range zn.Files {
-			rep.NameLogs = append(rep.NameLogs, report.NameLog{Path: f, SHA256: zn.SHA256[i]})
+			rep.NameLogs = append(rep.NameLogs, report.NameLog{Path: f, SHA256: zn.SHA256[i], Kind: zn.Kinds[i]})
 		}
 	}
 	for _, s := range res.Skipped {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
@@ -100,3 +103,43 @@ func FuzzNames(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDNSLog: any bytes read as a dns.log either give answers or stop at
+// an *Error naming a line; nothing panics, the answer bound holds, and a
+// connection named from the answers gets a clean host name (lower case,
+// no trailing dot, no address literal) with a DNS evidence.
+func FuzzDNSLog(f *testing.F) {
+	f.Add([]byte(dnsHeader + "1709542800.000000\tCd1\t192.0.2.61\t50721\t192.0.2.5\t53\tudp\t1\t0.500000\tCRL3.DigiCert.com.\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\tcrl3.cdn.example.net,203.0.113.81,203.0.113.82\t60.000000,60.000000,60.000000\tF\n"))
+	f.Add([]byte("#separator \\x7c\n#set_separator|;\n#path|dns\n#fields|ts|id.orig_h|id.resp_p|rtt|query|qclass|answers\n1.5|192.0.2.61|53|-|a.example|1|203.0.113.81;b.example;2001:db8::1\n"))
+	f.Add([]byte(`{"ts":"2024-03-04T09:00:04.5Z","uid":"C1","id.orig_h":"192.0.2.61","id.resp_p":53,"rtt":0.001,"query":"a.example","qclass":1,"rcode_name":"NOERROR","answers":["203.0.113.81","::ffff:203.0.113.82"],"TTLs":[1.0,1.0]}` + "\n"))
+	clients := []netip.Addr{netip.MustParseAddr("192.0.2.61"), netip.MustParseAddr("192.0.2.62")}
+	servers := []netip.Addr{netip.MustParseAddr("203.0.113.81"), netip.MustParseAddr("203.0.113.82"), netip.MustParseAddr("2001:db8::1")}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := Names{Max: 4}
+		err := n.Read("dns.log", bytes.NewReader(data))
+		var e *Error
+		if err != nil && !errors.As(err, &e) {
+			t.Fatalf("%T: %v", err, err)
+		}
+		if n.DNS.Len() > 4 {
+			t.Fatalf("%d answers past the bound 4", n.DNS.Len())
+		}
+		for _, cl := range clients {
+			for _, srv := range servers {
+				for _, start := range []int64{0, 1709542800e9, math.MaxInt64} {
+					c := flow.Connection{Orig: cl, Resp: srv, Start: time.Unix(0, start)}
+					n.Name(&c)
+					if c.ServerName == "" {
+						continue
+					}
+					if c.NameSource != flow.NameDNS && c.NameSource != flow.NameDNSOther || c.DNSName != c.ServerName ||
+						strings.ToLower(c.ServerName) != c.ServerName || strings.HasSuffix(c.ServerName, ".") || isAddr(c.ServerName) {
+						t.Fatalf("%s -> %s: %q (%v, dns %q)", cl, srv, c.ServerName, c.NameSource, c.DNSName)
+					}
+				}
+			}
+		}
+	})
+}
+
+func isAddr(s string) bool { _, err := netip.ParseAddr(s); return err == nil }

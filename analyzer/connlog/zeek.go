@@ -544,24 +544,9 @@ func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
 	case j.Proto == nil:
 		return false, errors.New("no proto")
 	}
-	var start int64
-	if j.TS[0] == '"' {
-		var s string
-		_ = json.Unmarshal(j.TS, &s)
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return false, fmt.Errorf("ts %s: not a time", j.TS)
-		}
-		start = t.UnixNano()
-	} else {
-		var err error
-		if start, err = parseTime(j.TS); err != nil {
-			f, ferr := strconv.ParseFloat(string(j.TS), 64)
-			if ferr != nil || f < 0 || f > 9e9 {
-				return false, fmt.Errorf("ts %s: %w", j.TS, err)
-			}
-			start = int64(f * 1e9)
-		}
+	start, err := jsonTime(j.TS)
+	if err != nil {
+		return false, err
 	}
 	*c = flow.Connection{ClientBy: flow.ByRecord, OrigPort: *j.OrigP, RespPort: *j.RespP, History: j.History}
 	for _, f := range [...]struct {
@@ -577,7 +562,6 @@ func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
 			c.Unknown |= f.field // left out: unset
 		}
 	}
-	var err error
 	if c.Orig, err = r.addr([]byte(*j.OrigH)); err != nil {
 		return false, fmt.Errorf("id.orig_h: %w", err)
 	}
@@ -628,6 +612,29 @@ func (r *Reader) jsonLine(line []byte, c *flow.Connection) (bool, error) {
 	}
 	r.finish(c, start, dur)
 	return true, nil
+}
+
+// jsonTime reads the ts of a JSON log: epoch seconds, or an ISO 8601
+// string (JSON::TS_ISO8601); Unix nanoseconds.
+func jsonTime(ts json.RawMessage) (int64, error) {
+	if ts[0] == '"' {
+		var s string
+		_ = json.Unmarshal(ts, &s)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, fmt.Errorf("ts %s: not a time", ts)
+		}
+		return t.UnixNano(), nil
+	}
+	start, err := parseTime(ts)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(string(ts), 64)
+		if ferr != nil || f < 0 || f > 9e9 {
+			return 0, fmt.Errorf("ts %s: %w", ts, err)
+		}
+		start = int64(f * 1e9)
+	}
+	return start, nil
 }
 
 // setUID keeps the record's uid (nil: unset, or no uid column) on c, so

@@ -3,6 +3,7 @@ package connlog
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,21 +23,33 @@ import (
 )
 
 // Names are the host names Zeek's ssl.log (server_name: the TLS SNI) and
-// http.log (host: the Host header) gave connections, by uid, for naming
-// the connections of a conn.log as a capture's SNI and Host headers name
-// them (host-name rules). The map is bounded: past Max uids the names of
-// others are counted in Overflow and not kept.
+// http.log (host: the Host header) gave connections, by uid, and the DNS
+// answers its dns.log recorded, by address, for naming the connections of
+// a conn.log as a capture's SNI, Host headers and DNS answers name them
+// (host-name rules). The uid map is bounded: past Max uids the names of
+// others are counted in Overflow and not kept; so are the DNS answers,
+// past Max answers (DNS.Overflow).
 type Names struct {
-	Max      int      // uids kept; 0: DefaultMaxNames
+	Max      int      // uids kept, and DNS answers kept; 0: DefaultMaxNames
 	Overflow uint64   // names not kept: the map was full
 	Files    []string // the logs read, in order
+	// Kinds says what each of Files is: "ssl", "http" or "dns" (by its
+	// #path, or its JSON lines' keys); "" for a file with no header or
+	// line that said.
+	Kinds []string
 	// SHA256 are the hex SHA-256 of Files' bytes (as stored, compressed
 	// or not), one each; ReadFile hashes the whole file as it reads it,
 	// Read leaves "".
 	SHA256 []string
-	Lines  uint64 // log lines that named a connection
-	m      map[flow.UID]zeekName
-	intern map[string]string
+	Lines  uint64 // ssl.log and http.log lines that named a connection
+	// DNS are the address answers of the dns.logs (A and AAAA answers
+	// of responses from port 53, each naming its address with the name
+	// the client asked for), DNSResponses the dns.log lines that had a
+	// response (rcode_name set).
+	DNS          names.AnswerLog
+	DNSResponses uint64
+	m            map[flow.UID]zeekName
+	intern       map[string]string
 }
 
 // DefaultMaxNames bounds the uids Names keeps (about 64 bytes each, the
@@ -46,9 +61,10 @@ type zeekName struct {
 	src  flow.NameSource
 }
 
-// NameLogKind says which Zeek log head starts: "ssl", "http", or "" for
-// neither. It is recognised by content: a TSV log's #path, or a JSON log's
-// keys (server_name for ssl.log, host and method or uri for http.log).
+// NameLogKind says which Zeek log head starts: "ssl", "http", "dns", or
+// "" for none of them. It is recognised by content: a TSV log's #path, or
+// a JSON log's keys (server_name for ssl.log, host and method or uri for
+// http.log, query, trans_id, qtype_name or rcode_name for dns.log).
 func NameLogKind(head []byte) string {
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(head))
@@ -63,11 +79,9 @@ func NameLogKind(head []byte) string {
 	if len(head) > 0 && head[0] == '#' {
 		for _, line := range bytes.Split(head, []byte("\n")) {
 			if p, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("#path")); ok {
-				switch string(bytes.TrimSpace(p)) {
-				case "ssl":
-					return "ssl"
-				case "http":
-					return "http"
+				switch p := string(bytes.TrimSpace(p)); p {
+				case "ssl", "http", "dns":
+					return p
 				}
 				return ""
 			}
@@ -78,18 +92,22 @@ func NameLogKind(head []byte) string {
 	if len(line) == 0 || line[0] != '{' || !bytes.Contains(line, []byte(`"uid"`)) {
 		return ""
 	}
+	has := func(key string) bool { return bytes.Contains(line, []byte(`"`+key+`":`)) }
 	switch {
-	case bytes.Contains(line, []byte(`"server_name"`)) || bytes.Contains(line, []byte(`"ssl_history"`)) || bytes.Contains(line, []byte(`"cipher"`)):
+	case has("server_name") || has("ssl_history") || has("cipher"):
 		return "ssl"
-	case bytes.Contains(line, []byte(`"method"`)) || bytes.Contains(line, []byte(`"trans_depth"`)):
+	case has("method") || has("trans_depth"):
 		return "http"
+	case has("query") || has("trans_id") || has("qtype_name") || has("rcode_name"):
+		return "dns"
 	}
 	return ""
 }
 
-// NameLogsBeside lists the ssl and http logs in the directory of a
-// conn.log at path, as Zeek writes them beside it: ssl.log, http.log, and
-// rotated ssl.*.log(.gz), http.*.log(.gz), in lexical (time) order.
+// NameLogsBeside lists the ssl, http and dns logs in the directory of a
+// conn.log at path, as Zeek writes them beside it: ssl.log, http.log,
+// dns.log, and rotated ssl.*.log(.gz), http.*.log(.gz), dns.*.log(.gz), in
+// lexical (time) order.
 func NameLogsBeside(path string) []string {
 	dir := filepath.Dir(path)
 	ents, err := os.ReadDir(dir)
@@ -106,10 +124,11 @@ func NameLogsBeside(path string) []string {
 	return out
 }
 
-// IsNameLogName says whether a file name is one Zeek gives an ssl.log or
-// http.log (ssl.log, ssl.*.log, ssl*.log.gz; the same for http).
+// IsNameLogName says whether a file name is one Zeek gives an ssl.log,
+// http.log or dns.log (ssl.log, ssl.*.log, ssl*.log.gz; the same for http
+// and dns).
 func IsNameLogName(name string) bool {
-	for _, p := range []string{"ssl", "http"} {
+	for _, p := range []string{"ssl", "http", "dns"} {
 		if rest, ok := strings.CutPrefix(name, p); ok && (rest == ".log" ||
 			strings.HasPrefix(rest, ".") && (strings.HasSuffix(rest, ".log") || strings.HasSuffix(rest, ".log.gz")) || rest == ".log.gz") {
 			return true
@@ -118,7 +137,7 @@ func IsNameLogName(name string) bool {
 	return false
 }
 
-// ReadFile reads the ssl.log or http.log at path (gzip-compressed or
+// ReadFile reads the ssl.log, http.log or dns.log at path (gzip-compressed or
 // not). An error names the file and line; the names of the lines before
 // it are kept.
 func (n *Names) ReadFile(path string) error {
@@ -141,8 +160,8 @@ func (n *Names) ReadFile(path string) error {
 	return err
 }
 
-// Read reads an ssl.log or http.log, TSV or JSON, from r (named path in
-// errors), gzip-compressed or not.
+// Read reads an ssl.log, http.log or dns.log, TSV or JSON, from r (named
+// path in errors), gzip-compressed or not.
 func (n *Names) Read(path string, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if h, _ := br.Peek(2); len(h) == 2 && h[0] == 0x1f && h[1] == 0x8b {
@@ -155,13 +174,9 @@ func (n *Names) Read(path string, r io.Reader) error {
 	}
 	n.Files = append(n.Files, path)
 	n.SHA256 = append(n.SHA256, "")
-	var (
-		src             flow.NameSource // from #path or the JSON keys
-		uidCol, nameCol = -1, -1
-		sep             = []byte{'\t'}
-		unset           = []byte("-")
-		ncols           int
-	)
+	n.Kinds = append(n.Kinds, "")
+	st := nameLogState{sep: []byte{'\t'}, setSep: []byte{','}, unset: []byte("-"), empty: []byte("(empty)")}
+	defer func(i int) { n.Kinds[i] = st.kind }(len(n.Kinds) - 1)
 	for line, lineNo := []byte(nil), 1; ; lineNo++ {
 		var err error
 		line, err = br.ReadSlice('\n')
@@ -181,93 +196,168 @@ func (n *Names) Read(path string, r io.Reader) error {
 		if len(line) == 0 {
 			continue
 		}
-		if e := n.line(line, &src, &uidCol, &nameCol, &sep, &unset, &ncols); e != nil {
+		if e := n.line(line, &st); e != nil {
 			return &Error{Path: path, Line: lineNo, Err: e}
 		}
 	}
 }
 
-// line reads one line of a names log; the TSV state is in the pointers.
-func (n *Names) line(line []byte, src *flow.NameSource, uidCol, nameCol *int, sep, unset *[]byte, ncols *int) error {
+// Columns of a names log that are read.
+const (
+	ncUID     = iota
+	ncName    // server_name (ssl), host (http)
+	ncTS      // dns: ts, id.orig_h, id.resp_p, rtt, query, qclass, rcode_name, answers
+	ncOrigH   //
+	ncRespP   //
+	ncRTT     //
+	ncQuery   //
+	ncQclass  //
+	ncRcode   //
+	ncAnswers //
+	numNameCols
+)
+
+// nameLogState is what a names log declared so far: its kind (a TSV
+// log's #path; a JSON line's keys), the TSV header and columns.
+type nameLogState struct {
+	kind                      string // "ssl", "http", "dns"
+	sep, setSep, unset, empty []byte
+	ncols                     int // columns of #fields; 0 before it
+	col                       [numNameCols]int
+}
+
+// jsonNameLine is a line of a JSON ssl.log, http.log or dns.log.
+type jsonNameLine struct {
+	UID        *string         `json:"uid"`
+	ServerName *string         `json:"server_name"` // ssl
+	Host       *string         `json:"host"`        // http
+	TS         json.RawMessage `json:"ts"`          // dns ...
+	OrigH      *string         `json:"id.orig_h"`
+	RespP      *uint16         `json:"id.resp_p"`
+	RTT        *float64        `json:"rtt"`
+	Query      *string         `json:"query"`
+	Qclass     *uint64         `json:"qclass"`
+	Rcode      *string         `json:"rcode_name"`
+	Answers    []string        `json:"answers"`
+	TransID    *uint64         `json:"trans_id"`
+	QtypeName  *string         `json:"qtype_name"`
+}
+
+// line reads one line of a names log.
+func (n *Names) line(line []byte, st *nameLogState) error {
 	if line[0] == '{' {
-		var j struct {
-			UID        *string `json:"uid"`
-			ServerName *string `json:"server_name"`
-			Host       *string `json:"host"`
-		}
+		var j jsonNameLine
 		if err := json.Unmarshal(line, &j); err != nil {
-			return fmt.Errorf("not a JSON ssl.log or http.log object: %w", err)
-		}
-		if j.UID == nil {
-			return errors.New("no uid")
+			return fmt.Errorf("not a JSON ssl.log, http.log or dns.log object: %w", err)
 		}
 		switch {
-		case j.ServerName != nil:
-			return n.add([]byte(*j.UID), []byte(*j.ServerName), flow.NameSNI)
-		case j.Host != nil:
+		case j.ServerName != nil || j.Host != nil:
+			if j.UID == nil {
+				return errors.New("no uid")
+			}
+			if j.ServerName != nil {
+				st.kind = cmp.Or(st.kind, "ssl")
+				return n.add([]byte(*j.UID), []byte(*j.ServerName), flow.NameSNI)
+			}
+			st.kind = cmp.Or(st.kind, "http")
 			return n.add([]byte(*j.UID), []byte(*j.Host), flow.NameHTTPHost)
+		case j.Query != nil || j.Answers != nil || j.Rcode != nil || j.TransID != nil || j.QtypeName != nil:
+			st.kind = cmp.Or(st.kind, "dns")
+			return n.jsonDNS(&j)
+		case j.UID == nil:
+			return errors.New("no uid")
 		}
 		return nil // no name (an ssl.log line without SNI)
 	}
 	if line[0] == '#' {
-		if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
-			s, err := unescapeZeek(bytes.TrimSpace(v))
-			if err != nil || len(s) == 0 {
-				return fmt.Errorf("#separator %q: not a separator", v)
-			}
-			*sep = bytes.Clone(s)
-			return nil
-		}
-		key, val, _ := bytes.Cut(line, *sep)
-		switch string(key) {
-		case "#unset_field":
-			*unset = bytes.Clone(val)
-		case "#path":
-			switch string(val) {
-			case "ssl":
-				*src = flow.NameSNI
-			case "http":
-				*src = flow.NameHTTPHost
-			default:
-				return fmt.Errorf("#path %s: not an ssl.log or http.log", val)
-			}
-		case "#fields":
-			if *src == flow.NameNone {
-				return errors.New("#fields before #path ssl or http")
-			}
-			names := bytes.Split(val, *sep)
-			*ncols = len(names)
-			want := "server_name"
-			if *src == flow.NameHTTPHost {
-				want = "host"
-			}
-			*uidCol, *nameCol = -1, -1
-			for i, f := range names {
-				switch string(f) {
-				case "uid":
-					*uidCol = i
-				case want:
-					*nameCol = i
-				}
-			}
-			if *uidCol < 0 || *nameCol < 0 {
-				return fmt.Errorf("#fields: no uid or %s column", want)
-			}
-		}
-		return nil
+		return st.header(line)
 	}
-	if *uidCol < 0 {
+	if st.ncols == 0 {
 		return errors.New("a data line before any #fields header")
 	}
-	cols := bytes.Split(line, *sep)
-	if len(cols) != *ncols {
-		return fmt.Errorf("%d columns, the #fields header names %d", len(cols), *ncols)
+	cols := bytes.Split(line, st.sep)
+	if len(cols) != st.ncols {
+		return fmt.Errorf("%d columns, the #fields header names %d", len(cols), st.ncols)
 	}
-	name := cols[*nameCol]
-	if bytes.Equal(name, *unset) || len(name) == 0 {
+	if st.kind == "dns" {
+		return n.tsvDNS(cols, st)
+	}
+	name := cols[st.col[ncName]]
+	if bytes.Equal(name, st.unset) || len(name) == 0 {
 		return nil
 	}
-	return n.add(cols[*uidCol], name, *src)
+	src := flow.NameSNI
+	if st.kind == "http" {
+		src = flow.NameHTTPHost
+	}
+	return n.add(cols[st.col[ncUID]], name, src)
+}
+
+// header reads a '#' line of a TSV names log.
+func (st *nameLogState) header(line []byte) error {
+	if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
+		s, err := unescapeZeek(bytes.TrimSpace(v))
+		if err != nil || len(s) == 0 {
+			return fmt.Errorf("#separator %q: not a separator", v)
+		}
+		st.sep = bytes.Clone(s)
+		return nil
+	}
+	key, val, _ := bytes.Cut(line, st.sep)
+	switch string(key) {
+	case "#set_separator":
+		s, err := unescapeZeek(val)
+		if err != nil || len(s) == 0 {
+			return fmt.Errorf("#set_separator %q: not a separator", val)
+		}
+		st.setSep = bytes.Clone(s)
+	case "#unset_field":
+		st.unset = bytes.Clone(val)
+	case "#empty_field":
+		st.empty = bytes.Clone(val)
+	case "#path":
+		switch string(val) {
+		case "ssl", "http", "dns":
+			st.kind = string(val)
+		default:
+			return fmt.Errorf("#path %s: not an ssl.log, http.log or dns.log", val)
+		}
+	case "#fields":
+		if st.kind == "" {
+			return errors.New("#fields before #path ssl, http or dns")
+		}
+		fields := bytes.Split(val, st.sep)
+		for i := range st.col {
+			st.col[i] = -1
+		}
+		want := map[string]int{"uid": ncUID, "server_name": ncName}
+		switch st.kind {
+		case "http":
+			want = map[string]int{"uid": ncUID, "host": ncName}
+		case "dns":
+			want = map[string]int{"ts": ncTS, "id.orig_h": ncOrigH, "id.resp_p": ncRespP, "rtt": ncRTT, "query": ncQuery,
+				"qclass": ncQclass, "rcode_name": ncRcode, "answers": ncAnswers}
+		}
+		for i, f := range fields {
+			if c, ok := want[string(f)]; ok {
+				st.col[c] = i
+			}
+		}
+		switch {
+		case st.kind != "dns" && (st.col[ncUID] < 0 || st.col[ncName] < 0):
+			name := "server_name"
+			if st.kind == "http" {
+				name = "host"
+			}
+			st.ncols = 0
+			return fmt.Errorf("#fields: no uid or %s column", name)
+		case st.kind == "dns" && (st.col[ncTS] < 0 || st.col[ncOrigH] < 0 || st.col[ncQuery] < 0 || st.col[ncAnswers] < 0):
+			st.ncols = 0
+			return errors.New("#fields: no ts, id.orig_h, query or answers column")
+		}
+		st.ncols = len(fields)
+	}
+	return nil
 }
 
 // add keeps name (from src) for uid; a name that is no host name (an
@@ -315,12 +405,135 @@ func (n *Names) internName(s string) string {
 // Len is how many uids have a name.
 func (n *Names) Len() int { return len(n.m) }
 
-// Name gives c the name its uid has, unless c has one already.
+// Name gives c the name its uid has, unless c has one already, then names
+// it from the DNS answers as a capture's connections are (see
+// names.AnswerLog).
 func (n *Names) Name(c *flow.Connection) {
-	if len(n.m) == 0 || c.UID.IsZero() || c.ServerName != "" {
-		return
+	if len(n.m) > 0 && !c.UID.IsZero() && c.ServerName == "" {
+		if z, ok := n.m[c.UID]; ok {
+			c.ServerName, c.NameSource = z.name, z.src
+		}
 	}
-	if z, ok := n.m[c.UID]; ok {
-		c.ServerName, c.NameSource = z.name, z.src
+	n.DNS.Name(c)
+}
+
+// dnsPort is the server port whose answers name addresses: a capture's
+// DNS answers are those from port 53 (Zeek's dns.log also has NetBIOS,
+// mDNS and LLMNR, on 137, 5353 and 5355).
+const dnsPort = 53
+
+// tsvDNS reads a data line of a TSV dns.log.
+func (n *Names) tsvDNS(cols [][]byte, st *nameLogState) error {
+	val := func(c int) []byte {
+		if i := st.col[c]; i >= 0 && !bytes.Equal(cols[i], st.unset) {
+			return cols[i]
+		}
+		return nil
 	}
+	if p := val(ncRespP); p != nil {
+		port, err := parsePort(p)
+		if err != nil {
+			return fmt.Errorf("id.resp_p: %w", err)
+		}
+		if port != dnsPort {
+			return nil
+		}
+	}
+	if val(ncRcode) != nil {
+		n.DNSResponses++
+	}
+	if q := val(ncQclass); q != nil {
+		qc, err := parseCount(q)
+		if err != nil {
+			return fmt.Errorf("qclass %q: %w", q, err)
+		}
+		if qc&0x7fff != 1 {
+			return nil // not class IN
+		}
+	}
+	ts, err := parseTime(val(ncTS))
+	if err != nil {
+		return fmt.Errorf("ts %q: %w", cols[st.col[ncTS]], err)
+	}
+	client, err := netip.ParseAddr(string(val(ncOrigH)))
+	if err != nil {
+		return fmt.Errorf("id.orig_h %q: not an address", cols[st.col[ncOrigH]])
+	}
+	if r := val(ncRTT); r != nil {
+		rtt, err := parseInterval(r)
+		if err != nil || rtt < 0 {
+			return fmt.Errorf("rtt %q: not an interval", r)
+		}
+		ts += int64(rtt)
+	}
+	query, answers := val(ncQuery), val(ncAnswers)
+	if len(query) == 0 || answers == nil || bytes.Equal(answers, st.empty) {
+		return nil
+	}
+	for a := range bytes.SplitSeq(answers, st.setSep) {
+		if !n.dnsAnswer(client, a, query, ts) {
+			break
+		}
+	}
+	return nil
+}
+
+// jsonDNS reads a line of a JSON dns.log.
+func (n *Names) jsonDNS(j *jsonNameLine) error {
+	if j.RespP != nil && *j.RespP != dnsPort {
+		return nil
+	}
+	if j.Rcode != nil {
+		n.DNSResponses++
+	}
+	if j.Qclass != nil && *j.Qclass&0x7fff != 1 {
+		return nil
+	}
+	switch {
+	case len(j.TS) == 0:
+		return errors.New("no ts")
+	case j.OrigH == nil:
+		return errors.New("no id.orig_h")
+	}
+	ts, err := jsonTime(j.TS)
+	if err != nil {
+		return err
+	}
+	client, err := netip.ParseAddr(*j.OrigH)
+	if err != nil {
+		return fmt.Errorf("id.orig_h %q: not an address", *j.OrigH)
+	}
+	if j.RTT != nil {
+		if !(*j.RTT >= 0 && *j.RTT < 1e6) {
+			return fmt.Errorf("rtt %v: not an interval", *j.RTT)
+		}
+		ts += int64(math.Round(*j.RTT * 1e9))
+	}
+	if j.Query == nil || *j.Query == "" {
+		return nil
+	}
+	for _, a := range j.Answers {
+		if !n.dnsAnswer(client, []byte(a), []byte(*j.Query), ts) {
+			break
+		}
+	}
+	return nil
+}
+
+// dnsAnswer records one answer of a dns.log line: an address (an A or
+// AAAA answer; a CNAME's name, a TXT's text are not) names itself with
+// the query, the head of any CNAME chain the answers hold. It reports
+// false when the query is no host name, so no answer of the line counts.
+func (n *Names) dnsAnswer(client netip.Addr, answer, query []byte, t int64) bool {
+	addr, err := netip.ParseAddr(string(answer))
+	if err != nil || addr.Zone() != "" {
+		return true
+	}
+	if n.DNS.Max == 0 {
+		n.DNS.Max = n.Max
+		if n.DNS.Max <= 0 {
+			n.DNS.Max = DefaultMaxNames
+		}
+	}
+	return n.DNS.Add(client, addr, query, t)
 }

@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
@@ -96,11 +98,11 @@ func TestNamesErrors(t *testing.T) {
 	for _, tt := range []struct{ name, log, want string }{
 		{"bad uid", sslHeader + good + "1.0\tC-2\t192.0.2.1\t1\t192.0.2.2\t443\tTLSv13\t-\tb.example\tT\n", `ssl.log:9: uid "C-2": not a zeek uid`},
 		{"columns", sslHeader + good + "1.0\tC2\t192.0.2.1\n", "ssl.log:9: 3 columns, the #fields header names 10"},
-		{"another log", "#separator \\x09\n#path\tdns\n", "ssl.log:2: #path dns: not an ssl.log or http.log"},
+		{"another log", "#separator \\x09\n#path\tconn\n", "ssl.log:2: #path conn: not an ssl.log, http.log or dns.log"},
 		{"no name column", "#separator \\x09\n#path\tssl\n#fields\tts\tuid\n", "ssl.log:3: #fields: no uid or server_name column"},
 		{"data first", good, "ssl.log:1: a data line before any #fields header"},
 		{"json", `{"ts":1,"uid":"C1","server_name":"a.example"}` + "\n" + `{"ts":1,"server_name":"b.example"}` + "\n", "ssl.log:2: no uid"},
-		{"json broken", `{"ts":1,"uid":"C1","server_name":"a.example"}` + "\n{\"uid\":\n", "ssl.log:2: not a JSON ssl.log or http.log object"},
+		{"json broken", `{"ts":1,"uid":"C1","server_name":"a.example"}` + "\n{\"uid\":\n", "ssl.log:2: not a JSON ssl.log, http.log or dns.log object"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var n Names
@@ -141,6 +143,9 @@ func TestNameLogFiles(t *testing.T) {
 		{[]byte(`{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","trans_depth":1,"method":"GET"}`), "http"},
 		{[]byte(`{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","proto":"tcp"}`), ""},
 		{[]byte("#separator \\x09\n#path\tconn\n"), ""},
+		{[]byte(dnsHeader), "dns"}, {gz(dnsHeader), "dns"},
+		{[]byte(`{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","id.resp_p":53,"proto":"udp","trans_id":1,"query":"a.example"}`), "dns"},
+		{[]byte(`{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","proto":"udp","service":"dns"}`), ""},
 	} {
 		if got := NameLogKind(tt.head); got != tt.want {
 			t.Errorf("NameLogKind(%.40q) = %q, want %q", tt.head, got, tt.want)
@@ -157,7 +162,7 @@ func TestNameLogFiles(t *testing.T) {
 	for i := range got {
 		got[i] = filepath.Base(got[i])
 	}
-	if want := []string{"http.2026-11-29-10-00-00.log", "http.log", "ssl.10:00:00-11:00:00.log.gz", "ssl.log"}; !slices.Equal(got, want) {
+	if want := []string{"dns.log", "http.2026-11-29-10-00-00.log", "http.log", "ssl.10:00:00-11:00:00.log.gz", "ssl.log"}; !slices.Equal(got, want) {
 		t.Errorf("beside: %v, want %v", got, want)
 	}
 	files, err := Files(dir)
@@ -213,5 +218,137 @@ func TestNamesReadFileSHA256(t *testing.T) {
 	var s Names
 	if err := s.Read("-", strings.NewReader(good)); err != nil || len(s.SHA256) != 1 || s.SHA256[0] != "" {
 		t.Errorf("Read: %v, sums %q", err, s.SHA256)
+	}
+}
+
+const dnsHeader = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#open\t2024-03-04-09-00-00\n" +
+	"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers\tTTLs\trejected\n" +
+	"#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring\tcount\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\tbool\n"
+
+// dnsConn is a connection of client to server starting at sec.
+func dnsConn(client, server string, sec float64) *flow.Connection {
+	whole := math.Floor(sec)
+	return &flow.Connection{Orig: netip.MustParseAddr(client), Resp: netip.MustParseAddr(server), Start: time.Unix(int64(whole), int64(math.Round((sec-whole)*1e9)))}
+}
+
+// TestNamesDNS: a dns.log (TSV and JSON) names addresses as a capture's
+// DNS answers do: each A or AAAA answer with the query, the head of the
+// CNAME chain the answers hold (names and other records are no address);
+// at the response's time (ts + rtt); only responses from port 53 (mDNS,
+// LLMNR, NetBIOS are not read, as in a capture) of class IN; the
+// connection's own client first, then any other (dns (other client)).
+func TestNamesDNS(t *testing.T) {
+	tsv := dnsHeader +
+		// A CNAME chain: both addresses are named by the query.
+		"1709542800.000000\tCd1\t192.0.2.61\t50721\t192.0.2.5\t53\tudp\t1\t0.500000\tCRL3.DigiCert.com\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\tcrl3.cdn.example.net,203.0.113.81,203.0.113.82\t60.000000,60.000000,60.000000\tF\n" +
+		// IPv6 over TCP.
+		"1709542801.000000\tCd2\t2001:db8::62\t51278\t2001:db8::5\t53\ttcp\t2\t0.010000\tdl.cacerts.digicert.com\t1\tC_INTERNET\t28\tAAAA\t0\tNOERROR\tF\tF\tT\tT\t0\t2001:db8:d1::82\t300.000000\tF\n" +
+		// mDNS, another class, NXDOMAIN, a PTR, a TXT, a query without reply: no address named.
+		"1709542802.000000\tCd3\t192.0.2.61\t5353\t224.0.0.251\t5353\tudp\t0\t-\tprinter.local\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tT\tF\tF\tF\t0\t192.0.2.99\t120.000000\tF\n" +
+		"1709542802.000000\tCd4\t192.0.2.61\t50730\t192.0.2.5\t53\tudp\t3\t0.001000\tversion.bind\t3\tC_CHAOS\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t192.0.2.98\t0.000000\tF\n" +
+		"1709542802.000000\tCd5\t192.0.2.61\t50731\t192.0.2.5\t53\tudp\t4\t0.001000\tnone.example\t1\tC_INTERNET\t1\tA\t3\tNXDOMAIN\tF\tF\tT\tT\t0\t-\t-\tF\n" +
+		"1709542802.000000\tCd6\t192.0.2.61\t50732\t192.0.2.5\t53\tudp\t5\t0.001000\t81.113.0.203.in-addr.arpa\t1\tC_INTERNET\t12\tPTR\t0\tNOERROR\tF\tF\tT\tT\t0\tcrl.example\t60.000000\tF\n" +
+		"1709542802.000000\tCd7\t192.0.2.61\t50733\t192.0.2.5\t53\tudp\t6\t0.001000\ttxt.example\t1\tC_INTERNET\t16\tTXT\t0\tNOERROR\tF\tF\tT\tT\t0\tTXT 9 192.0.2.97\t60.000000\tF\n" +
+		"1709542802.000000\tCd8\t192.0.2.61\t50734\t192.0.2.5\t53\tudp\t7\t-\tlost.example\t1\tC_INTERNET\t1\tA\t-\t-\tF\tF\tT\tF\t0\t-\t-\tF\n" +
+		"#close\t2024-03-04-10-00-00\n"
+	json := `{"ts":1709542803.0,"uid":"Cj1","id.orig_h":"192.0.2.62","id.orig_p":53631,"id.resp_h":"192.0.2.5","id.resp_p":53,"proto":"udp","trans_id":9,"rtt":0.25,"query":"ocsp.digicert.com","qclass":1,"qclass_name":"C_INTERNET","qtype":1,"qtype_name":"A","rcode":0,"rcode_name":"NOERROR","AA":false,"TC":false,"RD":true,"RA":true,"Z":0,"answers":["ocsp.edge.example","203.0.113.80"],"TTLs":[30.0,30.0],"rejected":false}` + "\n" +
+		`{"ts":"2024-03-04T09:00:04.000000Z","uid":"Cj2","id.orig_h":"192.0.2.62","id.orig_p":5355,"id.resp_h":"224.0.0.252","id.resp_p":5355,"proto":"udp","query":"wpad","answers":["192.0.2.96"],"rcode_name":"NOERROR"}` + "\n" +
+		`{"ts":"2024-03-04T09:00:04.000000Z","uid":"Cj3","id.orig_h":"192.0.2.62","id.orig_p":53632,"id.resp_h":"192.0.2.5","id.resp_p":53,"proto":"udp","trans_id":10,"query":"iso.example","answers":["203.0.113.95"],"rcode_name":"NOERROR"}` + "\n"
+	var n Names
+	if err := n.Read("dns.log", strings.NewReader(tsv)); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Read("dns.json", strings.NewReader(json)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(n.Kinds, []string{"dns", "dns"}) || n.DNS.Len() != 5 || n.DNSResponses != 8 || n.Len() != 0 {
+		t.Errorf("kinds %q, %d answers, %d responses, %d uids; want dns dns, 5, 8, 0", n.Kinds, n.DNS.Len(), n.DNSResponses, n.Len())
+	}
+	for _, tc := range []struct {
+		name        string
+		c           *flow.Connection
+		want        string
+		src         flow.NameSource
+		dontCompare bool
+	}{
+		{"cname chain, first address", dnsConn("192.0.2.61", "203.0.113.81", 1709542800.5), "crl3.digicert.com", flow.NameDNS, false},
+		{"cname chain, second address", dnsConn("192.0.2.61", "203.0.113.82", 1709542810), "crl3.digicert.com", flow.NameDNS, false},
+		{"before the response came (ts + rtt)", dnsConn("192.0.2.61", "203.0.113.81", 1709542800.4), "crl3.digicert.com", flow.NameDNSOther, false},
+		{"another client", dnsConn("192.0.2.62", "203.0.113.81", 1709542810), "crl3.digicert.com", flow.NameDNSOther, false},
+		{"aaaa over tcp", dnsConn("2001:db8::62", "2001:db8:d1::82", 1709542802), "dl.cacerts.digicert.com", flow.NameDNS, false},
+		{"json", dnsConn("192.0.2.62", "203.0.113.80", 1709542803.25), "ocsp.digicert.com", flow.NameDNS, false},
+		{"json iso8601 ts", dnsConn("192.0.2.62", "203.0.113.95", 1709542804), "iso.example", flow.NameDNS, false},
+		{"mdns", dnsConn("192.0.2.61", "192.0.2.99", 1709542810), "", flow.NameNone, false},
+		{"llmnr", dnsConn("192.0.2.62", "192.0.2.96", 1709542810), "", flow.NameNone, false},
+		{"chaos", dnsConn("192.0.2.61", "192.0.2.98", 1709542810), "", flow.NameNone, false},
+		{"txt", dnsConn("192.0.2.61", "192.0.2.97", 1709542810), "", flow.NameNone, false},
+	} {
+		n.Name(tc.c)
+		if tc.c.ServerName != tc.want || tc.c.NameSource != tc.src || tc.c.DNSName != tc.want {
+			t.Errorf("%s: %q %v (dns %q), want %q %v", tc.name, tc.c.ServerName, tc.c.NameSource, tc.c.DNSName, tc.want, tc.src)
+		}
+	}
+	// A name by uid (SNI) is the connection's own: DNS only says what it
+	// called the address.
+	var both Names
+	if err := both.Read("ssl.log", strings.NewReader(sslHeader+"1709542801.0\tCssl1\t192.0.2.61\t1\t203.0.113.80\t443\tTLSv13\t-\tevil.example\tT\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := both.Read("dns.log", strings.NewReader(json)); err != nil {
+		t.Fatal(err)
+	}
+	c := dnsConn("192.0.2.62", "203.0.113.80", 1709542810)
+	c.UID, _ = flow.ParseUID([]byte("Cssl1"))
+	both.Name(c)
+	if c.ServerName != "evil.example" || c.NameSource != flow.NameSNI || c.DNSName != "ocsp.digicert.com" {
+		t.Errorf("sni and dns: %q %v (dns %q)", c.ServerName, c.NameSource, c.DNSName)
+	}
+	if !slices.Equal(both.Kinds, []string{"ssl", "dns"}) {
+		t.Errorf("kinds %q", both.Kinds)
+	}
+
+	// The answers are bounded as the uids are, by Max.
+	small := Names{Max: 2}
+	if err := small.Read("dns.log", strings.NewReader(tsv)); err != nil {
+		t.Fatal(err)
+	}
+	if small.DNS.Len() != 2 || small.DNS.Overflow != 1 {
+		t.Errorf("bound 2: %d kept, %d over", small.DNS.Len(), small.DNS.Overflow)
+	}
+}
+
+// TestNamesDNSErrors: a dns.log line that does not read stops the log
+// with its file and line, the answers before it kept.
+func TestNamesDNSErrors(t *testing.T) {
+	good := "1709542800.000000\tCd1\t192.0.2.61\t50721\t192.0.2.5\t53\tudp\t1\t0.500000\ta.example\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t203.0.113.81\t60.000000\tF\n"
+	bad := func(col int, v string) string {
+		cols := strings.Split(strings.TrimSuffix(good, "\n"), "\t")
+		cols[col] = v
+		return strings.Join(cols, "\t") + "\n"
+	}
+	for _, tt := range []struct{ name, log, want string }{
+		{"ts", dnsHeader + good + bad(0, "yesterday"), `dns.log:10: ts "yesterday": not a number of seconds`},
+		{"client", dnsHeader + good + bad(2, "192.0.2"), `dns.log:10: id.orig_h "192.0.2": not an address`},
+		{"port", dnsHeader + good + bad(5, "99999"), `dns.log:10: id.resp_p: "99999": not a port`},
+		{"rtt", dnsHeader + good + bad(8, "-1.0"), `dns.log:10: rtt "-1.0": not an interval`},
+		{"qclass", dnsHeader + good + bad(10, "IN"), `dns.log:10: qclass "IN": not a count`},
+		{"no answers column", "#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tquery\n", "dns.log:3: #fields: no ts, id.orig_h, query or answers column"},
+		{"json no client", `{"ts":1709542800.0,"uid":"Cd1","query":"a.example","answers":["203.0.113.81"]}` + "\n", "dns.log:1: no id.orig_h"},
+		{"json rtt", `{"ts":1709542800.0,"uid":"Cd1","id.orig_h":"192.0.2.61","rtt":-2,"query":"a.example","answers":["203.0.113.81"]}` + "\n", "dns.log:1: rtt -2: not an interval"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var n Names
+			err := n.Read("dns.log", strings.NewReader(tt.log))
+			var e *Error
+			if err == nil || err.Error() != tt.want || !errors.As(err, &e) {
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+			if strings.HasPrefix(tt.log, dnsHeader) {
+				c := dnsConn("192.0.2.61", "203.0.113.81", 1709542801)
+				if n.Name(c); c.ServerName != "a.example" {
+					t.Errorf("the answer before the error lost: %q", c.ServerName)
+				}
+			}
+		})
 	}
 }

@@ -372,7 +372,7 @@ func Inputs(inventory, waivers string, catalogs []string, nameLogs []report.Name
 	for i, c := range catalogs {
 		out[fmt.Sprintf("inputs/catalog-%d-%s", i+1, filepath.Base(c))] = c
 	}
-	// The Zeek ssl.log and http.log whose host names named connections,
+	// The Zeek ssl.log, http.log and dns.log whose host names named connections,
 	// numbered in the report's order.
 	for i, l := range nameLogs {
 		out[fmt.Sprintf("inputs/names-%d-%s", i+1, filepath.Base(l.Path))] = l.Path

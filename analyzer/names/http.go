@@ -126,8 +126,8 @@ func cleanName(b []byte, out *dnsName) bool {
 		}
 		out.b[i] = c
 	}
-	if digitsDots {
-		return false // an IPv4 literal
+	if digitsDots || label == 0 {
+		return false // an IPv4 literal; an empty last label ("a.." less its trailing dot)
 	}
 	out.n = uint8(len(b))
 	return true

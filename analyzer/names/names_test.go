@@ -217,6 +217,8 @@ func TestCleanName(t *testing.T) {
 	}{
 		{"Example.COM.", "example.com", true},
 		{"a..b", "", false},
+		{"a..", "", false},
+		{"..", "", false},
 		{".a", "", false},
 		{strings.Repeat("a", 64) + ".com", "", false},
 		{strings.Repeat("a.", 127) + "ab", "", false},

@@ -58,7 +58,7 @@ func (r *Report) CSV(w io.Writer) error {
 	// complete one within its limits has no comment lines.
 	reasons := r.Incomplete()
 	l := r.Limits
-	if len(reasons) > 0 || l.EvictedConnections > 0 || l.EvidenceNotWritten > 0 || l.NameLogOverflow > 0 {
+	if len(reasons) > 0 || l.EvictedConnections > 0 || l.EvidenceNotWritten > 0 || l.NameLogOverflow > 0 || l.DNSLogOverflow > 0 {
 		bw := bufio.NewWriter(w)
 		if len(reasons) > 0 {
 			fmt.Fprintf(bw, "# INCOMPLETE REPORT: not every frame of the captures was analysed\n")
@@ -77,6 +77,9 @@ func (r *Report) CSV(w io.Writer) error {
 		}
 		if l.NameLogOverflow > 0 {
 			fmt.Fprintf(bw, ", name_log_overflow=%d (uids=%d)", l.NameLogOverflow, l.NameLogMax)
+		}
+		if l.DNSLogOverflow > 0 {
+			fmt.Fprintf(bw, ", dns_log_overflow=%d (answers=%d)", l.DNSLogOverflow, l.NameLogMax)
 		}
 		fmt.Fprintf(bw, "\n")
 		if err := bw.Flush(); err != nil {

@@ -27,7 +27,7 @@ type jsonReport struct {
 	Incomplete    []string           `json:"incomplete"`
 	FrameNote     string             `json:"frame_note,omitempty"` // inputs that were flow records: what their findings lack
 	Inventory     *jsonFile          `json:"inventory"`
-	NameLogs      []jsonFile         `json:"name_logs,omitempty"` // zeek ssl.log, http.log whose host names named the conn.log's connections
+	NameLogs      []jsonNameLog      `json:"name_logs,omitempty"` // zeek ssl.log, http.log, dns.log whose host names named the conn.log's connections
 	InferRoles    bool               `json:"infer_roles"`
 	IncludeNoise  bool               `json:"include_noise,omitempty"` // --include-noise: noise listed as flows, not counted in noise
 	Catalog       jsonCatalog        `json:"catalog"`
@@ -47,6 +47,14 @@ type jsonReport struct {
 type jsonFile struct {
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
+}
+
+// jsonNameLog is a Zeek log whose host names named connections; kind is
+// ssl, http or dns.
+type jsonNameLog struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Kind   string `json:"kind,omitempty"`
 }
 
 type jsonCatalog struct {
@@ -84,6 +92,9 @@ type jsonLimits struct {
 	// NameLogOverflow: host names of Zeek's ssl.log and http.log not kept
 	// (past the uid bound); left out when none.
 	NameLogOverflow uint64 `json:"name_log_overflow,omitempty"`
+	// DNSLogOverflow: address answers of Zeek's dns.log not kept (past
+	// the same bound); left out when none.
+	DNSLogOverflow uint64 `json:"dns_log_overflow,omitempty"`
 }
 
 type jsonHost struct {
@@ -352,7 +363,7 @@ func (r *Report) Document() *Document {
 	out.Limits = jsonLimits{EvictedConnections: l.EvictedConnections, UnaggregatedServices: l.UnaggregatedServices,
 		UnaggregatedConnections: l.UnaggregatedConnections, UnaggregatedAtLeast: l.UnaggregatedServicesMore,
 		MaxConnections: l.MaxConnections, MaxServices: l.MaxServices, EvidenceNotWritten: l.EvidenceNotWritten,
-		NameLogOverflow: l.NameLogOverflow}
+		NameLogOverflow: l.NameLogOverflow, DNSLogOverflow: l.DNSLogOverflow}
 	if out.Noise == nil {
 		out.Noise = []audit.Noise{}
 	}
@@ -363,7 +374,7 @@ func (r *Report) Document() *Document {
 		out.Inventory = &jsonFile{r.Inventory, r.InventorySHA}
 	}
 	for _, l := range r.NameLogs {
-		out.NameLogs = append(out.NameLogs, jsonFile(l))
+		out.NameLogs = append(out.NameLogs, jsonNameLog(l))
 	}
 	out.InferRoles = r.InferRoles
 	out.IncludeNoise = r.IncludeNoise

@@ -133,6 +133,9 @@ type Limits struct {
 	// kept: past NameLogMax uids (connlog.DefaultMaxNames).
 	NameLogOverflow uint64
 	NameLogMax      int
+	// DNSLogOverflow are address answers of Zeek's dns.log not kept: past
+	// NameLogMax answers.
+	DNSLogOverflow uint64
 }
 
 // Report is everything a report shows.
@@ -141,8 +144,9 @@ type Report struct {
 	Generated     time.Time
 	Captures      []Capture
 	// NameLogs are the Zeek ssl.log and http.log files whose host names
-	// named the conn.log's connections by uid (FrameNote says so), in the
-	// order read, with their SHA-256: inputs, as the captures are.
+	// named the conn.log's connections by uid, and the dns.log files whose
+	// answers named their addresses (FrameNote says so), in the order
+	// read, with their SHA-256: inputs, as the captures are.
 	NameLogs     []NameLog
 	Inventory    string // path, "" without one
 	InventorySHA string
@@ -201,13 +205,18 @@ func (r *Report) Incomplete() []string {
 		out = append(out, fmt.Sprintf("%d host names of the ssl.log and http.log were not kept: more than %d uids; their connections are unnamed, so a host-name rule may have left their service undocumented",
 			l.NameLogOverflow, l.NameLogMax))
 	}
+	if l := r.Limits; l.DNSLogOverflow > 0 {
+		out = append(out, fmt.Sprintf("%d DNS answers of the dns.log were not kept: more than %d answers; the addresses they named may be unnamed, so a host-name rule may have left their service undocumented",
+			l.DNSLogOverflow, l.NameLogMax))
+	}
 	return out
 }
 
-// NameLog is a Zeek ssl.log or http.log that named connections, with its
-// SHA-256 (hex).
+// NameLog is a Zeek ssl.log, http.log or dns.log that named connections,
+// with its SHA-256 (hex).
 type NameLog struct {
 	Path, SHA256 string
+	Kind         string // "ssl", "http" or "dns"
 }
 
 // incompleteNote is what never-seen findings say when the report is
@@ -355,11 +364,22 @@ func (r *Report) FrameNote() string {
 			"the replies were not exported and unanswered does not mean that no reply came"
 	}
 	if len(r.NameLogs) > 0 {
-		var files []string
+		var files, dns []string
 		for _, l := range r.NameLogs {
-			files = append(files, l.Path)
+			if l.Kind == "dns" {
+				dns = append(dns, l.Path)
+			} else {
+				files = append(files, l.Path)
+			}
 		}
-		note += "; host names (sni, http-host) by uid from " + strings.Join(files, ", ") + ", none from DNS"
+		switch {
+		case len(dns) == 0:
+			note += "; host names (sni, http-host) by uid from " + strings.Join(files, ", ") + ", none from DNS"
+		case len(files) == 0:
+			note += "; host names (dns) from the answers of " + strings.Join(dns, ", ") + " by address, none by uid (sni, http-host)"
+		default:
+			note += "; host names (sni, http-host) by uid from " + strings.Join(files, ", ") + ", and (dns) from the answers of " + strings.Join(dns, ", ") + " by address"
+		}
 	}
 	return note
 }

@@ -376,6 +376,9 @@ func (r *Report) LimitsTable() Table {
 	if l.NameLogOverflow > 0 {
 		t.Rows = append(t.Rows, []string{"ssl.log/http.log uids", count(l.NameLogMax), u64(l.NameLogOverflow) + " host names not kept: their connections are unnamed"})
 	}
+	if l.DNSLogOverflow > 0 {
+		t.Rows = append(t.Rows, []string{"dns.log answers", count(l.NameLogMax), u64(l.DNSLogOverflow) + " DNS answers not kept: the addresses they named may be unnamed"})
+	}
 	return t
 }
 

@@ -278,6 +278,9 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	if l := rep.Limits; l.NameLogOverflow > 0 {
 		readErr = errors.Join(readErr, nameOverflowError(l.NameLogOverflow, l.NameLogMax))
 	}
+	if l := rep.Limits; l.DNSLogOverflow > 0 {
+		readErr = errors.Join(readErr, dnsOverflowError(l.DNSLogOverflow, l.NameLogMax))
+	}
 	return rep, readErr, nil
 }
 

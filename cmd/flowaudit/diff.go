@@ -173,6 +173,9 @@ func failedReport(path string, doc *report.Document) error {
 	if l := doc.Limits; l.NameLogOverflow > 0 {
 		why = append(why, fmt.Sprintf("%d host names of the ssl.log and http.log were not kept (their connections are unnamed)", l.NameLogOverflow))
 	}
+	if l := doc.Limits; l.DNSLogOverflow > 0 {
+		why = append(why, fmt.Sprintf("%d DNS answers of the dns.log were not kept (the addresses they named may be unnamed)", l.DNSLogOverflow))
+	}
 	if len(why) == 0 {
 		return nil
 	}

@@ -340,3 +340,9 @@ var maxNames int
 func nameOverflowError(overflow uint64, max int) error {
 	return fmt.Errorf("%d host names of the ssl.log and http.log were not kept: more than %d uids: their connections are unnamed and a host-name rule may have left their service undocumented: the analysis is incomplete", overflow, max)
 }
+
+// dnsOverflowError says that answers of Zeek's dns.log past the bound
+// were not kept, as nameOverflowError does for the uids.
+func dnsOverflowError(overflow uint64, max int) error {
+	return fmt.Errorf("%d DNS answers of the dns.log were not kept: more than %d answers: the addresses they named may be unnamed and a host-name rule may have left their service undocumented: the analysis is incomplete", overflow, max)
+}

@@ -205,6 +205,11 @@ func runRules(e *env, args []string) int {
 			warnings = append(warnings, "INCOMPLETE analysis: "+err.Error())
 			readErr = errors.Join(readErr, err)
 		}
+		if zn := res.ZeekNames; zn != nil && zn.DNSOverflow > 0 {
+			err := dnsOverflowError(zn.DNSOverflow, zn.Max)
+			warnings = append(warnings, "INCOMPLETE analysis: "+err.Error())
+			readErr = errors.Join(readErr, err)
+		}
 	case f.fromReport != "":
 		r, err := os.Open(f.fromReport)
 		if err != nil {
