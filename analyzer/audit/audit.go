@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -308,21 +309,11 @@ type auditor struct {
 	inv   *inventory.Inventory
 	rules []*catalog.Rule
 	opts  Options
-	// candidate rules by protocol and port (port 0 for port-less)
-	byPort map[protoPort][]*catalog.Rule
-	bcast  map[netip.Addr]bool
-	// hint texts that depend only on the service and the two hosts' roles
-	portHint    map[protoPort]string
-	closestHint map[hintKey]string
+	ports *portRuns // the runs of ports the same rules cover
+	bcast map[netip.Addr]bool
 	// hintScope limits the rules hints name to the products in scope.
 	hintScope catalog.Scope
-}
-
-// hintKey is what the closest-rules hint depends on: the two hosts (nil
-// for hosts not in the inventory) and the service.
-type hintKey struct {
-	client, server *inventory.Host
-	pp             protoPort
+	c         caches // this core's
 }
 
 // Audit labels services and finds what never appeared.
@@ -330,14 +321,14 @@ func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, o
 	if inv == nil {
 		inv = inventory.New()
 	}
-	a := &auditor{cat: cat, inv: inv, opts: opts, byPort: map[protoPort][]*catalog.Rule{}, bcast: map[netip.Addr]bool{},
-		portHint: map[protoPort]string{}, closestHint: map[hintKey]string{}}
+	a := &auditor{cat: cat, inv: inv, opts: opts, bcast: map[netip.Addr]bool{}}
 	products := catalog.NewScope(opts.Products...)
 	for _, r := range cat.Rules() {
 		if products.HasRule(r) {
 			a.rules = append(a.rules, r)
 		}
 	}
+	a.ports = newPortRuns(a.rules)
 	a.hintScope = opts.Scope
 	if a.hintScope.All() {
 		a.hintScope = products
@@ -351,7 +342,7 @@ func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, o
 	}
 	res := &Result{Rules: len(a.rules)}
 	noise := map[string]*Noise{}
-	var flows []*Service
+	flows := make([]*Service, 0, len(services))
 	for i := range services {
 		s := &services[i]
 		if kind := noiseKind(s); kind != "" && !opts.IncludeNoise {
@@ -377,24 +368,6 @@ func Audit(services []Service, inv *inventory.Inventory, cat *catalog.Catalog, o
 		opts.Waivers.apply(res, inv, opts.Now)
 	}
 	return res
-}
-
-func (a *auditor) candidates(proto uint8, port uint16) []*catalog.Rule {
-	if !catalog.HasPorts(proto) {
-		port = 0
-	}
-	k := protoPort{proto, port}
-	if rs, ok := a.byPort[k]; ok {
-		return rs
-	}
-	var rs []*catalog.Rule
-	for _, r := range a.rules {
-		if r.CoversPort(proto, port) {
-			rs = append(rs, r)
-		}
-	}
-	a.byPort[k] = rs
-	return rs
 }
 
 // isBroadcast says whether addr reaches many hosts: multicast, the limited
@@ -466,10 +439,15 @@ const labelChunk = 4096
 // two cores, the second one free once analyze's digest is done.
 func (a *auditor) labelAll(services []*Service) []*Flow {
 	out := make([]*Flow, len(services))
+	flows := make([]Flow, len(services)) // one allocation, not one per flow
+	for i := range flows {
+		out[i] = &flows[i]
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(services)/labelChunk)
 	if workers <= 1 {
+		a.c = newCaches()
 		for i, s := range services {
-			out[i] = a.label(s)
+			a.label(s, out[i])
 		}
 		return out
 	}
@@ -478,10 +456,10 @@ func (a *auditor) labelAll(services []*Service) []*Flow {
 	for from := 0; from < len(services); from += per {
 		to := min(from+per, len(services))
 		w := *a
-		w.byPort, w.portHint, w.closestHint = map[protoPort][]*catalog.Rule{}, map[protoPort]string{}, map[hintKey]string{}
+		w.c = newCaches()
 		wg.Go(func() {
 			for i := from; i < to; i++ {
-				out[i] = w.label(services[i])
+				w.label(services[i], out[i])
 			}
 		})
 	}
@@ -489,36 +467,36 @@ func (a *auditor) labelAll(services []*Service) []*Flow {
 	return out
 }
 
-func (a *auditor) label(s *Service) *Flow {
-	f := &Flow{
+// label labels service s into f.
+func (a *auditor) label(s *Service, f *Flow) {
+	*f = Flow{
 		Service:    *s,
-		ClientHost: a.inv.Lookup(s.Client),
+		ClientHost: a.lookupClient(s.Client),
 		ServerHost: a.inv.Lookup(s.Server),
 		Outcome:    s.Outcome(),
 		Multicast:  a.isBroadcast(s.Server),
 	}
-	cands := a.candidates(s.Proto, s.Port)
-	for _, r := range cands {
-		if a.ruleMatches(r, s, f.ClientHost, f.ServerHost, f.Multicast) {
-			f.Rules = append(f.Rules, r)
-		}
-	}
-	nameHints := a.byName(f, cands)
+	cs := a.candidates(s.Proto, s.Port)
+	f.Rules = a.matching(cs, s, f.ClientHost, f.ServerHost, f.Multicast)
+	byRule := len(f.Rules)
+	nameHints := a.byName(f, cs.rules)
 	if f.Outcome != Established && !f.Multicast {
-		f.BlockedBy = blockEvidence(s)
+		f.BlockedBy = a.c.evidence.new()
+		readBlockEvidence(f.BlockedBy, s)
 	}
 	if len(f.Rules) > 0 {
-		sort.Slice(f.Rules, func(i, j int) bool { return f.Rules[i].ID < f.Rules[j].ID })
+		if len(f.Rules) > byRule { // byName added some: a copy, not the cached slice
+			slices.SortFunc(f.Rules, byID)
+		}
 		f.Status = Documented
 		// A broadcast or multicast is never answered from the address it
 		// was sent to, so it cannot be blocked: it is documented by its
 		// sender's role and that is all.
 		f.Blocked = f.Outcome != Established && !f.Multicast
-		return f
+		return
 	}
 	f.Status = Undocumented
-	f.Hints = append(nameHints, a.hints(f, cands)...)
-	return f
+	f.Hints = a.c.strs.copy(a.hints(nameHints, f, cs))
 }
 
 // strongestNames are the names of a service with its strongest evidence.
@@ -602,30 +580,38 @@ func (a *auditor) byName(f *Flow, cands []*catalog.Rule) []string {
 // hints explain an undocumented flow: which hosts have no role, which
 // roles the port is documented for, and which rules between these roles
 // exist on other ports.
-func (a *auditor) hints(f *Flow, cands []*catalog.Rule) []string {
-	var out []string
+// They follow the hints given (byName's), in a scratch slice the caller
+// copies.
+func (a *auditor) hints(given []string, f *Flow, cs *candSet) []string {
+	out := append(a.c.scratch[:0], given...)
+	defer func() { a.c.scratch = out[:0] }()
 	if f.ClientHost == nil {
-		out = append(out, "client "+f.Client.String()+" is not in the inventory, so it has no role")
+		out = append(out, noRoleHint(a.c.clientHint, "client", f.Client))
 	}
 	if f.ServerHost == nil && !f.Multicast {
-		out = append(out, "server "+f.Server.String()+" is not in the inventory, so it has no role")
+		out = append(out, noRoleHint(a.c.serverHint, "server", f.Server))
 	}
 	pp := protoPort{f.Proto, f.Port}
 	if !catalog.HasPorts(f.Proto) {
 		pp.port = 0
 	}
-	h, ok := a.portHint[pp]
+	h, ok := a.c.portHint[pp]
 	if !ok {
-		h = a.portHintText(f, cands)
-		a.portHint[pp] = h
+		suffix, ok := a.c.portSuffix[cs.key]
+		if !ok {
+			suffix = a.portHintText(cs.rules)
+			a.c.portSuffix[cs.key] = suffix
+		}
+		h = ServiceName(f.Proto, f.Port) + suffix
+		a.c.portHint[pp] = h
 	}
 	out = append(out, h)
 	if f.ServerHost != nil {
-		k := hintKey{f.ClientHost, f.ServerHost, pp}
-		c, ok := a.closestHint[k]
+		k := hintKey{f.ClientHost, f.ServerHost, cs.key}
+		c, ok := a.c.closestHint[k]
 		if !ok {
 			c = a.closestText(f)
-			a.closestHint[k] = c
+			a.c.closestHint[k] = c
 		}
 		if c != "" {
 			out = append(out, c)
@@ -648,9 +634,10 @@ func wideRule(r *catalog.Rule) bool {
 	return false
 }
 
-// portHintText says which roles the service's port is documented for.
-func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
-	svc := ServiceName(f.Proto, f.Port)
+// portHintText says which roles a port, covered by the candidate rules
+// cands, is documented for: the hint without the service name it starts
+// with ("443/tcp").
+func (a *auditor) portHintText(cands []*catalog.Rule) string {
 	others := len(cands)
 	cands = a.inHintScope(cands)
 	others -= len(cands)
@@ -670,12 +657,12 @@ func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
 	}
 	if len(cands) == 0 {
 		if others > 0 {
-			return fmt.Sprintf("%s is not documented for any role of %s (other products document it: --all-products names them)", svc, a.hintScope)
+			return fmt.Sprintf(" is not documented for any role of %s (other products document it: --all-products names them)", a.hintScope)
 		}
 		if !a.hintScope.All() {
-			return fmt.Sprintf("%s is not documented for any role of %s", svc, a.hintScope)
+			return fmt.Sprintf(" is not documented for any role of %s", a.hintScope)
 		}
-		return fmt.Sprintf("%s is not documented for any role", svc)
+		return " is not documented for any role"
 	}
 	pairs := map[string]bool{}
 	var list []string
@@ -692,7 +679,7 @@ func (a *auditor) portHintText(f *Flow, cands []*catalog.Rule) string {
 		more = fmt.Sprintf(" and %d more", len(list)-4)
 		list = list[:4]
 	}
-	return fmt.Sprintf("%s %s %s%s", svc, documentedFor, strings.Join(list, "; "), more)
+	return fmt.Sprintf(" %s %s%s", documentedFor, strings.Join(list, "; "), more)
 }
 
 // inHintScope is the rules of the products in the hint scope.
@@ -721,7 +708,11 @@ func (a *auditor) closestText(f *Flow) string {
 		if !f.ServerHost.Plays(r.To) || wideRule(r) {
 			continue
 		}
-		d := fmt.Sprintf("%s (%s)", r.ID, protoPorts(r))
+		d, ok := a.c.ruleDesc[r]
+		if !ok {
+			d = r.ID + " (" + protoPorts(r) + ")"
+			a.c.ruleDesc[r] = d
+		}
 		if seen[d] {
 			continue
 		}
@@ -762,7 +753,7 @@ func ServiceName(proto uint8, port uint16) string {
 	if !catalog.HasPorts(proto) {
 		return catalog.ProtoName(proto)
 	}
-	return fmt.Sprintf("%d/%s", port, catalog.ProtoName(proto))
+	return strconv.Itoa(int(port)) + "/" + catalog.ProtoName(proto)
 }
 
 // missing finds the rules between roles present that were never attempted.
@@ -998,22 +989,57 @@ func noiseKind(s *Service) string {
 	return ""
 }
 
+// sortFlows sorts flows by status (undocumented, documented, waived),
+// then by service (client, server, proto, port), keeping the order of
+// equal ones. Services come sorted (the flow tracker's order): then
+// grouping them by status is all there is to do.
 func sortFlows(fs []*Flow) {
-	rank := map[Status]int{Undocumented: 0, Documented: 1, Waived: 2}
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Status != b.Status {
-			return rank[a.Status] < rank[b.Status]
+	switch {
+	case slices.IsSortedFunc(fs, compareFlows):
+	case slices.IsSortedFunc(fs, compareServices):
+		var at [4]int // where each rank's flows start
+		for _, f := range fs {
+			at[statusRank(f.Status)+1]++
 		}
-		if c := a.Client.Compare(b.Client); c != 0 {
-			return c < 0
+		at[2] += at[1]
+		grouped := make([]*Flow, len(fs))
+		for _, f := range fs {
+			r := statusRank(f.Status)
+			grouped[at[r]] = f
+			at[r]++
 		}
-		if c := a.Server.Compare(b.Server); c != 0 {
-			return c < 0
-		}
-		if a.Proto != b.Proto {
-			return a.Proto < b.Proto
-		}
-		return a.Port < b.Port
-	})
+		copy(fs, grouped)
+	default:
+		slices.SortStableFunc(fs, compareFlows)
+	}
+}
+
+func statusRank(s Status) int {
+	switch s {
+	case Documented:
+		return 1
+	case Waived:
+		return 2
+	}
+	return 0 // Undocumented
+}
+
+func compareFlows(a, b *Flow) int {
+	if ra, rb := statusRank(a.Status), statusRank(b.Status); ra != rb {
+		return ra - rb
+	}
+	return compareServices(a, b)
+}
+
+func compareServices(a, b *Flow) int {
+	if c := a.Client.Compare(b.Client); c != 0 {
+		return c
+	}
+	if c := a.Server.Compare(b.Server); c != 0 {
+		return c
+	}
+	if a.Proto != b.Proto {
+		return int(a.Proto) - int(b.Proto)
+	}
+	return int(a.Port) - int(b.Port)
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,7 +97,25 @@ func benchUndocumented(n int) []Service {
 			out = append(out, s)
 		}
 	}
+	sortServices(out)
 	return out
+}
+
+// sortServices sorts services as the flow tracker hands them out: by
+// client, server, protocol and port.
+func sortServices(ss []Service) {
+	slices.SortFunc(ss, func(a, b Service) int {
+		if c := a.Client.Compare(b.Client); c != 0 {
+			return c
+		}
+		if c := a.Server.Compare(b.Server); c != 0 {
+			return c
+		}
+		if a.Proto != b.Proto {
+			return int(a.Proto) - int(b.Proto)
+		}
+		return int(a.Port) - int(b.Port)
+	})
 }
 
 // benchPilotInventory is a Horizon and Citrix pilot side by side: their
@@ -197,6 +216,7 @@ func benchPilot(tb testing.TB, n int) ([]Service, *inventory.Inventory, *catalog
 			out = append(out, s)
 		}
 	}
+	sortServices(out)
 	return out, inv, cat
 }
 

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,10 +62,13 @@ func (e *BlockEvidence) Short() string {
 // ttlRange is "64", or "60-62" for a range.
 func ttlRange(lo, hi uint8) string {
 	if lo == hi {
-		return fmt.Sprintf("%d", lo)
+		return itoa(lo)
 	}
-	return fmt.Sprintf("%d-%d", lo, hi)
+	return itoa(lo) + "-" + itoa(hi)
 }
+
+// itoa is a number in decimal, as %d prints it.
+func itoa[T uint8 | uint64](n T) string { return strconv.FormatUint(uint64(n), 10) }
 
 // Block evidence kinds.
 const (
@@ -79,41 +83,55 @@ const (
 // blockEvidence reads a service's evidence: an ICMP error first (it names
 // who refused), then a RST, then silence.
 func blockEvidence(s *Service) *BlockEvidence {
+	e := &BlockEvidence{}
+	readBlockEvidence(e, s)
+	return e
+}
+
+// readBlockEvidence is blockEvidence into e (zero). Its sentences are
+// concatenated rather than formatted: a scan has thousands of them.
+func readBlockEvidence(e *BlockEvidence, s *Service) {
 	srv := s.Server.Unmap()
 	switch {
 	case s.ICMPErrors > 0 && s.ICMPFrom.IsValid():
-		e := &BlockEvidence{Kind: BlockICMP, ICMPType: s.ICMPType, ICMPCode: s.ICMPCode, ICMPName: s.ICMPName, ICMPFrom: s.ICMPFrom.Unmap()}
+		*e = BlockEvidence{Kind: BlockICMP, ICMPType: s.ICMPType, ICMPCode: s.ICMPCode, ICMPName: s.ICMPName, ICMPFrom: s.ICMPFrom.Unmap()}
 		who := "the server itself"
 		if e.ICMPFrom != srv {
 			who = e.ICMPFrom.String() + " (a router or firewall in the path)"
 		}
-		e.Text = fmt.Sprintf("ICMP %d/%d %s from %s", s.ICMPType, s.ICMPCode, s.ICMPName, who)
-		return e
+		e.Text = "ICMP " + itoa(s.ICMPType) + "/" + itoa(s.ICMPCode) + " " + s.ICMPName + " from " + who
+		return
 	case s.RSTs > 0:
-		e := &BlockEvidence{RSTTTL: s.RSTTTL, ServerTTLMin: s.ServerTTLMin, ServerTTLMax: s.ServerTTLMax}
+		*e = BlockEvidence{RSTTTL: s.RSTTTL, ServerTTLMin: s.ServerTTLMin, ServerTTLMax: s.ServerTTLMax}
+		rst := itoa(s.RSTTTL)
+		switch {
+		case s.ServerTTLMin == 0:
+			e.Kind = BlockReset
+			e.Text = "RST from " + srv.String() + "'s address (TTL " + rst + "); no other packet of it to compare: the host or a middlebox"
+			return
+		case s.RSTTTL >= s.ServerTTLMin && s.RSTTTL <= s.ServerTTLMax:
+			e.Kind = BlockHostReset
+		default:
+			e.Kind = BlockMiddleboxReset
+		}
 		ttls := "TTL " + ttlRange(s.ServerTTLMin, s.ServerTTLMax)
 		if s.ServerTTLMax != s.ServerTTLMin {
 			ttls = "TTLs" + ttls[len("TTL"):]
 		}
-		switch {
-		case s.ServerTTLMin == 0:
-			e.Kind = BlockReset
-			e.Text = fmt.Sprintf("RST from %s's address (TTL %d); no other packet of it to compare: the host or a middlebox", srv, s.RSTTTL)
-		case s.RSTTTL >= s.ServerTTLMin && s.RSTTTL <= s.ServerTTLMax:
-			e.Kind = BlockHostReset
-			e.Text = fmt.Sprintf("RST from %s with TTL %d, as its other packets (%s): the host refused (service down or port closed)", srv, s.RSTTTL, ttls)
-		default:
-			e.Kind = BlockMiddleboxReset
-			e.Text = fmt.Sprintf("RST with TTL %d where %s's other packets have %s: a middlebox answered for it", s.RSTTTL, srv, ttls)
+		if e.Kind == BlockHostReset {
+			e.Text = "RST from " + srv.String() + " with TTL " + rst + ", as its other packets (" + ttls + "): the host refused (service down or port closed)"
+		} else {
+			e.Text = "RST with TTL " + rst + " where " + srv.String() + "'s other packets have " + ttls + ": a middlebox answered for it"
 		}
-		return e
+		return
 	case s.Rejected > 0 && s.FirstFrame.Frame == 0:
 		// Rejected without a RST or ICMP error seen: flow records
 		// (conn_state REJ, RSTOS0, RSTRH; NetFlow/IPFIX TCP flags) said
 		// so, and hold no packet to tell who sent the reset.
-		return &BlockEvidence{Kind: BlockRecordReset, Text: "a reset answered, as the flow records say (conn_state or TCP flags); they keep no TTL to tell the host from a middlebox"}
+		*e = BlockEvidence{Kind: BlockRecordReset, Text: "a reset answered, as the flow records say (conn_state or TCP flags); they keep no TTL to tell the host from a middlebox"}
+		return
 	}
-	e := &BlockEvidence{Kind: BlockNoAnswer, Attempts: s.ClientPackets, Over: s.LastSeen.Sub(s.FirstSeen), What: "packets"}
+	*e = BlockEvidence{Kind: BlockNoAnswer, Attempts: s.ClientPackets, Over: s.LastSeen.Sub(s.FirstSeen), What: "packets"}
 	switch s.Proto {
 	case 6:
 		e.What = "SYNs"
@@ -124,11 +142,10 @@ func blockEvidence(s *Service) *BlockEvidence {
 		// Flow records without packet counts: how many were sent is not
 		// known, not 0.
 		e.Attempts, e.Uncounted = 0, true
-		e.Text = fmt.Sprintf("no answer over %s (the flow records give no packet count)", e.Over.Round(time.Millisecond))
-		return e
+		e.Text = "no answer over " + e.Over.Round(time.Millisecond).String() + " (the flow records give no packet count)"
+		return
 	}
-	e.Text = fmt.Sprintf("no answer to %d %s over %s", e.Attempts, e.What, e.Over.Round(time.Millisecond))
-	return e
+	e.Text = "no answer to " + itoa(e.Attempts) + " " + e.What + " over " + e.Over.Round(time.Millisecond).String()
 }
 
 // Sweep is a client that contacted more servers on one protocol and port

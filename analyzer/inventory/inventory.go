@@ -156,6 +156,9 @@ func (inv *Inventory) Lookup(a netip.Addr) *Host {
 	// Two blocks of one length cannot both hold a: the longest block
 	// that does is the most specific.
 	for _, bits := range inv.lengths {
+		if bits > a.BitLen() {
+			continue // an IPv6 block's length: a.Prefix would make an error to say so
+		}
 		if p, err := a.Prefix(bits); err == nil {
 			if h, ok := inv.byBlock[p]; ok {
 				return h
