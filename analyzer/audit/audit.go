@@ -310,6 +310,7 @@ type auditor struct {
 	rules []*catalog.Rule
 	opts  Options
 	ports *portRuns // the runs of ports the same rules cover
+	seen  flowRules // what the flows labelled showed (labelAll)
 	bcast map[netip.Addr]bool
 	// hintScope limits the rules hints name to the products in scope.
 	hintScope catalog.Scope
@@ -439,31 +440,38 @@ const labelChunk = 4096
 // two cores, the second one free once analyze's digest is done.
 func (a *auditor) labelAll(services []*Service) []*Flow {
 	out := make([]*Flow, len(services))
-	flows := make([]Flow, len(services)) // one allocation, not one per flow
-	for i := range flows {
-		out[i] = &flows[i]
+	// Each core allocates (and clears) its run of flows at once, not
+	// one by one.
+	run := func(a *auditor, from, to int) {
+		a.c = newCaches()
+		flows := make([]Flow, to-from)
+		for i := from; i < to; i++ {
+			f := &flows[i-from]
+			a.label(services[i], f)
+			out[i] = f
+		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(services)/labelChunk)
 	if workers <= 1 {
-		a.c = newCaches()
-		for i, s := range services {
-			a.label(s, out[i])
-		}
+		run(a, 0, len(services))
+		a.seen = a.c.seen
 		return out
 	}
 	per := (len(services) + workers - 1) / workers
 	var wg sync.WaitGroup
+	var ws []*auditor
 	for from := 0; from < len(services); from += per {
 		to := min(from+per, len(services))
 		w := *a
-		w.c = newCaches()
-		wg.Go(func() {
-			for i := from; i < to; i++ {
-				w.label(services[i], out[i])
-			}
-		})
+		ws = append(ws, &w)
+		wg.Go(func() { run(&w, from, to) })
 	}
 	wg.Wait()
+	a.seen = newFlowRules()
+	for _, w := range ws {
+		maps.Copy(a.seen.documented, w.c.seen.documented)
+		maps.Copy(a.seen.attempted, w.c.seen.attempted)
+	}
 	return out
 }
 
@@ -553,6 +561,9 @@ func (a *auditor) byName(f *Flow, cands []*catalog.Rule) []string {
 	}
 	if len(unmatched) == 0 {
 		f.Rules = append(f.Rules, matched...)
+		for _, r := range matched {
+			a.c.seen.documented[ruleProto{r, f.Proto}] = true
+		}
 		f.NameMatches = matches
 		return nil
 	}
@@ -586,7 +597,10 @@ func (a *auditor) hints(given []string, f *Flow, cs *candSet) []string {
 	out := append(a.c.scratch[:0], given...)
 	defer func() { a.c.scratch = out[:0] }()
 	if f.ClientHost == nil {
-		out = append(out, noRoleHint(a.c.clientHint, "client", f.Client))
+		if f.Client != a.c.lastClientHintAddr || a.c.lastClientHint == "" {
+			a.c.lastClientHintAddr, a.c.lastClientHint = f.Client, noRoleHint(a.c.clientHint, "client", f.Client)
+		}
+		out = append(out, a.c.lastClientHint)
 	}
 	if f.ServerHost == nil && !f.Multicast {
 		out = append(out, noRoleHint(a.c.serverHint, "server", f.Server))
@@ -700,28 +714,14 @@ func (a *auditor) inHintScope(rules []*catalog.Rule) []*catalog.Rule {
 // failing those, the rules that let any host reach the server's role.
 func (a *auditor) closestText(f *Flow) string {
 	var closest, fromAny []string
-	seen := map[string]bool{}
-	for _, r := range a.rules {
-		if r.HasProto(f.Proto) && r.CoversPort(f.Proto, f.Port) || !a.hintScope.HasRule(r) {
+	for _, c := range a.closeRules(f.ClientHost, f.ServerHost) {
+		if c.r.HasProto(f.Proto) && c.r.CoversPort(f.Proto, f.Port) {
 			continue
 		}
-		if !f.ServerHost.Plays(r.To) || wideRule(r) {
-			continue
-		}
-		d, ok := a.c.ruleDesc[r]
-		if !ok {
-			d = r.ID + " (" + protoPorts(r) + ")"
-			a.c.ruleDesc[r] = d
-		}
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		switch {
-		case r.From.IsAny():
-			fromAny = append(fromAny, d)
-		case f.ClientHost != nil && f.ClientHost.Plays(r.From):
-			closest = append(closest, d)
+		if c.fromAny {
+			fromAny = append(fromAny, c.desc)
+		} else {
+			closest = append(closest, c.desc)
 		}
 	}
 	if len(closest) == 0 {
@@ -737,6 +737,36 @@ func (a *auditor) closestText(f *Flow) string {
 		closest = closest[:3]
 	}
 	return fmt.Sprintf("closest rules between these roles: %s%s", strings.Join(closest, ", "), more)
+}
+
+// closeRule is a rule closestText may name, "c-login (tcp/443)".
+type closeRule struct {
+	r       *catalog.Rule
+	desc    string
+	fromAny bool
+}
+
+// closeRules are the rules closestText may name between two hosts, on
+// any port: to the server's role (not wide), from the client's or from
+// any host; in the catalog's order. Rule ids are unique, so each
+// description is named once.
+func (a *auditor) closeRules(ch, sh *inventory.Host) []closeRule {
+	k := [2]*inventory.Host{ch, sh}
+	if cs, ok := a.c.closeRules[k]; ok {
+		return cs
+	}
+	var cs []closeRule
+	for _, r := range a.rules {
+		if !a.hintScope.HasRule(r) || !sh.Plays(r.To) || wideRule(r) {
+			continue
+		}
+		fromAny := r.From.IsAny()
+		if fromAny || ch != nil && ch.Plays(r.From) {
+			cs = append(cs, closeRule{r, r.ID + " (" + protoPorts(r) + ")", fromAny})
+		}
+	}
+	a.c.closeRules[k] = cs
+	return cs
 }
 
 func protoPorts(r *catalog.Rule) string {
@@ -758,10 +788,7 @@ func ServiceName(proto uint8, port uint16) string {
 
 // missing finds the rules between roles present that were never attempted.
 func (a *auditor) missing(res *Result) {
-	byProto := map[uint8][]*Flow{}
-	for _, f := range res.Flows {
-		byProto[f.Proto] = append(byProto[f.Proto], f)
-	}
+	seen := a.seen
 	for _, r := range a.rules {
 		if r.From.IsAny() && r.To.IsAny() {
 			continue
@@ -793,13 +820,13 @@ func (a *auditor) missing(res *Result) {
 				// Without an inventory host of that name, the capture's
 				// own names (DNS answers, SNI, HTTP Host) check the
 				// rule, if its clients' traffic held any.
-				if !namesFor(byProto, clients) {
+				if !namesFor(res.Flows, clients) {
 					res.Unverifiable = append(res.Unverifiable, &Unverifiable{Rule: r,
 						Reason: fmt.Sprintf("destination %s is a host name and the capture held no host names (DNS answers, TLS SNI, HTTP Host) for its clients' traffic: name an inventory host %q, or capture the clients' DNS", r.To.Host, r.To.Host)})
 					continue
 				}
 				for _, p := range r.Protocols {
-					if !documentedBy(r, byProto[p]) {
+					if !seen.documented[ruleProto{r, p}] {
 						res.Missing = append(res.Missing, &Missing{Rule: r, Proto: p, Clients: clients})
 					}
 				}
@@ -810,7 +837,7 @@ func (a *auditor) missing(res *Result) {
 			continue
 		}
 		for _, p := range r.Protocols {
-			if !a.attempted(r, p, byProto[p]) {
+			if !seen.attempted[ruleProto{r, p}] {
 				res.Missing = append(res.Missing, &Missing{Rule: r, Proto: p, Clients: clients, Servers: servers})
 			}
 		}
@@ -818,38 +845,33 @@ func (a *auditor) missing(res *Result) {
 }
 
 // namesFor says whether any flow of the clients given carried a host name.
-func namesFor(byProto map[uint8][]*Flow, clients []*inventory.Host) bool {
-	for _, fs := range byProto {
-		for _, f := range fs {
-			if len(f.Names) > 0 && f.ClientHost != nil && slices.Contains(clients, f.ClientHost) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// documentedBy says whether rule r documents one of the flows.
-func documentedBy(r *catalog.Rule, flows []*Flow) bool {
+func namesFor(flows []*Flow, clients []*inventory.Host) bool {
 	for _, f := range flows {
-		if slices.Contains(f.Rules, r) {
+		if len(f.Names) > 0 && f.ClientHost != nil && slices.Contains(clients, f.ClientHost) {
 			return true
 		}
 	}
 	return false
 }
 
-func (a *auditor) attempted(r *catalog.Rule, proto uint8, flows []*Flow) bool {
-	for _, f := range flows {
-		if !r.CoversPort(proto, f.Port) {
-			continue
-		}
-		if a.ruleMatches(r, &f.Service, f.ClientHost, f.ServerHost, f.Multicast) {
-			return true
-		}
-	}
-	return false
+// ruleProto is a rule and one of its protocols.
+type ruleProto struct {
+	r     *catalog.Rule
+	proto uint8
 }
+
+// flowRules are the rules the flows showed, by protocol: documented, every
+// rule that documents one (Flow.Rules); attempted, those whose sides the
+// flow's hosts or addresses fit, on a port of the rule: Flow.Rules but
+// for the rules only the flow's host names matched (byName). Labelling
+// records them as it finds them, once per pair of hosts rather than per
+// flow, so that missing need not go through every flow again for every
+// rule.
+type flowRules struct {
+	documented, attempted map[ruleProto]bool
+}
+
+func newFlowRules() flowRules { return flowRules{map[ruleProto]bool{}, map[ruleProto]bool{}} }
 
 // hostsPlaying are the hosts expected to take part in a rule side: those
 // playing its role. For a rule written for one mode of a role, hosts given
@@ -957,6 +979,8 @@ var (
 	linkScope6 = netip.MustParsePrefix("ff02::/16")
 	mdns4      = netip.MustParseAddr("224.0.0.251")
 	llmnr4     = netip.MustParseAddr("224.0.0.252")
+	mdns6      = netip.MustParseAddr("ff02::fb")
+	llmnr6     = netip.MustParseAddr("ff02::1:3")
 )
 
 // noiseKind classifies link-local housekeeping traffic: IPv6 neighbour and
@@ -980,9 +1004,9 @@ func noiseKind(s *Service) string {
 		switch {
 		case s.Port == 5355:
 			return "llmnr"
-		case s.Port == 5353 && (s.Server == mdns4 || s.Server == netip.MustParseAddr("ff02::fb")):
+		case s.Port == 5353 && (s.Server == mdns4 || s.Server == mdns6):
 			return "mdns"
-		case s.Server == llmnr4 || s.Server == netip.MustParseAddr("ff02::1:3"):
+		case s.Server == llmnr4 || s.Server == llmnr6:
 			return "llmnr"
 		}
 	}
@@ -994,14 +1018,18 @@ func noiseKind(s *Service) string {
 // equal ones. Services come sorted (the flow tracker's order): then
 // grouping them by status is all there is to do.
 func sortFlows(fs []*Flow) {
-	switch {
-	case slices.IsSortedFunc(fs, compareFlows):
-	case slices.IsSortedFunc(fs, compareServices):
-		var at [4]int // where each rank's flows start
-		for _, f := range fs {
-			at[statusRank(f.Status)+1]++
+	var n [3]int // flows of each status rank
+	byService := true
+	for i, f := range fs {
+		n[statusRank(f.Status)]++
+		if byService && i > 0 && compareServices(fs[i-1], f) > 0 {
+			byService = false
 		}
-		at[2] += at[1]
+	}
+	switch {
+	case byService && slices.Contains(n[:], len(fs)): // one status
+	case byService:
+		at := [3]int{0, n[0], n[0] + n[1]} // where each rank's flows start
 		grouped := make([]*Flow, len(fs))
 		for _, f := range fs {
 			r := statusRank(f.Status)
@@ -1009,6 +1037,7 @@ func sortFlows(fs []*Flow) {
 			at[r]++
 		}
 		copy(fs, grouped)
+	case slices.IsSortedFunc(fs, compareFlows):
 	default:
 		slices.SortStableFunc(fs, compareFlows)
 	}

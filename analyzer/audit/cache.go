@@ -79,6 +79,10 @@ type candSet struct {
 	// byAddr: some rule has an address side, so which rules match
 	// depends on the service's addresses, not only on its hosts.
 	byAddr bool
+	// the hosts the rules matched last, and those that did
+	last      ruleKey
+	lastRules []*catalog.Rule
+	lastOK    bool
 }
 
 // ruleKey is what the rules matching a service depend on when no
@@ -107,22 +111,26 @@ type caches struct {
 	closestHint map[hintKey]string
 	clientHint  map[netip.Addr]string
 	serverHint  map[netip.Addr]string
-	ruleDesc    map[*catalog.Rule]string
+	closeRules  map[[2]*inventory.Host][]closeRule
 	// the last client looked up: services come sorted by client
-	lastClient     netip.Addr
-	lastClientHost *inventory.Host
+	lastClient         netip.Addr
+	lastClientHost     *inventory.Host
+	lastClientHintAddr netip.Addr
+	lastClientHint     string
 	// slices handed out to flows, carved from larger ones
 	strs     arena[string]
 	ruleBuf  arena[*catalog.Rule]
 	evidence arena[BlockEvidence]
 	scratch  []string
 	matched  []*catalog.Rule
+	seen     flowRules // the rules the flows labelled showed
 }
 
 func newCaches() caches {
 	return caches{portless: map[uint8]*candSet{}, rules: map[ruleKey][]*catalog.Rule{},
 		portHint: map[protoPort]string{}, portSuffix: map[candKey]string{}, closestHint: map[hintKey]string{},
-		clientHint: map[netip.Addr]string{}, serverHint: map[netip.Addr]string{}, ruleDesc: map[*catalog.Rule]string{}}
+		clientHint: map[netip.Addr]string{}, serverHint: map[netip.Addr]string{}, closeRules: map[[2]*inventory.Host][]closeRule{},
+		seen: newFlowRules()}
 }
 
 // arena hands out small slices of a larger one: a flow's hints and rules
@@ -198,7 +206,11 @@ func (a *auditor) newCandSet(k candKey, port uint16) *candSet {
 func (a *auditor) matching(cs *candSet, s *Service, ch, sh *inventory.Host, multicast bool) []*catalog.Rule {
 	k := ruleKey{ch, sh, cs.key, multicast}
 	if !cs.byAddr {
+		if cs.lastOK && cs.last == k {
+			return cs.lastRules
+		}
 		if rs, ok := a.c.rules[k]; ok {
+			cs.last, cs.lastRules, cs.lastOK = k, rs, true
 			return rs
 		}
 	}
@@ -210,6 +222,10 @@ func (a *auditor) matching(cs *candSet, s *Service, ch, sh *inventory.Host, mult
 	}
 	slices.SortFunc(m, byID)
 	a.c.matched = m
+	for _, r := range m {
+		k := ruleProto{r, cs.key.proto}
+		a.c.seen.documented[k], a.c.seen.attempted[k] = true, true
+	}
 	if cs.byAddr {
 		return a.c.ruleBuf.copy(m)
 	}
@@ -218,6 +234,7 @@ func (a *auditor) matching(cs *candSet, s *Service, ch, sh *inventory.Host, mult
 		rs = nil
 	}
 	a.c.rules[k] = rs
+	cs.last, cs.lastRules, cs.lastOK = k, rs, true
 	return rs
 }
 
