@@ -84,6 +84,9 @@ func (r *Reader) nfJSONRecord() error {
 	}
 	if s.array && !s.dec.More() {
 		if _, err := s.dec.Token(); err != nil { // the closing bracket
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return r.nfJSONUnclosed()
+			}
 			return r.nfJSONFail(fmt.Errorf("the array is not closed (%v)", err))
 		}
 		if _, err := s.dec.Token(); !errors.Is(err, io.EOF) {
@@ -94,8 +97,11 @@ func (r *Reader) nfJSONRecord() error {
 	s.records++
 	var f nfJSONFlow
 	if err := s.dec.Decode(&f); err != nil {
-		if !s.array && errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) {
 			s.records--
+			if s.array {
+				return r.nfJSONUnclosed() // after a comma
+			}
 			return r.nfEnd()
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -157,6 +163,15 @@ func (r *Reader) nfJSONRecord() error {
 	}
 	r.nfAdd(rec)
 	return nil
+}
+
+// nfJSONUnclosed is an array that ends, after its last whole record, before its
+// closing bracket: cut short as a file that ends inside a record is (a
+// warning, every record read), not damaged.
+func (r *Reader) nfJSONUnclosed() error {
+	e := r.nfJSONFail(errors.New("the file ends after it, before the array's closing bracket: cut short (a file copied while written?)")).(*Error)
+	e.CutShort = true
+	return e
 }
 
 // nfEnd is the end of a NetFlow file: io.EOF, or an *Error when records

@@ -102,7 +102,7 @@ func TestNfdumpJSONErrors(t *testing.T) {
 		{"a port out of range", nfJSONArray(good, strings.Replace(good, `"dst_port" : 443`, `"dst_port" : 70000`, 1)), `record 2 (offset `},
 		{"no proto", nfJSONArray(strings.Replace(good, "\t\"proto\" : 6,\n", "", 1)), `record 1 (offset `},
 		{"the file ends inside a record", nfJSONArray(good, good)[:len(nfJSONArray(good, good))-40], `record 2 (offset `},
-		{"the array is not closed", "[\n" + good + "\n", `the array is not closed`},
+		{"something else than the closing bracket", "[\n" + good + "\n}", `the array is not closed`},
 		{"garbage after the array", nfJSONArray(good) + "xx", `data after the array's closing bracket`},
 		{"an event", nfJSONArray(good, strings.Replace(good, `"FLOW"`, `"EVENT"`, 1)), `flows.csv: 1 records are no connection (the first: record 2: type "EVENT", not a flow)`},
 	}
@@ -158,7 +158,10 @@ func FuzzNfdumpJSON(f *testing.F) {
 // a json-log file's last line without its newline is taken (as a Zeek
 // JSON line is); a file that ends inside its last record (copied while
 // nfdump wrote it) is cut short, a warning as for an IPFIX file that ends
-// inside its last message: the record is not taken, those before it are.
+// inside its last message: the record is not taken, those before it are;
+// an array whose file ends before its closing bracket (after a record, or
+// after the comma that announced another) is cut short too, every record
+// taken.
 func TestNfdumpJSONCutShort(t *testing.T) {
 	const t0 = "2026-11-29T10:00:00.100"
 	line := func(dst string, dp int) string {
@@ -174,6 +177,9 @@ func TestNfdumpJSONCutShort(t *testing.T) {
 		{"json-log: a last line without newline", a + strings.TrimSuffix(b, "\n"), "", both},
 		{"json-log: the file ends inside the last record", a + b[:len(b)/2], "flows.csv: record 2 (offset ", first},
 		{"json: the file ends inside the last record", nfJSONArray(a, b)[:len(a)+len(b)/2], "the file ends inside the record: cut short", first},
+		{"json: no closing bracket", strings.TrimSuffix(nfJSONArray(a, b), "]\n"), "flows.csv: record 2 (offset ", both},
+		{"json: no closing bracket nor newline", strings.TrimSuffix(nfJSONArray(a, b), "\n]\n"), "record 2 (offset ", both},
+		{"json: the file ends after a comma", "[\n" + a + ",\n", "record 1 (offset ", first},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +190,9 @@ func TestNfdumpJSONCutShort(t *testing.T) {
 				t.Errorf("err = %v, want none", err)
 			case tt.err != "" && (!errors.As(err, &e) || !e.CutShort || !strings.Contains(err.Error(), tt.err)):
 				t.Errorf("err = %v (%+v), want cut short: %q", err, e, tt.err)
+			case strings.HasPrefix(tt.name, "json: ") && !strings.Contains(tt.name, "inside") &&
+				!strings.HasSuffix(err.Error(), "the file ends after it, before the array's closing bracket: cut short (a file copied while written?)"):
+				t.Errorf("err = %v, want the array's closing bracket missing", err)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("connections:\n got %v\nwant %v", got, tt.want)
