@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/capture"
@@ -106,6 +107,12 @@ type Options struct {
 	// counted in ZeekNames.Overflow, their connections left unnamed. It
 	// bounds the dns.log's address answers too (ZeekNames.DNSOverflow).
 	MaxNames int
+
+	// Stop, once set, ends the reading at the next check (every 1,024
+	// packets or records, and between files) with ErrStopped: the caller
+	// no longer needs what is read (it failed while the files were read
+	// in the background).
+	Stop *atomic.Bool
 
 	// Early is the first capture, opened and its digest begun before Run
 	// (StartEarly); Run reads it when it reads that path.
@@ -446,6 +453,10 @@ func Run(paths []string, opts Options) (*Result, error) {
 	run.late = true // the digests are waited for after the merge, or by the caller
 	errs := make([]error, len(paths))
 	for i, p := range paths {
+		if opts.Stop != nil && opts.Stop.Load() {
+			errs[i] = ErrStopped
+			break
+		}
 		errs[i] = run.file(i, p)
 	}
 	res := run.result()
@@ -494,6 +505,9 @@ type runner struct {
 // hashQueue is how many files a runner hashes at once at most: files
 // read faster than they are hashed wait for a slot.
 const hashQueue = 2
+
+// ErrStopped ends a Run whose Options.Stop was set.
+var ErrStopped = errors.New("reading stopped: no longer needed")
 
 // errShareExceeded stops a file of runParallel's first pass that needs
 // more than its share of the live-connection bound.
@@ -756,6 +770,9 @@ func (r *runner) file(idx int, path string) (err error) {
 			if r.stopIfEvicted && r.tr.Stats().Evicted > 0 {
 				return errShareExceeded
 			}
+			if r.opts.Stop != nil && r.opts.Stop.Load() {
+				return ErrStopped
+			}
 		}
 		c.Bytes += uint64(p.CaptureLength)
 		if c.Packets == 1 {
@@ -996,8 +1013,13 @@ func (r *runner) records(log *connlog.Reader, idx int, c *Capture, prog *progres
 		bothWays = bothWays || conn.OrigPkts > 0 && conn.RespPkts > 0
 		c.Records++
 		r.res.Records++
-		if c.Records%progressEvery == 0 && prog.fn != nil {
-			prog.update(in.n)
+		if c.Records%progressEvery == 0 {
+			if prog.fn != nil {
+				prog.update(in.n)
+			}
+			if r.opts.Stop != nil && r.opts.Stop.Load() {
+				return ErrStopped
+			}
 		}
 		conn.FirstPos = flow.Pos{File: idx}
 		conn.LastPos = conn.FirstPos

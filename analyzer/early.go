@@ -89,6 +89,14 @@ func (e *Early) Close() {
 	e.f.Close()
 }
 
+// Abandon ends the digest at its next window, whether or not Run took the
+// file: the command failed, nobody will wait for it.
+func (e *Early) Abandon() {
+	if e != nil {
+		e.stop.Store(true)
+	}
+}
+
 // errStopped ends a digest nobody waits for any more.
 var errStopped = errors.New("digest no longer needed")
 

@@ -9,8 +9,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
 )
 
 // TestEarly: a capture whose digest was begun before Run (StartEarly)
@@ -115,4 +119,45 @@ func TestEarlyNotRead(t *testing.T) {
 	if StartEarly("-") != nil || StartEarly(t.TempDir()) != nil || StartEarly(filepath.Join(t.TempDir(), "none")) != nil {
 		t.Error("started for standard input, a directory or a missing file")
 	}
+}
+
+// TestStop: a Run whose Options.Stop is set ends with ErrStopped at its
+// next check, before the next file when set between files, within 1,024
+// packets when set while reading, and reads nothing when set before.
+func TestStop(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mix.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := pcapgen.Mix{Seed: 1, Flows: 500}.Write(f, pcapgen.WriteOptions{})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Packets < 4*progressEvery {
+		t.Fatalf("only %d packets", st.Packets)
+	}
+	t.Run("before", func(t *testing.T) {
+		var stop atomic.Bool
+		stop.Store(true)
+		res, err := Run([]string{path, path}, Options{Stop: &stop})
+		if !errors.Is(err, ErrStopped) || res.Packets != 0 {
+			t.Errorf("%d packets read, %v", res.Packets, err)
+		}
+	})
+	t.Run("while reading", func(t *testing.T) {
+		var stop atomic.Bool
+		conns := 0
+		res, err := Run([]string{path, path}, Options{Stop: &stop, OnConnection: func(*flow.Connection) {
+			if conns++; conns == 10 {
+				stop.Store(true)
+			}
+		}})
+		if !errors.Is(err, ErrStopped) || res.Packets == 0 || res.Packets >= uint64(st.Packets) {
+			t.Errorf("%d of %d packets read, %v", res.Packets, st.Packets, err)
+		}
+	})
 }

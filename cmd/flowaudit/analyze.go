@@ -206,6 +206,24 @@ func (f *analyzeFlags) register(fs *pflag.FlagSet) {
 // is an error that left nothing to report; readErr a capture that could
 // not be read to its end, with rep holding what was read before it.
 func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) (rep *report.Report, readErr error, err error) {
+	// The captures are hashed on the other core while they are read and
+	// audited; analysis.Report waits for their digests after the audit.
+	cf := f.capture
+	cf.lateDigests = true
+	// Without --catalog the read needs only the built-in server ports: it
+	// begins now, on its own goroutine, while the catalogs, inventory and
+	// waivers load; an error in them stops it.
+	var pending *pendingRead
+	if len(f.catalogs) == 0 {
+		if pending, err = e.startCaptures(paths, nil, cf, nil, true); err != nil {
+			return nil, nil, err
+		}
+		defer func() {
+			if err != nil {
+				pending.cancel()
+			}
+		}()
+	}
 	cat, err := e.loadCatalog(f.catalogs)
 	if err != nil {
 		return nil, nil, err
@@ -241,11 +259,12 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		}
 	}
 
-	// The captures are hashed on the other core while they are read and
-	// audited; analysis.Report waits for their digests after the audit.
-	cf := f.capture
-	cf.lateDigests = true
-	res, readErr := e.readCaptures(paths, cat, cf, nil)
+	var res *analyzer.Result
+	if pending != nil {
+		res, readErr = pending.wait()
+	} else {
+		res, readErr = e.readCaptures(paths, cat, cf, nil)
+	}
 	if res == nil {
 		return nil, nil, readErr
 	}

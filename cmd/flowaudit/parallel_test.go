@@ -144,3 +144,48 @@ func TestParallelSweepReports(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressHeld: the progress bar of a read begun in the background is
+// not drawn until the command waits for it (release), so that what the
+// command prints meanwhile (warnings about the inventory) is not drawn
+// over; released, it is drawn at once when a file is under way, and a
+// held bar that never was drawn stops at once.
+func TestProgressHeld(t *testing.T) {
+	e := &env{stderr: io.Discard, stderrTTY: true, getenv: func(string) string { return "" }}
+	p := e.newCaptureProgress()
+	p.held = true
+	p.update(analyzer.Progress{File: 0, Path: "a.pcap", Read: 1 << 20, Size: 64 << 20})
+	if p.started {
+		t.Fatal("drawn while held")
+	}
+	p.release()
+	if !p.started {
+		t.Fatal("not drawn once released")
+	}
+	p.update(analyzer.Progress{File: 0, Path: "a.pcap", Read: 64 << 20, Size: 64 << 20, Done: true})
+	p.stop()
+
+	q := e.newCaptureProgress()
+	q.held = true
+	q.release() // nothing under way: nothing drawn
+	if q.started {
+		t.Error("drawn with no file under way")
+	}
+	q.stop()
+}
+
+// TestAnalyzeStopsOnBadInventory: analyze reads the captures while it
+// loads the inventory; a bad inventory is the error, as before, and the
+// read is stopped, not waited for to its end.
+func TestAnalyzeStopsOnBadInventory(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yaml")
+	if err := os.WriteFile(inv, []byte("hosts:\n  - name: a\n    addresses: [192.0.2.1]\n    roles: [\"No Such Role\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := writeScanPart(t, dir, "scan.pcap", pcapgen.Scan{Seed: 1, Hosts: 2000}, pcapgen.WriteOptions{})
+	code, out, stderr := analyzeCmd(t, "analyze", "-i", inv, path)
+	if code != exitError || out != "" || !strings.Contains(stderr, "inv.yaml:4") || !strings.Contains(stderr, "No Such Role") {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s", code, out, stderr)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer"
@@ -110,16 +111,45 @@ func (c *captureFlags) validate(cmd string) error {
 // With onConn set the caller wants connections, not the per-service
 // aggregates or the captures' digests (flows): both are skipped.
 func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection)) (*analyzer.Result, error) {
+	p, err := e.startCaptures(paths, cat, c, onConn, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.wait()
+}
+
+// pendingRead is a read of the captures under way on its own goroutine
+// (startCaptures in the background): analyze starts it before it loads
+// catalogs, inventory and waivers when it needs none of them to read.
+type pendingRead struct {
+	e    *env
+	prog *captureProgress
+	done chan struct{}
+	stop atomic.Bool
+	// early is the first capture's digest begun before the read: cancel
+	// ends it too.
+	early  *analyzer.Early
+	waited bool // wait was called: nothing to cancel
+	res    *analyzer.Result
+	err    error
+}
+
+// startCaptures begins what readCaptures does; with background the
+// captures are read on another goroutine (their progress bar held back
+// until wait, so that what the caller prints meanwhile is not drawn
+// over), else at once.
+func (e *env) startCaptures(paths []string, cat *catalog.Catalog, c captureFlags, onConn func(*flow.Connection), background bool) (*pendingRead, error) {
 	if stdin := slices.Index(paths, "-"); stdin >= 0 && slices.Contains(paths[stdin+1:], "-") {
 		return nil, usagef("standard input (-) is given more than once: it can be read only once")
 	}
+	p := &pendingRead{e: e, done: make(chan struct{}), early: c.early}
 	opts := analyzer.Options{
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
 		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
-		Early: c.early,
+		Early: c.early, Stop: &p.stop,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off
@@ -128,11 +158,49 @@ func (e *env) readCaptures(paths []string, cat *catalog.Catalog, c captureFlags,
 		opts.ServerPorts = cat
 	}
 	e.setMemoryLimit(c, onConn == nil)
-	prog := e.newCaptureProgress()
-	if prog != nil {
-		opts.Progress = prog.update
+	p.prog = e.newCaptureProgress()
+	if p.prog != nil {
+		opts.Progress = p.prog.update
+		p.prog.held = background
 	}
-	res, err := analyzer.Run(paths, opts)
+	if !background {
+		p.res, p.err = analyzer.Run(paths, opts)
+		close(p.done)
+		return p, nil
+	}
+	go func() {
+		p.res, p.err = analyzer.Run(paths, opts)
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// cancel stops the read at its next check (every progressEvery packets
+// or records) and waits for it: the command failed before it needed
+// what was read.
+func (p *pendingRead) cancel() {
+	if p == nil || p.waited {
+		return
+	}
+	p.stop.Store(true)
+	p.early.Abandon()
+	<-p.done
+	if p.prog != nil {
+		p.prog.release()
+		p.prog.stop()
+	}
+}
+
+// wait waits for the read, ends the progress bar, writes the summary and
+// the warnings, and returns what was read, with the error.
+func (p *pendingRead) wait() (*analyzer.Result, error) {
+	e, prog := p.e, p.prog
+	p.waited = true
+	if prog != nil {
+		prog.release()
+	}
+	<-p.done
+	res, err := p.res, p.err
 	if prog != nil {
 		prog.stop()
 	}
@@ -260,6 +328,7 @@ type captureProgress struct {
 	mu       sync.Mutex
 	trackers map[int]*progress.Tracker // per file: --parallel reads several at once
 	started  bool
+	held     bool // not drawn yet: release draws it
 	done     chan struct{}
 }
 
@@ -286,13 +355,7 @@ func (p *captureProgress) update(u analyzer.Progress) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.started {
-		p.started = true
-		go func() {
-			p.pw.Render()
-			close(p.done)
-		}()
-	}
+	p.render()
 	tr := p.trackers[u.File]
 	if tr == nil {
 		tr = &progress.Tracker{Message: filepath.Base(u.Path), Total: u.Size, Units: progress.UnitsBytes}
@@ -302,6 +365,29 @@ func (p *captureProgress) update(u analyzer.Progress) {
 	tr.SetValue(u.Read)
 	if u.Done {
 		tr.MarkAsDone()
+	}
+}
+
+// render starts drawing, unless held or started before. p.mu is held.
+func (p *captureProgress) render() {
+	if p.started || p.held {
+		return
+	}
+	p.started = true
+	go func() {
+		p.pw.Render()
+		close(p.done)
+	}()
+}
+
+// release lets a held progress bar be drawn, at once if a file is under
+// way.
+func (p *captureProgress) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.held = false
+	if len(p.trackers) > 0 {
+		p.render()
 	}
 }
 
