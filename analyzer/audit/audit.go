@@ -143,7 +143,6 @@ func (s *Service) Outcome() Outcome {
 	return Unanswered
 }
 
-// Flow is a labelled service.
 // PacketsCounted says whether the service's Packets count anything:
 // false when every connection came from a flow record that gave no packet
 // count (the sum is not a zero seen but a count unknown).
@@ -152,8 +151,11 @@ func (s *Service) PacketsCounted() bool { return s.NoPackets < s.Connections || 
 // BytesCounted is PacketsCounted for Bytes.
 func (s *Service) BytesCounted() bool { return s.NoBytes < s.Connections || s.Connections == 0 }
 
+// Flow is a labelled service. It points to the service it labels, in
+// the slice Audit was given (a copy would cost a scan's hundred thousand
+// services their size again): the services must not change afterwards.
 type Flow struct {
-	Service
+	*Service
 	ClientHost, ServerHost *inventory.Host // nil when not in the inventory
 	Status                 Status
 	Outcome                Outcome
@@ -478,7 +480,7 @@ func (a *auditor) labelAll(services []*Service) []*Flow {
 // label labels service s into f.
 func (a *auditor) label(s *Service, f *Flow) {
 	*f = Flow{
-		Service:    *s,
+		Service:    s,
 		ClientHost: a.lookupClient(s.Client),
 		ServerHost: a.inv.Lookup(s.Server),
 		Outcome:    s.Outcome(),
@@ -540,7 +542,7 @@ func (a *auditor) byName(f *Flow, cands []*catalog.Rule) []string {
 			hostRules = append(hostRules, r)
 		}
 	}
-	names := strongestNames(&f.Service)
+	names := strongestNames(f.Service)
 	var matches []NameMatch
 	var matched []*catalog.Rule
 	var unmatched []Name

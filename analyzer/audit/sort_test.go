@@ -25,7 +25,7 @@ func TestSortFlows(t *testing.T) {
 	gen := func(n int, statuses []Status) []*Flow {
 		fs := make([]*Flow, n)
 		for i := range fs {
-			fs[i] = &Flow{Service: Service{Client: netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(4))}), Server: netip.AddrFrom4([4]byte{10, 1, 0, byte(r.IntN(3))}),
+			fs[i] = &Flow{Service: &Service{Client: netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(4))}), Server: netip.AddrFrom4([4]byte{10, 1, 0, byte(r.IntN(3))}),
 				Proto: []uint8{6, 17}[r.IntN(2)], Port: uint16(r.IntN(3)), Connections: i}, Status: statuses[r.IntN(len(statuses))]}
 		}
 		return fs

@@ -100,7 +100,7 @@ func TestOpen(t *testing.T) {
 // port, with nothing a file system could take as a separator.
 func TestFileName(t *testing.T) {
 	flow := func(status audit.Status, blocked bool, client, server string, proto uint8, port uint16) *audit.Flow {
-		return &audit.Flow{Status: status, Blocked: blocked, Service: audit.Service{Client: netip.MustParseAddr(client), Server: netip.MustParseAddr(server), Proto: proto, Port: port}}
+		return &audit.Flow{Status: status, Blocked: blocked, Service: &audit.Service{Client: netip.MustParseAddr(client), Server: netip.MustParseAddr(server), Proto: proto, Port: port}}
 	}
 	tests := []struct {
 		n    int

@@ -281,7 +281,7 @@ func TestJSONSchema(t *testing.T) {
 
 func TestFilter(t *testing.T) {
 	f := func(c, s string, proto uint8, port uint16) *audit.Flow {
-		return &audit.Flow{Service: audit.Service{Client: netip.MustParseAddr(c), Server: netip.MustParseAddr(s), Proto: proto, Port: port,
+		return &audit.Flow{Service: &audit.Service{Client: netip.MustParseAddr(c), Server: netip.MustParseAddr(s), Proto: proto, Port: port,
 			FirstFrame: audit.Frame{File: "pilot.pcap", Frame: 7}}}
 	}
 	fromRecords := f("192.0.2.1", "192.0.2.10", 6, 443)
@@ -354,7 +354,7 @@ func TestCSVKinds(t *testing.T) {
 	}
 	var services []audit.Service
 	for _, f := range rep.Result.Flows {
-		services = append(services, f.Service)
+		services = append(services, *f.Service)
 	}
 	sweeps := rep.Result.Sweeps
 	rep.Result = audit.Audit(services, inv, cat, audit.Options{Products: []string{"custom"}, Now: rep.Generated, Waivers: ws})
