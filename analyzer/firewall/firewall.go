@@ -143,6 +143,7 @@ type Evidence struct {
 	Established int
 	FirstFile   string
 	FirstFrame  uint64 // 0 for flow records, which have no frames
+	FirstUID    string // for them, the Zeek uid of the first record from a conn.log, if any
 	FirstSeen   time.Time
 	BlockedBy   []string // who blocked, when the report says
 	// Seen are, for a host-name destination, the names the captures gave
@@ -198,9 +199,12 @@ func (j *Justification) EvidenceText() string {
 	case e.FirstFile != "" && e.FirstFrame > 0:
 		s += fmt.Sprintf(", first frame %s#%d", path.Base(e.FirstFile), e.FirstFrame)
 	case e.FirstFile != "" && !e.FirstSeen.IsZero():
-		// A flow record (Zeek conn.log) has no frame: its time says
-		// which record.
+		// A flow record (Zeek conn.log) has no frame: its time, and a
+		// conn.log's uid, say which record.
 		s += fmt.Sprintf(", first seen %s in %s", timeText(e.FirstSeen), path.Base(e.FirstFile))
+		if e.FirstUID != "" {
+			s += " (uid " + e.FirstUID + ")"
+		}
 	case e.FirstFile != "":
 		s += ", first in " + path.Base(e.FirstFile)
 	}
@@ -348,6 +352,7 @@ type Observation struct {
 	Established    int
 	FirstFile      string
 	FirstFrame     uint64
+	FirstUID       string // no frame: the Zeek uid of the first record from a conn.log
 	FirstSeen      time.Time
 	Multicast      bool   // to a broadcast or multicast address: seen is observed
 	Blocked        bool   // documented but never established (never for a multicast)
@@ -375,7 +380,7 @@ func Observations(res *audit.Result) []Observation {
 		}
 		o := Observation{Client: f.Client.Unmap(), Server: f.Server.Unmap(), Proto: f.Proto, Port: f.Port,
 			Connections: f.Connections, Established: f.Established, FirstFile: f.FirstFrame.File, FirstFrame: f.FirstFrame.Frame,
-			FirstSeen: f.FirstSeen, Multicast: f.Multicast, Blocked: f.Blocked, Waived: f.Status == audit.Waived}
+			FirstUID: f.FirstFrame.UID, FirstSeen: f.FirstSeen, Multicast: f.Multicast, Blocked: f.Blocked, Waived: f.Status == audit.Waived}
 		if f.Waiver != nil {
 			o.Ticket, o.WaiverReason = f.Waiver.Ticket, f.Waiver.Reason
 		}
@@ -828,7 +833,7 @@ func (e *entry) add(o *Observation) {
 	}
 	ev.Established += o.Established
 	if ev.FirstFile == "" || o.FirstSeen.Before(ev.FirstSeen) {
-		ev.FirstFile, ev.FirstFrame, ev.FirstSeen = o.FirstFile, o.FirstFrame, o.FirstSeen
+		ev.FirstFile, ev.FirstFrame, ev.FirstUID, ev.FirstSeen = o.FirstFile, o.FirstFrame, o.FirstUID, o.FirstSeen
 	}
 	if o.BlockedBy != "" && o.Blocked && !slices.Contains(ev.BlockedBy, o.BlockedBy) {
 		ev.BlockedBy = append(ev.BlockedBy, o.BlockedBy)

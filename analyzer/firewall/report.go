@@ -63,6 +63,7 @@ type reportFlow struct {
 	FirstSeen   string `json:"first_seen"`
 	FirstFile   string `json:"first_file"`
 	FirstFrame  uint64 `json:"first_frame"`
+	FirstUID    string `json:"first_uid"`
 	Multicast   bool   `json:"multicast"`
 	Blocked     *bool  `json:"blocked"`
 	Rules       []struct {
@@ -157,7 +158,7 @@ func (f *reportFlow) observation() (Observation, error) {
 		}
 	}
 	o.Connections, o.Established = f.Connections, f.Established
-	o.FirstFile, o.FirstFrame, o.Multicast = f.FirstFile, f.FirstFrame, f.Multicast
+	o.FirstFile, o.FirstFrame, o.FirstUID, o.Multicast = f.FirstFile, f.FirstFrame, f.FirstUID, f.Multicast
 	if f.Blocked != nil {
 		o.Blocked = *f.Blocked
 	} else {

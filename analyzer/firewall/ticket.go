@@ -147,6 +147,7 @@ type jsonJustified struct {
 	FirstSeen   string   `json:"first_seen,omitempty"`
 	FirstFile   string   `json:"first_file,omitempty"`
 	FirstFrame  uint64   `json:"first_frame,omitempty"`
+	FirstUID    string   `json:"first_uid,omitempty"` // no frame: the Zeek uid of the first record from a conn.log
 	BlockedBy   []string `json:"blocked_by,omitempty"`
 	NamesSeen   []string `json:"names_seen,omitempty"`
 }
@@ -185,7 +186,7 @@ func (r *Request) JSON(w io.Writer) error {
 			jl.Justification = append(jl.Justification, jsonJustified{Rule: j.Rule.ID, Product: j.Rule.Product, Reverse: j.Reverse,
 				Source: j.Rule.SourceText(), Description: j.Rule.Description, Direction: j.Rule.Direction, Status: j.Status,
 				Services: e.Services, Connections: e.Connections, Established: e.Established, FirstSeen: timeText(e.FirstSeen),
-				FirstFile: e.FirstFile, FirstFrame: e.FirstFrame,
+				FirstFile: e.FirstFile, FirstFrame: e.FirstFrame, FirstUID: e.FirstUID,
 				BlockedBy: e.BlockedBy, NamesSeen: e.Seen})
 		}
 		out.Lines = append(out.Lines, jl)

@@ -531,8 +531,40 @@ func TestRulesFromConnLog(t *testing.T) {
 	if fromCapture != fromLog {
 		t.Errorf("conn.log lines differ from the capture's\ncapture:\n%s\nconn.log:\n%s", fromCapture, fromLog)
 	}
-	if !strings.Contains(out, `"first_seen": "2025-`) || strings.Contains(out, `"first_frame"`) {
-		t.Errorf("flow records' evidence should have first_seen and no first_frame:\n%.1500s", out)
+	if !strings.Contains(out, `"first_seen": "2025-`) || strings.Contains(out, `"first_frame"`) || !strings.Contains(out, `"first_uid": "C`) {
+		t.Errorf("flow records' evidence should have first_seen, first_uid and no first_frame:\n%.1500s", out)
+	}
+	// From the analyze report of the conn.log: the same evidence, the
+	// first record's uid kept where the report has it (first_uid), as a
+	// capture's report keeps its first_frame.
+	report := filepath.Join(t.TempDir(), "report.json")
+	if code, _, errb := analyzeCmd(t, "analyze", "-i", p.dir()+"/inventory.yaml", "-f", "json", "-o", report, path); code > exitFindings {
+		t.Fatalf("analyze: exit %d: %s", code, errb)
+	}
+	justifications := func(out string) string {
+		var r struct {
+			Lines []struct {
+				Justification []map[string]any `json:"justification"`
+			} `json:"lines"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		j, _ := json.Marshal(r.Lines)
+		return string(j)
+	}
+	code, fromReport, errb := analyzeCmd(t, "rules", "-i", p.dir()+"/inventory.yaml", "--from-report", report, "-f", "json")
+	if code != exitOK {
+		t.Fatalf("rules --from-report: exit %d: %s", code, errb)
+	}
+	if a, b := justifications(fromReport), justifications(out); a != b || !strings.Contains(a, `"first_uid":"C`) {
+		t.Errorf("--from-report justifications differ from --capture's, or have no first_uid:\n%s\n%s", a, b)
+	}
+	for _, args := range [][]string{{"--capture", path}, {"--from-report", report}} {
+		_, nft, _ := analyzeCmd(t, append([]string{"rules", "-i", p.dir() + "/inventory.yaml", "-f", "nft"}, args...)...)
+		if !strings.Contains(nft, " in conn.log (uid C") {
+			t.Errorf("rules %s: the nft comments do not name the first record's uid:\n%.1500s", args[0], nft)
+		}
 	}
 }
 
