@@ -68,6 +68,10 @@ type Graph struct {
 	// Note is the report's FrameNote (inputs that were flow records),
 	// written by DOT as a comment: the graph's only text outside it.
 	Note string
+	// Incomplete is why the report is incomplete (Report.Incomplete):
+	// DOT says so in the graph's label, at its top, as the other formats
+	// do at theirs.
+	Incomplete []string
 }
 
 // GraphNode is a role (or "no role", "broadcast/multicast", a rule's
@@ -225,7 +229,7 @@ func (r *Report) Graph() *Graph {
 	missing(s.Missing, EdgeMissing)
 	missing(s.WaivedMissing, EdgeWaived)
 
-	g := &Graph{Note: r.FrameNote()}
+	g := &Graph{Note: r.FrameNote(), Incomplete: r.Incomplete()}
 	roles := make([]string, 0, len(hosts))
 	for k := range hosts {
 		roles = append(roles, k)
@@ -340,6 +344,22 @@ func (n *GraphNode) lines() []string {
 	return out
 }
 
+// incompleteHead is what a report that is incomplete says at its top.
+const incompleteHead = "INCOMPLETE REPORT: not every frame of the captures was analysed"
+
+// dotLeft quotes lines for a DOT label, each left-justified (\l).
+func dotLeft(lines []string) string {
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ")
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, l := range lines {
+		b.WriteString(esc.Replace(l))
+		b.WriteString(`\l`)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // dotString quotes s for DOT.
 func dotString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
@@ -353,8 +373,23 @@ func (g *Graph) DOT(w io.Writer) error {
 	if g.Note != "" {
 		b.WriteString("// Note: " + strings.ReplaceAll(g.Note, "\n", "\n// ") + ".\n")
 	}
+	if len(g.Incomplete) > 0 {
+		b.WriteString("// " + incompleteHead + ":\n")
+		for _, why := range g.Incomplete {
+			b.WriteString("//   - " + strings.ReplaceAll(why, "\n", " ") + "\n")
+		}
+	}
 	b.WriteString("digraph flowaudit {\n")
 	b.WriteString("  graph [rankdir=TB, fontname=\"Verdana\", fontsize=11, nodesep=0.35, ranksep=0.7, pad=0.2];\n")
+	if len(g.Incomplete) > 0 {
+		// The graph's label, at its top, in red: the picture alone
+		// (rendered, pasted into a ticket) still says it is partial.
+		lines := []string{incompleteHead}
+		for _, why := range g.Incomplete {
+			lines = append(lines, wrapWords("- "+why, "  ", 100)...)
+		}
+		fmt.Fprintf(&b, "  graph [label=%s, labelloc=t, labeljust=l, fontcolor=\"#c62828\", fontsize=13];\n", dotLeft(lines))
+	}
 	b.WriteString("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f5f5f5\", color=\"#757575\", fontname=\"Verdana\", fontsize=12];\n")
 	b.WriteString("  edge [fontname=\"Verdana\", fontsize=10, arrowsize=0.7];\n")
 	for _, n := range g.Nodes {

@@ -226,3 +226,65 @@ func BenchmarkGraphSVGSmall(b *testing.B) {
 		}
 	}
 }
+
+// TestGraphIncomplete: the graph of an incomplete report says so at its
+// top, in its label (why, wrapped), and in a comment, as every other
+// format does at its top; Graphviz lays it out with the label drawn and
+// no two labels over each other. A complete report's graph has no label.
+func TestGraphIncomplete(t *testing.T) {
+	r := testReport(t)
+	var complete bytes.Buffer
+	if err := r.Graph().DOT(&complete); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(complete.String(), "INCOMPLETE") || strings.Contains(complete.String(), "labelloc") {
+		t.Errorf("a complete report's graph says INCOMPLETE:\n%s", complete.String())
+	}
+	r.Limits.MaxServices, r.Limits.UnaggregatedServices, r.Limits.UnaggregatedConnections = 3, 5, 7
+	r.Limits.NameLogOverflow, r.Limits.NameLogMax = 2, 1
+	why := r.Incomplete()
+	if len(why) != 2 {
+		t.Fatalf("incomplete %q", why)
+	}
+	g := r.Graph()
+	var b bytes.Buffer
+	if err := g.DOT(&b); err != nil {
+		t.Fatal(err)
+	}
+	dot := b.String()
+	want := "// INCOMPLETE REPORT: not every frame of the captures was analysed:\n//   - " + why[0] + "\n//   - " + why[1] + "\n"
+	if !strings.Contains(dot, want) {
+		t.Errorf("the DOT has no comment\n%s\n%s", want, dot)
+	}
+	label := regexp.MustCompile(`(?m)^  graph \[label="(.*)", labelloc=t, labeljust=l, fontcolor="#c62828", fontsize=13\];$`).FindStringSubmatch(dot)
+	if label == nil {
+		t.Fatalf("the DOT has no graph label:\n%s", dot)
+	}
+	lines := strings.Split(strings.TrimSuffix(label[1], `\l`), `\l`)
+	if lines[0] != "INCOMPLETE REPORT: not every frame of the captures was analysed" ||
+		lines[1] != "- 7 connections of 5 services were not analysed: more than --max-services=3 services (a scan?)" ||
+		!strings.HasPrefix(lines[2], "- 2 host names of the ssl.log and http.log were not kept") || len(lines) < 4 {
+		t.Errorf("label lines %q", lines)
+	}
+	for _, l := range lines[1:] {
+		if len(l) > 100 || !strings.HasPrefix(l, "- ") && !strings.HasPrefix(l, "  ") {
+			t.Errorf("label line %q: over 100 bytes, or neither a reason nor its continuation", l)
+		}
+	}
+	if got := strings.Join(strings.Fields(strings.ReplaceAll(strings.Join(lines[2:], " "), "- ", "")), " "); got != why[1] {
+		t.Errorf("the wrapped reason %q is not %q", got, why[1])
+	}
+	if i, j := strings.Index(dot, "labelloc"), strings.Index(dot, " -> "); i < 0 || i > j {
+		t.Error("the label is not set before the edges")
+	}
+	svg, err := g.SVG(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte(">INCOMPLETE REPORT: not every frame of the captures was analysed</text>")) {
+		t.Errorf("the laid-out graph does not draw the label:\n%.3000s", svg)
+	}
+	if err := LabelOverlaps(svg); err != nil {
+		t.Error(err)
+	}
+}
