@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,15 +203,17 @@ func (s *Sweep) PortsText() string { return catalog.FormatPorts(s.Ports) }
 // AddSweeps labels sweeps with the inventory's hosts and adds them to the
 // result.
 func (r *Result) AddSweeps(ss []Sweep, inv *inventory.Inventory) {
-	for i := range ss {
-		s := ss[i]
+	copies := slices.Clone(ss) // one allocation for all
+	r.Sweeps = slices.Grow(r.Sweeps, len(ss))
+	for i := range copies {
+		s := &copies[i]
 		if inv != nil {
 			s.ClientHost = inv.Lookup(s.Client)
 			if s.Server.IsValid() {
 				s.ServerHost = inv.Lookup(s.Server)
 			}
 		}
-		r.Sweeps = append(r.Sweeps, &s)
+		r.Sweeps = append(r.Sweeps, s)
 	}
 }
 
