@@ -287,19 +287,9 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 		FailOn: failOn, Generated: generated,
 		MaxConnections: f.capture.maxConnections, MaxServices: f.capture.maxServices,
 	})
-	readErr = errors.Join(readErr, digestErr)
-	if n := rep.Limits.UnaggregatedConnections; n > 0 {
-		// Their services were never audited: the report is incomplete,
-		// and the exit code is 1 whatever the findings, as for a damaged
-		// capture (the report of everything analysed is still written).
-		readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
-	}
-	if l := rep.Limits; l.NameLogOverflow > 0 {
-		readErr = errors.Join(readErr, nameOverflowError(l.NameLogOverflow, l.NameLogMax))
-	}
-	if l := rep.Limits; l.DNSLogOverflow > 0 {
-		readErr = errors.Join(readErr, dnsOverflowError(l.DNSLogOverflow, l.NameLogMax))
-	}
+	// Services not kept, names not kept: the report (still written) is
+	// incomplete, and the exit code 1 whatever the findings.
+	readErr = errors.Join(readErr, digestErr, limitsIncompleteness(rep.Limits).err())
 	return rep, readErr, nil
 }
 

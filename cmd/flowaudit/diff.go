@@ -167,14 +167,8 @@ func failedReport(path string, doc *report.Document) error {
 			why = append(why, fmt.Sprintf("%s: %s: %s", c.Path, c.Status, c.Error))
 		}
 	}
-	if l := doc.Limits; l.UnaggregatedConnections > 0 {
-		why = append(why, fmt.Sprintf("%d connections were not analysed: more than --max-services=%d services (a scan?)", l.UnaggregatedConnections, l.MaxServices))
-	}
-	if l := doc.Limits; l.NameLogOverflow > 0 {
-		why = append(why, fmt.Sprintf("%d host names of the ssl.log and http.log were not kept (their connections are unnamed)", l.NameLogOverflow))
-	}
-	if l := doc.Limits; l.DNSLogOverflow > 0 {
-		why = append(why, fmt.Sprintf("%d DNS answers of the dns.log were not kept (the addresses they named may be unnamed)", l.DNSLogOverflow))
+	for _, r := range documentIncompleteness(doc).reasons() {
+		why = append(why, r.brief)
 	}
 	if len(why) == 0 {
 		return nil

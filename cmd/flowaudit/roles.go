@@ -66,7 +66,9 @@ Exit codes:
   1  error (a damaged or unreadable capture still gets the roles of what
      was read; no frame of any capture analysed; connections past
      --max-services, whose services were not analysed: the proposals are
-     written, marked INCOMPLETE)
+     written, marked INCOMPLETE; host names of a Zeek ssl.log/http.log, or
+     dns.log answers, past their bound not kept: the proposals, which do
+     not use names, are written, and stderr says why)
   2  usage error
 `
 
@@ -138,11 +140,9 @@ func runRoles(e *env, args []string) int {
 	rr := &report.RoleProposals{Captures: captures, Hosts: ir.Hosts, Decision: ir.Products, Score: ir.Score, MinScore: *minScore, Products: products,
 		MACs: len(res.AddrMACs) > 0, MACsNotKept: res.Stats.AddrMACsNotKept,
 		Unaggregated: res.Stats.Unaggregated, MaxServices: cf.maxServices}
-	if n := res.Stats.Unaggregated; n > 0 {
-		// Roles inferred from part of the services: written, then exit
-		// 1, as for a damaged capture.
-		readErr = errors.Join(readErr, unaggregatedError(n, cf.maxServices))
-	}
+	// Roles inferred from part of the services, or from inputs not all
+	// kept (names): written, then exit 1, as for a damaged capture.
+	readErr = errors.Join(readErr, resultIncompleteness(res, cf.maxServices).err())
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":

@@ -194,21 +194,11 @@ func runRules(e *env, args []string) int {
 			}
 			inputs = append(inputs, in)
 		}
-		if n := res.Stats.Unaggregated; n > 0 {
-			// Their services were never audited: the request says so and,
-			// as for a capture cut short, the exit code is 1.
-			warnings = append(warnings, fmt.Sprintf("INCOMPLETE analysis: %d connections were not analysed (more than --max-services=%d services: a scan?): a rule listed as missing may have been used by them, and rules they needed are not in this request", n, f.capture.maxServices))
-			readErr = errors.Join(readErr, unaggregatedError(n, f.capture.maxServices))
-		}
-		if zn := res.ZeekNames; zn != nil && zn.Overflow > 0 {
-			err := nameOverflowError(zn.Overflow, zn.Max)
-			warnings = append(warnings, "INCOMPLETE analysis: "+err.Error())
-			readErr = errors.Join(readErr, err)
-		}
-		if zn := res.ZeekNames; zn != nil && zn.DNSOverflow > 0 {
-			err := dnsOverflowError(zn.DNSOverflow, zn.Max)
-			warnings = append(warnings, "INCOMPLETE analysis: "+err.Error())
-			readErr = errors.Join(readErr, err)
+		// Services or names not kept: the request says so and, as for a
+		// capture cut short, the exit code is 1.
+		for _, r := range resultIncompleteness(res, f.capture.maxServices).reasons() {
+			warnings = append(warnings, r.request)
+			readErr = errors.Join(readErr, r.err)
 		}
 	case f.fromReport != "":
 		r, err := os.Open(f.fromReport)
