@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -132,4 +133,89 @@ func BenchmarkServices(b *testing.B) {
 			b.Fatal("services lost")
 		}
 	}
+}
+
+// benchConnections are n finished connections shaped like the make-bench
+// capture's (pcapgen.Mix): 2,000 clients (one in twenty IPv6), 250 servers,
+// a service port picked per kind (web, directory, DNS, refused ports over a
+// wide range ...), the server one of four per port, DNS names on most. About
+// half as many services as connections, most with one connection.
+func benchConnections(n int) []Connection {
+	r := rand.New(rand.NewPCG(1, 2))
+	clients := make([]netip.Addr, 2000)
+	for i := range clients {
+		clients[i] = netip.AddrFrom4([4]byte{10, 1, byte(i / 250), byte(i%250 + 1)})
+		if i%20 == 19 {
+			clients[i] = netip.AddrFrom16([16]byte{0xfd, 0, 0, 1, 14: byte(i >> 8), 15: byte(i)})
+		}
+	}
+	server := func(port uint16, v6 bool) netip.Addr {
+		i := (int(port)*7 + r.IntN(4)) % 250
+		if v6 {
+			return netip.AddrFrom16([16]byte{0xfd, 0, 0, 0x20, 14: byte(i / 250), 15: byte(i%250 + 1)})
+		}
+		return netip.AddrFrom4([4]byte{10, 20, byte(i / 250), byte(i%250 + 1)})
+	}
+	web := []uint16{443, 443, 443, 443, 8443, 80, 4172, 443}
+	dir := []uint16{389, 88, 445, 135, 1433, 5061, 636, 3268}
+	names := []string{"a.corp.example", "b.corp.example", "vdi.corp.example", "mail.corp.example"}
+	out := make([]Connection, n)
+	t := base
+	for i := range out {
+		cl := clients[r.IntN(len(clients))]
+		v6 := !cl.Is4()
+		c := Connection{Orig: cl, OrigPort: uint16(32768 + r.IntN(28000)), Proto: decode.ProtoTCP, Outcome: Established,
+			OrigPkts: 6, RespPkts: 5, OrigIPBytes: 900, RespIPBytes: 4000, OrigBytes: 500, RespBytes: 3700, RespTTL: 64}
+		switch k := r.IntN(1000); {
+		case k < 300:
+			c.RespPort = web[r.IntN(len(web))]
+			c.ServerName, c.NameSource = names[r.IntN(len(names))], NameSNI
+		case k < 450:
+			c.RespPort = dir[r.IntN(len(dir))]
+		case k < 510: // refused
+			c.RespPort, c.Outcome, c.RespRST, c.RSTTTL, c.RespTTL = uint16(1+r.IntN(10000)), Rejected, true, 64, 0
+		case k < 550:
+			c.RespPort, c.Outcome, c.RespPkts, c.RespTTL = dir[r.IntN(len(dir))], Unanswered, 0, 0
+		case k < 850: // DNS
+			c.Proto, c.RespPort = decode.ProtoUDP, 53
+		case k < 970: // UDP to a closed port
+			c.Proto, c.RespPort, c.Outcome, c.ICMPErrors, c.ICMPType, c.ICMPCode = decode.ProtoUDP, uint16(1024+r.IntN(30000)), Rejected, 1, 3, 3
+		default:
+			c.Proto, c.RespPort, c.Outcome, c.RespPkts = decode.ProtoUDP, 514, Unanswered, 0
+		}
+		c.Resp = server(c.RespPort, v6)
+		if c.ICMPErrors > 0 {
+			c.ICMPFrom = c.Resp
+		}
+		if r.IntN(2) == 0 {
+			c.DNSName = names[r.IntN(len(names))]
+		}
+		t = t.Add(18 * time.Millisecond)
+		c.Start, c.End = t, t.Add(time.Duration(r.IntN(2000))*time.Millisecond)
+		c.FirstPos = Pos{Frame: uint64(20*i + 1)}
+		out[i] = c
+	}
+	return out
+}
+
+// BenchmarkFold measures folding the make-bench capture's connections into
+// their services (200,000 connections, about 100,000 services; sweep
+// detection on, the service bound raised past them as make bench does):
+// ns/conn is the cost per connection on the packet path, including the
+// tracker's share of growing its tables.
+func BenchmarkFold(b *testing.B) {
+	conns := benchConnections(200000)
+	var services int
+	b.ReportAllocs()
+	for b.Loop() {
+		tr := NewTracker(Config{MaxServices: 1 << 18})
+		for i := range conns {
+			tr.fold(&conns[i])
+		}
+		services = tr.ServiceCount()
+	}
+	if services < 80000 || services > 120000 {
+		b.Fatalf("%d services, want about 100,000", services)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(conns)), "ns/conn")
 }

@@ -66,7 +66,7 @@ func (t *Tracker) Bounded() bool {
 }
 
 // ServiceCount is the number of services kept so far.
-func (t *Tracker) ServiceCount() int { return len(t.services) }
+func (t *Tracker) ServiceCount() int { return t.services.len() }
 
 // ContinueIDs makes t number its connections after prev's.
 func (t *Tracker) ContinueIDs(prev *Tracker) { t.nextID = prev.nextID }
@@ -80,8 +80,10 @@ func (t *Tracker) Merge(o *Tracker) {
 	if t.sweeps != nil && o.sweeps != nil {
 		t.sweeps.mergeSweeps(o.sweeps)
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(o.services), ServiceKey.Compare) {
-		t.foldService(o.services[k])
+	theirs := o.services.all()
+	slices.SortFunc(theirs, func(a, b *svc) int { return a.ServiceKey.Compare(b.ServiceKey) })
+	for _, v := range theirs {
+		t.foldService(v)
 	}
 	for _, a := range slices.SortedFunc(maps.Keys(o.serverTTL), netip.Addr.Compare) {
 		v := o.serverTTL[a]
@@ -138,17 +140,15 @@ func (t *Tracker) Merge(o *Tracker) {
 
 // foldService adds o's service v to t as fold adds a connection.
 func (t *Tracker) foldService(v *svc) {
-	k := v.ServiceKey
-	s, sw, ok := t.route(k, v.Connections)
+	s, fresh, sw := t.route(v.ServiceKey, v.Connections)
 	if sw != nil {
 		t.sweeps.addService(sw, &v.Service)
 	}
-	if !ok {
+	if s == nil {
 		return
 	}
-	if s == nil {
-		c := *v
-		t.services[k] = &c
+	if fresh {
+		*s = *v
 		return
 	}
 	s.ServerTTLMin, s.ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, v.ServerTTLMin, v.ServerTTLMax)
@@ -177,7 +177,7 @@ func (t *Tracker) foldService(v *svc) {
 	s.span(v.First, v.Last, v.FirstPos, v.FirstID)
 	s.FirstUID.Merge(&v.FirstUID)
 	for _, sp := range v.Spans {
-		s.addSpan(sp)
+		s.addSpan(sp, &t.arenas.spans)
 	}
 }
 
@@ -189,8 +189,7 @@ func (w *sweeps) mergeSweeps(o *sweeps) {
 		s := w.hosts[k]
 		if s == nil {
 			s = &Sweep{Kind: SweepHosts, Client: os.Client, Proto: os.Proto, Ports: os.Ports, members: map[netip.Addr]struct{}{}}
-			w.hosts[k] = s
-			delete(w.byPort, k)
+			w.openHosts(k, s)
 		}
 		for _, a := range slices.SortedFunc(maps.Keys(os.members), netip.Addr.Compare) {
 			w.member(s, ServiceKey{Client: os.Client, Server: a, Proto: os.Proto})
@@ -209,8 +208,7 @@ func (w *sweeps) mergeSweeps(o *sweeps) {
 		if s == nil {
 			s = &Sweep{Kind: SweepPorts, Client: os.Client, Server: os.Server, Proto: os.Proto, Servers: 1,
 				ServerLo: os.Server, ServerHi: os.Server, ports: new([1 << 13]byte)}
-			w.ports[k] = s
-			delete(w.byServer, k)
+			w.openPorts(k, s)
 		}
 		for i, b := range os.ports {
 			s.ports[i] |= b

@@ -68,8 +68,9 @@ func (t *Tracker) SetServerName(p *decode.Packet, name string, src NameSource) b
 	return true
 }
 
-// foldNames adds a connection's server names to its service.
-func (s *Service) foldNames(c *Connection) {
+// foldNames adds a connection's server names to its service; its lists
+// grow in a.
+func (s *Service) foldNames(c *Connection, a *serviceArenas) {
 	if c.ServerName != "" {
 		found := false
 		for i := range s.Names {
@@ -81,7 +82,7 @@ func (s *Service) foldNames(c *Connection) {
 			}
 		}
 		if !found && len(s.Names) < MaxServiceNames {
-			s.Names = append(s.Names, ServiceName{Name: c.ServerName, Source: c.NameSource, Connections: 1})
+			s.Names = append(a.names.grow(s.Names, MaxServiceNames), ServiceName{Name: c.ServerName, Source: c.NameSource, Connections: 1})
 		}
 	}
 	if c.DNSName != "" && c.DNSName != c.ServerName && len(s.DNSNames) < MaxServiceNames {
@@ -90,6 +91,6 @@ func (s *Service) foldNames(c *Connection) {
 				return
 			}
 		}
-		s.DNSNames = append(s.DNSNames, c.DNSName)
+		s.DNSNames = append(a.dns.grow(s.DNSNames, MaxServiceNames), c.DNSName)
 	}
 }

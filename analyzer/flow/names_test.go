@@ -79,10 +79,11 @@ func TestServerNames(t *testing.T) {
 
 func TestServiceNamesBounded(t *testing.T) {
 	var s Service
+	var a serviceArenas
 	for i := 0; i < 3*MaxServiceNames; i++ {
-		s.foldNames(&Connection{ServerName: string(rune('a'+i%26)) + ".example", NameSource: NameSNI, DNSName: string(rune('a'+i%26)) + ".dns"})
+		s.foldNames(&Connection{ServerName: string(rune('a'+i%26)) + ".example", NameSource: NameSNI, DNSName: string(rune('a'+i%26)) + ".dns"}, &a)
 	}
-	s.foldNames(&Connection{ServerName: "a.example", NameSource: NameSNI})
+	s.foldNames(&Connection{ServerName: "a.example", NameSource: NameSNI}, &a)
 	if len(s.Names) != MaxServiceNames || len(s.DNSNames) != MaxServiceNames || s.Names[0].Connections != 2 {
 		t.Errorf("names %+v, dns %v", s.Names, s.DNSNames)
 	}

@@ -20,6 +20,20 @@ type ServiceKey struct {
 	Port uint16
 }
 
+// hash hashes the key's fields under seed, as connTable.hash does.
+func (k ServiceKey) hash(s *[4]uint64) uint64 {
+	rest := uint64(k.Proto)<<16 | uint64(k.Port)
+	if k.Client.Is4() && k.Server.Is4() {
+		_, a := words(k.Client)
+		_, b := words(k.Server)
+		return mix(a<<32|b^s[0], rest^s[1])
+	}
+	ah, al := words(k.Client)
+	bh, bl := words(k.Server)
+	h := mix(ah^s[0], al^s[1]) ^ mix(bh^s[2], bl^s[3])
+	return mix(h^rest, s[1])
+}
+
 // Compare orders keys by client, server, protocol, then port.
 func (k ServiceKey) Compare(o ServiceKey) int {
 	if c := k.Client.Compare(o.Client); c != 0 {
@@ -108,18 +122,22 @@ func compareSpans(a, b Span) int {
 
 // addSpan keeps sp among the service's spans if it is one of the first
 // MaxServiceSpans: the same spans whatever order connections finish or
-// trackers merge in.
-func (s *Service) addSpan(sp Span) {
-	if len(s.Spans) == MaxServiceSpans && compareSpans(sp, s.Spans[len(s.Spans)-1]) >= 0 {
+// trackers merge in. The spans grow in a.
+func (s *Service) addSpan(sp Span, a *arena[Span]) {
+	n := len(s.Spans)
+	if n == MaxServiceSpans && compareSpans(sp, s.Spans[n-1]) >= 0 {
 		return
 	}
-	i, _ := slices.BinarySearchFunc(s.Spans, sp, compareSpans)
-	if len(s.Spans) == MaxServiceSpans {
-		copy(s.Spans[i+1:], s.Spans[i:len(s.Spans)-1])
+	i := n
+	if n > 0 && compareSpans(sp, s.Spans[n-1]) < 0 { // else in order: the usual case
+		i, _ = slices.BinarySearchFunc(s.Spans, sp, compareSpans)
+	}
+	if n == MaxServiceSpans {
+		copy(s.Spans[i+1:], s.Spans[i:n-1])
 		s.Spans[i] = sp
 		return
 	}
-	s.Spans = slices.Insert(s.Spans, i, sp)
+	s.Spans = slices.Insert(a.grow(s.Spans, MaxServiceSpans), i, sp)
 }
 
 // Counts are the connection, packet and byte counts of a Service or a
@@ -224,26 +242,37 @@ type svc struct {
 	rstPos, icmpPos Pos
 }
 
+func (s *svc) key() ServiceKey { return s.ServiceKey }
+
+// serviceTable holds a tracker's services.
+type serviceTable = keyTable[ServiceKey, svc, *svc]
+
+// serviceArenas hold the spans and names of a tracker's services.
+type serviceArenas struct {
+	spans arena[Span]
+	names arena[ServiceName]
+	dns   arena[string]
+}
+
 // fold adds a finished connection to its service.
 func (t *Tracker) fold(c *Connection) {
 	t.serverTTLs(c)
 	k := ServiceKeyOf(c)
-	s, sw, ok := t.route(k, 1)
+	s, fresh, sw := t.route(k, 1)
 	if sw != nil {
 		t.sweeps.add(sw, c, k)
 	}
-	if !ok {
+	if s == nil {
 		return
 	}
-	if s == nil {
-		s = &svc{Service: Service{ServiceKey: k, First: c.Start, Last: c.End, FirstPos: c.FirstPos, FirstID: c.ID}}
-		t.services[k] = s
+	if fresh {
+		s.First, s.Last, s.FirstPos, s.FirstID = c.Start, c.End, c.FirstPos, c.ID
 	}
 	if c.RespTTL != 0 {
 		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, c.RespTTL)
 	}
 	if c.ServerName != "" || c.DNSName != "" {
-		s.foldNames(c)
+		s.foldNames(c, &t.arenas)
 	}
 	if c.RespRST {
 		if s.RSTs == 0 || c.FirstPos.Less(s.rstPos) {
@@ -257,7 +286,7 @@ func (t *Tracker) fold(c *Connection) {
 	s.Counts.addConn(c)
 	s.span(c.Start, c.End, c.FirstPos, c.ID)
 	s.FirstUID.Add(&c.UID, c.Start.UnixNano())
-	s.addSpan(SpanOf(c))
+	s.addSpan(SpanOf(c), &t.arenas.spans)
 }
 
 // span widens the service's time span to take in start..end, and makes
@@ -276,28 +305,29 @@ func (s *Service) span(start, end time.Time, pos Pos, id uint64) {
 }
 
 // route finds where n connections of service k are folded: into their
-// service s (nil when it is still to be made; ok), into a sweep sw, or
-// nowhere when the services are at MaxServices. The connections are
-// counted in Stats.Swept or Stats.Unaggregated when they go to no service.
-func (t *Tracker) route(k ServiceKey, n uint64) (s *svc, sw *Sweep, ok bool) {
-	if s = t.services[k]; s != nil {
-		return s, nil, true
+// service s, made now (zeroed but for its key: fresh) if it is new; into
+// a sweep sw; or nowhere (both nil) when the services are at MaxServices.
+// The connections are counted in Stats.Swept or Stats.Unaggregated when
+// they go to no service.
+func (t *Tracker) route(k ServiceKey, n uint64) (s *svc, fresh bool, sw *Sweep) {
+	s, at := t.services.lookup(k)
+	if s != nil {
+		return s, false, nil
 	}
 	if t.sweeps != nil {
-		if sw = t.sweeps.find(k); sw == nil {
-			sw = t.sweeps.count(k)
-		}
-		if sw != nil {
+		if sw = t.sweeps.route(k); sw != nil {
 			t.stats.Swept += n
-			return nil, sw, false
+			return nil, false, sw
 		}
 	}
-	if len(t.services) >= t.cfg.MaxServices {
+	if t.services.len() >= t.cfg.MaxServices {
 		t.stats.Unaggregated += n
 		t.countUnaggregated(k)
-		return nil, nil, false
+		return nil, false, nil
 	}
-	return nil, nil, true
+	s = t.services.add(at)
+	s.ServiceKey = k
+	return s, true, nil
 }
 
 // Services returns the services of every finished connection, sorted by
@@ -307,16 +337,16 @@ func (t *Tracker) route(k ServiceKey, n uint64) (s *svc, sw *Sweep, ok bool) {
 // Services of sweeps (see Sweeps) are not among them: they are folded into
 // their sweep here.
 func (t *Tracker) Services() []Service {
-	t.sweeps.fold(t.services)
+	t.sweeps.fold(&t.services)
 	// Sorted as keys, then copied once: a Service is a few hundred bytes,
 	// and sorting 65,536 of them by value moves each many times.
 	type keyed struct {
 		k ServiceKey
 		s *svc
 	}
-	sorted := make([]keyed, 0, len(t.services))
-	for k, s := range t.services {
-		sorted = append(sorted, keyed{k, s})
+	sorted := make([]keyed, 0, t.services.len())
+	for _, s := range t.services.all() {
+		sorted = append(sorted, keyed{s.ServiceKey, s})
 	}
 	slices.SortFunc(sorted, func(a, b keyed) int { return a.k.Compare(b.k) })
 	out := make([]Service, len(sorted))
@@ -356,6 +386,9 @@ func (t *Tracker) serverTTLs(c *Connection) {
 		return
 	}
 	r, ok := t.serverTTL[c.Resp]
+	if ok && r[0] <= c.RespTTL && c.RespTTL <= r[1] {
+		return // the usual case: a TTL the server had sent before
+	}
 	if !ok && len(t.serverTTL) >= maxServerTTLs {
 		return
 	}
@@ -372,7 +405,7 @@ const maxServerTTLs = 1 << 16
 // opened folded in. Call Flush first to include the connections still
 // live.
 func (t *Tracker) Sweeps() []Sweep {
-	t.sweeps.fold(t.services)
+	t.sweeps.fold(&t.services)
 	return t.sweeps.list()
 }
 

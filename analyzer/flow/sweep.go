@@ -79,11 +79,40 @@ type portKey struct {
 	port   uint16
 }
 
+func (k portKey) hash(s *[4]uint64) uint64 {
+	ah, al := words(k.client)
+	return mix(ah^s[0], al^s[1]) ^ mix(uint64(k.proto)<<16|uint64(k.port)^s[2], s[3])
+}
+
 // serverKey names a port sweep: client, server, protocol.
 type serverKey struct {
 	client, server netip.Addr
 	proto          uint8
 }
+
+func (k serverKey) hash(s *[4]uint64) uint64 {
+	return ServiceKey{Client: k.client, Server: k.server, Proto: k.proto}.hash(s)
+}
+
+// portCount counts the servers of a client on one protocol and port (the
+// new services), or holds the host sweep they opened.
+type portCount struct {
+	k  portKey
+	n  int32
+	sw *Sweep
+}
+
+func (c *portCount) key() portKey { return c.k }
+
+// serverCount counts the ports of a client on one server and protocol,
+// or holds the port sweep they opened.
+type serverCount struct {
+	k  serverKey
+	n  int32
+	sw *Sweep
+}
+
+func (c *serverCount) key() serverKey { return c.k }
 
 // sweeps detects sweeps while services are folded, in memory bounded by
 // the services: each new service counts once toward its client's
@@ -91,11 +120,16 @@ type serverKey struct {
 // the threshold opens a sweep, and every later connection of that client
 // on that port (or to that server) goes into the sweep instead of a new
 // service. Services made before the sweep opened are folded in at the end.
+//
+// A count and the sweep it opened share an entry, so that a new service
+// finds its sweep or counts toward one in two lookups.
 type sweeps struct {
 	threshold int32
-	maxKeys   int // bound on each counter map
-	byPort    map[portKey]int32
-	byServer  map[serverKey]int32
+	maxKeys   int // bound on the counts of each table
+	byPort    keyTable[portKey, portCount, *portCount]
+	byServer  keyTable[serverKey, serverCount, *serverCount]
+	nPort     int // entries of byPort that count (no sweep)
+	nServer   int // entries of byServer that count (no sweep)
 	hosts     map[portKey]*Sweep
 	ports     map[serverKey]*Sweep
 	members   int // servers remembered over all host sweeps
@@ -106,7 +140,6 @@ func newSweeps(threshold, maxKeys int) *sweeps {
 		return nil
 	}
 	return &sweeps{threshold: int32(min(threshold, 1<<30)), maxKeys: maxKeys,
-		byPort: map[portKey]int32{}, byServer: map[serverKey]int32{},
 		hosts: map[portKey]*Sweep{}, ports: map[serverKey]*Sweep{}}
 }
 
@@ -117,40 +150,88 @@ func keysOf(k ServiceKey) (portKey, serverKey) {
 // find returns the open sweep a service belongs to, or nil.
 func (w *sweeps) find(k ServiceKey) *Sweep {
 	pk, sk := keysOf(k)
-	if s := w.hosts[pk]; s != nil {
-		return s
+	if c := w.byPort.get(pk); c != nil && c.sw != nil {
+		return c.sw
 	}
-	return w.ports[sk]
+	if c := w.byServer.get(sk); c != nil {
+		return c.sw
+	}
+	return nil
 }
 
-// count counts a new service and returns the sweep it opens, or nil.
-func (w *sweeps) count(k ServiceKey) *Sweep {
+// route returns the open sweep a service not yet made belongs to; else it
+// counts the new service and returns the sweep it opens, or nil.
+func (w *sweeps) route(k ServiceKey) *Sweep {
 	pk, sk := keysOf(k)
-	np, ok := w.byPort[pk]
-	if ok || len(w.byPort) < w.maxKeys {
-		np++
-		w.byPort[pk] = np
+	pc, pat := w.byPort.lookup(pk)
+	if pc != nil && pc.sw != nil {
+		return pc.sw
 	}
-	ns, ok := w.byServer[sk]
-	if ok || len(w.byServer) < w.maxKeys {
-		ns++
-		w.byServer[sk] = ns
+	sc, sat := w.byServer.lookup(sk)
+	if sc != nil && sc.sw != nil {
+		return sc.sw
+	}
+	// Count it (unless the table is full and the key new).
+	if pc == nil && w.nPort < w.maxKeys {
+		pc = w.byPort.add(pat)
+		pc.k = pk
+		w.nPort++
+	}
+	var np, ns int32
+	if pc != nil {
+		pc.n++
+		np = pc.n
+	}
+	if sc == nil && w.nServer < w.maxKeys {
+		sc = w.byServer.add(sat)
+		sc.k = sk
+		w.nServer++
+	}
+	if sc != nil {
+		sc.n++
+		ns = sc.n
 	}
 	switch {
 	case np > w.threshold:
 		s := &Sweep{Kind: SweepHosts, Client: k.Client, Proto: k.Proto, Ports: []PortRange{{k.Port, k.Port}},
 			members: map[netip.Addr]struct{}{}}
-		w.hosts[pk] = s
-		delete(w.byPort, pk)
+		w.openHosts(pk, s)
 		return s
 	case ns > w.threshold:
 		s := &Sweep{Kind: SweepPorts, Client: k.Client, Server: k.Server, Proto: k.Proto, Servers: 1,
 			ServerLo: k.Server, ServerHi: k.Server, ports: new([1 << 13]byte)}
-		w.ports[sk] = s
-		delete(w.byServer, sk)
+		w.openPorts(sk, s)
 		return s
 	}
 	return nil
+}
+
+// openHosts makes s the host sweep of pk; its count ends.
+func (w *sweeps) openHosts(pk portKey, s *Sweep) {
+	w.hosts[pk] = s
+	c, at := w.byPort.lookup(pk)
+	switch {
+	case c == nil:
+		c = w.byPort.add(at)
+		c.k = pk
+	case c.sw == nil:
+		w.nPort--
+	}
+	c.n, c.sw = 0, s
+}
+
+// openPorts makes s the port sweep of sk; its count ends.
+func (w *sweeps) openPorts(sk serverKey, s *Sweep) {
+	w.ports[sk] = s
+	c, at := w.byServer.lookup(sk)
+	switch {
+	case c == nil:
+		c = w.byServer.add(at)
+		c.k = sk
+	case c.sw == nil:
+		w.nServer--
+	}
+	c.n, c.sw = 0, s
 }
 
 // member records that s contacted service k.
@@ -260,20 +341,22 @@ func (s *Sweep) Compare(o *Sweep) int {
 // fold moves the services made before their sweep opened into it, in
 // key order (so the bounded member set fills the same way on every run),
 // deleting them from services.
-func (w *sweeps) fold(services map[ServiceKey]*svc) {
+func (w *sweeps) fold(services *serviceTable) {
 	if w == nil || len(w.hosts)+len(w.ports) == 0 {
 		return
 	}
-	var keys []ServiceKey
-	for k := range services {
-		if w.find(k) != nil {
-			keys = append(keys, k)
+	var swept []*svc
+	for _, s := range services.all() {
+		if w.find(s.ServiceKey) != nil {
+			swept = append(swept, s)
 		}
 	}
-	slices.SortFunc(keys, ServiceKey.Compare)
-	for _, k := range keys {
-		w.addService(w.find(k), &services[k].Service)
-		delete(services, k)
+	slices.SortFunc(swept, func(a, b *svc) int { return a.ServiceKey.Compare(b.ServiceKey) })
+	for _, s := range swept {
+		w.addService(w.find(s.ServiceKey), &s.Service)
+	}
+	for _, s := range swept {
+		services.remove(s.ServiceKey)
 	}
 }
 

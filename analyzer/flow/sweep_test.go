@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -206,5 +207,54 @@ func TestSweepExtent(t *testing.T) {
 	s.extend(netip.Addr{}) // a sweep with no extent widens nothing
 	if s.ServerLo != addr4(2) || s.ServerHi != addr4(4000) {
 		t.Errorf("merged extent %s..%s, want %s..%s", s.ServerLo, s.ServerHi, addr4(2), addr4(4000))
+	}
+}
+
+// TestSweepCountsBounded: the sweep counters hold at most MaxServices keys
+// each; a key past the bound is not counted (so never opens a sweep), and
+// a key whose sweep opened no longer counts toward the bound.
+func TestSweepCountsBounded(t *testing.T) {
+	hosts := func(port uint16, servers ...int) []probe {
+		var ps []probe
+		for _, i := range servers {
+			ps = append(ps, probe{addr4(i), port, "rst", 64})
+		}
+		return ps
+	}
+	type got struct {
+		Services, Unaggregated uint64
+		Sweeps                 []string // kind client port: servers connections
+	}
+	tests := []struct {
+		name        string
+		maxServices int
+		probes      [][]probe
+		want        got
+	}{
+		// Ports 1 and 2 fill the counters: port 3's servers are not
+		// counted and open no sweep.
+		{"a key past the bound", 2, [][]probe{hosts(1, 1), hosts(2, 2), hosts(3, 10, 11, 12, 13)},
+			got{Services: 2, Unaggregated: 4}},
+		// Port 445's sweep frees its counter: port 139 is counted and
+		// opens a sweep of its own.
+		{"a sweep frees its count", 1, [][]probe{hosts(445, 1, 2, 3), hosts(139, 1, 2, 3)},
+			got{Unaggregated: 3, Sweeps: []string{"hosts 10.0.0.1 139: 1 servers 1 connections", "hosts 10.0.0.1 445: 2 servers 2 connections"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := NewTracker(Config{SweepThreshold: 2, MaxServices: tc.maxServices})
+			var ps []probe
+			for _, p := range tc.probes {
+				ps = append(ps, p...)
+			}
+			feedProbes(tr, ps)
+			g := got{Services: uint64(len(tr.Services())), Unaggregated: tr.Stats().Unaggregated}
+			for _, s := range tr.Sweeps() {
+				g.Sweeps = append(g.Sweeps, fmt.Sprintf("%s %s %d: %d servers %d connections", s.Kind, s.Client, s.Ports[0].Lo, s.Servers, s.Connections))
+			}
+			if !reflect.DeepEqual(g, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", g, tc.want)
+			}
+		})
 	}
 }

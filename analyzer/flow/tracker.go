@@ -132,7 +132,8 @@ type Tracker struct {
 	free       []*conn
 	nextID     uint64
 	now        int64
-	services   map[ServiceKey]*svc
+	services   serviceTable
+	arenas     serviceArenas           // the services' spans and names
 	sweeps     *sweeps                 // nil when off
 	serverTTL  map[netip.Addr][2]uint8 // a server's lowest and highest TTL, to compare with RSTs
 	macs       map[netip.Addr]macEntry // each sender's source MAC (AddrMACs)
@@ -165,7 +166,6 @@ func NewTracker(cfg Config) *Tracker {
 		cfg:        cfg,
 		max:        cfg.MaxConnections,
 		nextExpiry: math.MaxInt64,
-		services:   make(map[ServiceKey]*svc),
 		serverTTL:  make(map[netip.Addr][2]uint8),
 		macs:       make(map[netip.Addr]macEntry),
 	}

@@ -1,0 +1,138 @@
+package flow
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+)
+
+// testKey hashes to few values (mod), so that clusters form and wrap
+// around the slots, as a crafted capture or bad luck would make them.
+type testKey struct {
+	v   int
+	mod uint64
+}
+
+func (k testKey) hash(*[4]uint64) uint64 { return uint64(k.v) % k.mod * 0x9e3779b97f4a7c15 }
+
+type testEntry struct {
+	k testKey
+	n int
+}
+
+func (e *testEntry) key() testKey { return e.k }
+
+// TestKeyTable checks the table against a Go map over random adds,
+// lookups and removals, with hashes that collide more or less.
+func TestKeyTable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  uint64 // distinct hashes
+		keys int    // distinct keys
+		ops  int
+	}{
+		{"distinct hashes", 1 << 62, 5000, 40000},
+		{"few hashes", 7, 300, 20000},
+		{"one hash", 1, 60, 5000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, uint64(tc.keys)))
+			var tab keyTable[testKey, testEntry, *testEntry]
+			model := map[int]int{}
+			for op := range tc.ops {
+				k := testKey{r.IntN(tc.keys), tc.mod}
+				switch r.IntN(4) {
+				case 0:
+					tab.remove(k)
+					delete(model, k.v)
+				default:
+					e, at := tab.lookup(k)
+					if (e != nil) != (model[k.v] != 0) {
+						t.Fatalf("op %d: key %d found %v, want %v", op, k.v, e != nil, model[k.v] != 0)
+					}
+					if e == nil {
+						e = tab.add(at)
+						if e.n != 0 || e.k != (testKey{}) {
+							t.Fatalf("op %d: new entry not zeroed: %+v", op, *e)
+						}
+						e.k = k
+					}
+					e.n++
+					model[k.v]++
+				}
+				if tab.len() != len(model) {
+					t.Fatalf("op %d: %d entries, want %d", op, tab.len(), len(model))
+				}
+			}
+			for v, n := range model {
+				if e := tab.get(testKey{v, tc.mod}); e == nil || e.n != n {
+					t.Fatalf("key %d: %+v, want count %d", v, e, n)
+				}
+			}
+			all := tab.all()
+			if len(all) != len(model) {
+				t.Fatalf("all: %d entries, want %d", len(all), len(model))
+			}
+			for _, e := range all {
+				if model[e.k.v] != e.n {
+					t.Fatalf("all: %+v, want count %d", *e, model[e.k.v])
+				}
+			}
+			// Entries are reused: the chunks hold no more than the most
+			// entries ever in the table.
+			if tab.used > tc.keys {
+				t.Errorf("%d entries handed out for %d keys", tab.used, tc.keys)
+			}
+		})
+	}
+}
+
+// TestKeyTableZones: addresses that differ only by zone (a conn.log's
+// link-local addresses) hash alike and stay apart as keys.
+func TestKeyTableZones(t *testing.T) {
+	var tab serviceTable
+	a := netip.MustParseAddr("fe80::1")
+	keys := []ServiceKey{
+		{Client: a, Server: a.WithZone("eth0"), Proto: 6, Port: 443},
+		{Client: a, Server: a.WithZone("eth1"), Proto: 6, Port: 443},
+		{Client: a, Server: a, Proto: 6, Port: 443},
+	}
+	for i, k := range keys {
+		s, at := tab.lookup(k)
+		if s != nil {
+			t.Fatalf("key %d found before it was added", i)
+		}
+		s = tab.add(at)
+		s.ServiceKey, s.Connections = k, uint64(i+1)
+	}
+	for i, k := range keys {
+		if s := tab.get(k); s == nil || s.Connections != uint64(i+1) {
+			t.Errorf("key %d: %v", i, s)
+		}
+	}
+}
+
+// TestArena: slices handed out keep their capacity, so growing one never
+// writes into another's elements.
+func TestArena(t *testing.T) {
+	var a arena[int]
+	lists := make([][]int, 50)
+	for round := range 20 {
+		for i := range lists {
+			if len(lists[i]) == 8 {
+				continue
+			}
+			lists[i] = append(a.grow(lists[i], 8), i*100+round)
+		}
+	}
+	for i, l := range lists {
+		want := []int{}
+		for round := range 8 {
+			want = append(want, i*100+round)
+		}
+		if !slices.Equal(l, want) || cap(l) != 8 {
+			t.Errorf("list %d: %v (cap %d), want %v", i, l, cap(l), want)
+		}
+	}
+}
