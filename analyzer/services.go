@@ -41,8 +41,16 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 // convertChunk is the fewest services a core converts on its own.
 const convertChunk = 4096
 
-// convertServices converts ss into out (as long).
+// convertServices converts ss into out (as long). The services' names
+// and DNS names are copied into one array of each, not one per service.
 func convertServices(out []audit.Service, ss []flow.Service, files []string) {
+	var nNames, nDNS int
+	for i := range ss {
+		nNames += len(ss[i].Names)
+		nDNS += len(ss[i].DNSNames)
+	}
+	names := make([]audit.Name, 0, nNames)
+	dns := make([]string, 0, nDNS)
 	for i := range ss {
 		s := &ss[i]
 		out[i] = audit.Service{
@@ -68,21 +76,36 @@ func convertServices(out []audit.Service, ss []flow.Service, files []string) {
 			RSTTTL:        s.RSTTTL,
 			RSTs:          int(s.RSTs),
 		}
-		for _, n := range s.Names {
-			out[i].Names = append(out[i].Names, audit.Name{Name: n.Name, Evidence: n.Source.String(), Connections: int(n.Connections)})
-		}
-		slices.SortStableFunc(out[i].Names, func(a, b audit.Name) int {
-			if d := audit.EvidenceRank(a.Evidence) - audit.EvidenceRank(b.Evidence); d != 0 {
-				return d
+		if len(s.Names) > 0 {
+			from := len(names)
+			for _, n := range s.Names {
+				names = append(names, audit.Name{Name: n.Name, Evidence: n.Source.String(), Connections: int(n.Connections)})
 			}
-			return strings.Compare(a.Name, b.Name)
-		})
-		out[i].DNSNames = slices.Sorted(slices.Values(s.DNSNames))
+			out[i].Names = names[from:len(names):len(names)]
+			if len(s.Names) > 1 {
+				slices.SortStableFunc(out[i].Names, compareNames)
+			}
+		}
+		if len(s.DNSNames) > 0 {
+			from := len(dns)
+			dns = append(dns, s.DNSNames...)
+			out[i].DNSNames = dns[from:len(dns):len(dns)]
+			slices.Sort(out[i].DNSNames)
+		}
 		if s.ICMPErrors > 0 {
 			out[i].ICMPFrom, out[i].ICMPType, out[i].ICMPCode = s.ICMPFrom, s.ICMPType, s.ICMPCode
 			out[i].ICMPName = decode.ICMPName(icmpProto(s.ICMPFrom), s.ICMPType, s.ICMPCode)
 		}
 	}
+}
+
+// compareNames orders a service's names by evidence, strongest first,
+// then by name.
+func compareNames(a, b audit.Name) int {
+	if d := audit.EvidenceRank(a.Evidence) - audit.EvidenceRank(b.Evidence); d != 0 {
+		return d
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // frameOf is the frame at position p, its file named from files (the

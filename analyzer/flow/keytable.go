@@ -26,9 +26,11 @@ type tableEntry[K any, E any] interface {
 // K to entries E that hold them. Its slots hold only the entry number and
 // 32 bits of the key's hash (no pointer: the collector does not scan
 // them); the entries live in chunks of tableChunk, so an entry never
-// moves and a pointer to it stays valid until it is removed. The load
-// factor stays at one half at most; removal shifts later slots back
-// (Knuth's algorithm R), as in connTable, and the entry is reused.
+// moves and a pointer to it stays valid. The load factor stays at one half
+// at most; removal shifts later slots back (Knuth's algorithm R), as in
+// connTable. A removed entry is not reused (services are removed only
+// when they are folded into a sweep, at the end): what was handed out of
+// it stays as it was.
 //
 // The hash is seeded at random per table; nothing observable depends on
 // it, since entries are never listed in table order.
@@ -37,9 +39,8 @@ type keyTable[K tableKey, E any, P tableEntry[K, E]] struct {
 	mask   uint32
 	n      int // entries in the table
 	seed   [4]uint64
-	chunks [][]E    // each of tableChunk entries (slices, not array pointers: no nil check reads a chunk's first line)
-	used   int      // entries handed out from the chunks
-	free   []uint32 // removed entries, to reuse
+	chunks [][]E // each of tableChunk entries (slices, not array pointers: no nil check reads a chunk's first line)
+	used   int   // entries handed out from the chunks
 }
 
 // tableSlot is a slot of a keyTable: i is the entry number plus one (0: an
@@ -109,18 +110,11 @@ func (t *keyTable[K, E, P]) lookup(k K) (*E, tableAt) {
 // add makes a zeroed entry at a (from lookup) and returns it; the caller
 // sets its key, the one it looked up.
 func (t *keyTable[K, E, P]) add(a tableAt) *E {
-	var i uint32
-	if n := len(t.free); n > 0 {
-		i = t.free[n-1]
-		t.free = t.free[:n-1]
-		*t.entry(i) = *new(E)
-	} else {
-		if t.used == len(t.chunks)*tableChunk {
-			t.chunks = append(t.chunks, make([]E, tableChunk))
-		}
-		i = uint32(t.used)
-		t.used++
+	if t.used == len(t.chunks)*tableChunk {
+		t.chunks = append(t.chunks, make([]E, tableChunk))
 	}
+	i := uint32(t.used)
+	t.used++
 	t.slots[a.pos] = tableSlot{h: a.h, i: i + 1}
 	t.n++
 	return t.entry(i)
@@ -164,7 +158,6 @@ func (t *keyTable[K, E, P]) remove(k K) {
 		}
 		i = (i + 1) & t.mask
 	}
-	t.free = append(t.free, t.slots[i].i-1)
 	// Shift back every later slot of the cluster whose home slot does not
 	// lie cyclically in (i, j], so that lookups never meet a hole.
 	for j := (i + 1) & t.mask; t.slots[j].i != 0; j = (j + 1) & t.mask {

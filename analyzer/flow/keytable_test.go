@@ -40,6 +40,7 @@ func TestKeyTable(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, uint64(tc.keys)))
 			var tab keyTable[testKey, testEntry, *testEntry]
 			model := map[int]int{}
+			adds := 0
 			for op := range tc.ops {
 				k := testKey{r.IntN(tc.keys), tc.mod}
 				switch r.IntN(4) {
@@ -53,6 +54,7 @@ func TestKeyTable(t *testing.T) {
 					}
 					if e == nil {
 						e = tab.add(at)
+						adds++
 						if e.n != 0 || e.k != (testKey{}) {
 							t.Fatalf("op %d: new entry not zeroed: %+v", op, *e)
 						}
@@ -79,10 +81,9 @@ func TestKeyTable(t *testing.T) {
 					t.Fatalf("all: %+v, want count %d", *e, model[e.k.v])
 				}
 			}
-			// Entries are reused: the chunks hold no more than the most
-			// entries ever in the table.
-			if tab.used > tc.keys {
-				t.Errorf("%d entries handed out for %d keys", tab.used, tc.keys)
+			// An entry is handed out per key added.
+			if tab.used != adds {
+				t.Errorf("%d entries handed out for %d keys added", tab.used, adds)
 			}
 		})
 	}
@@ -133,6 +134,34 @@ func TestArena(t *testing.T) {
 		}
 		if !slices.Equal(l, want) || cap(l) != 8 {
 			t.Errorf("list %d: %v (cap %d), want %v", i, l, cap(l), want)
+		}
+	}
+}
+
+// TestSortKeys: services sort by their words as ServiceKey.Compare orders
+// them: IPv4 before IPv6 (an IPv4-mapped IPv6 address among the IPv6),
+// zones apart, then protocol and port.
+func TestSortKeys(t *testing.T) {
+	addrs := []netip.Addr{{}, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("255.255.255.255"),
+		netip.MustParseAddr("::"), netip.MustParseAddr("::1"), netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("fe80::1"),
+		netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("fe80::1%eth1"), netip.MustParseAddr("ff02::1:3"), netip.MustParseAddr("8000::")}
+	var svcs []svc
+	for _, c := range addrs {
+		for _, s := range addrs {
+			for _, pp := range [][2]int{{6, 443}, {6, 80}, {17, 53}, {1, 8}} {
+				svcs = append(svcs, svc{Service: Service{ServiceKey: ServiceKey{Client: c, Server: s, Proto: uint8(pp[0]), Port: uint16(pp[1])}}})
+			}
+		}
+	}
+	keys := make([]sortKey, len(svcs))
+	for i := range svcs {
+		keys[i] = sortKeyOf(&svcs[i])
+	}
+	for _, a := range keys {
+		for _, b := range keys {
+			if got, want := compareSortKeys(a, b), a.s.ServiceKey.Compare(b.s.ServiceKey); (got < 0) != (want < 0) || (got == 0) != (want == 0) {
+				t.Fatalf("%+v vs %+v: %d, Compare says %d", a.s.ServiceKey, b.s.ServiceKey, got, want)
+			}
 		}
 	}
 }

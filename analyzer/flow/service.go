@@ -240,6 +240,9 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 type svc struct {
 	Service
 	rstPos, icmpPos Pos
+	// span0 holds the first span (Spans until there is a second): the
+	// spans of most services, read without another cache miss.
+	span0 [1]Span
 }
 
 func (s *svc) key() ServiceKey { return s.ServiceKey }
@@ -267,6 +270,10 @@ func (t *Tracker) fold(c *Connection) {
 	}
 	if fresh {
 		s.First, s.Last, s.FirstPos, s.FirstID = c.Start, c.End, c.FirstPos, c.ID
+		s.span0[0] = SpanOf(c)
+		s.Spans = s.span0[:1:1]
+	} else {
+		s.addSpan(SpanOf(c), &t.arenas.spans)
 	}
 	if c.RespTTL != 0 {
 		s.ServerTTLMin, s.ServerTTLMax = widenTTL(s.ServerTTLMin, s.ServerTTLMax, c.RespTTL)
@@ -286,7 +293,6 @@ func (t *Tracker) fold(c *Connection) {
 	s.Counts.addConn(c)
 	s.span(c.Start, c.End, c.FirstPos, c.ID)
 	s.FirstUID.Add(&c.UID, c.Start.UnixNano())
-	s.addSpan(SpanOf(c), &t.arenas.spans)
 }
 
 // span widens the service's time span to take in start..end, and makes
@@ -340,24 +346,100 @@ func (t *Tracker) Services() []Service {
 	t.sweeps.fold(&t.services)
 	// Sorted as keys, then copied once: a Service is a few hundred bytes,
 	// and sorting 65,536 of them by value moves each many times.
-	type keyed struct {
-		k ServiceKey
-		s *svc
+	all := t.services.all()
+	sorted := make([]sortKey, len(all))
+	for i, s := range all {
+		sorted[i] = sortKeyOf(s)
 	}
-	sorted := make([]keyed, 0, t.services.len())
-	for _, s := range t.services.all() {
-		sorted = append(sorted, keyed{s.ServiceKey, s})
+	slices.SortFunc(sorted, compareSortKeys)
+	// The spans and names are copied too, into one array of each: the
+	// services share nothing with the tracker (its chunks and arenas are
+	// not kept alive by them, nor changed under them by later folds).
+	var nSpans, nNames, nDNS int
+	for _, s := range all {
+		nSpans += len(s.Spans)
+		nNames += len(s.Names)
+		nDNS += len(s.DNSNames)
 	}
-	slices.SortFunc(sorted, func(a, b keyed) int { return a.k.Compare(b.k) })
+	spans := make([]Span, 0, nSpans)
+	names := make([]ServiceName, 0, nNames)
+	dns := make([]string, 0, nDNS)
 	out := make([]Service, len(sorted))
-	for i, ks := range sorted {
-		s := ks.s
-		out[i] = s.Service
+	for i := range sorted {
+		s, o := sorted[i].s, &out[i]
+		*o = s.Service
 		if r, ok := t.serverTTL[s.Server]; ok {
-			out[i].ServerTTLMin, out[i].ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, r[0], r[1])
+			o.ServerTTLMin, o.ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, r[0], r[1])
 		}
+		o.Spans, spans = cut(spans, s.Spans)
+		o.Names, names = cut(names, s.Names)
+		o.DNSNames, dns = cut(dns, s.DNSNames)
 	}
 	return out
+}
+
+// cut appends s to buf and returns the copy (nil for none, its capacity
+// its length) and the longer buf.
+func cut[T any](buf, s []T) ([]T, []T) {
+	if len(s) == 0 {
+		return nil, buf
+	}
+	n := len(buf)
+	buf = append(buf, s...)
+	return buf[n:len(buf):len(buf)], buf
+}
+
+// sortKey is a service's key as words that order as ServiceKey.Compare
+// does (the addresses' kind, IPv4 before IPv6, then their bits, server
+// after client, then protocol and port), compared without a call. Keys
+// with a zoned address (a conn.log's link-local ones) whose clients' words
+// are equal are compared as ServiceKeys, zones included.
+type sortKey struct {
+	ch, cl, sh, sl uint64 // client and server addresses, high and low words
+	ck, sk         uint8  // their kinds: invalid, IPv4, IPv6
+	zoned          bool   // either address has a zone
+	pp             uint32 // protocol and port
+	s              *svc
+}
+
+func sortKeyOf(s *svc) sortKey {
+	k := sortKey{s: s, pp: uint32(s.Proto)<<16 | uint32(s.Port)}
+	k.ch, k.cl = words(s.Client)
+	k.sh, k.sl = words(s.Server)
+	k.ck, k.sk = addrKind(s.Client), addrKind(s.Server)
+	k.zoned = s.Client.Zone() != "" || s.Server.Zone() != ""
+	return k
+}
+
+// addrKind orders addresses by kind, as netip.Addr.Compare does (BitLen).
+func addrKind(a netip.Addr) uint8 {
+	switch {
+	case a.Is4():
+		return 1
+	case a.Is6():
+		return 2
+	}
+	return 0
+}
+
+func compareSortKeys(a, b sortKey) int {
+	switch {
+	case a.ck != b.ck:
+		return int(a.ck) - int(b.ck)
+	case a.ch != b.ch:
+		return cmp.Compare(a.ch, b.ch)
+	case a.cl != b.cl:
+		return cmp.Compare(a.cl, b.cl)
+	case a.zoned || b.zoned:
+		return a.s.ServiceKey.Compare(b.s.ServiceKey)
+	case a.sk != b.sk:
+		return int(a.sk) - int(b.sk)
+	case a.sh != b.sh:
+		return cmp.Compare(a.sh, b.sh)
+	case a.sl != b.sl:
+		return cmp.Compare(a.sl, b.sl)
+	}
+	return cmp.Compare(a.pp, b.pp)
 }
 
 // widenTTL widens the range lo..hi (0..0: empty) to take in ttl.
