@@ -1,10 +1,14 @@
 package flow
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/flowaudit/flowaudit/analyzer/decode"
 )
 
 // testKey hashes to few values (mod), so that clusters form and wrap
@@ -163,5 +167,35 @@ func TestSortKeys(t *testing.T) {
 				t.Fatalf("%+v vs %+v: %d, Compare says %d", a.s.ServiceKey, b.s.ServiceKey, got, want)
 			}
 		}
+	}
+}
+
+// TestServicesCopied: what Services returns shares nothing with the
+// tracker: connections folded afterwards (earlier spans inserted before
+// the ones handed out, names counted again) change neither its spans nor
+// its names.
+func TestServicesCopied(t *testing.T) {
+	tr := NewTracker(Config{})
+	conn := func(i int) *Connection {
+		return &Connection{Orig: hostC, Resp: hostS, OrigPort: uint16(40000 + i), RespPort: 443, Proto: decode.ProtoTCP,
+			Start: base.Add(time.Duration(10-i) * time.Second), End: base.Add(time.Minute), FirstPos: Pos{Frame: uint64(100 - i)},
+			ServerName: fmt.Sprintf("%d.example", i%3), NameSource: NameSNI, DNSName: fmt.Sprintf("%d.dns.example", i%3)}
+	}
+	for i := range 3 {
+		tr.AddConnection(conn(i))
+	}
+	before := tr.Services()
+	want := slices.Clone(before[0].Spans)
+	wantNames, wantDNS := slices.Clone(before[0].Names), slices.Clone(before[0].DNSNames)
+	for i := 3; i < 6; i++ {
+		tr.AddConnection(conn(i))
+	}
+	if !slices.Equal(before[0].Spans, want) || !slices.Equal(before[0].Names, wantNames) || !slices.Equal(before[0].DNSNames, wantDNS) {
+		t.Errorf("services handed out changed: spans %v names %v dns %v, want %v %v %v",
+			before[0].Spans, before[0].Names, before[0].DNSNames, want, wantNames, wantDNS)
+	}
+	after := tr.Services()
+	if len(after[0].Spans) != 6 || len(after[0].Names) != 3 || after[0].Names[0].Connections != 2 || after[0].Connections != 6 {
+		t.Errorf("after: %d spans, names %v, %d connections; want 6 spans, 3 names of 2", len(after[0].Spans), after[0].Names, after[0].Connections)
 	}
 }
