@@ -131,17 +131,27 @@ func Sniff(head []byte) Format {
 
 // SniffFile reads the head of the file at path and sniffs it.
 func SniffFile(path string) (Format, error) {
-	f, err := os.Open(path)
+	head, err := readHead(path)
 	if err != nil {
 		return None, err
+	}
+	return Sniff(head), nil
+}
+
+// readHead reads the first SniffSize bytes of the file at path (fewer
+// when it is shorter).
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	head := make([]byte, SniffSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return None, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return Sniff(head[:n]), nil
+	return head[:n], nil
 }
 
 // Files lists the connection logs in dir and the directories below it
@@ -149,7 +159,8 @@ func SniffFile(path string) (Format, error) {
 // time order for Zeek's rotated names (conn.2026-11-29-10-00-00.log.gz,
 // 2026-11-29/conn.10:00:00-11:00:00.log.gz): files named conn.log,
 // conn.*.log and conn*.log.gz, or any other file whose content is a
-// conn.log. An empty list is an error.
+// connection log; not Zeek's ssl, http and dns logs, by name (read beside
+// the conn.log: NameLogsBeside) or by content. An empty list is an error.
 func Files(dir string) ([]string, error) {
 	var out []string
 	others := 0 // regular files that are no flow records
@@ -168,9 +179,14 @@ func Files(dir string) ([]string, error) {
 			out = append(out, path)
 			return nil
 		}
-		if f, err := SniffFile(path); err == nil && f != None {
+		head, err := readHead(path)
+		switch {
+		case err == nil && NameLogKind(head) != "":
+			// An ssl.log, http.log or dns.log under another name: its
+			// columns would read as connections. Not a conn.log.
+		case err == nil && Sniff(head) != None:
 			out = append(out, path)
-		} else {
+		default:
 			others++
 		}
 		return nil

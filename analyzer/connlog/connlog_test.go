@@ -274,6 +274,9 @@ func TestFiles(t *testing.T) {
 	write("2026-11-28/conn.23:00:00-00:00:00.log", "x")
 	write("sensor-a.json", `{"ts":1,"id.orig_h":"192.0.2.1"}`)
 	write("notes.txt", "hello")
+	// Zeek's other logs under other names, recognised by content, are no conn.log.
+	write("resolver.json", `{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","id.orig_p":5,"id.resp_h":"192.0.2.53","id.resp_p":53,"proto":"udp","trans_id":1,"query":"a.example"}`+"\n")
+	write("tls-2026-11-29.log", "#separator \\x09\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\n")
 	write("exporter/2026112910.dat", string(ixMsg(ixExport, 0, ixSet(2, ixTemplate(300, ixField{8, 4, 0})))))
 	write("flows.json", "[\n{\n\t\"type\" : \"FLOW\",\n\t\"sampled\" : 0,\n\t\"export_sysid\" : 1,\n")
 	got, err := Files(dir)
