@@ -66,9 +66,8 @@ Exit codes:
   1  error (a damaged or unreadable capture still gets the roles of what
      was read; no frame of any capture analysed; connections past
      --max-services, whose services were not analysed: the proposals are
-     written, marked INCOMPLETE; host names of a Zeek ssl.log/http.log, or
-     dns.log answers, past their bound not kept: the proposals, which do
-     not use names, are written, and stderr says why)
+     written, marked INCOMPLETE; host names of Zeek's logs past their
+     bound are no error here: the inference uses no host names)
   2  usage error
 `
 
@@ -140,9 +139,10 @@ func runRoles(e *env, args []string) int {
 	rr := &report.RoleProposals{Captures: captures, Hosts: ir.Hosts, Decision: ir.Products, Score: ir.Score, MinScore: *minScore, Products: products,
 		MACs: len(res.AddrMACs) > 0, MACsNotKept: res.Stats.AddrMACsNotKept,
 		Unaggregated: res.Stats.Unaggregated, MaxServices: cf.maxServices}
-	// Roles inferred from part of the services, or from inputs not all
-	// kept (names): written, then exit 1, as for a damaged capture.
-	readErr = errors.Join(readErr, resultIncompleteness(res, cf.maxServices).err())
+	// Roles inferred from part of the services: written, then exit 1, as
+	// for a damaged capture. Host names are no input of the inference, so
+	// names of Zeek's logs past their bound leave it whole.
+	readErr = errors.Join(readErr, incompleteness{unaggregated: res.Stats.Unaggregated, maxServices: cf.maxServices}.err())
 	err = e.writeOutput(*output, func(w io.Writer) error {
 		switch outFormat {
 		case "json":
