@@ -32,9 +32,15 @@ type Early struct {
 
 // StartEarly opens path and starts its digest when it is a regular file
 // that can be mapped; otherwise it returns nil and Run opens the file as
-// usual (an error opening it, say, is Run's to report).
+// usual (an error opening it, say, is Run's to report). Anything else is
+// not opened at all: opening a named pipe would wait for its writer, and
+// closing it again would lose what the writer wrote, or kill it
+// (SIGPIPE), before Run opened it.
 func StartEarly(path string) *Early {
 	if path == "" || path == "-" {
+		return nil
+	}
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
 		return nil
 	}
 	f, err := os.Open(path)

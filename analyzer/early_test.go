@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,4 +161,61 @@ func TestStop(t *testing.T) {
 			t.Errorf("%d of %d packets read, %v", res.Packets, st.Packets, err)
 		}
 	})
+}
+
+// TestEarlyFIFO: a named pipe given first is not opened by StartEarly:
+// its open would wait for the writer, and closing it again (it is no
+// regular file) would lose what the writer wrote, or end the writer, so
+// that Run, opening it afterwards, waited for a writer forever. Run
+// reads it as it would without StartEarly.
+func TestEarlyFIFO(t *testing.T) {
+	capPath := filepath.Join("..", "testdata", "captures", "link-ipv4.pcap")
+	data, err := os.ReadFile(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Run([]string{capPath}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // the writer, as `tcpdump -w fifo` or `zcat > fifo` is
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Write(data)
+			f.Close()
+		}
+	}()
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		e := StartEarly(fifo)
+		if e != nil {
+			e.Close()
+			done <- result{err: errors.New("StartEarly took a named pipe")}
+			return
+		}
+		res, err := Run([]string{fifo}, Options{Early: e})
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if len(r.res.Captures) != 1 || r.res.Captures[0].Packets != want.Captures[0].Packets || !reflect.DeepEqual(r.res.Services, want.Services) {
+			t.Errorf("read from the pipe: %+v\nfrom the file: %+v", r.res.Captures, want.Captures)
+		}
+	case <-time.After(20 * time.Second):
+		// Unblock an open that waits for a writer, so the test ends.
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("analysing a named pipe given first hangs")
+	}
 }
