@@ -215,14 +215,17 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	// waivers load; an error in them stops it.
 	var pending *pendingRead
 	if len(f.catalogs) == 0 {
-		if pending, err = e.startCaptures(paths, nil, cf, nil, true); err != nil {
-			return nil, nil, err
+		// Arguments it refuses (standard input given twice) are refused
+		// by the read below, after the catalogs, inventory and waivers,
+		// as they always were: their errors come first.
+		if p, perr := e.startCaptures(paths, nil, cf, nil, true); perr == nil {
+			pending = p
+			defer func() {
+				if err != nil {
+					pending.cancel()
+				}
+			}()
 		}
-		defer func() {
-			if err != nil {
-				pending.cancel()
-			}
-		}()
 	}
 	cat, err := e.loadCatalog(f.catalogs)
 	if err != nil {

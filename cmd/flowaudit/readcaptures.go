@@ -177,7 +177,8 @@ func (e *env) startCaptures(paths []string, cat *catalog.Catalog, c captureFlags
 
 // cancel stops the read at its next check (every progressEvery packets
 // or records) and waits for it: the command failed before it needed
-// what was read.
+// what was read. Its progress bar, held, is never drawn: a read given
+// up is not "done".
 func (p *pendingRead) cancel() {
 	if p == nil || p.waited {
 		return
@@ -186,7 +187,6 @@ func (p *pendingRead) cancel() {
 	p.early.Abandon()
 	<-p.done
 	if p.prog != nil {
-		p.prog.release()
 		p.prog.stop()
 	}
 }
