@@ -63,8 +63,10 @@ func (e *blockError) Unwrap() error { return e.kind }
 // CutShort reports whether err is a capture that ends inside its last
 // record or block (tcpdump killed, a file copied while it was written):
 // every record before it was complete. A damaged gzip layer is not cut
-// short in this sense; nor is a file cut inside its file header.
+// short in this sense; nor is a file cut inside its file header, nor one
+// that shrank while it was read (a copytruncate rotation): the records
+// it held past the cut were never read.
 func CutShort(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Frame > 0 && errors.Is(err, ErrTruncated) && !errors.Is(err, ErrGzip)
+	return errors.As(err, &e) && e.Frame > 0 && errors.Is(err, ErrTruncated) && !errors.Is(err, ErrGzip) && !errors.Is(err, errChanged)
 }
