@@ -10,6 +10,7 @@ import (
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
+	"github.com/flowaudit/flowaudit/analyzer/prefault"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
@@ -41,9 +42,12 @@ func AuditServices(ss []flow.Service, files []string) []audit.Service {
 // convertChunk is the fewest services a core converts on its own.
 const convertChunk = 4096
 
-// convertServices converts ss into out (as long). The services' names
-// and DNS names are copied into one array of each, not one per service.
+// convertServices converts ss into out (as long, freshly allocated: its
+// pages are faulted in here, on the core converting them). The services'
+// names and DNS names are copied into one array of each, not one per
+// service.
 func convertServices(out []audit.Service, ss []flow.Service, files []string) {
+	prefault.Slice(out)
 	var nNames, nDNS int
 	for i := range ss {
 		nNames += len(ss[i].Names)
@@ -51,6 +55,8 @@ func convertServices(out []audit.Service, ss []flow.Service, files []string) {
 	}
 	names := make([]audit.Name, 0, nNames)
 	dns := make([]string, 0, nDNS)
+	prefault.Slice(names[:nNames])
+	prefault.Slice(dns[:nDNS])
 	for i := range ss {
 		s := &ss[i]
 		out[i] = audit.Service{

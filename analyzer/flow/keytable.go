@@ -1,6 +1,11 @@
 package flow
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"unsafe"
+
+	"github.com/flowaudit/flowaudit/analyzer/prefault"
+)
 
 // The per-service tables (services, and the sweep counters of package
 // sweep.go) are looked up once per finished connection: a Go map there
@@ -87,6 +92,14 @@ func (t *keyTable[K, E, P]) get(k K) *E {
 	}
 }
 
+// prefetch starts bringing the slot where k's probe starts into the
+// caches, for a lookup a little later.
+func (t *keyTable[K, E, P]) prefetch(k K) {
+	if t.slots != nil {
+		prefetch(unsafe.Pointer(&t.slots[t.hash32(k)&t.mask]))
+	}
+}
+
 // lookup returns k's entry, or nil and where k goes: add makes its entry
 // there, provided the table was not changed in between.
 func (t *keyTable[K, E, P]) lookup(k K) (*E, tableAt) {
@@ -111,7 +124,9 @@ func (t *keyTable[K, E, P]) lookup(k K) (*E, tableAt) {
 // sets its key, the one it looked up.
 func (t *keyTable[K, E, P]) add(a tableAt) *E {
 	if t.used == len(t.chunks)*tableChunk {
-		t.chunks = append(t.chunks, make([]E, tableChunk))
+		c := make([]E, tableChunk)
+		prefault.Slice(c)
+		t.chunks = append(t.chunks, c)
 	}
 	i := uint32(t.used)
 	t.used++
@@ -129,6 +144,7 @@ func (t *keyTable[K, E, P]) grow() {
 	}
 	old := t.slots
 	t.slots = make([]tableSlot, max(2*len(old), minKeySlots))
+	prefault.Slice(t.slots) // the probes below read a slot before they write it
 	t.mask = uint32(len(t.slots) - 1)
 	for _, s := range old {
 		if s.i != 0 {

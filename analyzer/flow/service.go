@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
+	"github.com/flowaudit/flowaudit/analyzer/prefault"
 )
 
 // ServiceKey identifies a service: a client talking to a server port.
@@ -233,6 +234,25 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 	return k
 }
 
+// prefetchService starts bringing the table slots where c's service, and
+// its sweep counts, are looked up into the caches: c is about to be
+// folded, and those slots are a cache miss each on a busy link.
+func (t *Tracker) prefetchService(c *conn) {
+	k := ServiceKey{Client: c.orig(), Server: c.resp(), Proto: c.proto}
+	switch c.proto {
+	case decode.ProtoTCP, decode.ProtoUDP, decode.ProtoSCTP:
+		k.Port = c.respPort
+	case decode.ProtoICMP, decode.ProtoICMPv6:
+		k.Port = c.origPort
+	}
+	t.services.prefetch(k)
+	if t.sweeps != nil {
+		pk, sk := keysOf(k)
+		t.sweeps.byPort.prefetch(pk)
+		t.sweeps.byServer.prefetch(sk)
+	}
+}
+
 // svc is a Service with the positions its first-of evidence came from:
 // the earliest connection (by first packet's position) decides RSTTTL and
 // the ICMP error, whatever order connections finish in, so that services
@@ -348,6 +368,7 @@ func (t *Tracker) Services() []Service {
 	// and sorting 65,536 of them by value moves each many times.
 	all := t.services.all()
 	sorted := make([]sortKey, len(all))
+	prefault.Slice(sorted)
 	for i, s := range all {
 		sorted[i] = sortKeyOf(s)
 	}
@@ -364,7 +385,10 @@ func (t *Tracker) Services() []Service {
 	spans := make([]Span, 0, nSpans)
 	names := make([]ServiceName, 0, nNames)
 	dns := make([]string, 0, nDNS)
+	prefault.Slice(names[:nNames])
+	prefault.Slice(dns[:nDNS])
 	out := make([]Service, len(sorted))
+	prefault.Slice(out)
 	for i := range sorted {
 		s, o := sorted[i].s, &out[i]
 		*o = s.Service

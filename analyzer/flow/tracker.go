@@ -621,6 +621,9 @@ func (t *Tracker) evictOldest() {
 
 // finish removes c from the table, emits it and folds it into its service.
 func (t *Tracker) finish(c *conn, reason EndReason) {
+	if !t.cfg.NoServices {
+		t.prefetchService(c)
+	}
 	t.unlink(c)
 	t.conns.remove(c)
 	// The History and Community ID strings are made only for a callback;

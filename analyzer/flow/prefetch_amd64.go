@@ -1,0 +1,9 @@
+package flow
+
+import "unsafe"
+
+// prefetch asks the CPU to bring the cache line at p into its caches,
+// without waiting for it (prefetch_amd64.s).
+//
+//go:noescape
+func prefetch(p unsafe.Pointer)

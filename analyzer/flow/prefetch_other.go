@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package flow
+
+import "unsafe"
+
+// prefetch does nothing here: only amd64 has the instruction written
+// (prefetch_amd64.s).
+func prefetch(unsafe.Pointer) {}
