@@ -392,6 +392,10 @@ func (r *Result) SkippedTotal() uint64 {
 // replaced by the connection logs in it (connlog.Files), so the Result's
 // Captures name the files read.
 func Run(paths []string, opts Options) (*Result, error) {
+	// An early file Run does not read (its path is not among the files,
+	// or Run fails before it reads any) is given up: its digest stopped,
+	// its descriptor and map released.
+	defer opts.Early.Close()
 	var expanded []string
 	once := false // a file that can be read only once: standard input, a pipe
 	for _, p := range paths {
@@ -441,14 +445,12 @@ func Run(paths []string, opts Options) (*Result, error) {
 	// once, and runParallel may read a file again: with one among the
 	// files they are read in order.
 	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !once {
-		defer opts.Early.Close()
 		res, err := runParallel(paths, opts, cfg)
 		if res != nil {
 			res.ZeekNames = zeekNamesOf(zeekNames)
 		}
 		return res, errors.Join(zeekErr, err)
 	}
-	defer opts.Early.Close() // not read: its path was not among the files
 	run := newRunner(opts, cfg)
 	run.late = true // the digests are waited for after the merge, or by the caller
 	errs := make([]error, len(paths))

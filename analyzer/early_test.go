@@ -82,8 +82,8 @@ func TestEarly(t *testing.T) {
 	}
 }
 
-// TestEarlyNotRead: an early file Run does not read (another path; the
-// command failed before Run) is given up: its digest stops, its handle
+// TestEarlyNotRead: an early file Run does not read (another path; Run
+// failed before it read any; the command failed before Run) is given up: its digest stops, its handle
 // is closed, and Close after that, or twice, does nothing.
 func TestEarlyNotRead(t *testing.T) {
 	if runtime.GOOS != "linux" {
@@ -115,6 +115,18 @@ func TestEarlyNotRead(t *testing.T) {
 		t.Fatal("the digest did not stop")
 	}
 	e.Close()
+	// Nor when Run fails before it reads any file (a path that does not
+	// exist after it): the file is given up, its shared map released.
+	e = StartEarly(other)
+	if e == nil {
+		t.Fatal("not started")
+	}
+	if _, err := Run([]string{other, filepath.Join(t.TempDir(), "none")}, Options{Early: e}); err == nil {
+		t.Fatal("no error for a missing file")
+	}
+	if _, err := e.f.Stat(); err == nil {
+		t.Error("the file of a Run that read nothing is still open")
+	}
 	var nilEarly *Early
 	nilEarly.Close()
 	if StartEarly("-") != nil || StartEarly(t.TempDir()) != nil || StartEarly(filepath.Join(t.TempDir(), "none")) != nil {
