@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/pcapgen"
 )
@@ -81,5 +83,90 @@ func TestCancelDrawsNothing(t *testing.T) {
 	p.cancel()
 	if stderr.Len() > 0 {
 		t.Errorf("a cancelled read drew on stderr:\n%q", stderr.String())
+	}
+}
+
+// TestAnalyzeLeaksNothing: analyze run again and again in one process,
+// in every way that takes the early digest, the background read and the
+// shared map through another path (a read given up, a Zeek name log or a
+// conn.log first, a missing capture after it, --parallel, a capture
+// given twice, --catalog), leaves no descriptor open and no capture
+// mapped once it returned and the digests it gave up have stopped.
+func TestAnalyzeLeaksNothing(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts /proc/self/fd and /proc/self/maps")
+	}
+	dir := t.TempDir()
+	badInv := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badInv, []byte("hosts:\n  - name: a\n    addresses: [192.0.2.1]\n    roles: [\"No Such Role\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ssl := filepath.Join(dir, "ssl.log")
+	if err := os.WriteFile(ssl, []byte("#separator \\x09\n#path\tssl\n#fields\tts\tuid\tserver_name\n#types\ttime\tstring\tstring\n1.0\tCabc\texample.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Large enough (several map windows) that a digest given up is still
+	// running when the command returns.
+	big := writeScanPart(t, dir, "scan.pcap", pcapgen.Scan{Seed: 1, Hosts: 12000}, pcapgen.WriteOptions{})
+	t.Chdir(sampleRoot)
+	inv := "testdata/samples/horizon/inventory.yaml"
+	pilot := "testdata/samples/horizon/pilot.pcapng"
+	connLog := filepath.Join(dir, "conn.log")
+	code, out, stderr := analyzeCmd(t, "flows", "--format", "zeek", pilot)
+	if code != exitOK {
+		t.Fatalf("flows: exit %d: %s", code, stderr)
+	}
+	if err := os.WriteFile(connLog, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := [][]string{
+		{"-i", inv, pilot},
+		{"-i", badInv, big},
+		{"-i", inv, ssl, pilot},
+		{"-i", inv, connLog, pilot},
+		{"-i", inv, big, filepath.Join(dir, "none.pcap")},
+		{"-i", inv, "--parallel", big, pilot},
+		{"-i", inv, pilot, pilot},
+		{"-i", inv, "--catalog", "testdata/samples/horizon/site-rules.yaml", big},
+	}
+	open := func() (fds, maps int) {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(m), "\n") {
+			if strings.Contains(l, dir) || strings.Contains(l, "pilot.pcapng") {
+				maps++
+			}
+		}
+		return len(ents), maps
+	}
+	analyzeAll := func() {
+		for _, args := range runs {
+			if code, _, stderr := analyzeCmd(t, append([]string{"analyze", "--reproducible", "-f", "json"}, args...)...); code == exitUsage {
+				t.Fatalf("%v: %s", args, stderr)
+			}
+		}
+	}
+	analyzeAll() // whatever is opened once and kept (the catalog, say)
+	settle := func(wantFDs int) (fds, maps int) {
+		for range 100 { // digests given up stop at their next window
+			if fds, maps = open(); fds <= wantFDs && maps == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return fds, maps
+	}
+	fds0, _ := settle(0)
+	for range 3 {
+		analyzeAll()
+	}
+	if fds, maps := settle(fds0); fds > fds0 || maps > 0 {
+		t.Errorf("after %d more runs: %d descriptors open (%d before), %d mappings of the captures", 3*len(runs), fds, fds0, maps)
 	}
 }
