@@ -93,20 +93,46 @@ func (t *keyTable[K, E, P]) get(k K) *E {
 }
 
 // prefetch starts bringing the slot where k's probe starts into the
-// caches, for a lookup a little later.
-func (t *keyTable[K, E, P]) prefetch(k K) {
-	if t.slots != nil {
-		prefetch(unsafe.Pointer(&t.slots[t.hash32(k)&t.mask]))
+// caches, for a lookup a little later, and returns k's hash for
+// prefetchEntry and lookupHash (ok: the table has slots, and its hashes
+// their seed, so the hash stays k's).
+func (t *keyTable[K, E, P]) prefetch(k K) (h uint32, ok bool) {
+	if t.slots == nil {
+		return 0, false
+	}
+	h = t.hash32(k)
+	prefetch(unsafe.Pointer(&t.slots[h&t.mask]))
+	return h, true
+}
+
+// prefetchEntry starts bringing the entry of the key whose hash is h (from
+// prefetch) into the caches, if one of the first slots of its probe holds
+// it.
+func (t *keyTable[K, E, P]) prefetchEntry(h uint32) {
+	for p, n := h&t.mask, 0; n < 4; p, n = (p+1)&t.mask, n+1 {
+		s := t.slots[p]
+		if s.i == 0 {
+			return
+		}
+		if s.h == h {
+			prefetchLines(unsafe.Pointer(t.entry(s.i-1)), unsafe.Sizeof(*new(E)))
+			return
+		}
 	}
 }
 
 // lookup returns k's entry, or nil and where k goes: add makes its entry
 // there, provided the table was not changed in between.
-func (t *keyTable[K, E, P]) lookup(k K) (*E, tableAt) {
+func (t *keyTable[K, E, P]) lookup(k K) (*E, tableAt) { return t.lookupHash(k, 0, false) }
+
+// lookupHash is lookup with k's hash h from prefetch when known.
+func (t *keyTable[K, E, P]) lookupHash(k K, h uint32, known bool) (*E, tableAt) {
 	if (t.n+1)*2 > len(t.slots) {
 		t.grow()
 	}
-	h := t.hash32(k)
+	if !known {
+		h = t.hash32(k)
+	}
 	for p := h & t.mask; ; p = (p + 1) & t.mask {
 		s := t.slots[p]
 		if s.i == 0 {

@@ -140,7 +140,7 @@ func (t *Tracker) Merge(o *Tracker) {
 
 // foldService adds o's service v to t as fold adds a connection.
 func (t *Tracker) foldService(v *svc) {
-	s, fresh, sw := t.route(v.ServiceKey, v.Connections)
+	s, fresh, sw := t.route(v.ServiceKey, v.Connections, &keyHashes{})
 	if sw != nil {
 		t.sweeps.addService(sw, &v.Service)
 	}

@@ -7,3 +7,9 @@ import "unsafe"
 //
 //go:noescape
 func prefetch(p unsafe.Pointer)
+
+// prefetchLines asks the CPU to bring the n bytes at p into its caches,
+// a 64-byte line at a time.
+//
+//go:noescape
+func prefetchLines(p unsafe.Pointer, n uintptr)

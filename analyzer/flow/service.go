@@ -234,22 +234,57 @@ func ServiceKeyOf(c *Connection) ServiceKey {
 	return k
 }
 
+// keyHashes are a service key's hashes in the services and sweep-count
+// tables (services, byPort, byServer), worked out when their slots were
+// prefetched (ok: known), so that the lookups do not work them out again.
+type keyHashes struct {
+	h  [3]uint32
+	ok [3]bool
+}
+
+// prefetched is the service a finishing connection is folded into, and
+// its key's hashes.
+type prefetched struct {
+	k     ServiceKey
+	hs    keyHashes
+	valid bool
+}
+
 // prefetchService starts bringing the table slots where c's service, and
 // its sweep counts, are looked up into the caches: c is about to be
 // folded, and those slots are a cache miss each on a busy link.
+// prefetchEntries, called a little later, does the same for the entries
+// the slots point to.
 func (t *Tracker) prefetchService(c *conn) {
-	k := ServiceKey{Client: c.orig(), Server: c.resp(), Proto: c.proto}
+	p := &t.prefetched
+	p.k = ServiceKey{Client: c.orig(), Server: c.resp(), Proto: c.proto}
 	switch c.proto {
 	case decode.ProtoTCP, decode.ProtoUDP, decode.ProtoSCTP:
-		k.Port = c.respPort
+		p.k.Port = c.respPort
 	case decode.ProtoICMP, decode.ProtoICMPv6:
-		k.Port = c.origPort
+		p.k.Port = c.origPort
 	}
-	t.services.prefetch(k)
+	p.valid = true
+	p.hs.h[0], p.hs.ok[0] = t.services.prefetch(p.k)
 	if t.sweeps != nil {
-		pk, sk := keysOf(k)
-		t.sweeps.byPort.prefetch(pk)
-		t.sweeps.byServer.prefetch(sk)
+		pk, sk := keysOf(p.k)
+		p.hs.h[1], p.hs.ok[1] = t.sweeps.byPort.prefetch(pk)
+		p.hs.h[2], p.hs.ok[2] = t.sweeps.byServer.prefetch(sk)
+	}
+}
+
+// prefetchEntries starts bringing the entries of the service and sweep
+// counts prefetchService prefetched the slots of into the caches.
+func (t *Tracker) prefetchEntries() {
+	hs := &t.prefetched.hs
+	if hs.ok[0] {
+		t.services.prefetchEntry(hs.h[0])
+	}
+	if hs.ok[1] {
+		t.sweeps.byPort.prefetchEntry(hs.h[1])
+	}
+	if hs.ok[2] {
+		t.sweeps.byServer.prefetchEntry(hs.h[2])
 	}
 }
 
@@ -281,7 +316,14 @@ type serviceArenas struct {
 func (t *Tracker) fold(c *Connection) {
 	t.serverTTLs(c)
 	k := ServiceKeyOf(c)
-	s, fresh, sw := t.route(k, 1)
+	var hs keyHashes
+	if p := &t.prefetched; p.valid {
+		if p.k == k {
+			hs = p.hs
+		}
+		p.valid = false
+	}
+	s, fresh, sw := t.route(k, 1, &hs)
 	if sw != nil {
 		t.sweeps.add(sw, c, k)
 	}
@@ -334,14 +376,14 @@ func (s *Service) span(start, end time.Time, pos Pos, id uint64) {
 // service s, made now (zeroed but for its key: fresh) if it is new; into
 // a sweep sw; or nowhere (both nil) when the services are at MaxServices.
 // The connections are counted in Stats.Swept or Stats.Unaggregated when
-// they go to no service.
-func (t *Tracker) route(k ServiceKey, n uint64) (s *svc, fresh bool, sw *Sweep) {
-	s, at := t.services.lookup(k)
+// they go to no service. hs are k's hashes where known.
+func (t *Tracker) route(k ServiceKey, n uint64, hs *keyHashes) (s *svc, fresh bool, sw *Sweep) {
+	s, at := t.services.lookupHash(k, hs.h[0], hs.ok[0])
 	if s != nil {
 		return s, false, nil
 	}
 	if t.sweeps != nil {
-		if sw = t.sweeps.route(k); sw != nil {
+		if sw = t.sweeps.route(k, hs); sw != nil {
 			t.stats.Swept += n
 			return nil, false, sw
 		}

@@ -160,14 +160,15 @@ func (w *sweeps) find(k ServiceKey) *Sweep {
 }
 
 // route returns the open sweep a service not yet made belongs to; else it
-// counts the new service and returns the sweep it opens, or nil.
-func (w *sweeps) route(k ServiceKey) *Sweep {
+// counts the new service and returns the sweep it opens, or nil. hs are
+// k's hashes where known.
+func (w *sweeps) route(k ServiceKey, hs *keyHashes) *Sweep {
 	pk, sk := keysOf(k)
-	pc, pat := w.byPort.lookup(pk)
+	pc, pat := w.byPort.lookupHash(pk, hs.h[1], hs.ok[1])
 	if pc != nil && pc.sw != nil {
 		return pc.sw
 	}
-	sc, sat := w.byServer.lookup(sk)
+	sc, sat := w.byServer.lookupHash(sk, hs.h[2], hs.ok[2])
 	if sc != nil && sc.sw != nil {
 		return sc.sw
 	}

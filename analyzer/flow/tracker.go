@@ -134,6 +134,7 @@ type Tracker struct {
 	now        int64
 	services   serviceTable
 	arenas     serviceArenas           // the services' spans and names
+	prefetched prefetched              // the service of the connection finishing (prefetchService)
 	sweeps     *sweeps                 // nil when off
 	serverTTL  map[netip.Addr][2]uint8 // a server's lowest and highest TTL, to compare with RSTs
 	macs       map[netip.Addr]macEntry // each sender's source MAC (AddrMACs)
@@ -630,6 +631,9 @@ func (t *Tracker) finish(c *conn, reason EndReason) {
 	// the service aggregates do not need them.
 	rec := &t.rec
 	c.exportTo(rec, reason, t.cfg.OnConnection != nil)
+	if !t.cfg.NoServices {
+		t.prefetchEntries()
+	}
 	if t.cfg.Namer != nil {
 		t.cfg.Namer.Name(rec)
 	}
