@@ -109,9 +109,10 @@ type Options struct {
 	MaxNames int
 
 	// Stop, once set, ends the reading at the next check (every 1,024
-	// packets or records, and between files) with ErrStopped: the caller
-	// no longer needs what is read (it failed while the files were read
-	// in the background).
+	// packets or records, and between files) with ErrStopped, and the
+	// digests of mapped files at their next window: the caller no longer
+	// needs what is read (it failed while the files were read in the
+	// background).
 	Stop *atomic.Bool
 
 	// Early is the first capture, opened and its digest begun before Run
@@ -664,7 +665,7 @@ func (r *runner) file(idx int, path string) (err error) {
 			mapped = sh[0]
 			defer mapped.Close() // a flow log, or a capture that failed to open
 			go func() {
-				digest <- hashMapped(sh[1], path, nil)
+				digest <- hashMapped(sh[1], path, r.opts.Stop)
 				<-r.hashSlots
 			}()
 			break

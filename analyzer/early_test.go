@@ -161,6 +161,22 @@ func TestStop(t *testing.T) {
 			t.Errorf("%d packets read, %v", res.Packets, err)
 		}
 	})
+	t.Run("parallel", func(t *testing.T) {
+		// Each file read in parallel waits for its digest at its end:
+		// the digests stop too, not hashing every file to its end
+		// before the stopped Run returns.
+		var stop atomic.Bool
+		stop.Store(true)
+		res, err := Run([]string{path, path, path}, Options{Stop: &stop, Parallel: true})
+		if !errors.Is(err, ErrStopped) {
+			t.Errorf("%v", err)
+		}
+		for _, c := range res.Captures {
+			if c.SHA256 != "" {
+				t.Errorf("%s: hashed to its end after the Run was stopped", c.Path)
+			}
+		}
+	})
 	t.Run("while reading", func(t *testing.T) {
 		var stop atomic.Bool
 		conns := 0
