@@ -44,8 +44,9 @@ type keyTable[K tableKey, E any, P tableEntry[K, E]] struct {
 	mask   uint32
 	n      int // entries in the table
 	seed   [4]uint64
-	chunks [][]E // each of tableChunk entries (slices, not array pointers: no nil check reads a chunk's first line)
-	used   int   // entries handed out from the chunks
+	chunks [][]E    // each of tableChunk entries (slices, not array pointers: no nil check reads a chunk's first line)
+	used   int      // entries handed out from the chunks
+	dead   []uint64 // bit i: entry i was removed
 }
 
 // tableSlot is a slot of a keyTable: i is the entry number plus one (0: an
@@ -200,6 +201,11 @@ func (t *keyTable[K, E, P]) remove(k K) {
 		}
 		i = (i + 1) & t.mask
 	}
+	e := t.slots[i].i - 1
+	if need := int(e/64) + 1; len(t.dead) < need {
+		t.dead = append(t.dead, make([]uint64, need-len(t.dead))...)
+	}
+	t.dead[e/64] |= 1 << (e % 64)
 	// Shift back every later slot of the cluster whose home slot does not
 	// lie cyclically in (i, j], so that lookups never meet a hole.
 	for j := (i + 1) & t.mask; t.slots[j].i != 0; j = (j + 1) & t.mask {
@@ -213,13 +219,16 @@ func (t *keyTable[K, E, P]) remove(k K) {
 	t.n--
 }
 
-// all returns pointers to every entry, in no particular order.
+// all returns pointers to every entry, in the order they were added (the
+// order they lie in memory, so that reading them goes through the chunks
+// one after the other).
 func (t *keyTable[K, E, P]) all() []*E {
 	out := make([]*E, 0, t.n)
-	for _, s := range t.slots {
-		if s.i != 0 {
-			out = append(out, t.entry(s.i-1))
+	for i := range uint32(t.used) {
+		if int(i/64) < len(t.dead) && t.dead[i/64]&(1<<(i%64)) != 0 {
+			continue
 		}
+		out = append(out, t.entry(i))
 	}
 	return out
 }

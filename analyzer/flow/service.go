@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/prefault"
@@ -408,22 +409,20 @@ func (t *Tracker) Services() []Service {
 	t.sweeps.fold(&t.services)
 	// Sorted as keys, then copied once: a Service is a few hundred bytes,
 	// and sorting 65,536 of them by value moves each many times.
-	all := t.services.all()
+	all := t.services.all() // in memory order: read through once
 	sorted := make([]sortKey, len(all))
 	prefault.Slice(sorted)
-	for i, s := range all {
-		sorted[i] = sortKeyOf(s)
-	}
-	slices.SortFunc(sorted, compareSortKeys)
 	// The spans and names are copied too, into one array of each: the
 	// services share nothing with the tracker (its chunks and arenas are
 	// not kept alive by them, nor changed under them by later folds).
 	var nSpans, nNames, nDNS int
-	for _, s := range all {
+	for i, s := range all {
+		sorted[i] = sortKeyOf(s)
 		nSpans += len(s.Spans)
 		nNames += len(s.Names)
 		nDNS += len(s.DNSNames)
 	}
+	slices.SortFunc(sorted, compareSortKeys)
 	spans := make([]Span, 0, nSpans)
 	names := make([]ServiceName, 0, nNames)
 	dns := make([]string, 0, nDNS)
@@ -432,6 +431,11 @@ func (t *Tracker) Services() []Service {
 	out := make([]Service, len(sorted))
 	prefault.Slice(out)
 	for i := range sorted {
+		// In key order the services lie anywhere in memory: each is
+		// asked for a few services ahead.
+		if i+prefetchAhead < len(sorted) {
+			prefetchLines(unsafe.Pointer(sorted[i+prefetchAhead].s), unsafe.Sizeof(svc{}))
+		}
 		s, o := sorted[i].s, &out[i]
 		*o = s.Service
 		if r, ok := t.serverTTL[s.Server]; ok {
@@ -443,6 +447,10 @@ func (t *Tracker) Services() []Service {
 	}
 	return out
 }
+
+// prefetchAhead is how many services ahead Services asks for the next
+// one's memory.
+const prefetchAhead = 8
 
 // cut appends s to buf and returns the copy (nil for none, its capacity
 // its length) and the longer buf.
