@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -212,9 +213,12 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	cf.lateDigests = true
 	// Without --catalog the read needs only the built-in server ports: it
 	// begins now, on its own goroutine, while the catalogs, inventory and
-	// waivers load; an error in them stops it.
+	// waivers load; an error in them stops it. Not from standard input or
+	// a pipe: a live capture (tcpdump -w - | flowaudit analyze -) may
+	// bring its next packets much later, or never, and an error in the
+	// inventory would wait for them instead of being said at once.
 	var pending *pendingRead
-	if len(f.catalogs) == 0 {
+	if len(f.catalogs) == 0 && !slices.ContainsFunc(paths, mayBlock) {
 		// Arguments it refuses (standard input given twice) are refused
 		// by the read below, after the catalogs, inventory and waivers,
 		// as they always were: their errors come first.
@@ -294,6 +298,18 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	// incomplete, and the exit code 1 whatever the findings.
 	readErr = errors.Join(readErr, digestErr, limitsIncompleteness(rep.Limits).err())
 	return rep, readErr, nil
+}
+
+// mayBlock says whether reading path may wait for its writer: standard
+// input, a named pipe, a device; not a regular file or a directory (of
+// regular files), nor a path that does not exist (its error comes at
+// once).
+func mayBlock(path string) bool {
+	if path == "-" {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && !st.Mode().IsRegular() && !st.IsDir()
 }
 
 // parseFailOn reads --fail-on: a comma-separated list of finding kinds, or

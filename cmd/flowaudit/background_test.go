@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -168,5 +169,44 @@ func TestAnalyzeLeaksNothing(t *testing.T) {
 	}
 	if fds, maps := settle(fds0); fds > fds0 || maps > 0 {
 		t.Errorf("after %d more runs: %d descriptors open (%d before), %d mappings of the captures", 3*len(runs), fds, fds0, maps)
+	}
+}
+
+// TestAnalyzeStdinNotWaitedOn: a bad inventory is said at once, as it
+// always was, when the capture comes from standard input (a live
+// tcpdump -w -) that brings nothing more for now: the read is not begun
+// before the inventory loads, so nothing waits for packets that may
+// never come.
+func TestAnalyzeStdinNotWaitedOn(t *testing.T) {
+	dir := t.TempDir()
+	badInv := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badInv, []byte("hosts:\n  - name: a\n    addresses: [192.0.2.1]\n    roles: [\"No Such Role\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(sampleRoot, "testdata", "samples", "horizon", "pilot.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write(data[:4096]) // the header and a few packets, then nothing
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := run([]string{"analyze", "-i", badInv, "-"}, pr, &out, &errb)
+		done <- result{code, out.String(), errb.String()}
+	}()
+	select {
+	case r := <-done:
+		if r.code != exitError || r.stdout != "" || !strings.Contains(r.stderr, `unknown role "No Such Role"`) {
+			t.Errorf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		pw.Close() // end the test's read
+		t.Fatal("a bad inventory waits for standard input to end")
 	}
 }
