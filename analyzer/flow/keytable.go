@@ -101,9 +101,17 @@ func (t *keyTable[K, E, P]) prefetch(k K) (h uint32, ok bool) {
 	if t.slots == nil {
 		return 0, false
 	}
-	h = t.hash32(k)
+	return t.prefetchHash(k.hash(&t.seed)), true
+}
+
+// prefetchHash is prefetch of the key whose full hash (K.hash under the
+// table's seed) is h64, worked out by a caller that has the key's type at
+// hand (a direct call, no copy of the key through the generic one). The
+// table must have slots.
+func (t *keyTable[K, E, P]) prefetchHash(h64 uint64) uint32 {
+	h := uint32(h64) ^ uint32(h64>>32)
 	prefetch(unsafe.Pointer(&t.slots[h&t.mask]))
-	return h, true
+	return h
 }
 
 // prefetchEntry starts bringing the entry of the key whose hash is h (from

@@ -199,3 +199,30 @@ func TestServicesCopied(t *testing.T) {
 		t.Errorf("after: %d spans, names %v, %d connections; want 6 spans, 3 names of 2", len(after[0].Spans), after[0].Names, after[0].Connections)
 	}
 }
+
+// TestPrefetchHashes: the hashes prefetchService works out for a finishing
+// connection are the ones the tables' own lookups would, so that fold can
+// take them (a wrong one would make a second service of the same key).
+func TestPrefetchHashes(t *testing.T) {
+	tr := NewTracker(Config{})
+	for i, c := range []*Connection{
+		{Orig: hostC, Resp: hostS, OrigPort: 40000, RespPort: 443, Proto: decode.ProtoTCP},
+		{Orig: netip.MustParseAddr("fd00::1"), Resp: netip.MustParseAddr("fd00::2"), OrigPort: 5353, RespPort: 53, Proto: decode.ProtoUDP},
+		{Orig: hostC, Resp: netip.MustParseAddr("::ffff:10.0.0.2"), OrigPort: 8, RespPort: 0, Proto: decode.ProtoICMP},
+	} {
+		tr.AddConnection(c) // the tables get their slots and seeds
+		k := ServiceKeyOf(c)
+		tr.prefetched = prefetched{k: k}
+		cn := &conn{key: connKey{a: c.Orig, b: c.Resp}, proto: c.Proto, origPort: c.OrigPort, respPort: c.RespPort}
+		tr.prefetchService(cn)
+		p := tr.prefetched
+		pk, sk := keysOf(k)
+		if p.k != k || !p.valid {
+			t.Fatalf("connection %d: prefetched %+v, want %+v", i, p.k, k)
+		}
+		want := [3]uint32{tr.services.hash32(k), tr.sweeps.byPort.hash32(pk), tr.sweeps.byServer.hash32(sk)}
+		if p.hs.h != want || p.hs.ok != [3]bool{true, true, true} {
+			t.Errorf("connection %d: hashes %v (%v), want %v", i, p.hs.h, p.hs.ok, want)
+		}
+	}
+}

@@ -24,14 +24,18 @@ type ServiceKey struct {
 
 // hash hashes the key's fields under seed, as connTable.hash does.
 func (k ServiceKey) hash(s *[4]uint64) uint64 {
-	rest := uint64(k.Proto)<<16 | uint64(k.Port)
-	if k.Client.Is4() && k.Server.Is4() {
-		_, a := words(k.Client)
-		_, b := words(k.Server)
-		return mix(a<<32|b^s[0], rest^s[1])
+	return hashPair(k.Client, k.Server, uint64(k.Proto)<<16|uint64(k.Port), s)
+}
+
+// hashPair hashes two addresses and a word of protocol and port.
+func hashPair(a, b netip.Addr, rest uint64, s *[4]uint64) uint64 {
+	if a.Is4() && b.Is4() {
+		_, x := words(a)
+		_, y := words(b)
+		return mix(x<<32|y^s[0], rest^s[1])
 	}
-	ah, al := words(k.Client)
-	bh, bl := words(k.Server)
+	ah, al := words(a)
+	bh, bl := words(b)
 	h := mix(ah^s[0], al^s[1]) ^ mix(bh^s[2], bl^s[3])
 	return mix(h^rest, s[1])
 }
@@ -266,11 +270,18 @@ func (t *Tracker) prefetchService(c *conn) {
 		p.k.Port = c.origPort
 	}
 	p.valid = true
-	p.hs.h[0], p.hs.ok[0] = t.services.prefetch(p.k)
-	if t.sweeps != nil {
-		pk, sk := keysOf(p.k)
-		p.hs.h[1], p.hs.ok[1] = t.sweeps.byPort.prefetch(pk)
-		p.hs.h[2], p.hs.ok[2] = t.sweeps.byServer.prefetch(sk)
+	// The hashes are worked out here, as the lookups' would be, by direct
+	// calls: through the tables' generic code each would copy the key.
+	if p.hs.ok[0] = t.services.slots != nil; p.hs.ok[0] {
+		p.hs.h[0] = t.services.prefetchHash(p.k.hash(&t.services.seed))
+	}
+	if w := t.sweeps; w != nil {
+		if p.hs.ok[1] = w.byPort.slots != nil; p.hs.ok[1] {
+			p.hs.h[1] = w.byPort.prefetchHash(hashPort(&p.k, &w.byPort.seed))
+		}
+		if p.hs.ok[2] = w.byServer.slots != nil; p.hs.ok[2] {
+			p.hs.h[2] = w.byServer.prefetchHash(hashServer(&p.k, &w.byServer.seed))
+		}
 	}
 }
 

@@ -79,9 +79,14 @@ type portKey struct {
 	port   uint16
 }
 
-func (k portKey) hash(s *[4]uint64) uint64 {
-	ah, al := words(k.client)
-	return mix(ah^s[0], al^s[1]) ^ mix(uint64(k.proto)<<16|uint64(k.port)^s[2], s[3])
+func (k portKey) hash(s *[4]uint64) uint64 { return hashPortOf(k.client, k.proto, k.port, s) }
+
+// hashPort is the hash of service k's portKey.
+func hashPort(k *ServiceKey, s *[4]uint64) uint64 { return hashPortOf(k.Client, k.Proto, k.Port, s) }
+
+func hashPortOf(client netip.Addr, proto uint8, port uint16, s *[4]uint64) uint64 {
+	ah, al := words(client)
+	return mix(ah^s[0], al^s[1]) ^ mix(uint64(proto)<<16|uint64(port)^s[2], s[3])
 }
 
 // serverKey names a port sweep: client, server, protocol.
@@ -91,7 +96,12 @@ type serverKey struct {
 }
 
 func (k serverKey) hash(s *[4]uint64) uint64 {
-	return ServiceKey{Client: k.client, Server: k.server, Proto: k.proto}.hash(s)
+	return hashPair(k.client, k.server, uint64(k.proto)<<16, s)
+}
+
+// hashServer is the hash of service k's serverKey.
+func hashServer(k *ServiceKey, s *[4]uint64) uint64 {
+	return hashPair(k.Client, k.Server, uint64(k.Proto)<<16, s)
 }
 
 // portCount counts the servers of a client on one protocol and port (the
