@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"sync"
-	"syscall"
 )
 
 // Share maps the regular file f, open at its start, once for n readers
@@ -34,7 +33,7 @@ func Share(f *os.File, n int) []io.ReadCloser {
 	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 {
 		return nil
 	}
-	fd, err := syscall.Dup(int(f.Fd()))
+	fd, err := dupFD(f.Fd())
 	if err != nil {
 		return nil
 	}
@@ -180,6 +179,6 @@ func (s *shared) leave(m *mapping) {
 			unmapRange(w.b)
 			delete(s.wins, base)
 		}
-		syscall.Close(s.fd)
+		closeFD(s.fd)
 	}
 }
