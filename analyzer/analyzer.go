@@ -109,8 +109,9 @@ type Options struct {
 	MaxNames int
 
 	// Stop, once set, ends the reading at the next check (every 1,024
-	// packets or records, and between files) with ErrStopped, and the
-	// digests of mapped files at their next window: the caller no longer
+	// packets, records or lines of a Zeek name log, and between files)
+	// with ErrStopped, and the digests of mapped files at their next
+	// window: the caller no longer
 	// needs what is read (it failed while the files were read in the
 	// background).
 	Stop *atomic.Bool
@@ -420,7 +421,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		expanded = append(expanded, files...)
 	}
-	paths, zeekNames, zeekErr := zeekNameLogs(expanded, opts.MaxNames)
+	paths, zeekNames, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop)
 	if paths == nil && zeekErr != nil {
 		return nil, zeekErr
 	}

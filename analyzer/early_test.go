@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -175,6 +176,37 @@ func TestStop(t *testing.T) {
 			if c.SHA256 != "" {
 				t.Errorf("%s: hashed to its end after the Run was stopped", c.Path)
 			}
+		}
+	})
+	t.Run("name logs", func(t *testing.T) {
+		// The ssl.log beside a conn.log is read before the conn.log:
+		// stopped, it is not read (and hashed) to its end either.
+		dir := t.TempDir()
+		conn, err := os.ReadFile(filepath.Join("..", "testdata", "zeek-baselines", "core.vlan-mpls.conn.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "conn.log"), conn, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		b.WriteString("#separator \\x09\n#path\tssl\n#fields\tts\tuid\tserver_name\n#types\ttime\tstring\tstring\n")
+		const lines = 10000
+		for i := range lines {
+			fmt.Fprintf(&b, "1.0\tC%07d\thost%d.example.com\n", i, i)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ssl.log"), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run([]string{filepath.Join(dir, "conn.log")}, Options{})
+		if err != nil || res.ZeekNames == nil || res.ZeekNames.Names != lines {
+			t.Fatalf("not stopped: %+v, %v", res.ZeekNames, err)
+		}
+		var stop atomic.Bool
+		stop.Store(true)
+		res, err = Run([]string{filepath.Join(dir, "conn.log")}, Options{Stop: &stop})
+		if !errors.Is(err, ErrStopped) || res.ZeekNames == nil || res.ZeekNames.Names >= 1024 {
+			t.Errorf("stopped: %+v, %v", res.ZeekNames, err)
 		}
 	})
 	t.Run("while reading", func(t *testing.T) {

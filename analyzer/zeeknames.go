@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/flowaudit/flowaudit/analyzer/connlog"
 )
@@ -31,8 +32,9 @@ type ZeekNames struct {
 // recognised by their content) and reads them, with those beside every
 // Zeek conn.log among paths (connlog.NameLogsBeside). names is nil when
 // there are none; err joins the logs' errors (file:line), the names read
-// before an error kept.
-func zeekNameLogs(paths []string, max int) (rest []string, names *connlog.Names, err error) {
+// before an error kept. Setting stop ends the reading of the logs at
+// their next 1,024th line.
+func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, names *connlog.Names, err error) {
 	var given, conns []string
 	for _, p := range paths {
 		if p != "-" {
@@ -85,7 +87,7 @@ func zeekNameLogs(paths []string, max int) (rest []string, names *connlog.Names,
 	if len(files) == 0 {
 		return rest, nil, nil
 	}
-	names = &connlog.Names{Max: max}
+	names = &connlog.Names{Max: max, Stop: stop}
 	var errs []error
 	for _, f := range files {
 		errs = append(errs, names.ReadFile(f))

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 	"github.com/flowaudit/flowaudit/analyzer/names"
@@ -48,9 +49,16 @@ type Names struct {
 	// response (rcode_name set).
 	DNS          names.AnswerLog
 	DNSResponses uint64
-	m            map[flow.UID]zeekName
-	intern       map[string]string
+	// Stop, once set, ends the reading of a log at its next 1,024th line
+	// with ErrStopped (the caller no longer needs the names), and
+	// ReadFile hashes none of the rest of it.
+	Stop   *atomic.Bool
+	m      map[flow.UID]zeekName
+	intern map[string]string
 }
+
+// ErrStopped ends reading a names log whose Names.Stop was set.
+var ErrStopped = errors.New("reading stopped: no longer needed")
 
 // DefaultMaxNames bounds the uids Names keeps (about 64 bytes each, the
 // names shared), as the live connection table is bounded.
@@ -149,7 +157,7 @@ func (n *Names) ReadFile(path string) error {
 	h := sha256.New()
 	before := len(n.Files)
 	err = n.Read(path, io.TeeReader(f, h))
-	if len(n.Files) > before {
+	if len(n.Files) > before && !errors.Is(err, ErrStopped) {
 		// The file is cited with its hash, read to its end even where
 		// its names stopped at an error.
 		if _, cerr := io.Copy(h, f); cerr != nil && err == nil {
@@ -191,6 +199,9 @@ func (n *Names) Read(path string, r io.Reader) error {
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return &Error{Path: path, Line: lineNo, Err: err}
+		}
+		if lineNo%1024 == 0 && n.Stop != nil && n.Stop.Load() {
+			return &Error{Path: path, Line: lineNo, Err: ErrStopped}
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
