@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -424,6 +425,11 @@ func Run(paths []string, opts Options) (*Result, error) {
 	paths, zeekNames, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop)
 	if paths == nil && zeekErr != nil {
 		return nil, zeekErr
+	}
+	if opts.Early != nil && !slices.Contains(paths, opts.Early.path) {
+		// A Zeek name log, read above: its early digest, of no use, is
+		// stopped now rather than left to compete with the captures'.
+		opts.Early.Close()
 	}
 	opts.zeekNames = zeekNames
 	sp := opts.ServerPorts

@@ -279,3 +279,45 @@ func TestEarlyFIFO(t *testing.T) {
 		t.Fatal("analysing a named pipe given first hangs")
 	}
 }
+
+// TestEarlyNameLog: an early file that turns out to be a Zeek name log
+// (taken out of the files and read as names) is given up before the
+// files are read, its digest stopped, not left hashing it on the other
+// core the whole run.
+func TestEarlyNameLog(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	dir := t.TempDir()
+	conn, err := os.ReadFile(filepath.Join("..", "testdata", "zeek-baselines", "core.vlan-mpls.conn.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	connPath := filepath.Join(dir, "conn.log")
+	if err := os.WriteFile(connPath, conn, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ssl := filepath.Join(t.TempDir(), "names.log") // not beside the conn.log: given
+	if err := os.WriteFile(ssl, []byte("#separator \\x09\n#path\tssl\n#fields\tts\tuid\tserver_name\n#types\ttime\tstring\tstring\n1.0\tCabc\texample.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := StartEarly(ssl)
+	if e == nil {
+		t.Fatal("not started")
+	}
+	open := 0 // connections ended while the early file was still open
+	res, err := Run([]string{ssl, connPath}, Options{Early: e, OnConnection: func(*flow.Connection) {
+		if _, err := e.f.Stat(); err == nil {
+			open++
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records == 0 || res.ZeekNames == nil || len(res.ZeekNames.Files) != 1 {
+		t.Fatalf("%d records, names %+v", res.Records, res.ZeekNames)
+	}
+	if open > 0 {
+		t.Errorf("the name log's early digest still ran while %d connections were read", open)
+	}
+}
