@@ -9,7 +9,10 @@
 #   BENCH_SEED   generator seed (default 1)
 #   BENCH_REGEN  1 forces regeneration (otherwise the capture is reused when
 #                seed, flow count and generator sources are unchanged)
-#   BENCH_TOOLS  space-separated subset of: read flows analyze tshark argus
+#   BENCH_TOOLS  space-separated subset of: read flows analyze tshark argus,
+#                and the unpinned runs of issue 17's two-core target: flows-all
+#                analyze-all sha256-all (default: all of them; the -all ones
+#                only on a machine of more than one CPU)
 #   FLOWAUDIT    flowaudit binary to use (default: bin/flowaudit if present,
 #                else built into a temp dir)
 #   BENCH_CPU    the one CPU every tool is pinned to with taskset (default 0;
@@ -24,7 +27,10 @@ cd "$root" || exit 1
 file=${BENCH_FILE:-/tmp/flowaudit-bench.pcap}
 flows=${BENCH_FLOWS:-200000}
 seed=${BENCH_SEED:-1}
-tools=${BENCH_TOOLS:-read flows analyze tshark argus}
+tools=${BENCH_TOOLS:-read flows analyze tshark argus flows-all analyze-all sha256-all}
+if [ "$(nproc)" -lt 2 ] && [ -z "${BENCH_TOOLS:-}" ]; then
+	tools="read flows analyze tshark argus"
+fi
 work=$(mktemp -d /tmp/flowaudit-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -94,7 +100,7 @@ fi
 pin=()
 if [ "${BENCH_CPU:-0}" != none ] && command -v taskset >/dev/null; then
 	pin=(taskset -c "${BENCH_CPU:-0}")
-	note "every tool runs pinned to CPU ${BENCH_CPU:-0} (one core)"
+	note "every tool runs pinned to CPU ${BENCH_CPU:-0} (one core), but the -all runs (every core)"
 fi
 declare -A wall rss status walls
 order=()
@@ -106,7 +112,9 @@ run() {
 	shift
 	case " ${order[*]} " in *" $name "*) ;; *) order+=("$name") ;; esac
 	[ "${status[$name]:-ok}" = ok ] || return # failed in an earlier round
-	/usr/bin/time -v -o "$work/$name.time" "${pin[@]}" "$@" >/dev/null 2>"$work/$name.err"
+	local p=("${pin[@]}")
+	case $name in *-all) p=() ;; esac # on every core
+	/usr/bin/time -v -o "$work/$name.time" "${p[@]}" "$@" >/dev/null 2>"$work/$name.err"
 	local rc=$?
 	if grep -q 'not built yet' "$work/$name.err"; then
 		status[$name]="skipped: not built yet"
@@ -136,6 +144,9 @@ for round in $(seq "$rounds"); do
 		tshark) command -v tshark >/dev/null && run "tshark-conv" tshark -n -q -z conv,tcp -z conv,udp -r "$file" ;;
 		argus) command -v argus >/dev/null && command -v ra >/dev/null &&
 			run "argus+ra" sh -c 'argus -r "$1" -w - | ra -r - -n' sh "$file" ;;
+		flows-all) [ -n "$fa" ] && run "flows-all" "$fa" flows -f jsonl "$file" ;;
+		analyze-all) [ -n "$fa" ] && run "analyze-all" "$fa" analyze --fail-on none --max-services 262144 "$file" ;;
+		sha256-all) run "sha256-all" "$work/pcapgen" sha256 "$file" ;;
 		*) note "unknown tool $t" ;;
 		esac
 	done
@@ -167,10 +178,23 @@ ref=flowaudit-flows
 if [ "${status[$ref]:-}" = ok ]; then
 	printf '\nflowaudit flows vs others (wall time ratio flowaudit/other; <1 means flowaudit is faster; RSS ratio likewise)\n'
 	for n in "${order[@]}"; do
+		case $n in *-all) continue ;; esac # the two-core runs: below
 		[ "$n" = "$ref" ] || [ "${status[$n]}" != ok ] && continue
 		awk -v n="$n" -v a="${wall[$ref]}" -v b="${wall[$n]}" -v ra="${rss[$ref]}" -v rb="${rss[$n]}" \
 			'BEGIN { printf "  vs %-16s time x%.2f (%s %.1fx %s)   memory x%.2f\n", n, (b > 0 ? a / b : 0), "flowaudit", (a > b ? a / b : b / a), (a > b ? "slower" : "faster"), (rb > 0 ? ra / rb : 0) }'
 	done
 else
 	printf '\nno ratios: flowaudit flows did not run (%s)\n' "${status[$ref]:-not measured}"
+fi
+
+# Issue 17: analyze on every core (the digest on one, the packets on
+# another) within 1.2x of flows on every core; the SHA-256 of the file
+# alone (pcapgen sha256) is the floor no analysis can go below.
+if [ "${status[flows-all]:-}" = ok ] && [ "${status[analyze-all]:-}" = ok ]; then
+	printf '\non all %s CPUs (unpinned): analyze / flows = %s / %s s = x%s (issue 17: within x1.2)' "$(nproc)" \
+		"${wall[analyze-all]}" "${wall[flows-all]}" "$(awk -v a="${wall[analyze-all]}" -v b="${wall[flows-all]}" 'BEGIN { printf "%.2f", a / b }')"
+	if [ "${status[sha256-all]:-}" = ok ]; then
+		printf '; the SHA-256 alone %s s = x%s' "${wall[sha256-all]}" "$(awk -v a="${wall[sha256-all]}" -v b="${wall[flows-all]}" 'BEGIN { printf "%.2f", a / b }')"
+	fi
+	printf '\n'
 fi
