@@ -59,6 +59,12 @@ type Options struct {
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
 
+	// Opened are inputs the caller opened already, by path: a named pipe
+	// or device it had to look at first (the bytes it looked at kept in
+	// front), which could not be opened again without losing them. The
+	// file is read from here, under its path, not opened.
+	Opened map[string]io.Reader
+
 	// NoHash skips the SHA-256 of each capture (Capture.SHA256 stays
 	// empty), for commands that do not report it.
 	NoHash bool
@@ -637,6 +643,8 @@ func (r *runner) file(idx int, path string) (err error) {
 		if in == nil {
 			in = os.Stdin
 		}
+	case r.opts.Opened[path] != nil:
+		in = r.opts.Opened[path]
 	default:
 		f, err := os.Open(path)
 		if err != nil {

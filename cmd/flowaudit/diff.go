@@ -125,6 +125,7 @@ func runDiff(e *env, args []string) int {
 // byte ('{'); captures start with a binary magic number.
 func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, err error) {
 	var in io.Reader
+	regular := false
 	if path == "-" {
 		in = e.stdin
 	} else {
@@ -134,6 +135,8 @@ func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, 
 		}
 		defer file.Close()
 		in = file
+		st, err := file.Stat()
+		regular = err == nil && st.Mode().IsRegular()
 	}
 	br := bufio.NewReader(in)
 	if isJSON(br) {
@@ -143,10 +146,18 @@ func (e *env) diffInput(f *analyzeFlags, path string) (r *diff.Report, readErr, 
 		}
 		return doc.DiffReport(path), failedReport(path, doc), nil
 	}
-	if path == "-" {
+	switch {
+	case path == "-":
 		// The capture reader takes standard input from the env; hand it
 		// what was peeked at.
 		e.stdin = br
+	case !regular:
+		// A named pipe (bash's <(...)) or a device opened again would
+		// have lost what was peeked at: the capture reader reads it
+		// from here.
+		g := *f
+		g.capture.opened = map[string]io.Reader{path: br}
+		f = &g
 	}
 	rep, readErr, err := e.analyzeCaptures(f, []string{path}, nil)
 	if err != nil {

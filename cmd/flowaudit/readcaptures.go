@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -39,6 +40,9 @@ type captureFlags struct {
 	// early is the first capture, its digest begun before the catalogs
 	// and inventory load (analyze: analyzer.StartEarly).
 	early *analyzer.Early
+	// opened are named pipes diff looked at first, read from here (see
+	// analyzer.Options.Opened).
+	opened map[string]io.Reader
 }
 
 func (c *captureFlags) register(fs *pflag.FlagSet) {
@@ -146,7 +150,7 @@ func (e *env) startCaptures(paths []string, cat *catalog.Catalog, c captureFlags
 	opts := analyzer.Options{
 		TCPTimeout: c.tcpTimeout, UDPTimeout: c.udpTimeout, OtherTimeout: c.otherTimeout,
 		MaxConnections: c.maxConnections, MaxServices: c.maxServices, VLANKey: c.vlanKey,
-		OnConnection: onConn, Stdin: e.stdin, NoHash: onConn != nil, NoServices: onConn != nil,
+		OnConnection: onConn, Stdin: e.stdin, Opened: c.opened, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
 		Early: c.early, Stop: &p.stop,
