@@ -80,6 +80,11 @@ type Options struct {
 	// negative: off).
 	SweepThreshold int
 
+	// AddrMACs records the source MAC of every sender (Result.AddrMACs),
+	// which role inference ties addresses to hosts by; without it the
+	// tracker records none.
+	AddrMACs bool
+
 	// NoNames skips learning host names (DNS answers, SNI, HTTP Host;
 	// see package names): connections and services carry none.
 	NoNames bool
@@ -452,6 +457,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		ServerPorts:    sp,
 		OnConnection:   opts.OnConnection,
 		NoServices:     opts.NoServices,
+		NoAddrMACs:     !opts.AddrMACs,
 		MaxServices:    opts.MaxServices,
 		SweepThreshold: opts.SweepThreshold,
 	}

@@ -311,3 +311,24 @@ func TestCaptureSpan(t *testing.T) {
 		})
 	}
 }
+
+// TestAddrMACsOnlyAsked: the senders' MACs are recorded only when asked
+// for (role inference ties addresses by them); without, the tracker keeps
+// none, and nothing else in the Result changes.
+func TestAddrMACsOnlyAsked(t *testing.T) {
+	path := filepath.Join("..", "testdata", "samples", "horizon", "pilot.pcapng")
+	with, err := Run([]string{path}, Options{AddrMACs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Run([]string{path}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(with.AddrMACs) == 0 || len(without.AddrMACs) != 0 {
+		t.Errorf("%d MACs asked for, %d not asked for", len(with.AddrMACs), len(without.AddrMACs))
+	}
+	if !reflect.DeepEqual(with.Services, without.Services) || !reflect.DeepEqual(with.Sweeps, without.Sweeps) || with.Stats != without.Stats {
+		t.Error("the services, sweeps or stats differ with the MACs")
+	}
+}

@@ -71,6 +71,11 @@ type Config struct {
 	// for callers that only want the connections.
 	NoServices bool
 
+	// NoAddrMACs skips recording each sender's source MAC (AddrMACs
+	// returns none), for callers that tie no addresses to hosts: only
+	// role inference does.
+	NoAddrMACs bool
+
 	// SweepThreshold: a client that contacts more than this many servers
 	// on one protocol and port, or ports of one server, has those
 	// services summarized as one Sweep. 0 means DefaultSweepThreshold;
@@ -243,7 +248,7 @@ func (t *Tracker) Add(p *decode.Packet, ts time.Time, pos Pos) {
 	}
 	dir := c.dirOf(p, icmpType)
 	t.count(c, p, dir, now, pos)
-	if p.HasMAC && c.macSeen&(1<<dir) == 0 {
+	if p.HasMAC && c.macSeen&(1<<dir) == 0 && !t.cfg.NoAddrMACs {
 		c.macSeen |= 1 << dir
 		t.noteMAC(p)
 	}

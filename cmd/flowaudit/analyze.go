@@ -211,6 +211,7 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	// audited; analysis.Report waits for their digests after the audit.
 	cf := f.capture
 	cf.lateDigests = true
+	cf.addrMACs = f.inferRoles
 	// Without --catalog the read needs only the built-in server ports: it
 	// begins now, on its own goroutine, while the catalogs, inventory and
 	// waivers load; an error in them stops it. Not from standard input or

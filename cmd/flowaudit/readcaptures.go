@@ -40,6 +40,9 @@ type captureFlags struct {
 	// early is the first capture, its digest begun before the catalogs
 	// and inventory load (analyze: analyzer.StartEarly).
 	early *analyzer.Early
+	// addrMACs records each sender's MAC, for role inference (roles,
+	// --infer-roles); nothing else uses them.
+	addrMACs bool
 	// opened are named pipes diff looked at first, read from here (see
 	// analyzer.Options.Opened).
 	opened map[string]io.Reader
@@ -153,7 +156,7 @@ func (e *env) startCaptures(paths []string, cat *catalog.Catalog, c captureFlags
 		OnConnection: onConn, Stdin: e.stdin, Opened: c.opened, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
-		Early: c.early, Stop: &p.stop,
+		Early: c.early, Stop: &p.stop, AddrMACs: c.addrMACs,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off

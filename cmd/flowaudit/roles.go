@@ -123,6 +123,7 @@ func runRoles(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	cf.addrMACs = true // addresses are tied to hosts by their MACs
 	res, readErr := e.readCaptures(paths, cat, cf, nil)
 	if res == nil {
 		return e.fail(readErr)

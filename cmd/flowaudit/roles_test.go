@@ -254,7 +254,7 @@ func recovery(hosts []*infer.Host, inv *inventory.Inventory) (recovered []string
 
 func inferCapture(t *testing.T, cat *catalog.Catalog, path string, products []string) []*infer.Host {
 	t.Helper()
-	res, err := analyzer.Run([]string{path}, analyzer.Options{ServerPorts: cat})
+	res, err := analyzer.Run([]string{path}, analyzer.Options{ServerPorts: cat, AddrMACs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
