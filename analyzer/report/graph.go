@@ -11,8 +11,13 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/analyzer/report/graphcache"
 	"github.com/goccy/go-graphviz"
 )
+
+// The layout library initialised (its Graphviz compiled, or its compiled
+// code loaded, in graphcache.Dir): TMPDIR back as it was.
+func init() { graphcache.Restore() }
 
 // The role-to-role graph of a pilot: a node per role (the hosts that play
 // it listed under it; hosts without a role together as "no role"), an
