@@ -93,21 +93,12 @@ func (t *keyTable[K, E, P]) get(k K) *E {
 	}
 }
 
-// prefetch starts bringing the slot where k's probe starts into the
-// caches, for a lookup a little later, and returns k's hash for
-// prefetchEntry and lookupHash (ok: the table has slots, and its hashes
-// their seed, so the hash stays k's).
-func (t *keyTable[K, E, P]) prefetch(k K) (h uint32, ok bool) {
-	if t.slots == nil {
-		return 0, false
-	}
-	return t.prefetchHash(k.hash(&t.seed)), true
-}
-
-// prefetchHash is prefetch of the key whose full hash (K.hash under the
-// table's seed) is h64, worked out by a caller that has the key's type at
-// hand (a direct call, no copy of the key through the generic one). The
-// table must have slots.
+// prefetchHash starts bringing the slot where the probe of the key whose
+// full hash (K.hash under the table's seed) is h64 starts into the caches,
+// for a lookup a little later, and returns the hash prefetchEntry and
+// lookupHash take. The caller works the hash out with the key's type at
+// hand (a direct call, no copy of the key through generic code). The table
+// must have slots.
 func (t *keyTable[K, E, P]) prefetchHash(h64 uint64) uint32 {
 	h := uint32(h64) ^ uint32(h64>>32)
 	prefetch(unsafe.Pointer(&t.slots[h&t.mask]))
