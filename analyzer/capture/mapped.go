@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"unsafe"
+
+	"github.com/flowaudit/flowaudit/analyzer/prefetch"
 )
 
 // mapWindow is how much of a file is mapped at a time: the memory a mapped
@@ -155,9 +158,8 @@ func MapFile(f *os.File) io.ReadCloser {
 	return nil
 }
 
-// cacheLine is the unit prefetchLines works in (prefetch_amd64.s steps 64
-// bytes).
-const cacheLine = 64
+// cacheLine is the unit prefetch.Lines works in.
+const cacheLine = prefetch.LineSize
 
 // prefetch asks the CPU to start loading the window's bytes up to ahead
 // bytes past the read position, skipping lines it asked for before. It
@@ -167,7 +169,7 @@ func (m *mapping) prefetch(ahead int) {
 	end := min(m.off+ahead, len(m.win))
 	m.pf = max(m.pf, m.off)
 	if n := end - m.pf; n >= cacheLine {
-		prefetchLines(&m.win[m.pf], n)
+		prefetch.Lines(unsafe.Pointer(&m.win[m.pf]), uintptr(n))
 		m.pf += n &^ (cacheLine - 1)
 	}
 }

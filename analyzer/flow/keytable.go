@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/flowaudit/flowaudit/analyzer/prefault"
+	"github.com/flowaudit/flowaudit/analyzer/prefetch"
 )
 
 // The per-service tables (services, and the sweep counters of package
@@ -101,7 +102,7 @@ func (t *keyTable[K, E, P]) get(k K) *E {
 // must have slots.
 func (t *keyTable[K, E, P]) prefetchHash(h64 uint64) uint32 {
 	h := uint32(h64) ^ uint32(h64>>32)
-	prefetch(unsafe.Pointer(&t.slots[h&t.mask]))
+	prefetch.Line(unsafe.Pointer(&t.slots[h&t.mask]))
 	return h
 }
 
@@ -115,7 +116,7 @@ func (t *keyTable[K, E, P]) prefetchEntry(h uint32) {
 			return
 		}
 		if s.h == h {
-			prefetchLines(unsafe.Pointer(t.entry(s.i-1)), unsafe.Sizeof(*new(E)))
+			prefetch.Lines(unsafe.Pointer(t.entry(s.i-1)), unsafe.Sizeof(*new(E)))
 			return
 		}
 	}

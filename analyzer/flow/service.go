@@ -9,6 +9,7 @@ import (
 
 	"github.com/flowaudit/flowaudit/analyzer/decode"
 	"github.com/flowaudit/flowaudit/analyzer/prefault"
+	"github.com/flowaudit/flowaudit/analyzer/prefetch"
 )
 
 // ServiceKey identifies a service: a client talking to a server port.
@@ -445,7 +446,7 @@ func (t *Tracker) Services() []Service {
 		// In key order the services lie anywhere in memory: each is
 		// asked for a few services ahead.
 		if i+prefetchAhead < len(sorted) {
-			prefetchLines(unsafe.Pointer(sorted[i+prefetchAhead].s), unsafe.Sizeof(svc{}))
+			prefetch.Lines(unsafe.Pointer(sorted[i+prefetchAhead].s), unsafe.Sizeof(svc{}))
 		}
 		s, o := sorted[i].s, &out[i]
 		*o = s.Service

@@ -1,13 +1,13 @@
 #include "textflag.h"
 
-// func prefetch(p unsafe.Pointer)
-TEXT ·prefetch(SB), NOSPLIT, $0-8
+// func Line(p unsafe.Pointer)
+TEXT ·Line(SB), NOSPLIT, $0-8
 	MOVQ p+0(FP), AX
 	PREFETCHT0 (AX)
 	RET
 
-// func prefetchLines(p unsafe.Pointer, n uintptr)
-TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+// func Lines(p unsafe.Pointer, n uintptr)
+TEXT ·Lines(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), AX
 	MOVQ n+8(FP), CX
 loop:
