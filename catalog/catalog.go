@@ -426,7 +426,10 @@ func (c *Catalog) lookupIn(name string, scope Scope, site bool) (*Role, string, 
 // (tcp, udp or sctp) as a destination port.
 func (c *Catalog) ServerPort(proto uint8, port uint16) bool { return c.ports.ServerPort(proto, port) }
 
-func portIndex(p uint8) int {
+// PortProtoIndex is the index of a port protocol among tcp, udp and sctp
+// (0, 1, 2), -1 for the others: how tables of per-protocol port sets are
+// laid out.
+func PortProtoIndex(p uint8) int {
 	switch p {
 	case 6:
 		return 0

@@ -715,7 +715,7 @@ func (b *builder) indexPorts() {
 			continue
 		}
 		for _, p := range r.Protocols {
-			i := portIndex(p)
+			i := PortProtoIndex(p)
 			if i < 0 {
 				continue
 			}

@@ -11,7 +11,7 @@ type PortSet struct {
 // ServerPort says whether port on protocol proto (tcp, udp or sctp) is
 // documented as a destination port.
 func (s *PortSet) ServerPort(proto uint8, port uint16) bool {
-	i := portIndex(proto)
+	i := PortProtoIndex(proto)
 	if i < 0 || s.bits[i] == nil {
 		return false
 	}

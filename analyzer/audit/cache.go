@@ -21,19 +21,6 @@ type portRuns struct {
 	starts [3][]int32 // tcp, udp, sctp: the first port of each run, from 0
 }
 
-// protoIndex is the index of a port protocol in portRuns, -1 for others.
-func protoIndex(proto uint8) int {
-	switch proto {
-	case 6:
-		return 0
-	case 17:
-		return 1
-	case 132:
-		return 2
-	}
-	return -1
-}
-
 func newPortRuns(rules []*catalog.Rule) *portRuns {
 	pr := &portRuns{}
 	for i, proto := range []uint8{6, 17, 132} {
@@ -167,7 +154,7 @@ func (ar *arena[T]) new() *T {
 
 // candidates are the rules covering proto and port.
 func (a *auditor) candidates(proto uint8, port uint16) *candSet {
-	pi := protoIndex(proto)
+	pi := catalog.PortProtoIndex(proto) // portRuns.starts is laid out so
 	if pi < 0 {
 		if cs, ok := a.c.portless[proto]; ok {
 			return cs
