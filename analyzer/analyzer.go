@@ -15,8 +15,6 @@ package analyzer
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -686,7 +684,7 @@ func (r *runner) file(idx int, path string) (err error) {
 			mapped = sh[0]
 			defer mapped.Close() // a flow log, or a capture that failed to open
 			go func() {
-				digest <- hashMapped(sh[1], path, r.opts.Stop)
+				digest <- hashReader(sh[1], path, r.opts.Stop)
 				<-r.hashSlots
 			}()
 			break
@@ -970,17 +968,10 @@ func hashFile(path string) hashResult {
 // as it was when opened, as the capture reader reads it.
 func hashOpen(f *os.File, path string) hashResult {
 	defer f.Close()
-	h := sha256.New()
-	var src io.Reader = f
 	if m := capture.MapFile(f); m != nil {
-		defer m.Close()
-		src = m
+		return hashReader(m, path, nil)
 	}
-	n, err := io.Copy(h, src)
-	if err != nil {
-		return hashResult{err: fmt.Errorf("%s: hashing: %w", path, err)}
-	}
-	return hashResult{sum: hex.EncodeToString(h.Sum(nil)), size: n}
+	return hashReader(io.NopCloser(f), path, nil)
 }
 
 // sniff says whether in is a connection log. A regular file is looked at

@@ -57,7 +57,7 @@ func StartEarly(path string) *Early {
 		return nil
 	}
 	e := &Early{path: path, f: f, mapped: sh[0], digest: make(chan hashResult, 1)}
-	go func() { e.digest <- hashMapped(sh[1], path, &e.stop) }()
+	go func() { e.digest <- hashReader(sh[1], path, &e.stop) }()
 	return e
 }
 
@@ -119,10 +119,10 @@ func (s stoppable) Write(p []byte) (int, error) {
 	return s.Writer.Write(p)
 }
 
-// hashMapped is the SHA-256 of the bytes m reads (one reader of a
-// capture.Share, at the file's start), and closes m. Setting stop (nil:
-// never) ends it early with errStopped.
-func hashMapped(m io.ReadCloser, path string, stop *atomic.Bool) hashResult {
+// hashReader is the SHA-256 of the bytes m reads (a file from its start:
+// one reader of a capture.Share, a capture.MapFile, the file itself), and
+// closes m. Setting stop (nil: never) ends it early with errStopped.
+func hashReader(m io.ReadCloser, path string, stop *atomic.Bool) hashResult {
 	defer m.Close()
 	h := sha256.New()
 	n, err := io.Copy(stoppable{h, stop}, m)

@@ -393,19 +393,17 @@ func (ws *Waivers) ApplySweeps(res *Result, now time.Time) {
 		return
 	}
 	for _, s := range res.Sweeps {
-		for _, w := range ws.List {
-			if !w.CoversSweep(s) {
-				if h := w.nearSweep(s); h != "" {
-					s.Hints = append(s.Hints, h)
-				}
-				continue
+		w, expired := ws.decide(now, func(w *Waiver) bool {
+			if w.CoversSweep(s) {
+				return true
 			}
-			w.Used = true
-			s.Waiver = w
-			s.WaiverExpired = w.Expired(now)
-			if !s.WaiverExpired {
-				break
+			if h := w.nearSweep(s); h != "" {
+				s.Hints = append(s.Hints, h)
 			}
+			return false
+		})
+		if w != nil {
+			s.Waiver, s.WaiverExpired = w, expired
 		}
 	}
 	for _, s := range res.Sweeps {
@@ -422,6 +420,24 @@ func (ws *Waivers) ApplySweeps(res *Result, now time.Time) {
 	res.UnusedWaivers = unused
 }
 
+// decide is the waiver that decides a finding the waivers covers says
+// they cover, in the file's order: the first in force, else the last
+// expired one (nil: none covers it). Each waiver that covers it up to
+// that one counts as used.
+func (ws *Waivers) decide(now time.Time, covers func(*Waiver) bool) (w *Waiver, expired bool) {
+	for _, c := range ws.List {
+		if !covers(c) {
+			continue
+		}
+		c.Used = true
+		w, expired = c, c.Expired(now)
+		if !expired {
+			break
+		}
+	}
+	return w, expired
+}
+
 // apply marks waived findings; an expired waiver leaves the finding
 // standing and says so.
 func (ws *Waivers) apply(res *Result, _ *inventory.Inventory, now time.Time) {
@@ -429,32 +445,16 @@ func (ws *Waivers) apply(res *Result, _ *inventory.Inventory, now time.Time) {
 		if !f.Finding() {
 			continue
 		}
-		for _, w := range ws.List {
-			if !w.matchesFlow(f) {
-				continue
+		if w, expired := ws.decide(now, func(w *Waiver) bool { return w.matchesFlow(f) }); w != nil {
+			f.Waiver, f.WaiverExpired = w, expired
+			if !expired {
+				f.Status = Waived
 			}
-			w.Used = true
-			f.Waiver = w
-			if w.Expired(now) {
-				f.WaiverExpired = true
-				continue
-			}
-			f.WaiverExpired = false
-			f.Status = Waived
-			break
 		}
 	}
 	for _, m := range res.Missing {
-		for _, w := range ws.List {
-			if w.Rule != m.Rule.ID {
-				continue
-			}
-			w.Used = true
-			m.Waiver = w
-			m.WaiverExpired = w.Expired(now)
-			if !m.WaiverExpired {
-				break
-			}
+		if w, expired := ws.decide(now, func(w *Waiver) bool { return w.Rule == m.Rule.ID }); w != nil {
+			m.Waiver, m.WaiverExpired = w, expired
 		}
 	}
 	for _, w := range ws.List {
