@@ -130,6 +130,13 @@ type Options struct {
 	// (StartEarly); Run reads it when it reads that path.
 	Early *Early
 
+	// OnFiles, when set, is called once with the files Run reads, in
+	// order, before it reads any: the paths given with a directory
+	// replaced by the connection logs in it and the Zeek name logs
+	// (ssl.log, http.log, dns.log) taken out. A connection's
+	// flow.Pos.File is an index into them, not into the paths given.
+	OnFiles func(files []string)
+
 	// zeekNames are the host names of Zeek's ssl.log and http.log by uid
 	// and the dns.log's answers (Run finds them; see ZeekNames).
 	zeekNames *connlog.Names
@@ -434,6 +441,9 @@ func Run(paths []string, opts Options) (*Result, error) {
 	paths, zeekNames, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop)
 	if paths == nil && zeekErr != nil {
 		return nil, zeekErr
+	}
+	if opts.OnFiles != nil {
+		opts.OnFiles(paths)
 	}
 	if opts.Early != nil && !slices.Contains(paths, opts.Early.path) {
 		// A Zeek name log, read above: its early digest, of no use, is

@@ -116,6 +116,9 @@ func runFlows(e *env, args []string) int {
 	if err != nil {
 		return e.fail(err)
 	}
+	// A directory's logs and the Zeek name logs among the paths are not
+	// the files the connections' positions count: Run says which are.
+	cf.onFiles = out.SetPaths
 	res, runErr := e.readCaptures(paths, nil, cf, func(c *flow.Connection) {
 		if filter.match(c) {
 			out.Add(c)

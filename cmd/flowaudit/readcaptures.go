@@ -46,6 +46,9 @@ type captureFlags struct {
 	// opened are named pipes diff looked at first, read from here (see
 	// analyzer.Options.Opened).
 	opened map[string]io.Reader
+	// onFiles is given the files read (analyzer.Options.OnFiles): flows
+	// names each connection's file from them.
+	onFiles func(files []string)
 }
 
 func (c *captureFlags) register(fs *pflag.FlagSet) {
@@ -156,7 +159,7 @@ func (e *env) startCaptures(paths []string, cat *catalog.Catalog, c captureFlags
 		OnConnection: onConn, Stdin: e.stdin, Opened: c.opened, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
-		Early: c.early, Stop: &p.stop, AddrMACs: c.addrMACs,
+		Early: c.early, Stop: &p.stop, AddrMACs: c.addrMACs, OnFiles: c.onFiles,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off

@@ -214,10 +214,10 @@ func NewWriter(w io.Writer, format string, paths []string, o Options) (*Writer, 
 		return nil, fmt.Errorf("unknown connection format %q: want %s", format, strings.Join(Formats, ", "))
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	fw := &Writer{w: bw, format: format, paths: paths, quoted: quotePaths(paths), color: o.Color}
+	fw := &Writer{w: bw, format: format, color: o.Color}
+	fw.SetPaths(paths)
 	switch format {
 	case "csv":
-		fw.csvPath = csvPaths(paths)
 		_, fw.err = bw.Write(appendCSVRecord(nil, Columns))
 	case "zeek":
 		fw.zeek = zeeklog.NewTSV(bw)
@@ -225,6 +225,17 @@ func NewWriter(w io.Writer, format string, paths []string, o Options) (*Writer, 
 		fw.zeek = zeeklog.NewJSON(bw)
 	}
 	return fw, nil
+}
+
+// SetPaths replaces the capture files NewWriter was given, before the
+// first Add: the files read, once a directory is replaced by the logs in
+// it and Zeek's name logs are taken out (analyzer.Options.OnFiles), are
+// what the connections' flow.Pos.File count.
+func (fw *Writer) SetPaths(paths []string) {
+	fw.paths, fw.quoted = paths, quotePaths(paths)
+	if fw.format == "csv" {
+		fw.csvPath = csvPaths(paths)
+	}
 }
 
 // N is how many connections were given to Add.
