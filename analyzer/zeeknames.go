@@ -36,27 +36,38 @@ type ZeekNames struct {
 // their next 1,024th line.
 func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, names *connlog.Names, err error) {
 	var given, conns []string
+	records := false // some input may hold flow records: a log, standard input, a pipe
 	for _, p := range paths {
+		records = records || p == "-"
 		if p != "-" {
 			if st, serr := os.Stat(p); serr == nil && st.Mode().IsRegular() {
 				if kind := nameLogKind(p); kind != "" {
 					given = append(given, p)
 					continue
 				}
-				if f, _ := connlog.SniffFile(p); f == connlog.ZeekTSV || f == connlog.ZeekJSON {
+				f, _ := connlog.SniffFile(p)
+				if f == connlog.ZeekTSV || f == connlog.ZeekJSON {
 					conns = append(conns, p)
 				}
+				records = records || f != connlog.None
+			} else {
+				records = true
 			}
 		}
 		rest = append(rest, p)
 	}
-	if len(rest) == 0 && len(given) > 0 {
+	if len(given) > 0 && !records {
 		kind := nameLogKind(given[0])
 		article := "an"
 		if kind == "dns" {
 			article = "a"
 		}
-		return nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", given[0], article, kind)
+		if len(rest) == 0 {
+			return nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", given[0], article, kind)
+		}
+		// Read and cited, it would name nothing: a capture's
+		// connections are named from its own packets.
+		return nil, nil, fmt.Errorf("%s: %s %s.log names the connections of flow records (a Zeek conn.log, nfdump, IPFIX), and the other inputs are captures, named by their own DNS answers, SNI and Host headers: leave it out, or give the conn.log", given[0], article, kind)
 	}
 	seen := map[string]bool{}
 	var files []string

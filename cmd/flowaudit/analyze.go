@@ -69,8 +69,9 @@ Exit codes:
      frame of any capture analysed
      (empty, a link type not decoded, no IP), connections past
      --max-services (their services were not analysed), host names of a
-     Zeek ssl.log/http.log past the uid bound (their connections unnamed),
-     or the report could not be written
+     Zeek ssl.log/http.log past the uid bound, or answers of its dns.log
+     past the same bound (their connections unnamed), a name log given
+     without flow records to name, or the report could not be written
   2  usage error
   3  findings at the --fail-on level
 A capture cut short in its last record is a warning (stderr and the top of

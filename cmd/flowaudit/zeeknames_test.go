@@ -193,3 +193,37 @@ func TestZeekNameLogAlone(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 }
+
+// TestZeekNameLogWithCaptures: an ssl.log or dns.log given with captures
+// and no flow records names nothing (a capture's connections are named
+// from its packets): said so, exit 1, not read, hashed and cited in the
+// report as an input that named connections.
+func TestZeekNameLogWithCaptures(t *testing.T) {
+	tmp := t.TempDir()
+	ssl := filepath.Join(tmp, "ssl.log")
+	dns := filepath.Join(tmp, "dns.log")
+	os.WriteFile(ssl, []byte("#separator \\x09\n#path\tssl\n#fields\tuid\tserver_name\nC1\ta.example\n"), 0o644)
+	os.WriteFile(dns, []byte("#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tquery\tanswers\n1746522000.5\t192.0.2.61\ta.example\t203.0.113.80\n"), 0o644)
+	capture := "../../testdata/names/cloud-connector.pcapng"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"flows", dns, capture}, "dns.log: a dns.log names the connections of flow records"},
+		{[]string{"flows", capture, ssl}, "ssl.log: an ssl.log names the connections of flow records"},
+		{[]string{"analyze", "-i", "../../testdata/names/inventory.yaml", "-f", "json", capture, dns}, "and the other inputs are captures"},
+	} {
+		code, out, errs := runCmd(t, nil, tc.args...)
+		if code != exitError || !strings.Contains(errs, tc.want) || strings.Contains(out, "name_logs") {
+			t.Errorf("%v: exit %d, stderr %q, want exit 1 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+	// With a conn.log among the inputs the dns.log names its connections.
+	_, log, _ := runCmd(t, nil, "flows", "--format", "zeek", capture)
+	conn := filepath.Join(tmp, "conn.log")
+	os.WriteFile(conn, []byte(log), 0o644)
+	code, out, errs := runCmd(t, nil, "analyze", "-i", "../../testdata/names/inventory.yaml", "-f", "json", capture, dns, conn)
+	if code == exitError || !strings.Contains(out, `"kind": "dns"`) {
+		t.Errorf("capture, dns.log and conn.log: exit %d, %s", code, errs)
+	}
+}
