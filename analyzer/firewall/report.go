@@ -22,9 +22,12 @@ const maxReportSize = 512 << 20
 type ReportInfo struct {
 	Tool, Version, Generated string
 	Captures                 []string
-	InventorySHA256          string   // "" when the analysis had no inventory
-	Products                 []string // the analysis's --product
-	CatalogFiles             []string
+	// NameLogs are the Zeek ssl.log, http.log and dns.log files whose
+	// host names named the analysis's connections (name_logs).
+	NameLogs        []string
+	InventorySHA256 string   // "" when the analysis had no inventory
+	Products        []string // the analysis's --product
+	CatalogFiles    []string
 	// Incomplete says what the analysis did not read or keep (a capture
 	// cut short, connections not kept); empty for a complete one.
 	Incomplete []string
@@ -39,6 +42,9 @@ type analyzeReport struct {
 	Captures  []struct {
 		Path string `json:"path"`
 	} `json:"captures"`
+	NameLogs []struct {
+		Path string `json:"path"`
+	} `json:"name_logs"`
 	Inventory *struct {
 		SHA256 string `json:"sha256"`
 	} `json:"inventory"`
@@ -118,6 +124,9 @@ func ReadReport(name string, r io.Reader) ([]Observation, *ReportInfo, error) {
 	}
 	for _, c := range rep.Captures {
 		info.Captures = append(info.Captures, c.Path)
+	}
+	for _, l := range rep.NameLogs {
+		info.NameLogs = append(info.NameLogs, l.Path)
 	}
 	var out []Observation
 	for i, f := range *rep.Flows {

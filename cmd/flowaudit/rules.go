@@ -194,6 +194,14 @@ func runRules(e *env, args []string) int {
 			}
 			inputs = append(inputs, in)
 		}
+		// Zeek's ssl.log, http.log and dns.log named the connections, so
+		// which rules were seen: they are evidence too, as in analyze's
+		// report (name_logs).
+		if zn := res.ZeekNames; zn != nil {
+			for i, p := range zn.Files {
+				inputs = append(inputs, fmt.Sprintf("%s (%s, SHA-256 %s)", p, nameLogWhat(zn.Kinds[i]), zn.SHA256[i]))
+			}
+		}
 		// Services or names not kept: the request says so and, as for a
 		// capture cut short, the exit code is 1.
 		for _, r := range resultIncompleteness(res, f.capture.maxServices).reasons() {
@@ -212,8 +220,8 @@ func runRules(e *env, args []string) int {
 		}
 		opts.Observations = obs
 		inputs = []string{f.fromReport}
-		if len(info.Captures) > 0 {
-			inputs = []string{fmt.Sprintf("%s (of %s)", f.fromReport, strings.Join(info.Captures, ", "))}
+		if of := append(slices.Clip(info.Captures), info.NameLogs...); len(of) > 0 {
+			inputs = []string{fmt.Sprintf("%s (of %s)", f.fromReport, strings.Join(of, ", "))}
 		}
 		if len(info.Incomplete) > 0 {
 			inputs = []string{fmt.Sprintf("%s (INCOMPLETE analysis, the rest is not evidence: %s)", f.fromReport, strings.Join(info.Incomplete, "; "))}
@@ -292,4 +300,13 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// nameLogWhat says what a Zeek name log of kind ("ssl", "http", "dns")
+// gave: "Zeek dns.log host names".
+func nameLogWhat(kind string) string {
+	if kind == "" {
+		return "Zeek log host names"
+	}
+	return "Zeek " + kind + ".log host names"
 }
