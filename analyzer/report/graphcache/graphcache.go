@@ -13,7 +13,9 @@
 // TMPDIR, for the library's initialisation only, at flowaudit's directory
 // in the user's cache directory (os.UserCacheDir: $XDG_CACHE_HOME or
 // ~/.cache on Linux), created private (0700) and used only when it is the
-// user's own and writable by nobody else. Without such a directory the
+// user's own and writable by nobody else, in directories no other user
+// can change (links resolved: one planted in /tmp is followed to a
+// directory of the other user's, refused). Without such a directory the
 // library finds no cache directory and compiles Graphviz at every start
 // (about 0.4 s). The report package, initialised after the library, puts
 // TMPDIR back (Restore).
@@ -57,7 +59,8 @@ func init() {
 }
 
 // privateDir is flowaudit's cache directory, made if missing, when it is
-// a directory of the user's own that no one else can write.
+// a directory of the user's own that no one else can write, in
+// directories no one else can change (heldSafe), with its links resolved.
 func privateDir() string {
 	base, err := os.UserCacheDir()
 	if err != nil || !filepath.IsAbs(base) {
@@ -70,7 +73,14 @@ func privateDir() string {
 	if !private(dir) {
 		return ""
 	}
-	return dir
+	// The directories above it, links followed ($XDG_CACHE_HOME may be
+	// a link another user planted in /tmp), must be no one else's to
+	// change: the library is given the path with no links.
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil || !private(real) || !heldSafe(real) {
+		return ""
+	}
+	return real
 }
 
 // Restore puts TMPDIR back as it was before this package's

@@ -6,3 +6,5 @@ package graphcache
 const supported = false
 
 func private(string) bool { return false }
+
+func heldSafe(string) bool { return false }
