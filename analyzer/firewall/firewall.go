@@ -500,9 +500,9 @@ func Build(cat *catalog.Catalog, inv *inventory.Inventory, opts Options) (*Reque
 				continue
 			}
 			if w.Expired(opts.Now) {
-				if expiredWaiver[w.Rule] == nil {
-					expiredWaiver[w.Rule] = w
-				}
+				// The last expired one, as the audit cites for a
+				// missing rule none in force waives (Waivers.decide).
+				expiredWaiver[w.Rule] = w
 			} else if ruleWaiver[w.Rule] == nil {
 				ruleWaiver[w.Rule] = w
 			}
