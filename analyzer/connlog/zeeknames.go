@@ -85,8 +85,19 @@ func NameLogKind(head []byte) string {
 	}
 	head = bytes.TrimLeft(head, " \t\r\n")
 	if len(head) > 0 && head[0] == '#' {
+		sep := []byte{'\t'} // #path and its value are split by the #separator
 		for _, line := range bytes.Split(head, []byte("\n")) {
-			if p, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("#path")); ok {
+			line = bytes.TrimRight(line, "\r")
+			if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
+				if s, err := unescapeZeek(bytes.TrimSpace(v)); err == nil && len(s) > 0 {
+					sep = s
+				}
+				continue
+			}
+			if p, ok := bytes.CutPrefix(line, []byte("#path")); ok {
+				if v, ok := bytes.CutPrefix(p, sep); ok {
+					p = v
+				}
 				switch p := string(bytes.TrimSpace(p)); p {
 				case "ssl", "http", "dns":
 					return p

@@ -146,6 +146,12 @@ func TestNameLogFiles(t *testing.T) {
 		{[]byte(dnsHeader), "dns"}, {gz(dnsHeader), "dns"},
 		{[]byte(`{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","id.resp_p":53,"proto":"udp","trans_id":1,"query":"a.example"}`), "dns"},
 		{[]byte(`{"ts":1,"uid":"C1","id.orig_h":"192.0.2.1","proto":"udp","service":"dns"}`), ""},
+		// Another #separator splits #path from its value too (it was
+		// taken for "|dns": the log beside a conn.log skipped, one given
+		// read as a conn.log).
+		{[]byte("#separator \\x7c\n#set_separator|;\n#path|dns\n#fields|ts|id.orig_h|query|answers\n"), "dns"},
+		{gz("#separator \\x2c\n#path,ssl\n"), "ssl"}, {[]byte("#separator \\x20\r\n#path http\r\n"), "http"},
+		{[]byte("#separator \\x7c\n#path|conn\n"), ""},
 	} {
 		if got := NameLogKind(tt.head); got != tt.want {
 			t.Errorf("NameLogKind(%.40q) = %q, want %q", tt.head, got, tt.want)
