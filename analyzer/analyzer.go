@@ -438,7 +438,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		expanded = append(expanded, files...)
 	}
-	paths, zeekNames, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop)
+	paths, zeekNames, zeekReadErrs, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop)
 	if paths == nil && zeekErr != nil {
 		return nil, zeekErr
 	}
@@ -475,7 +475,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 	if opts.Parallel && !opts.Rotated && opts.OnConnection == nil && len(paths) > 1 && !once {
 		res, err := runParallel(paths, opts, cfg)
 		if res != nil {
-			res.ZeekNames = zeekNamesOf(zeekNames)
+			res.ZeekNames = zeekNamesOf(zeekNames, zeekReadErrs)
 		}
 		return res, errors.Join(zeekErr, err)
 	}
@@ -496,7 +496,7 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		res.digests = nil
 	}
-	res.ZeekNames = zeekNamesOf(zeekNames)
+	res.ZeekNames = zeekNamesOf(zeekNames, zeekReadErrs)
 	return res, errors.Join(append([]error{zeekErr}, errs...)...)
 }
 

@@ -23,6 +23,11 @@ type ZeekNames struct {
 	Max      int      // the uid bound, and the DNS answer bound (Options.MaxNames, else connlog.DefaultMaxNames)
 	Overflow uint64   // names not kept: past Max uids; their connections are unnamed
 
+	// Errors are what stopped the reading of a log, one each ("" for
+	// none; a log that could not be opened is not among Files and has
+	// its error last): its names after the error were not read.
+	Errors []string
+
 	DNSResponses uint64 // dns.log lines with a response from port 53
 	DNSAnswers   int    // address answers kept
 	DNSOverflow  uint64 // address answers not kept: past Max answers
@@ -32,9 +37,10 @@ type ZeekNames struct {
 // recognised by their content) and reads them, with those beside every
 // Zeek conn.log among paths (connlog.NameLogsBeside). names is nil when
 // there are none; err joins the logs' errors (file:line), the names read
-// before an error kept. Setting stop ends the reading of the logs at
-// their next 1,024th line.
-func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, names *connlog.Names, err error) {
+// before an error kept, and readErrs the text of each log's error (see
+// ZeekNames.Errors). Setting stop ends the reading of the logs at their
+// next 1,024th line.
+func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, names *connlog.Names, readErrs []string, err error) {
 	var given, conns []string
 	records := false // some input may hold flow records: a log, standard input, a pipe
 	for _, p := range paths {
@@ -63,11 +69,11 @@ func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, na
 			article = "a"
 		}
 		if len(rest) == 0 {
-			return nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", given[0], article, kind)
+			return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", given[0], article, kind)
 		}
 		// Read and cited, it would name nothing: a capture's
 		// connections are named from its own packets.
-		return nil, nil, fmt.Errorf("%s: %s %s.log names the connections of flow records (a Zeek conn.log, nfdump, IPFIX), and the other inputs are captures, named by their own DNS answers, SNI and Host headers: leave it out, or give the conn.log", given[0], article, kind)
+		return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of flow records (a Zeek conn.log, nfdump, IPFIX), and the other inputs are captures, named by their own DNS answers, SNI and Host headers: leave it out, or give the conn.log", given[0], article, kind)
 	}
 	seen := map[string]bool{}
 	var files []string
@@ -96,14 +102,26 @@ func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, na
 		}
 	}
 	if len(files) == 0 {
-		return rest, nil, nil
+		return rest, nil, nil, nil
 	}
 	names = &connlog.Names{Max: max, Stop: stop}
 	var errs []error
+	var opened []string // what could not be opened: not among names.Files
 	for _, f := range files {
-		errs = append(errs, names.ReadFile(f))
+		before := len(names.Files)
+		rerr := names.ReadFile(f)
+		errs = append(errs, rerr)
+		text := ""
+		if rerr != nil && !errors.Is(rerr, connlog.ErrStopped) {
+			text = rerr.Error()
+		}
+		if len(names.Files) > before {
+			readErrs = append(readErrs, text)
+		} else if text != "" {
+			opened = append(opened, text)
+		}
 	}
-	return rest, names, errors.Join(errs...)
+	return rest, names, append(readErrs, opened...), errors.Join(errs...)
 }
 
 // nameLogKind is connlog.NameLogKind of the head of the file at path.
@@ -118,8 +136,9 @@ func nameLogKind(path string) string {
 	return connlog.NameLogKind(head[:n])
 }
 
-// zeekNamesOf is the ZeekNames of names (nil: none).
-func zeekNamesOf(names *connlog.Names) *ZeekNames {
+// zeekNamesOf is the ZeekNames of names (nil: none), with the errors
+// that stopped the reading of logs.
+func zeekNamesOf(names *connlog.Names, readErrs []string) *ZeekNames {
 	if names == nil {
 		return nil
 	}
@@ -128,5 +147,5 @@ func zeekNamesOf(names *connlog.Names) *ZeekNames {
 		max = connlog.DefaultMaxNames
 	}
 	return &ZeekNames{Files: names.Files, Kinds: names.Kinds, SHA256: names.SHA256, Names: names.Len(), Max: max, Overflow: names.Overflow,
-		DNSResponses: names.DNSResponses, DNSAnswers: names.DNS.Len(), DNSOverflow: names.DNS.Overflow}
+		DNSResponses: names.DNSResponses, DNSAnswers: names.DNS.Len(), DNSOverflow: names.DNS.Overflow, Errors: readErrs}
 }

@@ -77,6 +77,11 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 		for i, f := range zn.Files {
 			rep.NameLogs = append(rep.NameLogs, report.NameLog{Path: f, SHA256: zn.SHA256[i], Kind: zn.Kinds[i]})
 		}
+		for _, e := range zn.Errors {
+			if e != "" {
+				rep.NameLogErrors = append(rep.NameLogErrors, e)
+			}
+		}
 	}
 	for _, s := range res.Skipped {
 		if s.Reason == decode.ReasonARP.String() && !in.IncludeNoise {

@@ -27,7 +27,8 @@ type jsonReport struct {
 	Incomplete    []string           `json:"incomplete"`
 	FrameNote     string             `json:"frame_note,omitempty"` // inputs that were flow records: what their findings lack
 	Inventory     *jsonFile          `json:"inventory"`
-	NameLogs      []jsonNameLog      `json:"name_logs,omitempty"` // zeek ssl.log, http.log, dns.log whose host names named the conn.log's connections
+	NameLogs      []jsonNameLog      `json:"name_logs,omitempty"`       // zeek ssl.log, http.log, dns.log whose host names named the conn.log's connections
+	NameLogErrors []string           `json:"name_log_errors,omitempty"` // what stopped the reading of a name log ("zeek/dns.log:10: ..."): the report is incomplete
 	InferRoles    bool               `json:"infer_roles"`
 	IncludeNoise  bool               `json:"include_noise,omitempty"` // --include-noise: noise listed as flows, not counted in noise
 	Catalog       jsonCatalog        `json:"catalog"`
@@ -376,6 +377,7 @@ func (r *Report) Document() *Document {
 	for _, l := range r.NameLogs {
 		out.NameLogs = append(out.NameLogs, jsonNameLog(l))
 	}
+	out.NameLogErrors = r.NameLogErrors
 	out.InferRoles = r.InferRoles
 	out.IncludeNoise = r.IncludeNoise
 	for _, h := range r.Hosts {

@@ -147,13 +147,17 @@ type Report struct {
 	// named the conn.log's connections by uid, and the dns.log files whose
 	// answers named their addresses (FrameNote says so), in the order
 	// read, with their SHA-256: inputs, as the captures are.
-	NameLogs     []NameLog
-	Inventory    string // path, "" without one
-	InventorySHA string
-	InferRoles   bool // hosts missing from the inventory got inferred roles
-	IncludeNoise bool // --include-noise: link-local housekeeping listed as flows
-	CatalogFiles []string
-	Products     []string // product filter; empty for all
+	NameLogs []NameLog
+	// NameLogErrors are what stopped the reading of a name log (its
+	// path and line): its names after it were not read, and the report
+	// is incomplete.
+	NameLogErrors []string
+	Inventory     string // path, "" without one
+	InventorySHA  string
+	InferRoles    bool // hosts missing from the inventory got inferred roles
+	IncludeNoise  bool // --include-noise: link-local housekeeping listed as flows
+	CatalogFiles  []string
+	Products      []string // product filter; empty for all
 	// Scope are the products hints drew on (--product, else the
 	// inventory's); empty for every product.
 	Scope   []string
@@ -204,6 +208,9 @@ func (r *Report) Incomplete() []string {
 	if l := r.Limits; l.NameLogOverflow > 0 {
 		out = append(out, fmt.Sprintf("%d host names of the ssl.log and http.log were not kept: more than %d uids; their connections are unnamed, so a host-name rule may have left their service undocumented",
 			l.NameLogOverflow, l.NameLogMax))
+	}
+	for _, e := range r.NameLogErrors {
+		out = append(out, e+": the host names after it were not read, so a host-name rule may have left their service undocumented")
 	}
 	if l := r.Limits; l.DNSLogOverflow > 0 {
 		out = append(out, fmt.Sprintf("%d DNS answers of the dns.log were not kept: more than %d answers; the addresses they named may be unnamed, so a host-name rule may have left their service undocumented",

@@ -181,6 +181,9 @@ func failedReport(path string, doc *report.Document) error {
 	for _, r := range documentIncompleteness(doc).reasons() {
 		why = append(why, r.brief)
 	}
+	for _, e := range doc.NameLogErrors {
+		why = append(why, e+": the host names after it were not read")
+	}
 	if len(why) == 0 {
 		return nil
 	}

@@ -201,6 +201,11 @@ func runRules(e *env, args []string) int {
 			for i, p := range zn.Files {
 				inputs = append(inputs, fmt.Sprintf("%s (%s, SHA-256 %s)", p, nameLogWhat(zn.Kinds[i]), zn.SHA256[i]))
 			}
+			for _, e := range zn.Errors {
+				if e != "" { // readErr has it: exit 1
+					warnings = append(warnings, "INCOMPLETE analysis: "+e+": the host names after it were not read, so a rule they would have shown observed may be listed as missing")
+				}
+			}
 		}
 		// Services or names not kept: the request says so and, as for a
 		// capture cut short, the exit code is 1.
