@@ -144,7 +144,7 @@ type Options struct {
 
 // Progress reports how far Run is through one file.
 type Progress struct {
-	File int    // index of the file in the paths given to Run
+	File int    // index of the file among those Run reads (see Options.OnFiles)
 	Path string // its path ("-" for standard input)
 	Read int64  // bytes read from it so far (compressed bytes for .gz)
 	Size int64  // its size, or -1 when unknown (standard input, pipes)
