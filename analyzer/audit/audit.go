@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/flowaudit/flowaudit/analyzer/inventory"
+	"github.com/flowaudit/flowaudit/analyzer/prefault"
 	"github.com/flowaudit/flowaudit/catalog"
 )
 
@@ -447,6 +448,7 @@ func (a *auditor) labelAll(services []*Service) []*Flow {
 	run := func(a *auditor, from, to int) {
 		a.c = newCaches()
 		flows := make([]Flow, to-from)
+		prefault.Slice(flows)
 		for i := from; i < to; i++ {
 			f := &flows[i-from]
 			a.label(services[i], f)

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"net/netip"
+
+	"github.com/flowaudit/flowaudit/analyzer/prefault"
 )
 
 // connTable is the live-connection index: an open-addressing hash table
@@ -119,6 +121,7 @@ func (t *connTable) insert(h uint64, c *conn) {
 func (t *connTable) grow() {
 	old := t.slots
 	t.slots = make([]slot, 2*len(old))
+	prefault.Slice(t.slots) // insert reads a slot before it writes it
 	t.mask = uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s.c != nil {

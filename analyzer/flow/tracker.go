@@ -402,14 +402,16 @@ func (t *Tracker) open(k *connKey, p *decode.Packet, now int64, pos Pos) *conn {
 		t.evictOldest()
 	}
 	var c *conn
+	var holes *[2]holeSet // reused with the memory (endpoint.nooo starts at 0)
 	if n := len(t.free); n > 0 {
 		c = t.free[n-1]
 		t.free = t.free[:n-1]
+		holes = c.holes
 	} else {
+		// Not read before it is written: see newRing in package names.
 		c = new(conn)
 	}
 	t.nextID++
-	holes := c.holes // reused with the memory (endpoint.nooo starts at 0)
 	*c = conn{key: *k, id: t.nextID, proto: p.Proto, kind: k.kind, tunnel: p.Tunnel,
 		start: now, last: now, firstPos: pos, lastPos: pos, list: noList, holes: holes}
 	if p.NVLAN > 0 {

@@ -64,6 +64,16 @@ type ring struct {
 	n uint8
 }
 
+// newRing is a ring holding a alone. Its memory is written, not read
+// first: a read of memory fresh from the system maps the shared zero page,
+// and the write after it faults again and interrupts every other core the
+// process runs on (see package prefault).
+func newRing(a answer) *ring {
+	r := new(ring)
+	*r = ring{a: [ringSize]answer{a}, n: 1}
+	return r
+}
+
 func (r *ring) add(a answer) {
 	// Repeats of the latest answer only move its time.
 	for i := int(r.n) - 1; i >= 0; i-- {
@@ -403,20 +413,20 @@ func (s *Sniffer) dns(msg []byte, client netip.Addr, ts int64) {
 				s.stats.Dropped++
 				continue
 			}
-			pr = &ring{}
-			s.byPair[pair{client, addr}] = pr
+			s.byPair[pair{client, addr}] = newRing(a)
+		} else {
+			pr.add(a)
 		}
-		pr.add(a)
 		ar := s.byAddr[addr]
 		if ar == nil {
 			if len(s.byAddr) >= s.lim.Answers {
 				s.stats.Dropped++
 				continue
 			}
-			ar = &ring{}
-			s.byAddr[addr] = ar
+			s.byAddr[addr] = newRing(a)
+		} else {
+			ar.add(a)
 		}
-		ar.add(a)
 		s.stats.DNSAnswers++
 	}
 }
