@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowaudit/flowaudit/analyzer/audit"
 	"github.com/flowaudit/flowaudit/analyzer/capture"
 	"github.com/flowaudit/flowaudit/analyzer/connlog"
 	"github.com/flowaudit/flowaudit/analyzer/decode"
@@ -73,6 +74,12 @@ type Options struct {
 	// NoServices skips the per-service aggregates (Result.Services stays
 	// empty), for commands that only print connections.
 	NoServices bool
+
+	// ForAudit converts the services straight into the audit's input as
+	// Run finishes (Result.TakeAuditServices), in place of
+	// Result.Services: one copy of each service instead of two, for a
+	// command that only audits them.
+	ForAudit bool
 
 	// SweepThreshold: see flow.Config.SweepThreshold (0: the default,
 	// negative: off).
@@ -380,6 +387,11 @@ type Result struct {
 
 	digests []pendingDigest // captures still being hashed (Options.LateDigests)
 
+	// forAudit: the services were converted into audit, not Services
+	// (Options.ForAudit).
+	forAudit bool
+	audit    []audit.Service
+
 	// Names counts the host names learnt (DNS answers, SNI, HTTP Host);
 	// NamesSeen says whether there was any.
 	Names     names.Stats
@@ -596,19 +608,24 @@ func (r *runner) newLink() {
 // the files may still be being hashed (Result.digests).
 func (r *runner) result() *Result {
 	r.tr.Flush()
-	r.res.fill(append(r.links, r.tr), r.sniffers, &r.skipped)
+	r.res.fill(append(r.links, r.tr), r.sniffers, &r.skipped, r.opts.ForAudit)
 	return r.res
 }
 
 // fill merges the flushed trackers in order into the first and sets what
 // the Result takes from it, from the name sniffers and from the frames
-// skipped per reason.
-func (res *Result) fill(trackers []*flow.Tracker, sniffers []*names.Sniffer, skipped *[256]uint64) {
+// skipped per reason; forAudit: see Options.ForAudit. The Captures are
+// all there.
+func (res *Result) fill(trackers []*flow.Tracker, sniffers []*names.Sniffer, skipped *[256]uint64, forAudit bool) {
 	tr := trackers[0]
 	for _, o := range trackers[1:] {
 		tr.Merge(o)
 	}
-	res.Services = tr.Services()
+	if forAudit {
+		res.audit, res.forAudit = auditServices(tr.SortedServices(), res.Paths()), true
+	} else {
+		res.Services = tr.Services()
+	}
 	res.Sweeps = tr.Sweeps()
 	res.Stats = tr.Stats()
 	res.AddrMACs = tr.AddrMACs()

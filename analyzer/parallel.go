@@ -246,7 +246,7 @@ func runParallel(paths []string, opts Options, cfg flow.Config) (*Result, error)
 		add(r, errors.Join(lerrs...))
 		trackers = append(trackers, r.tr)
 	}
-	res.fill(trackers, sniffers, &skipped)
+	res.fill(trackers, sniffers, &skipped, opts.ForAudit)
 	return res, errors.Join(errs...)
 }
 

@@ -23,6 +23,37 @@ import (
 // A scan's tens of thousands of services are converted on every core, a
 // run of them each (the second core is free once the digest is done).
 func AuditServices(ss []flow.Service, files []string) []audit.Service {
+	ps := make([]*flow.Service, len(ss))
+	for i := range ss {
+		ps[i] = &ss[i]
+	}
+	return auditServices(ps, files)
+}
+
+// TakeAuditServices returns the services as the audit takes them
+// (AuditServices) and lets go of them: Services is nil afterwards. With
+// Options.ForAudit they were converted as Run finished; otherwise they
+// are converted now, from Services.
+func (r *Result) TakeAuditServices() []audit.Service {
+	out := r.audit
+	if !r.forAudit {
+		out = AuditServices(r.Services, r.Paths())
+	}
+	r.audit, r.Services, r.forAudit = nil, nil, false
+	return out
+}
+
+// ServiceCount is the number of services, in Services or converted for
+// the audit (Options.ForAudit).
+func (r *Result) ServiceCount() int {
+	if r.forAudit {
+		return len(r.audit)
+	}
+	return len(r.Services)
+}
+
+// auditServices is AuditServices of the services ss points to.
+func auditServices(ss []*flow.Service, files []string) []audit.Service {
 	out := make([]audit.Service, len(ss))
 	workers := min(runtime.GOMAXPROCS(0), len(ss)/convertChunk)
 	if workers <= 1 {
@@ -46,19 +77,18 @@ const convertChunk = 4096
 // pages are faulted in here, on the core converting them). The services'
 // names and DNS names are copied into one array of each, not one per
 // service.
-func convertServices(out []audit.Service, ss []flow.Service, files []string) {
+func convertServices(out []audit.Service, ss []*flow.Service, files []string) {
 	prefault.Slice(out)
 	var nNames, nDNS int
-	for i := range ss {
-		nNames += len(ss[i].Names)
-		nDNS += len(ss[i].DNSNames)
+	for _, s := range ss {
+		nNames += len(s.Names)
+		nDNS += len(s.DNSNames)
 	}
 	names := make([]audit.Name, 0, nNames)
 	dns := make([]string, 0, nDNS)
 	prefault.Slice(names[:nNames])
 	prefault.Slice(dns[:nDNS])
-	for i := range ss {
-		s := &ss[i]
+	for i, s := range ss {
 		out[i] = audit.Service{
 			Client: s.Client, Server: s.Server, Proto: s.Proto, Port: s.Port,
 			Connections: int(s.Connections),

@@ -1,11 +1,14 @@
 package analyzer
 
 import (
+	"fmt"
 	"net/netip"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"testing"
 
+	"github.com/flowaudit/flowaudit/analyzer/capturetest"
 	"github.com/flowaudit/flowaudit/analyzer/flow"
 )
 
@@ -71,5 +74,62 @@ func BenchmarkAuditServices(b *testing.B) {
 		if len(AuditServices(ss, files)) != len(ss) {
 			b.Fatal("services lost")
 		}
+	}
+}
+
+// TestForAuditSameServices: services converted as Run finishes
+// (Options.ForAudit) are the ones converted from Result.Services after
+// it, in order and in every field, serial and parallel, for the samples,
+// Zeek conn.logs and the shared captures (IPv6, link types, scans).
+func TestForAuditSameServices(t *testing.T) {
+	samples, _ := filepath.Glob("../testdata/samples/*/pilot.pcapng")
+	logs, _ := filepath.Glob("../testdata/zeek-baselines/*.conn.log")
+	if len(samples) != 4 || len(logs) == 0 {
+		t.Fatalf("samples %d, conn.logs %d", len(samples), len(logs))
+	}
+	sets := []struct {
+		name  string
+		paths func(t *testing.T) []string
+	}{
+		{"samples", func(*testing.T) []string { return samples }},
+		{"conn.logs and captures", func(*testing.T) []string { return append(append([]string{}, logs...), samples...) }},
+		{"the same capture twice", func(*testing.T) []string { return []string{samples[0], samples[0]} }},
+		{"shared", func(t *testing.T) []string {
+			var shared []string
+			for _, name := range capturetest.Files(t) { // skips without ../shared
+				shared = append(shared, capturetest.Path(t, name))
+			}
+			return shared
+		}},
+	}
+	for _, set := range sets {
+		t.Run(set.name, func(t *testing.T) {
+			paths := set.paths(t)
+			for _, parallel := range []bool{false, true} {
+				plain, perr := Run(paths, Options{Parallel: parallel})
+				direct, derr := Run(paths, Options{Parallel: parallel, ForAudit: true})
+				if fmt.Sprint(perr) != fmt.Sprint(derr) {
+					t.Fatalf("parallel %v: errors differ: %v / %v", parallel, perr, derr)
+				}
+				if direct.Services != nil || direct.ServiceCount() != plain.ServiceCount() {
+					t.Errorf("parallel %v: ForAudit kept %d services in Services; counts %d / %d", parallel, len(direct.Services), direct.ServiceCount(), plain.ServiceCount())
+				}
+				want, got := plain.TakeAuditServices(), direct.TakeAuditServices()
+				if len(want) == 0 {
+					t.Fatalf("no services: nothing compared")
+				}
+				if !reflect.DeepEqual(want, got) {
+					for i := range min(len(want), len(got)) {
+						if !reflect.DeepEqual(want[i], got[i]) {
+							t.Fatalf("parallel %v: service %d:\nfrom Services %+v\nForAudit      %+v", parallel, i, want[i], got[i])
+						}
+					}
+					t.Fatalf("parallel %v: %d services from Services, %d with ForAudit", parallel, len(want), len(got))
+				}
+				if plain.Services != nil || direct.ServiceCount() != 0 || len(direct.TakeAuditServices()) != 0 {
+					t.Errorf("parallel %v: services kept after TakeAuditServices", parallel)
+				}
+			}
+		})
 	}
 }

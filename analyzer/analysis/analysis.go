@@ -44,8 +44,8 @@ type Input struct {
 	MaxConnections, MaxServices int
 }
 
-// Report audits res into a report. It takes res's services (res.Services
-// is nil afterwards: the audit's copy is all that is kept).
+// Report audits res into a report. It takes res's services
+// (Result.TakeAuditServices: the audit's copy is all that is kept).
 //
 // The captures are taken last: when res was read with
 // analyzer.Options.LateDigests, the files are still being hashed on
@@ -55,8 +55,7 @@ type Input struct {
 // not complete.
 func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 	paths := res.Paths()
-	services := analyzer.AuditServices(res.Services, paths)
-	res.Services = nil
+	services := res.TakeAuditServices()
 	result := audit.Audit(services, in.Inventory, in.Catalog,
 		audit.Options{Products: in.Products, Scope: in.Scope, IncludeNoise: in.IncludeNoise, Now: in.Generated, Waivers: in.Waivers})
 	services = nil

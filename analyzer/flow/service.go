@@ -2,6 +2,8 @@ package flow
 
 import (
 	"cmp"
+	"encoding/binary"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -418,23 +420,16 @@ func (t *Tracker) route(k ServiceKey, n uint64, hs *keyHashes) (s *svc, fresh bo
 // Services of sweeps (see Sweeps) are not among them: they are folded into
 // their sweep here.
 func (t *Tracker) Services() []Service {
-	t.sweeps.fold(&t.services)
-	// Sorted as keys, then copied once: a Service is a few hundred bytes,
-	// and sorting 65,536 of them by value moves each many times.
-	all := t.services.all() // in memory order: read through once
-	sorted := make([]sortKey, len(all))
-	prefault.Slice(sorted)
+	sorted := t.SortedServices()
 	// The spans and names are copied too, into one array of each: the
 	// services share nothing with the tracker (its chunks and arenas are
 	// not kept alive by them, nor changed under them by later folds).
 	var nSpans, nNames, nDNS int
-	for i, s := range all {
-		sorted[i] = sortKeyOf(s)
+	for _, s := range sorted {
 		nSpans += len(s.Spans)
 		nNames += len(s.Names)
 		nDNS += len(s.DNSNames)
 	}
-	slices.SortFunc(sorted, compareSortKeys)
 	spans := make([]Span, 0, nSpans)
 	names := make([]ServiceName, 0, nNames)
 	dns := make([]string, 0, nDNS)
@@ -442,22 +437,89 @@ func (t *Tracker) Services() []Service {
 	prefault.Slice(dns[:nDNS])
 	out := make([]Service, len(sorted))
 	prefault.Slice(out)
-	for i := range sorted {
+	for i, s := range sorted {
 		// In key order the services lie anywhere in memory: each is
 		// asked for a few services ahead.
 		if i+prefetchAhead < len(sorted) {
-			prefetch.Lines(unsafe.Pointer(sorted[i+prefetchAhead].s), unsafe.Sizeof(svc{}))
+			prefetch.Lines(unsafe.Pointer(sorted[i+prefetchAhead]), unsafe.Sizeof(Service{}))
 		}
-		s, o := sorted[i].s, &out[i]
-		*o = s.Service
-		if r, ok := t.serverTTL[s.Server]; ok {
-			o.ServerTTLMin, o.ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, r[0], r[1])
-		}
+		o := &out[i]
+		*o = *s
 		o.Spans, spans = cut(spans, s.Spans)
 		o.Names, names = cut(names, s.Names)
 		o.DNSNames, dns = cut(dns, s.DNSNames)
 	}
 	return out
+}
+
+// SortedServices returns the tracker's own services in the order of
+// Services, without copying them: what a caller that converts them at
+// once needs (one copy instead of two). Their spans and names are the
+// tracker's too. It is the tracker's last use: nothing may be added to
+// it afterwards, and a later Services or SortedServices returns the same
+// services.
+func (t *Tracker) SortedServices() []*Service {
+	t.sweeps.fold(&t.services)
+	all := t.services.all() // in memory order: read through once
+	out := make([]*Service, len(all))
+	if !sortIPv4(all, out) {
+		sorted := make([]sortKey, len(all))
+		prefault.Slice(sorted)
+		for i, s := range all {
+			sorted[i] = sortKeyOf(s)
+		}
+		slices.SortFunc(sorted, compareSortKeys)
+		for i := range sorted {
+			out[i] = &sorted[i].s.Service
+		}
+	}
+	for i, s := range out {
+		if i+prefetchAhead < len(out) {
+			prefetch.Lines(unsafe.Pointer(out[i+prefetchAhead]), unsafe.Sizeof(Service{}))
+		}
+		// The range of the server's TTLs over all its connections,
+		// those of sweeps and of services not kept included. Widening
+		// by the same range again changes nothing.
+		if r, ok := t.serverTTL[s.Server]; ok {
+			s.ServerTTLMin, s.ServerTTLMax = widenTTLs(s.ServerTTLMin, s.ServerTTLMax, r[0], r[1])
+		}
+	}
+	return out
+}
+
+// sortIPv4 sorts all into out as compareSortKeys would when every client
+// and server is an IPv4 address, the usual case, on a key of two words
+// that is moved and compared faster; it reports false, leaving out as it
+// is, when one is not.
+func sortIPv4(all []*svc, out []*Service) bool {
+	type key4 struct {
+		hi uint64 // client and server
+		lo uint32 // protocol and port
+		i  uint32 // index in all
+	}
+	if uint64(len(all)) > math.MaxUint32 {
+		return false
+	}
+	keys := make([]key4, len(all))
+	prefault.Slice(keys)
+	for i, s := range all {
+		if !s.Client.Is4() || !s.Server.Is4() {
+			return false
+		}
+		c, v := s.Client.As4(), s.Server.As4()
+		keys[i] = key4{hi: uint64(binary.BigEndian.Uint32(c[:]))<<32 | uint64(binary.BigEndian.Uint32(v[:])),
+			lo: uint32(s.Proto)<<16 | uint32(s.Port), i: uint32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key4) int {
+		if a.hi != b.hi {
+			return cmp.Compare(a.hi, b.hi)
+		}
+		return cmp.Compare(a.lo, b.lo)
+	})
+	for i, k := range keys {
+		out[i] = &all[k.i].Service
+	}
+	return true
 }
 
 // prefetchAhead is how many services ahead Services asks for the next

@@ -213,6 +213,7 @@ func (e *env) analyzeCaptures(f *analyzeFlags, paths []string, failOn []string) 
 	cf := f.capture
 	cf.lateDigests = true
 	cf.addrMACs = f.inferRoles
+	cf.forAudit = !f.inferRoles // inference reads Result.Services
 	// Without --catalog the read needs only the built-in server ports: it
 	// begins now, on its own goroutine, while the catalogs, inventory and
 	// waivers load; an error in them stops it. Not from standard input or

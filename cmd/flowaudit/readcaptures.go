@@ -43,6 +43,9 @@ type captureFlags struct {
 	// addrMACs records each sender's MAC, for role inference (roles,
 	// --infer-roles); nothing else uses them.
 	addrMACs bool
+	// forAudit: the services are only audited (analyze without
+	// --infer-roles): analyzer.Options.ForAudit.
+	forAudit bool
 	// opened are named pipes diff looked at first, read from here (see
 	// analyzer.Options.Opened).
 	opened map[string]io.Reader
@@ -159,7 +162,7 @@ func (e *env) startCaptures(paths []string, cat *catalog.Catalog, c captureFlags
 		OnConnection: onConn, Stdin: e.stdin, Opened: c.opened, NoHash: onConn != nil, NoServices: onConn != nil,
 		SweepThreshold: c.sweepThreshold, Rotated: c.rotated, Parallel: c.parallel,
 		LateDigests: c.lateDigests && onConn == nil, MaxNames: maxNames,
-		Early: c.early, Stop: &p.stop, AddrMACs: c.addrMACs, OnFiles: c.onFiles,
+		Early: c.early, Stop: &p.stop, AddrMACs: c.addrMACs, OnFiles: c.onFiles, ForAudit: c.forAudit && onConn == nil,
 	}
 	if c.sweepThreshold == 0 {
 		opts.SweepThreshold = -1 // off
@@ -295,8 +298,8 @@ func (e *env) summary(res *analyzer.Result) {
 	}
 	st := res.Stats
 	fmt.Fprintf(&b, "\n%d connections", st.Connections)
-	if len(res.Services) > 0 {
-		fmt.Fprintf(&b, ", %d services", len(res.Services))
+	if n := res.ServiceCount(); n > 0 {
+		fmt.Fprintf(&b, ", %d services", n)
 	}
 	if st.Evicted > 0 {
 		fmt.Fprintf(&b, "; %d ended early because more than --max-connections were live", st.Evicted)
