@@ -89,6 +89,9 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 		}
 		rep.Skipped[s.Reason] = s.Count
 	}
+	// What every format works out from the audit is worked out now,
+	// while the digests may still run on the other core.
+	rep.Prepare()
 	err := res.WaitDigests()
 	for _, c := range res.Captures {
 		rep.Captures = append(rep.Captures, Capture(c))

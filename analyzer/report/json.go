@@ -347,7 +347,7 @@ func (r *Report) JSON(w io.Writer) error { return writeIndented(w, r.Document())
 
 // Document is the report as its JSON document, what JSON writes.
 func (r *Report) Document() *Document {
-	c := r.Result.Counts()
+	c := r.counts()
 	out := jsonReport{
 		Tool: r.Tool, Version: r.Version, Generated: TS(r.Generated),
 		Catalog: jsonCatalog{Files: names(r.CatalogFiles), Products: names(r.Products), Scope: r.Scope, Rules: r.Result.Rules},

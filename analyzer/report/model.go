@@ -167,6 +167,37 @@ type Report struct {
 	Skipped map[string]uint64 // packets skipped, by reason
 	Packets uint64
 	Limits  Limits
+
+	// derived is what Prepare worked out ahead of rendering; nil: each
+	// method works it out when asked.
+	derived *derived
+}
+
+// derived is what every format works out from Result and FailOn.
+type derived struct {
+	sections Sections
+	counts   audit.Counts
+	findings int
+	rules    []*catalog.Rule
+}
+
+// Prepare works out, once, what every format derives from the audit: the
+// sections, the counts, the findings, the rules cited (a pass over every
+// flow each). A caller that still waits for something else before it
+// renders (analysis.Report, for the captures' digests) calls it first,
+// so that rendering starts at once when that comes. Result and FailOn
+// must not change afterwards; Captures may.
+func (r *Report) Prepare() {
+	r.derived = nil
+	r.derived = &derived{sections: r.Split(), counts: r.Result.Counts(), findings: r.FindingCount(), rules: r.citedRules()}
+}
+
+// counts are the audit's counts (Result.Counts).
+func (r *Report) counts() audit.Counts {
+	if r.derived != nil {
+		return r.derived.counts
+	}
+	return r.Result.Counts()
 }
 
 // Complete says whether the report covers every frame of every capture:
@@ -247,6 +278,9 @@ var Kinds = []string{KindUndocumented, KindBlocked, KindMissing, KindOptionalMis
 // each counted once: an undocumented service whose waiver expired is one
 // finding, whether --fail-on names undocumented, expired-waiver or both.
 func (r *Report) FindingCount() int {
+	if r.derived != nil {
+		return r.derived.findings
+	}
 	on := map[string]bool{}
 	for _, k := range r.FailOn {
 		on[k] = true
@@ -293,7 +327,7 @@ func (r *Report) FindingCount() int {
 // format's summary. Blocked documented services are counted as blocked,
 // not here too.
 func (r *Report) DocumentedCount() int {
-	c := r.Result.Counts()
+	c := r.counts()
 	return c.Documented - c.Blocked
 }
 
@@ -306,6 +340,9 @@ type Sections struct {
 
 // Split sorts the audit's flows and missing rules into sections.
 func (r *Report) Split() Sections {
+	if r.derived != nil {
+		return r.derived.sections.clone()
+	}
 	var s Sections
 	for _, f := range r.Result.Flows {
 		switch {
@@ -337,6 +374,15 @@ func (r *Report) Split() Sections {
 		}
 	}
 	return s
+}
+
+// clone is s with slices of its own: a caller may reorder them.
+func (s Sections) clone() Sections {
+	return Sections{
+		Undocumented: slices.Clone(s.Undocumented), Blocked: slices.Clone(s.Blocked), Documented: slices.Clone(s.Documented), Waived: slices.Clone(s.Waived),
+		Missing: slices.Clone(s.Missing), OptionalMissing: slices.Clone(s.OptionalMissing), WaivedMissing: slices.Clone(s.WaivedMissing),
+		Sweeps: slices.Clone(s.Sweeps), WaivedSweeps: slices.Clone(s.WaivedSweeps),
+	}
 }
 
 // FrameNote says, once per report, what findings from flow records lack:

@@ -635,3 +635,39 @@ func TestTextRowsNotMade(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareSameOutput: a report prepared ahead of rendering (Prepare)
+// is written byte for byte as one that is not, in every format, with and
+// without waivers, and its captures may still change after Prepare; a
+// caller reordering what Split returns does not change the next render.
+func TestPrepareSameOutput(t *testing.T) {
+	const waived = `
+waivers:
+  - {client: 198.51.100.9, server: 10.0.0.0/16, proto: tcp, port: 445, reason: vulnerability scanner, ticket: CHG-900}
+  - {client: 198.51.100.9, server: broker1, proto: tcp, reason: port scan of the broker, ticket: CHG-901, expires: 2026-10-31}
+  - {client: 192.0.2.1, server: agent1, proto: udp, port: 4172, reason: test, ticket: CHG-902}
+`
+	for _, waivers := range []string{"", waived} {
+		plain, prepared := testReportWaivers(t, waivers), testReportWaivers(t, waivers)
+		prepared.Captures = nil
+		prepared.Prepare()
+		prepared.Captures = plain.Captures
+		s := prepared.Split()
+		slices.Reverse(s.Undocumented)
+		for _, f := range Formats {
+			var want, got bytes.Buffer
+			if err := plain.Write(&want, f, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := prepared.Write(&got, f, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if want.Len() == 0 || !bytes.Equal(want.Bytes(), got.Bytes()) {
+				t.Errorf("waivers %v, %s: prepared report differs (%d bytes, want %d)", waivers != "", f, got.Len(), want.Len())
+			}
+		}
+		if prepared.FindingCount() != plain.FindingCount() || prepared.DocumentedCount() != plain.DocumentedCount() {
+			t.Errorf("counts differ: %d/%d findings", prepared.FindingCount(), plain.FindingCount())
+		}
+	}
+}

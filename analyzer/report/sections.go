@@ -119,7 +119,7 @@ func rolesCell(f *audit.Flow) string {
 
 // SummaryTable counts every kind of result.
 func (r *Report) SummaryTable() Table {
-	c := r.Result.Counts()
+	c := r.counts()
 	t := Table{ID: "summary", Title: "Summary", Header: []string{"Result", "Count"}}
 	add := func(name string, n int) { t.Rows = append(t.Rows, []string{name, count(n)}) }
 	add("Undocumented services", c.Undocumented)
@@ -401,6 +401,17 @@ func (r *Report) tablesUpTo(max int) []Table {
 func (r *Report) RulesTable() Table {
 	t := Table{ID: "rules", Title: "Rules cited", Header: []string{"Rule", "Description", "Source"}, Code: map[int]bool{0: true}, WideOnly: true,
 		Intro: "Where each rule named above comes from: the vendor document (title and edition), its section and the row of its table."}
+	for _, rule := range r.citedRules() {
+		t.Rows = append(t.Rows, []string{rule.ID, rule.Description, rule.SourceText()})
+	}
+	return t
+}
+
+// citedRules are the rules the report names, by ID.
+func (r *Report) citedRules() []*catalog.Rule {
+	if r.derived != nil {
+		return r.derived.rules
+	}
 	seen := map[*catalog.Rule]bool{}
 	var rules []*catalog.Rule
 	add := func(rs ...*catalog.Rule) {
@@ -421,10 +432,7 @@ func (r *Report) RulesTable() Table {
 		add(u.Rule)
 	}
 	sort.Slice(rules, func(i, j int) bool { return rules[i].ID < rules[j].ID })
-	for _, rule := range rules {
-		t.Rows = append(t.Rows, []string{rule.ID, rule.Description, rule.SourceText()})
-	}
-	return t
+	return rules
 }
 
 // scopeText says which products hints drew on, and why.
