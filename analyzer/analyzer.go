@@ -622,7 +622,7 @@ func (res *Result) fill(trackers []*flow.Tracker, sniffers []*names.Sniffer, ski
 		tr.Merge(o)
 	}
 	if forAudit {
-		res.audit, res.forAudit = auditServices(tr.SortedServices(), res.Paths()), true
+		res.audit, res.forAudit = auditServices(tr.SortedServices(), res.Paths(), res.Workers()), true
 	} else {
 		res.Services = tr.Services()
 	}
@@ -919,6 +919,20 @@ func (r *Result) WaitDigests() error {
 	}
 	r.digests = nil
 	return errors.Join(errs...)
+}
+
+// Workers is how many cores the work on a Result may take now: 1 while a
+// capture's digest is still being computed on another core
+// (Options.LateDigests), which a second worker would take turns with, so
+// that the digest, the longest single task of a large analysis, is not
+// delayed; else 0, every core.
+func (r *Result) Workers() int {
+	for _, d := range r.digests {
+		if len(d.sum) == 0 {
+			return 1
+		}
+	}
+	return 0
 }
 
 // waitDigest waits for one capture's digest and completes its Capture; it

@@ -21,13 +21,13 @@ import (
 // counts as established: the path through the firewall was open.
 //
 // A scan's tens of thousands of services are converted on every core, a
-// run of them each (the second core is free once the digest is done).
+// run of them each.
 func AuditServices(ss []flow.Service, files []string) []audit.Service {
 	ps := make([]*flow.Service, len(ss))
 	for i := range ss {
 		ps[i] = &ss[i]
 	}
-	return auditServices(ps, files)
+	return auditServices(ps, files, 0)
 }
 
 // TakeAuditServices returns the services as the audit takes them
@@ -52,10 +52,14 @@ func (r *Result) ServiceCount() int {
 	return len(r.Services)
 }
 
-// auditServices is AuditServices of the services ss points to.
-func auditServices(ss []*flow.Service, files []string) []audit.Service {
+// auditServices is AuditServices of the services ss points to, on at most
+// workers cores (0: every core).
+func auditServices(ss []*flow.Service, files []string, workers int) []audit.Service {
 	out := make([]audit.Service, len(ss))
-	workers := min(runtime.GOMAXPROCS(0), len(ss)/convertChunk)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(ss)/convertChunk)
 	if workers <= 1 {
 		convertServices(out, ss, files)
 		return out

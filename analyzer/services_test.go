@@ -133,3 +133,22 @@ func TestForAuditSameServices(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkersWhileHashing: the work on a Result takes one core while a
+// digest still runs, every core once all are done (or none was late).
+func TestWorkersWhileHashing(t *testing.T) {
+	var r Result
+	if w := r.Workers(); w != 0 {
+		t.Errorf("no digest pending: %d workers, want 0 (every core)", w)
+	}
+	a, b := make(chan hashResult, 1), make(chan hashResult, 1)
+	r.digests = []pendingDigest{{sum: a}, {sum: b}}
+	a <- hashResult{sum: "x"}
+	if w := r.Workers(); w != 1 {
+		t.Errorf("one digest running: %d workers, want 1", w)
+	}
+	b <- hashResult{sum: "y"}
+	if w := r.Workers(); w != 0 {
+		t.Errorf("digests done: %d workers, want 0", w)
+	}
+}

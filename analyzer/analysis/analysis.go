@@ -57,7 +57,8 @@ func Report(res *analyzer.Result, in Input) (*report.Report, error) {
 	paths := res.Paths()
 	services := res.TakeAuditServices()
 	result := audit.Audit(services, in.Inventory, in.Catalog,
-		audit.Options{Products: in.Products, Scope: in.Scope, IncludeNoise: in.IncludeNoise, Now: in.Generated, Waivers: in.Waivers})
+		audit.Options{Products: in.Products, Scope: in.Scope, IncludeNoise: in.IncludeNoise, Now: in.Generated, Waivers: in.Waivers,
+			Workers: res.Workers()})
 	services = nil
 	result.AddSweeps(analyzer.AuditSweeps(res.Sweeps, paths), in.Inventory)
 	in.Waivers.ApplySweeps(result, in.Generated)

@@ -220,6 +220,10 @@ type Options struct {
 	IncludeNoise bool      // list noise as flows instead of summarizing it
 	Now          time.Time // waivers expire against this time
 	Waivers      *Waivers
+	// Workers bounds the cores a large audit labels on (0: every core);
+	// 1 while another core is busy with work that must not wait (a
+	// capture's digest), which a second worker would take turns with.
+	Workers int
 }
 
 // Result is an audit's answer.
@@ -456,6 +460,9 @@ func (a *auditor) labelAll(services []*Service) []*Flow {
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(services)/labelChunk)
+	if a.opts.Workers > 0 {
+		workers = min(workers, a.opts.Workers)
+	}
 	if workers <= 1 {
 		run(a, 0, len(services))
 		a.seen = a.c.seen

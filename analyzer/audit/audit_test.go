@@ -452,8 +452,14 @@ func TestLabelAllCores(t *testing.T) {
 	opts := Options{Products: []string{"custom"}, Now: t0}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // four runs of labels, whatever the machine
 	all := Audit(services, inv, cat, opts)
+	oneWorker := opts
+	oneWorker.Workers = 1 // every core, one worker: as while a digest runs
+	worker := Audit(services, inv, cat, oneWorker)
 	runtime.GOMAXPROCS(1)
 	one := Audit(services, inv, cat, opts)
+	if !reflect.DeepEqual(worker, one) {
+		t.Errorf("Workers 1 differs from one core")
+	}
 	if len(one.Flows) < 4*labelChunk || len(one.Noise) == 0 {
 		t.Fatalf("%d flows, %d noise: the test needs more of both", len(one.Flows), len(one.Noise))
 	}
