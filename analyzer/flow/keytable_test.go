@@ -229,18 +229,26 @@ func TestPrefetchHashes(t *testing.T) {
 
 // TestSortedServicesOrder: Services and SortedServices give the services
 // in ServiceKey.Compare order, the same services, whether every address
-// is IPv4 (the two-word key) or not (the general one), with many ties on
-// client and server; SortedServices twice gives the same.
+// is IPv4 (the two-word key), some are IPv6 (sorted apart, zones among
+// them) or an IPv4 client has an IPv6 server (the general key for all),
+// with many ties on client and server; SortedServices twice gives the
+// same.
 func TestSortedServicesOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 18))
 	v4 := func() netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(3)), byte(rng.IntN(200))}) }
-	v6 := func() netip.Addr { return netip.AddrFrom16([16]byte{0: 0xfd, 15: byte(rng.IntN(4))}) }
-	for _, mixed := range []bool{false, true} {
+	v6 := func() netip.Addr {
+		a := netip.AddrFrom16([16]byte{0: 0xfe, 1: 0x80, 15: byte(rng.IntN(4))})
+		return a.WithZone([]string{"", "eth0", "eth1"}[rng.IntN(3)])
+	}
+	for _, mixed := range []int{0, 1, 2} {
 		tr := NewTracker(Config{MaxServices: 1 << 20, SweepThreshold: -1})
 		for range 3000 {
 			c, s := v4(), v4()
-			if mixed && rng.IntN(5) == 0 {
+			switch {
+			case mixed > 0 && rng.IntN(5) == 0:
 				c, s = v6(), v6()
+			case mixed > 1 && rng.IntN(50) == 0:
+				s = v6()
 			}
 			proto := []uint8{decode.ProtoTCP, decode.ProtoUDP}[rng.IntN(2)]
 			tr.AddConnection(&Connection{Orig: c, Resp: s, OrigPort: 40000, RespPort: uint16([]int{53, 443, 80, 3389, 8443}[rng.IntN(5)]),
@@ -248,22 +256,22 @@ func TestSortedServicesOrder(t *testing.T) {
 		}
 		copied := tr.Services()
 		if len(copied) < 1000 {
-			t.Fatalf("mixed %v: %d services, want many", mixed, len(copied))
+			t.Fatalf("mixed %d: %d services, want many", mixed, len(copied))
 		}
 		if !slices.IsSortedFunc(copied, func(a, b Service) int { return a.ServiceKey.Compare(b.ServiceKey) }) {
-			t.Errorf("mixed %v: Services not in key order", mixed)
+			t.Errorf("mixed %d: Services not in key order", mixed)
 		}
 		for round := range 2 {
 			own := tr.SortedServices()
 			if len(own) != len(copied) {
-				t.Fatalf("mixed %v: %d sorted services, %d copied", mixed, len(own), len(copied))
+				t.Fatalf("mixed %d: %d sorted services, %d copied", mixed, len(own), len(copied))
 			}
 			for i, s := range own {
 				if s.ServiceKey != copied[i].ServiceKey || s.Connections != copied[i].Connections {
-					t.Fatalf("mixed %v round %d: service %d is %+v, Services says %+v", mixed, round, i, s.ServiceKey, copied[i].ServiceKey)
+					t.Fatalf("mixed %d round %d: service %d is %+v, Services says %+v", mixed, round, i, s.ServiceKey, copied[i].ServiceKey)
 				}
 				if i > 0 && own[i-1].ServiceKey.Compare(s.ServiceKey) >= 0 {
-					t.Fatalf("mixed %v: %+v before %+v", mixed, own[i-1].ServiceKey, s.ServiceKey)
+					t.Fatalf("mixed %d: %+v before %+v", mixed, own[i-1].ServiceKey, s.ServiceKey)
 				}
 			}
 		}

@@ -461,17 +461,34 @@ func (t *Tracker) Services() []Service {
 func (t *Tracker) SortedServices() []*Service {
 	t.sweeps.fold(&t.services)
 	all := t.services.all() // in memory order: read through once
-	out := make([]*Service, len(all))
-	if !sortIPv4(all, out) {
-		sorted := make([]sortKey, len(all))
-		prefault.Slice(sorted)
-		for i, s := range all {
-			sorted[i] = sortKeyOf(s)
+	out := make([]*Service, 0, len(all))
+	// The services between IPv4 addresses, the usual case, are sorted on
+	// a key of two words, moved and compared faster; the others (IPv6,
+	// zones) on the general one. Both kinds of client sort apart
+	// (compareSortKeys: IPv4 after no address, before IPv6), so they are
+	// sorted apart, unless an IPv4 client has a server of another kind.
+	var v4, others []*svc
+	for _, s := range all {
+		if s.Client.Is4() && s.Server.Is4() {
+			v4 = append(v4, s)
+		} else {
+			others = append(others, s)
 		}
-		slices.SortFunc(sorted, compareSortKeys)
-		for i := range sorted {
-			out[i] = &sorted[i].s.Service
-		}
+	}
+	if slices.ContainsFunc(others, func(s *svc) bool { return s.Client.Is4() }) {
+		v4, others = nil, all
+	}
+	rest := sortGeneral(others)
+	after := 0 // the others before the IPv4 clients: those without an address
+	for after < len(rest) && rest[after].ck == 0 {
+		after++
+	}
+	for _, k := range rest[:after] {
+		out = append(out, &k.s.Service)
+	}
+	out = sortIPv4(v4, out)
+	for _, k := range rest[after:] {
+		out = append(out, &k.s.Service)
 	}
 	for i, s := range out {
 		if i+prefetchAhead < len(out) {
@@ -487,25 +504,35 @@ func (t *Tracker) SortedServices() []*Service {
 	return out
 }
 
-// sortIPv4 sorts all into out as compareSortKeys would when every client
-// and server is an IPv4 address, the usual case, on a key of two words
-// that is moved and compared faster; it reports false, leaving out as it
-// is, when one is not.
-func sortIPv4(all []*svc, out []*Service) bool {
+// sortGeneral sorts ss by compareSortKeys.
+func sortGeneral(ss []*svc) []sortKey {
+	sorted := make([]sortKey, len(ss))
+	prefault.Slice(sorted)
+	for i, s := range ss {
+		sorted[i] = sortKeyOf(s)
+	}
+	slices.SortFunc(sorted, compareSortKeys)
+	return sorted
+}
+
+// sortIPv4 appends all, services between IPv4 addresses, to out in the
+// order of compareSortKeys, sorted on a key of two words.
+func sortIPv4(all []*svc, out []*Service) []*Service {
 	type key4 struct {
 		hi uint64 // client and server
 		lo uint32 // protocol and port
 		i  uint32 // index in all
 	}
 	if uint64(len(all)) > math.MaxUint32 {
-		return false
+		// Beyond the index's range (never at the bounds flowaudit sets).
+		for _, k := range sortGeneral(all) {
+			out = append(out, &k.s.Service)
+		}
+		return out
 	}
 	keys := make([]key4, len(all))
 	prefault.Slice(keys)
 	for i, s := range all {
-		if !s.Client.Is4() || !s.Server.Is4() {
-			return false
-		}
 		c, v := s.Client.As4(), s.Server.As4()
 		keys[i] = key4{hi: uint64(binary.BigEndian.Uint32(c[:]))<<32 | uint64(binary.BigEndian.Uint32(v[:])),
 			lo: uint32(s.Proto)<<16 | uint32(s.Port), i: uint32(i)}
@@ -516,10 +543,10 @@ func sortIPv4(all []*svc, out []*Service) bool {
 		}
 		return cmp.Compare(a.lo, b.lo)
 	})
-	for i, k := range keys {
-		out[i] = &all[k.i].Service
+	for _, k := range keys {
+		out = append(out, &all[k.i].Service)
 	}
-	return true
+	return out
 }
 
 // prefetchAhead is how many services ahead Services asks for the next
