@@ -65,7 +65,7 @@ func (p *pacer) start() {
 		{Name: "/gc/scan/globals:bytes"},
 		{Name: "/gc/scan/stack:bytes"},
 	}
-	p.set(percentFor(p.floor, 0, 0))
+	p.after()
 	p.arm()
 }
 
@@ -86,7 +86,8 @@ func (p *pacer) arm() {
 // on a zero-sized or tiny pointer-free object may never run.
 type sentinel struct{ _ *int }
 
-// after sets GOGC for the next collection from the heap the last one left.
+// after sets GOGC for the next collection from the heap the last one left
+// (none before the first).
 func (p *pacer) after() {
 	metrics.Read(p.samples)
 	var v [3]uint64
@@ -99,16 +100,16 @@ func (p *pacer) after() {
 }
 
 // percentFor is the GOGC whose goal, after a collection that left live
-// bytes of heap and roots bytes of globals and stacks, is the floor, but
-// never under 100. With nothing live yet, it is the GOGC whose smallest
-// goal is the floor.
+// bytes of heap (0 before the first) and roots bytes of globals and
+// stacks, is the floor, but never under 100. The runtime's goal is
+// live + (live+roots)*GOGC/100, and at least 4 MiB*GOGC/100.
 func percentFor(floor, live, roots uint64) int {
-	if live == 0 {
-		return int(max(100, floor*100/heapMinimum))
-	}
-	// The runtime's goal: live + (live+roots)*GOGC/100.
 	if floor <= live {
 		return 100
 	}
-	return int(max(100, (floor-live)*100/(live+roots)))
+	p := floor * 100 / heapMinimum
+	if live+roots > 0 {
+		p = min(p, (floor-live)*100/(live+roots))
+	}
+	return int(max(100, p))
 }

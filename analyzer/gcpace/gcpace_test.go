@@ -15,7 +15,8 @@ func TestPercentFor(t *testing.T) {
 		floor, live, roots uint64
 		want               int
 	}{
-		{256 * mib, 0, 0, 6400},               // before the first collection: 4 MiB * 64
+		{256 * mib, 0, 0, 6400},               // nothing yet: the smallest goal, 4 MiB * 64
+		{256 * mib, 0, 10 * mib, 2560},        // before the first collection: the roots * 25.6
 		{2 * mib, 0, 0, 100},                  // a floor under the runtime's minimum
 		{256 * mib, 10 * mib, 10 * mib, 1230}, // 10 + 20*12.3 = 256 MiB
 		{256 * mib, 120 * mib, 10 * mib, 104},
@@ -27,7 +28,7 @@ func TestPercentFor(t *testing.T) {
 		}
 		// The goal the runtime computes from the percent is the floor (to
 		// a percent's rounding) or GOGC=100's, whichever is larger.
-		if c.live > 0 {
+		if c.live+c.roots > 0 {
 			p := uint64(percentFor(c.floor, c.live, c.roots))
 			goal := c.live + (c.live+c.roots)*p/100
 			def := 2*c.live + c.roots
@@ -55,7 +56,7 @@ func TestPacerFollowsCollections(t *testing.T) {
 	p.start()
 	defer p.stopped.Store(true)
 	if got := <-set; got != 1600 {
-		t.Fatalf("first percent %d, want 1600 (the floor at 4 MiB a hundred)", got)
+		t.Fatalf("first percent %d, want 1600 (the floor, 64 MiB, over the smallest goal, 4 MiB, the test binary's heap and roots being smaller)", got)
 	}
 	// wait runs collections until the pacer has set a percent after one.
 	wait := func() int {
