@@ -63,10 +63,10 @@ func Share(f *os.File, n int) []io.ReadCloser {
 }
 
 // maxWaiting is how many windows the readers of a Share keep mapped for a
-// reader that lags behind (besides the windows they are in): 48 MiB of
+// reader that lags behind (besides the windows they are in): 32 MiB of
 // the page cache at the default window. A window the leading reader
 // leaves beyond that is unmapped, and the one behind maps it again.
-const maxWaiting = 6
+const maxWaiting = 1
 
 // shared is the state of a Share: the mapped windows and where each
 // reader is.
