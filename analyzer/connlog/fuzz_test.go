@@ -86,6 +86,8 @@ func FuzzNames(f *testing.F) {
 	f.Add([]byte(sslHeader + "1.0\tC1\t192.0.2.1\t1\t192.0.2.2\t443\tTLSv13\t-\tOCSP.example.\tT\n"))
 	f.Add([]byte("#separator \\x7c\n#path|http\n#fields|uid|host\nC1|a.example:80\nC2|[::1]:80\n"))
 	f.Add([]byte(`{"uid":"C1","server_name":"a.example"}` + "\n" + `{"uid":"C2","host":"b.example:8080","method":"GET"}` + "\n"))
+	// Logs of two kinds concatenated: refused at the second #path.
+	f.Add([]byte(sslHeader + "1.0\tC1\t192.0.2.1\t1\t192.0.2.2\t443\tTLSv13\t-\ta.example\tT\n#separator \\x09\n#path\thttp\n#fields\tuid\thost\nC2\tb.example\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := Names{Max: 4}
 		err := n.Read("fuzz.log", bytes.NewReader(data))

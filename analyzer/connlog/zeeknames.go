@@ -3,7 +3,6 @@ package connlog
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -195,6 +194,12 @@ func (n *Names) Read(path string, r io.Reader) error {
 	n.SHA256 = append(n.SHA256, "")
 	n.Kinds = append(n.Kinds, "")
 	st := nameLogState{sep: []byte{'\t'}, setSep: []byte{','}, unset: []byte("-"), empty: []byte("(empty)")}
+	// The log is of the kind its head says (NameLogKind, as the caller
+	// recognised it): a block or line of another kind after it is an
+	// error, not names taken under the wrong kind.
+	if h, _ := br.Peek(SniffSize); len(h) > 0 {
+		st.kind = NameLogKind(h)
+	}
 	defer func(i int) { n.Kinds[i] = st.kind }(len(n.Kinds) - 1)
 	for line, lineNo := []byte(nil), 1; ; lineNo++ {
 		var err error
@@ -272,20 +277,33 @@ func (n *Names) line(line []byte, st *nameLogState) error {
 		if err := json.Unmarshal(line, &j); err != nil {
 			return fmt.Errorf("not a JSON ssl.log, http.log or dns.log object: %w", err)
 		}
+		kind := ""
 		switch {
-		case j.ServerName != nil || j.Host != nil:
+		case j.ServerName != nil:
+			kind = "ssl"
+		case j.Host != nil:
+			kind = "http"
+		case j.Query != nil || j.Answers != nil || j.Rcode != nil || j.TransID != nil || j.QtypeName != nil:
+			kind = "dns"
+		}
+		if kind != "" && st.kind != "" && kind != st.kind {
+			return fmt.Errorf("%s %s.log line in %s %s.log: Zeek writes each log to its own file; give the %s.log as an input of its own", logArticle(kind), kind, logArticle(st.kind), st.kind, kind)
+		}
+		switch kind {
+		case "ssl", "http":
 			if j.UID == nil {
 				return errors.New("no uid")
 			}
+			st.kind = kind
 			if j.ServerName != nil {
-				st.kind = cmp.Or(st.kind, "ssl")
 				return n.add([]byte(*j.UID), []byte(*j.ServerName), flow.NameSNI)
 			}
-			st.kind = cmp.Or(st.kind, "http")
 			return n.add([]byte(*j.UID), []byte(*j.Host), flow.NameHTTPHost)
-		case j.Query != nil || j.Answers != nil || j.Rcode != nil || j.TransID != nil || j.QtypeName != nil:
-			st.kind = cmp.Or(st.kind, "dns")
+		case "dns":
+			st.kind = kind
 			return n.jsonDNS(&j)
+		}
+		switch {
 		case j.UID == nil:
 			return errors.New("no uid")
 		}
@@ -315,6 +333,15 @@ func (n *Names) line(line []byte, st *nameLogState) error {
 	return n.add(cols[st.col[ncUID]], name, src)
 }
 
+// logArticle is the article of a name log's kind: "a dns.log", "an
+// ssl.log".
+func logArticle(kind string) string {
+	if kind == "dns" {
+		return "a"
+	}
+	return "an"
+}
+
 // header reads a '#' line of a TSV names log.
 func (st *nameLogState) header(line []byte) error {
 	if v, ok := bytes.CutPrefix(line, []byte("#separator ")); ok {
@@ -340,6 +367,11 @@ func (st *nameLogState) header(line []byte) error {
 	case "#path":
 		switch string(val) {
 		case "ssl", "http", "dns":
+			if st.kind != "" && st.kind != string(val) {
+				// Logs concatenated (cat ssl.log http.log): the file is
+				// cited as one kind, so a block of another is refused.
+				return fmt.Errorf("#path %s after #path %s: Zeek writes each log to its own file; give the %s.log as an input of its own", val, st.kind, val)
+			}
 			st.kind = string(val)
 		default:
 			return fmt.Errorf("#path %s: not an ssl.log, http.log or dns.log", val)
@@ -376,6 +408,9 @@ func (st *nameLogState) header(line []byte) error {
 		case st.kind == "dns" && (st.col[ncTS] < 0 || st.col[ncOrigH] < 0 || st.col[ncQuery] < 0 || st.col[ncAnswers] < 0):
 			st.ncols = 0
 			return errors.New("#fields: no ts, id.orig_h, query or answers column")
+		case st.kind == "dns" && st.col[ncRespP] < 0:
+			st.ncols = 0
+			return errNoDNSPort
 		}
 		st.ncols = len(fields)
 	}
@@ -444,6 +479,11 @@ func (n *Names) Name(c *flow.Connection) {
 // mDNS and LLMNR, on 137, 5353 and 5355).
 const dnsPort = 53
 
+// errNoDNSPort: a dns.log must say each response's server port, the one
+// thing that tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS
+// (137), whose answers a capture does not take either.
+var errNoDNSPort = errors.New("#fields: no id.resp_p column: the server port tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS (137), whose answers name nothing")
+
 // tsvDNS reads a data line of a TSV dns.log.
 func (n *Names) tsvDNS(cols [][]byte, st *nameLogState) error {
 	val := func(c int) []byte {
@@ -452,14 +492,16 @@ func (n *Names) tsvDNS(cols [][]byte, st *nameLogState) error {
 		}
 		return nil
 	}
-	if p := val(ncRespP); p != nil {
-		port, err := parsePort(p)
-		if err != nil {
-			return fmt.Errorf("id.resp_p: %w", err)
-		}
-		if port != dnsPort {
-			return nil
-		}
+	p := val(ncRespP)
+	if p == nil {
+		return errors.New("id.resp_p unset: the server port tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS (137)")
+	}
+	port, err := parsePort(p)
+	if err != nil {
+		return fmt.Errorf("id.resp_p: %w", err)
+	}
+	if port != dnsPort {
+		return nil
 	}
 	if val(ncRcode) != nil {
 		n.DNSResponses++
@@ -502,7 +544,10 @@ func (n *Names) tsvDNS(cols [][]byte, st *nameLogState) error {
 
 // jsonDNS reads a line of a JSON dns.log.
 func (n *Names) jsonDNS(j *jsonNameLine) error {
-	if j.RespP != nil && *j.RespP != dnsPort {
+	if j.RespP == nil {
+		return errors.New("no id.resp_p: the server port tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS (137)")
+	}
+	if *j.RespP != dnsPort {
 		return nil
 	}
 	if j.Rcode != nil {

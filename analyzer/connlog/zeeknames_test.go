@@ -339,8 +339,16 @@ func TestNamesDNSErrors(t *testing.T) {
 		{"rtt", dnsHeader + good + bad(8, "-1.0"), `dns.log:10: rtt "-1.0": not an interval`},
 		{"qclass", dnsHeader + good + bad(10, "IN"), `dns.log:10: qclass "IN": not a count`},
 		{"no answers column", "#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tquery\n", "dns.log:3: #fields: no ts, id.orig_h, query or answers column"},
-		{"json no client", `{"ts":1709542800.0,"uid":"Cd1","query":"a.example","answers":["203.0.113.81"]}` + "\n", "dns.log:1: no id.orig_h"},
-		{"json rtt", `{"ts":1709542800.0,"uid":"Cd1","id.orig_h":"192.0.2.61","rtt":-2,"query":"a.example","answers":["203.0.113.81"]}` + "\n", "dns.log:1: rtt -2: not an interval"},
+		{"json no client", `{"ts":1709542800.0,"uid":"Cd1","id.resp_p":53,"query":"a.example","answers":["203.0.113.81"]}` + "\n", "dns.log:1: no id.orig_h"},
+		{"json rtt", `{"ts":1709542800.0,"uid":"Cd1","id.orig_h":"192.0.2.61","id.resp_p":53,"rtt":-2,"query":"a.example","answers":["203.0.113.81"]}` + "\n", "dns.log:1: rtt -2: not an interval"},
+		// Without the server port, mDNS (5353) and LLMNR (5355) answers
+		// could not be told from DNS: the log is refused, not read with
+		// every port's answers.
+		{"no port column", "#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tquery\tanswers\n1709542800.5\t192.0.2.61\tprinter.local\t192.0.2.99\n",
+			"dns.log:3: #fields: no id.resp_p column: the server port tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS (137), whose answers name nothing"},
+		{"port unset", dnsHeader + good + bad(5, "-"), "dns.log:10: id.resp_p unset: the server port tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS (137)"},
+		{"json no port", `{"ts":1709542800.0,"uid":"Cd1","id.orig_h":"192.0.2.61","query":"wpad","answers":["192.0.2.96"],"rcode_name":"NOERROR"}` + "\n",
+			"dns.log:1: no id.resp_p: the server port tells DNS (53) from mDNS (5353), LLMNR (5355) and NetBIOS (137)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var n Names
@@ -354,6 +362,62 @@ func TestNamesDNSErrors(t *testing.T) {
 				if n.Name(c); c.ServerName != "a.example" {
 					t.Errorf("the answer before the error lost: %q", c.ServerName)
 				}
+			}
+		})
+	}
+}
+
+// TestNameLogKindsConcatenated: Zeek writes one log, one #path, per file;
+// a file that concatenates logs of several kinds (cat ssl.log http.log)
+// was read block by block but cited as the last kind only. A block or
+// JSON line of another kind than the file's first is an error with its
+// line (the names before it kept); logs of one kind concatenated (rotated
+// parts) are read whole.
+func TestNameLogKindsConcatenated(t *testing.T) {
+	const httpHeader = "#separator \\x09\n#path\thttp\n#fields\tuid\thost\n"
+	const ssl1 = "1.0\tC1\t192.0.2.1\t1\t192.0.2.2\t443\tTLSv13\t-\ta.example\tT\n"
+	const ssl2 = "2.0\tC2\t192.0.2.1\t2\t192.0.2.2\t443\tTLSv13\t-\tb.example\tT\n"
+	const dnsLine = "1709542800.000000\tCd1\t192.0.2.61\t50721\t192.0.2.5\t53\tudp\t1\t0.500000\ta.example\t1\tC_INTERNET\t1\tA\t0\tNOERROR\tF\tF\tT\tT\t0\t203.0.113.81\t60.000000\tF\n"
+	const jsonSSL = `{"ts":1,"uid":"C1","server_name":"a.example","cipher":"TLS_AES_128_GCM_SHA256"}` + "\n"
+	const jsonHTTP = `{"ts":1,"uid":"C2","method":"GET","host":"b.example"}` + "\n"
+	const jsonDNS = `{"ts":1,"uid":"C3","id.orig_h":"192.0.2.1","id.resp_p":53,"query":"c.example","answers":["203.0.113.9"]}` + "\n"
+	for _, tt := range []struct {
+		name, log, want, kind string
+		named                 []string // uids C1, C2 named after the read
+	}{
+		{"ssl then http", sslHeader + ssl1 + httpHeader + "C2\tb.example\n", "x.log:10: #path http after #path ssl: Zeek writes each log to its own file; give the http.log as an input of its own", "ssl", []string{"C1"}},
+		{"ssl then dns", sslHeader + ssl1 + dnsHeader + dnsLine, "x.log:13: #path dns after #path ssl", "ssl", []string{"C1"}},
+		{"dns then ssl", dnsHeader + dnsLine + sslHeader + ssl1, "x.log:14: #path ssl after #path dns", "dns", nil},
+		{"ssl twice (rotated parts)", sslHeader + ssl1 + "#close\t2024-03-04-10-00-00\n" + sslHeader + ssl2, "", "ssl", []string{"C1", "C2"}},
+		{"json ssl then http", jsonSSL + jsonHTTP, "x.log:2: an http.log line in an ssl.log", "ssl", []string{"C1"}},
+		{"json http then ssl", jsonHTTP + jsonSSL, "x.log:2: an ssl.log line in an http.log", "http", []string{"C2"}},
+		{"json ssl then dns", jsonSSL + jsonDNS, "x.log:2: a dns.log line in an ssl.log", "ssl", []string{"C1"}},
+		// The head says ssl (cipher) before any name: an http line is refused.
+		{"json ssl without sni then http", `{"ts":1,"uid":"C9","cipher":"TLS_AES_128_GCM_SHA256"}` + "\n" + jsonHTTP, "x.log:2: an http.log line in an ssl.log", "ssl", nil},
+		{"tsv ssl then json http", sslHeader + ssl1 + jsonHTTP, "x.log:9: an http.log line in an ssl.log", "ssl", []string{"C1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var n Names
+			err := n.Read("x.log", strings.NewReader(tt.log))
+			var e *Error
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("err %v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want) || !errors.As(err, &e)):
+				t.Fatalf("err %v, want %q", err, tt.want)
+			}
+			if !slices.Equal(n.Kinds, []string{tt.kind}) {
+				t.Errorf("kinds %q, want %q", n.Kinds, tt.kind)
+			}
+			var named []string
+			for _, uid := range []string{"C1", "C2"} {
+				c := conn(uid)
+				if n.Name(c); c.ServerName != "" {
+					named = append(named, uid)
+				}
+			}
+			if !slices.Equal(named, tt.named) {
+				t.Errorf("named %v, want %v", named, tt.named)
 			}
 		})
 	}

@@ -203,7 +203,7 @@ func TestZeekNameLogWithCaptures(t *testing.T) {
 	ssl := filepath.Join(tmp, "ssl.log")
 	dns := filepath.Join(tmp, "dns.log")
 	os.WriteFile(ssl, []byte("#separator \\x09\n#path\tssl\n#fields\tuid\tserver_name\nC1\ta.example\n"), 0o644)
-	os.WriteFile(dns, []byte("#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tquery\tanswers\n1746522000.5\t192.0.2.61\ta.example\t203.0.113.80\n"), 0o644)
+	os.WriteFile(dns, []byte("#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tid.resp_p\tquery\tanswers\n1746522000.5\t192.0.2.61\t53\ta.example\t203.0.113.80\n"), 0o644)
 	capture := "../../testdata/names/cloud-connector.pcapng"
 	for _, tc := range []struct {
 		args []string
