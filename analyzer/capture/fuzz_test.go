@@ -224,9 +224,9 @@ func FuzzMapped(f *testing.F) {
 	for _, data := range fuzzSeeds(f) {
 		f.Add(data)
 	}
-	old := mapWindow
-	mapWindow = os.Getpagesize()
-	f.Cleanup(func() { mapWindow = old })
+	old, oldShare := mapWindow, shareWindow
+	mapWindow, shareWindow = os.Getpagesize(), os.Getpagesize()
+	f.Cleanup(func() { mapWindow, shareWindow = old, oldShare })
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want := readOutcome(NewReader("fuzz", bytes.NewReader(data)))

@@ -13,11 +13,17 @@ import (
 
 // mapWindow is how much of a file is mapped at a time: the memory a mapped
 // read holds, whatever the file's size. It is a multiple of the page size.
-// Each window unmapped interrupts every other core the process runs on
-// (a TLB flush), the one hashing the capture among them: 32 MiB windows
-// take a fourth of the interrupts 8 MiB ones did (on the make-bench
-// capture, 15 ms less of the digest's time, which ends analyze's run).
-var mapWindow = 32 << 20
+// A Share maps shareWindow at a time (its windows are unmapped while
+// another core hashes the file, and each unmap interrupts that core).
+var mapWindow = 8 << 20
+
+// shareWindow is how much of a file a Share maps at a time. Each window
+// unmapped interrupts every other core the process runs on (a TLB flush),
+// the one hashing the capture among them: 32 MiB windows take a fourth of
+// the interrupts 8 MiB ones did (on the make-bench capture, the digest's
+// window changes took 15-20 ms of analyze's run, now 9). A lone reader
+// keeps mapWindow: it gains nothing from larger ones.
+var shareWindow = 32 << 20
 
 // mapping reads a regular file through a sliding read-only memory map of
 // the file, one window at a time, in place of read system calls: the

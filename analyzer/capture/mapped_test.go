@@ -20,9 +20,9 @@ import (
 // smallWindows maps one page at a time for the rest of the test, so that
 // records and pcapng blocks straddle windows.
 func smallWindows(t *testing.T) {
-	old := mapWindow
-	mapWindow = os.Getpagesize()
-	t.Cleanup(func() { mapWindow = old })
+	old, oldShare := mapWindow, shareWindow
+	mapWindow, shareWindow = os.Getpagesize(), os.Getpagesize()
+	t.Cleanup(func() { mapWindow, shareWindow = old, oldShare })
 }
 
 // readFile reads a capture through NewReader, given the *os.File itself

@@ -37,7 +37,7 @@ func Share(f *os.File, n int) []io.ReadCloser {
 	if err != nil {
 		return nil
 	}
-	sh := &shared{fd: fd, size: st.Size(), wins: map[int64]*window{}, at: make([]int64, n), open: n}
+	sh := &shared{fd: fd, size: st.Size(), window: shareWindow, wins: map[int64]*window{}, at: make([]int64, n), open: n}
 	out := make([]io.ReadCloser, n)
 	cursors := make([]*mapping, n)
 	for i := range n {
@@ -64,19 +64,20 @@ func Share(f *os.File, n int) []io.ReadCloser {
 
 // maxWaiting is how many windows the readers of a Share keep mapped for a
 // reader that lags behind (besides the windows they are in): 32 MiB of
-// the page cache at the default window. A window the leading reader
+// the page cache at the default shareWindow. A window the leading reader
 // leaves beyond that is unmapped, and the one behind maps it again.
 const maxWaiting = 1
 
 // shared is the state of a Share: the mapped windows and where each
 // reader is.
 type shared struct {
-	mu   sync.Mutex
-	fd   int
-	size int64
-	wins map[int64]*window // mapped windows by file offset
-	at   []int64           // each reader's window offset; math.MaxInt64 once closed
-	open int               // readers not closed
+	mu     sync.Mutex
+	fd     int
+	size   int64
+	window int               // bytes mapped at a time: shareWindow
+	wins   map[int64]*window // mapped windows by file offset
+	at     []int64           // each reader's window offset; math.MaxInt64 once closed
+	open   int               // readers not closed
 }
 
 // window is a mapped window of a shared file.
@@ -98,7 +99,7 @@ func (s *shared) move(m *mapping, base int64) error {
 	}
 	w := s.wins[base]
 	if w == nil {
-		b, err := mapRange(uintptr(s.fd), base, int(min(int64(mapWindow), s.size-base)))
+		b, err := mapRange(uintptr(s.fd), base, int(min(int64(s.window), s.size-base)))
 		if err != nil {
 			return fmt.Errorf("mapping offset %d: %w", base, err)
 		}
