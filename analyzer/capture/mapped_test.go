@@ -325,3 +325,62 @@ func (w *cutAfter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TestLoneWindow: a file mapped for one reader alone (flows, which hashes
+// nothing) is held 8 MiB at a time at most, as the README says, the whole
+// file read all the same; a Share (a capture read while it is hashed)
+// maps shareWindow at a time.
+func TestLoneWindow(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("files are memory-mapped on Linux only")
+	}
+	const lone = 8 << 20
+	data := make([]byte, lone+12345)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := mapFile(f)
+	if m == nil {
+		t.Fatal("not mapped")
+	}
+	var got []byte
+	buf := make([]byte, 1<<20)
+	for {
+		if len(m.win) > lone {
+			t.Fatalf("at offset %d: a window of %d bytes, more than %d", m.pos(), len(m.win), lone)
+		}
+		n, err := m.Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Close()
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, want the file's %d", len(got), len(data))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	sh := Share(f, 2)
+	if sh == nil {
+		t.Fatal("not shared")
+	}
+	defer sh[0].Close()
+	defer sh[1].Close()
+	if w, want := len(sh[0].(*mapping).win), min(shareWindow, len(data)); w != want {
+		t.Errorf("shared: a first window of %d bytes, want %d (shareWindow %d)", w, want, shareWindow)
+	}
+}
