@@ -707,7 +707,11 @@ func (r *runner) file(idx int, path string) (err error) {
 	case regular:
 		digest = make(chan hashResult, 1)
 		r.hashSlots <- struct{}{}
-		if sh := capture.Share(in.(*os.File), 2); sh != nil {
+		share := capture.Share
+		if r.opts.Parallel { // the files' windows add up
+			share = capture.ShareSmall
+		}
+		if sh := share(in.(*os.File), 2); sh != nil {
 			mapped = sh[0]
 			defer mapped.Close() // a flow log, or a capture that failed to open
 			go func() {

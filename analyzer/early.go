@@ -36,7 +36,11 @@ type Early struct {
 // not opened at all: opening a named pipe would wait for its writer, and
 // closing it again would lose what the writer wrote, or kill it
 // (SIGPIPE), before Run opened it.
-func StartEarly(path string) *Early {
+//
+// parallel says the file will be read at the same time as others
+// (Options.Parallel): its map then holds smaller windows
+// (capture.ShareSmall), since the files' windows add up.
+func StartEarly(path string, parallel bool) *Early {
 	if path == "" || path == "-" {
 		return nil
 	}
@@ -51,7 +55,11 @@ func StartEarly(path string) *Early {
 		f.Close()
 		return nil
 	}
-	sh := capture.Share(f, 2)
+	share := capture.Share
+	if parallel {
+		share = capture.ShareSmall
+	}
+	sh := share(f, 2)
 	if sh == nil {
 		f.Close()
 		return nil

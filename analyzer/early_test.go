@@ -47,7 +47,7 @@ func TestEarly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want, wantErr := Run(tc.paths, tc.opts)
 			opts := tc.opts
-			opts.Early = StartEarly(tc.paths[0])
+			opts.Early = StartEarly(tc.paths[0], false)
 			if opts.Early == nil {
 				t.Fatal("not started")
 			}
@@ -96,7 +96,7 @@ func TestEarlyNotRead(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := StartEarly(path)
+	e := StartEarly(path, false)
 	if e == nil {
 		t.Fatal("not started")
 	}
@@ -118,7 +118,7 @@ func TestEarlyNotRead(t *testing.T) {
 	e.Close()
 	// Nor when Run fails before it reads any file (a path that does not
 	// exist after it): the file is given up, its shared map released.
-	e = StartEarly(other)
+	e = StartEarly(other, false)
 	if e == nil {
 		t.Fatal("not started")
 	}
@@ -130,7 +130,7 @@ func TestEarlyNotRead(t *testing.T) {
 	}
 	var nilEarly *Early
 	nilEarly.Close()
-	if StartEarly("-") != nil || StartEarly(t.TempDir()) != nil || StartEarly(filepath.Join(t.TempDir(), "none")) != nil {
+	if StartEarly("-", false) != nil || StartEarly(t.TempDir(), false) != nil || StartEarly(filepath.Join(t.TempDir(), "none"), false) != nil {
 		t.Error("started for standard input, a directory or a missing file")
 	}
 }
@@ -254,7 +254,7 @@ func TestEarlyFIFO(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		e := StartEarly(fifo)
+		e := StartEarly(fifo, false)
 		if e != nil {
 			e.Close()
 			done <- result{err: errors.New("StartEarly took a named pipe")}
@@ -301,7 +301,7 @@ func TestEarlyNameLog(t *testing.T) {
 	if err := os.WriteFile(ssl, []byte("#separator \\x09\n#path\tssl\n#fields\tts\tuid\tserver_name\n#types\ttime\tstring\tstring\n1.0\tCabc\texample.com\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := StartEarly(ssl)
+	e := StartEarly(ssl, false)
 	if e == nil {
 		t.Fatal("not started")
 	}

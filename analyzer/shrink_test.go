@@ -46,7 +46,7 @@ func TestShrinkWhileRead(t *testing.T) {
 		}
 		opts := Options{}
 		if early {
-			opts.Early = StartEarly(path)
+			opts.Early = StartEarly(path, false)
 		}
 		cut := false
 		opts.OnConnection = func(*flow.Connection) {

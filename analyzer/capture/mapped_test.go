@@ -383,4 +383,34 @@ func TestLoneWindow(t *testing.T) {
 	if w, want := len(sh[0].(*mapping).win), min(shareWindow, len(data)); w != want {
 		t.Errorf("shared: a first window of %d bytes, want %d (shareWindow %d)", w, want, shareWindow)
 	}
+	// A file read while others are (--parallel) is shared with the lone
+	// reader's windows: theirs add up.
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	small := ShareSmall(f, 2)
+	if small == nil {
+		t.Fatal("not shared")
+	}
+	var hashed bytes.Buffer
+	done := make(chan error, 1)
+	go func() { _, err := io.Copy(&hashed, small[1]); small[1].Close(); done <- err }()
+	got = got[:0]
+	for {
+		if w := len(small[0].(*mapping).win); w > lone {
+			t.Fatalf("ShareSmall: a window of %d bytes, more than %d", w, lone)
+		}
+		n, err := small[0].Read(buf)
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	small[0].Close()
+	if err := <-done; err != nil || !bytes.Equal(got, data) || !bytes.Equal(hashed.Bytes(), data) {
+		t.Fatalf("ShareSmall: read %d and %d bytes (%v), want the file's %d", len(got), hashed.Len(), err, len(data))
+	}
 }

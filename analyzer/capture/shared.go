@@ -23,6 +23,16 @@ import (
 // read. Closing a reader before its end (a capture that failed, a file
 // that was not a capture) lets the others go on without it.
 func Share(f *os.File, n int) []io.ReadCloser {
+	return share(f, n, shareWindow)
+}
+
+// ShareSmall is Share with the windows of a lone reader (8 MiB, not 32):
+// for a file read while others are (--parallel), whose windows add up.
+func ShareSmall(f *os.File, n int) []io.ReadCloser {
+	return share(f, n, mapWindow)
+}
+
+func share(f *os.File, n, size int) []io.ReadCloser {
 	if n < 1 {
 		return nil
 	}
@@ -37,7 +47,7 @@ func Share(f *os.File, n int) []io.ReadCloser {
 	if err != nil {
 		return nil
 	}
-	sh := &shared{fd: fd, size: st.Size(), window: shareWindow, wins: map[int64]*window{}, at: make([]int64, n), open: n}
+	sh := &shared{fd: fd, size: st.Size(), window: size, wins: map[int64]*window{}, at: make([]int64, n), open: n}
 	out := make([]io.ReadCloser, n)
 	cursors := make([]*mapping, n)
 	for i := range n {
@@ -74,7 +84,7 @@ type shared struct {
 	mu     sync.Mutex
 	fd     int
 	size   int64
-	window int               // bytes mapped at a time: shareWindow
+	window int               // bytes mapped at a time: shareWindow, or mapWindow (ShareSmall)
 	wins   map[int64]*window // mapped windows by file offset
 	at     []int64           // each reader's window offset; math.MaxInt64 once closed
 	open   int               // readers not closed

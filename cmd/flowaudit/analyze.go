@@ -157,7 +157,7 @@ func runAnalyze(e *env, args []string) int {
 	}
 	// The first capture's digest, the longest task of the analysis, is
 	// begun now, while the catalogs, inventory and waivers load.
-	f.capture.early = analyzer.StartEarly(paths[0])
+	f.capture.early = analyzer.StartEarly(paths[0], f.capture.parallel)
 	defer f.capture.early.Close()
 	rep, readErr, err := e.analyzeCaptures(&f, paths, failOn)
 	if err != nil {
