@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/flowaudit/flowaudit/analyzer/gcpace"
 	"io"
 	"math"
 	"os"
@@ -66,10 +67,12 @@ func (p *peakMemory) done() float64 {
 // none a sweep). The captures are generated once into a temporary
 // directory. peak-MiB is the highest memory the Go runtime held from the
 // OS during one run, sampled every millisecond, with the soft memory limit
-// the command sets from its flags.
+// the command sets from its flags and the collector paced as main paces it
+// (gcpace; for the rest of the test binary too: benchmarks run last).
 //
 //	go test ./cmd/flowaudit -run '^$' -bench AnalyzeScanMemory -benchtime 1x
 func BenchmarkAnalyzeScanMemory(b *testing.B) {
+	gcpace.Start(gcFloor)
 	dir := b.TempDir()
 	scans := []struct {
 		name string
