@@ -450,7 +450,9 @@ func Run(paths []string, opts Options) (*Result, error) {
 		}
 		expanded = append(expanded, files...)
 	}
-	paths, zeekNames, zeekReadErrs, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop)
+	looker := inputLooker{opts: &opts}
+	defer looker.close()
+	paths, zeekNames, zeekReadErrs, zeekErr := zeekNameLogs(expanded, opts.MaxNames, opts.Stop, looker.look)
 	if paths == nil && zeekErr != nil {
 		return nil, zeekErr
 	}

@@ -3,6 +3,8 @@ package analyzer
 import (
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -40,11 +42,19 @@ type ZeekNames struct {
 // before an error kept, and readErrs the text of each log's error (see
 // ZeekNames.Errors). Setting stop ends the reading of the logs at their
 // next 1,024th line.
-func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, names *connlog.Names, readErrs []string, err error) {
-	var given, conns []string
-	records := false // some input may hold flow records: a log, standard input, a pipe
+//
+// A name log given that could name none of the other inputs' connections
+// is an error, before anything is read: a dns.log names flow records by
+// address (a Zeek conn.log, nfdump, IPFIX), an ssl.log or http.log only
+// a Zeek conn.log's, by uid; a capture's connections are named from its
+// own packets. Standard input and pipes, which cannot be opened again,
+// are looked at through look (its format; false: it could not be, and is
+// taken to hold a conn.log), and only when the regular files leave it
+// open.
+func zeekNameLogs(paths []string, max int, stop *atomic.Bool, look func(path string) (connlog.Format, bool)) (rest []string, names *connlog.Names, readErrs []string, err error) {
+	var given, conns, unknown []string
+	records, zeek := false, false // some input holds flow records; a Zeek conn.log
 	for _, p := range paths {
-		records = records || p == "-"
 		if p != "-" {
 			if st, serr := os.Stat(p); serr == nil && st.Mode().IsRegular() {
 				if kind := nameLogKind(p); kind != "" {
@@ -54,26 +64,50 @@ func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, na
 				f, _ := connlog.SniffFile(p)
 				if f == connlog.ZeekTSV || f == connlog.ZeekJSON {
 					conns = append(conns, p)
+					zeek = true
 				}
 				records = records || f != connlog.None
-			} else {
-				records = true
+				rest = append(rest, p)
+				continue
 			}
 		}
+		unknown = append(unknown, p) // standard input, a pipe: not yet looked at
 		rest = append(rest, p)
 	}
-	if len(given) > 0 && !records {
-		kind := nameLogKind(given[0])
+	if len(given) > 0 && len(unknown) > 0 && !zeek {
+		needs := false // a given log the regular files leave nothing to name
+		for _, g := range given {
+			needs = needs || !records || nameLogKind(g) != "dns"
+		}
+		for _, p := range unknown {
+			f, ok := connlog.None, false
+			if needs && look != nil {
+				f, ok = look(p)
+			}
+			if !ok {
+				f = connlog.ZeekTSV // not looked at: it may be a conn.log
+			}
+			zeek = zeek || f == connlog.ZeekTSV || f == connlog.ZeekJSON
+			records = records || f != connlog.None
+		}
+	}
+	for _, g := range given {
+		kind := nameLogKind(g)
 		article := "an"
 		if kind == "dns" {
 			article = "a"
 		}
-		if len(rest) == 0 {
-			return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", given[0], article, kind)
+		switch {
+		case len(rest) == 0:
+			return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log, and none is given", g, article, kind)
+		case !records:
+			// Read and cited, it would name nothing: a capture's
+			// connections are named from its own packets.
+			return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of flow records (a Zeek conn.log, nfdump, IPFIX), and the other inputs are captures, named by their own DNS answers, SNI and Host headers: leave it out, or give the conn.log", g, article, kind)
+		case kind != "dns" && !zeek:
+			// nfdump and IPFIX records have no Zeek uid to be named by.
+			return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of a Zeek conn.log by their uid, and the flow records given (nfdump, IPFIX) have none: leave it out, or give the conn.log (a dns.log names any flow record, by address)", g, article, kind)
 		}
-		// Read and cited, it would name nothing: a capture's
-		// connections are named from its own packets.
-		return nil, nil, nil, fmt.Errorf("%s: %s %s.log names the connections of flow records (a Zeek conn.log, nfdump, IPFIX), and the other inputs are captures, named by their own DNS answers, SNI and Host headers: leave it out, or give the conn.log", given[0], article, kind)
 	}
 	seen := map[string]bool{}
 	var files []string
@@ -122,6 +156,54 @@ func zeekNameLogs(paths []string, max int, stop *atomic.Bool) (rest []string, na
 		}
 	}
 	return rest, names, append(readErrs, opened...), errors.Join(errs...)
+}
+
+// inputLooker looks at standard input and pipes for zeekNameLogs: what
+// it looked at is read from there afterwards (the bytes kept in front),
+// as Options.Opened are.
+type inputLooker struct {
+	opts   *Options
+	opened []*os.File // pipes it opened, closed when Run is done
+}
+
+// look sniffs the input at path: its format, or false when it could not
+// be looked at.
+func (l *inputLooker) look(path string) (connlog.Format, bool) {
+	var in io.Reader
+	switch {
+	case path == "-":
+		in = l.opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+	case l.opts.Opened[path] != nil:
+		in = l.opts.Opened[path]
+	default:
+		f, err := os.Open(path)
+		if err != nil {
+			return connlog.None, false // the read says why
+		}
+		l.opened = append(l.opened, f)
+		in = f
+	}
+	format, in, err := sniff(in)
+	if path == "-" {
+		l.opts.Stdin = in
+	} else {
+		opened := maps.Clone(l.opts.Opened) // the caller's map is left as it was
+		if opened == nil {
+			opened = map[string]io.Reader{}
+		}
+		opened[path] = in
+		l.opts.Opened = opened
+	}
+	return format, err == nil
+}
+
+func (l *inputLooker) close() {
+	for _, f := range l.opened {
+		f.Close()
+	}
 }
 
 // nameLogKind is connlog.NameLogKind of the head of the file at path.

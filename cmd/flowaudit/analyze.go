@@ -71,7 +71,10 @@ Exit codes:
      --max-services (their services were not analysed), host names of a
      Zeek ssl.log/http.log past the uid bound, or answers of its dns.log
      past the same bound (their connections unnamed), a name log given
-     without flow records to name, or the report could not be written
+     without flow records it can name (an ssl.log or http.log names a
+     Zeek conn.log's, a dns.log any flow record's; standard input is
+     looked at to tell), a name log of two kinds or a dns.log without
+     id.resp_p (FILE:LINE), or the report could not be written
   2  usage error
   3  findings at the --fail-on level
 A capture cut short in its last record is a warning (stderr and the top of

@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,5 +227,119 @@ func TestZeekNameLogWithCaptures(t *testing.T) {
 	code, out, errs := runCmd(t, nil, "analyze", "-i", "../../testdata/names/inventory.yaml", "-f", "json", capture, dns, conn)
 	if code == exitError || !strings.Contains(out, `"kind": "dns"`) {
 		t.Errorf("capture, dns.log and conn.log: exit %d, %s", code, errs)
+	}
+}
+
+// TestZeekNameLogUnnamable: a name log given that could name none of the
+// other inputs' connections is an error (exit 1) before anything is
+// read, whatever the inputs are: an ssl.log or http.log names only a Zeek
+// conn.log's connections (by uid; nfdump and IPFIX records have none), a
+// dns.log any flow record's (by address), neither a capture's. Standard
+// input and a named pipe are looked at to tell; what was looked at is
+// still read whole when the log can name them.
+func TestZeekNameLogUnnamable(t *testing.T) {
+	tmp := t.TempDir()
+	ssl := filepath.Join(tmp, "ssl.log")
+	httpLog := filepath.Join(tmp, "http.log")
+	dns := filepath.Join(tmp, "dns.log")
+	os.WriteFile(ssl, []byte("#separator \\x09\n#path\tssl\n#fields\tuid\tserver_name\nC1\ta.example\n"), 0o644)
+	os.WriteFile(httpLog, []byte(`{"ts":1,"uid":"C2","method":"GET","host":"b.example"}`+"\n"), 0o644)
+	// 192.0.2.1 asked for svc.example and got 192.0.2.10 just before it
+	// connected to 192.0.2.10:443 (the first records of nfdump.csv).
+	os.WriteFile(dns, []byte("#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tid.resp_p\tquery\tanswers\n1795946399.5\t192.0.2.1\t53\tsvc.example\t192.0.2.10\n"), 0o644)
+	capture := "../../testdata/names/cloud-connector.pcapng"
+	nfdump := "../../analyzer/testdata/nfdump.csv"
+	capBytes, err := os.ReadFile(capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nfBytes, err := os.ReadFile(nfdump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, connLog, _ := runCmd(t, nil, "flows", "--format", "zeek", capture)
+	conn := filepath.Join(t.TempDir(), "conn.log") // no name log beside it
+	os.WriteFile(conn, []byte(connLog), 0o644)
+	_, nfFlows, _ := runCmd(t, nil, "flows", "--format", "jsonl", nfdump)
+
+	const noUID = "names the connections of a Zeek conn.log by their uid, and the flow records given (nfdump, IPFIX) have none"
+	const captures = "and the other inputs are captures"
+	for _, tc := range []struct {
+		name  string
+		stdin []byte
+		fifo  []byte // written to a named pipe given as the input "fifo"
+		args  []string
+		want  string // "": read, exit 0
+		named bool   // svc.example names the nfdump records
+	}{
+		{"ssl.log with nfdump", nil, nil, []string{"flows", ssl, nfdump}, "ssl.log: an ssl.log " + noUID, false},
+		{"http.log with nfdump", nil, nil, []string{"flows", nfdump, httpLog}, "http.log: an http.log " + noUID, false},
+		{"dns.log then ssl.log with nfdump", nil, nil, []string{"flows", dns, ssl, nfdump}, "ssl.log: an ssl.log " + noUID, false},
+		{"dns.log with nfdump", nil, nil, []string{"flows", "--format", "jsonl", dns, nfdump}, "", true},
+		{"ssl.log with nfdump and a conn.log", nil, nil, []string{"flows", ssl, nfdump, conn}, "", false},
+		{"ssl.log with nfdump on stdin", nfBytes, nil, []string{"flows", ssl, "-"}, "ssl.log: an ssl.log " + noUID, false},
+		{"dns.log with nfdump on stdin", nfBytes, nil, []string{"flows", "--format", "jsonl", dns, "-"}, "", true},
+		{"dns.log with a capture on stdin", capBytes, nil, []string{"flows", dns, "-"}, "dns.log: a dns.log names the connections of flow records", false},
+		{"dns.log with a capture and a capture on stdin", capBytes, nil, []string{"flows", capture, dns, "-"}, captures, false},
+		{"analyze: dns.log with a capture on stdin", capBytes, nil, []string{"analyze", "-i", "../../testdata/names/inventory.yaml", "-f", "json", "-", dns}, captures, false},
+		{"ssl.log with a conn.log on stdin", []byte(connLog), nil, []string{"flows", ssl, "-"}, "", false},
+		{"dns.log with a capture in a pipe", nil, capBytes, []string{"flows", dns, "fifo"}, captures, false},
+		{"dns.log with nfdump in a pipe", nil, nfBytes, []string{"flows", "--format", "jsonl", dns, "fifo"}, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := slices.Clone(tc.args)
+			if tc.fifo != nil {
+				fifo := filepath.Join(t.TempDir(), "fifo")
+				if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+					t.Skipf("mkfifo: %v", err)
+				}
+				args[slices.Index(args, "fifo")] = fifo
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil { // once a reader opens it
+						w.Write(tc.fifo) // the reader may leave early: an error then
+						w.Close()
+					}
+				}()
+				defer func() {
+					// A writer the command left waiting is given a reader.
+					for {
+						if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+							io.Copy(io.Discard, r)
+							r.Close()
+						}
+						select {
+						case <-done:
+							return
+						case <-time.After(10 * time.Millisecond):
+						}
+					}
+				}()
+			}
+			code, out, errs := runCmd(t, tc.stdin, args...)
+			if tc.want != "" {
+				if code != exitError || !strings.Contains(errs, tc.want) || out != "" {
+					t.Errorf("exit %d, stdout %d bytes, stderr %q; want exit 1, nothing written and %q", code, len(out), errs, tc.want)
+				}
+				return
+			}
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			if named := strings.Contains(out, `"server_name":"svc.example"`) || strings.Contains(out, `"server_name": "svc.example"`); named != tc.named {
+				t.Errorf("svc.example named: %v, want %v", named, tc.named)
+			}
+			if tc.named && strings.Count(out, "\n") != strings.Count(nfFlows, "\n") {
+				t.Errorf("%d connections, %d without the dns.log: what was looked at was not read", strings.Count(out, "\n"), strings.Count(nfFlows, "\n"))
+			}
+			if tc.stdin != nil && !tc.named {
+				// The conn.log on standard input, read whole.
+				_, alone, _ := runCmd(t, tc.stdin, "flows", "-")
+				if out != alone {
+					t.Errorf("with the ssl.log:\n%s\nwithout:\n%s", out, alone)
+				}
+			}
+		})
 	}
 }
