@@ -13,6 +13,7 @@
 package firewall
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
@@ -207,6 +208,9 @@ func (j *Justification) EvidenceText() string {
 		}
 	case e.FirstFile != "":
 		s += ", first in " + path.Base(e.FirstFile)
+	case !e.FirstSeen.IsZero():
+		// A report of an older version, without first_file: its time.
+		s += ", first seen " + timeText(e.FirstSeen)
 	}
 	if len(e.Seen) > 0 {
 		seen := e.Seen
@@ -832,13 +836,30 @@ func (e *entry) add(o *Observation) {
 		ev.Observed++
 	}
 	ev.Established += o.Established
-	if ev.FirstFile == "" || o.FirstSeen.Before(ev.FirstSeen) {
+	if ev.Services == 1 || firstBefore(o, ev) {
 		ev.FirstFile, ev.FirstFrame, ev.FirstUID, ev.FirstSeen = o.FirstFile, o.FirstFrame, o.FirstUID, o.FirstSeen
 	}
 	if o.BlockedBy != "" && o.Blocked && !slices.Contains(ev.BlockedBy, o.BlockedBy) {
 		ev.BlockedBy = append(ev.BlockedBy, o.BlockedBy)
 		sort.Strings(ev.BlockedBy)
 	}
+}
+
+// firstBefore says whether o was seen before the first service of ev, in
+// an order that does not depend on the order they come in: the earlier
+// first_seen, a known time before none; at the same time (or none) one
+// with its file before one without (a report of an older version, without
+// first_file), then by file, frame and uid.
+func firstBefore(o *Observation, ev *Evidence) bool {
+	switch {
+	case o.FirstSeen.IsZero() != ev.FirstSeen.IsZero():
+		return ev.FirstSeen.IsZero()
+	case !o.FirstSeen.Equal(ev.FirstSeen):
+		return o.FirstSeen.Before(ev.FirstSeen)
+	case (o.FirstFile == "") != (ev.FirstFile == ""):
+		return ev.FirstFile == ""
+	}
+	return cmp.Or(cmp.Compare(o.FirstFile, ev.FirstFile), cmp.Compare(o.FirstFrame, ev.FirstFrame), cmp.Compare(o.FirstUID, ev.FirstUID)) < 0
 }
 
 func (e *entry) seen(s string) {

@@ -418,3 +418,67 @@ func TestRealToolsAcceptGoldens(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstEvidence: the first service of a line's evidence is the one
+// seen earliest whatever order the services come in: a known first_seen
+// before none; at one time (or none) a service with its first_file before
+// one without (a report of an older version), then by file, frame and
+// uid. A first without a file still says its time.
+func TestFirstEvidence(t *testing.T) {
+	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+	type first struct {
+		file  string
+		frame uint64
+		uid   string
+		seen  time.Time
+	}
+	obs := func(f first) Observation {
+		return Observation{Connections: 1, Established: 1, FirstFile: f.file, FirstFrame: f.frame, FirstUID: f.uid, FirstSeen: f.seen}
+	}
+	for _, tc := range []struct {
+		name string
+		obs  []first
+		want first
+		text string
+	}{
+		{"an older report's service seen first", []first{{seen: at(10)}, {file: "a.pcap", frame: 5, seen: at(20)}}, first{seen: at(10)}, ", first seen 2026-03-02T09:00:10.000000Z"},
+		{"an older report's service seen later", []first{{seen: at(30)}, {file: "a.pcap", frame: 5, seen: at(20)}}, first{file: "a.pcap", frame: 5, seen: at(20)}, ", first frame a.pcap#5"},
+		{"one time: the one with a file", []first{{seen: at(10)}, {file: "a.pcap", frame: 7, seen: at(10)}}, first{file: "a.pcap", frame: 7, seen: at(10)}, ", first frame a.pcap#7"},
+		{"a time before none", []first{{file: "a.pcap", frame: 1}, {seen: at(50)}}, first{seen: at(50)}, ", first seen 2026-03-02T09:00:50.000000Z"},
+		{"no times: by file and frame", []first{{}, {file: "b.pcap", frame: 3}, {file: "a.pcap", frame: 9}, {file: "a.pcap", frame: 12}}, first{file: "a.pcap", frame: 9}, ", first frame a.pcap#9"},
+		{"one time: by file then uid", []first{{file: "b.log", uid: "C2", seen: at(1)}, {file: "a.log", uid: "C9", seen: at(1)}, {file: "a.log", uid: "C1", seen: at(1)}},
+			first{file: "a.log", uid: "C1", seen: at(1)}, ", first seen 2026-03-02T09:00:01.000000Z in a.log (uid C1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Every order of the services gives the same first.
+			var orders [][]first
+			var permute func(done, rest []first)
+			permute = func(done, rest []first) {
+				if len(rest) == 0 {
+					orders = append(orders, slices.Clone(done))
+					return
+				}
+				for i := range rest {
+					permute(append(done, rest[i]), slices.Concat(rest[:i], rest[i+1:]))
+				}
+			}
+			permute(nil, tc.obs)
+			for _, order := range orders {
+				var e entry
+				for _, f := range order {
+					o := obs(f)
+					e.add(&o)
+				}
+				got := first{e.ev.FirstFile, e.ev.FirstFrame, e.ev.FirstUID, e.ev.FirstSeen}
+				if got != tc.want {
+					t.Errorf("order %v: first %+v, want %+v", order, got, tc.want)
+					continue
+				}
+				j := Justification{Status: Observed, Evidence: e.ev}
+				if text := j.EvidenceText(); !strings.HasSuffix(text, tc.text) {
+					t.Errorf("order %v: %q, want it to end %q", order, text, tc.text)
+				}
+			}
+		})
+	}
+}
