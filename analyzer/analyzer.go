@@ -364,6 +364,22 @@ type DecodeError struct {
 func (e *DecodeError) Error() string { return fmt.Sprintf("%s: frame %d: %v", e.Path, e.Frame, e.Err) }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
+// given is the reader Run takes path's bytes from without opening it:
+// standard input for "-" (Stdin, else the process's), or an input the
+// caller opened (Opened); nil for a path to open.
+func (o *Options) given(path string) io.Reader {
+	switch {
+	case path == "-":
+		if o.Stdin != nil {
+			return o.Stdin
+		}
+		return os.Stdin
+	case o.Opened[path] != nil:
+		return o.Opened[path]
+	}
+	return nil
+}
+
 // Result is what Run found.
 type Result struct {
 	Captures []Capture      // one per file read, in order
@@ -671,13 +687,8 @@ func (r *runner) file(idx int, path string) (err error) {
 			prog.size = st.Size()
 		}
 		in, regular = early.f, true
-	case path == "-":
-		in = r.opts.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-	case r.opts.Opened[path] != nil:
-		in = r.opts.Opened[path]
+	case r.opts.given(path) != nil:
+		in = r.opts.given(path)
 	default:
 		f, err := os.Open(path)
 		if err != nil {

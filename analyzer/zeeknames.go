@@ -171,13 +171,8 @@ type inputLooker struct {
 func (l *inputLooker) look(path string) (connlog.Format, bool) {
 	var in io.Reader
 	switch {
-	case path == "-":
-		in = l.opts.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-	case l.opts.Opened[path] != nil:
-		in = l.opts.Opened[path]
+	case l.opts.given(path) != nil:
+		in = l.opts.given(path)
 	default:
 		f, err := os.Open(path)
 		if err != nil {
