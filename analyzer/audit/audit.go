@@ -1071,7 +1071,11 @@ func compareFlows(a, b *Flow) int {
 	return compareServices(a, b)
 }
 
-func compareServices(a, b *Flow) int {
+func compareServices(a, b *Flow) int { return compareKeys(a.Service, b.Service) }
+
+// compareKeys orders services as the flow tracker hands them out: by
+// client, server, protocol and port.
+func compareKeys(a, b *Service) int {
 	if c := a.Client.Compare(b.Client); c != 0 {
 		return c
 	}

@@ -104,18 +104,7 @@ func benchUndocumented(n int) []Service {
 // sortServices sorts services as the flow tracker hands them out: by
 // client, server, protocol and port.
 func sortServices(ss []Service) {
-	slices.SortFunc(ss, func(a, b Service) int {
-		if c := a.Client.Compare(b.Client); c != 0 {
-			return c
-		}
-		if c := a.Server.Compare(b.Server); c != 0 {
-			return c
-		}
-		if a.Proto != b.Proto {
-			return int(a.Proto) - int(b.Proto)
-		}
-		return int(a.Port) - int(b.Port)
-	})
+	slices.SortFunc(ss, func(a, b Service) int { return compareKeys(&a, &b) })
 }
 
 // benchPilotInventory is a Horizon and Citrix pilot side by side: their
